@@ -1,0 +1,64 @@
+"""What the workspace holds: tables, their provenance, and a peek at rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tutela.errors import UsageError
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, table_ident
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    table: str
+    rows: int
+    columns: int
+    source: str | None
+    path: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            "columns": self.columns,
+            "source": self.source,
+            "path": self.path,
+        }
+
+
+def list_tables(ws: Workspace) -> list[TableSummary]:
+    provenance = {
+        r[0]: (r[1], r[2])
+        for r in ws.query(f"SELECT table_name, source_system, path FROM {INTERNAL_SCHEMA}.sources")
+    }
+    out = []
+    for table in ws.user_tables():
+        source, path = provenance.get(table, (None, None))
+        out.append(TableSummary(table, ws.row_count(table), len(ws.columns(table)), source, path))
+    return out
+
+
+def list_sources(ws: Workspace) -> list[dict[str, Any]]:
+    rows = ws.con.execute(
+        "SELECT table_name, source_system, path, sheet, format, encoding, delimiter, sha256, "
+        f"size_bytes, row_count, columns, loaded_at, tool_version FROM {INTERNAL_SCHEMA}.sources "
+        "ORDER BY table_name"
+    )
+    names = [d[0] for d in rows.description]
+    out = []
+    for row in rows.fetchall():
+        record = dict(zip(names, row, strict=True))
+        record["columns"] = json.loads(record["columns"])
+        record["loaded_at"] = record["loaded_at"].isoformat()
+        out.append(record)
+    return out
+
+
+def preview(ws: Workspace, table: str, limit: int = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+    if limit < 0:
+        raise UsageError("--limit must be zero or more")
+    ws.require_table(table)
+    cur = ws.con.execute(f"SELECT * FROM {table_ident(table)} LIMIT ?", [limit])
+    return [d[0] for d in cur.description], cur.fetchall()

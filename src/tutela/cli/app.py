@@ -1,0 +1,59 @@
+"""The `tutela` Typer application: global options and command registration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tutela import __version__
+from tutela.cli import catalog, load
+from tutela.cli.options import state
+
+app = typer.Typer(
+    name="tutela",
+    help="Find, govern and answer for the personal data in your customer data drops.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tutela {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        envvar="TUTELA_WORKSPACE",
+        help="Workspace directory (default ./.tutela).",
+        show_default=False,
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Tutela: a data-governance toolkit over an embedded DuckDB workspace."""
+    st = state(ctx)
+    st.workspace = workspace
+    st.debug = debug
+
+
+app.command("load")(load.load_cmd)
+app.command("tables")(catalog.tables_cmd)
+app.command("sources")(catalog.sources_cmd)
+app.command("show")(catalog.show_cmd)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

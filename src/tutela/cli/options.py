@@ -1,0 +1,72 @@
+"""Shared CLI state, common options and the one error handler that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from tutela.errors import ExitCode, TutelaError
+from tutela.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class State:
+    workspace: Path | None = None
+    debug: bool = False
+
+    def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
+        return Workspace.open(self.workspace, create=create, read_only=read_only)
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def guarded(fn: F) -> F:
+    """Turn TutelaError into `error[slug]: message` on stderr and its exit code.
+
+    Tracebacks only with --debug; locals are never shown (they may hold personal data).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tutela.cli.output import print_error
+
+        ctx = next((a for a in [*args, *kwargs.values()] if isinstance(a, typer.Context)), None)
+        debug = bool(ctx and state(ctx).debug)
+        try:
+            return fn(*args, **kwargs)
+        except TutelaError as exc:
+            if debug:
+                raise
+            print_error(exc.slug, exc.message, exc.hint)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            print_error("interrupted", "interrupted; no change was committed")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+FormatOption = typer.Option(
+    OutputFormat.table,
+    "--format",
+    "-f",
+    help="Output format: a table for people, json for scripts.",
+)

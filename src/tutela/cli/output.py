@@ -1,0 +1,123 @@
+"""Rendering for the CLI: data to stdout, diagnostics and progress to stderr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tutela.progress import ProgressCallback
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+
+
+def emit_json(data: Any) -> None:
+    """JSON to stdout, unstyled, so `| jq` works."""
+    print(to_json(data))
+
+
+def print_error(slug: str, message: str, hint: str | None = None) -> None:
+    err.print(f"[bold red]{escape(f'error[{slug}]')}[/]: {escape(message)}")
+    if hint:
+        err.print(f"  [dim]hint: {escape(hint)}[/]")
+
+
+def info(message: str) -> None:
+    err.print(escape(message))
+
+
+def warn(message: str) -> None:
+    err.print(f"[yellow]warning[/]: {escape(message)}")
+
+
+def render_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=escape(title) if title else None, show_lines=False)
+    for h in headers:
+        table.add_column(escape(h), overflow="fold")
+    for row in rows:
+        table.add_row(*(escape("" if v is None else str(v)) for v in row))
+    out.print(table)
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
+    """A rich progress bar on stderr driven by the core's progress callback."""
+    if not enabled or not err.is_terminal:
+        yield lambda label, fraction: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, fraction: float) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(escape(label), total=1.0)
+            bar.update(tasks[label], completed=max(0.0, min(1.0, fraction)))
+
+        yield update
+
+
+def render_load_results(results: Sequence[Any]) -> None:
+    ok = [r for r in results if r.error is None]
+    if ok:
+        render_table(
+            None,
+            ["table", "status", "rows", "cols", "format", "encoding", "file"],
+            [
+                (
+                    r.table,
+                    r.status,
+                    f"{r.rows:,}",
+                    len(r.columns),
+                    r.format,
+                    r.encoding or "",
+                    r.path + (f" [{r.sheet}]" if r.sheet else ""),
+                )
+                for r in ok
+            ],
+        )
+    for r in ok:
+        change = r.schema_change
+        if change:
+            parts = []
+            if change.added:
+                parts.append("added " + ", ".join(change.added))
+            if change.removed:
+                parts.append("removed " + ", ".join(change.removed))
+            if change.retyped:
+                parts.append(
+                    "retyped "
+                    + ", ".join(f"{c['column']} {c['from']}→{c['to']}" for c in change.retyped)
+                )
+            warn(f"schema of {r.table} changed: " + "; ".join(parts))
+        if r.status == "unchanged":
+            info(f"{r.path}: already loaded as {r.table} (same SHA-256); nothing to do")

@@ -1,0 +1,458 @@
+"""Loading files into the workspace: one atomic transaction per table, with provenance."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tutela import __version__
+from tutela.errors import InputFileError, TableExistsError, TutelaError, UsageError
+from tutela.ingest import readers
+from tutela.ingest.sniff import (
+    FileFacts,
+    detect_encoding,
+    detect_format,
+    hash_file,
+    sniff_dialect,
+    transcode_to_utf8,
+)
+from tutela.progress import ProgressCallback, no_progress
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+
+STAGING = "__tutela_staging"
+
+
+@dataclass
+class SchemaChange:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    retyped: list[dict[str, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.retyped)
+
+
+@dataclass
+class LoadResult:
+    """What happened to one table: loaded, replaced, unchanged, or failed (with the error)."""
+
+    path: str
+    table: str | None
+    status: str
+    rows: int = 0
+    columns: list[dict[str, str]] = field(default_factory=list)
+    format: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    sha256: str | None = None
+    schema_change: SchemaChange | None = None
+    error: TutelaError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "path": self.path,
+            "table": self.table,
+            "status": self.status,
+            "rows": self.rows,
+            "format": self.format,
+            "encoding": self.encoding,
+            "sheet": self.sheet,
+            "sha256": self.sha256,
+            "columns": self.columns,
+        }
+        if self.schema_change is not None:
+            data["schema_change"] = {
+                "added": self.schema_change.added,
+                "removed": self.schema_change.removed,
+                "retyped": self.schema_change.retyped,
+            }
+        if self.error is not None:
+            data["error"] = {"slug": self.error.slug, "message": self.error.message}
+        return data
+
+
+def table_name_for(stem: str) -> str:
+    """A safe, readable table name from a file or sheet name."""
+    folded = unicodedata.normalize("NFKD", stem)
+    ascii_name = "".join(c for c in folded if not unicodedata.combining(c))
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", ascii_name).strip("_").lower()
+    if not name:
+        name = "table"
+    if name[0].isdigit():
+        name = "t_" + name
+    return name[:63]
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    fmt: str
+    table: str
+    sheet: str | None = None
+
+
+def load_files(
+    ws: Workspace,
+    paths: Sequence[str | Path],
+    *,
+    table: str | None = None,
+    source: str | None = None,
+    replace: bool = False,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    progress: ProgressCallback = no_progress,
+) -> list[LoadResult]:
+    """Load every file; each table is loaded atomically and failures do not stop the others."""
+    if not paths:
+        raise UsageError("no files given")
+    if table is not None and len(paths) > 1:
+        raise UsageError("--table names one table: give exactly one file with it")
+    results: list[LoadResult] = []
+    jobs: list[_Job] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            jobs.extend(_plan(path, table, sheet))
+        except TutelaError as exc:
+            results.append(LoadResult(str(path), None, "failed", error=exc))
+    seen: dict[str, Path] = {}
+    for job in jobs:
+        if job.table in seen and seen[job.table] != job.path:
+            err = UsageError(
+                f"{job.path} and {seen[job.table]} would both become table {job.table!r}",
+                hint="load them separately with --table",
+            )
+            results.append(LoadResult(str(job.path), job.table, "failed", error=err))
+            continue
+        seen[job.table] = job.path
+        try:
+            results.append(_load_one(ws, job, source, replace, encoding, delimiter, progress))
+        except TutelaError as exc:
+            results.append(
+                LoadResult(str(job.path), job.table, "failed", sheet=job.sheet, error=exc)
+            )
+    return results
+
+
+def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory; give the files inside it")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read file ({exc.strerror})") from exc
+    fmt = detect_format(path)
+    if table is not None:
+        if not table.strip():
+            raise UsageError("--table must not be empty")
+        if table.startswith("_tutela") or table == STAGING:
+            raise UsageError(f"table name {table!r} is reserved")
+    if fmt != "xlsx":
+        if sheet is not None:
+            raise UsageError("--sheet applies to .xlsx files only")
+        return [_Job(path, fmt, table or table_name_for(path.stem))]
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: file is empty")
+    sheets = readers.excel_sheets(path)
+    if sheet is not None:
+        if sheet not in sheets:
+            raise InputFileError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})")
+        sheets = [sheet]
+    if len(sheets) == 1:
+        return [_Job(path, fmt, table or table_name_for(path.stem), sheets[0])]
+    base = table or table_name_for(path.stem)
+    return [_Job(path, fmt, table_name_for(f"{base}_{s}"), s) for s in sheets]
+
+
+def _previous(ws: Workspace, table: str) -> dict[str, Any] | None:
+    rows = ws.con.execute(
+        f"SELECT sha256, path, loaded_at, columns, sheet FROM {INTERNAL_SCHEMA}.sources "
+        "WHERE table_name = ?",
+        [table],
+    ).fetchall()
+    if not rows:
+        return None
+    sha, path, loaded_at, columns, sheet = rows[0]
+    return {
+        "sha256": sha,
+        "path": path,
+        "loaded_at": loaded_at,
+        "columns": json.loads(columns),
+        "sheet": sheet,
+    }
+
+
+def _load_one(
+    ws: Workspace,
+    job: _Job,
+    source: str | None,
+    replace: bool,
+    encoding: str | None,
+    delimiter: str | None,
+    progress: ProgressCallback,
+) -> LoadResult:
+    path = job.path
+    facts = hash_file(path, lambda f: progress(f"hashing {path.name}", f))
+    if facts.size == 0:
+        raise InputFileError(f"{path}: file is empty")
+    previous = _previous(ws, job.table)
+    exists = ws.has_table(job.table)
+    same = previous and previous["sha256"] == facts.sha256 and previous["sheet"] == job.sheet
+    if same and exists:
+        assert previous is not None
+        return LoadResult(
+            str(path),
+            job.table,
+            "unchanged",
+            rows=ws.row_count(job.table),
+            columns=previous["columns"],
+            format=job.fmt,
+            sheet=job.sheet,
+            sha256=facts.sha256,
+        )
+    if exists and not replace:
+        held = (
+            f"{previous['path']} loaded {previous['loaded_at']:%Y-%m-%d %H:%M}"
+            if previous
+            else "data not loaded by tutela"
+        )
+        raise TableExistsError(
+            f"table {job.table!r} already holds {held}; {path} differs",
+            hint="pass --replace to replace it, or --table to load under another name",
+        )
+    with tempfile.TemporaryDirectory(prefix="load-", dir=ws.root) as tmp:
+        text_encoding, used_delimiter = _stage(
+            ws, job, facts, Path(tmp), encoding, delimiter, progress
+        )
+        with ws.transaction() as con:
+            try:
+                columns = _materialize(con, job.table, replace=exists)
+                rows = ws.row_count(job.table)
+                _record(con, job, source, facts, text_encoding, used_delimiter, rows, columns)
+            finally:
+                con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
+    change = _schema_change(previous["columns"], columns) if previous and exists else None
+    return LoadResult(
+        str(path),
+        job.table,
+        "replaced" if exists else "loaded",
+        rows=rows,
+        columns=columns,
+        format=job.fmt,
+        encoding=text_encoding,
+        sheet=job.sheet,
+        sha256=facts.sha256,
+        schema_change=change,
+    )
+
+
+def _stage(
+    ws: Workspace,
+    job: _Job,
+    facts: FileFacts,
+    tmp: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    progress: ProgressCallback,
+) -> tuple[str | None, str | None]:
+    """Fill the temp staging table from the file; returns the text encoding and delimiter."""
+    con, path = ws.con, job.path
+    con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
+    if job.fmt == "parquet":
+        readers.stage_parquet(con, STAGING, path, progress)
+        return None, None
+    if job.fmt == "xlsx":
+        assert job.sheet is not None
+        csv_path = tmp / "sheet.csv"
+        sheet_dialect = readers.excel_sheet_to_csv(path, job.sheet, csv_path)
+        readers.stage_csv(con, STAGING, path, csv_path, sheet_dialect, progress)
+        return None, None
+    text_encoding = encoding or detect_encoding(path, facts)
+    text_path = path
+    if text_encoding not in ("utf-8", "utf-8-sig"):
+        try:
+            "".encode(text_encoding)
+        except LookupError as exc:
+            raise UsageError(f"unknown encoding {text_encoding!r}") from exc
+        text_path = tmp / "utf8.txt"
+        transcode_to_utf8(
+            path, text_encoding, text_path, lambda f: progress(f"decoding {path.name}", f)
+        )
+    elif encoding and facts.utf8_error is not None:
+        raise InputFileError(f"{path}: not valid UTF-8 although --encoding {encoding} was given")
+    if job.fmt in ("json", "ndjson"):
+        readers.stage_json(con, STAGING, text_path, job.fmt, progress)
+        return text_encoding, None
+    dialect = sniff_dialect(path, text_path, delimiter)
+    readers.stage_csv(con, STAGING, path, text_path, dialect, progress)
+    return text_encoding, dialect.delimiter
+
+
+def _flat_columns(rel: duckdb.DuckDBPyRelation) -> list[tuple[str, str]]:
+    """(output name, SQL expression) pairs; STRUCT columns become `parent.child` columns."""
+    out: list[tuple[str, str]] = []
+
+    def walk(name: str, expr: str, dtype: Any) -> None:
+        if getattr(dtype, "id", None) == "struct":
+            for child, child_type in dtype.children:
+                walk(f"{name}.{child}", f"struct_extract({expr}, {_literal(child)})", child_type)
+        else:
+            out.append((name, expr))
+
+    for name, dtype in zip(rel.columns, rel.types, strict=True):
+        walk(name, quote_ident(name), dtype)
+    return out
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+_LEADING = r"^\s*([+]|-?0[0-9])"
+_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$"
+
+
+def _inferred_types(
+    con: duckdb.DuckDBPyConnection, exprs: list[tuple[str, str]], varchar: set[str]
+) -> dict[str, str]:
+    """For text columns, the narrowest type that every non-empty value casts to without loss.
+
+    Values with a leading zero or plus sign stay text (postcodes, phone numbers), and so do
+    integers too long for exact arithmetic.
+    """
+    checks: list[str] = []
+    names = [n for n, _ in exprs if n in varchar]
+    if not names:
+        return {}
+    expr_of = dict(exprs)
+    for name in names:
+        v = f"trim({expr_of[name]})"
+        lead = f"regexp_matches({v}, '{_LEADING}')"
+        checks += [
+            f"count(NULLIF({v}, ''))",
+            f"count(*) FILTER (WHERE regexp_matches({v}, '^-?[0-9]{{1,18}}$') AND NOT {lead})",
+            f"count(*) FILTER (WHERE regexp_matches({v}, '^-?[0-9]{{1,15}}(\\.[0-9]+)?$') "
+            f"AND NOT {lead})",
+            f"count(*) FILTER (WHERE regexp_matches({v}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$') "
+            f"AND TRY_CAST({v} AS DATE) IS NOT NULL)",
+            f"count(*) FILTER (WHERE regexp_matches({v}, '{_TIMESTAMP}') "
+            f"AND TRY_CAST({v} AS TIMESTAMP) IS NOT NULL)",
+            f"count(*) FILTER (WHERE lower({v}) IN ('true', 'false'))",
+        ]
+    row = con.execute(f"SELECT {', '.join(checks)} FROM temp.{quote_ident(STAGING)}").fetchone()
+    assert row is not None
+    types: dict[str, str] = {}
+    for i, name in enumerate(names):
+        nn, n_int, n_dec, n_date, n_ts, n_bool = row[i * 6 : i * 6 + 6]
+        if nn == 0:
+            continue
+        if n_int == nn:
+            types[name] = "BIGINT"
+        elif n_dec == nn:
+            types[name] = "DOUBLE"
+        elif n_date == nn:
+            types[name] = "DATE"
+        elif n_ts == nn or (n_ts + n_date == nn and n_ts > 0):
+            types[name] = "TIMESTAMP"
+        elif n_bool == nn:
+            types[name] = "BOOLEAN"
+    return types
+
+
+def _materialize(
+    con: duckdb.DuckDBPyConnection, table: str, *, replace: bool
+) -> list[dict[str, str]]:
+    rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)}")
+    exprs = _flat_columns(rel)
+    check_names = [n for n, _ in exprs]
+    from tutela.ingest.sniff import check_column_names
+
+    check_column_names(table, check_names)
+    varchar = {n for (n, e), t in zip(exprs, _flat_types(rel), strict=True) if t == "VARCHAR"}
+    inferred = _inferred_types(con, exprs, varchar)
+    select = []
+    for name, expr in exprs:
+        if name in inferred:
+            expr = f"CAST(NULLIF(trim({expr}), '') AS {inferred[name]})"
+        select.append(f"{expr} AS {quote_ident(name)}")
+    if replace:
+        con.execute(f"DROP TABLE {table_ident(table)}")
+    con.execute(
+        f"CREATE TABLE {table_ident(table)} AS SELECT {', '.join(select)} "
+        f"FROM temp.{quote_ident(STAGING)}"
+    )
+    described = con.execute(f"DESCRIBE {table_ident(table)}").fetchall()
+    return [{"name": r[0], "type": r[1]} for r in described]
+
+
+def _flat_types(rel: duckdb.DuckDBPyRelation) -> list[str]:
+    out: list[str] = []
+
+    def walk(dtype: Any) -> None:
+        if getattr(dtype, "id", None) == "struct":
+            for _, child_type in dtype.children:
+                walk(child_type)
+        else:
+            out.append(str(dtype))
+
+    for dtype in rel.types:
+        walk(dtype)
+    return out
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    job: _Job,
+    source: str | None,
+    facts: FileFacts,
+    encoding: str | None,
+    delimiter: str | None,
+    rows: int,
+    columns: list[dict[str, str]],
+) -> None:
+    con.execute(f"DELETE FROM {INTERNAL_SCHEMA}.sources WHERE table_name = ?", [job.table])
+    con.execute(
+        f"INSERT INTO {INTERNAL_SCHEMA}.sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            job.table,
+            source,
+            str(job.path.resolve()),
+            job.sheet,
+            job.fmt,
+            encoding,
+            delimiter,
+            facts.sha256,
+            facts.size,
+            rows,
+            json.dumps(columns, ensure_ascii=False),
+            datetime.now(UTC).replace(tzinfo=None),
+            __version__,
+        ],
+    )
+
+
+def _schema_change(old: list[dict[str, str]], new: list[dict[str, str]]) -> SchemaChange:
+    before = {c["name"]: c["type"] for c in old}
+    after = {c["name"]: c["type"] for c in new}
+    return SchemaChange(
+        added=[n for n in after if n not in before],
+        removed=[n for n in before if n not in after],
+        retyped=[
+            {"column": n, "from": before[n], "to": after[n]}
+            for n in after
+            if n in before and before[n] != after[n]
+        ],
+    )

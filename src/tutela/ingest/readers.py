@@ -1,0 +1,182 @@
+"""One reader per format: each fills a staging table with a file's rows inside DuckDB."""
+
+from __future__ import annotations
+
+import csv
+import re
+import threading
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tutela.errors import InputFileError
+from tutela.ingest.sniff import Dialect, check_column_names
+from tutela.progress import ProgressCallback
+from tutela.workspace import quote_ident
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def run_with_progress(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[Any],
+    label: str,
+    progress: ProgressCallback,
+) -> None:
+    """Execute one statement while a thread reports DuckDB's own query progress."""
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            try:
+                fraction = con.query_progress()
+            except duckdb.Error:
+                return
+            if fraction is not None and fraction >= 0:
+                progress(label, fraction / 100.0)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        con.execute(sql, params)
+    finally:
+        done.set()
+        watcher.join()
+    progress(label, 1.0)
+
+
+def _engine_message(path: Path, exc: duckdb.Error) -> str:
+    """A one-line message from a DuckDB reader error; never echoes row content."""
+    text = str(exc)
+    line = _CSV_LINE.search(text)
+    cols = _COLS.search(text)
+    if line and cols:
+        return f"{path}:{line.group(1)}: expected {cols.group(1)} columns, found {cols.group(2)}"
+    if line:
+        detail = text.split("\n", 1)[0].split("Error:", 1)[-1].strip()
+        return f"{path}:{line.group(1)}: {detail}"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"{path}: {first}"
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    staging: str,
+    path: Path,
+    text_path: Path,
+    dialect: Dialect,
+    progress: ProgressCallback,
+) -> None:
+    """Read every field as text first; types are inferred afterwards over all rows."""
+    columns = {name: "VARCHAR" for name in dialect.columns}
+    sql = (
+        f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_csv(?, delim = ?, "
+        "quote = '\"', escape = '\"', header = ?, auto_detect = false, columns = ?, "
+        "strict_mode = true, null_padding = false, max_line_size = 67108864)"
+    )
+    params = [str(text_path), dialect.delimiter, dialect.has_header, columns]
+    try:
+        run_with_progress(con, sql, params, f"reading {path.name}", progress)
+    except duckdb.Error as exc:
+        raise InputFileError(_engine_message(path, exc)) from exc
+
+
+def stage_json(
+    con: duckdb.DuckDBPyConnection, staging: str, path: Path, fmt: str, progress: ProgressCallback
+) -> None:
+    json_format = "newline_delimited" if fmt == "ndjson" else "auto"
+    sql = (
+        f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_json(?, "
+        "format = ?, sample_size = -1, maximum_object_size = 67108864)"
+    )
+    try:
+        run_with_progress(con, sql, [str(path), json_format], f"reading {path.name}", progress)
+    except duckdb.Error as exc:
+        raise InputFileError(_engine_message(path, exc)) from exc
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, staging: str, path: Path, progress: ProgressCallback
+) -> None:
+    if not path.open("rb").read(4) == b"PAR1":
+        raise InputFileError(f"{path}: not a Parquet file (missing PAR1 magic bytes)")
+    sql = f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_parquet(?)"
+    try:
+        run_with_progress(con, sql, [str(path)], f"reading {path.name}", progress)
+    except duckdb.Error as exc:
+        raise InputFileError(_engine_message(path, exc)) from exc
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def excel_sheets(path: Path) -> list[str]:
+    workbook = _open_workbook(path)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _open_workbook(path: Path) -> Any:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+
+
+def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
+    """Stream one sheet into a UTF-8 CSV (openpyxl read-only mode keeps memory flat)."""
+    workbook = _open_workbook(path)
+    try:
+        if sheet not in workbook.sheetnames:
+            raise InputFileError(
+                f"{path}: no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})"
+            )
+        rows = workbook[sheet].iter_rows(values_only=True)
+        header: list[str] | None = None
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
+            for line, row in enumerate(rows, start=1):
+                cells = [_cell(v) for v in row]
+                if header is None:
+                    if not any(c not in (None, "") for c in cells):
+                        continue
+                    while cells and cells[-1] in (None, ""):
+                        cells.pop()
+                    header = [(c or "").strip() for c in cells]
+                    check_column_names(f"{path} [sheet {sheet}]", header, line=line)
+                    writer.writerow(header)
+                    continue
+                if any(c not in (None, "") for c in cells[len(header) :]):
+                    raise InputFileError(
+                        f"{path} [sheet {sheet}]:{line}: a value beyond the last header column"
+                    )
+                cells = cells[: len(header)] + [None] * (len(header) - len(cells))
+                if all(c in (None, "") for c in cells):
+                    continue
+                writer.writerow(["" if c is None else c for c in cells])
+        if header is None:
+            raise InputFileError(f"{path} [sheet {sheet}]: sheet is empty")
+        return Dialect(",", True, header)
+    finally:
+        workbook.close()

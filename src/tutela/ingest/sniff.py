@@ -1,0 +1,283 @@
+"""Sniffing a file: format, text encoding and CSV dialect, streaming, never whole in memory."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tutela.errors import InputFileError
+
+CHUNK = 1 << 20
+SAMPLE = 1 << 16
+
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".tab": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "ndjson",
+    ".ndjson": "ndjson",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+
+# Single-byte encodings we choose between when a file is not UTF-8 (Western, Central
+# European/Polish, Greek, Cyrillic). Order breaks ties in favour of the more common one.
+LEGACY_ENCODINGS = ["cp1252", "cp1250", "cp1253", "iso8859_7", "iso8859_2", "cp1251", "latin_1"]
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise InputFileError(
+            f"{path}: legacy .xls workbooks are not supported", hint="save it as .xlsx or CSV"
+        )
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        known = ", ".join(sorted(FORMATS))
+        raise InputFileError(f"{path}: unknown file type {suffix or '(none)'} (supported: {known})")
+    return fmt
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    sha256: str
+    size: int
+    head: bytes
+    utf8_error: int | None
+    """Byte offset of the first invalid UTF-8 sequence; None when the file is valid UTF-8."""
+
+
+def hash_file(path: Path, progress: Callable[[float], None] | None = None) -> FileFacts:
+    """SHA-256, size, first bytes and UTF-8 validity of a file, in one streaming pass."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = path.stat().st_size
+    done = 0
+    head = b""
+    utf8_error: int | None = None
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if not head:
+                head = chunk[:SAMPLE]
+            digest.update(chunk)
+            if utf8_error is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    utf8_error = done + exc.start
+            done += len(chunk)
+            if progress and size:
+                progress(done / size)
+    if utf8_error is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_error = done
+    return FileFacts(digest.hexdigest(), size, head, utf8_error)
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """1-based line number of a byte offset."""
+    line = 1
+    remaining = offset
+    with path.open("rb") as fh:
+        while remaining > 0 and (chunk := fh.read(min(CHUNK, remaining))):
+            line += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return line
+
+
+def detect_encoding(path: Path, facts: FileFacts) -> str:
+    """The text encoding of a file, or an InputFileError naming the line of bad bytes."""
+    head = facts.head
+    if not head:
+        raise InputFileError(f"{path}: file is empty")
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    even_nuls = head[0::2].count(0)
+    odd_nuls = head[1::2].count(0)
+    half = len(head) // 2
+    if half and odd_nuls > 0.3 * half and even_nuls == 0:
+        return "utf-16-le"
+    if half and even_nuls > 0.3 * half and odd_nuls == 0:
+        return "utf-16-be"
+    if b"\x00" in head:
+        raise InputFileError(f"{path}: binary data, not a text file (NUL bytes near the start)")
+    bad = facts.utf8_error
+    if bad is None:
+        return "utf-8"
+    # Valid multi-byte UTF-8 before the bad byte means a damaged UTF-8 file, not another
+    # encoding: guessing a legacy code page would silently garble every accented letter.
+    with path.open("rb") as fh:
+        before = fh.read(min(bad, 1 << 24))
+    if re.search(rb"[\xc2-\xf4][\x80-\xbf]", before):
+        raise InputFileError(
+            f"{path}:{_line_of(path, bad)}: bytes that are not valid UTF-8 in a UTF-8 file",
+            hint="fix the file, or pass --encoding if it is in another encoding",
+        )
+    return _guess_legacy(path, head)
+
+
+def _plausibility(text: str) -> int:
+    """How much a decoding reads like real text; higher is better.
+
+    Wrong single-byte decodings show up as symbols inside words (Polish "ł" read as
+    cp1252 gives "³"), control characters, words mixing scripts, or Latin words made
+    mostly of accented letters (Greek bytes read as cp1252).
+    """
+    score = 0
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        if code < 128:
+            continue
+        if 0x80 <= code <= 0x9F:
+            score -= 8
+        elif ch.isalpha():
+            score += 1
+            if ch in "œŒæÆŸ":  # common in mis-decoded Polish, rare in the languages we meet
+                score -= 2
+        elif ch not in "€°ºª·«»¡¿–—‘’“”…§©®±×÷½¼¾£$¥¢\xa0":
+            before = text[i - 1] if i else " "
+            after = text[i + 1] if i + 1 < len(text) else " "
+            score -= 4 if (before.isalpha() or after.isalpha()) else 1
+    for word in re.findall(r"[^\W\d_]{3,}", text):
+        scripts = {unicodedata.name(c, "X").split()[0] for c in word}
+        if len(scripts) > 1:
+            score -= 5
+        elif scripts == {"LATIN"}:
+            non_ascii = sum(1 for c in word if ord(c) > 127)
+            if non_ascii * 2 > len(word):
+                score -= 3
+    return score
+
+
+def _guess_legacy(path: Path, head: bytes) -> str:
+    """Pick the single-byte encoding whose decoding of a sample reads most like text."""
+    with path.open("rb") as fh:
+        sample = fh.read(4 * CHUNK)
+    control = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    if len(control.findall(head)) > max(2, len(head) // 1000):
+        raise InputFileError(
+            f"{path}: binary data, not a text file (control bytes)",
+            hint="is it really a CSV file? if so, pass --encoding",
+        )
+    best: tuple[int, str] | None = None
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        score = _plausibility(text)
+        if best is None or score > best[0]:
+            best = (score, encoding)
+    if best is None:
+        raise InputFileError(
+            f"{path}: cannot decode the file as text in any supported encoding",
+            hint="pass --encoding",
+        )
+    return best[1]
+
+
+def transcode_to_utf8(
+    path: Path, encoding: str, target: Path, progress: Callable[[float], None] | None = None
+) -> None:
+    """Stream-decode `path` with `encoding` into UTF-8 at `target`; bad bytes name their line."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    size = path.stat().st_size or 1
+    consumed = 0
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(CHUNK):
+            try:
+                dst.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                line = _line_of(path, consumed + exc.start)
+                raise InputFileError(
+                    f"{path}:{line}: bytes that cannot be decoded as {encoding}",
+                    hint="pass --encoding with the file's real encoding",
+                ) from exc
+            consumed += len(chunk)
+            if progress:
+                progress(consumed / size)
+        try:
+            dst.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{path}: file ends inside a {encoding} character") from exc
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    has_header: bool
+    columns: list[str]
+
+
+_DATA_LIKE = re.compile(r"^\s*([-+]?\d[\d .,/:-]*|[^@\s]+@[^@\s]+\.\w+)\s*$")
+
+
+def sniff_dialect(path: Path, text_path: Path, forced_delimiter: str | None = None) -> Dialect:
+    """Delimiter and header of a UTF-8 CSV file; validates the header names."""
+    with text_path.open("r", encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(SAMPLE)
+    if not sample.strip():
+        raise InputFileError(f"{path}: file has no data")
+    if len(sample) == SAMPLE and "\n" in sample:
+        sample = sample[: sample.rfind("\n") + 1]
+    delimiter = forced_delimiter
+    if delimiter is None:
+        if path.suffix.lower() in (".tsv", ".tab"):
+            delimiter = "\t"
+        else:
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                first_line = sample.splitlines()[0]
+                counts = {d: first_line.count(d) for d in ",;\t|"}
+                delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar='"'))
+    rows = [r for r in rows if r]
+    if not rows:
+        raise InputFileError(f"{path}: file has no data")
+    first = [c.strip() for c in rows[0]]
+    has_header = True
+    if any(_DATA_LIKE.match(c) for c in first if c):
+        try:
+            has_header = csv.Sniffer().has_header(sample)
+        except csv.Error:
+            has_header = False
+    if not has_header:
+        return Dialect(delimiter, False, [f"column_{i + 1}" for i in range(len(first))])
+    check_column_names(path, first, line=1)
+    return Dialect(delimiter, True, first)
+
+
+def check_column_names(path: Path | str, names: list[str], *, line: int | None = None) -> None:
+    where = f"{path}:{line}" if line else f"{path}"
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise InputFileError(
+                f"{where}: column {i} has an empty name", hint="give every column a header"
+            )
+        if "\x00" in name:
+            raise InputFileError(f"{where}: column {i} name contains a NUL character")
+        key = name.casefold()
+        if key in seen:
+            raise InputFileError(
+                f"{where}: duplicate column name {name!r} (columns {seen[key]} and {i}; "
+                "names are case-insensitive)",
+                hint="rename one of the columns",
+            )
+        seen[key] = i

@@ -1,0 +1,191 @@
+"""The DuckDB workspace: where it lives, opening it safely, transactions, quoting, the catalog."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tutela.errors import EngineError, TableNotFoundError, WorkspaceError, WorkspaceLockedError
+
+DB_FILE = "tutela.duckdb"
+INTERNAL_SCHEMA = "_tutela"
+USER_SCHEMA = "main"
+DEFAULT_WORKSPACE = ".tutela"
+ENV_WORKSPACE = "TUTELA_WORKSPACE"
+
+# Never let DuckDB fetch anything: the tool runs offline. json, parquet and icu are
+# statically linked into the Python wheel; anything else must be installed by the package.
+_DUCKDB_CONFIG = {
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+    "allow_community_extensions": "false",
+}
+
+_SCHEMA_DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.sources (
+        table_name VARCHAR PRIMARY KEY,
+        source_system VARCHAR,
+        path VARCHAR NOT NULL,
+        sheet VARCHAR,
+        format VARCHAR NOT NULL,
+        encoding VARCHAR,
+        delimiter VARCHAR,
+        sha256 VARCHAR NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        row_count BIGINT NOT NULL,
+        columns JSON NOT NULL,
+        loaded_at TIMESTAMP NOT NULL,
+        tool_version VARCHAR NOT NULL
+    )""",
+]
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB SQL; embedded double quotes are doubled."""
+    if "\x00" in name:
+        raise WorkspaceError("identifier contains a NUL character")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:
+    """The workspace directory: explicit path, then $TUTELA_WORKSPACE, then ./.tutela."""
+    if path:
+        return Path(path)
+    env = os.environ.get(ENV_WORKSPACE)
+    return Path(env) if env else Path(DEFAULT_WORKSPACE)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str
+
+
+class Workspace:
+    """An open workspace. Use as a context manager; one writer at a time (DuckDB file lock)."""
+
+    def __init__(self, root: Path, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        self.root = root
+        self.con = con
+        self.read_only = read_only
+
+    # -- opening -----------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        wait_seconds: float = 5.0,
+    ) -> Workspace:
+        root = resolve_workspace(path)
+        db = root / DB_FILE
+        if not db.exists():
+            if not create or read_only:
+                raise WorkspaceError(
+                    f"no workspace at {root} (nothing loaded yet)",
+                    hint="run `tutela load FILE...` first, or pass --workspace",
+                )
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                os.chmod(root, 0o700)
+            except OSError as exc:
+                raise WorkspaceError(f"cannot create workspace {root}: {exc.strerror}") from exc
+        elif not root.is_dir():
+            raise WorkspaceError(f"workspace path {root} is not a directory")
+        con = cls._connect(db, read_only=read_only, wait_seconds=wait_seconds)
+        ws = cls(root, con, read_only)
+        if not read_only:
+            for ddl in _SCHEMA_DDL:
+                con.execute(ddl)
+        return ws
+
+    @staticmethod
+    def _connect(db: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                return duckdb.connect(str(db), read_only=read_only, config=dict(_DUCKDB_CONFIG))
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if "lock" not in text.lower():
+                    raise WorkspaceError(f"cannot open workspace database {db}: {text}") from exc
+                if time.monotonic() >= deadline:
+                    raise WorkspaceLockedError(
+                        f"workspace {db.parent} is in use by another tutela process",
+                        hint="wait for the other command to finish, then retry",
+                    ) from exc
+                time.sleep(0.2)
+            except duckdb.Error as exc:
+                raise WorkspaceError(f"cannot open workspace database {db}: {exc}") from exc
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions --------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: any exception rolls every statement back."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # -- queries -----------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        try:
+            return self.con.execute(sql, params or []).fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(str(exc).splitlines()[0]) from exc
+
+    # -- catalog -----------------------------------------------------------------
+    def user_tables(self) -> list[str]:
+        rows = self.query(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_catalog = current_database() ORDER BY table_name",
+            [USER_SCHEMA],
+        )
+        return [r[0] for r in rows]
+
+    def has_table(self, table: str) -> bool:
+        return table in self.user_tables()
+
+    def require_table(self, table: str) -> None:
+        if not self.has_table(table):
+            known = ", ".join(self.user_tables()) or "none loaded"
+            raise TableNotFoundError(f"no table named {table!r} (tables: {known})")
+
+    def columns(self, table: str) -> list[ColumnInfo]:
+        rows = self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
+            "ORDER BY ordinal_position",
+            [USER_SCHEMA, table],
+        )
+        return [ColumnInfo(r[0], r[1]) for r in rows]
+
+    def row_count(self, table: str) -> int:
+        return int(self.query(f"SELECT count(*) FROM {table_ident(table)}")[0][0])

@@ -1,0 +1,49 @@
+"""Shared fixtures: a workspace on tmp_path, asset paths, a CLI runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tutela.cli.app import app
+from tutela.workspace import Workspace
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+def asset(*parts: str) -> Path:
+    return ASSETS.joinpath(*parts)
+
+
+@pytest.fixture
+def ws_path(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def workspace(ws_path: Path) -> Iterator[Workspace]:
+    ws = Workspace.open(ws_path)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@pytest.fixture
+def cli(ws_path: Path) -> Callable[..., Result]:
+    """Run `tutela -w <tmp workspace> ARGS...`; stdout and stderr are kept apart."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, ["-w", str(ws_path), *args], input=input)
+
+    return run
+
+
+def json_out(result: Result) -> Any:
+    return json.loads(result.stdout)
