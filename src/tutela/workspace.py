@@ -19,6 +19,7 @@ INTERNAL_SCHEMA = "_tutela"
 USER_SCHEMA = "main"
 DEFAULT_WORKSPACE = ".tutela"
 ENV_WORKSPACE = "TUTELA_WORKSPACE"
+ENV_MEMORY_LIMIT = "TUTELA_MEMORY_LIMIT"  # e.g. "2GB"; DuckDB spills to the workspace beyond it
 
 # Never let DuckDB fetch anything: the tool runs offline. json, parquet and icu are
 # statically linked into the Python wheel; anything else must be installed by the package.
@@ -108,6 +109,16 @@ class Workspace:
             raise WorkspaceError(f"workspace path {root} is not a directory")
         con = cls._connect(db, read_only=read_only, wait_seconds=wait_seconds)
         ws = cls(root, con, read_only)
+        if not read_only:
+            spill = root / "spill"
+            spill.mkdir(exist_ok=True)
+            con.execute("SET temp_directory = ?", [str(spill)])
+        limit = os.environ.get(ENV_MEMORY_LIMIT)
+        if limit:
+            try:
+                con.execute("SET memory_limit = ?", [limit])
+            except duckdb.Error as exc:
+                raise WorkspaceError(f"{ENV_MEMORY_LIMIT}={limit!r} is not a memory size") from exc
         if not read_only:
             for ddl in _SCHEMA_DDL:
                 con.execute(ddl)

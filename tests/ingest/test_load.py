@@ -186,18 +186,20 @@ def test_bad_input_gives_one_clear_error_and_loads_nothing(
     assert json_out(tables)["tables"] == []
 
 
-def test_unreadable_file(cli: Cli, tmp_path: Path) -> None:
+def test_unreadable_file(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "secret.csv"
     path.write_text("a\n1\n")
-    path.chmod(0)
-    try:
-        if path.open("rb"):  # running as root: permissions do not apply
-            pytest.skip("root can read any file")
-    except PermissionError:
-        pass
+    real_open = Path.open
+
+    def deny(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == "secret.csv":
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", deny)  # chmod 000 does not stop root, who runs CI
     result = cli("load", str(path))
     assert result.exit_code == 4
-    assert "cannot read file" in result.stderr
+    assert "secret.csv: cannot read file (Permission denied)" in result.stderr
 
 
 def test_header_only_file_loads_empty_table(workspace: Workspace) -> None:

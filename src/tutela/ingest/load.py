@@ -325,50 +325,69 @@ _LEADING = r"^\s*([+]|-?0[0-9])"
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$"
 
 
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+# Lossless conversions, narrowest first: a predicate that a trimmed text value {v} satisfies
+# when the type holds it exactly (TRY_CAST alone would round '12.5' to a BIGINT 13).
+_TYPE_CHECKS = {
+    "BIGINT": "regexp_matches({v}, '^-?[0-9]{{1,18}}$') AND NOT regexp_matches({v}, '{lead}')",
+    "DOUBLE": "regexp_matches({v}, '^-?[0-9]{{1,15}}(\\.[0-9]+)?$') "
+    "AND NOT regexp_matches({v}, '{lead}')",
+    "DATE": "regexp_matches({v}, '{date}') AND TRY_CAST({v} AS DATE) IS NOT NULL",
+    "TIMESTAMP": "(regexp_matches({v}, '{ts}') OR regexp_matches({v}, '{date}')) "
+    "AND TRY_CAST({v} AS TIMESTAMP) IS NOT NULL",
+    "BOOLEAN": "lower({v}) IN ('true', 'false')",
+}
+_SAMPLE_ROWS = 20_000
+
+
 def _inferred_types(
     con: duckdb.DuckDBPyConnection, exprs: list[tuple[str, str]], varchar: set[str]
 ) -> dict[str, str]:
-    """For text columns, the narrowest type that every non-empty value casts to without loss.
+    """For text columns, the narrowest type that every non-empty value converts to exactly.
 
     Values with a leading zero or plus sign stay text (postcodes, phone numbers), and so do
-    integers too long for exact arithmetic.
+    integers too long for exact arithmetic. Candidates come from the first rows; each
+    candidate is then checked over all rows, so a late odd value keeps the column text.
     """
-    checks: list[str] = []
     names = [n for n, _ in exprs if n in varchar]
     if not names:
         return {}
     expr_of = dict(exprs)
-    for name in names:
+
+    def predicate(name: str, type_name: str) -> str:
         v = f"trim({expr_of[name]})"
-        lead = f"regexp_matches({v}, '{_LEADING}')"
-        checks += [
-            f"count(NULLIF({v}, ''))",
-            f"count(*) FILTER (WHERE regexp_matches({v}, '^-?[0-9]{{1,18}}$') AND NOT {lead})",
-            f"count(*) FILTER (WHERE regexp_matches({v}, '^-?[0-9]{{1,15}}(\\.[0-9]+)?$') "
-            f"AND NOT {lead})",
-            f"count(*) FILTER (WHERE regexp_matches({v}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$') "
-            f"AND TRY_CAST({v} AS DATE) IS NOT NULL)",
-            f"count(*) FILTER (WHERE regexp_matches({v}, '{_TIMESTAMP}') "
-            f"AND TRY_CAST({v} AS TIMESTAMP) IS NOT NULL)",
-            f"count(*) FILTER (WHERE lower({v}) IN ('true', 'false'))",
-        ]
-    row = con.execute(f"SELECT {', '.join(checks)} FROM temp.{quote_ident(STAGING)}").fetchone()
+        return _TYPE_CHECKS[type_name].format(v=v, lead=_LEADING, date=_DATE, ts=_TIMESTAMP)
+
+    staging = f"temp.{quote_ident(STAGING)}"
+    sample_checks = []
+    for name in names:
+        sample_checks.append(f"count(NULLIF(trim({expr_of[name]}), ''))")
+        sample_checks += [f"count(*) FILTER (WHERE {predicate(name, t)})" for t in _TYPE_CHECKS]
+    row = con.execute(
+        f"SELECT {', '.join(sample_checks)} FROM (SELECT * FROM {staging} LIMIT {_SAMPLE_ROWS})"
+    ).fetchone()
     assert row is not None
-    types: dict[str, str] = {}
+    width = len(_TYPE_CHECKS) + 1
+    candidates: list[tuple[str, str]] = []
     for i, name in enumerate(names):
-        nn, n_int, n_dec, n_date, n_ts, n_bool = row[i * 6 : i * 6 + 6]
-        if nn == 0:
-            continue
-        if n_int == nn:
-            types[name] = "BIGINT"
-        elif n_dec == nn:
-            types[name] = "DOUBLE"
-        elif n_date == nn:
-            types[name] = "DATE"
-        elif n_ts == nn or (n_ts + n_date == nn and n_ts > 0):
-            types[name] = "TIMESTAMP"
-        elif n_bool == nn:
-            types[name] = "BOOLEAN"
+        non_empty, *counts = row[i * width : (i + 1) * width]
+        if non_empty:
+            candidates += [
+                (name, t) for t, n in zip(_TYPE_CHECKS, counts, strict=True) if n == non_empty
+            ]
+    if not candidates:
+        return {}
+    full_checks = [
+        f"count(*) FILTER (WHERE trim({expr_of[n]}) <> '' AND NOT ({predicate(n, t)}))"
+        for n, t in candidates
+    ]
+    failures = con.execute(f"SELECT {', '.join(full_checks)} FROM {staging}").fetchone()
+    assert failures is not None
+    types: dict[str, str] = {}
+    for (name, type_name), failed in zip(candidates, failures, strict=True):
+        if failed == 0 and name not in types:
+            types[name] = type_name
     return types
 
 

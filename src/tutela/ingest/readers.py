@@ -76,7 +76,7 @@ def stage_csv(
     sql = (
         f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_csv(?, delim = ?, "
         "quote = '\"', escape = '\"', header = ?, auto_detect = false, columns = ?, "
-        "strict_mode = true, null_padding = false, max_line_size = 67108864)"
+        "strict_mode = true, null_padding = false, max_line_size = 16777216)"
     )
     params = [str(text_path), dialect.delimiter, dialect.has_header, columns]
     try:

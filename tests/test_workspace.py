@@ -1,0 +1,62 @@
+"""The workspace: locking against a concurrent writer, quoting, transactions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tutela.errors import WorkspaceLockedError
+from tutela.workspace import Workspace, quote_ident
+
+HOLD = """
+import sys, time
+from tutela.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+def test_second_writer_gets_a_clear_error(ws_path: Path) -> None:
+    Workspace.open(ws_path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(ws_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        start = time.monotonic()
+        with pytest.raises(WorkspaceLockedError, match="in use by another tutela process"):
+            Workspace.open(ws_path, wait_seconds=0.5)
+        assert time.monotonic() - start < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    Workspace.open(ws_path).close()  # usable again once the other process is gone
+
+
+def test_transaction_rolls_back_everything(workspace: Workspace) -> None:
+    workspace.con.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(RuntimeError), workspace.transaction() as con:
+        con.execute("INSERT INTO t VALUES (1)")
+        con.execute("CREATE TABLE u (y INTEGER)")
+        raise RuntimeError("crash half-way")
+    assert workspace.row_count("t") == 0
+    assert not workspace.has_table("u")
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=1, max_size=40))
+def test_any_identifier_round_trips_through_quoting(name: str) -> None:
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE {quote_ident(name)} ({quote_ident(name)} INTEGER)")
+    con.execute(f"INSERT INTO {quote_ident(name)} VALUES (42)")
+    assert con.execute(f"SELECT {quote_ident(name)} FROM {quote_ident(name)}").fetchall() == [(42,)]
+    described = con.execute(f"DESCRIBE {quote_ident(name)}").fetchall()
+    assert described[0][0] == name
