@@ -8,6 +8,8 @@ import typer
 
 from tutela import __version__
 from tutela.cli import catalog, load
+from tutela.cli.audit import audit_app
+from tutela.cli.keys import keys_app
 from tutela.cli.options import state
 
 app = typer.Typer(
@@ -52,6 +54,8 @@ app.command("load")(load.load_cmd)
 app.command("tables")(catalog.tables_cmd)
 app.command("sources")(catalog.sources_cmd)
 app.command("show")(catalog.show_cmd)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

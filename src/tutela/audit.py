@@ -1,0 +1,191 @@
+"""The audit log: append-only, hash-chained, keyed entries in the workspace.
+
+Each entry's hash is an HMAC (key derived from the workspace master key) over its content
+and the previous entry's hash. Editing, deleting, reordering or inserting entries breaks
+the chain; forging a new entry needs the key. Truncating the newest entries is detectable
+only against an anchor kept elsewhere: every erasure certificate records the hash of its
+entry, and `tutela audit verify` prints the head hash to keep.
+
+Entries are written in the caller's transaction, so a change and its entry commit together.
+No personal data goes in: callers pass identifiers already keyed-hashed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from tutela.protect.keys import MasterKey
+from tutela.workspace import INTERNAL_SCHEMA
+
+GENESIS = "0" * 64
+TABLE = f"{INTERNAL_SCHEMA}.audit_log"
+
+_DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    seq BIGINT PRIMARY KEY,
+    logged_at VARCHAR NOT NULL,
+    command VARCHAR NOT NULL,
+    arguments VARCHAR NOT NULL,
+    tables VARCHAR NOT NULL,
+    counts VARCHAR NOT NULL,
+    result VARCHAR NOT NULL,
+    prev_hash VARCHAR NOT NULL,
+    entry_hash VARCHAR NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    command: str
+    arguments: dict[str, Any]
+    tables: list[str]
+    counts: dict[str, Any]
+    result: str
+    prev_hash: str
+    entry_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "command": self.command,
+            "arguments": self.arguments,
+            "tables": self.tables,
+            "counts": self.counts,
+            "result": self.result,
+            "prev_hash": self.prev_hash,
+            "entry_hash": self.entry_hash,
+        }
+
+
+@dataclass
+class VerifyReport:
+    entries: int
+    head: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head": self.head,
+            "problems": self.problems,
+        }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _digest(
+    key: bytes,
+    seq: int,
+    at: str,
+    command: str,
+    arguments: str,
+    tables: str,
+    counts: str,
+    result: str,
+    prev_hash: str,
+) -> str:
+    body = _canonical([seq, at, command, arguments, tables, counts, result, prev_hash])
+    return hmac.new(key, body.encode("utf-8"), "sha256").hexdigest()
+
+
+def _key(master: MasterKey) -> bytes:
+    return master.derive("audit-log-chain")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+
+
+def _exists(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = 'audit_log'",
+        [INTERNAL_SCHEMA],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def append(
+    con: duckdb.DuckDBPyConnection,
+    master: MasterKey,
+    *,
+    command: str,
+    arguments: dict[str, Any],
+    tables: list[str],
+    counts: dict[str, Any],
+    result: str,
+) -> AuditEntry:
+    """Append one entry (inside the caller's transaction when there is one)."""
+    ensure_schema(con)
+    last = con.execute(f"SELECT seq, entry_hash FROM {TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    args_j, tables_j, counts_j = _canonical(arguments), _canonical(tables), _canonical(counts)
+    entry_hash = _digest(_key(master), seq, at, command, args_j, tables_j, counts_j, result, prev)
+    con.execute(
+        f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, at, command, args_j, tables_j, counts_j, result, prev, entry_hash],
+    )
+    return AuditEntry(seq, at, command, arguments, tables, counts, result, prev, entry_hash)
+
+
+def entries(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[AuditEntry]:
+    if not _exists(con):
+        return []
+    rows = con.execute(
+        f"SELECT seq, logged_at, command, arguments, tables, counts, result, prev_hash, entry_hash "
+        f"FROM {TABLE} ORDER BY seq DESC LIMIT ?",
+        [limit if limit is not None else 2**62],
+    ).fetchall()
+    return [
+        AuditEntry(
+            r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]
+        )
+        for r in reversed(rows)
+    ]
+
+
+def verify(con: duckdb.DuckDBPyConnection, master: MasterKey) -> VerifyReport:
+    """Recompute the chain in storage order of seq; report every break found."""
+    if not _exists(con):
+        return VerifyReport(0, GENESIS)
+    key = _key(master)
+    rows = con.execute(
+        f"SELECT seq, logged_at, command, arguments, tables, counts, result, prev_hash, entry_hash "
+        f"FROM {TABLE} ORDER BY seq"
+    ).fetchall()
+    problems: list[str] = []
+    prev = GENESIS
+    expected_seq = 1
+    for seq, at, command, arguments, tables, counts, result, prev_hash, entry_hash in rows:
+        if seq != expected_seq:
+            problems.append(
+                f"entry {seq}: expected sequence number {expected_seq} "
+                "(an entry was removed or inserted)"
+            )
+        if prev_hash != prev:
+            problems.append(
+                f"entry {seq}: does not follow the entry before it "
+                "(removed, reordered or inserted entries)"
+            )
+        actual = _digest(key, seq, at, command, arguments, tables, counts, result, prev_hash)
+        if not hmac.compare_digest(actual, entry_hash):
+            problems.append(f"entry {seq}: content does not match its hash (edited or forged)")
+        prev = entry_hash
+        expected_seq = seq + 1
+    return VerifyReport(len(rows), prev, problems)

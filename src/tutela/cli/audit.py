@@ -1,0 +1,60 @@
+"""`tutela audit`: show and verify the hash-chained audit log."""
+
+from __future__ import annotations
+
+import typer
+
+from tutela import audit
+from tutela.cli import output
+from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.errors import ExitCode
+from tutela.protect.keys import load_master_key
+
+audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+@guarded
+def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
+    """Check that no audit entry was edited, removed, reordered or forged (exit 1 if so)."""
+    with state(ctx).open_workspace(read_only=True) as ws:
+        report = audit.verify(ws.con, load_master_key(ws.root))
+    if fmt is OutputFormat.json:
+        output.emit_json(report.to_dict())
+    elif report.ok:
+        output.out.print(f"audit log OK: {report.entries} entries, head {report.head}")
+    else:
+        for problem in report.problems:
+            output.print_error("audit-tampered", problem)
+    raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.FINDINGS))
+
+
+@audit_app.command("show")
+@guarded
+def show_cmd(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, "--limit", "-n", help="Newest N entries."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """List the newest audit entries (identifiers appear only as keyed hashes)."""
+    with state(ctx).open_workspace(read_only=True) as ws:
+        items = audit.entries(ws.con, limit)
+    if fmt is OutputFormat.json:
+        output.emit_json({"entries": [e.to_dict() for e in items]})
+        return
+    output.render_table(
+        "Audit log",
+        ["seq", "at", "command", "tables", "counts", "result", "hash"],
+        [
+            (
+                e.seq,
+                e.at[:19],
+                e.command,
+                ", ".join(e.tables),
+                output.to_json(e.counts).replace("\n", "").replace("  ", ""),
+                e.result,
+                e.entry_hash[:12],
+            )
+            for e in items
+        ],
+    )

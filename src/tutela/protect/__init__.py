@@ -1,0 +1,1 @@
+"""Protection: keys, keyed hashing and pseudonymization."""
