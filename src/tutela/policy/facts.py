@@ -1,0 +1,297 @@
+"""Workspace facts for a policy: loaded columns, scan results, retention and consent counts.
+
+Every query pushes the work into DuckDB with quoted identifiers and bound parameters;
+only counts and dates come back, never personal values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tutela.policy.models import IdentityLink, Policy, RetentionRule
+from tutela.policy.sql import any_of, date_expr, normalize_sql
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+
+
+@dataclass(frozen=True)
+class ScanColumn:
+    table: str
+    column: str
+    entity: str | None
+    category: str | None
+    quasi_identifier: bool = False
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    table: str
+    source_system: str | None
+    path: str | None
+    row_count: int | None
+
+
+@dataclass(frozen=True)
+class RetentionFact:
+    rule_index: int
+    table: str
+    cutoff: date
+    expired: int
+    oldest: date | None
+    unreadable: int
+
+
+@dataclass(frozen=True)
+class ConsentFact:
+    purpose: str
+    table: str
+    column: str | None  # None: the table has no identifier of the consent subject kind
+    subjects: int = 0
+    missing: int = 0
+    withdrawn: int = 0
+
+
+@dataclass(frozen=True)
+class WorkspaceFacts:
+    """The inputs `evaluate` needs; built by `collect_facts` or by hand in tests."""
+
+    as_of: date
+    tables: dict[str, dict[str, str]]  # loaded table -> column -> DuckDB type
+    sources: dict[str, SourceInfo] = dataclasses.field(default_factory=dict)
+    scan: tuple[ScanColumn, ...] | None = None  # None: no scan stored
+    retention: tuple[RetentionFact, ...] = ()
+    consent: tuple[ConsentFact, ...] = ()
+
+
+def collect_facts(ws: Workspace, policy: Policy, as_of: date) -> WorkspaceFacts:
+    tables = {t: {c.name: c.type for c in ws.columns(t)} for t in ws.user_tables()}
+    return WorkspaceFacts(
+        as_of=as_of,
+        tables=tables,
+        sources=load_sources(ws),
+        scan=load_scan(ws, list(tables)),
+        retention=tuple(_retention(ws, policy, tables, as_of)),
+        consent=tuple(_consent(ws, policy, tables)),
+    )
+
+
+# -- catalog and scan ------------------------------------------------------------------
+
+
+def _internal_table_exists(ws: Workspace, name: str) -> bool:
+    rows = ws.query(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
+        "AND table_catalog = current_database()",
+        [INTERNAL_SCHEMA, name],
+    )
+    return bool(rows[0][0])
+
+
+def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
+    if not _internal_table_exists(ws, "sources"):
+        return {}
+    rows = ws.query(
+        f"SELECT table_name, source_system, path, row_count FROM {INTERNAL_SCHEMA}.sources "
+        "ORDER BY table_name"
+    )
+    return {r[0]: SourceInfo(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def _as_mapping(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    if hasattr(item, "model_dump"):
+        return dict(item.model_dump())
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        return dataclasses.asdict(item)
+    return {k: getattr(item, k) for k in dir(item) if not k.startswith("_")}
+
+
+def _scan_row(table: str, row: dict[str, Any]) -> ScanColumn | None:
+    column = row.get("column_name") or row.get("column")
+    if not column:
+        return None
+    entity = row.get("entity")
+    category = row.get("category")
+    return ScanColumn(
+        table=str(row.get("table_name") or row.get("table") or table),
+        column=str(column),
+        entity=str(getattr(entity, "value", entity)) if entity else None,
+        category=str(category) if category else None,
+        quasi_identifier=bool(row.get("quasi_identifier") or False),
+    )
+
+
+def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | None:
+    """The stored scan results, via the detect engine when present; None if never scanned."""
+    tables = list(tables)
+    try:
+        detect = importlib.import_module("tutela.detect")
+        loader = getattr(detect, "load_stored_scan", None)
+    except ImportError:
+        loader = None
+    if loader is not None:
+        try:
+            found: list[ScanColumn] = []
+            any_stored = False
+            for table in tables:
+                stored: Any = loader(ws.con, table)
+                if not stored:
+                    continue
+                any_stored = True
+                # tutela.detect returns (TableScan, fingerprint, rule_version, scanned_at)
+                scan = stored[0] if isinstance(stored, tuple) else stored
+                items: Any = getattr(scan, "columns", scan)
+                for item in items.values() if isinstance(items, dict) else items:
+                    row = _scan_row(table, _as_mapping(item))
+                    if row:
+                        found.append(row)
+            return _dedupe(found) if any_stored else None
+        except Exception:  # an unexpected detect API: read the table instead
+            pass
+    if not _internal_table_exists(ws, "scan_results"):
+        return None
+    cols = {c for (c,) in ws.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+        "AND table_name = 'scan_results' AND table_catalog = current_database()",
+        [INTERNAL_SCHEMA],
+    )}  # fmt: skip
+    quasi = "quasi_identifier" if "quasi_identifier" in cols else "false"
+    rows = ws.query(
+        f"SELECT table_name, column_name, entity, category, {quasi} "
+        f"FROM {INTERNAL_SCHEMA}.scan_results"
+    )
+    if not rows:
+        return None
+    return _dedupe([ScanColumn(r[0], r[1], r[2] or None, r[3] or None, bool(r[4])) for r in rows])
+
+
+def _dedupe(rows: list[ScanColumn]) -> tuple[ScanColumn, ...]:
+    best: dict[tuple[str, str], ScanColumn] = {}
+    for row in rows:
+        key = (row.table, row.column)
+        if key not in best or (row.entity and not best[key].entity):
+            best[key] = row
+    return tuple(best.values())
+
+
+# -- retention ------------------------------------------------------------------------
+
+
+def _retention(
+    ws: Workspace, policy: Policy, tables: dict[str, dict[str, str]], as_of: date
+) -> Iterable[RetentionFact]:
+    for index, rule in enumerate(policy.retention):
+        targets = [rule.table] if rule.table else [
+            t for t in policy.tables if rule in policy.retention_rules_for(t)
+        ]  # fmt: skip
+        for table in targets:
+            if table is None or table not in tables or rule.after not in tables[table]:
+                continue
+            if any(c.column not in tables[table] for c in rule.legal_hold):
+                continue
+            yield _count_expired(ws, index, rule, table, tables[table], as_of)
+
+
+def _count_expired(
+    ws: Workspace,
+    index: int,
+    rule: RetentionRule,
+    table: str,
+    types: dict[str, str],
+    as_of: date,
+) -> RetentionFact:
+    cutoff = rule.period.before(as_of)
+    day, day_params = date_expr(rule.after, types[rule.after], rule.date_format)
+    hold, hold_params = any_of(rule.legal_hold)
+    sql = (
+        "SELECT count(*) FILTER (WHERE d < CAST(? AS TIMESTAMP)), "
+        "min(d) FILTER (WHERE d < CAST(? AS TIMESTAMP)), "
+        "count(*) FILTER (WHERE d IS NULL AND raw IS NOT NULL) "
+        f"FROM (SELECT {day} AS d, {quote_ident(rule.after)} AS raw "
+        f"FROM {table_ident(table)} WHERE NOT {hold})"
+    )
+    expired, oldest, unreadable = ws.query(sql, [cutoff, cutoff, *day_params, *hold_params])[0]
+    if isinstance(oldest, datetime):
+        oldest = oldest.date()
+    return RetentionFact(index, table, cutoff, int(expired), oldest, int(unreadable))
+
+
+# -- consent --------------------------------------------------------------------------
+
+
+def _consent(
+    ws: Workspace, policy: Policy, tables: dict[str, dict[str, str]]
+) -> Iterable[ConsentFact]:
+    source = policy.consent
+    if source is None or source.table not in tables:
+        return
+    needed = [source.subject_column, source.purpose_column, source.status_column,
+              source.timestamp_column]  # fmt: skip
+    if any(c not in tables[source.table] for c in needed):
+        return
+    for purpose, value in policy.consent_purposes().items():
+        for table in policy.purposes[purpose].tables:
+            if table == source.table or table not in tables:
+                continue
+            links = [
+                link
+                for link in policy.identity_links_for(table)
+                if link.kind is source.subject_kind and link.column in tables[table]
+            ]
+            if not links:
+                yield ConsentFact(purpose, table, None)
+                continue
+            yield _count_consent(ws, policy, purpose, value, links[0])
+
+
+def _count_consent(
+    ws: Workspace, policy: Policy, purpose: str, value: str, link: IdentityLink
+) -> ConsentFact:
+    source = policy.consent
+    assert source is not None
+    subj, subj_params = normalize_sql(link.method, quote_ident(source.subject_column))
+    mine, mine_params = normalize_sql(link.method, quote_ident(link.column), link.region)
+    ts, ts_params = date_expr(source.timestamp_column, "VARCHAR", None)
+    sql = f"""
+        WITH events AS (
+            SELECT {subj} AS s, CAST({quote_ident(source.status_column)} AS VARCHAR) AS st,
+                   row_number() OVER (PARTITION BY {subj} ORDER BY {ts} DESC NULLS LAST) AS rn
+            FROM {table_ident(source.table)}
+            WHERE CAST({quote_ident(source.purpose_column)} AS VARCHAR) = ?
+        ),
+        latest AS (SELECT s, st FROM events WHERE rn = 1 AND s IS NOT NULL),
+        processed AS (SELECT DISTINCT {mine} AS s FROM {table_ident(link.table)})
+        SELECT count(*),
+               count(*) FILTER (WHERE latest.s IS NULL
+                                OR NOT (list_contains(?, latest.st)
+                                        OR list_contains(?, latest.st))),
+               count(*) FILTER (WHERE list_contains(?, latest.st))
+        FROM processed LEFT JOIN latest ON processed.s = latest.s
+        WHERE processed.s IS NOT NULL
+    """  # identifiers quoted, values bound
+    params = [
+        *subj_params, *subj_params, *ts_params, value, *mine_params,
+        source.granted, source.withdrawn, source.withdrawn,
+    ]  # fmt: skip
+    subjects, missing, withdrawn = ws.query(sql, params)[0]
+    return ConsentFact(purpose, link.table, link.column, int(subjects), int(missing),
+                       int(withdrawn))  # fmt: skip
+
+
+def source_columns(ws: Workspace) -> dict[str, list[str]]:
+    """Catalog column lists as recorded at load time (falls back to the live table)."""
+    out: dict[str, list[str]] = {}
+    if _internal_table_exists(ws, "sources"):
+        for name, columns in ws.query(f"SELECT table_name, columns FROM {INTERNAL_SCHEMA}.sources"):
+            try:
+                parsed = json.loads(columns) if isinstance(columns, str) else columns
+                out[name] = [c["name"] if isinstance(c, dict) else str(c) for c in parsed]
+            except (TypeError, ValueError, KeyError):
+                continue
+    return out
