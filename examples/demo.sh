@@ -18,3 +18,20 @@ tutela load examples/drop/consents.csv --source consent-ledger
 step "What is loaded, and from where"
 tutela tables
 tutela sources
+
+step "Find Anna Puig i Ferrer in every system (e-mail -> CRM -> phone -> tickets ...)"
+tutela subject find --email anna.puig@example.com -p policies/acme.yaml
+
+step "Her subject-access report"
+tutela sar --email anna.puig@example.com -p policies/acme.yaml --out "$TUTELA_WORKSPACE/reports" --request-id REQ-2026-0041
+
+step "Erasure: the plan, then apply, verify and certify"
+tutela erase --email anna.puig@example.com -p policies/acme.yaml --dry-run
+tutela erase --email anna.puig@example.com -p policies/acme.yaml --apply --out "$TUTELA_WORKSPACE/reports" --request-id DEMO-1
+
+step "A batch of requests from the ticketing system (exit 1: some need review or failed)"
+tutela requests run examples/drop/requests.csv -p policies/acme.yaml --apply --out "$TUTELA_WORKSPACE/reports" || true
+tutela requests list --overdue
+
+step "The audit log is intact"
+tutela audit verify

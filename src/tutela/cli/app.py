@@ -11,6 +11,9 @@ from tutela.cli import catalog, load
 from tutela.cli.audit import audit_app
 from tutela.cli.keys import keys_app
 from tutela.cli.options import state
+from tutela.cli.policy import policy_app
+from tutela.cli.requests import requests_app
+from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
 
 app = typer.Typer(
     name="tutela",
@@ -54,8 +57,13 @@ app.command("load")(load.load_cmd)
 app.command("tables")(catalog.tables_cmd)
 app.command("sources")(catalog.sources_cmd)
 app.command("show")(catalog.show_cmd)
+app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(subject_app, name="subject")
+app.command("sar")(sar_cmd)
+app.command("erase")(erase_cmd)
+app.add_typer(requests_app, name="requests")
 
 
 def main() -> None:

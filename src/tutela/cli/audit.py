@@ -9,6 +9,7 @@ from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, guarded, state
 from tutela.errors import ExitCode
 from tutela.protect.keys import load_master_key
+from tutela.report.jsonout import to_json
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
 
@@ -51,7 +52,7 @@ def show_cmd(
                 e.at[:19],
                 e.command,
                 ", ".join(e.tables),
-                output.to_json(e.counts).replace("\n", "").replace("  ", ""),
+                to_json(e.counts).replace("\n", "").replace("  ", ""),
                 e.result,
                 e.entry_hash[:12],
             )

@@ -70,3 +70,46 @@ FormatOption = typer.Option(
     "-f",
     help="Output format: a table for people, json for scripts.",
 )
+
+
+PolicyPathOption = typer.Option(
+    Path("policies"),
+    "--policy",
+    "-p",
+    envvar="TUTELA_POLICY",
+    help="Policy file or directory of YAML files.",
+)
+
+
+def parse_identifiers(
+    email: list[str] | None,
+    phone: list[str] | None,
+    customer_id: list[str] | None,
+    national_id: list[str] | None,
+    other: list[str] | None,
+) -> dict[str, list[str]]:
+    """Identifier options into {kind: [values]}; --id takes KIND=VALUE for any link kind."""
+    ids: dict[str, list[str]] = {}
+    for kind, values in (
+        ("email", email),
+        ("phone", phone),
+        ("customer_id", customer_id),
+        ("national_id", national_id),
+    ):
+        if values:
+            ids.setdefault(kind, []).extend(values)
+    for item in other or []:
+        kind, sep, value = item.partition("=")
+        if not sep or not kind.strip() or not value.strip():
+            raise typer.BadParameter(f"--id takes KIND=VALUE, got {item!r}")
+        ids.setdefault(kind.strip(), []).append(value.strip())
+    return ids
+
+
+EmailOption = typer.Option(None, "--email", help="E-mail address (repeatable).")
+PhoneOption = typer.Option(None, "--phone", help="Phone number, any format (repeatable).")
+CustomerIdOption = typer.Option(None, "--customer-id", help="Customer id (repeatable).")
+NationalIdOption = typer.Option(None, "--national-id", help="National ID number (repeatable).")
+OtherIdOption = typer.Option(
+    None, "--id", help="Any identity-link kind as KIND=VALUE, e.g. iban=ES91... (repeatable)."
+)

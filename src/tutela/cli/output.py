@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -15,23 +12,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tutela.progress import ProgressCallback
+from tutela.report.jsonout import to_json
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
 
 
 def emit_json(data: Any) -> None:
@@ -121,3 +105,70 @@ def render_load_results(results: Sequence[Any]) -> None:
             warn(f"schema of {r.table} changed: " + "; ".join(parts))
         if r.status == "unchanged":
             info(f"{r.path}: already loaded as {r.table} (same SHA-256); nothing to do")
+
+
+def render_subject_summary(summary: dict[str, Any]) -> None:
+    if not summary["found"]:
+        out.print("no data held for these identifiers")
+    else:
+        render_table("Rows found", ["table", "rows"], list(summary["tables"].items()))
+    if summary["free_text_mentions"]:
+        render_table(
+            "Free-text mentions",
+            ["table", "column", "identifiers found"],
+            [
+                (m["table"], m["column"], ", ".join(m["kinds"]))
+                for m in summary["free_text_mentions"]
+            ],
+        )
+    if summary["possible_matches"]:
+        render_table(
+            "Possible matches (for human review; never erased automatically)",
+            ["table", "column", "similarity", "reason"],
+            [
+                (p["table"], p["column"], p["similarity"], p["reason"])
+                for p in summary["possible_matches"]
+            ],
+        )
+    for note in summary.get("not_searched", []):
+        warn(f"not searched: {note}")
+
+
+def render_erasure_plan(plan: dict[str, Any]) -> None:
+    if not plan["found"]:
+        out.print("nothing found for these identifiers; nothing to erase")
+        return
+    render_table(
+        f"Erasure plan {plan['request_id']}",
+        ["table", "action", "rows", "columns", "kept because"],
+        [
+            (
+                t["table"],
+                t["action"],
+                t["rows"],
+                ", ".join(t["columns"]),
+                f"{t['legal_basis']}: {t['reason']}" if t["action"] == "keep" else "",
+            )
+            for t in plan["tables"]
+        ],
+    )
+    for r in plan["free_text_redactions"]:
+        out.print(f"redact mentions in {escape(r['column'])}: {r['rows']} row(s)")
+    for p in plan["possible_matches_for_review"]:
+        out.print(
+            f"review (not erased): {escape(p['table'])}.{escape(p['column'])} — "
+            f"{escape(p['reason'])}"
+        )
+
+
+def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
+    v = cert["verification"]
+    status = "[green]verified: no residue[/]" if v["ok"] else "[red]RESIDUE FOUND[/]"
+    out.print(f"erasure applied; {status}; audit entry #{cert['audit_entry']['seq']}")
+    for r in v["residue"]:
+        warn(
+            f"residue in {r['table']}{'.' + r['column'] if 'column' in r else ''}: "
+            f"{r['rows']} row(s)"
+        )
+    for f in files:
+        out.print(f"  wrote {escape(f)}")

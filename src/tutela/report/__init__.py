@@ -1,0 +1,1 @@
+"""Renderers: JSON, Markdown and self-contained HTML for reports and certificates."""

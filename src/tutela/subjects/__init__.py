@@ -1,0 +1,1 @@
+"""Data-subject rights: finding a person across tables, access reports, erasure, batches."""

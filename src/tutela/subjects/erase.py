@@ -1,0 +1,339 @@
+"""Erasure (GDPR Art. 17): plan, apply in one transaction, verify, certify.
+
+The plan follows the policy's erasure rules per table: delete the person's rows, blank the
+listed columns (anonymize), or keep the rows under a stated legal basis (Art. 17(3)).
+Free-text mentions in rows that stay are redacted in place. Possible matches (similar
+name, no certain identifier) are listed for review and never touched.
+
+Applying runs every statement and the audit entry in one DuckDB transaction: a crash or
+kill part-way leaves the data exactly as before. Verification then searches again for
+every identifier found while planning; anything left outside kept rows is residue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tutela import audit
+from tutela.policy.models import Policy
+from tutela.protect.keys import MasterKey, keyed_hash
+from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects
+from tutela.workspace import Workspace, quote_ident, table_ident
+
+REDACTED = "[REDACTED]"
+
+
+@dataclass
+class TablePlan:
+    table: str
+    action: str
+    rowids: list[int]
+    columns: list[str] = field(default_factory=list)
+    legal_basis: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "action": self.action,
+            "rows": len(self.rowids),
+            "columns": self.columns,
+            "legal_basis": self.legal_basis,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Redaction:
+    table: str
+    column: str
+    rowid: int
+    fragments: list[str]
+    kinds: list[str]
+
+
+@dataclass
+class ErasurePlan:
+    request_id: str
+    match: SubjectMatch
+    tables: list[TablePlan] = field(default_factory=list)
+    redactions: list[Redaction] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.tables and not self.redactions
+
+    def kept_rows(self) -> dict[str, set[int]]:
+        return {t.table: set(t.rowids) for t in self.tables if t.action == "keep"}
+
+    def to_dict(self) -> dict[str, Any]:
+        redacted: dict[str, int] = {}
+        for r in self.redactions:
+            key = f"{r.table}.{r.column}"
+            redacted[key] = redacted.get(key, 0) + 1
+        return {
+            "request_id": self.request_id,
+            "found": not self.empty,
+            "tables": [t.to_dict() for t in self.tables],
+            "free_text_redactions": [{"column": k, "rows": v} for k, v in sorted(redacted.items())],
+            "possible_matches_for_review": [
+                {
+                    "table": p.table,
+                    "column": p.column,
+                    "similarity": round(p.similarity, 3),
+                    "reason": p.reason,
+                }
+                for p in self.match.possible
+            ],
+        }
+
+
+def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> ErasurePlan:
+    plan = ErasurePlan(request_id, match)
+    deleted: dict[str, set[int]] = {}
+    blanked: dict[str, set[str]] = {}
+    for table in sorted(match.rows):
+        rule = policy.erasure_rule(table)
+        action = str(rule.action)
+        plan.tables.append(
+            TablePlan(
+                table,
+                action,
+                sorted(match.rows[table]),
+                list(rule.columns),
+                rule.legal_basis and str(rule.legal_basis),
+                rule.reason,
+            )
+        )
+        if action == "delete":
+            deleted[table] = set(match.rows[table])
+        if action == "anonymize":
+            blanked[table] = set(rule.columns)
+    kept = plan.kept_rows()
+    for hit in match.free_text:
+        if hit.rowid in deleted.get(hit.table, set()) or hit.rowid in kept.get(hit.table, set()):
+            continue
+        if hit.column in blanked.get(hit.table, set()) and hit.rowid in match.rows.get(
+            hit.table, []
+        ):
+            continue
+        plan.redactions.append(
+            Redaction(
+                hit.table,
+                hit.column,
+                hit.rowid,
+                sorted(hit.fragments, key=len, reverse=True),
+                sorted(hit.kinds),
+            )
+        )
+    return plan
+
+
+def redact(text: str, fragments: Sequence[str]) -> str:
+    for fragment in fragments:
+        text = re.sub(re.escape(fragment), REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+@dataclass
+class ErasureOutcome:
+    plan: ErasurePlan
+    counts: dict[str, dict[str, int]]
+    audit_entry: audit.AuditEntry
+    verification: dict[str, Any]
+    identifiers: dict[str, list[str]]
+    key_id: str
+    finished_at: str
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verification["ok"])
+
+
+def hashed_identifiers(
+    master: MasterKey, identifiers: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    key = master.derive("subject-identifiers")
+    return {
+        kind: sorted(keyed_hash(key, f"{kind}:{v}") for v in values)
+        for kind, values in identifiers.items()
+    }
+
+
+def apply_plans(
+    ws: Workspace,
+    master: MasterKey,
+    plans: Sequence[ErasurePlan],
+    identifiers: Mapping[str, Mapping[str, Sequence[str]]],
+    *,
+    command: str = "erase",
+) -> tuple[dict[str, dict[str, dict[str, int]]], audit.AuditEntry]:
+    """Every plan, and one audit entry, in one transaction."""
+    counts: dict[str, dict[str, dict[str, int]]] = {p.request_id: {} for p in plans}
+    deletes: dict[str, set[int]] = {}
+    blanks: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+    for plan in plans:
+        per_table = counts[plan.request_id]
+        for t in plan.tables:
+            c = per_table.setdefault(t.table, {})
+            if t.action == "delete":
+                deletes.setdefault(t.table, set()).update(t.rowids)
+                c["deleted"] = len(t.rowids)
+            elif t.action == "anonymize":
+                blanks.setdefault((t.table, tuple(t.columns)), set()).update(t.rowids)
+                c["anonymized"] = len(t.rowids)
+            else:
+                c["kept"] = len(t.rowids)
+        for r in plan.redactions:
+            c = per_table.setdefault(r.table, {})
+            c["redacted"] = c.get("redacted", 0) + 1
+    with ws.transaction() as con:
+        # Set-based: one statement per table and action, however many requests.
+        for plan in plans:
+            for r in plan.redactions:
+                row = con.execute(
+                    f"SELECT CAST({quote_ident(r.column)} AS VARCHAR) FROM {table_ident(r.table)} "
+                    "WHERE rowid = ?",
+                    [r.rowid],
+                ).fetchone()
+                if row and row[0] is not None:
+                    con.execute(
+                        f"UPDATE {table_ident(r.table)} SET {quote_ident(r.column)} = ? "
+                        "WHERE rowid = ?",
+                        [redact(row[0], r.fragments), r.rowid],
+                    )
+        for (table, columns), rowids in sorted(blanks.items()):
+            sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
+            con.execute(
+                f"UPDATE {table_ident(table)} SET {sets} "
+                "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
+                [sorted(rowids)],
+            )
+        for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
+            con.execute(
+                f"DELETE FROM {table_ident(table)} WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
+                [sorted(rowids)],
+            )
+        entry = audit.append(
+            con,
+            master,
+            command=command,
+            arguments={
+                "requests": {
+                    p.request_id: hashed_identifiers(master, identifiers[p.request_id])
+                    for p in plans
+                },
+            },
+            tables=sorted(
+                {t.table for p in plans for t in p.tables}
+                | {r.table for p in plans for r in p.redactions}
+            ),
+            counts=counts,
+            result="applied",
+        )
+    return counts, entry
+
+
+def verify(
+    ws: Workspace, space: SearchSpace, plans: Sequence[ErasurePlan]
+) -> dict[str, dict[str, Any]]:
+    """Search again for every key found while planning; report residue outside kept rows."""
+    requests = {
+        p.request_id: {kind: sorted(keys) for kind, keys in p.match.keys.items() if kind != "name"}
+        for p in plans
+    }
+    requests = {r: k for r, k in requests.items() if k}
+    after = find_subjects(ws, space, requests, names=False) if requests else {}
+    out: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        found = after.get(plan.request_id)
+        kept = plan.kept_rows()
+        residue = []
+        if found:
+            for table, rowids in found.rows.items():
+                left = [r for r in rowids if r not in kept.get(table, set())]
+                if left:
+                    residue.append({"table": table, "rows": len(left)})
+            for hit in found.free_text:
+                if hit.rowid not in kept.get(hit.table, set()):
+                    residue.append(
+                        {
+                            "table": hit.table,
+                            "column": hit.column,
+                            "rows": 1,
+                            "kinds": sorted(hit.kinds),
+                        }
+                    )
+        out[plan.request_id] = {
+            "ok": not residue,
+            "searched_identifiers": sum(len(v) for v in requests.get(plan.request_id, {}).values()),
+            "residue": residue,
+        }
+    return out
+
+
+def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
+    plan = outcome.plan
+    return {
+        "certificate": "erasure",
+        "request_id": plan.request_id,
+        "completed_at": outcome.finished_at,
+        "identifiers_hashed": outcome.identifiers,
+        "key_id": outcome.key_id,
+        "found": not plan.empty,
+        "tables": [{**t.to_dict(), "counts": outcome.counts.get(t.table, {})} for t in plan.tables],
+        "free_text_redactions": sum(c.get("redacted", 0) for c in outcome.counts.values()),
+        "kept": [t.to_dict() for t in plan.tables if t.action == "keep"],
+        "possible_matches_for_review": len(plan.match.possible),
+        "verification": outcome.verification,
+        "audit_entry": {"seq": outcome.audit_entry.seq, "hash": outcome.audit_entry.entry_hash},
+    }
+
+
+def certificate_markdown(cert: dict[str, Any]) -> str:
+    v = cert["verification"]
+    lines = [
+        f"# Erasure certificate — request {cert['request_id']}",
+        "",
+        f"- Completed: {cert['completed_at']}",
+        f"- Key id for identifier hashes: `{cert['key_id']}`",
+        f"- Audit entry: #{cert['audit_entry']['seq']} `{cert['audit_entry']['hash']}`",
+        f"- Verification: **{'passed' if v['ok'] else 'FAILED'}** "
+        f"({v['searched_identifiers']} identifiers searched again)",
+        "",
+    ]
+    if not cert["found"]:
+        lines += ["No personal data was found for the identifiers given; nothing to erase.", ""]
+    else:
+        lines += [
+            "| table | action | rows | columns | legal basis | reason |",
+            "|---|---|---|---|---|---|",
+        ]
+        for t in cert["tables"]:
+            lines.append(
+                f"| {t['table']} | {t['action']} | {t['rows']} | {', '.join(t['columns'])} | "
+                f"{t['legal_basis'] or ''} | {(t['reason'] or '').replace('|', '/')} |"
+            )
+        lines += [
+            "",
+            f"Free-text mentions redacted: {cert['free_text_redactions']}.",
+            f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
+            "",
+        ]
+    if v["residue"]:
+        lines += ["## Residue found after erasure", ""]
+        lines += [
+            f"- {r['table']}{'.' + r['column'] if 'column' in r else ''}: {r['rows']} row(s)"
+            for r in v["residue"]
+        ]
+        lines.append("")
+    lines.append("Identifiers appear only as keyed hashes (HMAC-SHA256).")
+    return "\n".join(lines) + "\n"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,72 @@
+"""Identifier normalisation as DuckDB SQL expressions, so the same rule runs over whole columns
+and over the identifiers a requester gives: `Anna@X.com` and `anna@x.com` meet, and so do
+`+34 612 345 678`, `0034612345678` and `612345678`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+# Identifier kinds whose values identify one person with certainty; matches on them are
+# followed transitively. Names and IP addresses are shared between people: they only ever
+# produce "possible matches" (names) or matches that are not followed further (IPs).
+EXPANDING = {
+    "customer_id",
+    "account_id",
+    "email",
+    "phone",
+    "national_id",
+    "tax_id",
+    "iban",
+    "cookie_id",
+    "device_id",
+}
+MIN_KEY_LENGTH = {"phone": 7, "email": 3, "national_id": 5, "tax_id": 5, "iban": 10}
+
+
+@cache
+def _country_codes() -> str:
+    codes = sorted((str(c) for c in COUNTRY_CODE_TO_REGION_CODE), key=len, reverse=True)
+    return "|".join(codes)
+
+
+def key_sql(expr: str, normalize: str) -> str:
+    """SQL giving the comparison key of the text value `expr` under a normalisation."""
+    v = f"CAST({expr} AS VARCHAR)"
+    if normalize == "none":
+        return v
+    if normalize == "trim":
+        return f"NULLIF(trim({v}), '')"
+    if normalize == "email":
+        return f"NULLIF(lower(trim({v})), '')"
+    if normalize == "compact":
+        return f"NULLIF(upper(regexp_replace({v}, '[\\s.\\-/]', '', 'g')), '')"
+    if normalize == "name":
+        return f"NULLIF(lower(strip_accents(regexp_replace(trim({v}), '\\s+', ' ', 'g'))), '')"
+    if normalize == "e164":
+        # National significant number: drop formatting, an international prefix with its
+        # country code, and trunk zeros. Country codes form a prefix code, so the
+        # alternation is unambiguous.
+        digits = f"regexp_replace(trim({v}), '[^0-9+]', '', 'g')"
+        intl = f"regexp_replace({digits}, '^(\\+|00)({_country_codes()})', '')"
+        return f"NULLIF(ltrim(regexp_replace({intl}, '[^0-9]', '', 'g'), '0'), '')"
+    raise ValueError(f"unknown normalisation {normalize!r}")
+
+
+def default_normalization(kind: str) -> str:
+    return {
+        "email": "email",
+        "phone": "e164",
+        "national_id": "compact",
+        "tax_id": "compact",
+        "iban": "compact",
+        "name": "name",
+    }.get(kind, "trim")
+
+
+def text_phone_keys_sql(expr: str) -> str:
+    """The keys of every phone-shaped run inside free text, as a LIST."""
+    runs = f"regexp_extract_all(CAST({expr} AS VARCHAR), '(\\+|00)?[0-9][0-9 .\\-()]{{6,}}[0-9]')"
+    return f"list_transform({runs}, x -> {key_sql('x', 'e164')})"

@@ -1,0 +1,94 @@
+"""What the subject-rights engine needs from a policy: links, free-text columns, rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tutela.policy.models import Policy
+from tutela.subjects.find import LinkSpec
+from tutela.workspace import INTERNAL_SCHEMA, Workspace
+
+
+def link_specs(policy: Policy) -> list[LinkSpec]:
+    return [
+        LinkSpec(link.table, link.column, str(link.kind), str(link.method))
+        for link in policy.identity_links()
+    ]
+
+
+def free_text_columns(ws: Workspace, policy: Policy) -> list[tuple[str, str]]:
+    """Free-text columns declared in the policy, plus those the last scan found."""
+    cols = {
+        (table, column)
+        for table, spec in policy.tables.items()
+        for column, col in spec.columns.items()
+        if col.free_text
+    }
+    exists = ws.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = 'scan_results'",
+        [INTERNAL_SCHEMA],
+    ).fetchone()
+    if exists and exists[0]:
+        rows = ws.con.execute(
+            f"SELECT table_name, column_name FROM {INTERNAL_SCHEMA}.scan_results "
+            "WHERE free_text AND entity IS NOT NULL"
+        ).fetchall()
+        cols.update((r[0], r[1]) for r in rows)
+    return sorted(cols)
+
+
+def table_info(policy: Policy, table: str) -> dict[str, Any]:
+    """Categories, purposes (basis, recipients, storage), retention and erasure of a table."""
+    spec = policy.tables.get(table)
+    categories = []
+    if spec:
+        for column, col in spec.columns.items():
+            if col.personal and (col.entity or col.effective_category):
+                categories.append(
+                    {
+                        "column": column,
+                        "entity": col.entity and str(col.entity),
+                        "category": col.effective_category,
+                    }
+                )
+    purposes = []
+    for name in policy.purposes_for(table):
+        p = policy.purposes[name]
+        purposes.append(
+            {
+                "purpose": name,
+                "description": p.description,
+                "legal_basis": p.legal_basis and str(p.legal_basis),
+                "consent_required": p.needs_consent,
+                "recipients": [
+                    {
+                        "name": r.name,
+                        "kind": str(r.kind),
+                        "country": r.country,
+                        "safeguard": r.safeguard and str(r.safeguard),
+                    }
+                    for r in p.recipients
+                ],
+                "storage": [{"location": s.location, "country": s.country} for s in p.storage],
+            }
+        )
+    retention = [
+        {"period": str(r.period), "after": r.after, "action": str(r.action), "reason": r.reason}
+        for r in policy.retention_rules_for(table)
+    ]
+    rule = policy.erasure_rule(table)
+    erasure = {
+        "action": str(rule.action),
+        "columns": rule.columns,
+        "legal_basis": rule.legal_basis and str(rule.legal_basis),
+        "reason": rule.reason,
+    }
+    return {
+        "description": spec.description if spec else None,
+        "source_system": spec.source_system if spec else None,
+        "categories": categories,
+        "purposes": purposes,
+        "retention": retention,
+        "erasure": erasure,
+    }

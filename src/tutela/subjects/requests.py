@@ -1,0 +1,331 @@
+"""Batches of data-subject requests from a ticketing system, tracked to their GDPR deadline.
+
+A request file is CSV (any encoding `tutela load` reads) or JSONL, one request a row:
+`request_id`, `type` (access | erasure), `received_at`, and identifier columns named after
+identity-link kinds (`email`, `phone`, `customer_id`, `national_id`, ...; JSONL may also
+give an `identifiers` object). A bad row fails that request with a reason and the batch
+goes on. Each request's state (received, done, failed, needs_review) is kept in the
+workspace with its deadline (received + one month, Art. 12(3)); finished requests are not
+redone when a batch is run again.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from tutela.errors import InputFileError, TutelaError
+from tutela.ingest.sniff import detect_encoding, hash_file
+from tutela.protect.keys import keyed_hash
+from tutela.subjects import service
+from tutela.subjects.erase import hashed_identifiers
+from tutela.workspace import INTERNAL_SCHEMA
+
+TABLE = f"{INTERNAL_SCHEMA}.requests"
+TYPES = ("access", "erasure")
+FINISHED = ("done", "needs_review")
+_ID_COLUMNS = ("request_id", "id", "request", "ticket")
+_TYPE_COLUMNS = ("type", "request_type", "kind")
+_DATE_COLUMNS = ("received_at", "received", "received_date", "date")
+_NOT_IDENTIFIERS = {*_ID_COLUMNS, *_TYPE_COLUMNS, *_DATE_COLUMNS, "identifiers", "notes"}
+
+_DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    request_id VARCHAR PRIMARY KEY,
+    type VARCHAR,
+    received_at DATE,
+    deadline DATE,
+    state VARCHAR NOT NULL,
+    reason VARCHAR,
+    subject_hash VARCHAR,
+    outputs VARCHAR,
+    updated_at TIMESTAMP NOT NULL
+)"""
+
+
+@dataclass
+class RequestRow:
+    line: int
+    request_id: str
+    type: str
+    received: date | None
+    identifiers: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def add_month(d: date) -> date:
+    year, month = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+    return d.replace(year=year, month=month, day=min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _parse_date(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    for parse in (date.fromisoformat, lambda v: datetime.fromisoformat(v).date()):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    raise ValueError(f"received date {value!r} is not an ISO date")
+
+
+def _first(row: dict[str, Any], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = row.get(name)
+        if value not in (None, ""):
+            return str(value).strip()
+    return ""
+
+
+def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
+    row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    req_id = _first(row, _ID_COLUMNS) or f"line-{line}"
+    kind = _first(row, _TYPE_COLUMNS).lower()
+    ids: dict[str, list[str]] = {}
+    nested = row.get("identifiers")
+    if isinstance(nested, dict):
+        for k, v in nested.items():
+            ids.setdefault(str(k), []).extend(v if isinstance(v, list) else [str(v)])
+    for k, v in row.items():
+        if k not in _NOT_IDENTIFIERS and v not in (None, "") and not isinstance(v, dict | list):
+            ids.setdefault(k, []).append(str(v))
+    req = RequestRow(line, req_id, kind, None, ids)
+    try:
+        req.received = _parse_date(_first(row, _DATE_COLUMNS))
+    except ValueError as exc:
+        req.error = str(exc)
+    if kind not in TYPES:
+        req.error = f"unknown request type {kind!r} (expected access or erasure)"
+    return req
+
+
+def read_requests(path: Path) -> list[RequestRow]:
+    """Every row of the file as a request; rows that cannot be read carry their error."""
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    facts = hash_file(path)
+    if facts.size == 0:
+        raise InputFileError(f"{path}: file is empty")
+    encoding = detect_encoding(path, facts)
+    text = path.read_text(encoding=encoding)
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        out = []
+        for line, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                out.append(
+                    RequestRow(line, f"line-{line}", "", None, error=f"not valid JSON ({exc.msg})")
+                )
+                continue
+            if not isinstance(obj, dict):
+                out.append(RequestRow(line, f"line-{line}", "", None, error="not a JSON object"))
+                continue
+            out.append(_to_request(line, obj))
+        return out
+    try:
+        dialect = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames:
+        raise InputFileError(f"{path}: no header row")
+    return [_to_request(reader.line_num, row) for row in reader]
+
+
+@dataclass
+class BatchResult:
+    rows: list[dict[str, Any]]
+
+    def summary(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.rows:
+            out[r["state"]] = out.get(r["state"], 0) + 1
+        return out
+
+
+def _state(ctx: service.Context) -> dict[str, str]:
+    ctx.ws.con.execute(_DDL)
+    return dict(ctx.ws.con.execute(f"SELECT request_id, state FROM {TABLE}").fetchall())
+
+
+def _record(
+    ctx: service.Context, req: RequestRow, state: str, reason: str | None, outputs: list[str]
+) -> None:
+    received = req.received or datetime.now(UTC).date()
+    subject = json.dumps(hashed_identifiers(ctx.master, req.identifiers), sort_keys=True)
+    ctx.ws.con.execute(
+        f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            req.request_id,
+            req.type or None,
+            received,
+            add_month(received),
+            state,
+            reason,
+            keyed_hash(ctx.master.derive("subject-identifiers"), subject),
+            json.dumps(outputs),
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
+
+
+def run_batch(
+    ctx: service.Context,
+    path: Path,
+    *,
+    apply: bool,
+    out_dir: Path,
+    progress: Callable[[str, float], None] | None = None,
+) -> BatchResult:
+    rows = read_requests(path)
+    done = _state(ctx)
+    results: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    todo: list[RequestRow] = []
+    for req in rows:
+        if req.request_id in seen:
+            req.error = f"duplicate request id {req.request_id!r} in the file"
+        seen.add(req.request_id)
+        previous = done.get(req.request_id)
+        if req.error is None and previous in FINISHED:
+            results.append(
+                {
+                    "request_id": req.request_id,
+                    "line": req.line,
+                    "type": req.type,
+                    "state": previous,
+                    "reason": "finished in an earlier run; not redone",
+                }
+            )
+            continue
+        if req.error is None:
+            try:
+                req.identifiers = service.validate_identifiers(req.identifiers)
+                known = {link.kind for link in ctx.space.links} | {"name"}
+                unknown = sorted(set(req.identifiers) - known)
+                if unknown:
+                    req.error = f"no identity link of kind {', '.join(unknown)}"
+            except TutelaError as exc:
+                req.error = exc.message
+        if req.error is not None:
+            if done.get(req.request_id) not in FINISHED:
+                _record(ctx, req, "failed", req.error, [])
+            results.append(
+                {
+                    "request_id": req.request_id,
+                    "line": req.line,
+                    "type": req.type,
+                    "state": "failed",
+                    "reason": req.error,
+                }
+            )
+            continue
+        todo.append(req)
+    access = {r.request_id: r for r in todo if r.type == "access"}
+    erasures = {r.request_id: r for r in todo if r.type == "erasure"}
+    if access:
+        reports = service.access_reports(
+            ctx, {k: r.identifiers for k, r in access.items()}, out_dir
+        )
+        for req_id, req in access.items():
+            rep = reports[req_id]
+            _record(ctx, req, "done", None, rep["files"])
+            results.append(
+                {
+                    "request_id": req_id,
+                    "line": req.line,
+                    "type": "access",
+                    "state": "done",
+                    "reason": None,
+                    "files": rep["files"],
+                    "rows": rep["report"]["summary"]["rows"],
+                }
+            )
+    if erasures:
+        clean, plans = service.plan_erasures(ctx, {k: r.identifiers for k, r in erasures.items()})
+        if not apply:
+            for plan in plans:
+                req = erasures[plan.request_id]
+                _record(ctx, req, "received", "planned (dry run)", [])
+                results.append(
+                    {
+                        "request_id": plan.request_id,
+                        "line": req.line,
+                        "type": "erasure",
+                        "state": "received",
+                        "reason": "dry run: pass --apply to erase",
+                        "plan": plan.to_dict(),
+                    }
+                )
+        else:
+            for cert, files in service.apply_erasures(
+                ctx, clean, plans, out_dir, command="requests run"
+            ):
+                req = erasures[cert["request_id"]]
+                if not cert["verification"]["ok"]:
+                    state, reason = "failed", "residue found after erasure"
+                elif cert["possible_matches_for_review"]:
+                    state = "needs_review"
+                    reason = f"{cert['possible_matches_for_review']} possible match(es) to review"
+                else:
+                    state, reason = "done", None
+                _record(ctx, req, state, reason, files)
+                results.append(
+                    {
+                        "request_id": req.request_id,
+                        "line": req.line,
+                        "type": "erasure",
+                        "state": state,
+                        "reason": reason,
+                        "files": files,
+                    }
+                )
+    results.sort(key=lambda r: r["line"])
+    return BatchResult(results)
+
+
+def list_requests(
+    ctx_ws: Any, *, overdue: bool = False, today: date | None = None
+) -> list[dict[str, Any]]:
+    con = ctx_ws.con
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = 'requests'",
+        [INTERNAL_SCHEMA],
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    today = today or datetime.now(UTC).date()
+    where = "WHERE state <> 'done' AND deadline < ?" if overdue else ""
+    params = [today] if overdue else []
+    cur = con.execute(
+        f"SELECT request_id, type, received_at, deadline, state, reason, outputs FROM {TABLE} "
+        f"{where} ORDER BY deadline, request_id",
+        params,
+    )
+    out = []
+    for r in cur.fetchall():
+        out.append(
+            {
+                "request_id": r[0],
+                "type": r[1],
+                "received_at": r[2].isoformat(),
+                "deadline": r[3].isoformat(),
+                "state": r[4],
+                "reason": r[5],
+                "overdue": r[4] != "done" and r[3] < today,
+                "outputs": json.loads(r[6] or "[]"),
+            }
+        )
+    return out

@@ -1,0 +1,178 @@
+"""One call per command: find, subject-access report, erasure; each audited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tutela import audit
+from tutela.errors import UsageError
+from tutela.policy.models import Policy
+from tutela.protect.keys import MasterKey, load_master_key
+from tutela.report import sar as sar_render
+from tutela.report.files import safe_stem, write_private
+from tutela.report.jsonout import to_json
+from tutela.subjects import erase as erasure
+from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
+from tutela.subjects.policyview import free_text_columns, link_specs
+from tutela.subjects.sar import build_sar
+from tutela.workspace import Workspace
+
+Identifiers = Mapping[str, Sequence[str]]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[str, list[str]]:
+    """Drop empty values; refuse a request without identifiers or with a malformed e-mail."""
+    clean = {k: [v.strip() for v in vals if v and v.strip()] for k, vals in identifiers.items()}
+    clean = {k: v for k, v in clean.items() if v}
+    prefix = f"{where}: " if where else ""
+    if not clean:
+        raise UsageError(
+            f"{prefix}no identifier given",
+            hint="give --email, --phone, --customer-id, --national-id or --id KIND=VALUE",
+        )
+    for email in clean.get("email", []):
+        if not _EMAIL.match(email):
+            raise UsageError(f"{prefix}malformed e-mail address {email!r}")
+    return clean
+
+
+@dataclass
+class Context:
+    ws: Workspace
+    policy: Policy
+    space: SearchSpace
+    master: MasterKey
+
+
+def context(ws: Workspace, policy: Policy) -> Context:
+    space = search_space(ws, link_specs(policy), free_text_columns(ws, policy))
+    if not space.links:
+        raise UsageError(
+            "the policy declares no identity link on any loaded table",
+            hint="declare subjects: <name>: identifiers: [{table, column, kind}] in the policy",
+        )
+    return Context(ws, policy, space, load_master_key(ws.root, create=True))
+
+
+def _audit_read(
+    ctx: Context,
+    command: str,
+    requests: Mapping[str, Identifiers],
+    matches: Mapping[str, SubjectMatch],
+) -> audit.AuditEntry:
+    with ctx.ws.transaction() as con:
+        return audit.append(
+            con,
+            ctx.master,
+            command=command,
+            arguments={
+                "requests": {
+                    r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in requests.items()
+                }
+            },
+            tables=sorted({t for m in matches.values() for t in m.rows}),
+            counts={
+                r: {"rows": m.row_count(), "free_text": len(m.free_text)}
+                for r, m in matches.items()
+            },
+            result="read",
+        )
+
+
+def find(ctx: Context, identifiers: Identifiers, request_id: str = "find") -> SubjectMatch:
+    ids = validate_identifiers(identifiers)
+    match = find_subjects(ctx.ws, ctx.space, {request_id: ids})[request_id]
+    _audit_read(ctx, "subject find", {request_id: ids}, {request_id: match})
+    return match
+
+
+def match_summary(ctx: Context, match: SubjectMatch) -> dict[str, Any]:
+    return {
+        "found": match.found,
+        "tables": {t: len(r) for t, r in sorted(match.rows.items())},
+        "rows": match.row_count(),
+        "free_text_mentions": [
+            {"table": h.table, "column": h.column, "kinds": sorted(h.kinds)}
+            for h in match.free_text
+        ],
+        "possible_matches": [
+            {
+                "table": p.table,
+                "column": p.column,
+                "similarity": round(p.similarity, 3),
+                "reason": p.reason,
+            }
+            for p in match.possible
+        ],
+        "identifier_kinds_found": {k: len(v) for k, v in sorted(match.keys.items())},
+        "not_searched": ctx.space.skipped,
+    }
+
+
+def access_reports(
+    ctx: Context,
+    requests: Mapping[str, Identifiers],
+    out_dir: Path,
+) -> dict[str, dict[str, Any]]:
+    """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
+    clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
+    matches = find_subjects(ctx.ws, ctx.space, clean)
+    out: dict[str, dict[str, Any]] = {}
+    for req, match in matches.items():
+        report = build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
+        stem = f"sar-{safe_stem(req)}"
+        files = [
+            write_private(out_dir, f"{stem}.json", to_json(report) + "\n"),
+            write_private(out_dir, f"{stem}.html", sar_render.to_html(report)),
+            write_private(out_dir, f"{stem}.md", sar_render.to_markdown(report)),
+        ]
+        out[req] = {"report": report, "files": [str(f) for f in files]}
+    _audit_read(ctx, "sar", clean, matches)
+    return out
+
+
+def plan_erasures(
+    ctx: Context, requests: Mapping[str, Identifiers]
+) -> tuple[dict[str, dict[str, list[str]]], list[erasure.ErasurePlan]]:
+    clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
+    matches = find_subjects(ctx.ws, ctx.space, clean)
+    return clean, [erasure.plan_erasure(ctx.policy, matches[r], r) for r in clean]
+
+
+def apply_erasures(
+    ctx: Context,
+    clean: Mapping[str, Identifiers],
+    plans: Sequence[erasure.ErasurePlan],
+    out_dir: Path | None,
+    *,
+    command: str = "erase",
+) -> list[tuple[dict[str, Any], list[str]]]:
+    """Apply all plans in one transaction, verify each, write certificates (0600)."""
+    counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
+    checks = erasure.verify(ctx.ws, ctx.space, plans)
+    results = []
+    for plan in plans:
+        outcome = erasure.ErasureOutcome(
+            plan,
+            counts[plan.request_id],
+            entry,
+            checks[plan.request_id],
+            erasure.hashed_identifiers(ctx.master, clean[plan.request_id]),
+            ctx.master.key_id,
+            erasure.now(),
+        )
+        cert = erasure.certificate(outcome)
+        files: list[str] = []
+        if out_dir is not None:
+            stem = f"erasure-{safe_stem(plan.request_id)}"
+            files = [
+                str(write_private(out_dir, f"{stem}.json", to_json(cert) + "\n")),
+                str(write_private(out_dir, f"{stem}.md", erasure.certificate_markdown(cert))),
+            ]
+        results.append((cert, files))
+    return results

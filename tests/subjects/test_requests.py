@@ -1,0 +1,61 @@
+"""Batches of requests: per-request outcomes, bad rows, re-runs, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from tutela.policy.models import Policy
+from tutela.subjects import requests, service
+from tutela.workspace import Workspace
+
+BATCH = """request_id;type;email;phone;customer_id;received_at
+R1;access;ANNA.PUIG@example.com;;;2026-10-01
+R2;erasure;;0034 622 000 111;;2026-10-02T09:00:00
+R3;delete-me;x@example.com;;;2026-10-03
+R4;access;not-an-email;;;2026-10-04
+R5;erasure;;;;2026-10-05
+R1;access;joan@example.com;;;2026-10-06
+R6;access;nobody@example.com;;;2026-11-20
+"""
+
+
+def test_batch_processes_each_row_and_fails_bad_ones_alone(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    path = tmp_path / "batch.csv"
+    path.write_bytes(BATCH.encode("cp1252"))
+    ctx = service.context(shop, policy)
+    result = requests.run_batch(ctx, path, apply=True, out_dir=tmp_path / "out")
+    states = {(r["line"], r["request_id"]): (r["state"], r["reason"]) for r in result.rows}
+    assert states[(2, "R1")] == ("done", None)
+    assert states[(3, "R2")][0] == "done"
+    assert "unknown request type 'delete-me'" in states[(4, "R3")][1]
+    assert "malformed e-mail" in states[(5, "R4")][1]
+    assert "no identifier" in states[(6, "R5")][1]
+    assert "duplicate request id" in states[(7, "R1")][1]
+    assert states[(8, "R6")] == ("done", None)
+    # R2 erased Joan everywhere
+    assert shop.con.execute("SELECT count(*) FROM crm WHERE customer_id = 'C2'").fetchone() == (0,)
+    # a re-run does not redo finished requests
+    again = requests.run_batch(ctx, path, apply=True, out_dir=tmp_path / "out")
+    assert {r["request_id"]: r["reason"] for r in again.rows}["R2"].startswith("finished")
+
+
+def test_deadlines_and_overdue(shop: Workspace, policy: Policy, tmp_path: Path) -> None:
+    path = tmp_path / "b.jsonl"
+    path.write_text(
+        '{"request_id": "J1", "type": "erasure", "identifiers": {"email": "zofia@example.pl"},'
+        ' "received_at": "2026-01-31"}\n'
+        '{"request_id": "J2", "type": "access", "email": "joan@example.com",'
+        ' "received_at": "2026-11-20"}\nnot json\n',
+        encoding="utf-8",
+    )
+    ctx = service.context(shop, policy)
+    result = requests.run_batch(ctx, path, apply=False, out_dir=tmp_path)
+    assert [r["state"] for r in result.rows] == ["received", "done", "failed"]
+    listed = {r["request_id"]: r for r in requests.list_requests(shop)}
+    assert listed["J1"]["deadline"] == "2026-02-28"  # one month, clamped to month end
+    overdue = requests.list_requests(shop, overdue=True, today=date(2026, 12, 1))
+    assert [r["request_id"] for r in overdue] == ["J1"]  # J2 is done; line 3 is recent
+    assert requests.add_month(date(2026, 12, 15)) == date(2027, 1, 15)

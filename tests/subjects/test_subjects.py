@@ -1,0 +1,179 @@
+"""Finding a person across systems, access reports, erasure with verification."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from tests.conftest import json_out
+from tutela import audit
+from tutela.policy.models import Policy
+from tutela.protect.keys import load_master_key
+from tutela.subjects import service
+from tutela.workspace import Workspace
+
+Cli = Callable[..., Result]
+
+
+def test_person_is_found_transitively_across_keys(shop: Workspace, policy: Policy) -> None:
+    ctx = service.context(shop, policy)
+    match = service.find(ctx, {"email": ["anna.puig@EXAMPLE.com"]})
+    # e-mail -> CRM row (case differs) -> phone -> ticket T1 (E.164) and customer id -> orders
+    assert {t: len(r) for t, r in match.rows.items()} == {
+        "crm": 1,
+        "tickets": 1,
+        "orders": 2,
+        "newsletter": 2,
+    }
+    assert match.keys["phone"] == {"612345678"}
+    # free text: T1 names her and holds her e-mail; T3 holds her e-mail only
+    mentions = {(h.table, h.rowid): h.kinds for h in match.free_text}
+    assert {"email", "name"} <= mentions[("tickets", 0)]
+    assert mentions[("tickets", 2)] == {"email"}
+    # T3 and T4: similar names, other phones: listed for review, not matched
+    assert [(p.table, p.rowid) for p in match.possible] == [("tickets", 2), ("tickets", 3)]
+    assert all(p.similarity >= 0.88 for p in match.possible)
+
+
+def test_phone_in_any_format_finds_the_same_person(shop: Workspace, policy: Policy) -> None:
+    ctx = service.context(shop, policy)
+    for phone in ["+34 612 345 678", "0034612345678", "612-345-678"]:
+        match = service.find(ctx, {"phone": [phone]})
+        assert set(match.rows) >= {"crm", "tickets", "orders"}, phone
+
+
+def test_unknown_subject_gets_a_no_data_report(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    ctx = service.context(shop, policy)
+    result = service.access_reports(ctx, {"R9": {"email": ["nobody@example.com"]}}, tmp_path)
+    report = result["R9"]["report"]
+    assert report["data_held"] is False
+    for f in result["R9"]["files"]:
+        assert stat.S_IMODE(Path(f).stat().st_mode) == 0o600
+    assert "We hold no personal data about you" in Path(result["R9"]["files"][2]).read_text()
+
+
+def test_access_report_contents(shop: Workspace, policy: Policy, tmp_path: Path) -> None:
+    ctx = service.context(shop, policy)
+    out = service.access_reports(ctx, {"R1": {"customer_id": ["C1"]}}, tmp_path)["R1"]
+    report = out["report"]
+    crm = next(t for t in report["tables"] if t["table"] == "crm")
+    assert crm["rows"][0]["full_name"] == "Anna Puig i Ferrer"
+    assert crm["purposes"][0]["legal_basis"] == "contract"
+    assert [c["status"] for c in report["consent"]] == ["granted", "withdrawn"]
+    html = Path(out["files"][1]).read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "http" not in html.split("<body>")[0]
+    assert "Anna Puig i Ferrer" in html
+    json_copy = json.loads(Path(out["files"][0]).read_text(encoding="utf-8"))
+    assert json_copy["summary"] == report["summary"]
+
+
+def _content(ws: Workspace) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        t: ws.con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in ws.user_tables()
+    }
+
+
+def test_erasure_applies_policy_verifies_and_certifies(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    ctx = service.context(shop, policy)
+    clean, plans = service.plan_erasures(ctx, {"E1": {"email": ["anna.puig@example.com"]}})
+    [(cert, files)] = service.apply_erasures(ctx, clean, plans, tmp_path)
+    data = _content(shop)
+    assert [r[0] for r in data["crm"]] == ["C2", "C3"]
+    assert ("O1", None, None) in data["orders"] and ("O3", "C2", "C. Pelayo 2, Madrid") in data[
+        "orders"
+    ]
+    assert [r[0] for r in data["newsletter"]] == ["someone@example.com"]
+    # T3 is not hers (another phone) but mentions her e-mail: redacted, row kept
+    t3 = next(r for r in data["tickets"] if r[0] == "T3")
+    assert "anna.puig" not in t3[3] and "[REDACTED]" in t3[3]
+    # T4 was only a possible match: untouched
+    assert any(r[0] == "T4" for r in data["tickets"])
+    assert cert["verification"]["ok"] is True
+    assert cert["audit_entry"]["hash"] == audit.entries(shop.con)[-1].entry_hash
+    text = "".join(Path(f).read_text() for f in files)
+    assert "anna.puig" not in text.lower() and "612" not in text
+    for f in files:
+        assert stat.S_IMODE(Path(f).stat().st_mode) == 0o600
+    assert audit.verify(shop.con, load_master_key(shop.root)).ok
+    # idempotent: a second run finds nothing and succeeds
+    clean, plans = service.plan_erasures(ctx, {"E2": {"email": ["anna.puig@example.com"]}})
+    assert plans[0].empty
+
+
+def test_crash_half_way_leaves_data_as_it_was(
+    shop: Workspace, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _content(shop)
+    ctx = service.context(shop, policy)
+    clean, plans = service.plan_erasures(ctx, {"E1": {"customer_id": ["C1"]}})
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(audit, "append", boom)  # fails after every DELETE/UPDATE ran
+    with pytest.raises(RuntimeError):
+        service.apply_erasures(ctx, clean, plans, None)
+    assert _content(shop) == before
+
+
+def test_residue_is_reported(shop: Workspace, policy: Policy) -> None:
+    rule = policy.erasure.tables["orders"]
+    policy.erasure.tables["orders"] = rule.model_copy(update={"columns": ["address"]})
+    ctx = service.context(shop, policy)
+    clean, plans = service.plan_erasures(ctx, {"E1": {"email": ["anna.puig@example.com"]}})
+    [(cert, _)] = service.apply_erasures(ctx, clean, plans, None)
+    assert cert["verification"]["ok"] is False
+    assert cert["verification"]["residue"] == [{"table": "orders", "rows": 2}]
+
+
+def test_cli_erase_dry_run_then_apply(
+    shop: Workspace, cli: Cli, policy_file: Path, tmp_path: Path
+) -> None:
+    shop.close()
+    plan = cli("erase", "--phone", "+34 612 345 678", "-p", str(policy_file), "--format", "json")
+    assert plan.exit_code == 0, plan.stderr
+    body = json_out(plan)
+    assert body["applied"] is False
+    assert {t["table"]: t["action"] for t in body["plan"]["tables"]}["orders"] == "anonymize"
+    ws = Workspace.open(shop.root)
+    assert ws.row_count("crm") == 3  # dry run changed nothing
+    ws.close()
+    done = cli(
+        "erase",
+        "--phone",
+        "+34 612 345 678",
+        "-p",
+        str(policy_file),
+        "--apply",
+        "--out",
+        str(tmp_path / "certs"),
+        "--request-id",
+        "REQ/../../x",
+        "--format",
+        "json",
+    )
+    assert done.exit_code == 0, done.stderr
+    files = json_out(done)["files"]
+    assert all(Path(f).parent == (tmp_path / "certs").resolve() for f in files)
+    assert cli("audit", "verify").exit_code == 0
+
+
+def test_cli_errors(shop: Workspace, cli: Cli, policy_file: Path) -> None:
+    shop.close()
+    none = cli("subject", "find", "-p", str(policy_file))
+    assert none.exit_code == 2 and "no identifier given" in none.stderr
+    bad = cli("subject", "find", "--email", "not-an-email", "-p", str(policy_file))
+    assert bad.exit_code == 2 and "malformed e-mail" in bad.stderr
+    unknown = cli("subject", "find", "--id", "passport=X1", "-p", str(policy_file))
+    assert unknown.exit_code == 2 and "no table declares a 'passport'" in unknown.stderr
+    missing = cli("sar", "--email", "a@b.co", "-p", str(policy_file.parent / "nope.yaml"))
+    assert missing.exit_code == 3
