@@ -19,6 +19,13 @@ step "What is loaded, and from where"
 tutela tables
 tutela sources
 
+step "Scan every table for personal data"
+tutela scan
+
+step "Check the loaded data against the company's policy (exit 1: findings expected)"
+tutela policy validate policies/acme.yaml
+tutela policy check -p policies/acme.yaml || true
+
 step "Find Anna Puig i Ferrer in every system (e-mail -> CRM -> phone -> tickets ...)"
 tutela subject find --email anna.puig@example.com -p policies/acme.yaml
 

@@ -13,6 +13,7 @@ from tutela.cli.keys import keys_app
 from tutela.cli.options import state
 from tutela.cli.policy import policy_app
 from tutela.cli.requests import requests_app
+from tutela.cli.scan import scan_cmd
 from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
 
 app = typer.Typer(
@@ -57,6 +58,7 @@ app.command("load")(load.load_cmd)
 app.command("tables")(catalog.tables_cmd)
 app.command("sources")(catalog.sources_cmd)
 app.command("show")(catalog.show_cmd)
+app.command("scan")(scan_cmd)
 app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")

@@ -172,3 +172,35 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
         )
     for f in files:
         out.print(f"  wrote {escape(f)}")
+
+
+def render_scan(run: Any) -> None:
+    for scan in run.scans:
+        rows = []
+        quiet = 0
+        for col in scan.columns:
+            if not (col.entity or col.quasi_identifier or col.skipped):
+                quiet += 1
+                continue
+            examples = ", ".join(col.evidence.get("examples", [])[:2]) if col.entity else ""
+            rows.append(
+                (
+                    col.column,
+                    col.entity or ("quasi-identifier" if col.quasi_identifier else ""),
+                    col.subtype or "",
+                    f"{col.confidence:.2f}" if col.entity else "",
+                    f"{col.matched:,}/{col.non_empty:,}" if col.entity else "",
+                    ("free text " if col.free_text and col.entity else "")
+                    + ("baselined " if col.evidence.get("baselined") else "")
+                    + (f"skipped: {col.skipped}" if col.skipped else ""),
+                    examples,
+                )
+            )
+        cached = " (unchanged; stored result)" if scan.table in run.cached else ""
+        render_table(
+            f"{scan.table}: {scan.rows:,} rows{cached}",
+            ["column", "entity", "subtype", "conf.", "matched", "notes", "masked examples"],
+            rows,
+        )
+        if quiet:
+            out.print(f"[dim]{quiet} other column(s) hold no personal data[/]")

@@ -1,0 +1,60 @@
+"""`tutela scan`: find every personal-data column; a CI gate with --fail-on and --baseline."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from tutela import catalog
+from tutela.cli import output
+from tutela.cli.options import guarded, state
+from tutela.detect import service
+from tutela.errors import ExitCode
+from tutela.report.scan_sarif import to_sarif
+
+
+class ScanFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+@guarded
+def scan_cmd(
+    ctx: typer.Context,
+    tables: list[str] | None = typer.Argument(None, help="Tables to scan (default: all)."),
+    fmt: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table, json, sarif."),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Entities that fail the run (exit 1), e.g. PERSON,NATIONAL_ID or ANY.",
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A previous `scan --format json`: its findings are accepted."
+    ),
+    force: bool = typer.Option(False, "--force", help="Rescan tables whose results are stored."),
+) -> None:
+    """Scan every column of the loaded tables for personal data."""
+    gate_on = service.parse_fail_on(fail_on)
+    accepted = service.load_baseline(baseline) if baseline else set()
+    with state(ctx).open_workspace() as ws, output.progress_bar() as progress:
+        run = service.scan_workspace(ws, tables or [], force=force, progress=progress)
+        sources = {s["table_name"]: s["path"] for s in catalog.list_sources(ws)}
+    service.apply_baseline(run, accepted)
+    if fmt is ScanFormat.json:
+        output.emit_json(run.to_dict())
+    elif fmt is ScanFormat.sarif:
+        output.emit_json(to_sarif(run.scans, sources))
+    else:
+        output.render_scan(run)
+    failing = service.gate(run, gate_on)
+    if failing:
+        output.err.print(
+            f"{len(failing)} personal-data column(s) match --fail-on: "
+            + escape(", ".join(f"{t}.{c} ({e})" for t, c, e in failing[:10]))
+            + (" …" if len(failing) > 10 else "")
+        )
+        raise typer.Exit(int(ExitCode.FINDINGS))

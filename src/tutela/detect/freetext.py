@@ -1,0 +1,782 @@
+"""Free-text columns: presidio-analyzer run offline over blank spaCy pipelines.
+
+presidio's defaults would download a spaCy model and, through tldextract, the public
+suffix list. Neither may happen here: the NLP engine is built over `spacy.blank(lang)`
+(a real pipeline such as `es_core_news_sm` is used for PERSON when it is installed),
+tldextract's module-level extractor is replaced by one that reads only its bundled
+snapshot, and e-mail is recognised by our own recognizer. Identifier recognizers reuse
+the column validators (`validators.py`), with context words in each language.
+
+Texts are pre-filtered in SQL to those that can hold an entity ('@', a run of digits,
+an honorific or two capitalised words, a street keyword); at most `MAX_FREE_TEXT`
+distinct values per column are analysed, each in one language guessed from its
+characters and stop words. Confidence for a free-text finding is
+`1 - (1 - mean presidio score of the top entity) * (1 - 0.5 * free-text header strength)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+import phonenumbers
+
+from tutela.detect import headers as H
+from tutela.detect import patterns as P
+from tutela.detect.mask import mask
+from tutela.detect.model import CATEGORIES, ColumnFinding
+from tutela.detect.validators import (
+    SPEC_BY_SUBTYPE,
+    is_card,
+    is_ip,
+)
+from tutela.errors import EngineError
+
+MAX_FREE_TEXT = 1000
+SCORE_THRESHOLD = 0.5
+LANGS = ("en", "es", "ca", "pl", "el", "fr", "de", "it", "pt", "nl")
+# spaCy NER pipelines used for PERSON when installed (never downloaded).
+NER_MODELS = {
+    "en": "en_core_web_sm",
+    "es": "es_core_news_sm",
+    "ca": "ca_core_news_sm",
+    "pl": "pl_core_news_sm",
+    "el": "el_core_news_sm",
+    "fr": "fr_core_news_sm",
+    "de": "de_core_news_sm",
+    "it": "it_core_news_sm",
+    "pt": "pt_core_news_sm",
+    "nl": "nl_core_news_sm",
+}
+_REGION_FIRST = {
+    "es": "ES",
+    "ca": "ES",
+    "pl": "PL",
+    "el": "GR",
+    "en": "GB",
+    "fr": "FR",
+    "de": "DE",
+    "it": "IT",
+    "pt": "PT",
+    "nl": "NL",
+}
+
+_CONTEXT: dict[str, dict[str, list[str]]] = {
+    "PHONE_NUMBER": {
+        "en": ["phone", "tel", "call", "mobile", "cell", "number"],
+        "es": ["teléfono", "telefono", "tel", "móvil", "movil", "llamar", "llamó", "número"],
+        "ca": ["telèfon", "telefon", "mòbil", "mobil", "trucar", "trucada", "número"],
+        "pl": ["telefon", "tel", "komórka", "komórkowy", "zadzwonić", "numer", "nr"],
+        "el": ["τηλ", "τηλέφωνο", "τηλέφωνό", "κινητό", "κινητο", "τηλεφωνο", "αριθμός"],
+        "fr": ["téléphone", "tél", "portable", "appeler", "numéro"],
+        "de": ["telefon", "tel", "handy", "anrufen", "nummer"],
+        "it": ["telefono", "tel", "cellulare", "chiamare", "numero"],
+        "pt": ["telefone", "telemóvel", "tel", "ligar", "número"],
+        "nl": ["telefoon", "tel", "mobiel", "bellen", "nummer"],
+    },
+    "NATIONAL_ID": {
+        "en": ["ssn", "nino", "national", "insurance", "id", "passport", "social", "security"],
+        "es": ["dni", "nie", "documento", "identidad", "nif", "pasaporte"],
+        "ca": ["dni", "nie", "document", "identitat", "nif", "passaport"],
+        "pl": ["pesel", "dowód", "dowodu", "osobisty", "paszport"],
+        "el": ["αμκα", "ταυτότητα", "ταυτότητας", "αδτ", "διαβατήριο"],
+        "fr": ["nir", "sécurité", "sociale", "insee", "identité"],
+        "de": ["ausweis", "personalausweis", "identität"],
+        "it": ["codice", "fiscale", "identità", "carta"],
+        "pt": ["cartão", "cidadão", "identificação"],
+        "nl": ["bsn", "burgerservicenummer", "identiteit"],
+    },
+    "TAX_ID": {
+        "en": ["tax", "tin", "vat"],
+        "es": ["nif", "fiscal", "cif"],
+        "ca": ["nif", "fiscal"],
+        "pl": ["nip", "podatkowy"],
+        "el": ["αφμ", "α.φ.μ", "φορολογικός"],
+        "fr": ["fiscal"],
+        "de": ["steuer", "steuernummer"],
+        "it": ["codice", "fiscale", "cf"],
+        "pt": ["nif", "contribuinte", "fiscal"],
+        "nl": ["fiscaal"],
+    },
+    "IBAN_CODE": {
+        lang: [
+            "iban",
+            "cuenta",
+            "compte",
+            "konto",
+            "rachunek",
+            "λογαριασμός",
+            "account",
+            "conto",
+            "conta",
+            "rekening",
+            "bank",
+            "banco",
+        ]
+        for lang in LANGS
+    },
+    "CREDIT_CARD": {
+        lang: [
+            "card",
+            "tarjeta",
+            "targeta",
+            "karta",
+            "karty",
+            "κάρτα",
+            "carte",
+            "karte",
+            "carta",
+            "cartão",
+            "kaart",
+            "visa",
+            "mastercard",
+        ]
+        for lang in LANGS
+    },
+}
+
+_ID_TEXT_PATTERNS: dict[str, tuple[str, float]] = {
+    # subtype: (regex inside text, base score); weak scores need a context word to count
+    "ES_DNI": (r"\b[0-9]{8}[-\s]?[A-Z]\b", 0.85),
+    "ES_NIE": (r"\b[XYZ][-\s]?[0-9]{7}[-\s]?[A-Z]\b", 0.85),
+    "PL_PESEL": (r"\b[0-9]{11}\b", 0.6),
+    "GR_AMKA": (r"\b[0-9]{11}\b", 0.6),
+    "FR_NIR": (
+        r"\b[12]\s?[0-9]{2}\s?[0-9]{2}\s?(?:2A|2B|[0-9]{2})\s?[0-9]{3}\s?[0-9]{3}\s?[0-9]{2}\b",
+        0.7,
+    ),
+    "NL_BSN": (r"\b[0-9]{9}\b", 0.3),
+    "US_SSN": (r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", 0.5),
+    "UK_NINO": (r"\b[A-Z]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[A-D]\b", 0.7),
+    "PL_NIP": (
+        r"\b(?:PL)?[0-9]{3}-?[0-9]{3}-?[0-9]{2}-?[0-9]{2}\b|\b[0-9]{3}-[0-9]{2}-[0-9]{2}-[0-9]{3}\b",
+        0.4,
+    ),
+    "GR_AFM": (r"\b(?:EL|GR)?[0-9]{9}\b", 0.4),
+    "PT_NIF": (r"\b(?:PT)?[0-9]{9}\b", 0.3),
+    "IT_CF": (
+        r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
+        0.9,
+    ),
+    "IBAN": (r"\b[A-Z]{2}[0-9]{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b", 0.9),
+}
+_ID_ENTITY = {
+    "ES_DNI": "NATIONAL_ID",
+    "ES_NIE": "NATIONAL_ID",
+    "PL_PESEL": "NATIONAL_ID",
+    "GR_AMKA": "NATIONAL_ID",
+    "FR_NIR": "NATIONAL_ID",
+    "NL_BSN": "NATIONAL_ID",
+    "US_SSN": "NATIONAL_ID",
+    "UK_NINO": "NATIONAL_ID",
+    "PL_NIP": "TAX_ID",
+    "GR_AFM": "TAX_ID",
+    "PT_NIF": "TAX_ID",
+    "IT_CF": "TAX_ID",
+    "IBAN": "IBAN_CODE",
+}
+
+_EMAIL_TEXT = r"\b[A-Za-z0-9._%+\-']+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}\b"
+_IPV4_TEXT = r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b"
+_IPV6_TEXT = (
+    r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?:::?[0-9A-Fa-f]{1,4})*(?![\w:])"
+)
+_MAC_TEXT = r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b"
+_CARD_TEXT = r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{1,7}\b"
+_NAME_TOKEN = r"\p{Lu}[\p{Ll}'’\-]+"
+_HONORIFIC_PERSON = (
+    r"(?<=(?:^|[\s(,;:])(?:"
+    + P._HON
+    + r")\.?\s+)"
+    + _NAME_TOKEN
+    + r"(?:\s+(?:(?:de|del|de la|i|y|van|von|da|dos|di)\s+)?"
+    + _NAME_TOKEN
+    + r"){0,3}"
+)
+_STREET = "|".join(P.STREET_WORDS)
+_ADDRESS_TEXT = (
+    r"(?i:(?<![\w])(?:"
+    + _STREET
+    + r"))(?:\s+|(?<=[./]))[\p{L}0-9 .'’\-]{2,40}?,?\s*(?:n[ºo°.]\s*)?[0-9]{1,4}[A-Za-z]?\b"
+    r"|\b[0-9]{1,4}[A-Za-z]?\s+(?:\p{Lu}\p{Ll}+\s+){1,3}(?:Street|Road|Avenue|Lane|Drive|St|Rd|Ave)\b"
+)
+
+_log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_analyzer: Any = None
+
+
+def _offline_tldextract() -> None:
+    """Make tldextract use its bundled suffix-list snapshot: no network, no cache writes."""
+    try:
+        import tldextract
+        import tldextract.tldextract as tld_module
+    except ImportError:  # presidio without tldextract: nothing to neutralise
+        return
+    offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    tld_module.TLD_EXTRACTOR = offline
+    # `tldextract.extract` is bound at import time; route it through the offline one too.
+    tldextract.extract = offline  # type: ignore[assignment]
+    tld_module.extract = offline  # type: ignore[assignment]
+
+
+def _build_analyzer() -> Any:
+    _offline_tldextract()
+    import spacy
+    from presidio_analyzer import (
+        AnalysisExplanation,
+        AnalyzerEngine,
+        EntityRecognizer,
+        Pattern,
+        PatternRecognizer,
+        RecognizerRegistry,
+        RecognizerResult,
+    )
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    has_model = {lang: bool(spacy.util.is_package(NER_MODELS[lang])) for lang in LANGS}
+
+    class TutelaOfflineSpacyEngine(SpacyNlpEngine):
+        """Blank spaCy pipelines (or installed NER models); never downloads."""
+
+        def __init__(self) -> None:
+            super().__init__(
+                models=[{"lang_code": lang, "model_name": NER_MODELS[lang]} for lang in LANGS]
+            )
+
+        def load(self) -> None:
+            self.nlp: Any = {
+                lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else spacy.blank(lang)
+                for lang in LANGS
+            }
+
+        def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
+            # Blank pipelines have no lemmas; presidio's context words match on them.
+            entities = list(doc.ents) if has_model[language] else []
+            scores = [0.85] * len(entities)
+            if entities:
+                entities, scores = self._get_updated_entities(entities, scores)
+            return NlpArtifacts(
+                entities=entities,
+                tokens=doc,
+                tokens_indices=[t.idx for t in doc],
+                lemmas=[(t.lemma_ or t.text).lower() for t in doc],
+                nlp_engine=self,
+                language=language,
+                scores=scores,
+            )
+
+    flags = re.DOTALL | re.MULTILINE
+
+    class TutelaValidatedPattern(PatternRecognizer):
+        def __init__(self, check: Any, **kwargs: Any) -> None:
+            super().__init__(global_regex_flags=flags, **kwargs)
+            self._check = check
+
+        def validate_result(self, pattern_text: str) -> bool | None:
+            return bool(self._check(pattern_text))
+
+    class TutelaPhoneRecognizer(EntityRecognizer):
+        def __init__(self, language: str) -> None:
+            # National formats in the text's own region only; numbers written with +/00
+            # are found by the matcher whatever the region (trying every region would
+            # read any long digit run as somebody's phone number).
+            self.regions = (_REGION_FIRST[language],)
+            self.label = f"PHONE_NUMBER_{language}"
+            super().__init__(
+                supported_entities=["PHONE_NUMBER"],
+                supported_language=language,
+                name=f"PHONE_NUMBER_{language}",
+                context=_CONTEXT["PHONE_NUMBER"][language],
+            )
+
+        def load(self) -> None:
+            return None
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            found: dict[tuple[int, int], Any] = {}
+            for region in self.regions:
+                for match in phonenumbers.PhoneNumberMatcher(
+                    text, region, leniency=phonenumbers.Leniency.VALID
+                ):
+                    key = (match.start, match.end)
+                    if key in found or any(s <= match.start < e for s, e in found):
+                        continue
+                    found[key] = RecognizerResult(
+                        "PHONE_NUMBER",
+                        match.start,
+                        match.end,
+                        0.7,
+                        analysis_explanation=AnalysisExplanation(self.label, 0.7),
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+            return list(found.values())
+
+    class TutelaNameListRecognizer(EntityRecognizer):
+        """Two to four capitalised words of which one is a known first or last name."""
+
+        def __init__(self, language: str) -> None:
+            super().__init__(
+                supported_entities=["PERSON"],
+                supported_language=language,
+                name=f"PERSON_NAMELIST_{language}",
+            )
+            self.label = f"PERSON_NAMELIST_{language}"
+            self.names = set(P.name_list())
+
+        def load(self) -> None:
+            return None
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            out = []
+            for match in _NAME_SEQ.finditer(text):
+                words = [H.fold(w) for w in match.group(0).split()]
+                if any(w in self.names for w in words if len(w) > 2):
+                    out.append(
+                        RecognizerResult(
+                            "PERSON",
+                            match.start(),
+                            match.end(),
+                            0.65,
+                            analysis_explanation=AnalysisExplanation(self.label, 0.65),
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                            },
+                        )
+                    )
+            return out
+
+    engine = TutelaOfflineSpacyEngine()
+    engine.load()
+    registry = RecognizerRegistry(supported_languages=list(LANGS), global_regex_flags=flags)
+    for lang in LANGS:
+        add = registry.add_recognizer
+        add(
+            TutelaValidatedPattern(
+                lambda t: "." in t.rsplit("@", 1)[-1],
+                supported_entity="EMAIL_ADDRESS",
+                name=f"EMAIL_ADDRESS_{lang}",
+                patterns=[Pattern("email", _EMAIL_TEXT, 0.9)],
+                supported_language=lang,
+            )
+        )
+        add(TutelaPhoneRecognizer(lang))
+        add(
+            TutelaValidatedPattern(
+                is_card,
+                supported_entity="CREDIT_CARD",
+                name=f"CARD_{lang}",
+                patterns=[Pattern("card", _CARD_TEXT, 0.6)],
+                supported_language=lang,
+                context=_CONTEXT["CREDIT_CARD"][lang],
+            )
+        )
+        for subtype, (regex, score) in _ID_TEXT_PATTERNS.items():
+            entity = _ID_ENTITY[subtype]
+            add(
+                TutelaValidatedPattern(
+                    SPEC_BY_SUBTYPE[subtype].validate,
+                    supported_entity=entity,
+                    name=f"{subtype}_{lang}",
+                    patterns=[Pattern(subtype, regex, score)],
+                    supported_language=lang,
+                    context=_CONTEXT[entity][lang],
+                )
+            )
+        add(
+            TutelaValidatedPattern(
+                is_ip,
+                supported_entity="IP_ADDRESS",
+                name=f"IPV4_{lang}",
+                patterns=[Pattern("ipv4", _IPV4_TEXT, 0.6), Pattern("ipv6", _IPV6_TEXT, 0.6)],
+                supported_language=lang,
+                context=["ip"],
+            )
+        )
+        add(
+            PatternRecognizer(
+                supported_entity="MAC_ADDRESS",
+                name=f"MAC_{lang}",
+                patterns=[Pattern("mac", _MAC_TEXT, 0.8)],
+                supported_language=lang,
+                global_regex_flags=flags,
+            )
+        )
+        add(
+            PatternRecognizer(
+                supported_entity="PERSON",
+                name=f"PERSON_HONORIFIC_{lang}",
+                patterns=[Pattern("honorific", _HONORIFIC_PERSON, 0.8)],
+                supported_language=lang,
+                global_regex_flags=flags,
+            )
+        )
+        add(TutelaNameListRecognizer(lang))
+        add(
+            PatternRecognizer(
+                supported_entity="POSTAL_ADDRESS",
+                name=f"ADDRESS_{lang}",
+                patterns=[Pattern("street", _ADDRESS_TEXT, 0.7)],
+                supported_language=lang,
+                global_regex_flags=flags,
+            )
+        )
+        if has_model[lang]:
+            add(SpacyRecognizer(supported_language=lang, supported_entities=["PERSON"]))
+    return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=list(LANGS))
+
+
+def _name_seq_pattern() -> str:
+    return (
+        r"(?<![\w])\p{Lu}[\p{Ll}'’\-]+(?:\s+(?:(?:de|del|i|y|van|von|da|di)\s+)?"
+        r"\p{Lu}[\p{Ll}'’\-]+){1,3}"
+    )
+
+
+import regex as _regex  # noqa: E402  (presidio's own dependency; \p{..} classes)
+
+_NAME_SEQ = _regex.compile(_name_seq_pattern())
+
+
+def analyzer() -> Any:
+    """The shared offline presidio AnalyzerEngine (built on first use)."""
+    global _analyzer
+    with _lock:
+        if _analyzer is None:
+            _analyzer = _build_analyzer()
+        return _analyzer
+
+
+# -- language ---------------------------------------------------------------------------
+
+_STOP: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "que",
+            "de",
+            "del",
+            "y",
+            "en",
+            "con",
+            "para",
+            "por",
+            "una",
+            "un",
+            "es",
+            "está",
+            "no",
+            "se",
+            "su",
+            "al",
+            "lo",
+            "pero",
+            "muy",
+            "cliente",
+            "llamar",
+            "llamó",
+            "quiere",
+            "dice",
+            "pide",
+            "mañana",
+        ]
+    ),
+    "ca": frozenset(
+        [
+            "el",
+            "la",
+            "els",
+            "les",
+            "que",
+            "de",
+            "i",
+            "amb",
+            "per",
+            "una",
+            "un",
+            "és",
+            "està",
+            "no",
+            "es",
+            "seu",
+            "al",
+            "però",
+            "molt",
+            "vol",
+            "diu",
+            "demà",
+            "perquè",
+            "aquest",
+            "aquesta",
+            "trucar",
+            "client",
+        ]
+    ),
+    "pl": frozenset(
+        [
+            "i",
+            "w",
+            "z",
+            "na",
+            "do",
+            "nie",
+            "się",
+            "jest",
+            "że",
+            "to",
+            "od",
+            "po",
+            "pan",
+            "pani",
+            "ale",
+            "jak",
+            "dla",
+            "tak",
+            "klient",
+            "prosi",
+            "chce",
+            "jutro",
+            "oraz",
+        ]
+    ),
+    "en": frozenset(
+        [
+            "the",
+            "and",
+            "of",
+            "to",
+            "in",
+            "is",
+            "for",
+            "with",
+            "on",
+            "that",
+            "this",
+            "was",
+            "please",
+            "customer",
+            "call",
+            "wants",
+            "asked",
+            "will",
+            "be",
+            "at",
+            "from",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "et",
+            "des",
+            "du",
+            "est",
+            "pour",
+            "avec",
+            "une",
+            "dans",
+            "que",
+            "pas",
+            "il",
+            "elle",
+            "client",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "mit",
+            "für",
+            "nicht",
+            "ein",
+            "eine",
+            "den",
+            "zu",
+            "kunde",
+            "bitte",
+        ]
+    ),
+    "it": frozenset(
+        ["il", "la", "che", "di", "e", "per", "con", "una", "non", "è", "sono", "del", "cliente"]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "a",
+            "os",
+            "as",
+            "que",
+            "de",
+            "e",
+            "em",
+            "para",
+            "com",
+            "uma",
+            "não",
+            "é",
+            "do",
+            "da",
+            "cliente",
+        ]
+    ),
+    "nl": frozenset(
+        ["de", "het", "een", "en", "van", "is", "met", "voor", "niet", "op", "dat", "klant"]
+    ),
+}
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def guess_language(text: str) -> str:
+    """A cheap guess from the script, diacritics and stop words; English when unsure."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum("\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff" for c in letters) > (
+        len(letters) * 0.2
+    ):
+        return "el"
+    low = text.lower()
+    words = _WORDS.findall(low)
+    scores = Counter({lang: sum(w in stop for w in words) for lang, stop in _STOP.items()})
+    if any(c in low for c in "ąćęłńśźż"):
+        scores["pl"] += 3
+    if "l·l" in low or any(c in low for c in "çò") or " amb " in low:
+        scores["ca"] += 2
+    if any(c in low for c in "ñ¿¡"):
+        scores["es"] += 2
+    lang, score = scores.most_common(1)[0] if scores else ("en", 0)
+    return lang if score > 0 else "en"
+
+
+# -- the column pass --------------------------------------------------------------------
+
+
+def analyse_texts(texts: Iterable[str]) -> list[list[tuple[str, str | None, float, str]]]:
+    """For each text: (entity, subtype, score, matched text) found in it."""
+    engine = analyzer()
+    out = []
+    for text in texts:
+        lang = guess_language(text)
+        found = []
+        for r in engine.analyze(text=text, language=lang, score_threshold=SCORE_THRESHOLD):
+            name = (
+                str(r.recognition_metadata.get("recognizer_name", ""))
+                if (r.recognition_metadata)
+                else ""
+            )
+            subtype = name.rsplit("_", 1)[0] if name else None
+            if subtype not in _ID_ENTITY and subtype not in ("CARD", "IPV4"):
+                subtype = None
+            if subtype == "IPV4" and ":" in text[r.start : r.end]:
+                subtype = "IPV6"
+            found.append((r.entity_type, subtype, float(r.score), text[r.start : r.end], r))
+        out.append([f[:4] for f in _resolve_overlaps(found)])
+    return out
+
+
+def _resolve_overlaps(found: list[Any]) -> list[Any]:
+    """Keep the strongest of overlapping results (an address beats the surname in it)."""
+    kept: list[Any] = []
+    for item in sorted(found, key=lambda f: (-f[2], -(f[4].end - f[4].start))):
+        r = item[4]
+        if all(r.end <= k[4].start or r.start >= k[4].end for k in kept):
+            kept.append(item)
+    return sorted(kept, key=lambda f: f[4].start)
+
+
+def scan_free_text(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    column: str,
+    value_expr: str,
+    finding: ColumnFinding,
+) -> None:
+    """Fill `finding` for a free-text column from presidio over its pre-filtered values."""
+    finding.free_text = True
+    prefilter = (
+        f"regexp_matches(v, '{_sql(P.FREE_TEXT_PREFILTER)}') OR "
+        f"regexp_matches(lower(v), '{_sql(P.ADDRESS)}')"
+    )
+    sql = (
+        "SELECT v, n, count(*) OVER () AS distinct_candidates, sum(n) OVER () AS candidate_rows "
+        f"FROM (SELECT v, count(*) AS n FROM (SELECT {value_expr} AS v FROM {source}) "
+        f"WHERE v IS NOT NULL AND ({prefilter}) GROUP BY v) "
+        f"ORDER BY hash(v) LIMIT {MAX_FREE_TEXT}"
+    )
+    try:
+        rows = con.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        raise EngineError(f"free-text query failed: {str(exc).splitlines()[0]}") from exc
+    texts = [unicodedata.normalize("NFC", str(r[0])) for r in rows]
+    counts = [int(r[1]) for r in rows]
+    distinct_candidates = int(rows[0][2]) if rows else 0
+    candidate_rows = int(rows[0][3]) if rows else 0
+    results = analyse_texts(texts)
+    entity_hits: Counter[str] = Counter()
+    subtype_hits: Counter[tuple[str, str]] = Counter()
+    scores: dict[str, list[float]] = {}
+    languages: Counter[str] = Counter(guess_language(t) for t in texts)
+    rows_with = 0
+    examples: list[str] = []
+    for found, n in zip(results, counts, strict=True):
+        if not found:
+            continue
+        rows_with += n
+        for entity, subtype, score, text in found:
+            entity_hits[entity] += 1
+            scores.setdefault(entity, []).append(score)
+            if subtype:
+                subtype_hits[(entity, subtype)] += 1
+            if len(examples) < 3:
+                example = f"{entity}: {mask(text, entity)}"
+                if example not in examples:
+                    examples.append(example)
+    analysed_rows = sum(counts)
+    scale = candidate_rows / analysed_rows if analysed_rows else 0.0
+    finding.evidence["free_text"] = {
+        "candidates_distinct": distinct_candidates,
+        "analysed_distinct": len(texts),
+        "cap": MAX_FREE_TEXT,
+        "languages": dict(languages.most_common()),
+        "presidio_entities": dict(entity_hits.most_common()),
+    }
+    if not entity_hits:
+        return
+    top = entity_hits.most_common(1)[0][0]
+    subtypes = [(s, c) for (e, s), c in subtype_hits.most_common() if e == top]
+    mean = sum(scores[top]) / len(scores[top])
+    strength = max(
+        (h.strength for h in H.header_hints(column) if h.kind == H.FREE_TEXT), default=0.0
+    )
+    finding.entity = top
+    finding.subtype = subtypes[0][0] if subtypes else None
+    if finding.subtype == "CARD" or (finding.subtype in ("IPV4", "IPV6") and top != "IP_ADDRESS"):
+        finding.subtype = finding.subtype if top in ("CREDIT_CARD", "IP_ADDRESS") else None
+    finding.category = CATEGORIES[top]
+    finding.matched = min(finding.non_empty, round(rows_with * scale))
+    finding.confidence = round(min(0.99, 1 - (1 - mean) * (1 - 0.5 * strength)), 2)
+    finding.evidence["examples"] = examples
+    _log.debug("free text %s: %s", column, dict(entity_hits))
+
+
+def _sql(pattern: str) -> str:
+    return pattern.replace("'", "''")

@@ -1,0 +1,243 @@
+"""Value shapes as RE2 patterns DuckDB runs over whole columns (one aggregate per batch)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+# Simple on purpose: RE2 slows down a lot on nested counted repetitions over \p{L}.
+EMAIL = r"^[^\s@<>(),;:\"]+@[^\s@<>(),;:\"._][^\s@<>(),;:\"]*\.\pL{2,}$"
+# Phone: optional + or 00, digits with the usual separators; the digit count is checked
+# again by phonenumbers on the validated sample.
+PHONE = r"^(?:\+|00)?[0-9(][0-9 ().\-/]{5,22}[0-9]$"
+PHONE_FORMATTED = r"^\+|^00|[ ().\-/]"
+SSN_DASHED = r"^[0-9]{3}-[0-9]{2}-[0-9]{4}$"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+IPV4 = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"
+IPV6_SHAPE = r"^[0-9A-Fa-f:.]{2,45}$"
+MAC = (
+    r"^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}$"
+    r"|^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$"
+)
+UUID = r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$"
+# Other opaque ids a cookie/device column may hold: GA client ids, hex or base64url tokens.
+TOKEN = r"^(?:[0-9]{6,12}\.[0-9]{6,12}|GA1\.[0-9]\.[0-9]+\.[0-9]+|[A-Za-z0-9_\-]{16,128})$"
+_LAT = r"[-+]?(?:[0-8]?[0-9](?:\.[0-9]+)?|90(?:\.0+)?)"
+_LON = r"[-+]?(?:1[0-7][0-9]|[0-9]?[0-9])(?:\.[0-9]+)?"
+_LAT3 = r"[-+]?[0-8]?[0-9]\.[0-9]{3,}"
+_LON3 = r"[-+]?(?:1[0-7][0-9]|[0-9]?[0-9])\.[0-9]{3,}"
+GEO_PAIR = rf"^\(?\s*{_LAT}\s*[,; ]\s*{_LON}\s*\)?$|^POINT\s*\(\s*{_LON}\s+{_LAT}\s*\)$"
+GEO_PAIR_PRECISE = rf"^\(?\s*{_LAT3}\s*[,; ]\s*{_LON3}\s*\)?$|^POINT\s*\(\s*{_LON3}\s+{_LAT3}\s*\)$"
+NUMBER = r"^[-+]?[0-9]+(?:[.,][0-9]+)?$"
+DECIMALS3 = r"^[-+]?[0-9]{1,3}\.[0-9]{3,}$"
+# Street keywords in ES, CA, PL, EL, EN, FR, DE, IT, PT, NL (over the lower-cased value).
+STREET_WORDS = (
+    "calle",
+    "c/",
+    "carrer",
+    "c\\.",
+    "avda",
+    "avda\\.",
+    "av\\.",
+    "avenida",
+    "avinguda",
+    "paseo",
+    "passeig",
+    "pg\\.",
+    "plaza",
+    "pza\\.",
+    "plaça",
+    "pl\\.",
+    "placa",
+    "camino",
+    "carretera",
+    "ctra\\.",
+    "ronda",
+    "travesía",
+    "travessera",
+    "rambla",
+    "ul\\.",
+    "ulica",
+    "al\\.",
+    "aleja",
+    "aleje",
+    "os\\.",
+    "osiedle",
+    "plac",
+    "οδός",
+    "οδος",
+    "οδ\\.",
+    "λεωφ\\.",
+    "λεωφόρος",
+    "πλατεία",
+    "street",
+    "st\\.",
+    "road",
+    "rd\\.",
+    "avenue",
+    "ave\\.",
+    "lane",
+    "drive",
+    "way",
+    "close",
+    "boulevard",
+    "blvd\\.",
+    "rue",
+    "bd",
+    "chemin",
+    "allée",
+    "impasse",
+    "via",
+    "viale",
+    "piazza",
+    "corso",
+    "vicolo",
+    "straße",
+    "strasse",
+    "str\\.",
+    "weg",
+    "platz",
+    "allee",
+    "gasse",
+    "rua",
+    "travessa",
+    "largo",
+    "praça",
+    "straat",
+    "laan",
+    "plein",
+    "gracht",
+    "kade",
+    "dreef",
+)
+ADDRESS = r"(?:^|[\s,])(?:" + "|".join(STREET_WORDS) + r")(?:\s|$|[0-9,])"
+# 1-5 capitalised tokens (letters incl. accents and Greek), with lower-case particles.
+_NTOK = r"\p{Lu}[\p{L}'’\-]*\.?"
+_PARTICLES = (
+    r"(?:de|del|de la|de las|de los|la|las|los|i|y|e|van|von|der|den|da|das|do|dos|du|di"
+    r"|le|ten|ter|al|el|zu|και)"
+)
+NAME = rf"^{_NTOK}(?:,?\s+(?:{_PARTICLES}\s+)*{_NTOK}){{0,4}}$"
+DATE = (
+    r"^(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
+    r"|[0-9]{8})(?:[ T][0-9:.]+(?:Z|[+\-][0-9:]+)?)?$"
+)
+YEAR = r"(19[0-9]{2}|20[0-9]{2})"
+PASSPORT = r"^[A-Z]{0,3}[0-9][A-Z0-9]{4,8}$"
+POSTCODE = (
+    r"^(?:[0-9]{4,5}|[0-9]{2}-[0-9]{3}|[0-9]{3} ?[0-9]{2}|[0-9]{4}-[0-9]{3}|[0-9]{4} ?[A-Za-z]{2}"
+    r"|[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|[A-Za-z][0-9]{2} ?[A-Za-z0-9]{4})$"
+)
+AGE = r"^(?:[0-9]{1,3}|[0-9]{1,2}\s*[-–]\s*[0-9]{1,3}|[<>+]\s*[0-9]{1,3}|[0-9]{1,3}\s*\+)$"
+FREE_TEXT_SPACES = 4  # a value with at least this many spaces and 25+ characters reads as prose
+FREE_TEXT_MIN_LEN = 25
+PROSE = r"(?:\pL{2,}[\s,.;:!?]+){4}"  # four words of letters in a row
+# SQL pre-filter for free text: only values that can hold an entity reach presidio.
+HONORIFICS = (
+    "Sr",
+    "Sra",
+    "Srta",
+    "Sres",
+    "D",
+    "Dña",
+    "Dª",
+    "Don",
+    "Doña",
+    "En",
+    "Na",
+    "Pan",
+    "Pani",
+    "Panem",
+    "Panią",
+    "Panu",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Miss",
+    "Dr",
+    "Dra",
+    "Prof",
+    "κ",
+    "κα",
+    "κος",
+    "Κ",
+    "Κα",
+    "Κος",
+    "Κυρία",
+    "Κύριος",
+    "M",
+    "Mme",
+    "Mlle",
+    "Herr",
+    "Frau",
+    "Sig",
+    "Sig.ra",
+    "Dott",
+    "Sr.ª",
+    "Mevr",
+    "Dhr",
+)
+_HON = "|".join(re.escape(h) for h in sorted(HONORIFICS, key=len, reverse=True))
+HONORIFIC_NAME = rf"(?:^|[\s(,;:])(?:{_HON})\.?\s+\p{{Lu}}\p{{Ll}}+"
+FREE_TEXT_PREFILTER = (
+    r"@|[0-9][0-9 .\-]{5,}[0-9]|"
+    + HONORIFIC_NAME
+    + r"|\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+|(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:"
+)
+
+LANGS = ("es", "ca", "pl", "el", "en", "fr", "de", "it", "pt", "nl")
+
+
+@lru_cache(maxsize=1)
+def name_list() -> tuple[str, ...]:
+    """Common first and last names (folded) from the package data, all languages."""
+    names: set[str] = set()
+    data = resources.files("tutela") / "data"
+    for lang in LANGS:
+        path = data / f"names_{lang}.txt"
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                names.add(line)
+    return tuple(sorted(names))
+
+
+_ACCENTED = {
+    "a": "aáàâäãą",
+    "e": "eéèêëę",
+    "i": "iíìîï",
+    "o": "oóòôöõ",
+    "u": "uúùûü",
+    "n": "nñń",
+    "c": "cçć",
+    "s": "sś",
+    "z": "zźż",
+    "l": "lł",
+    "y": "yý",
+    "σ": "σς",
+    "α": "αά",
+    "ε": "εέ",
+    "η": "ηή",
+    "ι": "ιίϊΐ",
+    "ο": "οό",
+    "υ": "υύϋΰ",
+    "ω": "ωώ",
+}
+
+
+@lru_cache(maxsize=1)
+def names_regex() -> str:
+    """One RE2 alternation over the name list, matched against `lower(value)`.
+
+    Each folded letter becomes a class of its accented forms, so DuckDB needs no
+    `strip_accents` per row (three times slower). Bounded by spaces: RE2's \\b is ASCII.
+    """
+    alts = "|".join(
+        "".join(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c) for c in n)
+        for n in name_list()
+        if re.fullmatch(r"[\w' \-]+", n)
+    )
+    return rf"(?:^|[\s,'\-])(?:{alts})(?:$|[\s,'\-])"

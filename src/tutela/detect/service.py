@@ -1,0 +1,115 @@
+"""Scanning workspace tables: reuse stored results for unchanged tables, store new ones,
+apply a baseline of accepted findings, and decide the CI gate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tutela.detect.engine import scan_table
+from tutela.detect.model import ENTITIES, TableScan
+from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
+from tutela.errors import InputFileError, UsageError
+from tutela.progress import ProgressCallback, no_progress
+from tutela.workspace import Workspace
+
+
+@dataclass
+class ScanRun:
+    scans: list[TableScan]
+    cached: set[str] = field(default_factory=set)
+    suppressed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_version": RULE_VERSION,
+            "tables": [{**s.to_dict(), "cached": s.table in self.cached} for s in self.scans],
+            "suppressed_by_baseline": self.suppressed,
+        }
+
+
+def parse_fail_on(text: str | None) -> set[str]:
+    if not text:
+        return set()
+    wanted = {t.strip().upper() for t in text.split(",") if t.strip()}
+    if "ANY" in wanted:
+        return set(ENTITIES)
+    unknown = sorted(wanted - set(ENTITIES))
+    if unknown:
+        raise UsageError(
+            f"--fail-on: unknown entity {', '.join(unknown)}",
+            hint=f"use ANY or entities from: {', '.join(sorted(ENTITIES))}",
+        )
+    return wanted
+
+
+def load_baseline(path: Path) -> set[tuple[str, str, str]]:
+    """Accepted findings: a previous `tutela scan --format json` output."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputFileError(f"{path}: no such baseline file") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(f"{path}: not a scan JSON file ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), list):
+        raise InputFileError(f'{path}: not a scan JSON file (no "tables" list)')
+    accepted = set()
+    for table in data["tables"]:
+        for col in table.get("columns", []) if isinstance(table, dict) else []:
+            if isinstance(col, dict) and col.get("entity"):
+                accepted.add((str(table.get("table")), str(col.get("column")), str(col["entity"])))
+    return accepted
+
+
+def scan_workspace(
+    ws: Workspace,
+    tables: Sequence[str] = (),
+    *,
+    force: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> ScanRun:
+    """Scan the named tables (all when none); unchanged tables come from the store."""
+    names = list(tables) or ws.user_tables()
+    for name in names:
+        ws.require_table(name)
+    run = ScanRun([])
+    for i, name in enumerate(names):
+        fingerprint = table_fingerprint(ws.con, name)
+        stored = None if force else load_stored_scan(ws.con, name)
+        if stored and stored[1] == fingerprint and stored[2] == RULE_VERSION:
+            run.scans.append(stored[0])
+            run.cached.add(name)
+        else:
+            scan = scan_table(ws.con, name, progress=progress)
+            with ws.transaction() as con:
+                store_scan(con, scan, fingerprint=fingerprint)
+            run.scans.append(scan)
+        progress("scanning tables", (i + 1) / len(names))
+    return run
+
+
+def apply_baseline(run: ScanRun, accepted: set[tuple[str, str, str]]) -> None:
+    """Findings already accepted are reported with `baselined: true` and do not gate CI."""
+    for scan in run.scans:
+        for col in scan.columns:
+            if col.entity and (scan.table, col.column, col.entity) in accepted:
+                col.evidence["baselined"] = True
+                run.suppressed += 1
+
+
+def gate(run: ScanRun, fail_on: set[str]) -> list[tuple[str, str, str]]:
+    """The findings that fail the CI gate: entity in --fail-on and not baselined."""
+    return [
+        (scan.table, col.column, col.entity)
+        for scan in run.scans
+        for col in scan.columns
+        if col.entity in fail_on and not col.evidence.get("baselined")
+    ]
+
+
+def scanned_at() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,201 @@
+"""Value-shape metrics, each in two equivalent forms: an SQL count and a Python predicate.
+
+The Python form runs on the batch's reservoir sample to decide which shapes are worth
+counting; the SQL form then counts those over every row of the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import regex
+
+from tutela.detect import patterns as P
+from tutela.detect.validators import ID_SPECS
+
+# Compacted identifier form, the same in SQL and Python (see `compact_sql`).
+_COMPACT_CHARS = (" ", "-", ".", "/")
+
+
+def compact_py(value: str) -> str | None:
+    if len(value) > 40:
+        return None
+    for ch in _COMPACT_CHARS:
+        value = value.replace(ch, "")
+    return value.upper()
+
+
+def compact_sql(v: str) -> str:
+    expr = v
+    for ch in _COMPACT_CHARS:
+        expr = f"replace({expr}, '{ch}', '')"
+    return f"CASE WHEN length({v}) <= 40 THEN upper({expr}) END"
+
+
+def lit(pattern: str) -> str:
+    """A regex constant of this package as an SQL string literal."""
+    return "'" + pattern.replace("'", "''") + "'"
+
+
+@cache
+def _rx(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A metric: `sql(v, k)` is a boolean SQL condition, `py(v, k)` the same in Python."""
+
+    name: str
+    sql: Callable[[str, str], str]
+    py: Callable[[str, str | None], bool]
+
+
+def _full(pattern: str, on_compact: bool = False) -> Shape:
+    def sql(v: str, k: str) -> str:
+        return f"regexp_full_match({k if on_compact else v}, {lit(pattern)})"
+
+    def py(v: str, k: str | None) -> bool:
+        target = k if on_compact else v
+        return target is not None and _rx(pattern).fullmatch(target) is not None
+
+    return Shape("", sql, py)
+
+
+def _named(name: str, shape: Shape) -> Shape:
+    return Shape(name, shape.sql, shape.py)
+
+
+def _and_sql(*parts: str) -> str:
+    return "(" + " AND ".join(parts) + ")"
+
+
+ID_SHAPES: dict[str, str] = {}  # shape regex -> metric name ("id0", ...)
+for _spec in ID_SPECS:
+    ID_SHAPES.setdefault(_spec.shape, f"id{len(ID_SHAPES)}")
+
+
+def _build() -> dict[str, Shape]:
+    email = _full(P.EMAIL)
+    phone = _full(P.PHONE)
+    ssn = _full(P.SSN_DASHED)
+    date = _full(P.DATE)
+    ipv4 = _full(P.IPV4)
+    ipv6 = _full(P.IPV6_SHAPE)
+    mac = _full(P.MAC)
+    uuid = _full(P.UUID)
+    name = _full(P.NAME)
+    shapes = [
+        Shape(
+            "email",
+            lambda v, k: _and_sql(f"contains({v}, '@')", email.sql(v, k)),
+            lambda v, k: "@" in v and email.py(v, k),
+        ),
+        _named("phone", phone),
+        Shape(
+            "phone_fmt",
+            lambda v, k: _and_sql(
+                phone.sql(v, k), f"regexp_matches({v}, {lit(P.PHONE_FORMATTED)})"
+            ),
+            lambda v, k: phone.py(v, k) and _rx(P.PHONE_FORMATTED).search(v) is not None,
+        ),
+        Shape(
+            "ssn_dashed",
+            lambda v, k: _and_sql(f"length({v}) = 11", ssn.sql(v, k)),
+            lambda v, k: len(v) == 11 and ssn.py(v, k),
+        ),
+        _named("date", date),
+        Shape(
+            "ipv4",
+            lambda v, k: _and_sql(f"length({v}) <= 15", ipv4.sql(v, k)),
+            lambda v, k: len(v) <= 15 and ipv4.py(v, k),
+        ),
+        Shape(
+            "ipv6",
+            lambda v, k: _and_sql(
+                f"contains({v}, ':')",
+                ipv6.sql(v, k),
+                f"length({v}) - length(replace({v}, ':', '')) >= 2",
+            ),
+            lambda v, k: v.count(":") >= 2 and ipv6.py(v, k),
+        ),
+        Shape(
+            "mac",
+            lambda v, k: _and_sql(f"length({v}) BETWEEN 14 AND 17", mac.sql(v, k)),
+            lambda v, k: 14 <= len(v) <= 17 and mac.py(v, k),
+        ),
+        Shape(
+            "uuid",
+            lambda v, k: _and_sql(f"length({v}) IN (32, 36)", uuid.sql(v, k)),
+            lambda v, k: len(v) in (32, 36) and uuid.py(v, k),
+        ),
+        _named("token", _full(P.TOKEN)),
+        _named("geo", _full(P.GEO_PAIR)),
+        _named("geo3", _full(P.GEO_PAIR_PRECISE)),
+        Shape(
+            "address",
+            lambda v, k: _and_sql(
+                f"length({v}) <= 300",
+                f"regexp_matches({v}, '[0-9]')",
+                f"regexp_matches(lower({v}), {lit(P.ADDRESS)})",
+            ),
+            lambda v, k: (
+                len(v) <= 300
+                and any(c.isdigit() for c in v)
+                and _rx(P.ADDRESS).search(v.lower()) is not None
+            ),
+        ),
+        Shape(
+            "name",
+            lambda v, k: _and_sql(f"length({v}) <= 80", name.sql(v, k)),
+            lambda v, k: len(v) <= 80 and name.py(v, k),
+        ),
+        Shape(
+            "namelist",
+            lambda v, k: _and_sql(
+                f"length({v}) <= 80",
+                name.sql(v, k),
+                f"regexp_matches(lower({v}), {lit(P.names_regex())})",
+            ),
+            lambda v, k: (
+                len(v) <= 80
+                and name.py(v, k)
+                and _rx(P.names_regex()).search(v.lower()) is not None
+            ),
+        ),
+        Shape(
+            "prose",
+            lambda v, k: _and_sql(
+                f"length({v}) >= {P.FREE_TEXT_MIN_LEN}",
+                f"regexp_matches({v}, {lit(P.PROSE)})",
+            ),
+            lambda v, k: len(v) >= P.FREE_TEXT_MIN_LEN and _rx(P.PROSE).search(v) is not None,
+        ),
+    ]
+    for pattern, metric in ID_SHAPES.items():
+        shapes.append(_named(metric, _full(pattern, on_compact=True)))
+    return {s.name: s for s in shapes}
+
+
+SHAPES: dict[str, Shape] = _build()
+
+# Shapes counted only when the header asks for them (cheap, and meaningless otherwise).
+HINTED: dict[str, Shape] = {
+    "dob": Shape(
+        "dob",
+        lambda v, k: _and_sql(
+            SHAPES["date"].sql(v, k),
+            f"TRY_CAST(regexp_extract({v}, {lit(P.YEAR)}, 1) AS INTEGER) "
+            "BETWEEN 1900 AND year(current_date)",
+        ),
+        lambda v, k: False,
+    ),
+    "passport": _named("passport", _full(P.PASSPORT, on_compact=True)),
+    "postcode": _named("postcode", _full(P.POSTCODE)),
+    "age": _named("age", _full(P.AGE)),
+    "letters": Shape(
+        "letters", lambda v, k: f"NOT regexp_matches({v}, '[0-9@]')", lambda v, k: False
+    ),
+}

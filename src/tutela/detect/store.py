@@ -1,0 +1,167 @@
+"""Persisted scans: `_tutela.scans` headers and `_tutela.scan_results` rows, plus fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from tutela.detect.model import ColumnFinding, TableScan
+from tutela.errors import EngineError, TableNotFoundError
+from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, quote_ident, table_ident
+
+RULE_VERSION = "2025.1"
+
+_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.scans (
+        table_name VARCHAR PRIMARY KEY,
+        rows BIGINT NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        rule_version VARCHAR NOT NULL,
+        scanned_at TIMESTAMPTZ NOT NULL
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.scan_results (
+        table_name VARCHAR NOT NULL,
+        ordinal INTEGER NOT NULL,
+        column_name VARCHAR NOT NULL,
+        data_type VARCHAR NOT NULL,
+        entity VARCHAR,
+        subtype VARCHAR,
+        category VARCHAR,
+        confidence DOUBLE NOT NULL,
+        free_text BOOLEAN NOT NULL,
+        quasi_identifier BOOLEAN NOT NULL,
+        matched BIGINT NOT NULL,
+        non_empty BIGINT NOT NULL,
+        evidence JSON NOT NULL,
+        skipped VARCHAR,
+        PRIMARY KEY (table_name, ordinal)
+    )""",
+)
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in _DDL:
+        con.execute(ddl)
+
+
+def table_fingerprint(
+    con: duckdb.DuckDBPyConnection, table: str, *, schema: str = USER_SCHEMA
+) -> str:
+    """A cheap content fingerprint: row count, column names/types and order-free row hashes.
+
+    `sum(hash(row))` does not depend on row order and, unlike `bit_xor`, duplicate rows do
+    not cancel out. One scan of the table; no data leaves DuckDB.
+    """
+    cols = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
+        "ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    if not cols:
+        raise TableNotFoundError(f"no table named {table!r}")
+    idents = ", ".join(quote_ident(str(c[0])) for c in cols)
+    try:
+        row = con.execute(
+            f"SELECT count(*), sum(hash({idents})::HUGEINT), bit_xor(hash({idents})) "
+            f"FROM {table_ident(table, schema)}"
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise EngineError(f"fingerprint failed: {str(exc).splitlines()[0]}") from exc
+    assert row is not None
+    text = json.dumps([[list(map(str, c)) for c in cols], [str(x) for x in row]])
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def store_scan(con: duckdb.DuckDBPyConnection, scan: TableScan, *, fingerprint: str) -> None:
+    """Persist `scan`, replacing the previous results for the same table."""
+    _ensure(con)
+    # No BEGIN here: inside a caller's transaction it would abort it. Instead the header
+    # row goes last, so a scan interrupted half-way has no header and counts as absent.
+    con.execute(f"DELETE FROM {INTERNAL_SCHEMA}.scans WHERE table_name = ?", [scan.table])
+    con.execute(f"DELETE FROM {INTERNAL_SCHEMA}.scan_results WHERE table_name = ?", [scan.table])
+    if scan.columns:
+        con.executemany(
+            f"INSERT INTO {INTERNAL_SCHEMA}.scan_results VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    scan.table,
+                    i,
+                    c.column,
+                    c.data_type,
+                    c.entity,
+                    c.subtype,
+                    c.category,
+                    c.confidence,
+                    c.free_text,
+                    c.quasi_identifier,
+                    c.matched,
+                    c.non_empty,
+                    json.dumps(c.evidence, ensure_ascii=False, default=str),
+                    c.skipped,
+                ]
+                for i, c in enumerate(scan.columns)
+            ],
+        )
+    con.execute(
+        f"INSERT INTO {INTERNAL_SCHEMA}.scans VALUES (?, ?, ?, ?, ?)",
+        [scan.table, scan.rows, fingerprint, RULE_VERSION, datetime.now(UTC)],
+    )
+
+
+def load_stored_scan(
+    con: duckdb.DuckDBPyConnection, table: str
+) -> tuple[TableScan, str, str, datetime] | None:
+    """The stored scan of `table` with its fingerprint, rule version and time, or None."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name IN ('scans', 'scan_results') AND table_catalog = current_database()",
+        [INTERNAL_SCHEMA],
+    ).fetchone()
+    if not exists or int(exists[0]) < 2:
+        return None
+    head = con.execute(
+        f"SELECT rows, fingerprint, rule_version, scanned_at FROM {INTERNAL_SCHEMA}.scans "
+        "WHERE table_name = ?",
+        [table],
+    ).fetchone()
+    if head is None:
+        return None
+    rows = con.execute(
+        "SELECT column_name, data_type, entity, subtype, category, confidence, free_text, "
+        "quasi_identifier, matched, non_empty, evidence, skipped "
+        f"FROM {INTERNAL_SCHEMA}.scan_results WHERE table_name = ? ORDER BY ordinal",
+        [table],
+    ).fetchall()
+    columns = [
+        ColumnFinding(
+            column=r[0],
+            data_type=r[1],
+            entity=r[2],
+            subtype=r[3],
+            category=r[4],
+            confidence=float(r[5]),
+            free_text=bool(r[6]),
+            quasi_identifier=bool(r[7]),
+            matched=int(r[8]),
+            non_empty=int(r[9]),
+            evidence=_json(r[10]),
+            skipped=r[11],
+        )
+        for r in rows
+    ]
+    scanned_at = head[3]
+    if isinstance(scanned_at, datetime) and scanned_at.tzinfo is None:
+        scanned_at = scanned_at.replace(tzinfo=UTC)
+    return TableScan(table, int(head[0]), columns), str(head[1]), str(head[2]), scanned_at
+
+
+def _json(text: Any) -> dict[str, Any]:
+    value = json.loads(text) if isinstance(text, str) else text
+    return value if isinstance(value, dict) else {}

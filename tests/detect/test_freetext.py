@@ -1,0 +1,137 @@
+"""Free text: presidio offline over blank spaCy pipelines, in five languages, no network."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.detect.conftest import MakeTable, scan_columns
+from tutela.detect import freetext
+from tutela.detect.freetext import analyse_texts, guess_language
+
+NOTES = {
+    "es": "Llamar a la Sra. Lucía Martínez al 612 345 678 para confirmar la entrega del pedido",
+    "ca": "Trucar a la Núria Puig i Soler, viu al carrer de Mallorca 401, demà al matí",
+    "pl": "Pani Zofia Nowak prosi o kontakt pod numerem 601 234 567 w sprawie zwrotu",
+    "el": "Ο κ. Ρίζος ζήτησε επιστροφή χρημάτων, κινητό 6912345678, μετά τις πέντε",
+    "en": "Customer Mr John Smith asked for a refund, write to john.smith@example.com today",
+}
+
+
+@pytest.mark.parametrize(("lang", "text"), list(NOTES.items()))
+def test_language_guess(lang: str, text: str) -> None:
+    assert guess_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        (NOTES["es"], "PHONE_NUMBER"),
+        (NOTES["es"], "PERSON"),
+        (NOTES["ca"], "POSTAL_ADDRESS"),
+        (NOTES["ca"], "PERSON"),
+        (NOTES["pl"], "PERSON"),
+        (NOTES["pl"], "PHONE_NUMBER"),
+        (NOTES["el"], "PERSON"),
+        (NOTES["el"], "PHONE_NUMBER"),
+        (NOTES["en"], "EMAIL_ADDRESS"),
+        (NOTES["en"], "PERSON"),
+        ("Mój PESEL to 44051401458, proszę o fakturę", "NATIONAL_ID"),
+        ("Transferencia a ES91 2100 0418 4502 0005 1332 recibida", "IBAN_CODE"),
+        ("DNI del titular: 12345678Z", "NATIONAL_ID"),
+        ("Conexión desde 192.0.2.45 bloqueada", "IP_ADDRESS"),
+    ],
+)
+def test_entities_inside_text(text: str, entity: str) -> None:
+    (found,) = analyse_texts([text])
+    assert entity in {f[0] for f in found}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pedido entregado sin incidencias en el almacén central",
+        "Zamówienie 123456789012 wysłane kurierem",  # order number: fails every checksum
+        "DNI incorrecto 12345678A en el formulario",  # wrong control letter
+    ],
+)
+def test_no_false_identifiers_in_text(text: str) -> None:
+    (found,) = analyse_texts([text])
+    assert not [f for f in found if f[0] in ("NATIONAL_ID", "TAX_ID", "PHONE_NUMBER")]
+
+
+def test_notes_column_in_five_languages(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    filler = ["Pedido entregado sin incidencias en el almacén central"] * 45
+    make_table("crm", {"notes": list(NOTES.values()) + filler})
+    found = scan_columns(con, "crm")["notes"]
+    assert found.free_text is True
+    assert found.entity in {"PERSON", "PHONE_NUMBER"}
+    assert found.category is not None
+    ft = found.evidence["free_text"]
+    assert ft["analysed_distinct"] == 5  # the filler never reaches presidio
+    assert set(ft["languages"]) == set(NOTES)
+    assert found.matched == 5
+    assert all("*" in e for e in found.evidence["examples"])
+
+
+def test_free_text_without_entities_is_not_personal(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    texts = [
+        f"Producto revisado en el almacén número {i}, embalaje en buen estado" for i in range(50)
+    ]
+    make_table("t", {"comentarios": texts})
+    found = scan_columns(con, "t")["comentarios"]
+    assert found.free_text is True
+    assert found.entity is None
+
+
+def test_free_text_cap_is_reported(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(freetext, "MAX_FREE_TEXT", 10)
+    texts = [f"Escribir a cliente{i}@example.com sobre la devolución del pedido" for i in range(40)]
+    make_table("t", {"notes": texts})
+    found = scan_columns(con, "t")["notes"]
+    assert found.entity == "EMAIL_ADDRESS"
+    assert found.evidence["free_text"]["analysed_distinct"] == 10
+    assert found.evidence["free_text"]["candidates_distinct"] == 40
+    assert found.matched == 40  # extrapolated from the analysed share
+
+
+def test_free_text_scan_runs_without_network(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """presidio, spaCy and tldextract must not reach out (public suffix list, models)."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError("network access attempted during a scan")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(freetext, "_analyzer", None)  # rebuild the engine under the ban
+    make_table("t", {"notes": [NOTES["en"], NOTES["es"]] * 10})
+    found = scan_columns(con, "t")["notes"]
+    assert found.free_text and found.entity is not None
+    # the e-mail path (where presidio would call tldextract) really ran
+    assert "EMAIL_ADDRESS" in found.evidence["free_text"]["presidio_entities"]
+    import tldextract
+
+    assert tldextract.extract("someone@mail.example.co.uk").suffix == "co.uk"
+
+
+def test_presidio_default_engine_still_builds_after_ours() -> None:
+    """Our recognizer classes must not shadow presidio's own (it looks them up by name)."""
+    from presidio_analyzer.recognizer_registry import RecognizerRegistry
+
+    freetext.analyzer()
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(languages=["en"])
+    names = {type(r).__name__ for r in registry.recognizers}
+    assert "PhoneRecognizer" in names
