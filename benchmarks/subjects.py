@@ -50,7 +50,8 @@ def build(ws: Workspace, n: int) -> None:
     c.execute(f"""CREATE TABLE crm AS SELECT 'C' || i AS customer_id,
         'user' || i || '@example.com' AS email, '6' || lpad(i::VARCHAR, 8, '0') AS phone,
         ['Anna', 'Joan', 'Maria', 'Pau', 'Zofia', 'Piotr', 'Eleni', 'Nikos', 'John', 'Mary']
-          [i % 10 + 1] || ' ' || 'Surname' || (i % 5000) AS name FROM range({n}) t(i)""")
+          [i % 10 + 1] || ' ' || upper(substr(md5((i % 5000)::VARCHAR), 1, 1))
+          || substr(md5((i % 5000)::VARCHAR), 2, 6) AS name FROM range({n}) t(i)""")
     c.execute(f"""CREATE TABLE orders AS SELECT 'O' || i AS order_id,
         'C' || (i % {n}) AS customer_id, 'Street ' || i AS address FROM range({n}) t(i)""")
     c.execute(f"""CREATE TABLE tickets AS SELECT 'T' || i AS ticket,

@@ -25,6 +25,8 @@ from tutela.subjects.normalize import (
     MIN_KEY_LENGTH,
     default_normalization,
     key_sql,
+    probe_sql,
+    strip_separators,
 )
 from tutela.workspace import Workspace, quote_ident, table_ident
 
@@ -130,9 +132,8 @@ def find_subjects(
                     f"request {req}: no table declares a {kind!r} identity link",
                     hint="identity links are declared under `subjects` in the policy",
                 )
-    _index(con, space)
     _seed(con, space, requests)
-    _close(con)
+    _close(con, space)
     results = {req: SubjectMatch(req) for req in requests}
     for req, tbl, rid in con.execute(
         "SELECT req, tbl, rid FROM _hits ORDER BY req, tbl, rid"
@@ -146,20 +147,6 @@ def find_subjects(
         for req, possible in _possible(con, space):
             results[req].possible.append(possible)
     return results
-
-
-def _index(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, kind VARCHAR, key VARCHAR)"
-    )
-    for link in space.links:
-        key = key_sql(quote_ident(link.column), link.normalize)
-        min_len = MIN_KEY_LENGTH.get(link.kind, 1)
-        con.execute(
-            f"INSERT INTO _idx SELECT ?, rowid, ?, k FROM (SELECT rowid, {key} AS k "
-            f"FROM {table_ident(link.table)}) WHERE k IS NOT NULL AND length(k) >= ?",
-            [link.table, link.kind, min_len],
-        )
 
 
 def _seed(
@@ -193,25 +180,101 @@ def _seed(
     con.execute("CREATE OR REPLACE TEMP TABLE _hits (req VARCHAR, tbl VARCHAR, rid BIGINT)")
 
 
-def _close(con: duckdb.DuckDBPyConnection) -> None:
-    """Follow certain identifiers until no new row or key turns up."""
+def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
+    """Follow certain identifiers until no new row or key turns up.
+
+    Each round indexes only candidate rows: a cheap expression (no regex) over the whole
+    column is matched against the new keys, and the exact key is computed on the few
+    rows that pass. The same statements serve one request or a thousand.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, kind VARCHAR, key VARCHAR)"
+    )
+    con.execute("ALTER TABLE _keys ADD COLUMN probed BOOLEAN DEFAULT false")
     expanding = sorted(EXPANDING)
+    certain = [link for link in space.links if link.kind != "name"]
     for _ in range(MAX_ROUNDS):
+        fresh = {
+            r[0] for r in con.execute("SELECT DISTINCT kind FROM _keys WHERE NOT probed").fetchall()
+        }
+        for link in certain:
+            if link.kind not in fresh:
+                continue
+            col = quote_ident(link.column)
+            cheap, probe = probe_sql(col, link.normalize)
+            probes = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {probe} FROM _keys WHERE kind = ? AND NOT probed",
+                    [link.kind],
+                ).fetchall()
+            ]
+            # a constant list lets DuckDB filter while scanning; a batch uses a semi-join
+            members = ", ".join("?" * len(probes)) if len(probes) <= 64 else None
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rowid AS rid, {col} AS v "
+                f"FROM {table_ident(link.table)} WHERE {cheap} IN "
+                + (
+                    f"({members})"
+                    if members
+                    else f"(SELECT {probe} FROM _keys WHERE kind = ? AND NOT probed)"
+                ),
+                probes if members else [link.kind],
+            )
+            key = key_sql("v", link.normalize)
+            con.execute(
+                f"INSERT INTO _idx SELECT ?, rid, ?, k FROM (SELECT rid, {key} AS k FROM _cand) "
+                "WHERE k IS NOT NULL AND length(k) >= ? "
+                "EXCEPT SELECT tbl, rid, kind, key FROM _idx",
+                [link.table, link.kind, MIN_KEY_LENGTH.get(link.kind, 1)],
+            )
+        con.execute("UPDATE _keys SET probed = true")
         con.execute(
             "INSERT INTO _hits SELECT DISTINCT k.req, i.tbl, i.rid FROM _keys k "
             "JOIN _idx i ON i.kind = k.kind AND i.key = k.key "
-            "WHERE k.kind <> 'name' "
             "EXCEPT SELECT req, tbl, rid FROM _hits"
         )
-        added = con.execute(
-            "INSERT INTO _keys SELECT DISTINCT h.req, i.kind, i.key FROM _hits h "
-            "JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid "
-            "WHERE list_contains(?, i.kind) OR i.kind = 'name' "
+        # every certain identifier of every row found becomes a key to search for
+        added = 0
+        for link in certain:
+            if link.kind not in expanding:
+                continue
+            key = key_sql(f"t.{quote_ident(link.column)}", link.normalize)
+            row = con.execute(
+                f"INSERT INTO _keys (req, kind, key) SELECT DISTINCT h.req, ?, {key} "
+                f"FROM _hits h JOIN {table_ident(link.table)} t ON t.rowid = h.rid "
+                f"WHERE h.tbl = ? AND {key} IS NOT NULL AND length({key}) >= ? "
+                "EXCEPT SELECT req, kind, key FROM _keys",
+                [link.kind, link.table, MIN_KEY_LENGTH.get(link.kind, 1)],
+            ).fetchone()
+            added += int(row[0]) if row else 0
+        if not added:
+            break
+    _subject_names(con, space)
+
+
+def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
+    """Names on the rows found become name keys (for free text and possible matches)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _rawnames (raw VARCHAR)")
+    for link in space.links:
+        if link.kind == "name":
+            con.execute(
+                f"INSERT INTO _rawnames SELECT DISTINCT lower(CAST(t.{quote_ident(link.column)} "
+                f"AS VARCHAR)) FROM _hits h JOIN {table_ident(link.table)} t "
+                "ON t.rowid = h.rid WHERE h.tbl = ?",
+                [link.table],
+            )
+    for link in space.links:
+        if link.kind != "name":
+            continue
+        key = key_sql(f"t.{quote_ident(link.column)}", link.normalize)
+        con.execute(
+            f"INSERT INTO _keys (req, kind, key) SELECT DISTINCT h.req, 'name', {key} "
+            f"FROM _hits h JOIN {table_ident(link.table)} t ON t.rowid = h.rid "
+            f"WHERE h.tbl = ? AND {key} IS NOT NULL "
             "EXCEPT SELECT req, kind, key FROM _keys",
-            [expanding],
-        ).fetchone()
-        if not added or not added[0]:
-            return
+            [link.table],
+        )
 
 
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
@@ -225,9 +288,15 @@ def _free_text(
     """Mentions of each request's keys inside free text, with the exact fragments."""
     hits: dict[tuple[str, str, str, int], FreeTextHit] = {}
     id_kinds = ["customer_id", "account_id", "national_id", "tax_id", "iban"]
+    keys = con.execute(
+        "SELECT DISTINCT kind, key FROM _keys WHERE kind <> 'name' OR contains(key, ' ')"
+    ).fetchall()
+    if not keys:
+        return []
     for table, column in space.free_text:
         col = quote_ident(column)
         source = table_ident(table)
+        prefilter, pre_params = _text_prefilter(col, keys)
         extractors = [
             (
                 f"regexp_extract_all(CAST({col} AS VARCHAR), '{_EMAIL_RE}')",
@@ -259,10 +328,11 @@ def _free_text(
         for extract, key, kinds in extractors:
             rows = con.execute(
                 f"WITH frag AS (SELECT rowid AS rid, unnest({extract}) AS x FROM {source} "
-                f"WHERE {col} IS NOT NULL), keyed AS (SELECT rid, x, {key} AS key FROM frag) "
+                f"WHERE {col} IS NOT NULL AND {prefilter}), "
+                f"keyed AS (SELECT rid, x, {key} AS key FROM frag) "
                 "SELECT k.req, keyed.rid, k.kind, keyed.x FROM keyed JOIN _keys k "
                 "ON k.key = keyed.key WHERE list_contains(?, k.kind)",
-                [kinds],
+                [*pre_params, kinds],
             ).fetchall()
             for req, rid, kind, fragment in rows:
                 hit = hits.setdefault(
@@ -287,6 +357,26 @@ def _free_text(
                 if text and text[0]:
                     hit.fragments.update(_name_fragments(text[0], _name))
     return [(req, hit) for (req, *_), hit in sorted(hits.items(), key=lambda kv: kv[0])]
+
+
+def _text_prefilter(col: str, keys: list[tuple[str, str]]) -> tuple[str, list[Any]]:
+    """For a few keys, a cheap test that a text can mention one of them; else no filter."""
+    if len(keys) > 60:
+        return "true", []
+    text = f"CAST({col} AS VARCHAR)"
+    tests: list[str] = []
+    params: list[Any] = []
+    for kind, key in keys:
+        if kind == "phone":
+            tests.append(f"contains({strip_separators(text)}, ?)")
+        elif kind in ("national_id", "tax_id", "iban"):
+            tests.append(f"contains(upper({strip_separators(text)}), ?)")
+        elif kind == "name":
+            tests.append(f"contains(strip_accents(lower({text})), ?)")
+        else:
+            tests.append(f"contains(lower({text}), lower(?))")
+        params.append(key)
+    return "(" + " OR ".join(tests) + ")", params
 
 
 def _name_fragments(text: str, name_key: str) -> list[str]:
@@ -320,26 +410,56 @@ def _possible(
 ) -> list[tuple[str, PossibleMatch]]:
     """Rows with a similar name that no certain identifier links to the person.
 
-    Candidates share the first or the last name token exactly (blocking keeps a batch of
-    a thousand requests from comparing every name with every row); a misspelling in one
-    token is still found through the other.
+    Candidates share a name token with one of the person's names (the rows found give
+    those names). Pairs are compared when they share the last token, or the first token
+    and the first two letters of the last (a common first name alone would pair a whole
+    batch with half the table); a misspelling in one token is still found through the
+    other. Pairs are scored with Jaro-Winkler.
     """
-    columns = {link.table: link.column for link in space.links if link.kind == "name"}
+    columns = {link.table: link for link in space.links if link.kind == "name"}
     if not columns:
         return []
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _nidx AS SELECT tbl, rid, key, split_part(key, ' ', 1) AS f, "
-        "regexp_extract(key, '(\\S+)$', 1) AS l FROM _idx WHERE kind = 'name'"
-    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _nkeys AS SELECT DISTINCT req, key, "
         "split_part(key, ' ', 1) AS f, regexp_extract(key, '(\\S+)$', 1) AS l "
         "FROM _keys WHERE kind = 'name'"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ntok AS SELECT DISTINCT tok FROM "
+        "(SELECT unnest(string_split(key, ' ')) AS tok FROM _keys WHERE kind = 'name' "
+        "UNION ALL SELECT unnest(string_split(raw, ' ')) FROM _rawnames) "
+        "WHERE length(tok) >= 3"
+    )
+    tokens = [r[0] for r in con.execute("SELECT tok FROM _ntok ORDER BY tok").fetchall()]
+    if not tokens:
+        return []
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _nidx (tbl VARCHAR, rid BIGINT, key VARCHAR, "
+        "f VARCHAR, l VARCHAR)"
+    )
+    for table, link in columns.items():
+        col = f"CAST({quote_ident(link.column)} AS VARCHAR)"
+        if len(tokens) <= 40:  # a few people: cheap substring tests, no per-row split
+            where = " OR ".join(["contains(lower(raw), ?)"] * len(tokens))
+            params: list[Any] = [table, *tokens]
+        else:  # a batch: split every name once and join on the tokens
+            where = (
+                "list_has_any(list_transform(string_split(lower(raw), ' '), "
+                "lambda x: strip_accents(x)), (SELECT list(tok) FROM _ntok))"
+            )
+            params = [table]
+        key = key_sql("raw", link.normalize)
+        con.execute(
+            f"INSERT INTO _nidx SELECT ?, rid, k, split_part(k, ' ', 1), "
+            f"regexp_extract(k, '(\\S+)$', 1) FROM (SELECT rid, {key} AS k FROM "
+            f"(SELECT rowid AS rid, {col} AS raw FROM {table_ident(table)}) WHERE {where}) "
+            "WHERE k IS NOT NULL",
+            params,
+        )
     rows = con.execute(
         "WITH cand AS ("
         "  SELECT k.req, i.tbl, i.rid, i.key AS ik, k.key AS kk FROM _nidx i "
-        "  JOIN _nkeys k ON i.f = k.f "
+        "  JOIN _nkeys k ON i.f = k.f AND left(i.l, 2) = left(k.l, 2) "
         "  UNION "
         "  SELECT k.req, i.tbl, i.rid, i.key, k.key FROM _nidx i JOIN _nkeys k ON i.l = k.l"
         "), scored AS ("
@@ -358,7 +478,7 @@ def _possible(
             if sim >= 0.999
             else f"similar name (similarity {sim:.2f}), no identifier in common"
         )
-        out.append((req, PossibleMatch(table, int(rid), columns[table], float(sim), reason)))
+        out.append((req, PossibleMatch(table, int(rid), columns[table].column, float(sim), reason)))
     return out
 
 

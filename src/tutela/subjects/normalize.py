@@ -42,7 +42,7 @@ def key_sql(expr: str, normalize: str) -> str:
     if normalize == "email":
         return f"NULLIF(lower(trim({v})), '')"
     if normalize == "compact":
-        return f"NULLIF(upper(regexp_replace({v}, '[\\s.\\-/]', '', 'g')), '')"
+        return f"NULLIF(upper({strip_separators(v)}), '')"
     if normalize == "name":
         return f"NULLIF(lower(strip_accents(regexp_replace(trim({v}), '\\s+', ' ', 'g'))), '')"
     if normalize == "e164":
@@ -55,6 +55,22 @@ def key_sql(expr: str, normalize: str) -> str:
     raise ValueError(f"unknown normalisation {normalize!r}")
 
 
+def strip_separators(expr: str) -> str:
+    """`expr` without the separators people type inside numbers and IDs (no regex: cheap)."""
+    for sep in (" ", "\t", "-", ".", "/", "(", ")"):
+        expr = f"replace({expr}, '{sep}', '')"
+    return expr
+
+
+def probe_sql(expr: str, normalize: str) -> tuple[str, str]:
+    """A cheap column expression and the matching expression over a key, such that every
+    row whose key equals a key also has probe(row) = probe(key). Used to pick candidate rows
+    before the exact (possibly regex-heavy) key is computed on them only."""
+    if normalize == "e164":
+        return f"right({strip_separators(f'CAST({expr} AS VARCHAR)')}, 6)", "right(key, 6)"
+    return key_sql(expr, normalize), "key"
+
+
 def default_normalization(kind: str) -> str:
     return {
         "email": "email",
@@ -64,9 +80,3 @@ def default_normalization(kind: str) -> str:
         "iban": "compact",
         "name": "name",
     }.get(kind, "trim")
-
-
-def text_phone_keys_sql(expr: str) -> str:
-    """The keys of every phone-shaped run inside free text, as a LIST."""
-    runs = f"regexp_extract_all(CAST({expr} AS VARCHAR), '(\\+|00)?[0-9][0-9 .\\-()]{{6,}}[0-9]')"
-    return f"list_transform({runs}, x -> {key_sql('x', 'e164')})"
