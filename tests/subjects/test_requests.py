@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from tutela.errors import InputFileError
 from tutela.policy.models import Policy
 from tutela.subjects import requests, service
 from tutela.workspace import Workspace
@@ -59,3 +62,27 @@ def test_deadlines_and_overdue(shop: Workspace, policy: Policy, tmp_path: Path) 
     overdue = requests.list_requests(shop, overdue=True, today=date(2026, 12, 1))
     assert [r["request_id"] for r in overdue] == ["J1"]  # J2 is done; line 3 is recent
     assert requests.add_month(date(2026, 12, 15)) == date(2027, 1, 15)
+
+
+def test_ten_thousand_rows_with_duplicates(shop: Workspace, policy: Policy, tmp_path: Path) -> None:
+    lines = ["request_id,type,email,received_at"]
+    for i in range(10_000):
+        lines.append(f"Q{i % 9_000},erasure,person{i}@example.com,2026-11-01")
+    lines.append("Q1,erasure,joan@example.com,2026-11-01")
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ctx = service.context(shop, policy)
+    result = requests.run_batch(ctx, path, apply=False, out_dir=tmp_path / "out")
+    assert result.summary() == {"received": 9_000, "failed": 1_001}
+    planned = [r for r in result.rows if r["state"] == "received"]
+    assert all(not r["plan"]["found"] for r in planned)  # none of these people exist
+
+
+def test_undecodable_request_file_is_a_clear_error(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes("request_id,type,email\nR1,access,josé@example.com\n".encode() + b"R2,\xff\n")
+    ctx = service.context(shop, policy)
+    with pytest.raises(InputFileError, match=r"bad.csv:3: bytes that are not valid UTF-8"):
+        requests.run_batch(ctx, path, apply=False, out_dir=tmp_path)

@@ -159,25 +159,40 @@ def _state(ctx: service.Context) -> dict[str, str]:
     return dict(ctx.ws.con.execute(f"SELECT request_id, state FROM {TABLE}").fetchall())
 
 
-def _record(
-    ctx: service.Context, req: RequestRow, state: str, reason: str | None, outputs: list[str]
-) -> None:
-    received = req.received or datetime.now(UTC).date()
-    subject = json.dumps(hashed_identifiers(ctx.master, req.identifiers), sort_keys=True)
-    ctx.ws.con.execute(
-        f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+class _Ledger:
+    """Request states collected during a batch and written in one statement."""
+
+    def __init__(self, ctx: service.Context) -> None:
+        self.ctx = ctx
+        self.key = ctx.master.derive("subject-identifiers")
+        self.rows: dict[str, list[Any]] = {}
+
+    def record(self, req: RequestRow, state: str, reason: str | None, outputs: list[str]) -> None:
+        received = req.received or datetime.now(UTC).date()
+        subject = json.dumps(hashed_identifiers(self.ctx.master, req.identifiers), sort_keys=True)
+        self.rows[req.request_id] = [
             req.request_id,
             req.type or None,
             received,
             add_month(received),
             state,
             reason,
-            keyed_hash(ctx.master.derive("subject-identifiers"), subject),
+            keyed_hash(self.key, subject),
             json.dumps(outputs),
             datetime.now(UTC).replace(tzinfo=None),
-        ],
-    )
+        ]
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        columns = list(zip(*self.rows.values(), strict=True))
+        self.ctx.ws.con.execute(
+            f"INSERT OR REPLACE INTO {TABLE} SELECT UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), "
+            "UNNEST(?::DATE[]), UNNEST(?::DATE[]), UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), "
+            "UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), UNNEST(?::TIMESTAMP[])",
+            [list(c) for c in columns],
+        )
+        self.rows.clear()
 
 
 def run_batch(
@@ -190,6 +205,7 @@ def run_batch(
 ) -> BatchResult:
     rows = read_requests(path)
     done = _state(ctx)
+    ledger = _Ledger(ctx)
     results: list[dict[str, Any]] = []
     seen: set[str] = set()
     todo: list[RequestRow] = []
@@ -219,8 +235,9 @@ def run_batch(
             except TutelaError as exc:
                 req.error = exc.message
         if req.error is not None:
-            if done.get(req.request_id) not in FINISHED:
-                _record(ctx, req, "failed", req.error, [])
+            duplicate = req.error.startswith("duplicate request id")
+            if not duplicate and done.get(req.request_id) not in FINISHED:
+                ledger.record(req, "failed", req.error, [])
             results.append(
                 {
                     "request_id": req.request_id,
@@ -240,7 +257,7 @@ def run_batch(
         )
         for req_id, req in access.items():
             rep = reports[req_id]
-            _record(ctx, req, "done", None, rep["files"])
+            ledger.record(req, "done", None, rep["files"])
             results.append(
                 {
                     "request_id": req_id,
@@ -257,7 +274,7 @@ def run_batch(
         if not apply:
             for plan in plans:
                 req = erasures[plan.request_id]
-                _record(ctx, req, "received", "planned (dry run)", [])
+                ledger.record(req, "received", "planned (dry run)", [])
                 results.append(
                     {
                         "request_id": plan.request_id,
@@ -280,7 +297,7 @@ def run_batch(
                     reason = f"{cert['possible_matches_for_review']} possible match(es) to review"
                 else:
                     state, reason = "done", None
-                _record(ctx, req, state, reason, files)
+                ledger.record(req, state, reason, files)
                 results.append(
                     {
                         "request_id": req.request_id,
@@ -291,6 +308,7 @@ def run_batch(
                         "files": files,
                     }
                 )
+    ledger.flush()
     results.sort(key=lambda r: r["line"])
     return BatchResult(results)
 
