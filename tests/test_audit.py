@@ -78,3 +78,36 @@ def test_key_file_is_private_and_loose_permissions_are_refused(ws_path: Path) ->
     path.chmod(0o644)
     with pytest.raises(KeyMaterialError, match="readable by others"):
         load_master_key(ws_path)
+
+
+def test_load_is_audited(cli: Callable[..., object], ws_path: Path) -> None:
+    from tests.conftest import asset
+
+    result = cli("load", str(asset("ingest", "utf8.csv")), "--source", "crm")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    ws = Workspace.open(ws_path, read_only=True)
+    [entry] = audit.entries(ws.con)
+    assert (entry.command, entry.tables, entry.counts) == (
+        "load",
+        ["utf8"],
+        {"rows": 4, "columns": 5},
+    )
+    assert audit.verify(ws.con, load_master_key(ws.root)).ok
+    ws.close()
+
+
+def test_unexpected_errors_do_not_print_tracebacks_or_values(
+    cli: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutela import catalog
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("secret value anna@example.com")
+
+    monkeypatch.setattr(catalog, "list_tables", broken)
+    cli("keys", "init")
+    result = cli("tables")
+    assert result.exit_code == 4  # type: ignore[attr-defined]
+    err = result.stderr  # type: ignore[attr-defined]
+    assert "error[internal]: unexpected ValueError" in err
+    assert "anna@example.com" not in err and "Traceback" not in err

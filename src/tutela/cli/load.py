@@ -10,6 +10,7 @@ from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, guarded, state
 from tutela.errors import ExitCode
 from tutela.ingest import load_files
+from tutela.protect.keys import load_master_key
 
 
 @guarded
@@ -33,6 +34,7 @@ def load_cmd(
         results = load_files(
             ws,
             paths,
+            audit_key=load_master_key(ws.root, create=True),
             table=table,
             source=source,
             replace=replace,

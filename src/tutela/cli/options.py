@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
 
 from tutela.errors import ExitCode, TutelaError
@@ -60,6 +61,18 @@ def guarded(fn: F) -> F:
         except KeyboardInterrupt:
             print_error("interrupted", "interrupted; no change was committed")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            # The message of an unexpected error may quote data values: show only its type.
+            print_error(
+                "internal",
+                f"unexpected {type(exc).__name__}; nothing was committed",
+                "rerun with --debug for the traceback, and please report it",
+            )
+            raise typer.Exit(int(ExitCode.DATA)) from None
 
     return wrapper  # type: ignore[return-value]
 

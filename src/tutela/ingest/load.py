@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from tutela import __version__
+from tutela import __version__, audit
 from tutela.errors import InputFileError, TableExistsError, TutelaError, UsageError
 from tutela.ingest import readers
 from tutela.ingest.sniff import (
@@ -26,6 +26,7 @@ from tutela.ingest.sniff import (
     transcode_to_utf8,
 )
 from tutela.progress import ProgressCallback, no_progress
+from tutela.protect.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
 
 STAGING = "__tutela_staging"
@@ -111,8 +112,12 @@ def load_files(
     encoding: str | None = None,
     delimiter: str | None = None,
     progress: ProgressCallback = no_progress,
+    audit_key: MasterKey | None = None,
 ) -> list[LoadResult]:
-    """Load every file; each table is loaded atomically and failures do not stop the others."""
+    """Load every file; each table is loaded atomically and failures do not stop the others.
+
+    With `audit_key`, each table's load is written to the audit log in its transaction.
+    """
     if not paths:
         raise UsageError("no files given")
     if table is not None and len(paths) > 1:
@@ -136,7 +141,9 @@ def load_files(
             continue
         seen[job.table] = job.path
         try:
-            results.append(_load_one(ws, job, source, replace, encoding, delimiter, progress))
+            results.append(
+                _load_one(ws, job, source, replace, encoding, delimiter, progress, audit_key)
+            )
         except TutelaError as exc:
             results.append(
                 LoadResult(str(job.path), job.table, "failed", sheet=job.sheet, error=exc)
@@ -203,6 +210,7 @@ def _load_one(
     encoding: str | None,
     delimiter: str | None,
     progress: ProgressCallback,
+    audit_key: MasterKey | None,
 ) -> LoadResult:
     path = job.path
     facts = hash_file(path, lambda f: progress(f"hashing {path.name}", f))
@@ -242,6 +250,16 @@ def _load_one(
                 columns = _materialize(con, job.table, replace=exists)
                 rows = ws.row_count(job.table)
                 _record(con, job, source, facts, text_encoding, used_delimiter, rows, columns)
+                if audit_key is not None:
+                    audit.append(
+                        con,
+                        audit_key,
+                        command="load",
+                        arguments={"file": str(path), "sheet": job.sheet, "source": source},
+                        tables=[job.table],
+                        counts={"rows": rows, "columns": len(columns)},
+                        result=f"{'replaced' if exists else 'loaded'} sha256={facts.sha256}",
+                    )
             finally:
                 con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
     change = _schema_change(previous["columns"], columns) if previous and exists else None
