@@ -158,6 +158,7 @@ def test_draft_from_scan_results() -> None:
         ScanColumn("crm", "cp", None, "user.contact.address.postal_code", quasi_identifier=True),
         ScanColumn("crm", "saldo", None, None),
         ScanColumn("crm", "odd", "SOMETHING_NEW", None),
+        ScanColumn("crm", "notes", "PERSON", "user.name", free_text=True),
     )
     text = draft_policy(
         {"crm": ["id_cliente", "email", "tel: móvil", "cp", "saldo", "odd", "notes"]},
@@ -172,6 +173,7 @@ def test_draft_from_scan_results() -> None:
     assert crm.columns["cp"].quasi_identifier
     assert crm.columns["saldo"].personal is False
     assert crm.columns["odd"].effective_category is None  # unknown entity: left to classify
+    assert crm.columns["notes"].free_text  # notes are searched as text, not used as a link
     kinds = {(link.column, link.kind.value, link.region) for link in policy.identity_links()}
     assert kinds == {("id_cliente", "customer_id", None), ("email", "email", None),
                      ("tel: móvil", "phone", "ES")}  # fmt: skip

@@ -79,7 +79,10 @@ def draft_policy(
             hit = hits.get((table, column))
             entity = Entity.__members__.get(hit.entity) if hit and hit.entity else None
             key = f"      {_q(column)}: "
-            if entity is not None:
+            if entity is not None and hit is not None and hit.free_text:
+                # notes mention people; they are searched as free text, never used as links
+                body.append(key + f"{{entity: {entity.value}, free_text: true}}")
+            elif entity is not None:
                 body.append(key + entity.value)
                 kind = _KIND_BY_ENTITY.get(entity)
                 if kind:

@@ -7,13 +7,12 @@ only counts and dates come back, never personal values.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
+from tutela.detect import load_stored_scan
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr, normalize_sql
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
@@ -26,6 +25,7 @@ class ScanColumn:
     entity: str | None
     category: str | None
     quasi_identifier: bool = False
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,73 +102,27 @@ def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
     return {r[0]: SourceInfo(r[0], r[1], r[2], r[3]) for r in rows}
 
 
-def _as_mapping(item: Any) -> dict[str, Any]:
-    if isinstance(item, dict):
-        return item
-    if hasattr(item, "model_dump"):
-        return dict(item.model_dump())
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return dataclasses.asdict(item)
-    return {k: getattr(item, k) for k in dir(item) if not k.startswith("_")}
-
-
-def _scan_row(table: str, row: dict[str, Any]) -> ScanColumn | None:
-    column = row.get("column_name") or row.get("column")
-    if not column:
-        return None
-    entity = row.get("entity")
-    category = row.get("category")
-    return ScanColumn(
-        table=str(row.get("table_name") or row.get("table") or table),
-        column=str(column),
-        entity=str(getattr(entity, "value", entity)) if entity else None,
-        category=str(category) if category else None,
-        quasi_identifier=bool(row.get("quasi_identifier") or False),
-    )
-
-
 def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | None:
-    """The stored scan results, via the detect engine when present; None if never scanned."""
-    tables = list(tables)
-    try:
-        detect = importlib.import_module("tutela.detect")
-        loader = getattr(detect, "load_stored_scan", None)
-    except ImportError:
-        loader = None
-    if loader is not None:
-        try:
-            found: list[ScanColumn] = []
-            any_stored = False
-            for table in tables:
-                stored: Any = loader(ws.con, table)
-                if not stored:
-                    continue
-                any_stored = True
-                # tutela.detect returns (TableScan, fingerprint, rule_version, scanned_at)
-                scan = stored[0] if isinstance(stored, tuple) else stored
-                items: Any = getattr(scan, "columns", scan)
-                for item in items.values() if isinstance(items, dict) else items:
-                    row = _scan_row(table, _as_mapping(item))
-                    if row:
-                        found.append(row)
-            return _dedupe(found) if any_stored else None
-        except Exception:  # an unexpected detect API: read the table instead
-            pass
-    if not _internal_table_exists(ws, "scan_results"):
-        return None
-    cols = {c for (c,) in ws.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-        "AND table_name = 'scan_results' AND table_catalog = current_database()",
-        [INTERNAL_SCHEMA],
-    )}  # fmt: skip
-    quasi = "quasi_identifier" if "quasi_identifier" in cols else "false"
-    rows = ws.query(
-        f"SELECT table_name, column_name, entity, category, {quasi} "
-        f"FROM {INTERNAL_SCHEMA}.scan_results"
-    )
-    if not rows:
-        return None
-    return _dedupe([ScanColumn(r[0], r[1], r[2] or None, r[3] or None, bool(r[4])) for r in rows])
+    """The stored scan results of these tables; None if none was ever scanned."""
+    found: list[ScanColumn] = []
+    any_stored = False
+    for table in tables:
+        stored = load_stored_scan(ws.con, table)
+        if stored is None:
+            continue
+        any_stored = True
+        for col in stored[0].columns:
+            found.append(
+                ScanColumn(
+                    table,
+                    col.column,
+                    col.entity,
+                    col.category,
+                    col.quasi_identifier,
+                    col.free_text and col.entity is not None,
+                )
+            )
+    return _dedupe(found) if any_stored else None
 
 
 def _dedupe(rows: list[ScanColumn]) -> tuple[ScanColumn, ...]:
