@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${TUTELA_WORKSPACE:?set TUTELA_WORKSPACE to a throw-away directory}"
 trap 'rm -rf "$TUTELA_WORKSPACE"' EXIT
+export COLUMNS="${COLUMNS:-150}"  # wide enough for the tables when output is not a terminal
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Load the data drop from five systems"
