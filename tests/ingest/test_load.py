@@ -10,7 +10,7 @@ import pytest
 from typer.testing import Result
 
 from tests.conftest import asset, json_out
-from tutela.errors import InputFileError, TableExistsError
+from tutela.errors import InputFileError, TableExistsError, WorkspaceError
 from tutela.ingest import load_files, table_name_for
 from tutela.workspace import Workspace, table_ident
 
@@ -263,3 +263,37 @@ def test_explicit_encoding_override(workspace: Workspace, tmp_path: Path) -> Non
     assert result.error is None and result.encoding == "cp1250"
     [bad] = load_files(workspace, [copy], encoding="utf-8", table="again")
     assert isinstance(bad.error, InputFileError)
+
+
+def test_export_quirks(workspace: Workspace, tmp_path: Path) -> None:
+    """Shapes real exports take: a delimiter ending every line, old Mac line ends, a JSON
+    wrapper object around the records, and JSON fields whose type varies by record."""
+    files = {
+        "trailing.csv": b"a;b;c;\n1;2;3;\n4;5;6;\n",
+        "mac.csv": b"a,b\r1,2\r3,4\r",
+        "wrapped.json": b'{"data": [{"id": 1, "name": "Anna"}, {"id": 2, "name": "Joan"}]}',
+        "mixed.jsonl": b'{"id": 1, "v": "x"}\n{"id": "A2", "v": 3}\n',
+        "quoted.csv": b'name,city\n"Puig, Anna",Vic\n"Soler\nJoan",Reus\n',
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    results = load_files(workspace, [tmp_path / n for n in files])
+    assert [r.error for r in results] == [None] * len(files)
+    assert rows(workspace, "trailing") == [(1, 2, 3), (4, 5, 6)]
+    assert rows(workspace, "mac") == [(1, 2), (3, 4)]
+    assert rows(workspace, "wrapped") == [(1, "Anna"), (2, "Joan")]
+    assert rows(workspace, "mixed") == [("1", "x"), ("A2", "3")]
+    assert rows(workspace, "quoted") == [("Puig, Anna", "Vic"), ("Soler\nJoan", "Reus")]
+    (tmp_path / "full.csv").write_bytes(b"a;b;\n1;2;3\n")
+    [bad] = load_files(workspace, [tmp_path / "full.csv"])
+    assert bad.error is not None and "column 3 has an empty name but holds values" in str(bad.error)
+
+
+def test_debug_shows_the_traceback(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tutela.cli.app import app
+
+    result = CliRunner().invoke(app, ["--debug", "-w", "/nonexistent/ws", "tables"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, WorkspaceError)  # raised, not swallowed

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
 import typer
 
 from tutela.errors import ExitCode, TutelaError
@@ -49,8 +48,9 @@ def guarded(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from tutela.cli.output import print_error
 
-        ctx = next((a for a in [*args, *kwargs.values()] if isinstance(a, typer.Context)), None)
-        debug = bool(ctx and state(ctx).debug)
+        # duck-typed: recent Typer versions pass their vendored click's Context class
+        ctx = next((a for a in [*args, *kwargs.values()] if hasattr(a, "find_root")), None)
+        debug = ctx is not None and state(ctx).debug
         try:
             return fn(*args, **kwargs)
         except TutelaError as exc:
@@ -61,10 +61,8 @@ def guarded(fn: F) -> F:
         except KeyboardInterrupt:
             print_error("interrupted", "interrupted; no change was committed")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
-            raise
         except Exception as exc:
-            if debug:
+            if debug or isinstance(exc, typer.Exit | typer.Abort) or _is_cli_error(exc):
                 raise
             # The message of an unexpected error may quote data values: show only its type.
             print_error(
@@ -75,6 +73,11 @@ def guarded(fn: F) -> F:
             raise typer.Exit(int(ExitCode.DATA)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_cli_error(exc: BaseException) -> bool:
+    """Usage errors raised by Typer/click (whichever click Typer bundles) pass through."""
+    return type(exc).__module__.split(".")[0] in ("typer", "click")
 
 
 FormatOption = typer.Option(

@@ -18,6 +18,7 @@ from tutela import __version__, audit
 from tutela.errors import InputFileError, TableExistsError, TutelaError, UsageError
 from tutela.ingest import readers
 from tutela.ingest.sniff import (
+    Dialect,
     FileFacts,
     detect_encoding,
     detect_format,
@@ -313,10 +314,45 @@ def _stage(
         raise InputFileError(f"{path}: not valid UTF-8 although --encoding {encoding} was given")
     if job.fmt in ("json", "ndjson"):
         readers.stage_json(con, STAGING, text_path, job.fmt, progress)
+        _unwrap_json(con)
         return text_encoding, None
     dialect = sniff_dialect(path, text_path, delimiter)
     readers.stage_csv(con, STAGING, path, text_path, dialect, progress)
+    _drop_trailing(con, path, dialect)
     return text_encoding, dialect.delimiter
+
+
+def _drop_trailing(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect) -> None:
+    """Columns after a trailing delimiter have no name: drop them if they hold nothing."""
+    for i, name in enumerate(dialect.columns[len(dialect.columns) - dialect.trailing :]):
+        row = con.execute(
+            f"SELECT count({quote_ident(name)}) FROM temp.{quote_ident(STAGING)}"
+        ).fetchone()
+        if row and row[0]:
+            position = len(dialect.columns) - dialect.trailing + i + 1
+            raise InputFileError(
+                f"{path}:1: column {position} has an empty name but holds values",
+                hint="give every column a header",
+            )
+        con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} DROP COLUMN {quote_ident(name)}")
+
+
+def _unwrap_json(con: duckdb.DuckDBPyConnection) -> None:
+    """`{"data": [{...}, ...], "count": 2}`: the records are the list, not the wrapper."""
+    rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)} LIMIT 2")
+    rows = con.execute(f"SELECT count(*) FROM temp.{quote_ident(STAGING)}").fetchone()
+    record_lists = [
+        name
+        for name, dtype in zip(rel.columns, rel.types, strict=True)
+        if getattr(dtype, "id", None) == "list"
+        and getattr(dtype.children[0][1], "id", None) == "struct"
+    ]
+    if rows and rows[0] == 1 and len(record_lists) == 1:
+        col = quote_ident(record_lists[0])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(STAGING)} AS SELECT r.* FROM "
+            f"(SELECT unnest({col}) AS r FROM temp.{quote_ident(STAGING)})"
+        )
 
 
 def _flat_columns(rel: duckdb.DuckDBPyRelation) -> list[tuple[str, str]]:
@@ -421,7 +457,10 @@ def _materialize(
     varchar = {n for (n, e), t in zip(exprs, _flat_types(rel), strict=True) if t == "VARCHAR"}
     inferred = _inferred_types(con, exprs, varchar)
     select = []
+    json_typed = {n for (n, _), t in zip(exprs, _flat_types(rel), strict=True) if t == "JSON"}
     for name, expr in exprs:
+        if name in json_typed:  # values of mixed JSON types: keep them as plain text
+            expr = f"json_extract_string({expr}, '$')"
         if name in inferred:
             expr = f"CAST(NULLIF(trim({expr}), '') AS {inferred[name]})"
         select.append(f"{expr} AS {quote_ident(name)}")

@@ -217,11 +217,17 @@ def transcode_to_utf8(
             raise InputFileError(f"{path}: file ends inside a {encoding} character") from exc
 
 
+TRAILING_PREFIX = "__tutela_trailing_"
+
+
 @dataclass(frozen=True)
 class Dialect:
     delimiter: str
     has_header: bool
     columns: list[str]
+    trailing: int = 0
+    """Unnamed columns at the end of the header (a delimiter ending every line): they are
+    read under placeholder names and dropped when empty."""
 
 
 _DATA_LIKE = re.compile(r"^\s*([-+]?\d[\d .,/:-]*|[^@\s]+@[^@\s]+\.\w+)\s*$")
@@ -246,7 +252,7 @@ def sniff_dialect(path: Path, text_path: Path, forced_delimiter: str | None = No
                 first_line = sample.splitlines()[0]
                 counts = {d: first_line.count(d) for d in ",;\t|"}
                 delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar='"'))
+    rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"'))
     rows = [r for r in rows if r]
     if not rows:
         raise InputFileError(f"{path}: file has no data")
@@ -259,8 +265,13 @@ def sniff_dialect(path: Path, text_path: Path, forced_delimiter: str | None = No
             has_header = False
     if not has_header:
         return Dialect(delimiter, False, [f"column_{i + 1}" for i in range(len(first))])
-    check_column_names(path, first, line=1)
-    return Dialect(delimiter, True, first)
+    trailing = 0
+    while len(first) - trailing > 1 and not first[-1 - trailing]:
+        trailing += 1
+    named = first[: len(first) - trailing]
+    check_column_names(path, named, line=1)
+    placeholders = [f"{TRAILING_PREFIX}{i}" for i in range(trailing)]
+    return Dialect(delimiter, True, named + placeholders, trailing)
 
 
 def check_column_names(path: Path | str, names: list[str], *, line: int | None = None) -> None:
