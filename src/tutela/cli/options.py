@@ -58,6 +58,8 @@ def guarded(fn: F) -> F:
                 raise
             print_error(exc.slug, exc.message, exc.hint)
             raise typer.Exit(int(exc.exit_code)) from None
+        except BrokenPipeError:  # `tutela ... | head`: the reader has gone; not an error
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             print_error("interrupted", "interrupted; no change was committed")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None

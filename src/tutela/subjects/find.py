@@ -21,8 +21,13 @@ import duckdb
 
 from tutela.errors import UsageError
 from tutela.subjects.normalize import (
+    ANCHOR,
+    DEFAULT_MIN_KEY_LENGTH,
     EXPANDING,
     MIN_KEY_LENGTH,
+    PLACEHOLDERS,
+    WEAK,
+    country_sql,
     default_normalization,
     key_sql,
     probe_sql,
@@ -42,6 +47,25 @@ class LinkSpec:
     column: str
     kind: str
     normalize: str
+    region: str | None = None
+    region_column: str | None = None
+    strip_prefix: str | None = None
+
+    def value_sql(self, alias: str = "") -> str:
+        """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
+        col = f"CAST({alias}{quote_ident(self.column)} AS VARCHAR)"
+        if not self.strip_prefix:
+            return col
+        prefix = self.strip_prefix.replace("'", "''")
+        return (
+            f"CASE WHEN starts_with({col}, '{prefix}') "
+            f"THEN substr({col}, {len(self.strip_prefix) + 1}) ELSE {col} END"
+        )
+
+    def country_sql(self, value: str, region_value: str | None) -> str:
+        if self.normalize != "e164":
+            return "NULL"
+        return country_sql(value, self.region, region_value if self.region_column else None)
 
 
 @dataclass
@@ -136,13 +160,39 @@ def find_subjects(
     _close(con, space)
     results = {req: SubjectMatch(req) for req in requests}
     for req, tbl, rid in con.execute(
-        "SELECT req, tbl, rid FROM _hits ORDER BY req, tbl, rid"
+        "SELECT DISTINCT req, tbl, rid FROM _hits ORDER BY req, tbl, rid"
     ).fetchall():
         results[req].rows.setdefault(tbl, []).append(int(rid))
     for req, kind, key in con.execute("SELECT req, kind, key FROM _keys").fetchall():
         results[req].keys.setdefault(kind, set()).add(key)
+    linked = {(r, t, rid) for r, m in results.items() for t, rids in m.rows.items() for rid in rids}
     for hit_req, hit in _free_text(con, space, with_names=names and len(requests) <= 200):
+        if hit.kinds == {"name"} and (hit_req, hit.table, hit.rowid) not in linked:
+            # a full name alone may be a namesake: a human decides
+            results[hit_req].possible.append(
+                PossibleMatch(
+                    hit.table,
+                    hit.rowid,
+                    hit.column,
+                    1.0,
+                    "the text names the person; no identifier confirms it",
+                )
+            )
+            continue
         results[hit_req].free_text.append(hit)
+    for req, tbl, rid, via in con.execute(
+        "SELECT DISTINCT req, tbl, rid, via FROM _conflicts ORDER BY ALL"
+    ).fetchall():
+        results[req].possible.append(
+            PossibleMatch(
+                tbl,
+                int(rid),
+                via,
+                1.0,
+                f"shares a {via.replace('_', ' ')} with the person but belongs to "
+                "another customer id",
+            )
+        )
     if names:
         for req, possible in _possible(con, space):
             results[req].possible.append(possible)
@@ -169,30 +219,60 @@ def _seed(
         "UNNEST(?::VARCHAR[]) AS v",
         [reqs, kinds, values],
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR)"
+    )
     for kind in sorted(set(kinds)):
-        key = key_sql("v", input_normalization(space, kind))
+        norm = input_normalization(space, kind)
+        key = key_sql("v", norm)
+        cc = country_sql("v") if norm == "e164" else "NULL"
         con.execute(
-            f"INSERT INTO _keys SELECT DISTINCT req, kind, {key} FROM _in "
+            f"INSERT INTO _keys SELECT DISTINCT req, kind, {key}, {cc} FROM _in "
             f"WHERE kind = ? AND {key} IS NOT NULL",
             [kind],
         )
-    con.execute("CREATE OR REPLACE TEMP TABLE _hits (req VARCHAR, tbl VARCHAR, rid BIGINT)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _hits (req VARCHAR, tbl VARCHAR, rid BIGINT, via VARCHAR)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _conflicts (req VARCHAR, tbl VARCHAR, rid BIGINT, "
+        "via VARCHAR)"
+    )
+
+
+_SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
+
+
+def _usable(key: str, kind: str) -> str:
+    """SQL: the key is long enough for its kind and not a placeholder such as 'guest'."""
+    minimum = MIN_KEY_LENGTH.get(kind, DEFAULT_MIN_KEY_LENGTH)
+    placeholders = ", ".join("'" + p.replace("'", "''") + "'" for p in PLACEHOLDERS)
+    return (
+        f"({key} IS NOT NULL AND length({key}) >= {minimum} "
+        f"AND lower({key}) NOT IN ({placeholders}))"
+    )
 
 
 def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
     """Follow certain identifiers until no new row or key turns up.
 
-    Each round indexes only candidate rows: a cheap expression (no regex) over the whole
-    column is matched against the new keys, and the exact key is computed on the few
-    rows that pass. The same statements serve one request or a thousand.
+    Each round indexes only candidate rows: a cheap expression over the whole column is
+    matched against the new keys, and the exact key is computed on the few rows that pass.
+    The same statements serve one request or a thousand. Phone keys carry their country
+    code when known (explicit prefix, region column or default region), and numbers from
+    different countries never match. A row reached only through a shareable identifier
+    (phone, cookie, device, IP) that carries another customer id than the person's is
+    not absorbed: it becomes a possible match for review.
     """
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, kind VARCHAR, key VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, kind VARCHAR, key VARCHAR, "
+        "cc VARCHAR)"
     )
     con.execute("ALTER TABLE _keys ADD COLUMN probed BOOLEAN DEFAULT false")
     expanding = sorted(EXPANDING)
+    weak = sorted(WEAK)
     certain = [link for link in space.links if link.kind != "name"]
+    anchors = [link for link in certain if link.kind == ANCHOR]
     for _ in range(MAX_ROUNDS):
         fresh = {
             r[0] for r in con.execute("SELECT DISTINCT kind FROM _keys WHERE NOT probed").fetchall()
@@ -200,8 +280,7 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
         for link in certain:
             if link.kind not in fresh:
                 continue
-            col = quote_ident(link.column)
-            cheap, probe = probe_sql(col, link.normalize)
+            cheap, probe = probe_sql(link.value_sql(), link.normalize)
             probes = [
                 r[0]
                 for r in con.execute(
@@ -211,9 +290,10 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
             ]
             # a constant list lets DuckDB filter while scanning; a batch uses a semi-join
             members = ", ".join("?" * len(probes)) if len(probes) <= 64 else None
+            region = f", {quote_ident(link.region_column)} AS rg" if link.region_column else ""
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rowid AS rid, {col} AS v "
-                f"FROM {table_ident(link.table)} WHERE {cheap} IN "
+                f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rowid AS rid, "
+                f"{link.value_sql()} AS v{region} FROM {table_ident(link.table)} WHERE {cheap} IN "
                 + (
                     f"({members})"
                     if members
@@ -223,34 +303,66 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
             )
             key = key_sql("v", link.normalize)
             con.execute(
-                f"INSERT INTO _idx SELECT ?, rid, ?, k FROM (SELECT rid, {key} AS k FROM _cand) "
-                "WHERE k IS NOT NULL AND length(k) >= ? "
-                "EXCEPT SELECT tbl, rid, kind, key FROM _idx",
-                [link.table, link.kind, MIN_KEY_LENGTH.get(link.kind, 1)],
+                f"INSERT INTO _idx SELECT ?, rid, ?, k, cc FROM (SELECT rid, {key} AS k, "
+                f"{link.country_sql('v', 'rg')} AS cc FROM _cand) WHERE {_usable('k', link.kind)} "
+                "EXCEPT SELECT tbl, rid, kind, key, cc FROM _idx",
+                [link.table, link.kind],
             )
         con.execute("UPDATE _keys SET probed = true")
         con.execute(
-            "INSERT INTO _hits SELECT DISTINCT k.req, i.tbl, i.rid FROM _keys k "
-            "JOIN _idx i ON i.kind = k.kind AND i.key = k.key "
-            "EXCEPT SELECT req, tbl, rid FROM _hits"
+            "INSERT INTO _hits SELECT DISTINCT k.req, i.tbl, i.rid, k.kind FROM _keys k "
+            f"JOIN _idx i ON i.kind = k.kind AND i.key = k.key AND {_SAME_COUNTRY} "
+            "WHERE NOT (list_contains(?, k.kind) AND EXISTS (SELECT 1 FROM _conflicts c "
+            "WHERE c.req = k.req AND c.tbl = i.tbl AND c.rid = i.rid)) "
+            "EXCEPT SELECT req, tbl, rid, via FROM _hits",
+            [weak],
         )
+        for link in anchors:
+            _set_aside_other_customers(con, link, weak)
         # every certain identifier of every row found becomes a key to search for
         added = 0
         for link in certain:
             if link.kind not in expanding:
                 continue
-            key = key_sql(f"t.{quote_ident(link.column)}", link.normalize)
+            key = key_sql(link.value_sql("t."), link.normalize)
+            region_col = f"t.{quote_ident(link.region_column)}" if link.region_column else None
+            cc = link.country_sql(link.value_sql("t."), region_col)
             row = con.execute(
-                f"INSERT INTO _keys (req, kind, key) SELECT DISTINCT h.req, ?, {key} "
+                f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, ?, {key}, {cc} "
                 f"FROM _hits h JOIN {table_ident(link.table)} t ON t.rowid = h.rid "
-                f"WHERE h.tbl = ? AND {key} IS NOT NULL AND length({key}) >= ? "
-                "EXCEPT SELECT req, kind, key FROM _keys",
-                [link.kind, link.table, MIN_KEY_LENGTH.get(link.kind, 1)],
+                f"WHERE h.tbl = ? AND {_usable(key, link.kind)} "
+                "EXCEPT SELECT req, kind, key, cc FROM _keys",
+                [link.kind, link.table],
             ).fetchone()
             added += int(row[0]) if row else 0
         if not added:
             break
     _subject_names(con, space)
+
+
+def _set_aside_other_customers(
+    con: duckdb.DuckDBPyConnection, link: LinkSpec, weak: list[str]
+) -> None:
+    """Rows reached only through shareable identifiers but carrying a customer id the
+    person does not have belong to someone else (a household phone, a shared device)."""
+    cid = key_sql(link.value_sql("t."), link.normalize)
+    con.execute(
+        f"""INSERT INTO _conflicts
+        SELECT h.req, h.tbl, h.rid, min(h.via) FROM _hits h
+        JOIN {table_ident(link.table)} t ON t.rowid = h.rid
+        WHERE h.tbl = ? AND {cid} IS NOT NULL
+          AND EXISTS (SELECT 1 FROM _keys k WHERE k.req = h.req AND k.kind = ?)
+          AND NOT EXISTS (SELECT 1 FROM _keys k WHERE k.req = h.req AND k.kind = ?
+                          AND k.key = {cid})
+        GROUP BY h.req, h.tbl, h.rid
+        HAVING bool_and(list_contains(?, h.via))""",
+        [link.table, ANCHOR, ANCHOR, weak],
+    )
+    con.execute(
+        "DELETE FROM _hits WHERE tbl = ? AND EXISTS (SELECT 1 FROM _conflicts c "
+        "WHERE c.req = _hits.req AND c.tbl = _hits.tbl AND c.rid = _hits.rid)",
+        [link.table],
+    )
 
 
 def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
@@ -293,45 +405,38 @@ def _free_text(
     ).fetchall()
     if not keys:
         return []
+    few = len(keys) <= 60
     for table, column in space.free_text:
         col = quote_ident(column)
         source = table_ident(table)
         prefilter, pre_params = _text_prefilter(col, keys)
+        text = f"CAST({col} AS VARCHAR)"
+        phone_match = (
+            # a few people: the number may run into a neighbouring one ("612 345 678 2 times")
+            "length(k.key) >= 7 AND contains(regexp_replace(keyed.x, '[^0-9]', '', 'g'), k.key)"
+            if few
+            else "k.key = keyed.key"
+        )
         extractors = [
-            (
-                f"regexp_extract_all(CAST({col} AS VARCHAR), '{_EMAIL_RE}')",
-                key_sql("x", "email"),
-                ["email"],
-            ),
-            (
-                f"regexp_extract_all(CAST({col} AS VARCHAR), '(?:\\+|00)?[0-9][0-9 .\\-()]{{6,}}"
-                "[0-9]')",
-                key_sql("x", "e164"),
-                ["phone"],
-            ),
-            (
-                f"regexp_extract_all(CAST({col} AS VARCHAR), '{_IBAN_RE}')",
-                key_sql("x", "compact"),
-                ["iban"],
-            ),
-            (
-                f"regexp_extract_all(CAST({col} AS VARCHAR), '{_TOKEN_RE}')",
-                key_sql("x", "compact"),
-                id_kinds,
-            ),
-            (
-                f"regexp_extract_all(CAST({col} AS VARCHAR), '{_TOKEN_RE}')",
-                key_sql("x", "trim"),
-                id_kinds,
-            ),
-        ]
-        for extract, key, kinds in extractors:
+            (f"regexp_extract_all({text}, '{_EMAIL_RE}')", key_sql("x", "email"), "NULL",
+             ["email"], "k.key = keyed.key"),
+            (f"regexp_extract_all({text}, '(?:\\+|00)?[0-9][0-9 .\\-()]{{6,}}[0-9]')",
+             key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match),
+            (f"regexp_extract_all({text}, '{_IBAN_RE}')", key_sql("x", "compact"), "NULL",
+             ["iban"], "k.key = keyed.key"),
+            (f"regexp_extract_all({text}, '{_TOKEN_RE}')", key_sql("x", "compact"), "NULL",
+             id_kinds, "k.key = keyed.key"),
+            (f"regexp_extract_all({text}, '{_TOKEN_RE}')", key_sql("x", "trim"), "NULL",
+             id_kinds, "k.key = keyed.key"),
+        ]  # fmt: skip
+        for extract, key, cc, kinds, match in extractors:
             rows = con.execute(
                 f"WITH frag AS (SELECT rowid AS rid, unnest({extract}) AS x FROM {source} "
                 f"WHERE {col} IS NOT NULL AND {prefilter}), "
-                f"keyed AS (SELECT rid, x, {key} AS key FROM frag) "
+                f"keyed AS (SELECT rid, x, {key} AS key, {cc} AS cc FROM frag) "
                 "SELECT k.req, keyed.rid, k.kind, keyed.x FROM keyed JOIN _keys k "
-                "ON k.key = keyed.key WHERE list_contains(?, k.kind)",
+                f"ON {match} AND (k.cc IS NULL OR keyed.cc IS NULL OR k.cc = keyed.cc) "
+                "WHERE list_contains(?, k.kind)",
                 [*pre_params, kinds],
             ).fetchall()
             for req, rid, kind, fragment in rows:
@@ -341,22 +446,28 @@ def _free_text(
                 hit.kinds.add(kind)
                 hit.fragments.add(fragment)
         if with_names:
-            rows = con.execute(
-                f"SELECT k.req, t.rowid, k.key FROM {source} t JOIN _keys k "
-                f"ON k.kind = 'name' AND contains(k.key, ' ') "
-                f"AND contains(lower(strip_accents(CAST(t.{col} AS VARCHAR))), k.key)"
-            ).fetchall()
-            for req, rid, _name in rows:
-                hit = hits.setdefault(
-                    (req, table, column, int(rid)), FreeTextHit(table, column, int(rid))
-                )
-                hit.kinds.add("name")
-                text = con.execute(
-                    f"SELECT CAST({col} AS VARCHAR) FROM {source} WHERE rowid = ?", [rid]
-                ).fetchone()
-                if text and text[0]:
-                    hit.fragments.update(_name_fragments(text[0], _name))
+            _name_mentions(con, table, column, hits)
     return [(req, hit) for (req, *_), hit in sorted(hits.items(), key=lambda kv: kv[0])]
+
+
+def _name_mentions(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    column: str,
+    hits: dict[tuple[str, str, str, int], FreeTextHit],
+) -> None:
+    """Full names (two words or more) as whole words of the text, accents and case aside."""
+    words = "regexp_replace(strip_accents(lower({})), '[^\\pL\\pN]+', ' ', 'g')"
+    text = f"CAST(t.{quote_ident(column)} AS VARCHAR)"
+    rows = con.execute(
+        f"SELECT k.req, t.rowid, k.key, {text} FROM {table_ident(table)} t JOIN _keys k "
+        "ON k.kind = 'name' AND contains(k.key, ' ') "
+        f"AND contains(' ' || {words.format(text)} || ' ', ' ' || {words.format('k.key')} || ' ')"
+    ).fetchall()
+    for req, rid, name, value in rows:
+        hit = hits.setdefault((req, table, column, int(rid)), FreeTextHit(table, column, int(rid)))
+        hit.kinds.add("name")
+        hit.fragments.update(_name_fragments(value or "", name))
 
 
 def _text_prefilter(col: str, keys: list[tuple[str, str]]) -> tuple[str, list[Any]]:

@@ -23,7 +23,54 @@ EXPANDING = {
     "cookie_id",
     "device_id",
 }
-MIN_KEY_LENGTH = {"phone": 7, "email": 3, "national_id": 5, "tax_id": 5, "iban": 10}
+# Shareable identifiers: a row reached only through one of these that belongs to another
+# customer id than the person's is a possible match for review, never absorbed.
+WEAK = {"phone", "cookie_id", "device_id", "ip_address"}
+ANCHOR = "customer_id"
+MIN_KEY_LENGTH = {
+    "phone": 7,
+    "email": 6,
+    "national_id": 5,
+    "tax_id": 5,
+    "iban": 10,
+    "customer_id": 2,
+    "account_id": 2,
+    "cookie_id": 8,
+    "device_id": 8,
+    "ip_address": 7,
+}
+DEFAULT_MIN_KEY_LENGTH = 3
+# Values that stand for "nobody in particular" in exports; never followed.
+PLACEHOLDERS = [
+    "0",
+    "00",
+    "000",
+    "-",
+    "--",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "nil",
+    "unknown",
+    "guest",
+    "anonymous",
+    "anon",
+    "test",
+    "xxx",
+    "x",
+    "?",
+    "tbd",
+    "default",
+    "noreply",
+    "no-reply",
+    "desconocido",
+    "anonimo",
+    "invitado",
+    "nieznany",
+    "brak",
+    "άγνωστος",
+]
 
 
 @cache
@@ -67,8 +114,37 @@ def probe_sql(expr: str, normalize: str) -> tuple[str, str]:
     row whose key equals a key also has probe(row) = probe(key). Used to pick candidate rows
     before the exact (possibly regex-heavy) key is computed on them only."""
     if normalize == "e164":
-        return f"right({strip_separators(f'CAST({expr} AS VARCHAR)')}, 6)", "right(key, 6)"
+        digits = f"regexp_replace(CAST({expr} AS VARCHAR), '[^0-9]', '', 'g')"
+        return f"right({digits}, 6)", "right(key, 6)"
     return key_sql(expr, normalize), "key"
+
+
+@cache
+def _region_map() -> str:
+    from phonenumbers import SUPPORTED_REGIONS, country_code_for_region
+
+    pairs = ", ".join(f"'{r}': '{country_code_for_region(r)}'" for r in sorted(SUPPORTED_REGIONS))
+    return f"MAP {{{pairs}}}"
+
+
+def country_sql(expr: str, region: str | None = None, region_column: str | None = None) -> str:
+    """The phone's country calling code as text: from an explicit +CC / 00CC prefix, else
+    from the row's region column, else the link's default region; NULL when unknown."""
+    v = f"regexp_replace(trim(CAST({expr} AS VARCHAR)), '[^0-9+]', '', 'g')"
+    explicit = f"NULLIF(regexp_extract({v}, '^(?:\\+|00)({_country_codes()})', 1), '')"
+    fallbacks = []
+    if region_column:
+        fallbacks.append(
+            f"list_extract(map_extract({_region_map()}, upper(trim(CAST({region_column} "
+            "AS VARCHAR)))), 1)"
+        )
+    if region:
+        from phonenumbers import country_code_for_region
+
+        code = country_code_for_region(region.upper())
+        if code:
+            fallbacks.append(f"'{code}'")
+    return f"coalesce({', '.join([explicit, *fallbacks])})" if fallbacks else explicit
 
 
 def default_normalization(kind: str) -> str:

@@ -11,7 +11,15 @@ from tutela.workspace import INTERNAL_SCHEMA, Workspace
 
 def link_specs(policy: Policy) -> list[LinkSpec]:
     return [
-        LinkSpec(link.table, link.column, str(link.kind), str(link.method))
+        LinkSpec(
+            link.table,
+            link.column,
+            str(link.kind),
+            str(link.method),
+            region=link.region,
+            region_column=link.region_column,
+            strip_prefix=link.strip_prefix,
+        )
         for link in policy.identity_links()
     ]
 
