@@ -102,6 +102,25 @@ _NUMERIC_HINT_KINDS = {
 }
 
 _ID_SHAPES = S.ID_SHAPES
+# Header kinds that contradict a column of national-format phone numbers.
+_PHONE_CONTRADICTING = frozenset(
+    {
+        "NATIONAL_ID",
+        "TAX_ID",
+        "PASSPORT",
+        "IBAN_CODE",
+        "CREDIT_CARD",
+        "DATE_OF_BIRTH",
+        "IP_ADDRESS",
+        "MAC_ADDRESS",
+        "ONLINE_ID",
+        "GEOLOCATION",
+        H.POSTCODE,
+        H.AGE,
+        H.LATITUDE,
+        H.LONGITUDE,
+    }
+)
 
 
 @dataclass
@@ -415,21 +434,35 @@ def _candidates(col: _Column, sample: list[tuple[str, str | None]] | None) -> li
     # Phones: national formats need a phone header (or visible phone formatting).
     phone_hint = col.strength("PHONE_NUMBER")
     metric = "phone" if phone_hint else "phone_fmt"
+    # A header naming something else (NationalID, ZipCode, Birthday) leaves only numbers
+    # written in international form to be phones: the national formats of ten regions
+    # are too weak a shape to override it.
+    contradicted = not phone_hint and any(
+        h.kind in _PHONE_CONTRADICTING and h.strength >= 0.7 for h in col.hints
+    )
     if _stat(col, metric) and _stat(col, metric) / nn >= 0.2 and not (negative and not phone_hint):
         fmt = re.compile(P.PHONE_FORMATTED)
+        intl = re.compile(r"^\s*(?:\+|00)")
         shape = re.compile(r"^(?:\+|00)?[0-9(][0-9 ().\-/]{5,22}[0-9]$")
 
         def phone_ok(value: str, country: str | None) -> bool:
             if not phone_hint and not fmt.search(value):
                 return False
-            return phone_region(value, regions_with(country)) is not None
+            if contradicted and not intl.search(value):
+                return False
+            return phone_region(value, regions_with(country), lenient=bool(phone_hint)) is not None
 
         valid, checked, _ = _validate(samples, shape, phone_ok, on_compact=False)
         if checked:
             count = round(_stat(col, metric) * valid / checked)
             regions: dict[str, int] = {}
             for value, country in samples[:500]:
-                region = phone_region(value, regions_with(country)) if shape.search(value) else None
+                ok = shape.search(value) and phone_ok(value, country)
+                region = (
+                    phone_region(value, regions_with(country), lenient=bool(phone_hint))
+                    if ok
+                    else None
+                )
                 if region:
                     regions[region] = regions.get(region, 0) + 1
             out.append(
@@ -601,13 +634,20 @@ def _mixed_id_candidates(
         checked = min(len(samples), MAX_VALIDATE)
         share = valid / checked
         top = max(subtypes, key=lambda st: subtypes[st])
+        reported = entity
+        if (
+            all(st in TAX_FORM_OF for st in subtypes)
+            and col.hint("TAX_ID")
+            and not col.hint("NATIONAL_ID")
+        ):
+            reported, top = "TAX_ID", TAX_FORM_OF[top]  # DNI + NIE under a `nif` header
         out.append(
             _Candidate(
-                entity,
+                reported,
                 top,
                 share,
                 0.95,
-                col.strength(entity),
+                col.strength(reported),
                 round(share * nn),
                 {
                     "validated": {
@@ -626,6 +666,20 @@ def _mixed_id_candidates(
 
 
 _CATEGORY_DISTINCT = 12
+_CATEGORY_SHARE = 0.02  # distinct values per non-empty value below which a column is labels
+_CATEGORY_MAX = 50  # ... but never above this many: names in a large table repeat too
+_HANDFUL = 5
+_UNLISTED_DISTINCT_SHARE = 0.3
+_UNLISTED_DISTINCT_MAX = 200
+
+
+def _unlisted_names_min(nn: int) -> float:
+    """Distinct values a name-headed column needs when its values are off the name list.
+
+    Names, even surnames, rarely repeat much in a small table; labels do (`NameSet`:
+    ~20 nationality words over 100 rows).
+    """
+    return max(_HANDFUL, min(_UNLISTED_DISTINCT_SHARE * nn, _UNLISTED_DISTINCT_MAX))
 
 
 def _person_candidate(col: _Column, nn: int, negative: bool, out: list[_Candidate]) -> None:
@@ -636,8 +690,21 @@ def _person_candidate(col: _Column, nn: int, negative: bool, out: list[_Candidat
         return
     list_share = listed / shaped
     distinct = _stat(col, "distinct")
-    if not hint and (list_share < 0.25 or (distinct <= _CATEGORY_DISTINCT and nn >= 50)):
+    # A column repeating a few labels (`Czech`, `Japanese`; `Gold`, `Silver`) is a category,
+    # whatever its header says.
+    labels = nn >= 50 and distinct <= min(
+        _CATEGORY_MAX, max(_CATEGORY_DISTINCT, _CATEGORY_SHARE * nn)
+    )
+    if not hint and (list_share < 0.25 or labels):
         return
+    if hint:
+        # A `name` header alone is not evidence (spec: a header hint never flags a column
+        # whose values contradict it): known names, or name-shaped values across most of
+        # the column with more than a handful of distinct ones (surnames off the list).
+        if labels and list_share < 0.5:
+            return
+        if list_share < 0.1 and (shaped / nn < 0.8 or distinct < _unlisted_names_min(nn)):
+            return
     quality = 0.5 + 0.5 * min(1.0, list_share / 0.5)
     out.append(
         _Candidate(

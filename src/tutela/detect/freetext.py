@@ -34,7 +34,10 @@ from tutela.detect.model import CATEGORIES, ColumnFinding
 from tutela.detect.validators import (
     SPEC_BY_SUBTYPE,
     is_card,
+    is_date_like,
     is_ip,
+    is_postcode_like,
+    national_form_ok,
 )
 from tutela.errors import EngineError
 
@@ -54,17 +57,18 @@ NER_MODELS = {
     "pt": "pt_core_news_sm",
     "nl": "nl_core_news_sm",
 }
-_REGION_FIRST = {
-    "es": "ES",
-    "ca": "ES",
-    "pl": "PL",
-    "el": "GR",
-    "en": "GB",
-    "fr": "FR",
-    "de": "DE",
-    "it": "IT",
-    "pt": "PT",
-    "nl": "NL",
+# National phone formats tried in a text of each language (+/00 numbers: any region).
+_TEXT_REGIONS: dict[str, tuple[str, ...]] = {
+    "es": ("ES",),
+    "ca": ("ES",),
+    "pl": ("PL",),
+    "el": ("GR",),
+    "en": ("GB", "US"),  # US also covers Canada and the rest of the +1 plan
+    "fr": ("FR",),
+    "de": ("DE",),
+    "it": ("IT",),
+    "pt": ("PT",),
+    "nl": ("NL",),
 }
 
 _CONTEXT: dict[str, dict[str, list[str]]] = {
@@ -153,6 +157,7 @@ _ID_TEXT_PATTERNS: dict[str, tuple[str, float]] = {
     ),
     "NL_BSN": (r"\b[0-9]{9}\b", 0.3),
     "US_SSN": (r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", 0.5),
+    "ES_NSS": (r"\b[0-9]{2}[ /\-]?[0-9]{8}[ /\-]?[0-9]{2}\b", 0.4),
     "UK_NINO": (r"\b[A-Z]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[A-D]\b", 0.7),
     "PL_NIP": (
         r"\b(?:PL)?[0-9]{3}-?[0-9]{3}-?[0-9]{2}-?[0-9]{2}\b|\b[0-9]{3}-[0-9]{2}-[0-9]{2}-[0-9]{3}\b",
@@ -166,6 +171,171 @@ _ID_TEXT_PATTERNS: dict[str, tuple[str, float]] = {
     ),
     "IBAN": (r"\b[A-Z]{2}[0-9]{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b", 0.9),
 }
+# Bare-digit identifiers whose checksum passes for roughly one random number in ten
+# (mod 11, Luhn, mod 10): reported only with a context word near the match, whatever
+# presidio's validation score. A country prefix (`PT`, `EL`, `PL`) is context enough.
+WEAK_IDS = frozenset({"PL_PESEL", "GR_AMKA", "NL_BSN", "PL_NIP", "GR_AFM", "PT_NIF", "ES_NSS"})
+_WEAK_ID_WORDS: dict[str, tuple[str, ...]] = {
+    "PL_PESEL": ("pesel",),
+    "GR_AMKA": ("αμκα", "α.μ.κ.α", "amka"),
+    "NL_BSN": ("bsn", "burgerservicenummer", "sofinummer", "sofi"),
+    "PL_NIP": ("nip",),
+    "GR_AFM": ("αφμ", "α.φ.μ", "afm"),
+    "PT_NIF": ("nif", "contribuinte"),
+    "ES_NSS": ("nss", "naf", "afiliacion", "afiliado", "seguridad social", "seg. social"),
+}
+_WEAK_ENTITY_WORDS: dict[str, tuple[str, ...]] = {
+    "NATIONAL_ID": (
+        "national id",
+        "national identity",
+        "national insurance",
+        "identity number",
+        "identification number",
+        "id number",
+        "id no",
+        "personal number",
+        "social security",
+        "seguridad social",
+        "seguretat social",
+        "securite sociale",
+        "sicurezza sociale",
+        "seguranca social",
+        "κοινωνικησ ασφαλισησ",
+        "ασφαλισησ",
+        "identidad",
+        "identitat",
+        "identite",
+        "identita",
+        "identiteit",
+        "identificacao",
+        "ταυτοτητα",
+        "ταυτοτητασ",
+        "dowod",
+        "ewidencyjny",
+        "ausweis",
+        "personalausweis",
+        "sozialversicherung",
+    ),
+    "TAX_ID": (
+        "tax",
+        "tin",
+        "vat",
+        "fiscal",
+        "fiscale",
+        "fiscaal",
+        "fiscais",
+        "steuer",
+        "steuernummer",
+        "podatk",
+        "φορολογ",
+        "nif",
+        "nip",
+        "αφμ",
+        "α.φ.μ",
+        "afm",
+        "contribuinte",
+        "cif",
+        "btw-nummer",
+        "btw nummer",
+    ),
+}
+_CONTEXT_BEFORE = 6  # words before a weak identifier searched for a context word
+_CONTEXT_AFTER = 3
+_WORD = re.compile(r"[\w][\w.'’\-]*")
+
+
+def _context_regex(words: Iterable[str]) -> re.Pattern[str]:
+    """Whole words for short keywords (`nif`, `tin`), word prefixes for longer ones."""
+    alts = sorted({H.fold(w) for w in words}, key=len, reverse=True)
+    return re.compile(
+        "|".join(rf"(?<!\w){re.escape(w)}" + (r"(?!\w)" if len(w) <= 4 else "") for w in alts)
+    )
+
+
+_WEAK_CONTEXT = {
+    st: _context_regex(words + _WEAK_ENTITY_WORDS[_entity])
+    for st, words, _entity in (
+        (st, words, "TAX_ID" if st in ("PL_NIP", "GR_AFM", "PT_NIF") else "NATIONAL_ID")
+        for st, words in _WEAK_ID_WORDS.items()
+    )
+}
+
+
+def has_id_context(subtype: str, text: str, start: int, end: int) -> bool:
+    """Whether a context word for the weak identifier `subtype` is near text[start:end]."""
+    match = text[start:end]
+    if match[:2].isalpha():
+        return True  # written with its country prefix (`PT 123456789`, `EL...`)
+    before = _WORD.findall(text[max(0, start - 120) : start])[-_CONTEXT_BEFORE:]
+    after = _WORD.findall(text[end : end + 60])[:_CONTEXT_AFTER]
+    window = H.fold(" ".join([*before, "|", *after]))
+    return _WEAK_CONTEXT[subtype].search(window) is not None
+
+
+# Dates of birth: a date (numeric, or with a month word) with a birth word just before it.
+_BIRTH_WORDS = (
+    "born",
+    "birth",
+    "birthday",
+    "dob",
+    "d.o.b",
+    "nacido",
+    "nacida",
+    "nacimiento",
+    "nac.",
+    "f. nac",
+    "nascut",
+    "nascuda",
+    "naixement",
+    "urodzony",
+    "urodzona",
+    "urodzil",
+    "urodzila",
+    "urodzenia",
+    "ur.",
+    "γεννηθηκε",
+    "γεννημενοσ",
+    "γεννημενη",
+    "γεννησησ",
+    "γεννηση",
+    "nee",
+    "ne le",
+    "ne en",
+    "naissance",
+    "geboren",
+    "geburtsdatum",
+    "geb.",
+    "nato",
+    "nata",
+    "nascita",
+    "nascido",
+    "nascida",
+    "nascimento",
+    "geboortedatum",
+)
+_BIRTH_CONTEXT = re.compile(
+    "|".join(
+        rf"(?<!\w){re.escape(H.fold(w))}" + (r"(?!\w)" if len(w) <= 4 and w[-1] != "." else "")
+        for w in sorted(_BIRTH_WORDS, key=len, reverse=True)
+    )
+)
+_DATE_TEXT = (
+    r"\b(?:[0-9]{1,2}[./\-][0-9]{1,2}[./\-](?:19|20)[0-9]{2}|(?:19|20)[0-9]{2}-[0-9]{1,2}-[0-9]{1,2})\b"
+    r"|\b[0-9]{1,2}(?:\.|º|er)?\s+(?:de\s+)?\p{L}{3,12}\.?,?\s+(?:de\s+|del\s+)?(?:19|20)[0-9]{2}\b"
+    r"|\b\p{Lu}\p{Ll}{2,8}\.?\s+[0-9]{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)[0-9]{2}\b"
+)
+_BIRTH_BEFORE = 6  # words before the date searched for a birth word
+_BIRTH_AFTER = 2  # ... and after it (German `am 5. März 1971 geboren`)
+
+
+def has_birth_context(text: str, start: int, end: int) -> bool:
+    """Whether a birth word (born, nacida, urodzony, γεννήθηκε, ...) is next to the date."""
+    before = _WORD.findall(text[max(0, start - 100) : start])[-_BIRTH_BEFORE:]
+    after = _WORD.findall(text[end : end + 40])[:_BIRTH_AFTER]
+    window = H.fold(" ".join([*before, "|", *after]))
+    return _BIRTH_CONTEXT.search(window) is not None
+
+
 _ID_ENTITY = {
     "ES_DNI": "NATIONAL_ID",
     "ES_NIE": "NATIONAL_ID",
@@ -174,6 +344,7 @@ _ID_ENTITY = {
     "FR_NIR": "NATIONAL_ID",
     "NL_BSN": "NATIONAL_ID",
     "US_SSN": "NATIONAL_ID",
+    "ES_NSS": "NATIONAL_ID",
     "UK_NINO": "NATIONAL_ID",
     "PL_NIP": "TAX_ID",
     "GR_AFM": "TAX_ID",
@@ -205,6 +376,18 @@ _ADDRESS_TEXT = (
     + _STREET
     + r"))(?:\s+|(?<=[./]))[\p{L}0-9 .'’\-]{2,40}?,?\s*(?:n[ºo°.]\s*)?[0-9]{1,4}[A-Za-z]?\b"
     r"|\b[0-9]{1,4}[A-Za-z]?\s+(?:\p{Lu}\p{Ll}+\s+){1,3}(?:Street|Road|Avenue|Lane|Drive|St|Rd|Ave)\b"
+    # `Hauptstraße 12`, `Dorpsweg 45`, `Storgatan 1`: the street word ends the name.
+    r"|(?<![\w])\p{Lu}\p{L}+(?i:" + "|".join(P.STREET_SUFFIXES) + r")\s*[0-9]{1,4}[A-Za-z]?\b"
+    # `Berliner Straße 12`, `Am Alten Weg 3`: a capitalised street word after the name.
+    r"|(?<![\w])\p{Lu}[\p{L}\-]+\s+(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Laan|Straat)"
+    r"\s*[0-9]{1,4}[A-Za-z]?\b"
+    # French number first: `12 rue de la Paix`, `3 bis, avenue Victor Hugo`.
+    r"|\b[0-9]{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse"
+    r"|place|quai|route|cours)\s+(?:(?:de la|de l'|de|du|des|d'|la|le|les)\s*)?"
+    r"\p{Lu}[\p{L}'’\-]+(?:\s+(?:(?:de|du|des|la|le)\s+)?\p{Lu}[\p{L}'’\-]+){0,3}"
+    # Portuguese/Italian `Largo do Carmo 12` (capitalised: Spanish `a largo plazo` is not).
+    r"|(?<![\w])Largo\s+(?:d[aoe]s?\s+|di\s+)?\p{Lu}[\p{L}'’\-]+(?:\s+\p{Lu}[\p{L}'’\-]+){0,2}"
+    r",?\s*(?:n[ºo°.]\s*)?[0-9]{1,4}\b"
 )
 
 _log = logging.getLogger(__name__)
@@ -277,19 +460,45 @@ def _build_analyzer() -> Any:
     flags = re.DOTALL | re.MULTILINE
 
     class TutelaValidatedPattern(PatternRecognizer):
-        def __init__(self, check: Any, **kwargs: Any) -> None:
+        """A pattern confirmed by a validator; a `weak` one also needs a context word.
+
+        presidio raises every validated match to score 1.0, so a low base score cannot
+        make a weak checksum wait for context: `analyze` drops weak matches that have
+        no context word of their own near them, and marks the others as already
+        context-enhanced (presidio's substring matching would accept `id` in `did`).
+        """
+
+        def __init__(self, check: Any, weak: str | None = None, **kwargs: Any) -> None:
             super().__init__(global_regex_flags=flags, **kwargs)
             self._check = check
+            self._weak = weak
 
         def validate_result(self, pattern_text: str) -> bool | None:
             return bool(self._check(pattern_text))
+
+        def analyze(
+            self,
+            text: str,
+            entities: list[str],
+            nlp_artifacts: Any = None,
+            regex_flags: int | None = None,
+        ) -> list[Any]:
+            results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+            if self._weak is None:
+                return list(results)
+            kept = []
+            for r in results:
+                if has_id_context(self._weak, text, r.start, r.end):
+                    r.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
+                    kept.append(r)
+            return kept
 
     class TutelaPhoneRecognizer(EntityRecognizer):
         def __init__(self, language: str) -> None:
             # National formats in the text's own region only; numbers written with +/00
             # are found by the matcher whatever the region (trying every region would
             # read any long digit run as somebody's phone number).
-            self.regions = (_REGION_FIRST[language],)
+            self.regions = _TEXT_REGIONS[language]
             self.label = f"PHONE_NUMBER_{language}"
             super().__init__(
                 supported_entities=["PHONE_NUMBER"],
@@ -307,6 +516,8 @@ def _build_analyzer() -> Any:
                 for match in phonenumbers.PhoneNumberMatcher(
                     text, region, leniency=phonenumbers.Leniency.VALID
                 ):
+                    if not _plausible_phone_match(match, region):
+                        continue
                     key = (match.start, match.end)
                     if key in found or any(s <= match.start < e for s, e in found):
                         continue
@@ -322,6 +533,41 @@ def _build_analyzer() -> Any:
                         },
                     )
             return list(found.values())
+
+    class TutelaBirthDateRecognizer(EntityRecognizer):
+        """A date with a birth word before it (a bare date is an event, not personal)."""
+
+        def __init__(self, language: str) -> None:
+            super().__init__(
+                supported_entities=["DATE_OF_BIRTH"],
+                supported_language=language,
+                name=f"DATE_OF_BIRTH_{language}",
+            )
+            self.label = f"DATE_OF_BIRTH_{language}"
+
+        def load(self) -> None:
+            return None
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            out = []
+            for match in _DATE_RX.finditer(text):
+                if not has_birth_context(text, match.start(), match.end()):
+                    continue
+                out.append(
+                    RecognizerResult(
+                        "DATE_OF_BIRTH",
+                        match.start(),
+                        match.end(),
+                        0.85,
+                        analysis_explanation=AnalysisExplanation(self.label, 0.85),
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                            RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                        },
+                    )
+                )
+            return out
 
     class TutelaNameListRecognizer(EntityRecognizer):
         """Two to four capitalised words of which one is a known first or last name."""
@@ -388,6 +634,7 @@ def _build_analyzer() -> Any:
             add(
                 TutelaValidatedPattern(
                     SPEC_BY_SUBTYPE[subtype].validate,
+                    weak=subtype if subtype in WEAK_IDS else None,
                     supported_entity=entity,
                     name=f"{subtype}_{lang}",
                     patterns=[Pattern(subtype, regex, score)],
@@ -424,6 +671,7 @@ def _build_analyzer() -> Any:
             )
         )
         add(TutelaNameListRecognizer(lang))
+        add(TutelaBirthDateRecognizer(lang))
         add(
             PatternRecognizer(
                 supported_entity="POSTAL_ADDRESS",
@@ -438,6 +686,16 @@ def _build_analyzer() -> Any:
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=list(LANGS))
 
 
+def _plausible_phone_match(match: Any, region: str) -> bool:
+    """The column rules for numbers written in national form: no dates, no postcodes,
+    the region's trunk prefix when it has one of 0."""
+    source = match.number.country_code_source
+    if source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+        return True  # written with + / 00 / the international prefix
+    raw = match.raw_string
+    return not (is_date_like(raw) or is_postcode_like(raw)) and national_form_ok(raw, region)
+
+
 def _name_seq_pattern() -> str:
     return (
         r"(?<![\w])\p{Lu}[\p{Ll}'’\-]+(?:\s+(?:(?:de|del|i|y|van|von|da|di)\s+)?"
@@ -448,6 +706,7 @@ def _name_seq_pattern() -> str:
 import regex as _regex  # noqa: E402  (presidio's own dependency; \p{..} classes)
 
 _NAME_SEQ = _regex.compile(_name_seq_pattern())
+_DATE_RX = _regex.compile(_DATE_TEXT)
 
 
 def analyzer() -> Any:

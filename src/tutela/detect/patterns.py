@@ -102,7 +102,6 @@ STREET_WORDS = (
     "gasse",
     "rua",
     "travessa",
-    "largo",
     "praça",
     "straat",
     "laan",
@@ -111,7 +110,37 @@ STREET_WORDS = (
     "kade",
     "dreef",
 )
-ADDRESS = r"(?:^|[\s,])(?:" + "|".join(STREET_WORDS) + r")(?:\s|$|[0-9,])"
+# Street names that end in their street word, house number last (DE, NL, DK, SE, FI):
+# `Hauptstraße 12`, `Rhinstrasse 91`, `Dorpsweg 45`, `Storgatan 1`, `Hauptstr. 3`.
+STREET_SUFFIXES = (
+    "straße",
+    "strasse",
+    "str\\.",
+    "weg",
+    "laan",
+    "gasse",
+    "plein",
+    "straat",
+    "steeg",
+    "singel",
+    "gracht",
+    "kade",
+    "dreef",
+    "vej",
+    "gatan",
+    "vägen",
+    "gränd",
+    "gata",
+    "veien",
+    "katu",
+    "platz",
+    "allee",
+)
+_SUFFIXED = r"\pL\pL(?:" + "|".join(STREET_SUFFIXES) + r")\s*[0-9]{1,4}(?:[a-z]|\b)"
+ADDRESS = r"(?:^|[\s,])(?:" + "|".join(STREET_WORDS) + r")(?:\s|$|[0-9,])" + "|" + _SUFFIXED
+# Over the value as written: `Largo` is a street word in Portuguese and Italian only when
+# capitalised and followed by a name (Spanish `a largo plazo` is not an address).
+ADDRESS_CASED = r"(?:^|[\s,])Largo\s+(?:d[aoe]s?\s+|di\s+)?\p{Lu}"
 # 1-5 capitalised tokens (letters incl. accents and Greek), with lower-case particles.
 _NTOK = r"\p{Lu}[\p{L}'’\-]*\.?"
 _PARTICLES = (
@@ -184,6 +213,8 @@ FREE_TEXT_PREFILTER = (
     r"@|[0-9][0-9 .\-]{5,}[0-9]|"
     + HONORIFIC_NAME
     + r"|\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+|(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:"
+    + "|"
+    + ADDRESS_CASED
 )
 
 LANGS = ("es", "ca", "pl", "el", "en", "fr", "de", "it", "pt", "nl")

@@ -139,12 +139,16 @@ def _build() -> dict[str, Shape]:
             lambda v, k: _and_sql(
                 f"length({v}) <= 300",
                 f"regexp_matches({v}, '[0-9]')",
-                f"regexp_matches(lower({v}), {lit(P.ADDRESS)})",
+                f"(regexp_matches(lower({v}), {lit(P.ADDRESS)}) OR "
+                f"regexp_matches({v}, {lit(P.ADDRESS_CASED)}))",
             ),
             lambda v, k: (
                 len(v) <= 300
                 and any(c.isdigit() for c in v)
-                and _rx(P.ADDRESS).search(v.lower()) is not None
+                and (
+                    _rx(P.ADDRESS).search(v.lower()) is not None
+                    or _rx(P.ADDRESS_CASED).search(v) is not None
+                )
             ),
         ),
         Shape(

@@ -13,7 +13,7 @@ from tutela.detect.model import ColumnFinding, TableScan
 from tutela.errors import EngineError, TableNotFoundError
 from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, quote_ident, table_ident
 
-RULE_VERSION = "2025.1"
+RULE_VERSION = "2025.2"
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",
