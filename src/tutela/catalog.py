@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from tutela import audit
 from tutela.errors import UsageError
+from tutela.protect.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, table_ident
 
 
@@ -56,9 +58,23 @@ def list_sources(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
-def preview(ws: Workspace, table: str, limit: int = 10) -> tuple[list[str], list[tuple[Any, ...]]]:
+def preview(
+    ws: Workspace, table: str, limit: int = 10, *, audit_key: MasterKey | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The first rows of a table; with `audit_key` the read is logged (rows may be personal)."""
     if limit < 0:
         raise UsageError("--limit must be zero or more")
     ws.require_table(table)
     cur = ws.con.execute(f"SELECT * FROM {table_ident(table)} LIMIT ?", [limit])
-    return [d[0] for d in cur.description], cur.fetchall()
+    columns, rows = [d[0] for d in cur.description], cur.fetchall()
+    if audit_key is not None:
+        audit.append(
+            ws.con,
+            audit_key,
+            command="show",
+            arguments={"limit": limit},
+            tables=[table],
+            counts={"rows": len(rows)},
+            result="read",
+        )
+    return columns, rows

@@ -69,6 +69,11 @@ class EngineError(TutelaError):
     exit_code = ExitCode.DATA
 
 
+class ConfigError(TutelaError):
+    slug = "config"
+    exit_code = ExitCode.INVALID_CONFIG
+
+
 class PolicyError(TutelaError):
     slug = "policy"
     exit_code = ExitCode.INVALID_CONFIG

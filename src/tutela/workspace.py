@@ -12,7 +12,13 @@ from typing import Any
 
 import duckdb
 
-from tutela.errors import EngineError, TableNotFoundError, WorkspaceError, WorkspaceLockedError
+from tutela.errors import (
+    ConfigError,
+    EngineError,
+    TableNotFoundError,
+    WorkspaceError,
+    WorkspaceLockedError,
+)
 
 DB_FILE = "tutela.duckdb"
 INTERNAL_SCHEMA = "_tutela"
@@ -101,8 +107,8 @@ class Workspace:
                     hint="run `tutela load FILE...` first, or pass --workspace",
                 )
             try:
-                root.mkdir(parents=True, exist_ok=True)
-                os.chmod(root, 0o700)
+                if not root.exists():  # only a directory we create is made private
+                    root.mkdir(parents=True, mode=0o700)
             except OSError as exc:
                 raise WorkspaceError(f"cannot create workspace {root}: {exc.strerror}") from exc
         elif not root.is_dir():
@@ -118,7 +124,7 @@ class Workspace:
             try:
                 con.execute("SET memory_limit = ?", [limit])
             except duckdb.Error as exc:
-                raise WorkspaceError(f"{ENV_MEMORY_LIMIT}={limit!r} is not a memory size") from exc
+                raise ConfigError(f"{ENV_MEMORY_LIMIT}={limit!r} is not a memory size") from exc
         if not read_only:
             for ddl in _SCHEMA_DDL:
                 con.execute(ddl)
@@ -182,7 +188,8 @@ class Workspace:
         return [r[0] for r in rows]
 
     def has_table(self, table: str) -> bool:
-        return table in self.user_tables()
+        """DuckDB names are case-insensitive: `Crm` and `crm` are one table."""
+        return table.casefold() in {t.casefold() for t in self.user_tables()}
 
     def require_table(self, table: str) -> None:
         if not self.has_table(table):

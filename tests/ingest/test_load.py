@@ -101,7 +101,7 @@ def test_excel_every_sheet_or_one(workspace: Workspace) -> None:
     assert [(r.table, r.rows) for r in results] == [("book_orders", 2), ("book_returns", 1)]
     assert rows(workspace, "book_returns") == [("R-1", "ORD-2", "talla incorrecta")]
     types = {c["name"]: c["type"] for c in results[0].columns}
-    assert types["amount"] == "DOUBLE"
+    assert types["amount"] == "DECIMAL(3,1)"
     [only] = load_files(workspace, [asset("ingest", "book.xlsx")], sheet="returns", table="ret")
     assert (only.table, only.rows) == ("ret", 1)
 
@@ -297,3 +297,15 @@ def test_debug_shows_the_traceback(cli: Cli, monkeypatch: pytest.MonkeyPatch) ->
     result = CliRunner().invoke(app, ["--debug", "-w", "/nonexistent/ws", "tables"])
     assert result.exit_code != 0
     assert isinstance(result.exception, WorkspaceError)  # raised, not swallowed
+
+
+def test_numbers_are_typed_without_loss(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("a,b,c\n1.10,123456789012.123456789,0012\n-3.5,1,7\n", encoding="utf-8")
+    [result] = load_files(workspace, [path])
+    types = {c["name"]: c["type"] for c in result.columns}
+    assert types == {"a": "DECIMAL(3,2)", "b": "DECIMAL(21,9)", "c": "VARCHAR"}
+    got = workspace.con.execute(
+        "SELECT CAST(a AS VARCHAR), CAST(b AS VARCHAR), c FROM n ORDER BY c"
+    ).fetchall()
+    assert got == [("1.10", "123456789012.123456789", "0012"), ("-3.50", "1.000000000", "7")]

@@ -86,3 +86,28 @@ def test_undecodable_request_file_is_a_clear_error(
     ctx = service.context(shop, policy)
     with pytest.raises(InputFileError, match=r"bad.csv:3: bytes that are not valid UTF-8"):
         requests.run_batch(ctx, path, apply=False, out_dir=tmp_path)
+
+
+def test_reused_request_id_and_odd_rows(shop: Workspace, policy: Policy, tmp_path: Path) -> None:
+    first = tmp_path / "a.csv"
+    first.write_text(
+        "request_id,type,email\nR1,access,joan@example.com\nR2,access,bad(at)example.com\n",
+        encoding="utf-8",
+    )
+    ctx = service.context(shop, policy)
+    requests.run_batch(ctx, first, apply=False, out_dir=tmp_path / "o")
+    stored = shop.con.execute("SELECT reason FROM _tutela.requests WHERE request_id = 'R2'")
+    assert "bad(at)" not in (stored.fetchone() or ("",))[0]  # reasons keep no identifiers
+    second = tmp_path / "b.jsonl"
+    second.write_text(
+        '{"request_id": "R1", "type": "erasure", "email": "joan@example.com"}\n'
+        '{"request_id": "R3", "type": "access", "identifiers": {"customer_id": [7, {"x": 1}]}}\n'
+        '{"request_id": "R4", "type": "access", "identifiers": {"customer_id": [1]}}\n',
+        encoding="utf-8",
+    )
+    result = requests.run_batch(ctx, second, apply=True, out_dir=tmp_path / "o")
+    reasons = {r["request_id"]: (r["state"], r["reason"]) for r in result.rows}
+    assert reasons["R1"] == ("failed", "request id reused with a different type or person")
+    assert reasons["R3"] == ("failed", "identifiers must be text or lists of text")
+    assert reasons["R4"][0] == "done"
+    assert shop.con.execute("SELECT count(*) FROM crm WHERE customer_id = 'C2'").fetchone() == (1,)

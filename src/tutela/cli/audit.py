@@ -8,7 +8,7 @@ from tutela import audit
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, guarded, state
 from tutela.errors import ExitCode
-from tutela.protect.keys import load_master_key
+from tutela.keyguard import workspace_key
 from tutela.report.jsonout import to_json
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
@@ -19,7 +19,7 @@ audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=T
 def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Check that no audit entry was edited, removed, reordered or forged (exit 1 if so)."""
     with state(ctx).open_workspace(read_only=True) as ws:
-        report = audit.verify(ws.con, load_master_key(ws.root))
+        report = audit.verify(ws.con, workspace_key(ws))
     if fmt is OutputFormat.json:
         output.emit_json(report.to_dict())
     elif report.ok:
@@ -34,7 +34,7 @@ def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 @guarded
 def show_cmd(
     ctx: typer.Context,
-    limit: int = typer.Option(20, "--limit", "-n", help="Newest N entries."),
+    limit: int = typer.Option(20, "--limit", "-n", min=0, max=1_000_000, help="Newest N entries."),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """List the newest audit entries (identifiers appear only as keyed hashes)."""

@@ -7,6 +7,7 @@ import typer
 from tutela import catalog
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.keyguard import workspace_key
 
 
 @guarded
@@ -70,12 +71,12 @@ def sources_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 def show_cmd(
     ctx: typer.Context,
     table: str = typer.Argument(..., help="Table to show."),
-    limit: int = typer.Option(10, "--limit", "-n", help="Number of rows."),
+    limit: int = typer.Option(10, "--limit", "-n", min=0, max=1_000_000, help="Number of rows."),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Show the first rows of a table (personal data in clear: mind who is watching)."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        columns, rows = catalog.preview(ws, table, limit)
+    with state(ctx).open_workspace() as ws:
+        columns, rows = catalog.preview(ws, table, limit, audit_key=workspace_key(ws))
     if fmt is OutputFormat.json:
         output.emit_json(
             {"table": table, "rows": [dict(zip(columns, r, strict=True)) for r in rows]}

@@ -10,7 +10,7 @@ from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, guarded, state
 from tutela.errors import ExitCode
 from tutela.ingest import load_files
-from tutela.protect.keys import load_master_key
+from tutela.keyguard import workspace_key
 
 
 @guarded
@@ -34,7 +34,7 @@ def load_cmd(
         results = load_files(
             ws,
             paths,
-            audit_key=load_master_key(ws.root, create=True),
+            audit_key=workspace_key(ws),
             table=table,
             source=source,
             replace=replace,

@@ -61,13 +61,16 @@ def sar_cmd(
     customer_id: list[str] | None = CustomerIdOption,
     national_id: list[str] | None = NationalIdOption,
     other: list[str] | None = OtherIdOption,
-    request_id: str = typer.Option("sar", "--request-id", help="Request reference for files."),
+    request_id: str | None = typer.Option(
+        None, "--request-id", help="Request reference (default: SAR-<UTC time>)."
+    ),
     out: Path = typer.Option(Path("reports"), "--out", "-o", help="Directory for the report."),
     policy: Path = PolicyPathOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Subject-access report (Art. 15/20): JSON, self-contained HTML and Markdown, mode 0600."""
     ids = parse_identifiers(email, phone, customer_id, national_id, other)
+    request_id = request_id or service.new_request_id("SAR")
     loaded = load_policy(policy)
     with state(ctx).open_workspace() as ws:
         sctx = service.context(ws, loaded.policy)
@@ -105,7 +108,9 @@ def erase_cmd(
     other: list[str] | None = OtherIdOption,
     apply: bool = typer.Option(False, "--apply", help="Carry out the erasure."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan only (the default)."),
-    request_id: str = typer.Option("erasure", "--request-id", help="Request reference."),
+    request_id: str | None = typer.Option(
+        None, "--request-id", help="Request reference (default: ERASE-<UTC time>)."
+    ),
     out: Path = typer.Option(Path("reports"), "--out", "-o", help="Directory for certificates."),
     policy: Path = PolicyPathOption,
     fmt: OutputFormat = FormatOption,
@@ -115,6 +120,7 @@ def erase_cmd(
     if apply and dry_run:
         raise UsageError("--apply and --dry-run exclude each other")
     ids = parse_identifiers(email, phone, customer_id, national_id, other)
+    request_id = request_id or service.new_request_id("ERASE")
     loaded = load_policy(policy)
     with state(ctx).open_workspace() as ws:
         sctx = service.context(ws, loaded.policy)

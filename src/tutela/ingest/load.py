@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tempfile
@@ -15,7 +16,7 @@ from typing import Any
 import duckdb
 
 from tutela import __version__, audit
-from tutela.errors import InputFileError, TableExistsError, TutelaError, UsageError
+from tutela.errors import EngineError, InputFileError, TableExistsError, TutelaError, UsageError
 from tutela.ingest import readers
 from tutela.ingest.sniff import (
     Dialect,
@@ -131,16 +132,17 @@ def load_files(
             jobs.extend(_plan(path, table, sheet))
         except TutelaError as exc:
             results.append(LoadResult(str(path), None, "failed", error=exc))
-    seen: dict[str, Path] = {}
+    seen: dict[str, str] = {}
     for job in jobs:
-        if job.table in seen and seen[job.table] != job.path:
+        if job.table.casefold() in seen:
             err = UsageError(
-                f"{job.path} and {seen[job.table]} would both become table {job.table!r}",
+                f"{job.path}{f' [{job.sheet}]' if job.sheet else ''} and "
+                f"{seen[job.table.casefold()]} would both become table {job.table!r}",
                 hint="load them separately with --table",
             )
             results.append(LoadResult(str(job.path), job.table, "failed", error=err))
             continue
-        seen[job.table] = job.path
+        seen[job.table.casefold()] = f"{job.path}{f' [{job.sheet}]' if job.sheet else ''}"
         try:
             results.append(
                 _load_one(ws, job, source, replace, encoding, delimiter, progress, audit_key)
@@ -217,6 +219,9 @@ def _load_one(
     facts = hash_file(path, lambda f: progress(f"hashing {path.name}", f))
     if facts.size == 0:
         raise InputFileError(f"{path}: file is empty")
+    existing = {t.casefold(): t for t in ws.user_tables()}
+    if job.table.casefold() in existing:  # names are case-insensitive: use the stored one
+        job = dataclasses.replace(job, table=existing[job.table.casefold()])
     previous = _previous(ws, job.table)
     exists = ws.has_table(job.table)
     same = previous and previous["sha256"] == facts.sha256 and previous["sheet"] == job.sheet
@@ -246,8 +251,8 @@ def _load_one(
         text_encoding, used_delimiter = _stage(
             ws, job, facts, Path(tmp), encoding, delimiter, progress
         )
-        with ws.transaction() as con:
-            try:
+        try:
+            with ws.transaction() as con:
                 columns = _materialize(con, job.table, replace=exists)
                 rows = ws.row_count(job.table)
                 _record(con, job, source, facts, text_encoding, used_delimiter, rows, columns)
@@ -261,8 +266,12 @@ def _load_one(
                         counts={"rows": rows, "columns": len(columns)},
                         result=f"{'replaced' if exists else 'loaded'} sha256={facts.sha256}",
                     )
-            finally:
-                con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"{path}: loading into table {job.table!r} failed: {str(exc).splitlines()[0]}"
+            ) from exc
+        finally:  # the staging table lives outside the (possibly aborted) transaction
+            ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
     change = _schema_change(previous["columns"], columns) if previous and exists else None
     return LoadResult(
         str(path),
@@ -385,7 +394,7 @@ _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # when the type holds it exactly (TRY_CAST alone would round '12.5' to a BIGINT 13).
 _TYPE_CHECKS = {
     "BIGINT": "regexp_matches({v}, '^-?[0-9]{{1,18}}$') AND NOT regexp_matches({v}, '{lead}')",
-    "DOUBLE": "regexp_matches({v}, '^-?[0-9]{{1,15}}(\\.[0-9]+)?$') "
+    "DECIMAL": "regexp_matches({v}, '^-?[0-9]{{1,18}}(\\.[0-9]{{1,18}})?$') "
     "AND NOT regexp_matches({v}, '{lead}')",
     "DATE": "regexp_matches({v}, '{date}') AND TRY_CAST({v} AS DATE) IS NOT NULL",
     "TIMESTAMP": "(regexp_matches({v}, '{ts}') OR regexp_matches({v}, '{date}')) "
@@ -442,6 +451,23 @@ def _inferred_types(
     for (name, type_name), failed in zip(candidates, failures, strict=True):
         if failed == 0 and name not in types:
             types[name] = type_name
+    decimals = [n for n, t in types.items() if t == "DECIMAL"]
+    if decimals:  # exact decimals: precision and scale as observed ('12.50' stays 12.50)
+        parts = []
+        for n in decimals:
+            v = f"trim({expr_of[n]})"
+            parts += [
+                f"max(length(ltrim(split_part({v}, '.', 1), '-')))",
+                f"max(length(split_part({v}, '.', 2)))",
+            ]
+        digits = con.execute(f"SELECT {', '.join(parts)} FROM {staging}").fetchone()
+        assert digits is not None
+        for i, n in enumerate(decimals):
+            whole, scale = int(digits[2 * i] or 1), int(digits[2 * i + 1] or 0)
+            if whole + scale > 38:
+                del types[n]
+            else:
+                types[n] = f"DECIMAL({max(whole + scale, 1)}, {scale})"
     return types
 
 

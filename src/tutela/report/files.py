@@ -15,14 +15,34 @@ def safe_stem(text: str) -> str:
     return stem or "report"
 
 
+def prepare_output_dir(directory: Path) -> Path:
+    """Make sure reports can be written there, before anything is changed."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise UsageError(f"--out {directory} is not a directory") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot create --out directory {directory}: {exc.strerror}") from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write into --out directory {directory}")
+    return directory
+
+
 def write_private(directory: Path, name: str, content: str) -> Path:
-    """Create `directory/name` with mode 0600; `name` may not climb out of `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Create `directory/name` with mode 0600, never overwriting: an existing name gets a
+    numbered sibling (`x-2.json`). `name` may not climb out of `directory`."""
+    prepare_output_dir(directory)
     target = (directory / name).resolve()
     if target.parent != directory.resolve():
         raise UsageError(f"report name {name!r} would leave the output directory")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    return target
+    stem, dot, suffix = target.name.partition(".")
+    for n in range(1, 10_000):
+        candidate = target if n == 1 else target.with_name(f"{stem}-{n}{dot}{suffix}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        return candidate
+    raise UsageError(f"too many reports named {name!r} in {directory}")

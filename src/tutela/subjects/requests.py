@@ -90,9 +90,14 @@ def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
     kind = _first(row, _TYPE_COLUMNS).lower()
     ids: dict[str, list[str]] = {}
     nested = row.get("identifiers")
+    bad_nesting = False
     if isinstance(nested, dict):
         for k, v in nested.items():
-            ids.setdefault(str(k), []).extend(v if isinstance(v, list) else [str(v)])
+            values = v if isinstance(v, list) else [v]
+            bad_nesting |= any(isinstance(x, dict | list) for x in values)
+            ids.setdefault(str(k), []).extend(
+                str(x) for x in values if x is not None and not isinstance(x, dict | list)
+            )
     for k, v in row.items():
         if k not in _NOT_IDENTIFIERS and v not in (None, "") and not isinstance(v, dict | list):
             ids.setdefault(k, []).append(str(v))
@@ -103,6 +108,8 @@ def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
         req.error = str(exc)
     if kind not in TYPES:
         req.error = f"unknown request type {kind!r} (expected access or erasure)"
+    elif bad_nesting:
+        req.error = "identifiers must be text or lists of text"
     return req
 
 
@@ -154,9 +161,11 @@ class BatchResult:
         return out
 
 
-def _state(ctx: service.Context) -> dict[str, str]:
+def _state(ctx: service.Context) -> dict[str, tuple[str, str | None, str | None]]:
+    """request id -> (state, type, subject hash) of every request seen before."""
     ctx.ws.con.execute(_DDL)
-    return dict(ctx.ws.con.execute(f"SELECT request_id, state FROM {TABLE}").fetchall())
+    rows = ctx.ws.con.execute(f"SELECT request_id, state, type, subject_hash FROM {TABLE}")
+    return {r[0]: (r[1], r[2], r[3]) for r in rows.fetchall()}
 
 
 class _Ledger:
@@ -167,9 +176,12 @@ class _Ledger:
         self.key = ctx.master.derive("subject-identifiers")
         self.rows: dict[str, list[Any]] = {}
 
+    def subject_hash(self, req: RequestRow) -> str:
+        subject = json.dumps(hashed_identifiers(self.ctx.master, req.identifiers), sort_keys=True)
+        return keyed_hash(self.key, subject)
+
     def record(self, req: RequestRow, state: str, reason: str | None, outputs: list[str]) -> None:
         received = req.received or datetime.now(UTC).date()
-        subject = json.dumps(hashed_identifiers(self.ctx.master, req.identifiers), sort_keys=True)
         self.rows[req.request_id] = [
             req.request_id,
             req.type or None,
@@ -177,7 +189,7 @@ class _Ledger:
             add_month(received),
             state,
             reason,
-            keyed_hash(self.key, subject),
+            self.subject_hash(req),
             json.dumps(outputs),
             datetime.now(UTC).replace(tzinfo=None),
         ]
@@ -213,30 +225,33 @@ def run_batch(
         if req.request_id in seen:
             req.error = f"duplicate request id {req.request_id!r} in the file"
         seen.add(req.request_id)
-        previous = done.get(req.request_id)
-        if req.error is None and previous in FINISHED:
-            results.append(
-                {
-                    "request_id": req.request_id,
-                    "line": req.line,
-                    "type": req.type,
-                    "state": previous,
-                    "reason": "finished in an earlier run; not redone",
-                }
-            )
-            continue
         if req.error is None:
             try:
-                req.identifiers = service.validate_identifiers(req.identifiers)
+                req.identifiers = service.validate_identifiers(req.identifiers, where="row")
                 known = {link.kind for link in ctx.space.links} | {"name"}
                 unknown = sorted(set(req.identifiers) - known)
                 if unknown:
                     req.error = f"no identity link of kind {', '.join(unknown)}"
             except TutelaError as exc:
-                req.error = exc.message
+                req.error = exc.message.removeprefix("row: ")
+        previous = done.get(req.request_id)
+        if req.error is None and previous and previous[0] in FINISHED:
+            if (previous[1], previous[2]) != (req.type, ledger.subject_hash(req)):
+                req.error = "request id reused with a different type or person"
+            else:
+                results.append(
+                    {
+                        "request_id": req.request_id,
+                        "line": req.line,
+                        "type": req.type,
+                        "state": previous[0],
+                        "reason": "finished in an earlier run; not redone",
+                    }
+                )
+                continue
         if req.error is not None:
-            duplicate = req.error.startswith("duplicate request id")
-            if not duplicate and done.get(req.request_id) not in FINISHED:
+            duplicate = req.error.startswith(("duplicate request id", "request id reused"))
+            if not duplicate and (done.get(req.request_id) or ("",))[0] not in FINISHED:
                 ledger.record(req, "failed", req.error, [])
             results.append(
                 {

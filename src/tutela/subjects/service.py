@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tutela import audit
-from tutela.errors import UsageError
+from tutela.errors import TutelaError, UsageError
+from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy
-from tutela.protect.keys import MasterKey, load_master_key
+from tutela.protect.keys import MasterKey
 from tutela.report import sar as sar_render
-from tutela.report.files import safe_stem, write_private
+from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
@@ -25,9 +27,17 @@ Identifiers = Mapping[str, Sequence[str]]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def new_request_id(prefix: str) -> str:
+    """A request reference for one-off commands: prefix and UTC time to the second."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+
+
 def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[str, list[str]]:
     """Drop empty values; refuse a request without identifiers or with a malformed e-mail."""
-    clean = {k: [v.strip() for v in vals if v and v.strip()] for k, vals in identifiers.items()}
+    clean = {
+        k: [str(v).strip() for v in vals if v is not None and str(v).strip()]
+        for k, vals in identifiers.items()
+    }
     clean = {k: v for k, v in clean.items() if v}
     prefix = f"{where}: " if where else ""
     if not clean:
@@ -37,7 +47,9 @@ def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[s
         )
     for email in clean.get("email", []):
         if not _EMAIL.match(email):
-            raise UsageError(f"{prefix}malformed e-mail address {email!r}")
+            # in a batch the reason is stored: it must not keep the value
+            shown = "" if where else f" {email!r}"
+            raise UsageError(f"{prefix}malformed e-mail address{shown}")
     return clean
 
 
@@ -56,7 +68,7 @@ def context(ws: Workspace, policy: Policy) -> Context:
             "the policy declares no identity link on any loaded table",
             hint="declare subjects: <name>: identifiers: [{table, column, kind}] in the policy",
         )
-    return Context(ws, policy, space, load_master_key(ws.root, create=True))
+    return Context(ws, policy, space, workspace_key(ws))
 
 
 def _audit_read(
@@ -121,7 +133,9 @@ def access_reports(
 ) -> dict[str, dict[str, Any]]:
     """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
+    prepare_output_dir(out_dir)
     matches = find_subjects(ctx.ws, ctx.space, clean)
+    _audit_read(ctx, "sar", clean, matches)  # before any file leaves the workspace
     out: dict[str, dict[str, Any]] = {}
     for req, match in matches.items():
         report = build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
@@ -132,7 +146,6 @@ def access_reports(
             write_private(out_dir, f"{stem}.md", sar_render.to_markdown(report)),
         ]
         out[req] = {"report": report, "files": [str(f) for f in files]}
-    _audit_read(ctx, "sar", clean, matches)
     return out
 
 
@@ -153,6 +166,8 @@ def apply_erasures(
     command: str = "erase",
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Apply all plans in one transaction, verify each, write certificates (0600)."""
+    if out_dir is not None:
+        prepare_output_dir(out_dir)  # fail before changing anything, not after
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     results = []
@@ -170,9 +185,16 @@ def apply_erasures(
         files: list[str] = []
         if out_dir is not None:
             stem = f"erasure-{safe_stem(plan.request_id)}"
-            files = [
-                str(write_private(out_dir, f"{stem}.json", to_json(cert) + "\n")),
-                str(write_private(out_dir, f"{stem}.md", erasure.certificate_markdown(cert))),
-            ]
+            try:
+                files = [
+                    str(write_private(out_dir, f"{stem}.json", to_json(cert) + "\n")),
+                    str(write_private(out_dir, f"{stem}.md", erasure.certificate_markdown(cert))),
+                ]
+            except (OSError, TutelaError) as exc:
+                raise TutelaError(
+                    f"the erasure WAS applied and audited (entry #{entry.seq}), but its "
+                    f"certificate could not be written: {exc}",
+                    hint="the certificate data is in the audit log; re-run with another --out",
+                ) from exc
         results.append((cert, files))
     return results
