@@ -9,9 +9,9 @@ import typer
 from tutela import __version__
 from tutela.cli import catalog, load
 from tutela.cli.audit import audit_app
-from tutela.cli.keys import keys_app
 from tutela.cli.options import state
 from tutela.cli.policy import policy_app
+from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
 from tutela.cli.requests import requests_app
 from tutela.cli.scan import scan_cmd
 from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
@@ -66,6 +66,9 @@ app.add_typer(subject_app, name="subject")
 app.command("sar")(sar_cmd)
 app.command("erase")(erase_cmd)
 app.add_typer(requests_app, name="requests")
+app.command("pseudonymize")(pseudonymize_cmd)
+app.command("reidentify")(reidentify_cmd)
+app.command("risk")(risk_cmd)
 
 
 def main() -> None:

@@ -1,1 +1,10 @@
-"""Protection: keys, keyed hashing and pseudonymization."""
+"""Protection: keys, keyed pseudonymization, reversible tokens, masking and re-identification risk.
+
+The library API (the CLI in `tutela.cli.protect` is a thin layer over it):
+
+* `keys`: the master key and the versioned key set (init, rotate, retire).
+* `pseudonymize`: plan and apply column protection in place, or write a protected file
+  with a `<out>.tutela.json` manifest.
+* `reversible`: AES-SIV tokens, re-identification for authorised roles, re-keying.
+* `risk`: k-anonymity, unique rows and l-diversity over quasi-identifiers.
+"""

@@ -1,0 +1,84 @@
+"""Python-side methods over distinct values, joined back through a temp mapping table.
+
+Row-by-row UPDATEs are slow and Python loops over rows are slower still; a column with
+10M rows often has far fewer distinct values. The distinct values go to a temp table, are
+read back in chunks, mapped in Python, and inserted as (raw, token) pairs bound as list
+parameters; the caller joins the mapping on the raw value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+from typing import Any
+
+import duckdb
+
+CHUNK = 100_000
+_names = count()
+
+
+def temp_name(stem: str) -> str:
+    return f"_tutela_{stem}_{next(_names)}"
+
+
+def build_mapping(
+    con: duckdb.DuckDBPyConnection,
+    distinct_sql: str,
+    params: dict[str, Any],
+    fn: Callable[[tuple[Any, ...]], str | None],
+) -> str:
+    """Create a temp table (raw VARCHAR, token VARCHAR) from `distinct_sql`'s rows.
+
+    `distinct_sql` yields the raw value first (one row per distinct value), then any
+    helper columns (e.g. an HMAC computed in SQL) that `fn` needs. Returns the table name.
+    """
+    source = temp_name("distinct")
+    target = temp_name("map")
+    # rowid is no use as a chunk key: rows added inside a transaction get rowids from 2^62
+    con.execute(
+        f"CREATE TEMP TABLE {source} AS SELECT row_number() OVER () - 1 AS _i, * "
+        f"FROM ({distinct_sql})",
+        params,
+    )
+    con.execute(f"CREATE TEMP TABLE {target} (raw VARCHAR, token VARCHAR)")
+    row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    total = int(row[0]) if row else 0
+    for start in range(0, total, CHUNK):
+        rows = con.execute(
+            f"SELECT * EXCLUDE (_i) FROM {source} WHERE _i >= ? AND _i < ?",
+            [start, start + CHUNK],
+        ).fetchall()
+        con.execute(
+            f"INSERT INTO {target} SELECT unnest($raw::VARCHAR[]), unnest($tok::VARCHAR[])",
+            {"raw": [r[0] for r in rows], "tok": [fn(r) for r in rows]},
+        )
+    con.execute(f"DROP TABLE {source}")
+    return target
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def joined_select(
+    source_sql: str, layout: list[str], replacements: dict[str, str], *, order_by: str
+) -> str:
+    """SELECT every column of `source_sql` (aliased s), mapped ones through their tables."""
+    from tutela.workspace import quote_ident
+
+    exprs: list[str] = []
+    joins: list[str] = []
+    for name in layout:
+        q = quote_ident(name)
+        table = replacements.get(name)
+        if table is None:
+            exprs.append(f"s.{q}")
+            continue
+        alias = f"m{len(joins)}"
+        joins.append(f"LEFT JOIN {table} AS {alias} ON {alias}.raw = CAST(s.{q} AS VARCHAR)")
+        exprs.append(f"CASE WHEN s.{q} IS NULL THEN NULL ELSE {alias}.token END AS {q}")
+    return (
+        f"SELECT {', '.join(exprs)} FROM {source_sql} AS s {' '.join(joins)} ORDER BY s.{order_by}"
+    )
