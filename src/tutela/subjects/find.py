@@ -243,6 +243,11 @@ def _seed(
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
 
 
+def _like_escape(value: str) -> str:
+    """A literal for ILIKE ... ESCAPE '\\': wildcards in the value match themselves."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _usable(key: str, kind: str) -> str:
     """SQL: the key is long enough for its kind and not a placeholder such as 'guest'."""
     minimum = MIN_KEY_LENGTH.get(kind, DEFAULT_MIN_KEY_LENGTH)
@@ -288,18 +293,25 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
                     [link.kind],
                 ).fetchall()
             ]
-            # a constant list lets DuckDB filter while scanning; a batch uses a semi-join
-            members = ", ".join("?" * len(probes)) if len(probes) <= 64 else None
             region = f", {quote_ident(link.region_column)} AS rg" if link.region_column else ""
+            # A few keys: a substring test on the raw value (much cheaper than normalising
+            # every row; the exact key is computed on the candidates below). Many keys: a
+            # semi-join on the normalised probe.
+            params: list[Any]
+            if len(probes) <= 64 and link.normalize in ("email", "trim", "none"):
+                where = " OR ".join([f"{link.value_sql()} ILIKE ? ESCAPE '\\'"] * len(probes))
+                params = [f"%{_like_escape(p)}%" for p in probes]
+            elif len(probes) <= 64:
+                where = f"{cheap} IN ({', '.join('?' * len(probes))})"
+                params = list(probes)
+            else:
+                where = f"{cheap} IN (SELECT {probe} FROM _keys WHERE kind = ? AND NOT probed)"
+                params = [link.kind]
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rowid AS rid, "
-                f"{link.value_sql()} AS v{region} FROM {table_ident(link.table)} WHERE {cheap} IN "
-                + (
-                    f"({members})"
-                    if members
-                    else f"(SELECT {probe} FROM _keys WHERE kind = ? AND NOT probed)"
-                ),
-                probes if members else [link.kind],
+                f"{link.value_sql()} AS v{region} FROM {table_ident(link.table)} "
+                f"WHERE {where or 'false'}",
+                params,
             )
             key = key_sql("v", link.normalize)
             con.execute(
@@ -459,10 +471,26 @@ def _name_mentions(
     """Full names (two words or more) as whole words of the text, accents and case aside."""
     words = "regexp_replace(strip_accents(lower({})), '[^\\pL\\pN]+', ' ', 'g')"
     text = f"CAST(t.{quote_ident(column)} AS VARCHAR)"
+    # a few people: only texts holding one of their surnames (as typed, or without accents)
+    surnames = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT regexp_extract(n, '(\\S+)$', 1) FROM (SELECT key AS n FROM _keys "
+            "WHERE kind = 'name' AND contains(key, ' ') UNION ALL SELECT raw FROM _rawnames) "
+            "WHERE n IS NOT NULL"
+        ).fetchall()
+        if r[0]
+    ]
+    prefilter, params = "true", []
+    if 0 < len(surnames) <= 60:
+        prefilter = "(" + " OR ".join(["contains(lower(" + text + "), ?)"] * len(surnames)) + ")"
+        params = surnames
     rows = con.execute(
         f"SELECT k.req, t.rowid, k.key, {text} FROM {table_ident(table)} t JOIN _keys k "
         "ON k.kind = 'name' AND contains(k.key, ' ') "
-        f"AND contains(' ' || {words.format(text)} || ' ', ' ' || {words.format('k.key')} || ' ')"
+        f"AND contains(' ' || {words.format(text)} || ' ', ' ' || {words.format('k.key')} || ' ') "
+        f"WHERE {prefilter}",
+        params,
     ).fetchall()
     for req, rid, name, value in rows:
         hit = hits.setdefault((req, table, column, int(rid)), FreeTextHit(table, column, int(rid)))
