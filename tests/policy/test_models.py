@@ -14,13 +14,11 @@ from hypothesis import strategies as st
 from tutela.policy import (
     Condition,
     IdentityLink,
-    Normalization,
-    normalize_value,
     policy_json_schema,
     policy_json_schema_text,
 )
 from tutela.policy.duration import Duration, parse_duration
-from tutela.policy.sql import condition_sql, normalize_sql
+from tutela.policy.sql import condition_sql
 
 
 @pytest.mark.parametrize(
@@ -65,49 +63,9 @@ def test_month_arithmetic_clamps() -> None:
     assert Duration(1, 0, 0).before(date(2024, 2, 29)) == date(2023, 2, 28)
 
 
-def test_identifier_normalisation() -> None:
-    email = IdentityLink(table="t", column="c", kind="email")
-    phone = IdentityLink(table="t", column="c", kind="phone", region="ES")
-    dni = IdentityLink(table="t", column="c", kind="national_id")
-    ref = IdentityLink(table="t", column="c", kind="customer_id", strip_prefix="CUST-")
-    assert normalize_value(email, "  Ana.Test@Example.COM ") == "ana.test@example.com"
-    assert normalize_value(phone, "600 000 001") == "+34600000001"
-    assert normalize_value(phone, "0034 600-000-001") == "+34600000001"
-    assert normalize_value(phone, "2101234567", region="GR") == "+302101234567"
-    assert normalize_value(phone, "12") is None
-    assert normalize_value(dni, "00.000.000-t") == "00000000T"
-    assert normalize_value(ref, "CUST-C001") == "C001"
-    assert normalize_value(Normalization.name, "  Núria  PUIG ") == "nuria puig"
-    assert normalize_value(email, "   ") is None
-
-
 def test_identity_link_region_rule() -> None:
     with pytest.raises(ValueError, match="only apply to phone numbers"):
         IdentityLink(table="t", column="c", kind="email", region="ES")
-
-
-@pytest.mark.parametrize(
-    ("method", "raw", "expected"),
-    [
-        (Normalization.email, " A@B.example ", "a@b.example"),
-        (Normalization.compact, "12.345-z", "12345Z"),
-        (Normalization.name, "Núria   Puig", "nuria puig"),
-        (Normalization.trim, "  C1 ", "C1"),
-    ],
-)
-def test_sql_normalisation_matches_python(method: Normalization, raw: str, expected: str) -> None:
-    sql, params = normalize_sql(method, "?")
-    got = duckdb.connect().execute(f"SELECT {sql}", [raw, *params]).fetchone()
-    assert got is not None and got[0] == expected == normalize_value(method, raw)
-
-
-def test_sql_e164_approximation() -> None:
-    sql, params = normalize_sql(Normalization.e164, "x", "ES")
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t (x VARCHAR)")
-    con.execute("INSERT INTO t VALUES ('600 000 001'), ('+34 600 000 001'), ('0034600000001')")
-    rows = {r[0] for r in con.execute(f"SELECT {sql} FROM t", params).fetchall()}
-    assert rows == {"+34600000001"}
 
 
 CONDITIONS = [

@@ -6,7 +6,6 @@ The entry points other engines use:
     policy = loaded.policy
     policy.identity_links("customer")           # [IdentityLink(table, column, kind, ...)]
     policy.identity_links_for("crm_customers")
-    normalize_value(link, raw, region=row_region)   # comparable identifier (E.164, lower-case...)
     policy.erasure_rule("orders_orders")        # ErasureRule(action, columns, legal_basis, ...)
     policy.consent                              # ConsentSource | None
     policy.consent_purposes()                   # {purpose: value in the consent table}
@@ -20,7 +19,6 @@ from typing import Any
 from tutela.policy.evaluate import build_report, check_policy, evaluate
 from tutela.policy.facts import WorkspaceFacts, collect_facts
 from tutela.policy.findings import RULES, CheckReport, Finding, Severity
-from tutela.policy.identity import normalize_value
 from tutela.policy.loader import (
     DEFAULT_POLICY_PATH,
     ENV_POLICY,
@@ -103,7 +101,6 @@ __all__ = [
     "evaluate",
     "load_policy",
     "load_policy_text",
-    "normalize_value",
     "policy_json_schema",
     "policy_json_schema_text",
 ]

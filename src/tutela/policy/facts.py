@@ -14,7 +14,8 @@ from datetime import date, datetime
 
 from tutela.detect import load_stored_scan
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
-from tutela.policy.sql import any_of, date_expr, normalize_sql
+from tutela.policy.sql import any_of, date_expr
+from tutela.subjects.normalize import key_sql
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
 
 
@@ -209,8 +210,9 @@ def _count_consent(
 ) -> ConsentFact:
     source = policy.consent
     assert source is not None
-    subj, subj_params = normalize_sql(link.method, quote_ident(source.subject_column))
-    mine, mine_params = normalize_sql(link.method, quote_ident(link.column), link.region)
+    # the same normalisation the subject-rights engine matches people with
+    subj = key_sql(quote_ident(source.subject_column), str(link.method))
+    mine = key_sql(quote_ident(link.column), str(link.method))
     ts, ts_params = date_expr(source.timestamp_column, "VARCHAR", None)
     sql = f"""
         WITH events AS (
@@ -230,7 +232,7 @@ def _count_consent(
         WHERE processed.s IS NOT NULL
     """  # identifiers quoted, values bound
     params = [
-        *subj_params, *subj_params, *ts_params, value, *mine_params,
+        *ts_params, value,
         source.granted, source.withdrawn, source.withdrawn,
     ]  # fmt: skip
     subjects, missing, withdrawn = ws.query(sql, params)[0]

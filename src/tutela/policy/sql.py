@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
-
-from tutela.policy.models import Condition, Normalization
+from tutela.policy.models import Condition
 from tutela.workspace import quote_ident
 
 Fragment = tuple[str, list[Any]]
@@ -77,28 +75,4 @@ def date_expr(column: str, column_type: str, date_format: str | None) -> Fragmen
     return (
         f"coalesce(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, ?))",
         [TEXT_DATE_FORMATS],
-    )
-
-
-def normalize_sql(method: Normalization, expr: str, region: str | None = None) -> Fragment:
-    """SQL twin of `identity.normalize_value` (E.164 is approximated from the digits)."""
-    text = f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
-    if method is Normalization.none:
-        return f"CAST({expr} AS VARCHAR)", []
-    if method is Normalization.trim:
-        return text, []
-    if method is Normalization.email:
-        return f"lower({text})", []
-    if method is Normalization.compact:
-        return f"upper(regexp_replace({text}, '[\\s.\\-/_]', '', 'g'))", []
-    if method is Normalization.name:
-        return f"regexp_replace(lower(strip_accents({text})), '\\s+', ' ', 'g')", []
-    digits = f"regexp_replace(regexp_replace({text}, '^00', '+'), '[^0-9+]', '', 'g')"
-    code = phonenumbers.country_code_for_region(region) if region else 0
-    if not code:
-        return f"CASE WHEN {digits} LIKE '+%' THEN {digits} END", []
-    return (
-        f"CASE WHEN {digits} LIKE '+%' THEN {digits} "
-        f"ELSE '+' || CAST(? AS VARCHAR) || ltrim({digits}, '0') END",
-        [code],
     )
