@@ -41,5 +41,15 @@ step "A batch of requests from the ticketing system (exit 1: some need review or
 tutela requests run examples/drop/requests.csv -p policies/acme.yaml --apply --out "$TUTELA_WORKSPACE/reports" || true
 tutela requests list --overdue
 
+step "Enforcement: retention, consent, role views and purpose-bound exports"
+tutela retention plan -p policies/acme.yaml
+tutela consent import examples/drop/consents.csv -p policies/acme.yaml
+tutela consent withdraw --email roisin.higgins@example.com --purpose marketing_email -p policies/acme.yaml
+tutela export newsletter_subscribers --purpose marketing_email -p policies/acme.yaml --out "$TUTELA_WORKSPACE/send_list.csv"
+tutela consent check "$TUTELA_WORKSPACE/send_list.csv" --purpose marketing_email -p policies/acme.yaml
+tutela view create --role support_agent -p policies/acme.yaml
+tutela export crm_customers --role analyst -p policies/acme.yaml --out "$TUTELA_WORKSPACE/crm_for_analytics.parquet"
+tutela retention apply --apply -p policies/acme.yaml
+
 step "The audit log is intact"
 tutela audit verify

@@ -9,6 +9,7 @@ import typer
 from tutela import __version__
 from tutela.cli import catalog, load
 from tutela.cli.audit import audit_app
+from tutela.cli.enforce import register as register_enforce
 from tutela.cli.options import state
 from tutela.cli.policy import policy_app
 from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
@@ -69,6 +70,7 @@ app.add_typer(requests_app, name="requests")
 app.command("pseudonymize")(pseudonymize_cmd)
 app.command("reidentify")(reidentify_cmd)
 app.command("risk")(risk_cmd)
+register_enforce(app)
 
 
 def main() -> None:
