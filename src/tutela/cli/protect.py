@@ -18,6 +18,7 @@ from tutela.protect import keys as keyring
 from tutela.protect import pseudonymize as ps
 from tutela.protect import reidentify as rid
 from tutela.protect import risk as riskmod
+from tutela.protect import shred as shredmod
 from tutela.protect.methods import parse_columns
 
 keys_app = typer.Typer(
@@ -244,10 +245,22 @@ def pseudonymize_cmd(
         None, "--as-of", formats=["%Y-%m-%d"], help="Reference date for age bands (today)."
     ),
     max_shift_days: int = typer.Option(30, "--max-shift-days", help="Largest date shift."),
+    subject_column: str | None = typer.Option(
+        None,
+        "--subject-column",
+        help="With --method shred: the column identifying each row's subject.",
+    ),
+    subject_kind: str | None = typer.Option(
+        None,
+        "--subject-kind",
+        help="With shred: the identifier kind of the subject column (default: from the "
+        "policy's identity links, else the column name).",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Pseudonymize columns with keyed tokens, AES-SIV, shaped tokens or masks: plan by
-    default; --apply rewrites the table in one audited transaction; --out writes a file."""
+    """Pseudonymize columns with keyed tokens, AES-SIV, shaped tokens or masks, or encrypt
+    them under per-subject keys (shred) that erasure destroys: plan by default; --apply
+    rewrites the table in one audited transaction; --out writes a file."""
     do_apply = _mode(apply, dry_run)
     if out is not None and apply:
         raise UsageError("--out writes a file and leaves the table alone; drop --apply")
@@ -256,6 +269,14 @@ def pseudonymize_cmd(
     if not columns and policy is None:
         raise UsageError("say what to protect: --columns COL,... or --policy FILE")
     pol = load_policy(policy).policy if policy is not None else None
+    shred_request = _shred_request(columns, method, subject_column)
+    if shred_request is not None:
+        _shred(
+            ctx, table, *shred_request, policy=pol, subject_kind=subject_kind, purpose=purpose,
+            key_version=key_version, out=out, do_apply=do_apply, dry_run=dry_run, force=force,
+            fmt=fmt,
+        )  # fmt: skip
+        return
     with state(ctx).open_workspace() as ws:
         master = workspace_key(ws)
         keyset = keyring.load_keyset(ws.root, master)
@@ -291,6 +312,103 @@ def pseudonymize_cmd(
         output.out.print(f"{escape(table)} protected in place; audit entry #{result.audit_seq}")
 
 
+def _shred_request(
+    columns: list[str] | None, method: str, subject_column: str | None
+) -> tuple[list[str], str] | None:
+    """(columns, subject column) when the request uses the shred method, else None.
+
+    `--method shred --subject-column S -c a,b` or `-c a=shred:S,b=shred:S`; shred cannot be
+    mixed with other methods in one command."""
+    shred: list[str] = []
+    others: list[str] = []
+    subjects: set[str] = set()
+    for part in _split(columns):
+        column, sep, text = part.partition("=")
+        name, _, arg = (text if sep else method).strip().partition(":")
+        if name.strip().lower() == shredmod.METHOD:
+            shred.append(column.strip())
+            subject = arg.strip() or subject_column
+            if not subject:
+                raise UsageError(
+                    f"shred needs the subject column of {column.strip()!r}",
+                    hint="--subject-column customer_id, or -c email=shred:customer_id",
+                )
+            subjects.add(subject)
+        else:
+            others.append(column.strip())
+    if not shred:
+        if method.strip().lower() == shredmod.METHOD:
+            raise UsageError("shred needs --columns", hint="-c email,phone --subject-column id")
+        return None
+    if others:
+        raise UsageError(
+            f"shred cannot be combined with other methods in one command ({', '.join(others)})",
+            hint="run pseudonymize once for the shredded columns and once for the others",
+        )
+    if len(subjects) != 1:
+        raise UsageError("every shredded column must use the same subject column")
+    return shred, subjects.pop()
+
+
+def _shred(
+    ctx: typer.Context,
+    table: str,
+    columns: list[str],
+    subject_column: str,
+    *,
+    policy: Any,
+    subject_kind: str | None,
+    purpose: str,
+    key_version: int | None,
+    out: Path | None,
+    do_apply: bool,
+    dry_run: bool,
+    force: bool,
+    fmt: OutputFormat,
+) -> None:
+    with state(ctx).open_workspace() as ws:
+        master = workspace_key(ws)
+        keyset = keyring.load_keyset(ws.root, master)
+        plan = shredmod.plan(
+            ws, table, columns, subject_column, keyset=keyset, purpose=purpose,
+            key_version=key_version, policy=policy, subject_kind=subject_kind,
+            target=str(out) if out else "in-place",
+        )  # fmt: skip
+        result: shredmod.ShredResult | None = None
+        if out is not None and not dry_run:
+            result = shredmod.write_file(ws, plan, keyset, master, overwrite=force)
+        elif do_apply:
+            result = shredmod.apply_in_place(ws, plan, keyset, master)
+    if fmt is OutputFormat.json:
+        output.emit_json(
+            result.to_dict() if result else shredmod.ShredResult(plan, False).to_dict()
+        )
+        return
+    target = "in place" if plan.in_place else f"to {plan.target}"
+    output.render_table(
+        f"{plan.table}: {plan.rows:,} rows, {target}; shred by {plan.subject.column} "
+        f"(kind {plan.subject.kind}, {plan.subjects:,} subjects); purpose {plan.purpose}, "
+        f"key v{plan.key_version} {plan.key_id}",
+        ["column", "method", "values", "without subject"],
+        [
+            (c.column, f"shred:{subject_column}", f"{c.values:,}", c.no_subject)
+            for c in plan.columns
+        ],
+    )
+    for w in plan.warnings:
+        output.warn(w)
+    if result is None:
+        where = f"drop --dry-run to write {out}" if out else f"pass --apply to rewrite {table}"
+        output.info(f"dry run: nothing changed; {where}")
+    elif result.out:
+        output.out.print(f"wrote {escape(result.out)} and {escape(str(result.manifest))}")
+    else:
+        output.out.print(
+            f"{escape(table)} shredded in place ({result.keys_created:,} new subject keys); "
+            f"audit entry #{result.audit_seq}"
+        )
+
+
 # -- reidentify ------------------------------------------------------------------------------
 
 
@@ -306,8 +424,8 @@ def reidentify_cmd(
     limit: int = typer.Option(100, "--limit", "-n", help="Rows to print without --out."),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Turn reversible (encrypt) tokens back into values, for a role the policy allows
-    to see them in clear; every re-identification is audited."""
+    """Turn reversible (encrypt, shred) tokens back into values, for a role the policy
+    allows to see them in clear; every re-identification is audited."""
     pol = load_policy(policy).policy
     with state(ctx).open_workspace() as ws:
         master = workspace_key(ws)

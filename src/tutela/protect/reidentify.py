@@ -1,7 +1,8 @@
 """Re-identification for an authorised role, re-keying after rotation, and retiring keys.
 
-Only reversible tokens (AES-SIV `enc:`) can be turned back; the role must see the
-column in clear under the policy, and every re-identification is audited.
+Only reversible tokens (AES-SIV `enc:`, and per-subject `shred:` while the subject's key
+lives) can be turned back; the role must see the column in clear under the policy, and
+every re-identification is audited.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from tutela.protect.pseudonymize import (
     sha256_file,
 )
 from tutela.protect.reversible import DecryptError, Decryptor, Encryptor
+from tutela.protect.shred import METHOD as SHRED
+from tutela.protect.shred import ShredDecryptor, column_refs, keys_by_version
 from tutela.workspace import Workspace, quote_ident, table_ident
 
 
@@ -129,7 +132,10 @@ def check_access(policy: Policy, role: str, table: str, columns: list[str]) -> N
 
 
 def _decrypt_mapping(
-    con: duckdb.DuckDBPyConnection, source_sql: str, column: str, decryptor: Decryptor
+    con: duckdb.DuckDBPyConnection,
+    source_sql: str,
+    column: str,
+    decryptor: Decryptor | ShredDecryptor,
 ) -> str:
     failures: list[str] = []
 
@@ -175,10 +181,12 @@ def reidentify(
         info = src.columns.get(c)
         if info is None:
             raise UsageError(f"column {c!r} of {src.name} was not protected by Tutela")
-        if Method(info["method"]) not in REVERSIBLE:
+        if info["method"] != SHRED and (
+            info["method"] not in set(Method) or Method(info["method"]) not in REVERSIBLE
+        ):
             raise UsageError(
                 f"column {c!r} was protected with {info['method']}, which is one-way",
-                hint="only encrypt (AES-SIV) columns can be re-identified",
+                hint="only encrypt (AES-SIV) and shred columns can be re-identified",
             )
     if out is not None:
         if out.suffix.lower() not in OUTPUT_FORMATS:
@@ -198,7 +206,11 @@ def reidentify(
             maps: dict[str, str] = {}
             for c in columns:
                 purpose = str(src.columns[c]["purpose"])
-                maps[c] = _decrypt_mapping(con, src.sql, c, Decryptor(keyset, purpose))
+                decryptor: Decryptor | ShredDecryptor = Decryptor(keyset, purpose)
+                if src.columns[c]["method"] == SHRED:
+                    decryptor = ShredDecryptor(con, keyset, purpose)
+                    decryptor.preload(column_refs(con, src.sql, c))  # one key lookup
+                maps[c] = _decrypt_mapping(con, src.sql, c, decryptor)
                 temps.append(maps[c])
             sql = joined_select(numbered, layout, maps, order_by="_tutela_row")
             count_row = con.execute(f"SELECT count(*) FROM {src.sql}").fetchone()
@@ -391,6 +403,9 @@ def plan_retire(ws: Workspace, keyset: KeySet, version: int) -> RetirePlan:
             hint="run `tutela keys rotate` first",
         )
     used = [h for h in token_holdings(ws) if h.by_version.get(version)]
+    wrapped = keys_by_version(ws.con).get(version, 0)
+    if wrapped:  # per-subject keys wrapped under this version die with it
+        used.append(TokenHolding("_tutela", "subject_keys", SHRED, "", {version: wrapped}))
     return RetirePlan(version, rec.key_id, str(rec.status), used)
 
 

@@ -218,6 +218,7 @@ def apply_plans(
                 f"DELETE FROM {table_ident(table)} WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
                 [sorted(rowids)],
             )
+        _shred_subject_keys(con, master, plans, counts)  # crypto-shredding hook (same txn)
         entry = audit.append(
             con,
             master,
@@ -236,6 +237,25 @@ def apply_plans(
             result="applied",
         )
     return counts, entry
+
+
+def _shred_subject_keys(
+    con: Any,
+    master: MasterKey,
+    plans: Sequence[ErasurePlan],
+    counts: dict[str, dict[str, dict[str, int]]],
+) -> None:
+    """Crypto-shredding (protect/shred.py): destroy the per-subject keys of every identifier
+    of the erased person, so `shred:` values in earlier exports and backups die too. Skipped
+    when the plan keeps rows under a legal basis (their shredded values must stay readable)."""
+    from tutela.protect.shred import destroy_subject_keys
+
+    for plan in plans:
+        if any(t.action == "keep" for t in plan.tables):
+            continue
+        n = destroy_subject_keys(con, master, plan.match.keys)
+        if n:
+            counts[plan.request_id]["_tutela.subject_keys"] = {"subject_keys_destroyed": n}
 
 
 def verify(
@@ -287,6 +307,9 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "found": not plan.empty,
         "tables": [{**t.to_dict(), "counts": outcome.counts.get(t.table, {})} for t in plan.tables],
         "free_text_redactions": sum(c.get("redacted", 0) for c in outcome.counts.values()),
+        "subject_keys_destroyed": sum(
+            c.get("subject_keys_destroyed", 0) for c in outcome.counts.values()
+        ),
         "kept": [t.to_dict() for t in plan.tables if t.action == "keep"],
         "possible_matches_for_review": len(plan.match.possible),
         "verification": outcome.verification,

@@ -1,0 +1,667 @@
+"""Per-subject crypto-shredding: each subject's values encrypted under that subject's own key.
+
+`shred:v1:<subject ref>:<base64url>` is AES-SIV under a key derived from a random 32-byte
+*subject key*. Subject keys live in `_tutela.subject_keys`, one row per subject:
+
+* `subject_hash`: HMAC-SHA256 (a master-derived key of its own) of `<kind>:<normalised
+  subject id>`, the same normalised key `tutela erase` computes from a request, so an
+  erasure can find the row without the id ever being stored in clear;
+* `wrapped_key`: the subject key, AES-SIV-wrapped under a key derived from the key-set
+  version recorded in `key_version`.
+
+Erasure sets `wrapped_key` to NULL (`destroy_subject_keys`, called inside the erasure
+transaction): every `shred:` value of that subject, in the workspace and in every export
+or backup made earlier, becomes unreadable. Tokens carry the first 16 hex digits of the
+subject hash (the *subject ref*) so that the key can be looked up.
+
+Like `encrypt`, values are mapped in Python over the distinct (subject, value) pairs and
+joined back; the whole rewrite (or file write), the new keys and the audit entry are one
+transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from tutela import __version__, audit
+from tutela.errors import EngineError, KeyMaterialError, TutelaError, UsageError
+from tutela.policy.models import Policy
+from tutela.protect.keys import KEY_BYTES, KeySet, MasterKey, keyed_hash
+from tutela.protect.mapping import CHUNK, drop_temp, temp_name
+from tutela.protect.pseudonymize import (
+    DEFAULT_PURPOSE,
+    MANIFEST_SUFFIX,
+    REGISTRY,
+    copy_to,
+    ensure_registry,
+    output_format,
+    sha256_file,
+)
+from tutela.protect.reversible import DecryptError
+from tutela.subjects.find import LinkSpec
+from tutela.subjects.normalize import default_normalization, key_sql
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+
+METHOD = "shred"
+SUBJECT_KEYS = f"{INTERNAL_SCHEMA}.subject_keys"
+_DDL = f"""CREATE TABLE IF NOT EXISTS {SUBJECT_KEYS} (
+    subject_hash VARCHAR PRIMARY KEY,
+    key_version INTEGER,
+    wrapped_key BLOB,
+    created_at TIMESTAMP,
+    destroyed_at TIMESTAMP
+)"""
+FORMAT = 1
+REF_LEN = 16  # hex digits of the subject hash carried in each token
+_TOKEN = re.compile(r"shred:v([0-9]{1,3}):([0-9a-f]{16}):([A-Za-z0-9_\-]+)")
+DESTROYED = "key destroyed (erased subject)"
+
+
+# -- keys --------------------------------------------------------------------------------
+
+
+def _hash_key(master: MasterKey) -> bytes:
+    return master.derive("shred/subject-hash")
+
+
+def subject_hash(master: MasterKey, kind: str, key: str) -> str:
+    """The stored reference of a subject: keyed hash of `kind:normalised id`."""
+    return keyed_hash(_hash_key(master), f"{kind}:{key}")
+
+
+def _wrap_siv(keyset: KeySet, version: int) -> AESSIV:
+    return AESSIV(keyset.key(version).derive("shred/subject-key-wrap", 64))
+
+
+def _wrap_ad(subject: str, version: int) -> list[bytes]:
+    return [f"tutela subject key {version}".encode(), subject.encode()]
+
+
+def _data_siv(subject_key: bytes, purpose: str) -> AESSIV:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=64, salt=b"tutela/shred/v1", info=purpose.encode()
+    ).derive(subject_key)
+    return AESSIV(key)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = 'subject_keys'",
+        [INTERNAL_SCHEMA],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def ensure_subject_keys(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+
+
+def _subject_keys(
+    con: duckdb.DuckDBPyConnection, keyset: KeySet, hashes_: list[str]
+) -> tuple[dict[str, bytes], int]:
+    """The subject keys of these hashes, creating (or renewing destroyed) ones; (keys, created)."""
+    ensure_subject_keys(con)
+    rows = con.execute(
+        f"SELECT subject_hash, key_version, wrapped_key FROM {SUBJECT_KEYS} "
+        "WHERE subject_hash IN (SELECT UNNEST(?::VARCHAR[]))",
+        [hashes_],
+    ).fetchall()
+    keys: dict[str, bytes] = {}
+    renew: list[str] = []
+    for h, version, wrapped in rows:
+        if wrapped is None:
+            renew.append(h)  # erased before, data again: a new key (old copies stay dead)
+            continue
+        try:
+            keys[h] = _wrap_siv(keyset, int(version)).decrypt(bytes(wrapped), _wrap_ad(h, version))
+        except InvalidTag:
+            raise KeyMaterialError(f"{SUBJECT_KEYS} holds a damaged or altered key") from None
+    active = keyset.active.version
+    wrapper = _wrap_siv(keyset, active)
+    new_h: list[str] = []
+    new_w: list[bytes] = []
+    for h in hashes_:
+        if h in keys:
+            continue
+        keys[h] = os.urandom(KEY_BYTES)
+        new_h.append(h)
+        new_w.append(wrapper.encrypt(keys[h], _wrap_ad(h, active)))
+    if renew:
+        con.execute(
+            f"DELETE FROM {SUBJECT_KEYS} WHERE subject_hash IN (SELECT UNNEST(?::VARCHAR[]))",
+            [renew],
+        )
+    for start in range(0, len(new_h), CHUNK):
+        con.execute(
+            f"INSERT INTO {SUBJECT_KEYS} SELECT UNNEST($h::VARCHAR[]), $v, UNNEST($w::BLOB[]), "
+            "now()::TIMESTAMP, NULL",
+            {"h": new_h[start : start + CHUNK], "v": active, "w": new_w[start : start + CHUNK]},
+        )
+    return keys, len(new_h)
+
+
+def destroy_subject_keys(
+    con: duckdb.DuckDBPyConnection, master: MasterKey, keys_by_kind: Mapping[str, Iterable[str]]
+) -> int:
+    """Destroy the subject keys of these normalised identifiers (inside the caller's
+    transaction); returns how many live keys were destroyed."""
+    if not _table_exists(con):
+        return 0
+    hashes_ = sorted(
+        {subject_hash(master, kind, key) for kind, keys in keys_by_kind.items() for key in keys}
+    )
+    if not hashes_:
+        return 0
+    where = "subject_hash IN (SELECT UNNEST(?::VARCHAR[])) AND wrapped_key IS NOT NULL"
+    row = con.execute(f"SELECT count(*) FROM {SUBJECT_KEYS} WHERE {where}", [hashes_]).fetchone()
+    n = int(row[0]) if row else 0
+    if n:
+        con.execute(
+            f"UPDATE {SUBJECT_KEYS} SET wrapped_key = NULL, destroyed_at = now()::TIMESTAMP "
+            f"WHERE {where}",
+            [hashes_],
+        )
+    return n
+
+
+def keys_by_version(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """Live subject keys per key-set version that wraps them."""
+    if not _table_exists(con):
+        return {}
+    rows = con.execute(
+        f"SELECT key_version, count(*) FROM {SUBJECT_KEYS} WHERE wrapped_key IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return {int(v): int(n) for v, n in rows}
+
+
+# -- tokens --------------------------------------------------------------------------------
+
+
+def encrypt_value(subject_key: bytes, subject: str, purpose: str, value: str) -> str:
+    data = _data_siv(subject_key, purpose).encrypt(value.encode("utf-8"), [subject.encode()])
+    return f"{METHOD}:v{FORMAT}:{subject[:REF_LEN]}:{_b64(data)}"
+
+
+def parse_token(value: str) -> tuple[str, bytes] | None:
+    """(subject ref, ciphertext) of a shred: token, or None."""
+    m = _TOKEN.fullmatch(value)
+    if not m or int(m.group(1)) != FORMAT:
+        return None
+    try:
+        return m.group(2), _unb64(m.group(3))
+    except (binascii.Error, ValueError):
+        return None
+
+
+class ShredDecryptor:
+    """Decrypts shred: tokens with the live subject keys of the workspace."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, keyset: KeySet, purpose: str) -> None:
+        self._con = con
+        self._keyset = keyset
+        self._purpose = purpose
+        # ref -> [(full hash, subject key or None when destroyed)]
+        self._keys: dict[str, list[tuple[str, bytes | None]]] = {}
+
+    def __repr__(self) -> str:
+        return "ShredDecryptor()"
+
+    def preload(self, refs: Iterable[str]) -> None:
+        want = sorted({r for r in refs if r not in self._keys})
+        if not want:
+            return
+        for r in want:
+            self._keys[r] = []
+        if not _table_exists(self._con):
+            return
+        rows = self._con.execute(
+            f"SELECT subject_hash, key_version, wrapped_key FROM {SUBJECT_KEYS} "
+            f"WHERE substr(subject_hash, 1, {REF_LEN}) IN (SELECT UNNEST(?::VARCHAR[]))",
+            [want],
+        ).fetchall()
+        for h, version, wrapped in rows:
+            key: bytes | None = None
+            if wrapped is not None:
+                try:
+                    key = _wrap_siv(self._keyset, int(version)).decrypt(
+                        bytes(wrapped), _wrap_ad(h, int(version))
+                    )
+                except KeyMaterialError as exc:  # its key-set version was retired
+                    raise DecryptError(exc.message) from None
+                except InvalidTag:
+                    raise DecryptError(f"{SUBJECT_KEYS} holds a damaged key") from None
+            self._keys[h[:REF_LEN]].append((h, key))
+
+    def decrypt(self, value: str) -> str:
+        parsed = parse_token(value)
+        if parsed is None:
+            raise DecryptError("not a shred: token")
+        ref, data = parsed
+        self.preload([ref])
+        candidates = self._keys.get(ref, [])
+        if not candidates:
+            raise DecryptError("no subject key for this value (made in another workspace?)")
+        destroyed = False
+        for h, key in candidates:
+            if key is None:
+                destroyed = True
+                continue
+            try:
+                return _data_siv(key, self._purpose).decrypt(data, [h.encode()]).decode("utf-8")
+            except (InvalidTag, UnicodeDecodeError):
+                continue
+        if destroyed:
+            raise DecryptError(DESTROYED)
+        raise DecryptError("a shred: token does not decrypt (altered, or another purpose)")
+
+
+def column_refs(con: duckdb.DuckDBPyConnection, source_sql: str, column: str) -> list[str]:
+    """The distinct subject refs of a column's shred: tokens (for one bulk key lookup)."""
+    q = quote_ident(column)
+    rows = con.execute(
+        f"SELECT DISTINCT regexp_extract(CAST({q} AS VARCHAR), "
+        f"'^shred:v[0-9]+:([0-9a-f]{{{REF_LEN}}}):', 1) FROM {source_sql} WHERE {q} IS NOT NULL"
+    ).fetchall()
+    return [str(r[0]) for r in rows if r[0]]
+
+
+# -- plan ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ShredColumn:
+    column: str
+    type: str
+    values: int = 0
+    no_subject: int = 0  # values whose subject id is empty: cannot be shredded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "method": METHOD,
+            "type": self.type,
+            "values": self.values,
+            "values_without_subject": self.no_subject,
+        }
+
+
+@dataclass
+class ShredPlan:
+    table: str
+    rows: int
+    purpose: str
+    key_version: int
+    key_id: str
+    target: str
+    subject: LinkSpec
+    columns: list[ShredColumn]
+    kept: list[str]
+    layout: list[str]
+    subjects: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def in_place(self) -> bool:
+        return self.target == "in-place"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            "purpose": self.purpose,
+            "key_version": self.key_version,
+            "key_id": self.key_id,
+            "target": self.target,
+            "method": METHOD,
+            "subject_column": self.subject.column,
+            "subject_kind": self.subject.kind,
+            "subject_normalize": self.subject.normalize,
+            "subjects": self.subjects,
+            "columns": [c.to_dict() for c in self.columns],
+            "kept": self.kept,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class ShredResult:
+    plan: ShredPlan
+    applied: bool
+    audit_seq: int | None = None
+    out: str | None = None
+    manifest: str | None = None
+    keys_created: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan.to_dict(),
+            "applied": self.applied,
+            "audit_entry": self.audit_seq,
+            "out": self.out,
+            "manifest": self.manifest,
+            "subject_keys_created": self.keys_created,
+        }
+
+
+def subject_link(
+    table: str, column: str, policy: Policy | None, kind: str | None
+) -> tuple[LinkSpec, str | None]:
+    """How the subject column is normalised and which identifier kind it is (from the
+    policy's identity links if declared there); plus a warning when it is not declared."""
+    if policy is not None:
+        for link in policy.identity_links_for(table):
+            if link.column == column and (kind is None or str(link.kind) == kind):
+                return LinkSpec(
+                    table, column, str(link.kind), str(link.method),
+                    strip_prefix=link.strip_prefix,
+                ), None  # fmt: skip
+    kind = kind or column
+    warning = (
+        f"{table}.{column} is not an identity link of the policy; `tutela erase` destroys "
+        f"these subject keys only for a policy declaring it as kind {kind!r}"
+    )
+    return LinkSpec(table, column, kind, default_normalization(kind)), warning
+
+
+def plan(
+    ws: Workspace,
+    table: str,
+    columns: list[str],
+    subject_column: str,
+    *,
+    keyset: KeySet,
+    purpose: str = DEFAULT_PURPOSE,
+    key_version: int | None = None,
+    policy: Policy | None = None,
+    subject_kind: str | None = None,
+    target: str = "in-place",
+) -> ShredPlan:
+    ws.require_table(table)
+    if not purpose.strip():
+        raise UsageError("--purpose must not be empty")
+    rec = keyset.active if key_version is None else keyset.record(key_version)
+    keyset.key(rec.version)  # refuses retired versions
+    types = {c.name: c.type for c in ws.columns(table)}
+    unknown = [c for c in [*columns, subject_column] if c not in types]
+    if unknown:
+        raise UsageError(
+            f"no column {', '.join(map(repr, unknown))} in table {table!r}",
+            hint="columns: " + ", ".join(types),
+        )
+    if subject_column in columns:
+        raise UsageError(
+            f"{subject_column!r} identifies the subject; it cannot be shredded itself",
+            hint="shred the other personal columns and keep (or hash) the subject column",
+        )
+    if len(set(columns)) != len(columns):
+        raise UsageError("a column is listed twice")
+    link, warning = subject_link(table, subject_column, policy, subject_kind)
+    subj = key_sql(link.value_sql("t."), link.normalize)
+    aggs = ", ".join(
+        f"count({quote_ident(c)}), count({quote_ident(c)}) FILTER (WHERE {subj} IS NULL)"
+        for c in columns
+    )
+    row = ws.query(
+        f"SELECT count(*), count(DISTINCT {subj}), {aggs} FROM {table_ident(table)} AS t"
+    )[0]
+    cols = [
+        ShredColumn(c, types[c], int(row[2 + 2 * i]), int(row[3 + 2 * i]))
+        for i, c in enumerate(columns)
+    ]
+    warnings = [warning] if warning else []
+    warnings += [
+        f"{c.column}: {c.no_subject:,} value(s) have no {subject_column}; they cannot be "
+        "shredded (the command will refuse)"
+        for c in cols
+        if c.no_subject
+    ]
+    if target == "in-place":
+        done = ws.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = 'protected_columns'",
+            [INTERNAL_SCHEMA],
+        )[0][0]
+        if done:
+            for name, method in ws.query(
+                f"SELECT column_name, method FROM {REGISTRY} WHERE table_name = ?", [table]
+            ):
+                if name in columns:
+                    warnings.append(f"{name} was already protected ({method})")
+    return ShredPlan(
+        table, int(row[0]), purpose, rec.version, rec.key_id, target, link, cols,
+        [c for c in types if c not in columns], list(types), int(row[1]), warnings,
+    )  # fmt: skip
+
+
+# -- apply ---------------------------------------------------------------------------------
+
+
+def _select(
+    con: duckdb.DuckDBPyConnection, p: ShredPlan, keyset: KeySet, master: MasterKey
+) -> tuple[str, list[str], int]:
+    """The shredded SELECT, its temp tables, and how many subject keys were created."""
+    refused = [c.column for c in p.columns if c.no_subject]
+    if refused:
+        raise UsageError(
+            f"{', '.join(refused)}: some values have no {p.subject.column}; "
+            "they cannot be shredded",
+            hint="fill in the subject column, or blank those values first",
+        )
+    temps: list[str] = []
+    subj_raw = f"CAST(t.{quote_ident(p.subject.column)} AS VARCHAR)"
+    subj_key = key_sql(p.subject.value_sql("t."), p.subject.normalize)
+    distinct_keys = [
+        str(r[0])
+        for r in con.execute(
+            f"SELECT DISTINCT {subj_key} FROM {table_ident(p.table)} AS t "
+            f"WHERE {subj_key} IS NOT NULL"
+        ).fetchall()
+    ]
+    hashes_ = {k: subject_hash(master, p.subject.kind, k) for k in distinct_keys}
+    keys, created = _subject_keys(con, keyset, sorted(set(hashes_.values())))
+    joins: list[str] = []
+    exprs: list[str] = []
+    shredded = {c.column for c in p.columns}
+    for name in p.layout:
+        q = quote_ident(name)
+        if name not in shredded:
+            exprs.append(f"t.{q}")
+            continue
+        source, target = temp_name("shred_src"), temp_name("shred_map")
+        temps += [source, target]
+        con.execute(
+            f"CREATE TEMP TABLE {source} AS SELECT row_number() OVER () - 1 AS _i, * FROM ("
+            f"SELECT DISTINCT {subj_raw} AS s, {subj_key} AS k, CAST(t.{q} AS VARCHAR) AS raw "
+            f"FROM {table_ident(p.table)} AS t WHERE t.{q} IS NOT NULL)"
+        )
+        con.execute(f"CREATE TEMP TABLE {target} (s VARCHAR, raw VARCHAR, token VARCHAR)")
+        row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+        total = int(row[0]) if row else 0
+        for start in range(0, total, CHUNK):
+            chunk = con.execute(
+                f"SELECT s, k, raw FROM {source} WHERE _i >= ? AND _i < ?", [start, start + CHUNK]
+            ).fetchall()
+            tokens = []
+            for _, k, raw in chunk:
+                h = hashes_[k]
+                tokens.append(encrypt_value(keys[h], h, p.purpose, raw))
+            con.execute(
+                f"INSERT INTO {target} SELECT UNNEST($s::VARCHAR[]), UNNEST($r::VARCHAR[]), "
+                "UNNEST($t::VARCHAR[])",
+                {"s": [c[0] for c in chunk], "r": [c[2] for c in chunk], "t": tokens},
+            )
+        alias = f"m{len(joins)}"
+        joins.append(
+            f"LEFT JOIN {target} AS {alias} ON {alias}.s = {subj_raw} "
+            f"AND {alias}.raw = CAST(t.{q} AS VARCHAR)"
+        )
+        exprs.append(f"CASE WHEN t.{q} IS NULL THEN NULL ELSE {alias}.token END AS {q}")
+    sql = (
+        f"SELECT {', '.join(exprs)} FROM {table_ident(p.table)} AS t {' '.join(joins)} "
+        "ORDER BY t.rowid"
+    )
+    return sql, temps, created
+
+
+def _audit(
+    con: duckdb.DuckDBPyConnection, master: MasterKey, p: ShredPlan, created: int, result: str
+) -> audit.AuditEntry:
+    return audit.append(
+        con,
+        master,
+        command="pseudonymize",
+        arguments={
+            "table": p.table,
+            "target": p.target if p.in_place else Path(p.target).name,
+            "purpose": p.purpose,
+            "key_version": p.key_version,
+            "key_id": p.key_id,
+            "columns": {c.column: f"{METHOD}:{p.subject.column}" for c in p.columns},
+            "subject_kind": p.subject.kind,
+        },
+        tables=[p.table],
+        counts={
+            "rows": p.rows,
+            "subjects": p.subjects,
+            "subject_keys_created": created,
+            "values": {c.column: c.values for c in p.columns},
+        },
+        result=result,
+    )
+
+
+def apply_in_place(ws: Workspace, p: ShredPlan, keyset: KeySet, master: MasterKey) -> ShredResult:
+    """Rewrite the table, create the subject keys, register and audit: one transaction."""
+    if not p.in_place:
+        raise UsageError("this plan writes a file; use write_file")
+    try:
+        with ws.transaction() as con:
+            sql, temps, created = _select(con, p, keyset, master)
+            con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sql}")
+            drop_temp(con, temps)
+            ensure_registry(con)
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            for c in p.columns:
+                con.execute(
+                    f"DELETE FROM {REGISTRY} WHERE table_name = ? AND column_name = ?",
+                    [p.table, c.column],
+                )
+                con.execute(
+                    f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [p.table, c.column, METHOD, p.subject.column, p.subject.normalize,
+                     p.purpose, p.key_version, p.key_id, now],
+                )  # fmt: skip
+            entry = _audit(con, master, p, created, "applied")
+    except duckdb.Error as exc:
+        raise EngineError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    return ShredResult(p, True, entry.seq, keys_created=created)
+
+
+def build_manifest(p: ShredPlan, out: Path) -> dict[str, Any]:
+    """The file's manifest: which columns are subject-shredded, by which subject column."""
+    return {
+        "tool": "tutela",
+        "tool_version": __version__,
+        "manifest_version": 1,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "file": out.name,
+        "sha256": sha256_file(out),
+        "source_table": p.table,
+        "rows": p.rows,
+        "purpose": p.purpose,
+        "key": {"version": p.key_version, "key_id": p.key_id},
+        "columns": {
+            c.column: {
+                "method": METHOD,
+                "arg": p.subject.column,
+                "subject_kind": p.subject.kind,
+                "normalize": p.subject.normalize,
+                "purpose": p.purpose,
+                "key_version": p.key_version,
+                "key_id": p.key_id,
+            }
+            for c in p.columns
+        },
+        "subject_shredded_columns": [c.column for c in p.columns],
+        "unchanged_columns": p.kept,
+    }
+
+
+def write_file(
+    ws: Workspace,
+    p: ShredPlan,
+    keyset: KeySet,
+    master: MasterKey,
+    *,
+    overwrite: bool = False,
+) -> ShredResult:
+    """Write the shredded table to a file plus manifest; the subject keys are committed with
+    the audit entry; the table is not changed."""
+    import json
+
+    out = Path(p.target)
+    manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
+    output_format(out)
+    if not out.parent.is_dir():
+        raise UsageError(f"directory {out.parent} does not exist")
+    if out.exists() and not overwrite:
+        raise UsageError(f"{out} exists", hint="pass --force to replace it")
+    try:
+        with ws.transaction() as con:
+            sql, temps, created = _select(con, p, keyset, master)
+            copy_to(con, sql, {}, out)
+            drop_temp(con, temps)
+            manifest = build_manifest(p, out)
+            entry = _audit(
+                con, master, p, created, f"written {out.name} sha256:{manifest['sha256']}"
+            )
+            tmp = manifest_path.with_name(f".{manifest_path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, manifest_path)
+    except (duckdb.Error, TutelaError, OSError) as exc:
+        for path in (out, manifest_path):
+            if path.exists():
+                path.unlink()
+        if isinstance(exc, duckdb.Error):
+            raise EngineError(str(exc).splitlines()[0]) from None
+        raise
+    return ShredResult(p, True, entry.seq, str(out), str(manifest_path), created)
+
+
+__all__ = [
+    "DESTROYED",
+    "METHOD",
+    "SUBJECT_KEYS",
+    "ShredDecryptor",
+    "ShredPlan",
+    "ShredResult",
+    "apply_in_place",
+    "destroy_subject_keys",
+    "plan",
+    "subject_hash",
+    "write_file",
+]
