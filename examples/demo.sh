@@ -51,5 +51,11 @@ tutela view create --role support_agent -p policies/acme.yaml
 tutela export crm_customers --role analyst -p policies/acme.yaml --out "$TUTELA_WORKSPACE/crm_for_analytics.parquet"
 tutela retention apply --apply -p policies/acme.yaml
 
+step "Protection: tokens for analysts, reversible values for the DPO, re-identification risk"
+tutela keys init
+tutela pseudonymize crm_customers --columns email=encrypt,telefono=phone,fecha_nacimiento=age_band:10 --out "$TUTELA_WORKSPACE/crm_pseudo.parquet"
+tutela reidentify "$TUTELA_WORKSPACE/crm_pseudo.parquet" --columns email --role dpo -p policies/acme.yaml --out "$TUTELA_WORKSPACE/crm_dpo.parquet"
+tutela risk crm_customers --quasi codigo_postal,ciudad --sensitive segmento
+
 step "The audit log is intact"
 tutela audit verify
