@@ -220,3 +220,27 @@ def test_review_regressions_wrong_person_and_missed_rows(shop: Workspace, policy
     reasons = " ".join(p.reason for p in match.possible)
     assert "shares a phone with the person but belongs to another customer id" in reasons
     assert len(match.rows["orders"]) == 2  # 'guest' orders stay out
+
+
+def test_sar_html_renders_in_headless_chromium(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    ctx = service.context(shop, policy)
+    out = service.access_reports(ctx, {"R1": {"customer_id": ["C1"]}}, tmp_path)["R1"]
+    html_file = Path(out["files"][1])
+    assert "<script" not in html_file.read_text() and "src=" not in html_file.read_text()
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", html_file.as_uri()],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "Subject-access report R1" in done.stdout
+    assert "Anna Puig i Ferrer" in done.stdout
