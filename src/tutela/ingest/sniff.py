@@ -104,6 +104,12 @@ def detect_encoding(path: Path, facts: FileFacts) -> str:
     if not head:
         raise InputFileError(f"{path}: file is empty")
     if head.startswith(codecs.BOM_UTF8):
+        if facts.utf8_error is not None:  # the BOM says UTF-8: damaged bytes are an error
+            raise InputFileError(
+                f"{path}:{_line_of(path, facts.utf8_error)}: bytes that are not valid UTF-8 "
+                "in a UTF-8 file",
+                hint="fix the file, or pass --encoding if it is in another encoding",
+            )
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"

@@ -186,7 +186,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             try:
                 return self.constructor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
+            except (yaml.YAMLError, ValueError, KeyError) as exc:  # `!!int abc`, `!!bool maybe`
                 self.issue(node.start_mark, f"cannot read value: {exc}")
                 return None
         inner = (*active, id(node))
@@ -211,10 +211,14 @@ class _Builder:
                     for k, v in self.build_mapping(source, path, active).items():
                         merged.setdefault(k, v)
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _STANDARD_TAGS:
                 self.issue(key_node.start_mark, "mapping keys must be plain text")
                 continue
-            key = self.constructor.construct_object(key_node, deep=True)
+            try:
+                key = self.constructor.construct_object(key_node, deep=True)
+            except (yaml.YAMLError, ValueError, KeyError) as exc:
+                self.issue(key_node.start_mark, f"cannot read key: {exc}")
+                continue
             if isinstance(key, str | int | float | bool) or key is None:
                 pass
             else:  # pragma: no cover - scalars always construct to these
@@ -261,6 +265,9 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Issue]]:
         return None, builder.smap, [Issue(_mark(file, exc.problem_mark), message, hint=hint)]
     except yaml.YAMLError as exc:
         return None, builder.smap, [Issue(Mark(file, 1, 1), f"invalid YAML: {exc}")]
+    except RecursionError:  # PyYAML composes recursively: `[[[[...` would crash it
+        message = f"document nested deeper than {MAX_DEPTH} levels"
+        return None, builder.smap, [Issue(Mark(file, 1, 1), message)]
     if root is None:
         return (
             None,

@@ -121,7 +121,10 @@ def read_requests(path: Path) -> list[RequestRow]:
     if facts.size == 0:
         raise InputFileError(f"{path}: file is empty")
     encoding = detect_encoding(path, facts)
-    text = path.read_text(encoding=encoding)
+    try:
+        text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not readable as {encoding} ({exc.reason})") from exc
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         out = []
         for line, raw in enumerate(text.splitlines(), start=1):
