@@ -1,0 +1,158 @@
+"""SIGKILL at seeded random moments during every destructive `--apply` command leaves the
+user tables exactly as before or exactly as after, the audit log verifying, and a re-run
+completing the work."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tutela.protect import keys
+from tutela.workspace import Workspace
+
+from .conftest import crash_trials, env_int, table_state
+
+POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: orders, column: customer_id, kind: customer_id}
+tables:
+  crm: {columns: {customer_id: {}, email: {}}}
+  orders: {columns: {order_id: {}, customer_id: {}, address: {}, order_date: {}}}
+retention:
+  - table: orders
+    period: 1 year
+    after: order_date
+    action: anonymize
+    columns: [customer_id, address]
+erasure:
+  tables:
+    orders: {action: anonymize, columns: [customer_id, address]}
+"""
+
+REQUESTS = "request_id,type,customer_id,received_at\nREQ-1,erasure,C7,2026-01-02\n"
+
+COMMANDS: dict[str, list[str]] = {
+    "erase": ["erase", "--customer-id", "C7", "--apply", "--out", "{tmp}/certs"],
+    "retention": ["retention", "apply", "--apply", "--as-of", "2026-01-01"],
+    "pseudonymize": ["pseudonymize", "orders", "--columns", "address,customer_id", "--apply"],
+    "requests": ["requests", "run", "{tmp}/requests.csv", "--apply", "--out", "{tmp}/reports"],
+}
+NEEDS_POLICY = {"erase", "retention", "requests"}
+
+
+def _build(base: Path, rows: int) -> None:
+    with Workspace.open(base) as ws:
+        ws.con.execute(
+            "CREATE TABLE crm AS SELECT 'C' || i AS customer_id, "
+            "'u' || i || '@example.com' AS email FROM range(1000) t(i)"
+        )
+        # 40% of the orders belong to C7, so erasing C7 rewrites a large share of the table
+        ws.con.execute(
+            "CREATE TABLE orders AS SELECT i AS order_id, "
+            "CASE WHEN i % 5 < 2 THEN 'C7' ELSE 'C' || (i % 1000) END AS customer_id, "
+            "'Street ' || i AS address, DATE '2020-01-01' + CAST(i % 2000 AS INTEGER) "
+            f"AS order_date FROM range({rows}) t(i)"
+        )
+    keys.init_keyset(base)
+
+
+def _argv(command: str, root: Path, tmp: Path) -> list[str]:
+    args = [a.replace("{tmp}", str(tmp)) for a in COMMANDS[command]]
+    if command in NEEDS_POLICY:
+        args += ["-p", str(tmp / "policy.yaml")]
+    return [sys.executable, "-m", "tutela", "-w", str(root), *args]
+
+
+def _start(command: str, root: Path, tmp: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        _argv(command, root, tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _run(command: str, root: Path, tmp: Path) -> int:
+    return _start(command, root, tmp).wait(300)
+
+
+def crash_campaign(tmp: Path, command: str, trials: int, seed: int) -> dict[str, object]:
+    """Reference run, then `trials` seeded SIGKILLs; returns the outcome counts."""
+    (tmp / "policy.yaml").write_text(POLICY)
+    (tmp / "requests.csv").write_text(REQUESTS)
+    base = tmp / "base"
+    _build(base, env_int("TUTELA_CRASH_ROWS", 300_000))
+    before = table_state(base)
+    done = tmp / "done"
+    shutil.copytree(base, done)
+    start = time.monotonic()
+    assert _run(command, done, tmp) == 0
+    runtime = time.monotonic() - start
+    after = table_state(done)
+    assert after != before, "the reference run changed nothing"
+
+    rng = random.Random(seed)
+    outcomes = {"before": 0, "after": 0, "neither": 0, "rerun_completed": 0, "not_killed": 0}
+    for trial in range(trials):
+        root = tmp / f"t{trial}"
+        shutil.copytree(base, root)
+        proc = _start(command, root, tmp)
+        # from interpreter start-up, through the transaction, to the commit and after
+        time.sleep(rng.uniform(0.1 * runtime, 1.05 * runtime))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        else:
+            outcomes["not_killed"] += 1
+        proc.wait()
+        state = table_state(root)  # also: the audit log verifies after the crash
+        if state == before:
+            outcomes["before"] += 1
+            assert _run(command, root, tmp) == 0, f"trial {trial}: re-run failed"
+            assert table_state(root) == after, f"trial {trial}: re-run did not finish the work"
+            outcomes["rerun_completed"] += 1
+        elif state == after:
+            outcomes["after"] += 1
+        else:
+            outcomes["neither"] += 1
+        shutil.rmtree(root)
+    return {"command": command, "trials": trials, "runtime_s": round(runtime, 2), **outcomes}
+
+
+def _record(result: dict[str, object]) -> None:
+    out = os.environ.get("TUTELA_RELIABILITY_OUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"target": "crash", **result}) + "\n")
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_sigkill_fast(tmp_path: Path, command: str) -> None:
+    if "TUTELA_CRASH_TRIALS" in os.environ:
+        pytest.skip("TUTELA_CRASH_TRIALS is set: the long variant runs instead")
+    result = crash_campaign(tmp_path, command, crash_trials(), seed=8)
+    _record(result)
+    assert result["neither"] == 0, result
+
+
+@pytest.mark.slow
+@pytest.mark.reliability
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_sigkill_long(tmp_path: Path, command: str) -> None:
+    if "TUTELA_CRASH_TRIALS" not in os.environ:
+        pytest.skip("long variant: set TUTELA_CRASH_TRIALS (e.g. 50) to run it")
+    result = crash_campaign(tmp_path, command, crash_trials(), seed=2026)
+    _record(result)
+    assert result["neither"] == 0, result
+    assert result["before"] and result["after"], f"kills did not straddle the commit: {result}"
