@@ -244,3 +244,18 @@ def test_sar_html_renders_in_headless_chromium(
     assert done.returncode == 0, done.stderr[-500:]
     assert "Subject-access report R1" in done.stdout
     assert "Anna Puig i Ferrer" in done.stdout
+
+
+def test_identity_link_on_a_list_column(workspace: Workspace) -> None:
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    workspace.con.execute(
+        "CREATE TABLE accounts AS SELECT * FROM (VALUES "
+        "(1, ['Anna@Example.com', 'anna.work@example.com']), (2, ['bob@example.com']), "
+        "(3, NULL)) t(id, emails)"
+    )
+    space = search_space(workspace, [LinkSpec("accounts", "emails", "email", "email")], [])
+    assert space.links[0].list_column
+    match = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}})["r"]
+    assert match.rows == {"accounts": [0]}
+    assert "anna.work@example.com" in match.keys["email"]  # the other item is hers too

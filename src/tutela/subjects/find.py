@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +52,11 @@ class LinkSpec:
     region_column: str | None = None
     strip_prefix: str | None = None
 
-    def value_sql(self, alias: str = "") -> str:
-        """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
-        col = f"CAST({alias}{quote_ident(self.column)} AS VARCHAR)"
+    list_column: bool = False
+    """The column holds a LIST (e.g. several e-mails from a JSON array): each item counts."""
+
+    def _text(self, base: str) -> str:
+        col = f"CAST({base} AS VARCHAR)"
         if not self.strip_prefix:
             return col
         prefix = self.strip_prefix.replace("'", "''")
@@ -61,6 +64,22 @@ class LinkSpec:
             f"CASE WHEN starts_with({col}, '{prefix}') "
             f"THEN substr({col}, {len(self.strip_prefix) + 1}) ELSE {col} END"
         )
+
+    def value_sql(self, alias: str = "") -> str:
+        """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
+        return self._text(f"{alias}{quote_ident(self.column)}")
+
+    def source_sql(self) -> str:
+        """A relation (rid, v, rg): each row's value as text (one row per item for lists)
+        and its phone region when the link has a region column."""
+        rg = f"{quote_ident(self.region_column)}" if self.region_column else "NULL"
+        table = table_ident(self.table)
+        if self.list_column:
+            return (
+                f"(SELECT rid, {self._text('item')} AS v, rg FROM (SELECT rowid AS rid, "
+                f"unnest({quote_ident(self.column)}) AS item, {rg} AS rg FROM {table}))"
+            )
+        return f"(SELECT rowid AS rid, {self.value_sql()} AS v, {rg} AS rg FROM {table})"
 
     def country_sql(self, value: str, region_value: str | None) -> str:
         if self.normalize != "e164":
@@ -117,13 +136,18 @@ def search_space(
 ) -> SearchSpace:
     """Keep the links and free-text columns that exist in the workspace; say what was skipped."""
     tables = set(ws.user_tables())
-    columns = {t: {c.name for c in ws.columns(t)} for t in tables}
+    types = {t: {c.name: c.type for c in ws.columns(t)} for t in tables}
+    columns = {t: set(types[t]) for t in tables}
     kept, texts, skipped = [], [], []
     for link in links:
         if link.table not in tables:
             skipped.append(f"table {link.table} is not loaded")
         elif link.column not in columns[link.table]:
             skipped.append(f"{link.table}.{link.column} does not exist")
+        elif types[link.table][link.column].endswith("[]"):
+            kept.append(dataclasses.replace(link, list_column=True))
+        elif types[link.table][link.column].startswith(("STRUCT", "MAP", "BLOB")):
+            skipped.append(f"{link.table}.{link.column} is not a text or list column")
         else:
             kept.append(link)
     for table, column in free_text:
@@ -285,7 +309,7 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
         for link in certain:
             if link.kind not in fresh:
                 continue
-            cheap, probe = probe_sql(link.value_sql(), link.normalize)
+            cheap, probe = probe_sql("v", link.normalize)
             probes = [
                 r[0]
                 for r in con.execute(
@@ -293,13 +317,12 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
                     [link.kind],
                 ).fetchall()
             ]
-            region = f", {quote_ident(link.region_column)} AS rg" if link.region_column else ""
             # A few keys: a substring test on the raw value (much cheaper than normalising
             # every row; the exact key is computed on the candidates below). Many keys: a
             # semi-join on the normalised probe.
             params: list[Any]
             if len(probes) <= 64 and link.normalize in ("email", "trim", "none"):
-                where = " OR ".join([f"{link.value_sql()} ILIKE ? ESCAPE '\\'"] * len(probes))
+                where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes))
                 params = [f"%{_like_escape(p)}%" for p in probes]
             elif len(probes) <= 64:
                 where = f"{cheap} IN ({', '.join('?' * len(probes))})"
@@ -308,9 +331,8 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
                 where = f"{cheap} IN (SELECT {probe} FROM _keys WHERE kind = ? AND NOT probed)"
                 params = [link.kind]
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rowid AS rid, "
-                f"{link.value_sql()} AS v{region} FROM {table_ident(link.table)} "
-                f"WHERE {where or 'false'}",
+                f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rid, v, rg "
+                f"FROM {link.source_sql()} WHERE {where or 'false'}",
                 params,
             )
             key = key_sql("v", link.normalize)
@@ -336,12 +358,11 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
         for link in certain:
             if link.kind not in expanding:
                 continue
-            key = key_sql(link.value_sql("t."), link.normalize)
-            region_col = f"t.{quote_ident(link.region_column)}" if link.region_column else None
-            cc = link.country_sql(link.value_sql("t."), region_col)
+            key = key_sql("s.v", link.normalize)
+            cc = link.country_sql("s.v", "s.rg")
             row = con.execute(
                 f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, ?, {key}, {cc} "
-                f"FROM _hits h JOIN {table_ident(link.table)} t ON t.rowid = h.rid "
+                f"FROM _hits h JOIN {link.source_sql()} s ON s.rid = h.rid "
                 f"WHERE h.tbl = ? AND {_usable(key, link.kind)} "
                 "EXCEPT SELECT req, kind, key, cc FROM _keys",
                 [link.kind, link.table],
@@ -357,6 +378,8 @@ def _set_aside_other_customers(
 ) -> None:
     """Rows reached only through shareable identifiers but carrying a customer id the
     person does not have belong to someone else (a household phone, a shared device)."""
+    if link.list_column:  # a row listing several customer ids is no evidence either way
+        return
     cid = key_sql(link.value_sql("t."), link.normalize)
     con.execute(
         f"""INSERT INTO _conflicts
