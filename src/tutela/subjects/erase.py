@@ -133,6 +133,36 @@ def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> Erasur
     return plan
 
 
+def _redact_all(con: Any, redactions: Sequence[Redaction]) -> None:
+    """Free-text redactions: one read and one joined UPDATE per column, however many rows
+    (fragments of several people in one text are all applied)."""
+    by_column: dict[tuple[str, str], dict[int, list[str]]] = {}
+    for r in redactions:
+        by_column.setdefault((r.table, r.column), {}).setdefault(r.rowid, []).extend(r.fragments)
+    for (table, column), fragments in sorted(by_column.items()):
+        rows = con.execute(
+            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {table_ident(table)} "
+            "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
+            [sorted(fragments)],
+        ).fetchall()
+        new = {
+            rid: redact(text, sorted(set(fragments[rid]), key=len, reverse=True))
+            for rid, text in rows
+            if text is not None
+        }
+        if not new:
+            continue
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT UNNEST(?::BIGINT[]) AS rid, "
+            "UNNEST(?::VARCHAR[]) AS txt",
+            [list(new), list(new.values())],
+        )
+        con.execute(
+            f"UPDATE {table_ident(table)} SET {quote_ident(column)} = _redacted.txt "
+            f"FROM _redacted WHERE {table_ident(table)}.rowid = _redacted.rid"
+        )
+
+
 def redact(text: str, fragments: Sequence[str]) -> str:
     for fragment in fragments:
         text = re.sub(re.escape(fragment), REDACTED, text, flags=re.IGNORECASE)
@@ -193,19 +223,7 @@ def apply_plans(
             c["redacted"] = c.get("redacted", 0) + 1
     with ws.transaction() as con:
         # Set-based: one statement per table and action, however many requests.
-        for plan in plans:
-            for r in plan.redactions:
-                row = con.execute(
-                    f"SELECT CAST({quote_ident(r.column)} AS VARCHAR) FROM {table_ident(r.table)} "
-                    "WHERE rowid = ?",
-                    [r.rowid],
-                ).fetchone()
-                if row and row[0] is not None:
-                    con.execute(
-                        f"UPDATE {table_ident(r.table)} SET {quote_ident(r.column)} = ? "
-                        "WHERE rowid = ?",
-                        [redact(row[0], r.fragments), r.rowid],
-                    )
+        _redact_all(con, [r for plan in plans for r in plan.redactions])
         for (table, columns), rowids in sorted(blanks.items()):
             sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
             con.execute(
