@@ -309,3 +309,17 @@ def test_numbers_are_typed_without_loss(workspace: Workspace, tmp_path: Path) ->
         "SELECT CAST(a AS VARCHAR), CAST(b AS VARCHAR), c FROM n ORDER BY c"
     ).fetchall()
     assert got == [("1.10", "123456789012.123456789", "0012"), ("-3.50", "1.000000000", "7")]
+
+
+def test_excel_formula_without_saved_value_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "totals"
+    ws.append(["order", "amount", "with_tax"])
+    ws.append(["O1", 10, "=B2*1.21"])  # openpyxl saves the formula, not its value
+    wb.save(tmp_path / "f.xlsx")
+    [result] = load_files(workspace, [tmp_path / "f.xlsx"])
+    assert result.error is not None
+    assert "cell C2 holds a formula whose value was never saved" in str(result.error)

@@ -133,30 +133,48 @@ def excel_sheets(path: Path) -> list[str]:
         workbook.close()
 
 
-def _open_workbook(path: Path) -> Any:
+def _open_workbook(path: Path, *, data_only: bool = True) -> Any:
     import zipfile
 
     from openpyxl import load_workbook
 
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=data_only)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputFileError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+
+
+def _check_formulas(path: Path, sheet: str, line: int, values: Any, formulas: Any) -> None:
+    """A formula whose result was never saved (workbook written by a program, not Excel)
+    would load as an empty cell: refuse it rather than lose the value."""
+    from openpyxl.utils import get_column_letter
+
+    for i, (value, formula) in enumerate(zip(values, formulas, strict=False), start=1):
+        if value is None and isinstance(formula, str) and formula.startswith("="):
+            raise InputFileError(
+                f"{path} [sheet {sheet}]:{line}: cell {get_column_letter(i)}{line} holds a "
+                "formula whose value was never saved",
+                hint="open and save the workbook in a spreadsheet program, or export it as CSV",
+            )
 
 
 def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
     """Stream one sheet into a UTF-8 CSV (openpyxl read-only mode keeps memory flat)."""
     workbook = _open_workbook(path)
+    # the same sheet with formulas, to tell an empty cell from an unsaved formula result
+    formulas = _open_workbook(path, data_only=False)
     try:
         if sheet not in workbook.sheetnames:
             raise InputFileError(
                 f"{path}: no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})"
             )
         rows = workbook[sheet].iter_rows(values_only=True)
+        formula_rows = formulas[sheet].iter_rows(values_only=True)
         header: list[str] | None = None
         with target.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
             for line, row in enumerate(rows, start=1):
+                _check_formulas(path, sheet, line, row, next(formula_rows, ()))
                 cells = [_cell(v) for v in row]
                 if header is None:
                     if not any(c not in (None, "") for c in cells):
@@ -180,3 +198,4 @@ def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
         return Dialect(",", True, header)
     finally:
         workbook.close()
+        formulas.close()
