@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from tutela.protect.keys import MasterKey
-from tutela.workspace import INTERNAL_SCHEMA
+from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
 GENESIS = "0" * 64
 TABLE = f"{INTERNAL_SCHEMA}.audit_log"
@@ -112,12 +112,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'audit_log'",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    return bool(row and row[0])
+    return internal_table_exists(con, "audit_log")
 
 
 def append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tutela.errors import KeyMaterialError
 from tutela.protect.keys import MasterKey, load_master_key
-from tutela.workspace import INTERNAL_SCHEMA, Workspace
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 _DDL = (
     f"CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.settings "
@@ -17,12 +17,7 @@ _DDL = (
 
 
 def _recorded(ws: Workspace) -> str | None:
-    exists = ws.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'settings'",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not internal_table_exists(ws.con, "settings"):
         return None
     row = ws.con.execute(
         f"SELECT value FROM {INTERNAL_SCHEMA}.settings WHERE name = 'master_key_id'"

@@ -66,6 +66,16 @@ def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
+def internal_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether Tutela's own table `_tutela.<name>` exists yet (tables are made on first use)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = ? AND table_catalog = current_database()",
+        [INTERNAL_SCHEMA, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:
     """The workspace directory: explicit path, then $TUTELA_WORKSPACE, then ./.tutela."""
     if path:

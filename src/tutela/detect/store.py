@@ -11,7 +11,13 @@ import duckdb
 
 from tutela.detect.model import ColumnFinding, TableScan
 from tutela.errors import EngineError, TableNotFoundError
-from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, quote_ident, table_ident
+from tutela.workspace import (
+    INTERNAL_SCHEMA,
+    USER_SCHEMA,
+    internal_table_exists,
+    quote_ident,
+    table_ident,
+)
 
 RULE_VERSION = "2025.2"
 
@@ -119,12 +125,7 @@ def load_stored_scan(
     con: duckdb.DuckDBPyConnection, table: str
 ) -> tuple[TableScan, str, str, datetime] | None:
     """The stored scan of `table` with its fingerprint, rule version and time, or None."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name IN ('scans', 'scan_results') AND table_catalog = current_database()",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    if not exists or int(exists[0]) < 2:
+    if not (internal_table_exists(con, "scans") and internal_table_exists(con, "scan_results")):
         return None
     head = con.execute(
         f"SELECT rows, fingerprint, rule_version, scanned_at FROM {INTERNAL_SCHEMA}.scans "

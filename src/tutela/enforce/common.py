@@ -7,10 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from tutela import workspace
 from tutela.errors import ExitCode, TutelaError, UsageError
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.protect.sqlhmac import Binder
-from tutela.workspace import INTERNAL_SCHEMA, Workspace
+from tutela.workspace import Workspace
 
 
 class RefusedError(TutelaError):
@@ -84,9 +85,4 @@ def subject_hash(master: MasterKey, kind: str, key: str) -> str:
 
 
 def internal_table_exists(ws: Workspace, name: str) -> bool:
-    rows = ws.query(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
-        "AND table_catalog = current_database()",
-        [INTERNAL_SCHEMA, name],
-    )
-    return bool(rows[0][0])
+    return workspace.internal_table_exists(ws.con, name)

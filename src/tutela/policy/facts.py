@@ -16,7 +16,13 @@ from tutela.detect import load_stored_scan
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.subjects.normalize import key_sql
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+from tutela.workspace import (
+    INTERNAL_SCHEMA,
+    Workspace,
+    internal_table_exists,
+    quote_ident,
+    table_ident,
+)
 
 
 @dataclass(frozen=True)
@@ -85,12 +91,7 @@ def collect_facts(ws: Workspace, policy: Policy, as_of: date) -> WorkspaceFacts:
 
 
 def _internal_table_exists(ws: Workspace, name: str) -> bool:
-    rows = ws.query(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
-        "AND table_catalog = current_database()",
-        [INTERNAL_SCHEMA, name],
-    )
-    return bool(rows[0][0])
+    return internal_table_exists(ws.con, name)
 
 
 def load_sources(ws: Workspace) -> dict[str, SourceInfo]:

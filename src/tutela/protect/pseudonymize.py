@@ -41,7 +41,13 @@ from tutela.protect.methods import (
 from tutela.protect.reversible import Encryptor
 from tutela.protect.sqlhmac import Binder, HmacKey, token
 from tutela.subjects.normalize import key_sql
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+from tutela.workspace import (
+    INTERNAL_SCHEMA,
+    Workspace,
+    internal_table_exists,
+    quote_ident,
+    table_ident,
+)
 
 DEFAULT_PURPOSE = "pseudonymization"
 MANIFEST_SUFFIX = ".tutela.json"
@@ -174,12 +180,7 @@ def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
 def registry_entries(
     con: duckdb.DuckDBPyConnection, table: str | None = None
 ) -> list[dict[str, Any]]:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'protected_columns'",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not internal_table_exists(con, "protected_columns"):
         return []
     cur = con.execute(
         f"SELECT * FROM {REGISTRY} WHERE ? IS NULL OR table_name = ? "

@@ -54,7 +54,13 @@ from tutela.protect.pseudonymize import (
 from tutela.protect.reversible import DecryptError
 from tutela.subjects.find import LinkSpec
 from tutela.subjects.normalize import default_normalization, key_sql
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+from tutela.workspace import (
+    INTERNAL_SCHEMA,
+    Workspace,
+    internal_table_exists,
+    quote_ident,
+    table_ident,
+)
 
 METHOD = "shred"
 SUBJECT_KEYS = f"{INTERNAL_SCHEMA}.subject_keys"
@@ -107,12 +113,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'subject_keys'",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    return bool(row and row[0])
+    return internal_table_exists(con, "subject_keys")
 
 
 def ensure_subject_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -439,18 +440,12 @@ def plan(
         for c in cols
         if c.no_subject
     ]
-    if target == "in-place":
-        done = ws.query(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = 'protected_columns'",
-            [INTERNAL_SCHEMA],
-        )[0][0]
-        if done:
-            for name, method in ws.query(
-                f"SELECT column_name, method FROM {REGISTRY} WHERE table_name = ?", [table]
-            ):
-                if name in columns:
-                    warnings.append(f"{name} was already protected ({method})")
+    if target == "in-place" and internal_table_exists(ws.con, "protected_columns"):
+        for name, method in ws.query(
+            f"SELECT column_name, method FROM {REGISTRY} WHERE table_name = ?", [table]
+        ):
+            if name in columns:
+                warnings.append(f"{name} was already protected ({method})")
     return ShredPlan(
         table, int(row[0]), purpose, rec.version, rec.key_id, target, link, cols,
         [c for c in types if c not in columns], list(types), int(row[1]), warnings,

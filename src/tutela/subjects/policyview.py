@@ -6,7 +6,7 @@ from typing import Any
 
 from tutela.policy.models import Policy
 from tutela.subjects.find import LinkSpec
-from tutela.workspace import INTERNAL_SCHEMA, Workspace
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 
 def link_specs(policy: Policy) -> list[LinkSpec]:
@@ -32,12 +32,7 @@ def free_text_columns(ws: Workspace, policy: Policy) -> list[tuple[str, str]]:
         for column, col in spec.columns.items()
         if col.free_text
     }
-    exists = ws.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'scan_results'",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    if exists and exists[0]:
+    if internal_table_exists(ws.con, "scan_results"):
         rows = ws.con.execute(
             f"SELECT table_name, column_name FROM {INTERNAL_SCHEMA}.scan_results "
             "WHERE free_text AND entity IS NOT NULL"

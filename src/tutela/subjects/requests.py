@@ -26,7 +26,7 @@ from tutela.ingest.sniff import detect_encoding, hash_file
 from tutela.protect.keys import keyed_hash
 from tutela.subjects import service
 from tutela.subjects.erase import hashed_identifiers
-from tutela.workspace import INTERNAL_SCHEMA
+from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
 TABLE = f"{INTERNAL_SCHEMA}.requests"
 TYPES = ("access", "erasure")
@@ -335,12 +335,7 @@ def list_requests(
     ctx_ws: Any, *, overdue: bool = False, today: date | None = None
 ) -> list[dict[str, Any]]:
     con = ctx_ws.con
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'requests'",
-        [INTERNAL_SCHEMA],
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not internal_table_exists(con, "requests"):
         return []
     today = today or datetime.now(UTC).date()
     where = "WHERE state <> 'done' AND deadline < ?" if overdue else ""
