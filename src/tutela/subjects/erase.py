@@ -80,15 +80,7 @@ class ErasurePlan:
             "found": not self.empty,
             "tables": [t.to_dict() for t in self.tables],
             "free_text_redactions": [{"column": k, "rows": v} for k, v in sorted(redacted.items())],
-            "possible_matches_for_review": [
-                {
-                    "table": p.table,
-                    "column": p.column,
-                    "similarity": round(p.similarity, 3),
-                    "reason": p.reason,
-                }
-                for p in self.match.possible
-            ],
+            "possible_matches_for_review": [p.to_dict() for p in self.match.possible],
         }
 
 

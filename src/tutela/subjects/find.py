@@ -105,6 +105,15 @@ class PossibleMatch:
     similarity: float
     reason: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """For reports: where and why, never the row's values (they may be someone else's)."""
+        return {
+            "table": self.table,
+            "column": self.column,
+            "similarity": round(self.similarity, 3),
+            "reason": self.reason,
+        }
+
 
 @dataclass
 class SubjectMatch:

@@ -132,15 +132,7 @@ def build_sar(
         "tables": tables,
         "free_text_mentions": free_text,
         "consent": consent_history(ws, policy, match),
-        "possible_matches": [
-            {
-                "table": p.table,
-                "column": p.column,
-                "similarity": round(p.similarity, 3),
-                "reason": p.reason,
-            }
-            for p in match.possible
-        ],
+        "possible_matches": [p.to_dict() for p in match.possible],
         "automated_decision_making": ADM_DEFAULT,
         "your_rights": RIGHTS,
         "not_searched": space.skipped,

@@ -112,15 +112,7 @@ def match_summary(ctx: Context, match: SubjectMatch) -> dict[str, Any]:
             {"table": h.table, "column": h.column, "kinds": sorted(h.kinds)}
             for h in match.free_text
         ],
-        "possible_matches": [
-            {
-                "table": p.table,
-                "column": p.column,
-                "similarity": round(p.similarity, 3),
-                "reason": p.reason,
-            }
-            for p in match.possible
-        ],
+        "possible_matches": [p.to_dict() for p in match.possible],
         "identifier_kinds_found": {k: len(v) for k, v in sorted(match.keys.items())},
         "not_searched": ctx.space.skipped,
     }
