@@ -76,7 +76,10 @@ def stage_csv(
     sql = (
         f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_csv(?, delim = ?, "
         "quote = '\"', escape = '\"', header = ?, auto_detect = false, columns = ?, "
-        "strict_mode = true, null_padding = false, max_line_size = 16777216)"
+        "strict_mode = true, null_padding = false, max_line_size = 16777216, "
+        # DuckDB 1.5 sizes its read buffer from max_line_size (256 MiB), more than a
+        # TUTELA_MEMORY_LIMIT of 256MB allows; 32 MiB still holds any 16 MiB line.
+        "buffer_size = 33554432)"
     )
     params = [str(text_path), dialect.delimiter, dialect.has_header, columns]
     try:
