@@ -10,13 +10,14 @@ DEMO_WS := $(shell mktemp -u /tmp/tutela-demo-XXXXXX)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,live]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	TUTELA_WORKSPACE=$(DEMO_WS) PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
 
 test: $(STAMP)
+	@sh scripts/ensure-postgres
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

@@ -66,3 +66,16 @@ def cli(ws_path: Path) -> Callable[..., Result]:
 
 def json_out(result: Result) -> Any:
     return json.loads(result.stdout)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Skipped live-database tests must not pass unnoticed: say so in capitals."""
+    reasons = {
+        str(rep.longrepr[2]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        for rep in terminalreporter.stats.get("skipped", [])
+    }
+    live = sorted(r for r in reasons if "LIVE POSTGRESQL" in r)
+    if live:
+        terminalreporter.write_sep("!", "LIVE POSTGRESQL TESTS DID NOT RUN", red=True, bold=True)
+        for reason in live:
+            terminalreporter.write_line(reason, red=True, bold=True)

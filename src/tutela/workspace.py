@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from tutela import live
 from tutela.errors import (
     ConfigError,
     EngineError,
@@ -63,17 +65,53 @@ def quote_ident(name: str) -> str:
 
 
 def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
+    """A loaded table, for reading or writing. Live tables are refused: only `tutela erase`
+    writes to a live database (through `live.py`), and readers use `relation()`."""
+    if schema == USER_SCHEMA and live.resolve(table) is not None:
+        raise live.LiveSourceError(
+            f"{table} is a live table: this command works on loaded tables only",
+            hint="scan, find, sar and erase work on live tables; "
+            "to use other commands, load an export of it",
+        )
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
+def relation(table: str) -> str:
+    """Where to read a table from: a loaded table, or a live one in place (with `rowid`)."""
+    found = live.resolve(table)
+    return live.relation(found) if found is not None else table_ident(table)
+
+
+def star(table: str) -> str:
+    """`*` for a table's own columns (PostgreSQL relations add a `rowid` column)."""
+    return "* EXCLUDE (rowid)" if live.has_synthetic_rowid(live.resolve(table)) else "*"
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a loaded or live table's columns, in order."""
+    found = live.resolve(table)
+    if found is not None:
+        return live.columns(con, found)
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
+        "ORDER BY ordinal_position",
+        [USER_SCHEMA, table],
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
 def internal_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether Tutela's own table `_tutela.<name>` exists yet (tables are made on first use)."""
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = ? AND table_catalog = current_database()",
-        [INTERNAL_SCHEMA, name],
-    ).fetchone()
-    return bool(row and row[0])
+    """Whether Tutela's own table `_tutela.<name>` exists yet (tables are made on first use).
+
+    Asked by binding the table, not through information_schema: a catalog scan would also
+    open a read transaction on every attached SQLite file, which would then block the
+    erasure's write to that file. A catalog error does not abort a DuckDB transaction."""
+    try:
+        con.execute(f"SELECT 1 FROM {INTERNAL_SCHEMA}.{quote_ident(name)} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:
@@ -97,6 +135,7 @@ class Workspace:
         self.root = root
         self.con = con
         self.read_only = read_only
+        self._live_attached = False
 
     # -- opening -----------------------------------------------------------------
     @classmethod
@@ -124,6 +163,7 @@ class Workspace:
         elif not root.is_dir():
             raise WorkspaceError(f"workspace path {root} is not a directory")
         con = cls._connect(db, read_only=read_only, wait_seconds=wait_seconds)
+        live.forget_all()
         ws = cls(root, con, read_only)
         if not read_only:
             spill = root / "spill"
@@ -179,7 +219,17 @@ class Workspace:
             self.con.execute("ROLLBACK")
             raise
         else:
-            self.con.execute("COMMIT")
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:  # e.g. an attached database refused at commit time
+                with contextlib.suppress(duckdb.Error):
+                    self.con.execute("ROLLBACK")
+                reason = str(exc)
+                reason = reason[reason.find("ERROR:") :] if "ERROR:" in reason else reason
+                raise EngineError(
+                    f"the change could not be committed and was rolled back: "
+                    f"{reason.splitlines()[0]}"
+                ) from exc
 
     # -- queries -----------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -189,17 +239,31 @@ class Workspace:
             raise EngineError(str(exc).splitlines()[0]) from exc
 
     # -- catalog -----------------------------------------------------------------
-    def user_tables(self) -> list[str]:
+    def attach_live(self) -> list[live.Attachment]:
+        """Attach the stored live databases (once per command, on first need)."""
+        if not self._live_attached:
+            live.attach_stored(self.con)
+            self._live_attached = True
+        return list(live.stored(self.con))
+
+    def user_tables(self, *, include_live: bool = True) -> list[str]:
+        """Loaded tables, then the tables of attached live databases (`crm.public.t`)."""
         rows = self.query(
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_schema = ? AND table_catalog = current_database() ORDER BY table_name",
             [USER_SCHEMA],
         )
-        return [r[0] for r in rows]
+        names = [r[0] for r in rows]
+        if include_live:
+            self.attach_live()
+            names += live.tables(self.con)
+        return names
 
     def has_table(self, table: str) -> bool:
-        """DuckDB names are case-insensitive: `Crm` and `crm` are one table."""
-        return table.casefold() in {t.casefold() for t in self.user_tables()}
+        """DuckDB names are case-insensitive: `Crm` and `crm` are one table. Live sources
+        are attached only for names that can be live (`attachment.schema.table`)."""
+        names = self.user_tables(include_live=table.count(".") == 2)
+        return table.casefold() in {t.casefold() for t in names}
 
     def require_table(self, table: str) -> None:
         if not self.has_table(table):
@@ -207,13 +271,10 @@ class Workspace:
             raise TableNotFoundError(f"no table named {table!r} (tables: {known})")
 
     def columns(self, table: str) -> list[ColumnInfo]:
-        rows = self.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
-            "ORDER BY ordinal_position",
-            [USER_SCHEMA, table],
-        )
-        return [ColumnInfo(r[0], r[1]) for r in rows]
+        try:
+            return [ColumnInfo(n, t) for n, t in table_columns(self.con, table)]
+        except duckdb.Error as exc:
+            raise EngineError(str(exc).splitlines()[0]) from exc
 
     def row_count(self, table: str) -> int:
-        return int(self.query(f"SELECT count(*) FROM {table_ident(table)}")[0][0])
+        return int(self.query(f"SELECT count(*) FROM {relation(table)}")[0][0])

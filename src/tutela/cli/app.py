@@ -8,6 +8,7 @@ import typer
 
 from tutela import __version__
 from tutela.cli import catalog, load
+from tutela.cli import live as live_cli
 from tutela.cli.audit import audit_app
 from tutela.cli.enforce import register as register_enforce
 from tutela.cli.options import state
@@ -59,6 +60,9 @@ app.command("load")(load.load_cmd)
 app.command("tables")(catalog.tables_cmd)
 app.command("sources")(catalog.sources_cmd)
 app.command("show")(catalog.show_cmd)
+app.command("attach")(live_cli.attach_cmd)
+app.command("detach")(live_cli.detach_cmd)
+app.command("attachments")(live_cli.attachments_cmd)
 app.command("scan")(scan_cmd)
 app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")

@@ -60,7 +60,7 @@ from tutela.detect.validators import (
 )
 from tutela.errors import EngineError, TableNotFoundError
 from tutela.progress import ProgressCallback, no_progress
-from tutela.workspace import quote_ident, table_ident
+from tutela.workspace import quote_ident, relation, table_columns
 
 BATCH_COLUMNS = 40
 SAMPLE_ROWS = 4000
@@ -841,31 +841,21 @@ def _mode(data_type: str, hints: list[H.HeaderHint]) -> tuple[str, str | None]:
     return "text", None
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str, schema: str) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
-        "ORDER BY ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
-
-
 def scan_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
     *,
-    schema: str = "main",
     progress: ProgressCallback | None = None,
 ) -> TableScan:
-    """Scan every column of `schema.table` for personal data; see the module docstring."""
+    """Scan every column of a loaded or live table for personal data (see the module
+    docstring); a live table is read in place."""
     report = progress or no_progress
-    meta = _columns(con, table, schema)
+    meta = table_columns(con, table)
     if not meta:
-        raise TableNotFoundError(f"no table named {table!r} in schema {schema!r}")
+        raise TableNotFoundError(f"no table named {table!r}")
     with contextlib.suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")  # the core never prints
-    source = table_ident(table, schema)
+    source = relation(table)
     rows = int(con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])  # type: ignore[index]
     cols = []
     for i, (name, dtype) in enumerate(meta):

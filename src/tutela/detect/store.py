@@ -13,10 +13,10 @@ from tutela.detect.model import ColumnFinding, TableScan
 from tutela.errors import EngineError, TableNotFoundError
 from tutela.workspace import (
     INTERNAL_SCHEMA,
-    USER_SCHEMA,
     internal_table_exists,
     quote_ident,
-    table_ident,
+    relation,
+    table_columns,
 )
 
 RULE_VERSION = "2025.2"
@@ -55,27 +55,20 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
-def table_fingerprint(
-    con: duckdb.DuckDBPyConnection, table: str, *, schema: str = USER_SCHEMA
-) -> str:
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """A cheap content fingerprint: row count, column names/types and order-free row hashes.
 
     `sum(hash(row))` does not depend on row order and, unlike `bit_xor`, duplicate rows do
     not cancel out. One scan of the table; no data leaves DuckDB.
     """
-    cols = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
-        "ORDER BY ordinal_position",
-        [schema, table],
-    ).fetchall()
+    cols = table_columns(con, table)
     if not cols:
         raise TableNotFoundError(f"no table named {table!r}")
     idents = ", ".join(quote_ident(str(c[0])) for c in cols)
     try:
         row = con.execute(
             f"SELECT count(*), sum(hash({idents})::HUGEINT), bit_xor(hash({idents})) "
-            f"FROM {table_ident(table, schema)}"
+            f"FROM {relation(table)}"
         ).fetchone()
     except duckdb.Error as exc:
         raise EngineError(f"fingerprint failed: {str(exc).splitlines()[0]}") from exc

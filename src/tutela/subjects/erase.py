@@ -12,17 +12,18 @@ every identifier found while planning; anything left outside kept rows is residu
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tutela import audit
+from tutela import audit, live
 from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects
-from tutela.workspace import Workspace, quote_ident, table_ident
+from tutela.workspace import Workspace, quote_ident, relation, table_ident
 
 REDACTED = "[REDACTED]"
 
@@ -125,15 +126,50 @@ def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> Erasur
     return plan
 
 
-def _redact_all(con: Any, redactions: Sequence[Redaction]) -> None:
+class _Writers:
+    """Where each table's changes go. Loaded tables and PostgreSQL tables (through
+    `postgres_execute`) share the workspace transaction: DuckDB commits PostgreSQL first and
+    rolls the workspace back if that fails. DuckDB lets one transaction write to only one
+    DuckDB-managed database, so each SQLite file gets a transaction of its own, committed
+    just before the workspace's."""
+
+    def __init__(self, ws: Workspace, con: Any) -> None:
+        self.ws = ws
+        self.con = con
+        self.cursors: dict[str, Any] = {}
+
+    def target(self, table: str) -> tuple[Any, live.LiveTable | None]:
+        found = live.resolve(table)
+        if found is None or found.attachment.kind == "postgres":
+            return self.con, found
+        cur = self.cursors.get(found.attachment.name)
+        if cur is None:
+            cur = self.ws.con.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            self.cursors[found.attachment.name] = cur
+        return cur, found
+
+    def commit(self) -> None:
+        for cur in self.cursors.values():
+            cur.execute("COMMIT")
+
+    def close(self) -> None:
+        for cur in self.cursors.values():
+            with contextlib.suppress(Exception):
+                cur.execute("ROLLBACK")  # no-op error after a commit
+            cur.close()
+
+
+def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
     """Free-text redactions: one read and one joined UPDATE per column, however many rows
     (fragments of several people in one text are all applied)."""
     by_column: dict[tuple[str, str], dict[int, list[str]]] = {}
     for r in redactions:
         by_column.setdefault((r.table, r.column), {}).setdefault(r.rowid, []).extend(r.fragments)
     for (table, column), fragments in sorted(by_column.items()):
+        con, live_table = writers.target(table)
         rows = con.execute(
-            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {table_ident(table)} "
+            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {relation(table)} "
             "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
             [sorted(fragments)],
         ).fetchall()
@@ -143,6 +179,9 @@ def _redact_all(con: Any, redactions: Sequence[Redaction]) -> None:
             if text is not None
         }
         if not new:
+            continue
+        if live_table is not None:
+            live.set_text(con, live_table, column, new)
             continue
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT UNNEST(?::BIGINT[]) AS rid, "
@@ -213,39 +252,90 @@ def apply_plans(
         for r in plan.redactions:
             c = per_table.setdefault(r.table, {})
             c["redacted"] = c.get("redacted", 0) + 1
-    with ws.transaction() as con:
-        # Set-based: one statement per table and action, however many requests.
-        _redact_all(con, [r for plan in plans for r in plan.redactions])
-        for (table, columns), rowids in sorted(blanks.items()):
-            sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
-            con.execute(
-                f"UPDATE {table_ident(table)} SET {sets} "
-                "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-                [sorted(rowids)],
+    touched = sorted(
+        {t.table for p in plans for t in p.tables if t.action != "keep"}
+        | {r.table for p in plans for r in p.redactions}
+    )
+    live_tables = [lt for lt in map(live.resolve, touched) if lt is not None]
+    for lt in live_tables:
+        live.require_writable(lt)  # before anything changes
+    if any(lt.attachment.kind == "sqlite" for lt in live_tables):
+        # Inside the transaction, a lookup of a missing table makes DuckDB look through
+        # every catalog for suggestions, which leaves a read lock on the SQLite file and
+        # fails its commit: the crypto-shredding table must exist beforehand.
+        from tutela.protect.shred import ensure_subject_keys
+
+        ensure_subject_keys(ws.con)
+    hashed = {p.request_id: hashed_identifiers(master, identifiers[p.request_id]) for p in plans}
+    if live_tables:
+        # Live databases commit in their own transactions just before the workspace; this
+        # entry makes an interruption in between visible (a "started" with no "applied").
+        with ws.transaction() as con:
+            audit.append(
+                con,
+                master,
+                command=command,
+                arguments={"requests": hashed},
+                tables=[lt.name for lt in live_tables],
+                counts={},
+                result="started",
             )
-        for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
-            con.execute(
-                f"DELETE FROM {table_ident(table)} WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-                [sorted(rowids)],
-            )
-        _shred_subject_keys(con, master, plans, counts)  # crypto-shredding hook (same txn)
-        entry = audit.append(
-            con,
-            master,
-            command=command,
-            arguments={
-                "requests": {
-                    p.request_id: hashed_identifiers(master, identifiers[p.request_id])
-                    for p in plans
-                },
-            },
-            tables=sorted(
-                {t.table for p in plans for t in p.tables}
-                | {r.table for p in plans for r in p.redactions}
-            ),
-            counts=counts,
-            result="applied",
-        )
+    try:
+        with ws.transaction() as con:
+            writers = _Writers(ws, con)
+            try:
+                # Set-based: one statement per table and action, however many requests.
+                _redact_all(writers, [r for plan in plans for r in plan.redactions])
+                for (table, columns), rowids in sorted(blanks.items()):
+                    target, live_table = writers.target(table)
+                    if live_table is not None:
+                        live.set_null(target, live_table, list(columns), sorted(rowids))
+                        continue
+                    sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
+                    target.execute(
+                        f"UPDATE {table_ident(table)} SET {sets} "
+                        "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
+                        [sorted(rowids)],
+                    )
+                for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
+                    target, live_table = writers.target(table)
+                    if live_table is not None:
+                        live.delete_rows(target, live_table, sorted(rowids))
+                        continue
+                    target.execute(
+                        f"DELETE FROM {table_ident(table)} "
+                        "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
+                        [sorted(rowids)],
+                    )
+                _shred_subject_keys(con, master, plans, counts)  # crypto-shredding hook (same txn)
+                entry = audit.append(
+                    con,
+                    master,
+                    command=command,
+                    arguments={"requests": hashed},
+                    tables=sorted(
+                        {t.table for p in plans for t in p.tables}
+                        | {r.table for p in plans for r in p.redactions}
+                    ),
+                    counts=counts,
+                    result="applied",
+                )
+                writers.commit()  # SQLite files; then the workspace (and PostgreSQL with it)
+            finally:
+                writers.close()
+    except Exception as exc:
+        if live_tables:  # nothing was committed: say so next to the "started" entry
+            with contextlib.suppress(Exception), ws.transaction() as con:
+                audit.append(
+                    con,
+                    master,
+                    command=command,
+                    arguments={"requests": hashed},
+                    tables=[lt.name for lt in live_tables],
+                    counts={"error": getattr(exc, "slug", type(exc).__name__)},
+                    result="failed",
+                )
+        raise
     return counts, entry
 
 

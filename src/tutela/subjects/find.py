@@ -34,7 +34,7 @@ from tutela.subjects.normalize import (
     probe_sql,
     strip_separators,
 )
-from tutela.workspace import Workspace, quote_ident, table_ident
+from tutela.workspace import Workspace, quote_ident, relation, star
 
 MAX_ROUNDS = 10
 NAME_SIMILARITY = 0.88
@@ -73,7 +73,7 @@ class LinkSpec:
         """A relation (rid, v, rg): each row's value as text (one row per item for lists)
         and its phone region when the link has a region column."""
         rg = f"{quote_ident(self.region_column)}" if self.region_column else "NULL"
-        table = table_ident(self.table)
+        table = relation(self.table)
         if self.list_column:
             return (
                 f"(SELECT rid, {self._text('item')} AS v, rg FROM (SELECT rowid AS rid, "
@@ -393,7 +393,7 @@ def _set_aside_other_customers(
     con.execute(
         f"""INSERT INTO _conflicts
         SELECT h.req, h.tbl, h.rid, min(h.via) FROM _hits h
-        JOIN {table_ident(link.table)} t ON t.rowid = h.rid
+        JOIN {relation(link.table)} t ON t.rowid = h.rid
         WHERE h.tbl = ? AND {cid} IS NOT NULL
           AND EXISTS (SELECT 1 FROM _keys k WHERE k.req = h.req AND k.kind = ?)
           AND NOT EXISTS (SELECT 1 FROM _keys k WHERE k.req = h.req AND k.kind = ?
@@ -416,7 +416,7 @@ def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
         if link.kind == "name":
             con.execute(
                 f"INSERT INTO _rawnames SELECT DISTINCT lower(CAST(t.{quote_ident(link.column)} "
-                f"AS VARCHAR)) FROM _hits h JOIN {table_ident(link.table)} t "
+                f"AS VARCHAR)) FROM _hits h JOIN {relation(link.table)} t "
                 "ON t.rowid = h.rid WHERE h.tbl = ?",
                 [link.table],
             )
@@ -426,7 +426,7 @@ def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
         key = key_sql(f"t.{quote_ident(link.column)}", link.normalize)
         con.execute(
             f"INSERT INTO _keys (req, kind, key) SELECT DISTINCT h.req, 'name', {key} "
-            f"FROM _hits h JOIN {table_ident(link.table)} t ON t.rowid = h.rid "
+            f"FROM _hits h JOIN {relation(link.table)} t ON t.rowid = h.rid "
             f"WHERE h.tbl = ? AND {key} IS NOT NULL "
             "EXCEPT SELECT req, kind, key FROM _keys",
             [link.table],
@@ -452,7 +452,7 @@ def _free_text(
     few = len(keys) <= 60
     for table, column in space.free_text:
         col = quote_ident(column)
-        source = table_ident(table)
+        source = relation(table)
         prefilter, pre_params = _text_prefilter(col, keys)
         text = f"CAST({col} AS VARCHAR)"
         phone_match = (
@@ -518,7 +518,7 @@ def _name_mentions(
         prefilter = "(" + " OR ".join(["contains(lower(" + text + "), ?)"] * len(surnames)) + ")"
         params = surnames
     rows = con.execute(
-        f"SELECT k.req, t.rowid, k.key, {text} FROM {table_ident(table)} t JOIN _keys k "
+        f"SELECT k.req, t.rowid, k.key, {text} FROM {relation(table)} t JOIN _keys k "
         "ON k.kind = 'name' AND contains(k.key, ' ') "
         f"AND contains(' ' || {words.format(text)} || ' ', ' ' || {words.format('k.key')} || ' ') "
         f"WHERE {prefilter}",
@@ -623,7 +623,7 @@ def _possible(
         con.execute(
             f"INSERT INTO _nidx SELECT ?, rid, k, split_part(k, ' ', 1), "
             f"regexp_extract(k, '(\\S+)$', 1) FROM (SELECT rid, {key} AS k FROM "
-            f"(SELECT rowid AS rid, {col} AS raw FROM {table_ident(table)}) WHERE {where}) "
+            f"(SELECT rowid AS rid, {col} AS raw FROM {relation(table)}) WHERE {where}) "
             "WHERE k IS NOT NULL",
             params,
         )
@@ -658,8 +658,8 @@ def rows_by_table(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The full rows (every column) with these rowids."""
     cur = ws.con.execute(
-        f"SELECT * FROM {table_ident(table)} WHERE rowid IN (SELECT UNNEST(?::BIGINT[])) "
-        "ORDER BY rowid",
+        f"SELECT {star(table)} FROM {relation(table)} WHERE rowid IN "
+        "(SELECT UNNEST(?::BIGINT[])) ORDER BY rowid",
         [list(rowids)],
     )
     cols = [d[0] for d in cur.description]

@@ -1,0 +1,78 @@
+"""`tutela attach`, `tutela detach`, `tutela attachments`: live PostgreSQL and SQLite sources."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from tutela import live
+from tutela.cli import output
+from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.keyguard import workspace_key
+
+
+@guarded
+def attach_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Name, e.g. crm (its tables become crm.schema.table)."),
+    target: str = typer.Argument(
+        "",
+        help="postgresql:// URL, libpq key=value string, or an SQLite file "
+        "(empty with --type postgres: the PG* environment variables).",
+    ),
+    kind: str | None = typer.Option(
+        None, "--type", help="postgres or sqlite (default: from the target)."
+    ),
+    read_only: bool = typer.Option(
+        False, "--read-only", help="Scan and report only: Tutela will never write to it."
+    ),
+    replace: bool = typer.Option(False, "--replace", help="Point an existing name elsewhere."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Attach a live database: its tables are scanned and searched in place, not copied."""
+    with state(ctx).open_workspace(create=True) as ws:
+        result = live.add(
+            ws, workspace_key(ws), name, target, kind=kind, read_only=read_only, replace=replace
+        )
+    if fmt is OutputFormat.json:
+        output.emit_json(result.to_dict())
+    else:
+        att = result.attachment
+        mode = "read-only" if att.read_only else "read-write (erasure may change it)"
+        output.info(
+            f"attached {att.name}: {att.kind} {att.target}, {mode}, {len(result.tables)} tables"
+        )
+        for table in result.tables:
+            output.info(f"  {table}")
+    if result.password_given and not (os.environ.get("PGPASSWORD") or os.environ.get("PGPASSFILE")):
+        output.warn(
+            "the password was used for this check only and is not stored; later commands "
+            "read it from PGPASSWORD, PGPASSFILE or ~/.pgpass"
+        )
+
+
+@guarded
+def detach_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Attachment to forget."),
+) -> None:
+    """Forget an attached database (its data is not touched)."""
+    with state(ctx).open_workspace() as ws:
+        live.drop(ws, workspace_key(ws), name)
+    output.info(f"detached {name}")
+
+
+@guarded
+def attachments_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
+    """List the attached live databases (connection strings shown without passwords)."""
+    with state(ctx).open_workspace(read_only=True) as ws:
+        items = live.stored(ws.con)
+    if fmt is OutputFormat.json:
+        output.emit_json({"attachments": [a.to_dict() for a in items]})
+        return
+    output.render_table(
+        "Live sources",
+        ["name", "type", "target", "mode"],
+        [(a.name, a.kind, a.target, "read-only" if a.read_only else "read-write") for a in items],
+    )

@@ -1,0 +1,106 @@
+"""Live SQLite files: attach, scan, erase in the file's own transaction, read-only mode."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from tests.conftest import json_out
+
+POLICY = """\
+version: 1
+organisation: {name: Test Org, country: ES, contact: dpo@example.com}
+subjects:
+  customer:
+    identifiers:
+      - {table: legacy.main.clients, column: email, kind: email}
+      - {table: legacy.main.clients, column: nombre, kind: name}
+      - {table: shop, column: email, kind: email}
+tables:
+  legacy.main.clients:
+    columns:
+      nombre: PERSON
+      email: EMAIL_ADDRESS
+      nota: {entity: PERSON, free_text: true}
+  shop:
+    columns:
+      email: EMAIL_ADDRESS
+      item: not_personal
+"""
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    db = tmp_path / "legacy.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE clients (nombre TEXT, email TEXT, nota TEXT);"
+        "INSERT INTO clients VALUES ('Núria Puig', 'nuria@example.cat', 'VIP'),"
+        "('Pau Vidal', 'pau@example.cat', 'cosí de nuria@example.cat'),"
+        "('Marta Soler', 'marta@example.cat', NULL);"
+    )
+    con.commit()
+    con.close()
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "shop.csv").write_text("email,item\nnuria@example.cat,llibre\n")
+    return db
+
+
+def _rows(db: Path) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT nombre, nota FROM clients ORDER BY rowid").fetchall()
+
+
+def test_sqlite_scan_and_erase(cli: Callable[..., Result], legacy: Path, tmp_path: Path) -> None:
+    assert cli("load", str(tmp_path / "shop.csv")).exit_code == 0
+    assert cli("attach", "legacy", str(legacy)).exit_code == 0
+    scan = json_out(cli("scan", "legacy.main.clients", "-f", "json"))
+    entities = {c["column"]: c["entity"] for c in scan["tables"][0]["columns"]}
+    assert entities["email"] == "EMAIL_ADDRESS"
+    args = ["erase", "--email", "nuria@example.cat", "-p", str(tmp_path / "policy.yaml"),
+            "-o", str(tmp_path / "certs"), "--request-id", "S1"]  # fmt: skip
+    assert cli(*args).exit_code == 0
+    assert len(_rows(legacy)) == 3  # dry run
+    result = cli(*args, "--apply")
+    assert result.exit_code == 0, result.output
+    assert _rows(legacy) == [("Pau Vidal", "cosí de [REDACTED]"), ("Marta Soler", None)]
+    assert json_out(cli("show", "shop", "-f", "json"))["rows"] == []
+    cert = json.loads((tmp_path / "certs" / "erasure-S1.json").read_text())
+    assert cert["verification"]["ok"] is True
+
+
+def test_sqlite_read_only_is_never_written(
+    cli: Callable[..., Result], legacy: Path, tmp_path: Path
+) -> None:
+    assert cli("attach", "legacy", str(legacy), "--read-only").exit_code == 0
+    before = legacy.read_bytes()
+    result = cli("erase", "--email", "nuria@example.cat", "-p", str(tmp_path / "policy.yaml"),
+                 "-o", str(tmp_path / "certs"), "--apply")  # fmt: skip
+    assert result.exit_code == 4 and "read-only" in result.output
+    assert legacy.read_bytes() == before
+
+
+def test_live_tables_refused_by_commands_that_rewrite_loaded_tables(
+    cli: Callable[..., Result], legacy: Path, tmp_path: Path
+) -> None:
+    assert cli("attach", "legacy", str(legacy)).exit_code == 0
+    result = cli("pseudonymize", "legacy.main.clients", "--column", "email", "--apply")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert len(_rows(legacy)) == 3
+
+
+def test_detach_forgets_the_database_not_its_data(cli: Callable[..., Result], legacy: Path) -> None:
+    assert cli("attach", "legacy", str(legacy)).exit_code == 0
+    assert cli("attach", "legacy", str(legacy)).exit_code == 2  # exists: needs --replace
+    assert cli("attach", "legacy", str(legacy), "--replace", "--read-only").exit_code == 0
+    assert json_out(cli("attachments", "-f", "json"))["attachments"][0]["read_only"] is True
+    assert cli("detach", "legacy").exit_code == 0
+    assert json_out(cli("tables", "-f", "json"))["tables"] == []
+    assert len(_rows(legacy)) == 3
+    assert cli("detach", "legacy").exit_code == 2
