@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${TUTELA_WORKSPACE:?set TUTELA_WORKSPACE to a throw-away directory}"
-trap 'rm -rf "$TUTELA_WORKSPACE"' EXIT
+LIVE_DIR="$(mktemp -d)"
+trap 'rm -rf "$TUTELA_WORKSPACE" "$LIVE_DIR"' EXIT
 export COLUMNS="${COLUMNS:-150}"  # wide enough for the tables when output is not a terminal
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -56,6 +57,22 @@ tutela keys init
 tutela pseudonymize crm_customers --columns email=encrypt,telefono=phone,fecha_nacimiento=age_band:10 --out "$TUTELA_WORKSPACE/crm_pseudo.parquet"
 tutela reidentify "$TUTELA_WORKSPACE/crm_pseudo.parquet" --columns email --role dpo -p policies/acme.yaml --out "$TUTELA_WORKSPACE/crm_dpo.parquet"
 tutela risk crm_customers --quasi codigo_postal,ciudad --sensitive segmento
+
+step "A live database: the loyalty programme's SQLite file, attached read-only and scanned in place"
+python - "$LIVE_DIR/loyalty.sqlite" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute("CREATE TABLE members (card_no TEXT, full_name TEXT, email TEXT, mobile TEXT, points INTEGER)")
+con.executemany("INSERT INTO members VALUES (?, ?, ?, ?, ?)", [
+    ("LC-1001", "Jordi Casals", "jordi.casals@example.cat", "+34 612 345 678", 1200),
+    ("LC-1002", "Zofia Wiśniewska", "zofia.w@example.pl", "+48 601 222 333", 80),
+    ("LC-1003", "Νίκος Παπαδόπουλος", "nikos.p@example.gr", "+30 691 234 5678", 455),
+])
+con.commit()
+PY
+tutela attach loyalty "$LIVE_DIR/loyalty.sqlite" --read-only
+tutela attachments
+tutela scan loyalty.main.members
 
 step "The audit log is intact"
 tutela audit verify

@@ -20,8 +20,11 @@ Nothing is downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,6 +298,7 @@ def attach_stored(con: duckdb.DuckDBPyConnection) -> list[Attachment]:
 
 def forget_all() -> None:
     _attached.clear()
+    _snapshots.clear()
 
 
 def _clean(exc: BaseException, password: str | None = None) -> str:
@@ -362,10 +366,44 @@ def _pg_table(live: LiveTable) -> str:
 _PG_ROWID = "((ctid::text::point)[0]::bigint * 65536 + (ctid::text::point)[1]::bigint)"
 
 
+# PostgreSQL tables read many times by one command (the subject resolver, the scanner)
+# are read once into a temporary table for its duration: `postgres_query` cannot push
+# filters down, so every read would otherwise transfer the whole table.
+_snapshots: dict[str, str] = {}
+
+
+@contextmanager
+def snapshots(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> Iterator[None]:
+    """For the block, read these PostgreSQL tables from one consistent temporary copy."""
+    from tutela.workspace import quote_ident
+
+    made: list[str] = []
+    try:
+        for name in dict.fromkeys(names):
+            found = resolve(name)
+            if found is None or found.attachment.kind != "postgres" or name in _snapshots:
+                continue
+            temp = f"_tutela_live_{len(_snapshots)}_{abs(hash(name)) % 10**8}"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident(temp)} AS "
+                f"SELECT * FROM {relation(found)}"
+            )
+            _snapshots[name] = temp
+            made.append(name)
+        yield
+    finally:
+        for name in made:
+            temp = _snapshots.pop(name)
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp)}")
+
+
 def relation(live: LiveTable) -> str:
     """A DuckDB relation reading the live table in place, with a usable `rowid`."""
     from tutela.workspace import quote_ident
 
+    if live.name in _snapshots:
+        return f"temp.main.{quote_ident(_snapshots[live.name])}"
     if live.attachment.kind == "sqlite":
         return ".".join(quote_ident(p) for p in (live.attachment.name, live.schema, live.table))
     query = f"SELECT {_PG_ROWID} AS rowid, * FROM {_pg_table(live)}"
@@ -392,6 +430,8 @@ def require_writable(live: LiveTable) -> None:
 
 def _check_rows_present(con: Any, live: LiveTable, rowids: list[int]) -> None:
     """The rows planned are still there, unchanged since they were found (same ctid)."""
+    from tutela.workspace import json_list
+
     if live.attachment.kind == "postgres":
         query = f"SELECT count(*) AS n FROM {_pg_table(live)} WHERE ctid = ANY({_tids(rowids)})"
         row = con.execute(
@@ -399,8 +439,9 @@ def _check_rows_present(con: Any, live: LiveTable, rowids: list[int]) -> None:
         ).fetchone()
     else:
         row = con.execute(
-            f"SELECT count(*) FROM {relation(live)} WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-            [rowids],
+            f"SELECT count(*) FROM {relation(live)} WHERE rowid IN "
+            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(rowids)],
         ).fetchone()
     found = int(row[0]) if row else 0
     if found != len(rowids):
@@ -412,6 +453,8 @@ def _check_rows_present(con: Any, live: LiveTable, rowids: list[int]) -> None:
 
 
 def delete_rows(con: Any, live: LiveTable, rowids: list[int]) -> None:
+    from tutela.workspace import json_list
+
     require_writable(live)
     if not rowids:
         return
@@ -420,12 +463,14 @@ def delete_rows(con: Any, live: LiveTable, rowids: list[int]) -> None:
         _pg_execute(con, live, f"DELETE FROM {_pg_table(live)} WHERE ctid = ANY({_tids(rowids)})")
     else:
         con.execute(
-            f"DELETE FROM {relation(live)} WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))", [rowids]
+            f"DELETE FROM {relation(live)} WHERE rowid IN "
+            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(rowids)],
         )
 
 
 def set_null(con: Any, live: LiveTable, columns: list[str], rowids: list[int]) -> None:
-    from tutela.workspace import quote_ident
+    from tutela.workspace import json_list, quote_ident
 
     require_writable(live)
     if not rowids:
@@ -441,14 +486,15 @@ def set_null(con: Any, live: LiveTable, columns: list[str], rowids: list[int]) -
     else:
         sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
         con.execute(
-            f"UPDATE {relation(live)} SET {sets} WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-            [rowids],
+            f"UPDATE {relation(live)} SET {sets} WHERE rowid IN "
+            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(rowids)],
         )
 
 
 def set_text(con: Any, live: LiveTable, column: str, values: dict[int, str]) -> None:
     """Replace one text column's value on the given rows (free-text redaction)."""
-    from tutela.workspace import quote_ident
+    from tutela.workspace import json_list, quote_ident
 
     require_writable(live)
     if not values:
@@ -468,9 +514,9 @@ def set_text(con: Any, live: LiveTable, column: str, values: dict[int, str]) -> 
         )
     else:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _live_text AS SELECT UNNEST(?::BIGINT[]) AS rid, "
-            "UNNEST(?::VARCHAR[]) AS txt",
-            [rowids, [values[r] for r in rowids]],
+            "CREATE OR REPLACE TEMP TABLE _live_text AS SELECT "
+            "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid, UNNEST(CAST(?::JSON AS VARCHAR[])) AS txt",
+            [json_list(rowids), json_list(values[r] for r in rowids)],
         )
         target = relation(live)
         con.execute(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import json
 import os
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +17,13 @@ from typing import Any
 import duckdb
 
 from tutela import live
+
+# DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
+# pandas' missing-value markers). Without pandas installed, each failed import searches
+# sys.path again: ~0.1 ms per value, 5 s for 5,000 executemany rows. Recording the absence
+# once makes that instant; `import pandas` still raises ImportError exactly as before.
+if importlib.util.find_spec("pandas") is None:
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
 from tutela.errors import (
     ConfigError,
     EngineError,
@@ -112,6 +122,15 @@ def internal_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     except duckdb.CatalogException:
         return False
     return True
+
+
+def json_list(values: Iterable[Any]) -> str:
+    """A list for SQL as one JSON text: bind it as `CAST(?::JSON AS BIGINT[])` (or VARCHAR[]).
+
+    DuckDB 1.5 converts a Python list parameter element by element, ~13 µs each plus a
+    failed `import pandas` per element when pandas is absent: 400,000 rowids took 75 s to
+    bind. The same list as JSON binds in 0.3 s, strings and NULLs exactly."""
+    return json.dumps(list(values))
 
 
 def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:

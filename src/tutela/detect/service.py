@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tutela import live
 from tutela.detect.engine import scan_table
 from tutela.detect.model import ENTITIES, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
@@ -78,16 +79,17 @@ def scan_workspace(
         ws.require_table(name)
     run = ScanRun([])
     for i, name in enumerate(names):
-        fingerprint = table_fingerprint(ws.con, name)
-        stored = None if force else load_stored_scan(ws.con, name)
-        if stored and stored[1] == fingerprint and stored[2] == RULE_VERSION:
-            run.scans.append(stored[0])
-            run.cached.add(name)
-        else:
-            scan = scan_table(ws.con, name, progress=progress)
-            with ws.transaction() as con:
-                store_scan(con, scan, fingerprint=fingerprint)
-            run.scans.append(scan)
+        with live.snapshots(ws.con, [name]):  # a live PostgreSQL table is read once
+            fingerprint = table_fingerprint(ws.con, name)
+            stored = None if force else load_stored_scan(ws.con, name)
+            if stored and stored[1] == fingerprint and stored[2] == RULE_VERSION:
+                run.scans.append(stored[0])
+                run.cached.add(name)
+            else:
+                scan = scan_table(ws.con, name, progress=progress)
+                with ws.transaction() as con:
+                    store_scan(con, scan, fingerprint=fingerprint)
+                run.scans.append(scan)
         progress("scanning tables", (i + 1) / len(names))
     return run
 

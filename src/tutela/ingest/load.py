@@ -323,7 +323,7 @@ def _stage(
         raise InputFileError(f"{path}: not valid UTF-8 although --encoding {encoding} was given")
     if job.fmt in ("json", "ndjson"):
         readers.stage_json(con, STAGING, text_path, job.fmt, progress)
-        _unwrap_json(con)
+        _unwrap_json(con, path)
         return text_encoding, None
     dialect = sniff_dialect(path, text_path, delimiter)
     readers.stage_csv(con, STAGING, path, text_path, dialect, progress)
@@ -346,7 +346,7 @@ def _drop_trailing(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect)
         con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} DROP COLUMN {quote_ident(name)}")
 
 
-def _unwrap_json(con: duckdb.DuckDBPyConnection) -> None:
+def _unwrap_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """`{"data": [{...}, ...], "count": 2}`: the records are the list, not the wrapper."""
     rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)} LIMIT 2")
     rows = con.execute(f"SELECT count(*) FROM temp.{quote_ident(STAGING)}").fetchone()
@@ -358,10 +358,17 @@ def _unwrap_json(con: duckdb.DuckDBPyConnection) -> None:
     ]
     if rows and rows[0] == 1 and len(record_lists) == 1:
         col = quote_ident(record_lists[0])
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {quote_ident(STAGING)} AS SELECT r.* FROM "
-            f"(SELECT unnest({col}) AS r FROM temp.{quote_ident(STAGING)})"
-        )
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident(STAGING)} AS SELECT r.* FROM "
+                f"(SELECT unnest({col}) AS r FROM temp.{quote_ident(STAGING)})"
+            )
+        except duckdb.Error as exc:  # e.g. a record field with an empty name
+            raise InputFileError(
+                f"{path}: the records in {record_lists[0]!r} cannot be read as rows: "
+                f"{str(exc).splitlines()[0]}",
+                hint="every field of a record needs a non-empty name",
+            ) from exc
 
 
 def _flat_columns(rel: duckdb.DuckDBPyRelation) -> list[tuple[str, str]]:

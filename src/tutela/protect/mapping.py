@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from tutela.workspace import json_list
+
 CHUNK = 100_000
 _names = count()
 
@@ -50,8 +52,9 @@ def build_mapping(
             [start, start + CHUNK],
         ).fetchall()
         con.execute(
-            f"INSERT INTO {target} SELECT unnest($raw::VARCHAR[]), unnest($tok::VARCHAR[])",
-            {"raw": [r[0] for r in rows], "tok": [fn(r) for r in rows]},
+            f"INSERT INTO {target} SELECT unnest(CAST($raw::JSON AS VARCHAR[])), "
+            "unnest(CAST($tok::JSON AS VARCHAR[]))",
+            {"raw": json_list(r[0] for r in rows), "tok": json_list(fn(r) for r in rows)},
         )
     con.execute(f"DROP TABLE {source}")
     return target

@@ -58,6 +58,7 @@ from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
     internal_table_exists,
+    json_list,
     quote_ident,
     table_ident,
 )
@@ -127,8 +128,8 @@ def _subject_keys(
     ensure_subject_keys(con)
     rows = con.execute(
         f"SELECT subject_hash, key_version, wrapped_key FROM {SUBJECT_KEYS} "
-        "WHERE subject_hash IN (SELECT UNNEST(?::VARCHAR[]))",
-        [hashes_],
+        "WHERE subject_hash IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        [json_list(hashes_)],
     ).fetchall()
     keys: dict[str, bytes] = {}
     renew: list[str] = []
@@ -152,14 +153,20 @@ def _subject_keys(
         new_w.append(wrapper.encrypt(keys[h], _wrap_ad(h, active)))
     if renew:
         con.execute(
-            f"DELETE FROM {SUBJECT_KEYS} WHERE subject_hash IN (SELECT UNNEST(?::VARCHAR[]))",
-            [renew],
+            f"DELETE FROM {SUBJECT_KEYS} WHERE subject_hash IN "
+            "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+            [json_list(renew)],
         )
     for start in range(0, len(new_h), CHUNK):
         con.execute(
-            f"INSERT INTO {SUBJECT_KEYS} SELECT UNNEST($h::VARCHAR[]), $v, UNNEST($w::BLOB[]), "
+            f"INSERT INTO {SUBJECT_KEYS} SELECT UNNEST(CAST($h::JSON AS VARCHAR[])), $v, "
+            "UNNEST($w::BLOB[]), "
             "now()::TIMESTAMP, NULL",
-            {"h": new_h[start : start + CHUNK], "v": active, "w": new_w[start : start + CHUNK]},
+            {
+                "h": json_list(new_h[start : start + CHUNK]),
+                "v": active,
+                "w": new_w[start : start + CHUNK],
+            },
         )
     return keys, len(new_h)
 
@@ -176,8 +183,12 @@ def destroy_subject_keys(
     )
     if not hashes_:
         return 0
-    where = "subject_hash IN (SELECT UNNEST(?::VARCHAR[])) AND wrapped_key IS NOT NULL"
-    row = con.execute(f"SELECT count(*) FROM {SUBJECT_KEYS} WHERE {where}", [hashes_]).fetchone()
+    where = (
+        "subject_hash IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) AND wrapped_key IS NOT NULL"
+    )
+    row = con.execute(
+        f"SELECT count(*) FROM {SUBJECT_KEYS} WHERE {where}", [json_list(hashes_)]
+    ).fetchone()
     n = int(row[0]) if row else 0
     if n:
         con.execute(
@@ -241,8 +252,9 @@ class ShredDecryptor:
             return
         rows = self._con.execute(
             f"SELECT subject_hash, key_version, wrapped_key FROM {SUBJECT_KEYS} "
-            f"WHERE substr(subject_hash, 1, {REF_LEN}) IN (SELECT UNNEST(?::VARCHAR[]))",
-            [want],
+            f"WHERE substr(subject_hash, 1, {REF_LEN}) IN "
+            "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+            [json_list(want)],
         ).fetchall()
         for h, version, wrapped in rows:
             key: bytes | None = None
@@ -505,9 +517,13 @@ def _select(
                 h = hashes_[k]
                 tokens.append(encrypt_value(keys[h], h, p.purpose, raw))
             con.execute(
-                f"INSERT INTO {target} SELECT UNNEST($s::VARCHAR[]), UNNEST($r::VARCHAR[]), "
-                "UNNEST($t::VARCHAR[])",
-                {"s": [c[0] for c in chunk], "r": [c[2] for c in chunk], "t": tokens},
+                f"INSERT INTO {target} SELECT UNNEST(CAST($s::JSON AS VARCHAR[])), "
+                "UNNEST(CAST($r::JSON AS VARCHAR[])), UNNEST(CAST($t::JSON AS VARCHAR[]))",
+                {
+                    "s": json_list(c[0] for c in chunk),
+                    "r": json_list(c[2] for c in chunk),
+                    "t": json_list(tokens),
+                },
             )
         alias = f"m{len(joins)}"
         joins.append(

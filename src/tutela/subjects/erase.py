@@ -23,7 +23,7 @@ from tutela import audit, live
 from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects
-from tutela.workspace import Workspace, quote_ident, relation, table_ident
+from tutela.workspace import Workspace, json_list, quote_ident, relation, table_ident
 
 REDACTED = "[REDACTED]"
 
@@ -170,8 +170,8 @@ def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
         con, live_table = writers.target(table)
         rows = con.execute(
             f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {relation(table)} "
-            "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-            [sorted(fragments)],
+            "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(sorted(fragments))],
         ).fetchall()
         new = {
             rid: redact(text, sorted(set(fragments[rid]), key=len, reverse=True))
@@ -184,9 +184,9 @@ def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
             live.set_text(con, live_table, column, new)
             continue
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT UNNEST(?::BIGINT[]) AS rid, "
-            "UNNEST(?::VARCHAR[]) AS txt",
-            [list(new), list(new.values())],
+            "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT "
+            "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid, UNNEST(CAST(?::JSON AS VARCHAR[])) AS txt",
+            [json_list(new), json_list(new.values())],
         )
         con.execute(
             f"UPDATE {table_ident(table)} SET {quote_ident(column)} = _redacted.txt "
@@ -294,8 +294,8 @@ def apply_plans(
                     sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
                     target.execute(
                         f"UPDATE {table_ident(table)} SET {sets} "
-                        "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-                        [sorted(rowids)],
+                        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+                        [json_list(sorted(rowids))],
                     )
                 for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
                     target, live_table = writers.target(table)
@@ -304,8 +304,8 @@ def apply_plans(
                         continue
                     target.execute(
                         f"DELETE FROM {table_ident(table)} "
-                        "WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))",
-                        [sorted(rowids)],
+                        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+                        [json_list(sorted(rowids))],
                     )
                 _shred_subject_keys(con, master, plans, counts)  # crypto-shredding hook (same txn)
                 entry = audit.append(

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from tutela import live
 from tutela.errors import UsageError
 from tutela.subjects.normalize import (
     ANCHOR,
@@ -34,7 +35,7 @@ from tutela.subjects.normalize import (
     probe_sql,
     strip_separators,
 )
-from tutela.workspace import Workspace, quote_ident, relation, star
+from tutela.workspace import Workspace, json_list, quote_ident, relation, star
 
 MAX_ROUNDS = 10
 NAME_SIMILARITY = 0.88
@@ -139,6 +140,9 @@ class SearchSpace:
     free_text: list[tuple[str, str]]
     skipped: list[str] = field(default_factory=list)
 
+    def tables(self) -> list[str]:
+        return [link.table for link in self.links] + [table for table, _ in self.free_text]
+
 
 def search_space(
     ws: Workspace, links: Iterable[LinkSpec], free_text: Iterable[tuple[str, str]]
@@ -179,7 +183,19 @@ def find_subjects(
     *,
     names: bool = True,
 ) -> dict[str, SubjectMatch]:
-    """Resolve every request ({request id: {kind: [values]}}) in one set-based pass."""
+    """Resolve every request ({request id: {kind: [values]}}) in one set-based pass
+    (live PostgreSQL tables are read once, into a temporary copy, for the pass)."""
+    with live.snapshots(ws.con, space.tables()):
+        return _find_subjects(ws, space, requests, names=names)
+
+
+def _find_subjects(
+    ws: Workspace,
+    space: SearchSpace,
+    requests: Mapping[str, Mapping[str, Sequence[str]]],
+    *,
+    names: bool,
+) -> dict[str, SubjectMatch]:
     con = ws.con
     known_kinds = {link.kind for link in space.links} | {"name"}
     for req, idents in requests.items():
@@ -248,9 +264,9 @@ def _seed(
                 values.append(value)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _in AS "
-        "SELECT UNNEST(?::VARCHAR[]) AS req, UNNEST(?::VARCHAR[]) AS kind, "
-        "UNNEST(?::VARCHAR[]) AS v",
-        [reqs, kinds, values],
+        "SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS v",
+        [json_list(reqs), json_list(kinds), json_list(values)],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR)"
@@ -659,8 +675,8 @@ def rows_by_table(
     """The full rows (every column) with these rowids."""
     cur = ws.con.execute(
         f"SELECT {star(table)} FROM {relation(table)} WHERE rowid IN "
-        "(SELECT UNNEST(?::BIGINT[])) ORDER BY rowid",
-        [list(rowids)],
+        "(SELECT UNNEST(CAST(?::JSON AS BIGINT[]))) ORDER BY rowid",
+        [json_list(rowids)],
     )
     cols = [d[0] for d in cur.description]
     return cols, [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tutela import audit
+from tutela import audit, live
 from tutela.errors import TutelaError, UsageError
 from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy
@@ -126,11 +126,15 @@ def access_reports(
     """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     prepare_output_dir(out_dir)
-    matches = find_subjects(ctx.ws, ctx.space, clean)
+    with live.snapshots(ctx.ws.con, ctx.space.tables()):  # live tables: one read each
+        matches = find_subjects(ctx.ws, ctx.space, clean)
+        reports = {
+            req: build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
+            for req, match in matches.items()
+        }
     _audit_read(ctx, "sar", clean, matches)  # before any file leaves the workspace
     out: dict[str, dict[str, Any]] = {}
-    for req, match in matches.items():
-        report = build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
+    for req, report in reports.items():
         stem = f"sar-{safe_stem(req)}"
         files = [
             write_private(out_dir, f"{stem}.json", to_json(report) + "\n"),
