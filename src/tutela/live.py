@@ -289,7 +289,6 @@ def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None
 
 def attach_stored(con: duckdb.DuckDBPyConnection) -> list[Attachment]:
     """Attach every stored attachment (on first use of live tables in a command)."""
-    _attached.clear()
     out = stored(con)
     for att in out:
         attach(con, att)

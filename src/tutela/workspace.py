@@ -182,7 +182,6 @@ class Workspace:
         elif not root.is_dir():
             raise WorkspaceError(f"workspace path {root} is not a directory")
         con = cls._connect(db, read_only=read_only, wait_seconds=wait_seconds)
-        live.forget_all()
         ws = cls(root, con, read_only)
         if not read_only:
             spill = root / "spill"
@@ -219,6 +218,7 @@ class Workspace:
                 raise WorkspaceError(f"cannot open workspace database {db}: {exc}") from exc
 
     def close(self) -> None:
+        live.forget_all()  # the attachments lived in this connection
         self.con.close()
 
     def __enter__(self) -> Workspace:
