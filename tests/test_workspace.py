@@ -66,3 +66,25 @@ def test_any_identifier_round_trips_through_quoting(name: str) -> None:
     assert con.execute(f"SELECT {quote_ident(name)} FROM {quote_ident(name)}").fetchall() == [(42,)]
     described = con.execute(f"DESCRIBE {quote_ident(name)}").fetchall()
     assert described[0][0] == name
+
+
+def test_damaged_workspace_file_is_reported_at_once_not_as_locked(tmp_path: Path) -> None:
+    """A damaged database file (here: a changed header; a newer DuckDB's file gets its own
+    message) is an error naming the file, at once, not a 5 s wait for a lock."""
+    import struct
+
+    from tutela.errors import WorkspaceError
+
+    Workspace.open(tmp_path / "ws").close()
+    db = tmp_path / "ws" / "tutela.duckdb"
+    data = bytearray(db.read_bytes())
+    assert data[8:12] == b"DUCK"
+    data[12:20] = struct.pack("<Q", 12_345_678)
+    db.write_bytes(bytes(data))
+    start = time.monotonic()
+    with pytest.raises(
+        WorkspaceError, match=r"cannot open workspace database|newer DuckDB release"
+    ) as caught:
+        Workspace.open(tmp_path / "ws")
+    assert not isinstance(caught.value, WorkspaceLockedError)
+    assert time.monotonic() - start < 3

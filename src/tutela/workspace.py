@@ -114,14 +114,15 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
 def internal_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether Tutela's own table `_tutela.<name>` exists yet (tables are made on first use).
 
-    Asked by binding the table, not through information_schema: a catalog scan would also
-    open a read transaction on every attached SQLite file, which would then block the
-    erasure's write to that file. A catalog error does not abort a DuckDB transaction."""
-    try:
-        con.execute(f"SELECT 1 FROM {INTERNAL_SCHEMA}.{quote_ident(name)} LIMIT 0")
-    except duckdb.CatalogException:
-        return False
-    return True
+    This reads the catalog of every attached database too, which opens a read transaction
+    on an attached SQLite file: do not call it inside a transaction that an SQLite write
+    must commit beside (see subjects/erase.py)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = ? AND table_catalog = current_database()",
+        [INTERNAL_SCHEMA, name],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def json_list(values: Iterable[Any]) -> str:
@@ -206,8 +207,17 @@ class Workspace:
                 return duckdb.connect(str(db), read_only=read_only, config=dict(_DUCKDB_CONFIG))
             except duckdb.IOException as exc:
                 text = str(exc)
-                if "lock" not in text.lower():
-                    raise WorkspaceError(f"cannot open workspace database {db}: {text}") from exc
+                if "version number" in text and "newer version" in text:
+                    raise WorkspaceError(
+                        f"workspace {db.parent} was written by a newer DuckDB release than "
+                        f"this installation's ({duckdb.__version__})",
+                        hint="use the Tutela installation that created it (the `live` extra "
+                        "pins an older DuckDB), or give this one its own workspace",
+                    ) from exc
+                if "Could not set lock" not in text and "Conflicting lock" not in text:
+                    raise WorkspaceError(
+                        f"cannot open workspace database {db}: {text.splitlines()[0]}"
+                    ) from exc
                 if time.monotonic() >= deadline:
                     raise WorkspaceLockedError(
                         f"workspace {db.parent} is in use by another tutela process",

@@ -172,11 +172,16 @@ def _subject_keys(
 
 
 def destroy_subject_keys(
-    con: duckdb.DuckDBPyConnection, master: MasterKey, keys_by_kind: Mapping[str, Iterable[str]]
+    con: duckdb.DuckDBPyConnection,
+    master: MasterKey,
+    keys_by_kind: Mapping[str, Iterable[str]],
+    *,
+    table_exists: bool | None = None,
 ) -> int:
     """Destroy the subject keys of these normalised identifiers (inside the caller's
-    transaction); returns how many live keys were destroyed."""
-    if not _table_exists(con):
+    transaction); returns how many live keys were destroyed. `table_exists`, when the
+    caller checked before its transaction, spares a catalog lookup inside it."""
+    if not (_table_exists(con) if table_exists is None else table_exists):
         return 0
     hashes_ = sorted(
         {subject_hash(master, kind, key) for kind, keys in keys_by_kind.items() for key in keys}

@@ -23,7 +23,14 @@ from tutela import audit, live
 from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects
-from tutela.workspace import Workspace, json_list, quote_ident, relation, table_ident
+from tutela.workspace import (
+    Workspace,
+    internal_table_exists,
+    json_list,
+    quote_ident,
+    relation,
+    table_ident,
+)
 
 REDACTED = "[REDACTED]"
 
@@ -259,13 +266,9 @@ def apply_plans(
     live_tables = [lt for lt in map(live.resolve, touched) if lt is not None]
     for lt in live_tables:
         live.require_writable(lt)  # before anything changes
-    if any(lt.attachment.kind == "sqlite" for lt in live_tables):
-        # Inside the transaction, a lookup of a missing table makes DuckDB look through
-        # every catalog for suggestions, which leaves a read lock on the SQLite file and
-        # fails its commit: the crypto-shredding table must exist beforehand.
-        from tutela.protect.shred import ensure_subject_keys
-
-        ensure_subject_keys(ws.con)
+    # Catalog lookups read every attached catalog; inside the transaction that would hold
+    # a read lock on an attached SQLite file and make its commit fail. Look up first.
+    shred_table = internal_table_exists(ws.con, "subject_keys")
     hashed = {p.request_id: hashed_identifiers(master, identifiers[p.request_id]) for p in plans}
     if live_tables:
         # Live databases commit in their own transactions just before the workspace; this
@@ -307,7 +310,7 @@ def apply_plans(
                         "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
                         [json_list(sorted(rowids))],
                     )
-                _shred_subject_keys(con, master, plans, counts)  # crypto-shredding hook (same txn)
+                _shred_subject_keys(con, master, plans, counts, shred_table)  # same txn
                 entry = audit.append(
                     con,
                     master,
@@ -344,6 +347,7 @@ def _shred_subject_keys(
     master: MasterKey,
     plans: Sequence[ErasurePlan],
     counts: dict[str, dict[str, dict[str, int]]],
+    table_exists: bool,
 ) -> None:
     """Crypto-shredding (protect/shred.py): destroy the per-subject keys of every identifier
     of the erased person, so `shred:` values in earlier exports and backups die too. Skipped
@@ -353,7 +357,7 @@ def _shred_subject_keys(
     for plan in plans:
         if any(t.action == "keep" for t in plan.tables):
             continue
-        n = destroy_subject_keys(con, master, plan.match.keys)
+        n = destroy_subject_keys(con, master, plan.match.keys, table_exists=table_exists)
         if n:
             counts[plan.request_id]["_tutela.subject_keys"] = {"subject_keys_destroyed": n}
 
