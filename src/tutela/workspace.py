@@ -17,13 +17,6 @@ from typing import Any
 import duckdb
 
 from tutela import live
-
-# DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
-# pandas' missing-value markers). Without pandas installed, each failed import searches
-# sys.path again: ~0.1 ms per value, 5 s for 5,000 executemany rows. Recording the absence
-# once makes that instant; `import pandas` still raises ImportError exactly as before.
-if importlib.util.find_spec("pandas") is None:
-    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
 from tutela.errors import (
     ConfigError,
     EngineError,
@@ -31,6 +24,13 @@ from tutela.errors import (
     WorkspaceError,
     WorkspaceLockedError,
 )
+
+# DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
+# pandas' missing-value markers). Without pandas installed, each failed import searches
+# sys.path again: ~0.1 ms per value, 5 s for 5,000 executemany rows. Recording the absence
+# once makes that instant; `import pandas` still raises ImportError exactly as before.
+if importlib.util.find_spec("pandas") is None:
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
 
 DB_FILE = "tutela.duckdb"
 INTERNAL_SCHEMA = "_tutela"
@@ -256,8 +256,7 @@ class Workspace:
                 reason = str(exc)
                 reason = reason[reason.find("ERROR:") :] if "ERROR:" in reason else reason
                 raise EngineError(
-                    f"the change could not be committed and was rolled back: "
-                    f"{reason.splitlines()[0]}"
+                    f"the commit failed and the workspace was rolled back: {reason.splitlines()[0]}"
                 ) from exc
 
     # -- queries -----------------------------------------------------------------
