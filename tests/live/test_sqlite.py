@@ -104,3 +104,22 @@ def test_detach_forgets_the_database_not_its_data(cli: Callable[..., Result], le
     assert json_out(cli("tables", "-f", "json"))["tables"] == []
     assert len(_rows(legacy)) == 3
     assert cli("detach", "legacy").exit_code == 2
+
+
+def test_batch_of_requests_erases_in_the_live_file(
+    cli: Callable[..., Result], legacy: Path, tmp_path: Path
+) -> None:
+    assert cli("load", str(tmp_path / "shop.csv")).exit_code == 0
+    assert cli("attach", "legacy", str(legacy)).exit_code == 0
+    batch = tmp_path / "requests.csv"
+    batch.write_text(
+        "request_id,type,email,received_at\n"
+        "B1,access,pau@example.cat,2026-11-01T09:00:00\n"
+        "B2,erasure,marta@example.cat,2026-11-02T09:00:00\n"
+    )
+    result = cli("requests", "run", str(batch), "-p", str(tmp_path / "policy.yaml"),
+                 "--apply", "--out", str(tmp_path / "out"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [name for name, _ in _rows(legacy)] == ["Núria Puig", "Pau Vidal"]
+    sar = json.loads((tmp_path / "out" / "sar-B1.json").read_text())
+    assert {t["table"] for t in sar["tables"]} == {"legacy.main.clients"}
