@@ -199,15 +199,9 @@ def validate_name(name: str) -> None:
         )
 
 
-def save(con: duckdb.DuckDBPyConnection, att: Attachment, *, replace: bool) -> None:
+def save(con: duckdb.DuckDBPyConnection, att: Attachment) -> None:
+    """Store (or replace) the attachment under its name."""
     _ensure_table(con)
-    exists = con.execute(f"SELECT count(*) FROM {ATTACHMENTS} WHERE name = ?", [att.name])
-    row = exists.fetchone()
-    if row and row[0] and not replace:
-        raise UsageError(
-            f"an attachment named {att.name!r} exists",
-            hint="pass --replace to point it elsewhere, or `tutela detach` it first",
-        )
     con.execute(f"DELETE FROM {ATTACHMENTS} WHERE name = ?", [att.name])
     con.execute(
         f"INSERT INTO {ATTACHMENTS} VALUES (?, ?, ?, ?, ?)",
@@ -575,15 +569,17 @@ def add(
     validate_name(name)
     kind, safe, password = parse_target(target, kind)
     att = Attachment(name, kind, safe, read_only)
-    stored_names = {a.name for a in stored(ws.con)}
-    if name in stored_names and not replace:
-        save(ws.con, att, replace=False)  # raises the "exists" error
+    if not replace and name in {a.name for a in stored(ws.con)}:
+        raise UsageError(
+            f"an attachment named {name!r} exists",
+            hint="pass --replace to point it elsewhere, or `tutela detach` it first",
+        )
     ws.con.execute("DETACH DATABASE IF EXISTS " + _quote(name))
     _attached.pop(name, None)
     attach(ws.con, att, password)
     names = [t for t in tables(ws.con) if t.startswith(name + ".")]
     with ws.transaction() as con:
-        save(con, att, replace=True)
+        save(con, att)
         audit.append(
             con,
             master,
