@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import duckdb
 
 from tutela.errors import TutelaError, UsageError
+from tutela.sql import json_list, quote_ident, sql_literal
 
 ATTACHMENTS = "_tutela.attachments"
 KINDS = ("postgres", "sqlite")
@@ -237,15 +238,9 @@ def extension_path(kind: str) -> Path:
     return path
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None = None) -> None:
     """ATTACH the database under its name (idempotent). The password, if any, goes into a
     temporary secret; the statement text never holds it."""
-    from tutela.workspace import quote_ident
-
     already = con.execute(
         "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [att.name]
     ).fetchone()
@@ -253,7 +248,7 @@ def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None
         _attached[att.name] = att
         return
     try:
-        con.execute(f"LOAD {_literal(str(extension_path(att.kind)))}")
+        con.execute(f"LOAD {sql_literal(str(extension_path(att.kind)))}")
     except duckdb.Error as exc:
         raise LiveSourceError(f"cannot load the {att.kind} extension: {_clean(exc)}") from exc
     options = [f"TYPE {att.kind}"]
@@ -264,11 +259,11 @@ def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None
             secret = quote_ident(f"tutela_{att.name}")
             con.execute(
                 f"CREATE OR REPLACE TEMPORARY SECRET {secret} "
-                f"(TYPE postgres, PASSWORD {_literal(password)})"
+                f"(TYPE postgres, PASSWORD {sql_literal(password)})"
             )
             options.append(f"SECRET {secret}")
         con.execute(
-            f"ATTACH {_literal(att.target)} AS {quote_ident(att.name)} ({', '.join(options)})"
+            f"ATTACH {sql_literal(att.target)} AS {quote_ident(att.name)} ({', '.join(options)})"
         )
     except duckdb.Error as exc:
         raise LiveSourceError(
@@ -347,12 +342,8 @@ def columns(con: duckdb.DuckDBPyConnection, live: LiveTable) -> list[tuple[str, 
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def _pg_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _pg_table(live: LiveTable) -> str:
-    return f"{_pg_ident(live.schema)}.{_pg_ident(live.table)}"
+    return f"{quote_ident(live.schema)}.{quote_ident(live.table)}"
 
 
 # ctid (block, offset) packed into one BIGINT: offsets are below 2^16.
@@ -368,8 +359,6 @@ _snapshots: dict[str, str] = {}
 @contextmanager
 def snapshots(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> Iterator[None]:
     """For the block, read these PostgreSQL tables from one consistent temporary copy."""
-    from tutela.workspace import quote_ident
-
     made: list[str] = []
     try:
         for name in dict.fromkeys(names):
@@ -391,16 +380,21 @@ def snapshots(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> Iterator[
                 con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp)}")
 
 
+def _pg_query(live: LiveTable, query: str) -> str:
+    """`postgres_query(...)`: a query PostgreSQL runs itself, read as a DuckDB relation."""
+    return f"postgres_query({sql_literal(live.attachment.name)}, {sql_literal(query)})"
+
+
 def relation(live: LiveTable) -> str:
     """A DuckDB relation reading the live table in place, with a usable `rowid`."""
-    from tutela.workspace import quote_ident
-
     if live.name in _snapshots:
         return f"temp.main.{quote_ident(_snapshots[live.name])}"
     if live.attachment.kind == "sqlite":
         return ".".join(quote_ident(p) for p in (live.attachment.name, live.schema, live.table))
     query = f"SELECT {_PG_ROWID} AS rowid, * FROM {_pg_table(live)}"
-    return f"(SELECT * FROM postgres_query({_literal(live.attachment.name)}, {_literal(query)}))"
+    return (
+        f"(SELECT * FROM postgres_query({sql_literal(live.attachment.name)}, {sql_literal(query)}))"
+    )
 
 
 def has_synthetic_rowid(live: LiveTable | None) -> bool:
@@ -423,13 +417,9 @@ def require_writable(live: LiveTable) -> None:
 
 def _check_rows_present(con: Any, live: LiveTable, rowids: list[int]) -> None:
     """The rows planned are still there, unchanged since they were found (same ctid)."""
-    from tutela.workspace import json_list
-
     if live.attachment.kind == "postgres":
         query = f"SELECT count(*) AS n FROM {_pg_table(live)} WHERE ctid = ANY({_tids(rowids)})"
-        row = con.execute(
-            f"SELECT n FROM postgres_query({_literal(live.attachment.name)}, {_literal(query)})"
-        ).fetchone()
+        row = con.execute(f"SELECT n FROM {_pg_query(live, query)}").fetchone()
     else:
         row = con.execute(
             f"SELECT count(*) FROM {relation(live)} WHERE rowid IN "
@@ -446,8 +436,6 @@ def _check_rows_present(con: Any, live: LiveTable, rowids: list[int]) -> None:
 
 
 def delete_rows(con: Any, live: LiveTable, rowids: list[int]) -> None:
-    from tutela.workspace import json_list
-
     require_writable(live)
     if not rowids:
         return
@@ -463,14 +451,12 @@ def delete_rows(con: Any, live: LiveTable, rowids: list[int]) -> None:
 
 
 def set_null(con: Any, live: LiveTable, columns: list[str], rowids: list[int]) -> None:
-    from tutela.workspace import json_list, quote_ident
-
     require_writable(live)
     if not rowids:
         return
     _check_rows_present(con, live, rowids)
     if live.attachment.kind == "postgres":
-        sets = ", ".join(f"{_pg_ident(c)} = NULL" for c in columns)
+        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
         _pg_execute(
             con,
             live,
@@ -487,8 +473,6 @@ def set_null(con: Any, live: LiveTable, columns: list[str], rowids: list[int]) -
 
 def set_text(con: Any, live: LiveTable, column: str, values: dict[int, str]) -> None:
     """Replace one text column's value on the given rows (free-text redaction)."""
-    from tutela.workspace import json_list, quote_ident
-
     require_writable(live)
     if not values:
         return
@@ -498,7 +482,7 @@ def set_text(con: Any, live: LiveTable, column: str, values: dict[int, str]) -> 
         rows = ", ".join(
             f"('({r // 65536},{r % 65536})'::tid, {_pg_text(values[r])})" for r in rowids
         )
-        col = _pg_ident(column)
+        col = quote_ident(column)
         _pg_execute(
             con,
             live,
@@ -529,7 +513,7 @@ def _pg_text(value: str) -> str:
 def _pg_execute(con: Any, live: LiveTable, statement: str) -> None:
     try:
         con.execute(
-            f"CALL postgres_execute({_literal(live.attachment.name)}, {_literal(statement)})"
+            f"CALL postgres_execute({sql_literal(live.attachment.name)}, {sql_literal(statement)})"
         )
     except duckdb.Error as exc:
         # the statement may hold text being redacted: report only the database's reason
@@ -574,7 +558,7 @@ def add(
             f"an attachment named {name!r} exists",
             hint="pass --replace to point it elsewhere, or `tutela detach` it first",
         )
-    ws.con.execute("DETACH DATABASE IF EXISTS " + _quote(name))
+    ws.con.execute("DETACH DATABASE IF EXISTS " + quote_ident(name))
     _attached.pop(name, None)
     attach(ws.con, att, password)
     names = [t for t in tables(ws.con) if t.startswith(name + ".")]
@@ -607,7 +591,3 @@ def drop(ws: Any, master: Any, name: str) -> None:
             counts={},
             result="detached",
         )
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

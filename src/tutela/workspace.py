@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,8 @@ from tutela.errors import (
     WorkspaceError,
     WorkspaceLockedError,
 )
+from tutela.sql import json_list as json_list  # re-exported: SQL helpers of the workspace
+from tutela.sql import quote_ident as quote_ident
 
 # DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
 # pandas' missing-value markers). Without pandas installed, each failed import searches
@@ -65,13 +66,6 @@ _SCHEMA_DDL = [
         tool_version VARCHAR NOT NULL
     )""",
 ]
-
-
-def quote_ident(name: str) -> str:
-    """Quote an identifier for DuckDB SQL; embedded double quotes are doubled."""
-    if "\x00" in name:
-        raise WorkspaceError("identifier contains a NUL character")
-    return '"' + name.replace('"', '""') + '"'
 
 
 def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
@@ -123,15 +117,6 @@ def internal_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         [INTERNAL_SCHEMA, name],
     ).fetchone()
     return bool(row and row[0])
-
-
-def json_list(values: Iterable[Any]) -> str:
-    """A list for SQL as one JSON text: bind it as `CAST(?::JSON AS BIGINT[])` (or VARCHAR[]).
-
-    DuckDB 1.5 converts a Python list parameter element by element, ~13 µs each plus a
-    failed `import pandas` per element when pandas is absent: 400,000 rowids took 75 s to
-    bind. The same list as JSON binds in 0.3 s, strings and NULLs exactly."""
-    return json.dumps(list(values))
 
 
 def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:

@@ -60,6 +60,7 @@ from tutela.detect.validators import (
 )
 from tutela.errors import EngineError, TableNotFoundError
 from tutela.progress import ProgressCallback, no_progress
+from tutela.sql import sql_literal
 from tutela.workspace import quote_ident, relation, table_columns
 
 BATCH_COLUMNS = 40
@@ -171,11 +172,6 @@ def _value_expr(col: _Column) -> str:
     return f"nullif(trim(left({src}, {MAX_CELL})), '')"
 
 
-def _lit(pattern: str) -> str:
-    """A regex as an SQL string literal (patterns are constants of this module, not data)."""
-    return "'" + pattern.replace("'", "''") + "'"
-
-
 GATE_SHARE = 0.05  # a shape seen in fewer sampled values is not counted over the column
 GATE_VALUES = 1000  # sampled values the gate looks at
 SPARSE_SAMPLE = 50  # fewer sampled values than this: count every shape, no gating
@@ -236,7 +232,7 @@ def _column_aggs(col: _Column, v: str, k: str) -> list[tuple[str, str]]:
             (
                 "coord3",
                 f"count(*) FILTER (abs(TRY_CAST({v} AS DOUBLE)) <= {limit} AND "
-                f"regexp_full_match({v}, {_lit(P.DECIMALS3)}))",
+                f"regexp_full_match({v}, {sql_literal(P.DECIMALS3)}))",
             )
         )
     return aggs

@@ -14,6 +14,7 @@ import regex
 
 from tutela.detect import patterns as P
 from tutela.detect.validators import ID_SPECS
+from tutela.sql import sql_literal
 
 # Compacted identifier form, the same in SQL and Python (see `compact_sql`).
 _COMPACT_CHARS = (" ", "-", ".", "/")
@@ -34,11 +35,6 @@ def compact_sql(v: str) -> str:
     return f"CASE WHEN length({v}) <= 40 THEN upper({expr}) END"
 
 
-def lit(pattern: str) -> str:
-    """A regex constant of this package as an SQL string literal."""
-    return "'" + pattern.replace("'", "''") + "'"
-
-
 @cache
 def _rx(pattern: str) -> regex.Pattern[str]:
     return regex.compile(pattern)
@@ -55,7 +51,7 @@ class Shape:
 
 def _full(pattern: str, on_compact: bool = False) -> Shape:
     def sql(v: str, k: str) -> str:
-        return f"regexp_full_match({k if on_compact else v}, {lit(pattern)})"
+        return f"regexp_full_match({k if on_compact else v}, {sql_literal(pattern)})"
 
     def py(v: str, k: str | None) -> bool:
         target = k if on_compact else v
@@ -97,7 +93,7 @@ def _build() -> dict[str, Shape]:
         Shape(
             "phone_fmt",
             lambda v, k: _and_sql(
-                phone.sql(v, k), f"regexp_matches({v}, {lit(P.PHONE_FORMATTED)})"
+                phone.sql(v, k), f"regexp_matches({v}, {sql_literal(P.PHONE_FORMATTED)})"
             ),
             lambda v, k: phone.py(v, k) and _rx(P.PHONE_FORMATTED).search(v) is not None,
         ),
@@ -139,8 +135,8 @@ def _build() -> dict[str, Shape]:
             lambda v, k: _and_sql(
                 f"length({v}) <= 300",
                 f"regexp_matches({v}, '[0-9]')",
-                f"(regexp_matches(lower({v}), {lit(P.ADDRESS)}) OR "
-                f"regexp_matches({v}, {lit(P.ADDRESS_CASED)}))",
+                f"(regexp_matches(lower({v}), {sql_literal(P.ADDRESS)}) OR "
+                f"regexp_matches({v}, {sql_literal(P.ADDRESS_CASED)}))",
             ),
             lambda v, k: (
                 len(v) <= 300
@@ -161,7 +157,7 @@ def _build() -> dict[str, Shape]:
             lambda v, k: _and_sql(
                 f"length({v}) <= 80",
                 name.sql(v, k),
-                f"regexp_matches(lower({v}), {lit(P.names_regex())})",
+                f"regexp_matches(lower({v}), {sql_literal(P.names_regex())})",
             ),
             lambda v, k: (
                 len(v) <= 80
@@ -173,7 +169,7 @@ def _build() -> dict[str, Shape]:
             "prose",
             lambda v, k: _and_sql(
                 f"length({v}) >= {P.FREE_TEXT_MIN_LEN}",
-                f"regexp_matches({v}, {lit(P.PROSE)})",
+                f"regexp_matches({v}, {sql_literal(P.PROSE)})",
             ),
             lambda v, k: len(v) >= P.FREE_TEXT_MIN_LEN and _rx(P.PROSE).search(v) is not None,
         ),
@@ -191,7 +187,7 @@ HINTED: dict[str, Shape] = {
         "dob",
         lambda v, k: _and_sql(
             SHAPES["date"].sql(v, k),
-            f"TRY_CAST(regexp_extract({v}, {lit(P.YEAR)}, 1) AS INTEGER) "
+            f"TRY_CAST(regexp_extract({v}, {sql_literal(P.YEAR)}, 1) AS INTEGER) "
             "BETWEEN 1900 AND year(current_date)",
         ),
         lambda v, k: False,

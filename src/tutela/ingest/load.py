@@ -29,6 +29,7 @@ from tutela.ingest.sniff import (
 )
 from tutela.progress import ProgressCallback, no_progress
 from tutela.protect.keys import MasterKey
+from tutela.sql import sql_literal
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
 
 STAGING = "__tutela_staging"
@@ -378,17 +379,13 @@ def _flat_columns(rel: duckdb.DuckDBPyRelation) -> list[tuple[str, str]]:
     def walk(name: str, expr: str, dtype: Any) -> None:
         if getattr(dtype, "id", None) == "struct":
             for child, child_type in dtype.children:
-                walk(f"{name}.{child}", f"struct_extract({expr}, {_literal(child)})", child_type)
+                walk(f"{name}.{child}", f"struct_extract({expr}, {sql_literal(child)})", child_type)
         else:
             out.append((name, expr))
 
     for name, dtype in zip(rel.columns, rel.types, strict=True):
         walk(name, quote_ident(name), dtype)
     return out
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 _LEADING = r"^\s*([+]|-?0[0-9])"

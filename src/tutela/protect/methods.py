@@ -14,6 +14,7 @@ from enum import StrEnum
 from tutela.errors import UsageError
 from tutela.protect.formats import EMAIL_DOMAIN
 from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey, token_sql
+from tutela.sql import sql_literal
 from tutela.subjects.normalize import key_sql, strip_separators
 from tutela.workspace import quote_ident
 
@@ -126,21 +127,17 @@ _FT_PHONE = r"(?:\+|\b)[0-9](?:[ .\-]?[0-9]){8,14}\b"
 FREE_TEXT_PATTERN = "|".join([_FT_EMAIL, _FT_IBAN, _FT_CARD, _FT_NATID, _FT_PHONE])
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def freetext_sql(expr: str, key: HmacKey, binder: Binder) -> str:
     """Every identifier found in the text replaced by the token its column would get."""
     v = f"CAST({expr} AS VARCHAR)"
-    pat = _lit(FREE_TEXT_PATTERN)
+    pat = sql_literal(FREE_TEXT_PATTERN)
 
     def tok(norm: str) -> str:
         return token_sql(key.sql(norm, binder))
 
     per_match = (
         f"CASE WHEN contains(m, '@') THEN {tok(key_sql('m', 'email'))} "
-        f"WHEN regexp_full_match(m, {_lit(_FT_IBAN + '|' + _FT_CARD + '|' + _FT_NATID)}) "
+        f"WHEN regexp_full_match(m, {sql_literal(_FT_IBAN + '|' + _FT_CARD + '|' + _FT_NATID)}) "
         f"THEN {tok(key_sql('m', 'compact'))} "
         f"ELSE {tok(key_sql('m', 'e164'))} END"
     )

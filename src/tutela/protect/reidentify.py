@@ -30,6 +30,7 @@ from tutela.protect.pseudonymize import (
 from tutela.protect.reversible import DecryptError, Decryptor, Encryptor
 from tutela.protect.shred import METHOD as SHRED
 from tutela.protect.shred import ShredDecryptor, column_refs, keys_by_version
+from tutela.sql import sql_literal
 from tutela.workspace import Workspace, quote_ident, table_ident
 
 
@@ -60,10 +61,6 @@ class Source:
     columns: dict[str, dict[str, Any]]  # column -> method, purpose, key_version...
     is_file: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def resolve_source(ws: Workspace, source: str) -> Source:
