@@ -22,7 +22,7 @@ from typing import Any
 from tutela import audit, live
 from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
-from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects
+from tutela.subjects.find import SearchSpace, SubjectMatch, search_residue
 from tutela.workspace import (
     Workspace,
     internal_table_exists,
@@ -89,6 +89,8 @@ class ErasurePlan:
             "tables": [t.to_dict() for t in self.tables],
             "free_text_redactions": [{"column": k, "rows": v} for k, v in sorted(redacted.items())],
             "possible_matches_for_review": [p.to_dict() for p in self.match.possible],
+            "held_back": [h.to_dict() for h in self.match.held_back],
+            "confirmed_by_review": {t: len(r) for t, r in sorted(self.match.confirmed.items())},
         }
 
 
@@ -365,13 +367,15 @@ def _shred_subject_keys(
 def verify(
     ws: Workspace, space: SearchSpace, plans: Sequence[ErasurePlan]
 ) -> dict[str, dict[str, Any]]:
-    """Search again for every key found while planning; report residue outside kept rows."""
+    """Search again for every identifier that was the person's alone while planning;
+    report residue outside kept rows. Shared identifiers are not searched: after the
+    person's rows are gone, the rows still carrying them are the other people's."""
     requests = {
         p.request_id: {kind: sorted(keys) for kind, keys in p.match.keys.items() if kind != "name"}
         for p in plans
     }
     requests = {r: k for r, k in requests.items() if k}
-    after = find_subjects(ws, space, requests, names=False) if requests else {}
+    after = search_residue(ws, space, requests) if requests else {}
     out: dict[str, dict[str, Any]] = {}
     for plan in plans:
         found = after.get(plan.request_id)
@@ -409,13 +413,28 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "identifiers_hashed": outcome.identifiers,
         "key_id": outcome.key_id,
         "found": not plan.empty,
-        "tables": [{**t.to_dict(), "counts": outcome.counts.get(t.table, {})} for t in plan.tables],
+        "tables": [{**t.to_dict(), "counts": outcome.counts.get(t.table, {})} for t in plan.tables]
+        + [
+            {
+                "table": table,
+                "action": "redact",
+                "rows": counts.get("redacted", 0),
+                "columns": sorted({r.column for r in plan.redactions if r.table == table}),
+                "legal_basis": None,
+                "reason": "the person is mentioned in free text of rows that stay",
+                "counts": counts,
+            }
+            for table, counts in sorted(outcome.counts.items())
+            if table not in {t.table for t in plan.tables} and "redacted" in counts
+        ],
         "free_text_redactions": sum(c.get("redacted", 0) for c in outcome.counts.values()),
         "subject_keys_destroyed": sum(
             c.get("subject_keys_destroyed", 0) for c in outcome.counts.values()
         ),
         "kept": [t.to_dict() for t in plan.tables if t.action == "keep"],
         "possible_matches_for_review": len(plan.match.possible),
+        "held_back": [h.to_dict() for h in plan.match.held_back],
+        "confirmed_by_review": {t: len(r) for t, r in sorted(plan.match.confirmed.items())},
         "verification": outcome.verification,
         "audit_entry": {"seq": outcome.audit_entry.seq, "hash": outcome.audit_entry.entry_hash},
     }
@@ -451,6 +470,18 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
             "",
         ]
+    if cert.get("held_back"):
+        lines += [
+            "## Identifiers shared with other people (rows reached only through them "
+            "were not erased)",
+            "",
+        ]
+        lines += [
+            f"- {h['kind'].replace('_', ' ')} `{h['value']}`: {h['status']}, {h['why']}; "
+            f"{h['rows_held_back']} row(s) held back for review"
+            for h in cert["held_back"]
+        ]
+        lines.append("")
     if v["residue"]:
         lines += ["## Residue found after erasure", ""]
         lines += [

@@ -1,0 +1,231 @@
+"""Possible matches by name: rows that may be the person although no identifier links them.
+
+A shared name alone is not evidence (a common name has dozens of namesakes in a large CRM),
+so a row with a similar name becomes a possible match only when
+
+- something corroborates it: the same birth date, postcode or city, or the same last four
+  digits of a phone number (a birth date that differs rules the row out); or
+- nothing else links it to anyone: it carries no unique identifier (customer id, national
+  id...) of another person.
+
+Blocking survives a typo anywhere in either name, swapped given and family names, merged or
+split words and accents: a pair of names is compared when one word of one name equals a
+word of the other and another word agrees on its first two letters, its last two, its first
+and last letter, or its letters in any order; or when the names are equal without spaces.
+Pairs are scored with Jaro-Winkler over the names as written, with their words sorted, and
+without spaces (the best of the three).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+
+from tutela.subjects.links import LinkSpec, SearchSpace
+from tutela.subjects.normalize import CORROBORATING, key_sql
+from tutela.workspace import quote_ident, relation
+
+NAME_SIMILARITY = 0.88
+"""Least similarity for a name alone (a row nothing else links to anyone)."""
+CORROBORATED_SIMILARITY = 0.80
+"""Least similarity when a birth date, postcode or partial phone agrees."""
+MAX_POSSIBLE_PER_REQUEST = 25
+
+_MACROS = [
+    "CREATE OR REPLACE TEMP MACRO _ntoks(n) AS list_distinct(list_filter(string_split("
+    "regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), lambda w: length(w) >= 2))",
+    "CREATE OR REPLACE TEMP MACRO _sorted_letters(w) AS "
+    "array_to_string(list_sort(string_split(w, '')), '')",
+    # blocking keys: an exact word of 3+ letters paired with a fuzzy form of another word
+    "CREATE OR REPLACE TEMP MACRO _nblock(n) AS list_concat("
+    "flatten(list_transform(list_filter(_ntoks(n), lambda x: length(x) >= 3), lambda x: "
+    "flatten(list_transform(list_filter(_ntoks(n), lambda y: y <> x), lambda y: ["
+    "x || '|p' || left(y, 2), x || '|s' || right(y, 2), "
+    "x || '|f' || left(y, 1) || right(y, 1), x || '|a' || _sorted_letters(y)])))), "
+    "['m|' || array_to_string(_ntoks(n), '')])",
+    "CREATE OR REPLACE TEMP MACRO _nsim(a, b) AS greatest("
+    "jaro_winkler_similarity(a, b), "
+    "jaro_winkler_similarity(array_to_string(list_sort(_ntoks(a)), ' '), "
+    "array_to_string(list_sort(_ntoks(b)), ' ')), "
+    "jaro_winkler_similarity(array_to_string(_ntoks(a), ''), array_to_string(_ntoks(b), '')))",
+]
+
+
+@dataclass
+class NameCandidate:
+    request: str
+    table: str
+    rowid: int
+    column: str
+    similarity: float
+    evidence: list[str] = field(default_factory=list)
+    linked: bool = False
+
+
+def name_candidates(
+    con: duckdb.DuckDBPyConnection,
+    space: SearchSpace,
+    *,
+    unique_kinds: Sequence[str],
+) -> list[NameCandidate]:
+    """Possible matches by name for every request, from the names in `_keys` (kind 'name':
+    the names on the person's certain rows and any name the requester gave) and the
+    corroborating attributes in `_corr`. Certain rows (`_hits`) are never candidates."""
+    name_links = [link for link in space.links if link.kind == "name"]
+    if not name_links:
+        return []
+    for sql in _MACROS:
+        con.execute(sql)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _qnames AS SELECT DISTINCT req, key AS n FROM _keys "
+        "WHERE kind = 'name' AND key IS NOT NULL"
+    )
+    if not con.execute("SELECT count(*) FROM _qnames").fetchone()[0]:  # type: ignore[index]
+        return []
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _qblock AS SELECT DISTINCT req, n, unnest(_nblock(n)) "
+        "AS b FROM _qnames"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _qtok AS SELECT DISTINCT unnest(list_filter(_ntoks(n), "
+        "lambda w: length(w) >= 3)) AS tok FROM _qnames"
+    )
+    tokens = [r[0] for r in con.execute("SELECT tok FROM _qtok ORDER BY tok").fetchall()]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ncand (req VARCHAR, tbl VARCHAR, rid BIGINT, "
+        "col VARCHAR, sim DOUBLE)"
+    )
+    for link in name_links:
+        key = key_sql("v", link.normalize)
+        if len(tokens) <= 40:  # a few people: rows holding one of their words, cheaply
+            where = " OR ".join(["contains(lower(strip_accents(v)), ?)"] * len(tokens))
+            params: list[object] = list(tokens)
+        else:
+            where = "list_has_any(_ntoks(lower(strip_accents(v))), (SELECT list(tok) FROM _qtok))"
+            params = []
+        con.execute(
+            f"""INSERT INTO _ncand
+            WITH rows AS (
+                SELECT rid, {key} AS n FROM {link.source_sql()} WHERE v IS NOT NULL
+                  AND ({where or "false"})
+            ), blocks AS (SELECT rid, n, unnest(_nblock(n)) AS b FROM rows)
+            SELECT q.req, ?, b.rid, ?, max(_nsim(q.n, b.n)) FROM blocks b
+            JOIN _qblock q ON q.b = b.b
+            WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req AND h.tbl = ?
+                              AND h.rid = b.rid)
+            GROUP BY q.req, b.rid""",
+            [*params, link.table, link.column, link.table],
+        )
+    _corroborated_candidates(con, space, name_links)
+    rows = con.execute(
+        "SELECT req, tbl, rid, col, max(sim) FROM _ncand "
+        f"WHERE sim >= {CORROBORATED_SIMILARITY} GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    candidates = [NameCandidate(r[0], r[1], int(r[2]), r[3], float(r[4])) for r in rows]
+    if not candidates:
+        return []
+    _add_evidence(con, space, candidates, unique_kinds)
+    kept: list[NameCandidate] = []
+    for c in candidates:
+        if "birth date differs" in c.evidence:
+            continue  # a different birth date: another person of the same name
+        agrees = [e for e in c.evidence if e.endswith(" matches") or e.startswith("same ")]
+        corroborated = bool(agrees) and c.similarity >= CORROBORATED_SIMILARITY
+        if corroborated or (not c.linked and c.similarity >= NAME_SIMILARITY):
+            kept.append(c)
+    kept.sort(key=lambda c: (c.request, -c.similarity - 0.05 * len(c.evidence), c.table, c.rowid))
+    out: list[NameCandidate] = []
+    count: dict[str, int] = {}
+    for c in kept:
+        count[c.request] = count.get(c.request, 0) + 1
+        if count[c.request] <= MAX_POSSIBLE_PER_REQUEST:
+            out.append(c)
+    return out
+
+
+def _corroborated_candidates(
+    con: duckdb.DuckDBPyConnection, space: SearchSpace, name_links: list[LinkSpec]
+) -> None:
+    """Rows of a table holding a name link that share a birth date, postcode or city with
+    the person: the name is then scored even if no word of it agrees exactly."""
+    by_table = {link.table: link for link in name_links}
+    for link in space.links:
+        if link.kind not in CORROBORATING or link.table not in by_table:
+            continue
+        name = by_table[link.table]
+        key = key_sql("v", link.normalize)
+        nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
+        con.execute(
+            f"""INSERT INTO _ncand
+            SELECT q.req, ?, s.rid, ?, max(_nsim(q.n, {nkey})) FROM
+              (SELECT rid, {key} AS k FROM {link.source_sql()}) s
+            JOIN _corr c ON c.kind = ? AND c.key = s.k
+            JOIN _qnames q ON q.req = c.req
+            JOIN {relation(link.table)} t ON t.rowid = s.rid
+            WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req
+                  AND h.tbl = ? AND h.rid = s.rid)
+            GROUP BY q.req, s.rid""",
+            [link.table, name.column, link.kind, link.table],
+        )
+
+
+def _add_evidence(
+    con: duckdb.DuckDBPyConnection,
+    space: SearchSpace,
+    candidates: list[NameCandidate],
+    unique_kinds: Sequence[str],
+) -> None:
+    """What corroborates or contradicts each candidate, and whether it is someone known."""
+    by_row = {(c.request, c.table, c.rowid): c for c in candidates}
+    tables = sorted({c.table for c in candidates})
+    for table in tables:
+        rids = sorted({c.rowid for c in candidates if c.table == table})
+        for link in space.links:
+            if link.table != table:
+                continue
+            if link.kind in CORROBORATING:
+                key = key_sql("v", link.normalize)
+                rows = con.execute(
+                    f"SELECT s.rid, c.req, list_contains(list(c.key), s.k) FROM "
+                    f"(SELECT rid, {key} AS k FROM {link.source_sql()}) s "
+                    "JOIN _corr c ON c.kind = ? WHERE s.rid IN (SELECT unnest(?::BIGINT[])) "
+                    "AND s.k IS NOT NULL GROUP BY s.rid, c.req, s.k",
+                    [link.kind, rids],
+                ).fetchall()
+                word = link.kind.replace("_", " ")
+                for rid, req, agree in rows:
+                    c = by_row.get((req, table, int(rid)))
+                    if c is not None:
+                        note = f"{word} matches" if agree else f"{word} differs"
+                        if note not in c.evidence:
+                            c.evidence.append(note)
+            elif link.kind == "phone":
+                key = key_sql("v", link.normalize)
+                rows = con.execute(
+                    f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k "
+                    f"FROM {link.source_sql()}) s JOIN _keys k ON k.kind = 'phone' "
+                    "AND length(k.key) >= 7 AND right(k.key, 4) = right(s.k, 4) "
+                    "JOIN _vstat st ON st.kind = k.kind AND st.key = k.key "
+                    "AND st.cc IS NOT DISTINCT FROM k.cc AND st.status = 'unique' "
+                    "WHERE s.rid IN (SELECT unnest(?::BIGINT[]))",
+                    [rids],
+                ).fetchall()
+                for rid, req in rows:
+                    c = by_row.get((req, table, int(rid)))
+                    if c is not None and "same last 4 phone digits" not in c.evidence:
+                        c.evidence.append("same last 4 phone digits")
+            elif link.kind in unique_kinds:
+                rows = con.execute(
+                    f"SELECT DISTINCT rid FROM {link.source_sql()} WHERE v IS NOT NULL "
+                    "AND trim(v) <> '' AND rid IN (SELECT unnest(?::BIGINT[]))",
+                    [rids],
+                ).fetchall()
+                linked = {int(r[0]) for r in rows}
+                for c in candidates:
+                    if c.table == table and c.rowid in linked:
+                        c.linked = True
+    for c in candidates:
+        if c.linked:
+            c.evidence.append("the row belongs to another known customer record")
