@@ -193,9 +193,7 @@ def test_review_regressions_wrong_person_and_missed_rows(shop: Workspace, policy
     """Same digits in another country, placeholders, odd separators, and a namesake in
     free text: none may pull in another person or hide one of hers."""
     con = shop.con
-    con.execute(
-        "INSERT INTO crm VALUES ('C9', 'bob@example.com', '+48 612 345 678', 'Bob Nowak')"
-    )
+    con.execute("INSERT INTO crm VALUES ('C9', 'bob@example.com', '+48 612 345 678', 'Bob Nowak')")
     con.execute(
         "INSERT INTO tickets VALUES "
         "('T5', '612\u00a0345\u00a0678', 'Anna Puig', 'trucada'), "  # no-break spaces
@@ -228,9 +226,7 @@ def test_sister_sharing_the_phone_makes_it_a_question_for_a_human(
     """Anna's sister has the same landline: the calls from it may be either's. Neither the
     sister's record nor those calls are Anna's for certain, and a note quoting the number
     is not a mention of Anna."""
-    shop.con.execute(
-        "INSERT INTO crm VALUES ('C8', 'eva@example.com', '612 345 678', 'Eva Puig')"
-    )
+    shop.con.execute("INSERT INTO crm VALUES ('C8', 'eva@example.com', '612 345 678', 'Eva Puig')")
     shop.con.execute(
         "INSERT INTO tickets VALUES ('T8', '699 000 001', 'X', 'Call 612 345 678 back')"
     )

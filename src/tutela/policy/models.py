@@ -75,6 +75,7 @@ ANCHOR_KINDS = (
 )
 CORROBORATING_KINDS = (IdentifierKind.birth_date, IdentifierKind.postcode, IdentifierKind.city)
 
+
 class Normalization(StrEnum):
     """How identifier values are made comparable across systems before matching."""
 

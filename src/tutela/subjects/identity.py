@@ -272,7 +272,7 @@ class IdentityJudge:
             "("
             + " OR ".join(
                 f"(len(coalesce(s.a{i}, [])) > 0 AND len(m.m{i}) > 0 "
-            f"AND NOT list_has_any(s.a{i}, m.m{i}))"
+                f"AND NOT list_has_any(s.a{i}, m.m{i}))"
                 for i in strong
             )
             + ")"

@@ -132,4 +132,3 @@ def search_space(
         if table in tables and column in columns[table]:
             texts.append((table, column))
     return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)), tuple(placeholders))
-
