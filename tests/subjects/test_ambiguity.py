@@ -404,3 +404,40 @@ def test_common_name_alone_is_not_evidence(workspace: Workspace, tmp_path: Path)
     )
     match = service.find(service.context(workspace, policy), {"email": ["maria@example.com"]})
     assert match.possible == []
+
+
+def test_review_decisions_are_used_by_the_next_run(
+    drop: Workspace, cli: Cli, policy_file: Path, tmp_path: Path
+) -> None:
+    """Núria's call from the shared landline is for a human: confirmed, the next run of the
+    same request erases it; rejected rows are never listed again for that request."""
+    drop.close()
+    args = ["-p", str(policy_file), "--request-id", "REQ-N1", "--out", str(tmp_path / "c")]
+    first = cli("erase", "--email", "nuria.casals@example.cat", "--apply", *args,
+                "--format", "json")  # fmt: skip
+    assert first.exit_code == 0, first.stderr
+    listed = cli("review", "list", "REQ-N1", "--format", "json")
+    items = {i["row"]: i for i in json_out(listed)["items"]}
+    # Pau's orders and call (his name, his e-mail) are not even listed; the landline-only
+    # order (no name, no e-mail) and Núria's own call are
+    assert set(items) == {"ticket_id=T4", "order_id=O7"}
+    assert "name matches the person's" in items["ticket_id=T4"]["evidence"]
+    assert "933112233" not in listed.stdout and "Núria" not in listed.stdout
+    t4, o7 = items["ticket_id=T4"]["item"], items["order_id=O7"]["item"]
+    assert cli("review", "confirm", "REQ-N1", str(t4), "--note", "her voice").exit_code == 0
+    assert cli("review", "reject", "REQ-N1", str(o7)).exit_code == 0
+    again = cli("erase", "--email", "nuria.casals@example.cat", "--apply", *args,
+                "--format", "json")  # fmt: skip
+    assert again.exit_code == 0, again.stderr
+    cert = json_out(again)["certificate"]
+    assert cert["confirmed_by_review"] == {"tickets": 1}
+    assert cert["possible_matches_for_review"] == 0
+    ws = Workspace.open(drop.root)
+    try:
+        left = {r[0] for r in ws.con.execute("SELECT ticket_id FROM tickets").fetchall()}
+        assert "T4" not in left and "T5" in left  # hers erased, Pau's untouched
+        assert ws.con.execute("SELECT count(*) FROM orders WHERE order_id = 'O7'").fetchone()
+    finally:
+        ws.close()
+    assert cli("review", "list", "REQ-N1", "--format", "json").stdout.count('"item"') == 0
+    assert cli("audit", "verify").exit_code == 0

@@ -31,7 +31,8 @@ def test_batch_processes_each_row_and_fails_bad_ones_alone(
     ctx = service.context(shop, policy)
     result = requests.run_batch(ctx, path, apply=True, out_dir=tmp_path / "out")
     states = {(r["line"], r["request_id"]): (r["state"], r["reason"]) for r in result.rows}
-    assert states[(2, "R1")] == ("done", None)
+    # Anna's report is complete for certain, but two calls by similar names await a human
+    assert states[(2, "R1")][0] == "needs_review" and "2 possible" in states[(2, "R1")][1]
     assert states[(3, "R2")][0] == "done"
     assert "unknown request type 'delete-me'" in states[(4, "R3")][1]
     assert "malformed e-mail" in states[(5, "R4")][1]

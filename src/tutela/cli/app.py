@@ -15,6 +15,7 @@ from tutela.cli.options import state
 from tutela.cli.policy import policy_app
 from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
 from tutela.cli.requests import requests_app
+from tutela.cli.review import review_app
 from tutela.cli.scan import scan_cmd
 from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
 
@@ -71,6 +72,7 @@ app.add_typer(subject_app, name="subject")
 app.command("sar")(sar_cmd)
 app.command("erase")(erase_cmd)
 app.add_typer(requests_app, name="requests")
+app.add_typer(review_app, name="review")
 app.command("pseudonymize")(pseudonymize_cmd)
 app.command("reidentify")(reidentify_cmd)
 app.command("risk")(risk_cmd)

@@ -107,6 +107,33 @@ def render_load_results(results: Sequence[Any]) -> None:
             info(f"{r.path}: already loaded as {r.table} (same SHA-256); nothing to do")
 
 
+def render_possible(possible: Sequence[dict[str, Any]], title: str) -> None:
+    if possible:
+        render_table(
+            title,
+            ["table", "row", "score", "values (masked)", "why"],
+            [
+                (
+                    p["table"],
+                    p["row"],
+                    p["score"],
+                    ", ".join(f"{k}: {v}" for k, v in p["values"].items()),
+                    "; ".join([p["reason"], *p["evidence"]]),
+                )
+                for p in possible
+            ],
+        )
+
+
+def render_held_back(held: Sequence[dict[str, Any]]) -> None:
+    if held:
+        render_table(
+            "Identifiers shared with other people or placeholders (not followed)",
+            ["kind", "value (masked)", "status", "why", "rows held back"],
+            [(h["kind"], h["value"], h["status"], h["why"], h["rows_held_back"]) for h in held],
+        )
+
+
 def render_subject_summary(summary: dict[str, Any]) -> None:
     if not summary["found"]:
         out.print("no data held for these identifiers")
@@ -121,15 +148,11 @@ def render_subject_summary(summary: dict[str, Any]) -> None:
                 for m in summary["free_text_mentions"]
             ],
         )
-    if summary["possible_matches"]:
-        render_table(
-            "Possible matches (for human review; never erased automatically)",
-            ["table", "column", "similarity", "reason"],
-            [
-                (p["table"], p["column"], p["similarity"], p["reason"])
-                for p in summary["possible_matches"]
-            ],
-        )
+    render_held_back(summary.get("shared_identifiers", []))
+    render_possible(
+        summary["possible_matches"],
+        "Possible matches (for human review; never reported or erased automatically)",
+    )
     for note in summary.get("not_searched", []):
         warn(f"not searched: {note}")
 
@@ -137,27 +160,29 @@ def render_subject_summary(summary: dict[str, Any]) -> None:
 def render_erasure_plan(plan: dict[str, Any]) -> None:
     if not plan["found"]:
         out.print("nothing found for these identifiers; nothing to erase")
-        return
-    render_table(
-        f"Erasure plan {plan['request_id']}",
-        ["table", "action", "rows", "columns", "kept because"],
-        [
-            (
-                t["table"],
-                t["action"],
-                t["rows"],
-                ", ".join(t["columns"]),
-                f"{t['legal_basis']}: {t['reason']}" if t["action"] == "keep" else "",
-            )
-            for t in plan["tables"]
-        ],
-    )
+    else:
+        render_table(
+            f"Erasure plan {plan['request_id']}",
+            ["table", "action", "rows", "columns", "kept because"],
+            [
+                (
+                    t["table"],
+                    t["action"],
+                    t["rows"],
+                    ", ".join(t["columns"]),
+                    f"{t['legal_basis']}: {t['reason']}" if t["action"] == "keep" else "",
+                )
+                for t in plan["tables"]
+            ],
+        )
     for r in plan["free_text_redactions"]:
         out.print(f"redact mentions in {escape(r['column'])}: {r['rows']} row(s)")
-    for p in plan["possible_matches_for_review"]:
-        out.print(
-            f"review (not erased): {escape(p['table'])}.{escape(p['column'])} — "
-            f"{escape(p['reason'])}"
+    render_held_back(plan.get("held_back", []))
+    render_possible(plan["possible_matches_for_review"], "Possible matches (not erased)")
+    if plan["possible_matches_for_review"]:
+        info(
+            f"review them with `tutela review list {plan['request_id']}`, then run the "
+            f"erasure again with --request-id {plan['request_id']}"
         )
 
 
@@ -172,6 +197,29 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
         )
     for f in files:
         out.print(f"  wrote {escape(f)}")
+
+
+def render_review(items: Sequence[Any]) -> None:
+    if not items:
+        out.print("no possible matches awaiting review")
+        return
+    render_table(
+        "Possible matches to review",
+        ["request", "item", "table", "row", "values (masked)", "why", "decision"],
+        [
+            (
+                i.request_id,
+                i.item,
+                i.table,
+                i.row_ref,
+                ", ".join(f"{k}: {v}" for k, v in i.masked.items()),
+                "; ".join([i.reason or "", *i.evidence]),
+                i.decision or "open",
+            )
+            for i in items
+        ],
+    )
+    info("decide with `tutela review confirm REQUEST ITEM...` or `tutela review reject ...`")
 
 
 def render_scan(run: Any) -> None:

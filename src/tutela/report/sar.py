@@ -21,6 +21,29 @@ def _md_cell(value: Any) -> str:
     return _fmt(value).replace("|", "\\|").replace("\n", " ")
 
 
+HELD_BACK_INTRO = (
+    "Some records could not be attributed to you with certainty: they were reached only "
+    "through identifiers that other people share too (a household phone, a family e-mail "
+    "address, a shared device) or that stand for nobody in particular. They are not in this "
+    "report; our staff will check them and tell you if any of them is yours."
+)
+
+
+def _held_back_lines(sar: dict[str, Any]) -> list[str]:
+    lines = []
+    for h in sar.get("held_back", []):
+        what = h["kind"].replace("_", " ")
+        held = h["rows_held_back"]
+        lines.append(
+            f"{what} {h['value']}: {h['status']} ({h['why']})"
+            + (f"; {held} record{'s' if held != 1 else ''} held back" if held else "")
+        )
+    pending = len(sar.get("possible_matches", []))
+    if pending:
+        lines.append(f"{pending} record{'s' if pending != 1 else ''} awaiting review in all")
+    return lines
+
+
 def to_markdown(sar: dict[str, Any]) -> str:
     out = [f"# Subject-access report {sar['request_id']}", ""]
     ctrl = sar.get("controller")
@@ -34,6 +57,10 @@ def to_markdown(sar: dict[str, Any]) -> str:
     if not sar["data_held"]:
         out += ["**We hold no personal data about you** under the identifiers searched:", ""]
         out += [f"- {k}: {', '.join(v)}" for k, v in sar["identifiers_searched"].items()]
+        held = _held_back_lines(sar)
+        if held:
+            out += ["", "## Records held back for review", "", HELD_BACK_INTRO, ""]
+            out += [f"- {_md_cell(line)}" for line in held]
         out += ["", sar["your_rights"], ""]
         return "\n".join(out)
     s = sar["summary"]
@@ -88,6 +115,11 @@ def to_markdown(sar: dict[str, Any]) -> str:
             f"{_md_cell(c['recorded_at'])} | {_md_cell(c['source'])} |"
             for c in sar["consent"]
         ]
+        out.append("")
+    held = _held_back_lines(sar)
+    if held:
+        out += ["## Records held back for review", "", HELD_BACK_INTRO, ""]
+        out += [f"- {_md_cell(line)}" for line in held]
         out.append("")
     out += [
         "## Automated decision-making",
@@ -176,6 +208,10 @@ def to_html(sar: dict[str, Any]) -> str:
                 ],
             )
         )
+    held = _held_back_lines(sar)
+    if held:
+        parts.append(f"<h2>Records held back for review</h2><p>{e(HELD_BACK_INTRO)}</p>")
+        parts.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in held) + "</ul>")
     parts.append(f"<h2>Automated decision-making</h2><p>{e(sar['automated_decision_making'])}</p>")
     parts.append(f"<h2>Your rights</h2><p>{e(sar['your_rights'])}</p>")
     title = e(f"Subject-access report {sar['request_id']}")

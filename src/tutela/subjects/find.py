@@ -204,7 +204,7 @@ def _find_subjects(
     judge = IdentityJudge(con, space)
     _close(con, space, judge)
     _attribute_by_period(con, space)
-    judge.drop_known_others()
+    agreement = judge.drop_known_others()
     _subject_names(con, space)
     results = {req: SubjectMatch(req) for req in requests}
     for req, tbl, rid in con.execute(
@@ -238,7 +238,7 @@ def _find_subjects(
             )
             continue
         results[hit_req].free_text.append(hit)
-    _shared_value_matches(con, space, possible)
+    _shared_value_matches(con, space, possible, agreement)
     if names:
         unique_kinds = [k for k in judge.attr_kinds if k not in ("email", "name")]
         for c in name_candidates(con, space, unique_kinds=unique_kinds):
@@ -608,8 +608,10 @@ def _shared_value_matches(
     con: duckdb.DuckDBPyConnection,
     space: SearchSpace,
     possible: dict[tuple[str, str, int], PossibleMatch],
+    agreement: Mapping[tuple[str, str, int], list[str]],
 ) -> None:
-    """Rows reached only through shared values: possible matches, with the reason."""
+    """Rows reached only through shared values: possible matches, with the reason and which
+    of the person's attributes the row agrees with."""
     rows = con.execute(
         "SELECT m.req, m.tbl, m.rid, min(m.link), list(DISTINCT m.via || ' ' || s.detail) "
         "FROM _maybe m JOIN _vstat s ON s.kind = m.via AND s.key = m.key "
@@ -622,7 +624,12 @@ def _shared_value_matches(
         reason = "reached only through a shared identifier: " + "; ".join(
             d.replace("_", " ") for d in sorted(details)
         )
-        possible.setdefault((req, tbl, int(rid)), PossibleMatch(tbl, int(rid), column, 0.5, reason))
+        evidence = agreement.get((req, tbl, int(rid)), [])
+        score = 0.5 + 0.2 * sum(e.endswith("matches the person's") for e in evidence)
+        possible.setdefault(
+            (req, tbl, int(rid)),
+            PossibleMatch(tbl, int(rid), column, min(score, 0.9), reason, list(evidence)),
+        )
 
 
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"

@@ -250,43 +250,56 @@ class IdentityJudge:
                  AND r.cc IS NOT DISTINCT FROM t.cc"""
         )
 
-    def drop_known_others(self) -> None:
-        """Rows reached through a shared value that carry a unique identifier of another
-        person (a customer id, a national id the person does not have) are that person's:
-        they are not even possible matches of this request, unless their name is the
-        person's (a duplicate record of the same person is for a reviewer to decide)."""
-        strong = [i for i, k in enumerate(self.attr_kinds) if k not in ("email", "name")]
-        if not strong:
-            return
-        named = self.attr_kinds.index("name") if "name" in self.attr_kinds else None
-        keep = [*strong, *([named] if named is not None else [])]
+    def drop_known_others(self) -> dict[tuple[str, str, int], list[str]]:
+        """Rows reached through a shared value that are recognisably someone else's are not
+        even possible matches of this request: a row with a unique identifier the person
+        does not have (another customer id) unless its name is the person's (a duplicate
+        record is for a reviewer to decide), or a row whose e-mail and name all differ
+        from the person's. For the rows that stay, says which attributes agree."""
+        kinds = self.attr_kinds
+        if not kinds:
+            return {}
+        strong = [i for i, k in enumerate(kinds) if k not in ("email", "name")]
+        soft = [i for i, k in enumerate(kinds) if k in ("email", "name")]
         mine = ", ".join(
             f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
-            for i in keep
+            for i in range(len(kinds))
         )
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _mine AS SELECT h.req, {mine} FROM _hits h "
             "JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid GROUP BY h.req"
         )
-        other = (
-            "("
-            + " OR ".join(
-                f"(len(coalesce(s.a{i}, [])) > 0 AND len(m.m{i}) > 0 "
-                f"AND NOT list_has_any(s.a{i}, m.m{i}))"
-                for i in strong
-            )
-            + ")"
-        )
-        if named is not None:
-            other += (
-                f" AND NOT (len(coalesce(s.a{named}, [])) > 0 AND len(m.m{named}) > 0 "
-                f"AND _names_agree(s.a{named}, m.m{named}))"
-            )
+
+        def both(i: int) -> str:
+            return f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
+
+        def agree(i: int) -> str:
+            if kinds[i] == "name":
+                return f"_names_agree(s.a{i}, m.m{i})"
+            return f"list_has_any(s.a{i}, m.m{i})"
+
+        named = kinds.index("name") if "name" in kinds else None
+        other_id = " OR ".join(f"({both(i)} AND NOT {agree(i)})" for i in strong) or "false"
+        same_name = f"({both(named)} AND {agree(named)})" if named is not None else "false"
+        soft_known = " OR ".join(both(i) for i in soft) or "false"
+        soft_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in soft) or "false"
         self.con.execute(
-            f"DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _sig s JOIN _mine m "
-            f"ON m.req = _maybe.req WHERE s.tbl = _maybe.tbl AND s.rid = _maybe.rid "
-            f"AND ({other}))"
+            "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _sig s JOIN _mine m "
+            "ON m.req = _maybe.req WHERE s.tbl = _maybe.tbl AND s.rid = _maybe.rid "
+            f"AND ((({other_id}) AND NOT {same_name}) OR (({soft_known}) AND NOT "
+            f"({soft_agrees}))))"
         )
+        checks = [
+            f"CASE WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN '{_word(kinds[i])} matches "
+            f"the person''s' ELSE '{_word(kinds[i])} differs from the person''s' END END"
+            for i in range(len(kinds))
+        ]
+        rows = self.con.execute(
+            f"SELECT DISTINCT x.req, x.tbl, x.rid, list_filter([{', '.join(checks)}], "
+            "lambda e: e IS NOT NULL) FROM _maybe x JOIN _sig s ON s.tbl = x.tbl "
+            "AND s.rid = x.rid JOIN _mine m ON m.req = x.req"
+        ).fetchall()
+        return {(r[0], r[1], int(r[2])): list(r[3]) for r in rows}
 
     def statuses(self) -> list[ValueStatus]:
         rows = self.con.execute(
@@ -297,6 +310,10 @@ class IdentityJudge:
             ValueStatus(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), tuple(r[6]), r[7])
             for r in rows
         ]
+
+
+def _word(kind: str) -> str:
+    return _KIND_WORDS.get(kind, (kind.replace("_", " "), ""))[0]
 
 
 def attribute_kinds(links: list[LinkSpec]) -> list[str]:

@@ -31,6 +31,8 @@ from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 TABLE = f"{INTERNAL_SCHEMA}.requests"
 TYPES = ("access", "erasure")
 FINISHED = ("done", "needs_review")
+"""States of a request that was answered; a `needs_review` one is answered again (with the
+reviewer's decisions) each time its batch runs, a `done` one is not."""
 _ID_COLUMNS = ("request_id", "id", "request", "ticket")
 _TYPE_COLUMNS = ("type", "request_type", "kind")
 _DATE_COLUMNS = ("received_at", "received", "received_date", "date")
@@ -241,6 +243,8 @@ def run_batch(
         if req.error is None and previous and previous[0] in FINISHED:
             if (previous[1], previous[2]) != (req.type, ledger.subject_hash(req)):
                 req.error = "request id reused with a different type or person"
+            elif previous[0] == "needs_review":
+                pass  # answered again below, with the reviewer's decisions
             else:
                 results.append(
                     {
@@ -275,14 +279,20 @@ def run_batch(
         )
         for req_id, req in access.items():
             rep = reports[req_id]
-            ledger.record(req, "done", None, rep["files"])
+            pending = rep["report"]["summary"]["possible_matches_for_review"]
+            state, reason = (
+                ("needs_review", f"{pending} possible match(es) to review (tutela review list)")
+                if pending
+                else ("done", None)
+            )
+            ledger.record(req, state, reason, rep["files"])
             results.append(
                 {
                     "request_id": req_id,
                     "line": req.line,
                     "type": "access",
-                    "state": "done",
-                    "reason": None,
+                    "state": state,
+                    "reason": reason,
                     "files": rep["files"],
                     "rows": rep["report"]["summary"]["rows"],
                 }
@@ -312,7 +322,10 @@ def run_batch(
                     state, reason = "failed", "residue found after erasure"
                 elif cert["possible_matches_for_review"]:
                     state = "needs_review"
-                    reason = f"{cert['possible_matches_for_review']} possible match(es) to review"
+                    reason = (
+                        f"{cert['possible_matches_for_review']} possible match(es) to review "
+                        "(tutela review list)"
+                    )
                 else:
                     state, reason = "done", None
                 ledger.record(req, state, reason, files)
