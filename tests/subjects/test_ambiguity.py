@@ -441,3 +441,20 @@ def test_review_decisions_are_used_by_the_next_run(
         ws.close()
     assert cli("review", "list", "REQ-N1", "--format", "json").stdout.count('"item"') == 0
     assert cli("audit", "verify").exit_code == 0
+
+
+def test_policy_check_reports_a_unique_link_that_is_shared(
+    drop: Workspace, cli: Cli, policy_file: Path
+) -> None:
+    drop.close()
+    text = policy_file.read_text(encoding="utf-8").replace(
+        "      - {table: crm, column: email, kind: email}",
+        "      - {table: crm, column: email, kind: email, unique: true}",
+    )
+    policy_file.write_text(text, encoding="utf-8")
+    done = cli("policy", "check", "-p", str(policy_file), "--format", "json")
+    found = [f for f in json_out(done)["findings"] if f["rule"] == "unique-link-shared"]
+    assert len(found) == 1, done.stdout
+    assert found[0]["table"] == "crm" and found[0]["column"] == "email"
+    assert found[0]["count"] == 1  # the Rovira family address, on two customer ids
+    assert "family.rovira" not in done.stdout
