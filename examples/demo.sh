@@ -82,5 +82,20 @@ else
     echo "skipped: set TUTELA_LIVE_BIN to a tutela installed with the live extra (make demo does)"
 fi
 
+step "A household: two people, one landline. Whose data is whose?"
+HH="$TUTELA_WORKSPACE/households"
+python examples/households/generate.py --out "$HH/drop" --people 60 --requests 4
+tutela -w "$HH/ws" load "$HH"/drop/crm_customers.csv "$HH"/drop/orders.csv "$HH"/drop/web_events.csv "$HH"/drop/tickets.csv "$HH"/drop/newsletter.csv --source households
+HH_EMAIL="$(python - "$HH/drop" <<'PY'
+import csv, sys
+from collections import Counter
+rows = list(csv.DictReader(open(f"{sys.argv[1]}/crm_customers.csv", encoding="utf-8")))
+shared = Counter(r["phone"] for r in rows)
+print(next(r["email"] for r in rows if shared[r["phone"]] > 1))
+PY
+)"
+tutela -w "$HH/ws" erase --email "$HH_EMAIL" -p examples/households/policy.yaml --dry-run --request-id HH-1
+tutela -w "$HH/ws" review list HH-1
+
 step "The audit log is intact"
 tutela audit verify

@@ -22,7 +22,7 @@ from typing import Any
 from tutela import audit, live
 from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
-from tutela.subjects.find import SearchSpace, SubjectMatch, search_residue
+from tutela.subjects.find import SearchSpace, SubjectMatch, row_fingerprints, search_residue
 from tutela.workspace import (
     Workspace,
     internal_table_exists,
@@ -368,8 +368,9 @@ def verify(
     ws: Workspace, space: SearchSpace, plans: Sequence[ErasurePlan]
 ) -> dict[str, dict[str, Any]]:
     """Search again for every identifier that was the person's alone while planning;
-    report residue outside kept rows. Shared identifiers are not searched: after the
-    person's rows are gone, the rows still carrying them are the other people's."""
+    report residue outside kept rows and rows held back for review. Shared identifiers are
+    not searched: after the person's rows are gone, the rows still carrying them are the
+    other people's."""
     requests = {
         p.request_id: {kind: sorted(keys) for kind, keys in p.match.keys.items() if kind != "name"}
         for p in plans
@@ -380,10 +381,18 @@ def verify(
     for plan in plans:
         found = after.get(plan.request_id)
         kept = plan.kept_rows()
+        held: dict[str, set[str]] = {}
+        for p in plan.match.possible:
+            held.setdefault(p.table, set()).add(p.fingerprint)
         residue = []
+        held_rows = 0
         if found:
             for table, rowids in found.rows.items():
                 left = [r for r in rowids if r not in kept.get(table, set())]
+                if left and table in held:
+                    fps = row_fingerprints(ws, table, left)
+                    held_rows += sum(1 for r in left if fps.get(r) in held[table])
+                    left = [r for r in left if fps.get(r) not in held[table]]
                 if left:
                     residue.append({"table": table, "rows": len(left)})
             for hit in found.free_text:
@@ -400,6 +409,7 @@ def verify(
             "ok": not residue,
             "searched_identifiers": sum(len(v) for v in requests.get(plan.request_id, {}).values()),
             "residue": residue,
+            "held_for_review": held_rows,
         }
     return out
 

@@ -27,18 +27,15 @@ import duckdb
 from tutela import live
 from tutela.detect.mask import mask
 from tutela.errors import UsageError
-from tutela.subjects.identity import AMBIGUOUS, IdentityJudge, ValueStatus
+from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
+from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
 from tutela.subjects.normalize import (
     CORROBORATING,
-    DEFAULT_MIN_KEY_LENGTH,
     EXPANDING,
-    MIN_KEY_LENGTH,
-    PLACEHOLDERS,
     country_sql,
     key_sql,
-    probe_sql,
     strip_separators,
 )
 from tutela.workspace import Workspace, json_list, quote_ident, relation, star
@@ -51,6 +48,7 @@ __all__ = [
     "SearchSpace",
     "SubjectMatch",
     "find_subjects",
+    "row_fingerprints",
     "rows_by_table",
     "search_space",
 ]
@@ -203,7 +201,8 @@ def _find_subjects(
     _seed(con, space, requests)
     judge = IdentityJudge(con, space)
     _close(con, space, judge)
-    _attribute_by_period(con, space)
+    _attribute_by_period(con, space, judge)
+    judge.demote_unvouched()
     agreement = judge.drop_known_others()
     _subject_names(con, space)
     results = {req: SubjectMatch(req) for req in requests}
@@ -216,7 +215,8 @@ def _find_subjects(
         "LEFT JOIN _vstat s ON s.kind = k.kind AND s.key = k.key "
         "AND s.cc IS NOT DISTINCT FROM k.cc "
         f"WHERE k.kind = 'name' OR list_contains({_sql_list(CORROBORATING)}, k.kind) "
-        "OR s.status = 'unique'"
+        "OR (s.status = 'unique' AND NOT EXISTS (SELECT 1 FROM _kconf c WHERE c.req = k.req "
+        "AND c.kind = k.kind AND c.key = k.key AND c.cc IS NOT DISTINCT FROM k.cc))"
     )
     for req, kind, key in con.execute(
         "SELECT DISTINCT req, kind, key FROM _tkeys WHERE NOT list_contains(?, kind)",
@@ -240,7 +240,7 @@ def _find_subjects(
         results[hit_req].free_text.append(hit)
     _shared_value_matches(con, space, possible, agreement)
     if names:
-        unique_kinds = [k for k in judge.attr_kinds if k not in ("email", "name")]
+        unique_kinds = [k for k in judge.attr_kinds if k not in SOFT_KINDS]
         for c in name_candidates(con, space, unique_kinds=unique_kinds):
             key = (c.request, c.table, c.rowid)
             reason = (
@@ -294,7 +294,7 @@ def search_residue(
         present = set(kinds)
         for i, link in enumerate(space.links):
             if link.matches and link.kind in present:
-                _index(con, i, link)
+                index_link(con, i, link)
         results = {req: SubjectMatch(req) for req in keys}
         for req, tbl, rid in con.execute(
             "SELECT DISTINCT k.req, i.tbl, i.rid FROM _keys k JOIN _idx i ON i.kind = k.kind "
@@ -364,21 +364,6 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
 
 
-def _like_escape(value: str) -> str:
-    """A literal for ILIKE ... ESCAPE '\\': wildcards in the value match themselves."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _usable(key: str, kind: str) -> str:
-    """SQL: the key is long enough for its kind and not a word such as 'guest'."""
-    minimum = MIN_KEY_LENGTH.get(kind, DEFAULT_MIN_KEY_LENGTH)
-    placeholders = ", ".join("'" + p.replace("'", "''") + "'" for p in PLACEHOLDERS)
-    return (
-        f"({key} IS NOT NULL AND length({key}) >= {minimum} "
-        f"AND lower({key}) NOT IN ({placeholders}))"
-    )
-
-
 def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJudge) -> None:
     """Follow identifiers that are the person's alone until no new row or key turns up.
 
@@ -402,21 +387,29 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJu
             break
         for i, link in matching:
             if link.kind in fresh:
-                _index(con, i, link)
+                index_link(con, i, link)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _fresh AS SELECT DISTINCT kind, key, cc FROM _keys "
             "WHERE NOT probed"
         )
         judge.read_attributes()
         judge.judge()
-        for target, status in (("_hits", "unique"), ("_maybe", AMBIGUOUS)):
+        judge.against_subject()
+        contradicted = (
+            "EXISTS (SELECT 1 FROM _kconf c WHERE c.req = k.req AND c.kind = k.kind "
+            "AND c.key = k.key AND c.cc IS NOT DISTINCT FROM k.cc)"
+        )
+        for target, rule in (
+            ("_hits", f"s.status = 'unique' AND NOT {contradicted}"),
+            ("_maybe", f"(s.status = '{AMBIGUOUS}' OR (s.status = 'unique' AND {contradicted}))"),
+        ):
             con.execute(
                 f"INSERT INTO {target} SELECT DISTINCT k.req, i.tbl, i.rid, k.kind, i.link, "
                 "k.key, k.cc FROM _keys k "
                 f"JOIN _idx i ON i.kind = k.kind AND i.key = k.key AND {_SAME_COUNTRY} "
                 "JOIN _vstat s ON s.kind = k.kind AND s.key = k.key "
                 "AND s.cc IS NOT DISTINCT FROM k.cc "
-                f"WHERE NOT k.probed AND s.status = '{status}'"
+                f"WHERE NOT k.probed AND {rule}"
             )
         con.execute("UPDATE _keys SET probed = true")
         # every identifier of every certain row becomes a key to search for
@@ -429,13 +422,15 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJu
             con.execute(
                 f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, $kind, {key}, "
                 f"{cc} FROM _hits h JOIN {source} s ON s.rid = h.rid "
-                f"WHERE h.tbl = $tbl AND {_usable(key, link.kind)} "
+                f"WHERE h.tbl = $tbl AND {usable(key, link.kind)} "
                 "EXCEPT SELECT req, kind, key, cc FROM _keys",
                 {"kind": link.kind, "tbl": link.table},
             )
 
 
-def _attribute_by_period(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
+def _attribute_by_period(
+    con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJudge
+) -> None:
     """Recycled identifiers: where the policy says during which period an identifier
     belonged to a row's person (valid_from / valid_until) and when other rows were recorded
     (observed_at), a row reached through a shared value is the person's if it was recorded
@@ -466,7 +461,16 @@ def _attribute_by_period(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> 
               ON o.kind = e.kind AND o.key = e.key
              AND (o.cc IS NULL OR e.cc IS NULL OR o.cc = e.cc) AND e.ts IS NOT NULL
              AND (o.vf IS NULL OR e.ts >= o.vf) AND (o.vu IS NULL OR e.ts < o.vu)
+            WHERE EXISTS (SELECT 1 FROM _owners p WHERE p.kind = e.kind AND p.key = e.key
+                          AND (p.vf IS NOT NULL OR p.vu IS NOT NULL))
             GROUP BY e.kind, e.key, e.tbl, e.rid HAVING count(DISTINCT (o.otbl, o.orid)) = 1"""
+        )
+        # an event whose own name or e-mail contradicts the holder's stays a question
+        con.execute(
+            "DELETE FROM _attrib WHERE EXISTS (SELECT 1 FROM _sig x JOIN _sig y "
+            "ON y.tbl = _attrib.otbl AND y.rid = _attrib.orid "
+            "WHERE x.tbl = _attrib.tbl AND x.rid = _attrib.rid "
+            f"AND ({judge.conflict_sql('x.a', 'y.a')}) IS NOT NULL)"
         )
         con.execute(
             "INSERT INTO _hits SELECT DISTINCT m.req, m.tbl, m.rid, m.via, m.link, m.key, m.cc "
@@ -498,43 +502,6 @@ def _ts(column: str | None, alias: str) -> str:
     if not column:
         return "CAST(NULL AS TIMESTAMP)"
     return f"TRY_CAST({alias}.{quote_ident(column)} AS TIMESTAMP)"
-
-
-def _index(con: duckdb.DuckDBPyConnection, i: int, link: LinkSpec) -> None:
-    """Rows of one link column that carry one of the keys not probed yet."""
-    cheap, probe = probe_sql("v", link.normalize)
-    probes = [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT {probe} FROM _keys WHERE kind = ? AND NOT probed",
-            [link.kind],
-        ).fetchall()
-    ]
-    # A few keys: a substring test on the raw value (much cheaper than normalising every
-    # row; the exact key is computed on the candidates below). Many keys: a semi-join on
-    # the normalised probe.
-    params: list[Any]
-    if len(probes) <= 64 and link.normalize in ("email", "trim", "none"):
-        where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes))
-        params = [f"%{_like_escape(p)}%" for p in probes]
-    elif len(probes) <= 64:
-        where = f"{cheap} IN ({', '.join('?' * len(probes))})"
-        params = list(probes)
-    else:
-        where = f"{cheap} IN (SELECT {probe} FROM _keys WHERE kind = ? AND NOT probed)"
-        params = [link.kind]
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rid, v, rg "
-        f"FROM {link.source_sql()} WHERE {where or 'false'}",
-        params,
-    )
-    key = key_sql("v", link.normalize)
-    con.execute(
-        f"INSERT INTO _idx SELECT ?, rid, ?, ?, k, cc FROM (SELECT rid, {key} AS k, "
-        f"{link.country_sql('v', 'rg')} AS cc FROM _cand) WHERE {_usable('k', link.kind)} "
-        "EXCEPT SELECT tbl, rid, link, kind, key, cc FROM _idx",
-        [link.table, i, link.kind],
-    )
 
 
 def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
@@ -811,6 +778,18 @@ def fingerprint_sql(columns: Sequence[str], alias: str = "") -> str:
         f"coalesce(CAST({alias}{quote_ident(c)} AS VARCHAR), chr(0))" for c in columns
     )
     return f"md5(concat_ws(chr(31), {parts}))" if columns else "md5('')"
+
+
+def row_fingerprints(ws: Workspace, table: str, rowids: Sequence[int]) -> dict[int, str]:
+    """The content fingerprint of these rows (see `fingerprint_sql`)."""
+    if not rowids:
+        return {}
+    rows = ws.con.execute(
+        f"SELECT rowid, {fingerprint_sql(_own_columns(ws, table))} FROM {relation(table)} "
+        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+        [json_list(sorted(rowids))],
+    ).fetchall()
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def _own_columns(ws: Workspace, table: str) -> list[str]:

@@ -34,6 +34,10 @@ MAX_SIGNATURES = 50
 
 UNIQUE, AMBIGUOUS, PLACEHOLDER = "unique", "ambiguous", "placeholder"
 
+SOFT_KINDS = ("email", "name", "cookie_id")
+"""Attributes that tell people apart when no unique identifier does; a browser cookie is the
+weakest (two cookies on one tablet may be two people, or one who cleared them)."""
+
 _KIND_WORDS = {
     "customer_id": ("customer id", "customer ids"),
     "account_id": ("account", "accounts"),
@@ -41,6 +45,7 @@ _KIND_WORDS = {
     "tax_id": ("tax id", "tax ids"),
     "email": ("e-mail address", "e-mail addresses"),
     "name": ("name", "names"),
+    "cookie_id": ("cookie", "cookies"),
 }
 
 # Two names are the same name written differently when one's words (of 3+ letters) are all
@@ -57,6 +62,10 @@ _NAME_MACROS = [
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q))) > 0)) > 0",
+    # close enough to be the same person misspelt: not proof, but no reason to discard
+    "CREATE OR REPLACE TEMP MACRO _names_close(a, b) AS "
+    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q) "
+    "OR jaro_winkler_similarity(p, q) >= 0.88)) > 0)) > 0",
 ]
 
 
@@ -100,6 +109,10 @@ class IdentityJudge:
             "CREATE OR REPLACE TEMP TABLE _sig (tbl VARCHAR, rid BIGINT"
             + (f", {cols}" if cols else "")
             + ")"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _kconf (req VARCHAR, kind VARCHAR, key VARCHAR, "
+            "cc VARCHAR, nobody_agrees BOOLEAN)"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _vstat (kind VARCHAR, key VARCHAR, cc VARCHAR, "
@@ -146,6 +159,87 @@ class IdentityJudge:
             )
 
     # -- judging values ---------------------------------------------------------------
+    def conflict_sql(self, x: str, y: str) -> str:
+        """SQL: the index of the strongest attribute kind on which two signatures (lists
+        `{x}0..`, `{y}0..`) both have values and disagree; NULL when they agree."""
+        levels = []
+        for i, kind in enumerate(self.attr_kinds):
+            both = f"len(coalesce({x}{i}, [])) > 0 AND len(coalesce({y}{i}, [])) > 0"
+            agree = (
+                f"_names_agree({x}{i}, {y}{i})"
+                if kind == "name"
+                else f"list_has_any({x}{i}, {y}{i})"
+            )
+            levels.append(f"WHEN {both} THEN CASE WHEN {agree} THEN NULL ELSE {i} END")
+        return f"CASE {' '.join(levels)} ELSE NULL END" if levels else "NULL"
+
+    def subject_signatures(self) -> None:
+        """`_mine`: per request, every identity attribute of its certain rows so far."""
+        n = len(self.attr_kinds)
+        mine = ", ".join(
+            f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
+            for i in range(n)
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _mine AS SELECT h.req"
+            + (f", {mine}" if mine else "")
+            + " FROM _hits h JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid GROUP BY h.req"
+        )
+
+    def against_subject(self) -> None:
+        """`_kconf`: fresh keys of a request carried by a row that contradicts what the
+        request's certain rows say about the person (another customer id, another e-mail,
+        another name): reached from the person's rows, but someone else's too. Their rows
+        are possible matches only, for that request. `nobody_agrees`: no carrier with
+        comparable attributes agrees with the person (the value is someone else's)."""
+        self.subject_signatures()
+        if not self.attr_kinds:
+            return
+        comparable = " OR ".join(
+            f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
+            for i in range(len(self.attr_kinds))
+        )
+        conflict = self.conflict_sql("s.a", "m.m")
+        self.con.execute(
+            f"""INSERT INTO _kconf SELECT k.req, k.kind, k.key, k.cc,
+                NOT bool_or(({comparable}) AND ({conflict}) IS NULL)
+            FROM _keys k
+            JOIN _idx i ON i.kind = k.kind AND i.key = k.key
+             AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
+            JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
+            JOIN _mine m ON m.req = k.req
+            WHERE NOT k.probed
+            GROUP BY k.req, k.kind, k.key, k.cc
+            HAVING bool_or(({conflict}) IS NOT NULL)"""
+        )
+
+    def demote_unvouched(self) -> int:
+        """Certain rows that say nothing of who they are about (no id, e-mail or name) but
+        carry an identifier that belongs to one other person (unique in the data, and
+        contradicting this request's person, `_kconf`): the value that reached them may be
+        shared in a way the data does not show, so they become possible matches. Returns
+        how many rows moved."""
+        empty = (
+            " AND ".join(f"len(coalesce(s.a{i}, [])) = 0" for i in range(len(self.attr_kinds)))
+            or "true"
+        )
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _demote AS SELECT DISTINCT h.* FROM _hits h
+            JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid AND {empty}
+            WHERE EXISTS (SELECT 1 FROM _idx i JOIN _kconf c ON c.req = h.req
+                          AND c.kind = i.kind AND c.key = i.key AND c.nobody_agrees
+                          WHERE i.tbl = h.tbl AND i.rid = h.rid)"""
+        )
+        row = self.con.execute("SELECT count(*) FROM _demote").fetchone()
+        if not row or not row[0]:
+            return 0
+        self.con.execute("INSERT INTO _maybe SELECT * FROM _demote")
+        self.con.execute(
+            "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _demote d WHERE d.req = _hits.req "
+            "AND d.tbl = _hits.tbl AND d.rid = _hits.rid)"
+        )
+        return int(row[0])
+
     def judge(self) -> None:
         """Statuses of the values in `_fresh` (kind, key, cc) not judged yet."""
         con = self.con
@@ -172,16 +266,7 @@ class IdentityJudge:
             + " FROM _vsig GROUP BY ALL"
         )
         # pairwise: the strongest attribute two carriers both have must agree
-        levels = []
-        for i, kind in enumerate(self.attr_kinds):
-            both = f"len(x.a{i}) > 0 AND len(y.a{i}) > 0"
-            agree = (
-                f"_names_agree(x.a{i}, y.a{i})"
-                if kind == "name"
-                else f"list_has_any(x.a{i}, y.a{i})"
-            )
-            levels.append(f"WHEN {both} THEN CASE WHEN {agree} THEN NULL ELSE {i} END")
-        level = f"CASE {' '.join(levels)} ELSE NULL END" if levels else "NULL"
+        level = self.conflict_sql("x.a", "y.a")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _vconf AS
             WITH s AS (
@@ -259,23 +344,16 @@ class IdentityJudge:
         kinds = self.attr_kinds
         if not kinds:
             return {}
-        strong = [i for i, k in enumerate(kinds) if k not in ("email", "name")]
+        strong = [i for i, k in enumerate(kinds) if k not in SOFT_KINDS]
         soft = [i for i, k in enumerate(kinds) if k in ("email", "name")]
-        mine = ", ".join(
-            f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
-            for i in range(len(kinds))
-        )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _mine AS SELECT h.req, {mine} FROM _hits h "
-            "JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid GROUP BY h.req"
-        )
+        self.subject_signatures()
 
         def both(i: int) -> str:
             return f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
 
         def agree(i: int) -> str:
             if kinds[i] == "name":
-                return f"_names_agree(s.a{i}, m.m{i})"
+                return f"_names_close(s.a{i}, m.m{i})"
             return f"list_has_any(s.a{i}, m.m{i})"
 
         named = kinds.index("name") if "name" in kinds else None
@@ -322,7 +400,7 @@ def attribute_kinds(links: list[LinkSpec]) -> list[str]:
     unique = {link.kind for link in links if link.is_unique}
     order = [k for k in ANCHOR_KINDS if k in unique]
     order += sorted(unique - set(order))
-    for soft in ("email", "name"):
+    for soft in SOFT_KINDS:
         if soft not in order and any(link.kind == soft for link in links):
             order.append(soft)
     return order
@@ -333,6 +411,6 @@ def _attribute_of(link: LinkSpec, kinds: list[str]) -> int | None:
     evidence of who a row is about."""
     if link.shared or link.kind not in kinds:
         return None
-    if link.kind in ("email", "name") or link.is_unique:
+    if link.kind in SOFT_KINDS or link.is_unique:
         return kinds.index(link.kind)
     return None

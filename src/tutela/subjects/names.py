@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace
-from tutela.subjects.normalize import CORROBORATING, key_sql
+from tutela.subjects.normalize import CORROBORATING, key_sql, placeholder_sql
 from tutela.workspace import quote_ident, relation
 
 NAME_SIMILARITY = 0.88
@@ -226,6 +227,63 @@ def _add_evidence(
                 for c in candidates:
                     if c.table == table and c.rowid in linked:
                         c.linked = True
+    _linked_elsewhere(con, space, [c for c in candidates if not c.linked])
     for c in candidates:
-        if c.linked:
+        if c.linked and not any(e.startswith("the row") for e in c.evidence):
             c.evidence.append("the row belongs to another known customer record")
+
+
+def _linked_elsewhere(
+    con: duckdb.DuckDBPyConnection, space: SearchSpace, candidates: list[NameCandidate]
+) -> None:
+    """Candidates whose own identifiers (e-mail, phone, IBAN, cookie...) other rows carry
+    too are linked to someone: a name alone is then not enough (the identifier says who)."""
+    if not candidates:
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ckeys (req VARCHAR, tbl VARCHAR, rid BIGINT, "
+        "kind VARCHAR, key VARCHAR, cc VARCHAR, probed BOOLEAN DEFAULT false)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _cidx (tbl VARCHAR, rid BIGINT, link INTEGER, "
+        "kind VARCHAR, key VARCHAR, cc VARCHAR)"
+    )
+    by_table: dict[str, list[NameCandidate]] = {}
+    for c in candidates:
+        by_table.setdefault(c.table, []).append(c)
+    kinds: set[str] = set()
+    for table, items in by_table.items():
+        for link in space.links:
+            if link.table != table or not link.matches:
+                continue
+            key = key_sql("v", link.normalize)
+            cc = link.country_sql("v", "rg")
+            con.execute(
+                f"INSERT INTO _ckeys (req, tbl, rid, kind, key, cc) SELECT c.req, $tbl, s.rid, "
+                f"$kind, {key}, {cc} FROM {link.source_sql()} s JOIN "
+                "(SELECT UNNEST($reqs::VARCHAR[]) AS req, UNNEST($rids::BIGINT[]) AS rid) c "
+                f"ON c.rid = s.rid WHERE {usable(key, link.kind)} "
+                f"AND NOT {placeholder_sql('$kind', key, space.placeholders)}",
+                {
+                    "tbl": table,
+                    "kind": link.kind,
+                    "reqs": [c.request for c in items],
+                    "rids": [c.rowid for c in items],
+                },
+            )
+            kinds.add(link.kind)
+    for i, link in enumerate(space.links):
+        if link.matches and link.kind in kinds:
+            index_link(con, i, link, keys="_ckeys", target="_cidx")
+    rows = con.execute(
+        "SELECT DISTINCT c.req, c.tbl, c.rid FROM _ckeys c JOIN _cidx x ON x.kind = c.kind "
+        "AND x.key = c.key AND (x.cc IS NULL OR c.cc IS NULL OR x.cc = c.cc) "
+        "AND NOT (x.tbl = c.tbl AND x.rid = c.rid) "
+        "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req AND h.tbl = x.tbl "
+        "AND h.rid = x.rid)"
+    ).fetchall()
+    linked = {(r[0], r[1], int(r[2])) for r in rows}
+    for c in candidates:
+        if (c.request, c.table, c.rowid) in linked:
+            c.linked = True
+            c.evidence.append("the row's identifiers lead to someone else's records")
