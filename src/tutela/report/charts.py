@@ -71,7 +71,7 @@ def _pixels(name: str) -> Spec:
 
 LAYERS = ("Source systems", "Tables", "Data categories", "Purposes", "Recipients and storage")
 BOX_W, LAST_W, GAP, ROW_H, BOX_H, TOP = 216, 330, 54, 24, 18, 34
-CHARS_PER_PX = 1 / 6.1  # 10.5 px sans-serif; Vega's own `limit` measures every label (slow)
+CHARS_PER_PX = 1 / 5.6  # 10.5 px sans-serif; Vega's own `limit` measures every label (slow)
 CURVE_POINTS = 7
 # curves cost vl-convert ~1 ms an edge; beyond this many, straight lines (7x cheaper)
 CURVED_UP_TO = 250
@@ -97,8 +97,8 @@ def _nodes(dm: DataMap) -> list[list[_Node]]:
     layers: list[list[_Node]] = [[] for _ in LAYERS]
     layers[0] = [_Node(0, s, s, "#e2e8f0") for s in sorted(dm.systems)]
     for t in dm.tables:
-        rows = t.rows if t.rows is not None else "?"
-        label = f"{t.table} · {rows} rows · {len(t.personal)} PD"
+        rows = "? rows" if t.rows is None else f"{t.rows} row{'' if t.rows == 1 else 's'}"
+        label = f"{t.table} · {rows} · {len(t.personal)} PD"
         if t.unclassified:
             label = f"{t.table} · {len(t.unclassified)} UNCLASSIFIED · {len(t.personal)} PD"
         fill = "#fed7aa" if t.unclassified else ("#dbeafe" if t.personal else "#f1f5f9")
@@ -113,7 +113,7 @@ def _nodes(dm: DataMap) -> list[list[_Node]]:
         layers[3].append(_Node(3, p.purpose, f"{p.purpose} ({basis})", "#dcfce7"))
     for place in dm.places:
         if place.unsafe:
-            label, fill = f"{place.label} · NO SAFEGUARD", "#fecaca"
+            label, fill = f"NO SAFEGUARD · {place.label}", "#fecaca"
         elif place.outside_eea:
             label, fill = f"{place.label} · {place.transfer}", "#fef3c7"
         else:

@@ -64,6 +64,10 @@ def e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _cls(name: str) -> str:
+    return f' class="{name}"' if name else ""
+
+
 def _num(value: object) -> str:
     return f'<td class="n">{e(value)}</td>'
 
@@ -78,13 +82,13 @@ def _table(
     """`rows` hold cells already rendered as HTML (`<td>...</td>`)."""
     nums = set(numeric)
     head = "".join(
-        f'<th scope="col"{" class=n" if i in nums else ""}>{e(h)}</th>'
+        f'<th scope="col"{_cls("n" if i in nums else "")}>{e(h)}</th>'
         for i, h in enumerate(headers)
     )
     body = []
     for i, row in enumerate(rows):
         cls = row_class(i) if row_class else ""
-        body.append(f"<tr{f' class={cls}' if cls else ''}>{''.join(row)}</tr>")
+        body.append(f"<tr{_cls(cls)}>{''.join(row)}</tr>")
     if not body:
         body.append(f'<tr><td colspan="{len(headers)}" class="empty">none</td></tr>')
     return (
@@ -94,7 +98,7 @@ def _table(
 
 
 def _td(value: object, cls: str = "") -> str:
-    return f"<td{f' class={cls}' if cls else ''}>{e(value)}</td>"
+    return f"<td{_cls(cls)}>{e(value)}</td>"
 
 
 def _code(value: str) -> str:
@@ -140,9 +144,7 @@ def _header(r: GovernanceReport) -> str:
         ("audit chain", "verified" if s["audit_chain_verified"] else "NOT VERIFIED",
          "ok" if s["audit_chain_verified"] else "bad"),
     ]  # fmt: skip
-    items = "".join(
-        f"<li><b{f' class={cls}' if cls else ''}>{e(v)}</b>{e(k)}</li>" for k, v, cls in kpis
-    )
+    items = "".join(f"<li><b{_cls(cls)}>{e(v)}</b>{e(k)}</li>" for k, v, cls in kpis)
     links = "".join(f'<li><a href="#{k}">{i}. {e(v)}</a></li>' for i, (k, v) in
                     enumerate(SECTIONS, start=1))  # fmt: skip
     dpo = r.organisation.get("dpo")
@@ -402,7 +404,7 @@ def _requests(r: GovernanceReport) -> str:
         notes.append("no review queue in this workspace")
     return (
         f'<section id="requests"><h2>5. Requests</h2><p>{q.total} requests tracked ({e(states)});'
-        f" {len(q.open)} open, <span{' class=bad' if q.overdue else ''}>{q.overdue} overdue"
+        f" {len(q.open)} open, <span{_cls('bad' if q.overdue else '')}>{q.overdue} overdue"
         f"</span>; {e('; '.join(notes))}.</p>"
         f'<div class="pair">{figure or ""}{table}</div></section>'
     )
