@@ -231,3 +231,17 @@ def test_cli_bad_as_of_and_missing_directory(report_ws: Path, tmp_path: Path) ->
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
     nowhere = _cli(report_ws, "--out", str(tmp_path / "no" / "such" / "r.html"))
     assert nowhere.exit_code == 2 and "does not exist" in nowhere.stderr
+
+
+def test_bulk_scan_reading_matches_load_stored_scan(report_ws: Path) -> None:
+    """The report reads every stored scan in two queries; it must read what the detector's
+    own `load_stored_scan` reads, table by table."""
+    from tutela.detect import load_stored_scan
+    from tutela.report.governance import _catalog, _stored_scans
+
+    with Workspace.open(report_ws, read_only=True) as ws:
+        tables = _catalog(ws)
+        assert tables == {t: {c.name: c.type for c in ws.columns(t)} for t in ws.user_tables()}
+        bulk = _stored_scans(ws, tables)
+        one_by_one = {t: s for t in tables if (s := load_stored_scan(ws.con, t)) is not None}
+    assert bulk == one_by_one and set(bulk) == {"customers", "newsletter"}

@@ -33,7 +33,7 @@ GREY, RED, AMBER, GREEN = "#94a3b8", "#dc2626", "#d97706", "#16a34a"
 ACTION_COLOURS = {"delete": "#b91c1c", "anonymize": "#d97706", "pseudonymize": "#6366f1"}
 # Vega's default font, measured by estimate; naming an installed font made vl-convert
 # measure every label with it, about 5 ms a label
-CONFIG = {"font": "sans-serif", "view": {"stroke": None}}
+CONFIG = {"font": "sans-serif", "view": {"stroke": None}, "legend": {"columnPadding": 18}}
 
 Spec = dict[str, Any]
 Rows = list[dict[str, Any]]
@@ -45,7 +45,10 @@ class Chart:
     data: dict[str, Rows]
 
     def to_dict(self) -> Spec:
-        return {"$schema": SCHEMA, **self.spec, "datasets": self.data, "config": CONFIG}
+        # room for labels: Vega estimates their width, the viewer's font may run wider
+        padding = {"left": 28, "right": 10, "top": 6, "bottom": 6}
+        return {"$schema": SCHEMA, "padding": padding, **self.spec, "datasets": self.data,
+                "config": CONFIG}  # fmt: skip
 
 
 def to_svg(chart: Chart) -> str:
