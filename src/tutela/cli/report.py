@@ -14,7 +14,8 @@ from tutela.cli.options import PolicyPathOption, guarded, state
 from tutela.errors import UsageError
 from tutela.policy.loader import load_policy
 from tutela.report import governance
-from tutela.report.files import write_private_file
+from tutela.report.files import check_target, write_private_file
+from tutela.report.governance_html import render_html
 from tutela.report.jsonout import to_json
 
 
@@ -44,21 +45,19 @@ def report_cmd(
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise UsageError(f"--as-of takes YYYY-MM-DD, not {as_of!r}") from None
+    target = None if fmt is ReportFormat.json and out is None else out or Path("governance.html")
+    if target is not None:
+        check_target(target, force=force)
     loaded = load_policy(policy)
     with state(ctx).open_workspace(read_only=True) as ws:
         report = governance.build(
             ws, loaded.policy, as_of=day, policy_files=tuple(str(f) for f in loaded.files)
         )
-    if fmt is ReportFormat.json and out is None:
+    if target is None:
         output.emit_json(report.to_dict())
         return
-    if fmt is ReportFormat.json:
-        text = to_json(report.to_dict()) + "\n"
-    else:
-        from tutela.report.governance_html import render_html  # loads the chart renderer
-
-        text = render_html(report)
-    path = write_private_file(out or Path("governance.html"), text, force=force)
+    text = render_html(report) if fmt is ReportFormat.html else to_json(report.to_dict()) + "\n"
+    path = write_private_file(target, text, force=force)
     output.out.print(escape(str(path.resolve())))
     summary = report.summary()
     if not summary["audit_chain_verified"]:
