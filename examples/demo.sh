@@ -88,4 +88,3 @@ tutela audit verify
 step "The governance report for the DPO (one self-contained HTML file)"
 REPORT="${TUTELA_REPORT:-$(mktemp -d)/governance.html}"
 tutela report -p policies/acme.yaml --out "$REPORT"
-echo "governance report written to $REPORT"
