@@ -122,16 +122,9 @@ def test_report_renders_offline_with_a_data_map_screenshot(
     assert console == [], console  # no error, no CSP violation, nothing at all
     assert requests == [], requests
     assert _png_size(shot) == WINDOW
-    # the same window on a blank page compresses to a few kB; the data map's boxes,
-    # labels and flows to far more
-    blank = tmp_path / "blank.html"
-    blank.write_text("<!doctype html><html><body></body></html>", encoding="utf-8")
-    blank_shot = tmp_path / "blank.png"
-    (tmp_path / "b").mkdir()
-    _run(browser, blank, tmp_path / "b", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-         f"--screenshot={blank_shot}")  # fmt: skip
-    assert shot.stat().st_size > 60_000
-    assert shot.stat().st_size > 10 * blank_shot.stat().st_size
+    # a blank page in this window compresses to ~8 kB; the header and the data map's boxes,
+    # labels and flows to ~220 kB (measured with Chromium 150)
+    assert shot.stat().st_size > 80_000
 
 
 def test_report_prints_on_a4_landscape(browser: str, report_page: Path, tmp_path: Path) -> None:
