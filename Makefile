@@ -31,6 +31,7 @@ demo: $(STAMP) $(LIVE_STAMP)
 		PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
 
 test: $(STAMP) test-live
+	@sh scripts/ensure-chromium
 	$(BIN)/python -m pytest -q --ignore=tests/live
 
 test-live: $(LIVE_STAMP)
@@ -50,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scan.py
 	$(BIN)/python benchmarks/subjects.py
 	$(BIN)/python benchmarks/protect.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) $(LIVE_VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

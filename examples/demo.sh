@@ -99,3 +99,7 @@ tutela -w "$HH/ws" review list HH-1
 
 step "The audit log is intact"
 tutela audit verify
+
+step "The governance report for the DPO (one self-contained HTML file)"
+REPORT="${TUTELA_REPORT:-$(mktemp -d)/governance.html}"
+tutela report -p policies/acme.yaml --out "$REPORT"

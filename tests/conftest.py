@@ -69,7 +69,7 @@ def json_out(result: Result) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Skipped live-database tests must not pass unnoticed: say so in capitals."""
+    """Skipped live-database and browser tests must not pass unnoticed: say so in capitals."""
     reasons = {
         str(rep.longrepr[2]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         for rep in terminalreporter.stats.get("skipped", [])
@@ -78,4 +78,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if live:
         terminalreporter.write_sep("!", "LIVE POSTGRESQL TESTS DID NOT RUN", red=True, bold=True)
         for reason in live:
+            terminalreporter.write_line(reason, red=True, bold=True)
+    browser = sorted(r for r in reasons if "CHROMIUM" in r)
+    if browser:
+        terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN", red=True, bold=True)
+        for reason in browser:
             terminalreporter.write_line(reason, red=True, bold=True)

@@ -14,6 +14,7 @@ from tutela.cli.enforce import register as register_enforce
 from tutela.cli.options import state
 from tutela.cli.policy import policy_app
 from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
+from tutela.cli.report import report_cmd
 from tutela.cli.requests import requests_app
 from tutela.cli.review import review_app
 from tutela.cli.scan import scan_cmd
@@ -77,6 +78,7 @@ app.command("pseudonymize")(pseudonymize_cmd)
 app.command("reidentify")(reidentify_cmd)
 app.command("risk")(risk_cmd)
 register_enforce(app)
+app.command("report")(report_cmd)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tutela.detect import load_stored_scan
+from tutela.detect import TableScan, load_stored_scan
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.subjects.normalize import key_sql
@@ -155,17 +155,18 @@ def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
 
 def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | None:
     """The stored scan results of these tables; None if none was ever scanned."""
+    stored = [s[0] for t in tables if (s := load_stored_scan(ws.con, t)) is not None]
+    return scan_columns(stored) if stored else None
+
+
+def scan_columns(scans: Iterable[TableScan]) -> tuple[ScanColumn, ...]:
+    """Stored scans as the facts `evaluate` reads (for callers that loaded them already)."""
     found: list[ScanColumn] = []
-    any_stored = False
-    for table in tables:
-        stored = load_stored_scan(ws.con, table)
-        if stored is None:
-            continue
-        any_stored = True
-        for col in stored[0].columns:
+    for scan in scans:
+        for col in scan.columns:
             found.append(
                 ScanColumn(
-                    table,
+                    scan.table,
                     col.column,
                     col.entity,
                     col.category,
@@ -173,7 +174,7 @@ def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | 
                     col.free_text and col.entity is not None,
                 )
             )
-    return _dedupe(found) if any_stored else None
+    return _dedupe(found)
 
 
 def _dedupe(rows: list[ScanColumn]) -> tuple[ScanColumn, ...]:
