@@ -620,9 +620,14 @@ def _free_text(
     few = len(keys) <= 60
     for table, column in space.free_text:
         col = quote_ident(column)
-        source = relation(table)
         prefilter, pre_params = _text_prefilter(col, keys)
-        text = f"CAST({col} AS VARCHAR)"
+        # the texts that can mention a key: read once, then searched by each extractor
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _ftext AS SELECT rowid AS rid, CAST({col} AS VARCHAR) "
+            f"AS t FROM {relation(table)} WHERE {col} IS NOT NULL AND {prefilter}",
+            pre_params,
+        )
+        text = "t"
         phone_match = (
             # a few people: the number may run into a neighbouring one ("612 345 678 2 times")
             "length(k.key) >= 7 AND contains(regexp_replace(keyed.x, '[^0-9]', '', 'g'), k.key)"
@@ -643,13 +648,12 @@ def _free_text(
         ]  # fmt: skip
         for extract, key, cc, kinds, match in extractors:
             rows = con.execute(
-                f"WITH frag AS (SELECT rowid AS rid, unnest({extract}) AS x FROM {source} "
-                f"WHERE {col} IS NOT NULL AND {prefilter}), "
+                f"WITH frag AS (SELECT rid, unnest({extract}) AS x FROM _ftext), "
                 f"keyed AS (SELECT rid, x, {key} AS key, {cc} AS cc FROM frag) "
                 "SELECT k.req, keyed.rid, k.kind, keyed.x FROM keyed JOIN _tkeys k "
                 f"ON {match} AND (k.cc IS NULL OR keyed.cc IS NULL OR k.cc = keyed.cc) "
                 "WHERE list_contains(?, k.kind)",
-                [*pre_params, kinds],
+                [kinds],
             ).fetchall()
             for req, rid, kind, fragment in rows:
                 hit = hits.setdefault(

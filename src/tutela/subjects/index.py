@@ -49,13 +49,32 @@ def index_link(
             [link.kind],
         ).fetchall()
     ]
-    # A few keys: a substring test on the raw value (much cheaper than normalising every
-    # row; the exact key is computed on the candidates below). Many keys: a semi-join on
-    # the normalised probe.
+    # Pick candidate rows with the cheapest test that every carrier passes; the exact key
+    # is computed on the candidates below. Identifiers compared as typed (trimmed): the
+    # value itself. E-mails, a few: a case-insensitive substring. Phone numbers, a few: the
+    # last two characters, the number's last two digits however it is written (values that
+    # do not end in a digit are judged exactly). Otherwise a semi-join on the probe.
     params: list[Any]
-    if len(probes) <= 64 and link.normalize in ("email", "trim", "none"):
+    if link.normalize in ("trim", "none"):
+        value = "trim(v)" if link.normalize == "trim" else "v"
+        if len(probes) <= 64:
+            where = f"{value} IN ({', '.join('?' * len(probes))})"
+            params = list(probes)
+        else:
+            where = f"{value} IN (SELECT key FROM {keys} WHERE kind = ? AND NOT probed)"
+            params = [link.kind]
+    elif len(probes) <= 64 and link.normalize == "email":
         where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes))
         params = [f"%{like_escape(p)}%" for p in probes]
+    elif len(probes) <= 16 and link.normalize == "e164":
+        ends = sorted({p[-2:] for p in probes if p})
+        tail = "right(rtrim(v), 2)"
+        where = (
+            f"{tail} IN ({', '.join('?' * len(ends))}) "
+            # a number followed by a note ("612 345 678 (home)"): judged exactly
+            "OR right(rtrim(v), 1) NOT BETWEEN '0' AND '9'"
+        )
+        params = ends
     elif len(probes) <= 64:
         where = f"{cheap} IN ({', '.join('?' * len(probes))})"
         params = list(probes)

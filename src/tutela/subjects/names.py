@@ -25,7 +25,7 @@ import duckdb
 
 from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace
-from tutela.subjects.normalize import CORROBORATING, key_sql, placeholder_sql
+from tutela.subjects.normalize import CORROBORATING, key_sql, placeholder_sql, strip_separators
 from tutela.workspace import quote_ident, relation
 
 NAME_SIMILARITY = 0.88
@@ -106,11 +106,21 @@ def name_candidates(
         else:
             where = "list_has_any(_ntoks(lower(strip_accents(v))), (SELECT list(tok) FROM _qtok))"
             params = []
+        # by name alone, only rows no unique identifier ties to a known person qualify
+        # (those need corroboration, found below): skip the others before blocking
+        anchors = [
+            f"coalesce(trim(CAST({quote_ident(other.column)} AS VARCHAR)), '') = ''"
+            for other in space.links
+            if other.table == link.table
+            and other.is_unique
+            and other.matches
+            and not other.list_column
+        ]
         con.execute(
             f"""INSERT INTO _ncand
             WITH rows AS (
-                SELECT rid, {key} AS n FROM {link.source_sql()} WHERE v IS NOT NULL
-                  AND ({where or "false"})
+                SELECT rid, {key} AS n FROM {link.source_sql(" AND ".join(anchors))}
+                WHERE v IS NOT NULL AND ({where or "false"})
             ), blocks AS (SELECT rid, n, unnest(_nblock(n)) AS b FROM rows)
             SELECT q.req, ?, b.rid, ?, max(_nsim(q.n, b.n)) FROM blocks b
             JOIN _qblock q ON q.b = b.b
@@ -119,6 +129,7 @@ def name_candidates(
             GROUP BY q.req, b.rid""",
             [*params, link.table, link.column, link.table],
         )
+    _partial_phone_candidates(con, space, name_links)
     _corroborated_candidates(con, space, name_links)
     rows = con.execute(
         "SELECT req, tbl, rid, col, max(sim) FROM _ncand "
@@ -153,7 +164,8 @@ def _corroborated_candidates(
     the person: the name is then scored even if no word of it agrees exactly."""
     by_table = {link.table: link for link in name_links}
     for link in space.links:
-        if link.kind not in CORROBORATING or link.table not in by_table:
+        # a city is shared by too many people to look for namesakes in; it only scores
+        if link.kind not in ("birth_date", "postcode") or link.table not in by_table:
             continue
         name = by_table[link.table]
         key = key_sql("v", link.normalize)
@@ -169,6 +181,41 @@ def _corroborated_candidates(
                   AND h.tbl = ? AND h.rid = s.rid)
             GROUP BY q.req, s.rid""",
             [link.table, name.column, link.kind, link.table],
+        )
+
+
+def _partial_phone_candidates(
+    con: duckdb.DuckDBPyConnection, space: SearchSpace, name_links: list[LinkSpec]
+) -> None:
+    """Rows of a table holding a name link whose phone ends in the same four digits as one
+    of the person's own numbers: the name is then scored too."""
+    by_table = {link.table: link for link in name_links}
+    ends = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT right(key, 4) FROM _tkeys WHERE kind = 'phone' AND length(key) >= 7"
+        ).fetchall()
+    ]
+    if not ends or len(ends) > 64:
+        return
+    for link in space.links:
+        if link.kind != "phone" or link.table not in by_table:
+            continue
+        name = by_table[link.table]
+        nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
+        cheap = " OR ".join([f"contains({strip_separators('v')}, ?)"] * len(ends))
+        con.execute(
+            f"""INSERT INTO _ncand
+            SELECT q.req, ?, s.rid, ?, max(_nsim(q.n, {nkey})) FROM
+              (SELECT rid, right({key_sql("v", link.normalize)}, 4) AS k FROM
+               {link.source_sql()} WHERE {cheap}) s
+            JOIN _tkeys c ON c.kind = 'phone' AND right(c.key, 4) = s.k
+            JOIN _qnames q ON q.req = c.req
+            JOIN {relation(link.table)} t ON t.rowid = s.rid
+            WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req
+                  AND h.tbl = ? AND h.rid = s.rid)
+            GROUP BY q.req, s.rid""",
+            [link.table, name.column, *ends, link.table],
         )
 
 

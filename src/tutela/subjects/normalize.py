@@ -143,9 +143,15 @@ def key_sql(expr: str, normalize: str) -> str:
         # National significant number: drop formatting, an international prefix with its
         # country code, and trunk zeros. Country codes form a prefix code, so the
         # alternation is unambiguous.
+        # (The country-code alternation is costly: only numbers written with + or 00 go
+        # through it; DuckDB evaluates a CASE branch on the rows that take it only.)
         digits = f"regexp_replace(trim({v}), '[^0-9+]', '', 'g')"
-        intl = f"regexp_replace({digits}, '^(\\+|00)({_country_codes()})', '')"
-        return f"NULLIF(ltrim(regexp_replace({intl}, '[^0-9]', '', 'g'), '0'), '')"
+        intl = (
+            f"CASE WHEN starts_with({digits}, '+') OR starts_with({digits}, '00') "
+            f"THEN regexp_replace({digits}, '^(\\+|00)({_country_codes()})', '') "
+            f"ELSE {digits} END"
+        )
+        return f"NULLIF(ltrim(replace({intl}, '+', ''), '0'), '')"
     raise ValueError(f"unknown normalisation {normalize!r}")
 
 
@@ -178,7 +184,10 @@ def country_sql(expr: str, region: str | None = None, region_column: str | None 
     """The phone's country calling code as text: from an explicit +CC / 00CC prefix, else
     from the row's region column, else the link's default region; NULL when unknown."""
     v = f"regexp_replace(trim(CAST({expr} AS VARCHAR)), '[^0-9+]', '', 'g')"
-    explicit = f"NULLIF(regexp_extract({v}, '^(?:\\+|00)({_country_codes()})', 1), '')"
+    explicit = (
+        f"CASE WHEN starts_with({v}, '+') OR starts_with({v}, '00') THEN "
+        f"NULLIF(regexp_extract({v}, '^(?:\\+|00)({_country_codes()})', 1), '') END"
+    )
     fallbacks = []
     if region_column:
         fallbacks.append(
