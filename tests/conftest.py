@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner, Result
 
 from tutela.cli.app import app
 from tutela.workspace import Workspace
 
 ASSETS = Path(__file__).parent / "assets"
+
+# No test depends on wall-clock speed: on a busy 2-core CI machine one slow example is no
+# failure (hypothesis' default 200 ms deadline per example made the suite flaky).
+settings.register_profile("tutela", deadline=None)
+settings.load_profile("tutela")
 
 
 def asset(*parts: str) -> Path:
