@@ -134,37 +134,22 @@ def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> Erasur
 
 
 class _Writers:
-    """Where each table's changes go. Loaded tables and PostgreSQL tables (through
-    `postgres_execute`) share the workspace transaction: DuckDB commits PostgreSQL first and
-    rolls the workspace back if that fails. DuckDB lets one transaction write to only one
-    DuckDB-managed database, so each SQLite file gets a transaction of its own, committed
-    just before the workspace's."""
+    """Where each table's changes go. Loaded tables change in the workspace transaction;
+    live tables in their source database's own transaction (live.py), committed just
+    before the workspace: a refused commit there rolls the workspace back."""
 
     def __init__(self, ws: Workspace, con: Any) -> None:
         self.ws = ws
         self.con = con
-        self.cursors: dict[str, Any] = {}
 
     def target(self, table: str) -> tuple[Any, live.LiveTable | None]:
-        found = live.resolve(table)
-        if found is None or found.attachment.kind == "postgres":
-            return self.con, found
-        cur = self.cursors.get(found.attachment.name)
-        if cur is None:
-            cur = self.ws.con.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            self.cursors[found.attachment.name] = cur
-        return cur, found
+        return self.con, live.resolve(table)
 
     def commit(self) -> None:
-        for cur in self.cursors.values():
-            cur.execute("COMMIT")
+        live.commit_writes()
 
     def close(self) -> None:
-        for cur in self.cursors.values():
-            with contextlib.suppress(Exception):
-                cur.execute("ROLLBACK")  # no-op error after a commit
-            cur.close()
+        live.rollback_writes()  # no-op after a commit
 
 
 def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
