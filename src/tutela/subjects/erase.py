@@ -201,6 +201,8 @@ class ErasureOutcome:
     identifiers: dict[str, list[str]]
     key_id: str
     finished_at: str
+    live: list[live.LiveErasure] = field(default_factory=list)
+    """What became of the erased content in each live table's storage (live.py)."""
 
     @property
     def verified(self) -> bool:
@@ -403,6 +405,7 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "possible_matches_for_review": len(plan.match.possible),
         "verification": outcome.verification,
         "audit_entry": {"seq": outcome.audit_entry.seq, "hash": outcome.audit_entry.entry_hash},
+        "live_sources": [e.to_dict() for e in outcome.live],
     }
 
 
@@ -436,6 +439,7 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
             "",
         ]
+    lines += _live_markdown(cert.get("live_sources", []))
     if v["residue"]:
         lines += ["## Residue found after erasure", ""]
         lines += [
@@ -445,6 +449,19 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
         lines.append("")
     lines.append("Identifiers appear only as keyed hashes (HMAC-SHA256).")
     return "\n".join(lines) + "\n"
+
+
+def _live_markdown(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not entries:
+        return []
+    lines = ["## Live databases: what remains in storage", ""]
+    for e in entries:
+        state = "done" if e["done"] else "NOT done"
+        lines.append(f"- {e['table']} ({e['kind']}): {e['method']} — physical removal {state}")
+        if e["note"]:
+            lines.append(f"  - {e['note']}")
+        lines += [f"  - may remain: {r}" for r in e["remaining"]]
+    return [*lines, ""]
 
 
 def now() -> str:
