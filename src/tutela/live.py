@@ -616,8 +616,21 @@ _PG_PLAIN_ITEMS = _PG_PLAIN - {"interval", "bytea", "json", "jsonb", "time"}
 PURGE_LOCK_TIMEOUT = "30s"
 
 
+def _require_driver(kind: str) -> None:
+    """The ADBC driver is a dependency of Tutela: missing means a broken installation."""
+    package = f"adbc_driver_{'postgresql' if kind == 'postgres' else 'sqlite'}"
+    try:
+        __import__(package)
+    except ImportError as exc:
+        raise LiveSourceError(
+            f"the {kind} driver ({package.replace('_', '-')}) is not installed",
+            hint="reinstall Tutela with its dependencies: pip install --force-reinstall tutela",
+        ) from exc
+
+
 class _Postgres(_Source):
     def connect(self, password: str | None) -> None:
+        _require_driver("postgres")
         from adbc_driver_manager import AdbcConnection, Error
         from adbc_driver_postgresql import connect
 
@@ -955,6 +968,7 @@ class _SQLite(_Source):
         return f"file:{quote(self._path)}?mode={mode}"
 
     def connect(self, password: str | None) -> None:
+        _require_driver("sqlite")
         try:
             # catalog questions go through Python's sqlite3, bulk reads through ADBC
             self._meta = sqlite3.connect(self._uri("ro"), uri=True, timeout=10)

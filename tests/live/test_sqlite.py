@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,3 +187,13 @@ def test_erased_values_are_in_no_byte_of_the_sqlite_files(
     assert entry["table"] == "legacy.main.clients" and entry["done"] is True
     assert "secure_delete" in entry["method"] and "WAL checkpointed" in entry["method"]
     assert any("backups" in r for r in entry["remaining"])
+
+
+def test_a_missing_driver_is_a_clear_error(
+    cli: Callable[..., Result], legacy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite", None)  # import fails
+    result = cli("attach", "legacy", str(legacy))
+    assert result.exit_code == 4
+    assert "error[live-source]" in result.output and "adbc-driver-sqlite" in result.output
+    assert "Traceback" not in result.output
