@@ -354,3 +354,28 @@ def test_purge_without_ownership_is_reported_not_hidden(
     finally:
         pg_server.psql(crm, f"DROP OWNED BY {role}")
         pg_server.psql("postgres", f"DROP ROLE {role}")
+
+
+def test_a_row_redacted_then_anonymized_in_one_erasure(
+    cli: Callable[..., Result], pg_server: PgServer, crm: str, tmp_path: Path
+) -> None:
+    """Redacting her own note gives her row a new ctid; blanking its columns next must
+    follow it (the erasure's own move), not stop as if someone else had changed it."""
+    pg_server.psql(crm, "UPDATE customers SET notes = 'call anna@example.com back' WHERE id = 1")
+    policy = tmp_path / "anonymize.yaml"
+    policy.write_text(
+        POLICY + "erasure:\n  tables:\n    crm.public.customers:\n"
+        "      action: anonymize\n      columns: [email, phone, full_name]\n"
+    )
+    _attach(cli, pg_server, crm)
+    result = cli("erase", "--email", "anna@example.com", "-p", str(policy),
+                 "-o", str(tmp_path / "certs"), "--apply")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pg_server.psql(
+        crm, "SELECT id, coalesce(email, '-'), coalesce(full_name, '-'), notes FROM customers "
+        "ORDER BY id"
+    ).splitlines() == [
+        "1|-|-|call [REDACTED] back",
+        "2|jan@example.pl|Jan Kowalski|friend of [REDACTED]",
+        "3|ewa@example.pl|Ewa Zielińska|",
+    ]  # fmt: skip

@@ -197,3 +197,17 @@ def test_a_missing_driver_is_a_clear_error(
     assert result.exit_code == 4
     assert "error[live-source]" in result.output and "adbc-driver-sqlite" in result.output
     assert "Traceback" not in result.output
+
+
+def test_requests_run_purge_vacuums_the_sqlite_file(
+    cli: Callable[..., Result], legacy: Path, tmp_path: Path
+) -> None:
+    assert cli("attach", "legacy", str(legacy)).exit_code == 0
+    batch = tmp_path / "requests.csv"
+    batch.write_text("request_id,type,email,received_at\nV1,erasure,marta@example.cat,2026-11-02\n")
+    result = cli("requests", "run", str(batch), "-p", str(tmp_path / "policy.yaml"),
+                 "--apply", "--purge", "--out", str(tmp_path / "out"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads((tmp_path / "out" / "erasure-V1.json").read_text())["live_sources"]
+    assert entry["done"] is True and "VACUUM" in entry["method"]
+    assert [name for name, _ in _rows(legacy)] == ["Núria Puig", "Pau Vidal"]
