@@ -407,6 +407,7 @@ def commit_writes() -> None:
     for source in pending:
         try:
             source.commit()
+            source.drop_written()
         except LiveSourceError as exc:
             if not committed:
                 raise
@@ -421,7 +422,9 @@ def commit_writes() -> None:
 def rollback_writes() -> None:
     """Roll back every source's open write transaction (a no-op after `commit_writes`)."""
     for source in _attached.values():
-        source.rollback()
+        if source.in_transaction:
+            source.rollback()
+            source.drop_written()
 
 
 @dataclass(frozen=True)
@@ -584,7 +587,12 @@ class _Source:
             self.written = set()
         self.apply(live, action, rowids, list(columns), texts or {})
         self.written.add(live.name)
-        self.invalidate(live.name)  # the next read (verification) reads it again
+
+    def drop_written(self) -> None:
+        """After the commit or rollback: the next read of a changed table (verification)
+        reads it again. Until then every step reads the copy the plan was made from."""
+        for name in self.written:
+            self.invalidate(name)
 
     def _moved(self, live: LiveTable, found: int, wanted: int) -> LiveSourceError:
         return LiveSourceError(
