@@ -1145,7 +1145,7 @@ class _SQLite(_Source):
         try:
             [(secure,)] = w.execute("PRAGMA secure_delete").fetchall()
             if int(secure) == 1:
-                steps.append("changed with secure_delete on (deleted content overwritten with zeros)")
+                steps.append("changed with secure_delete on (deleted content zeroed)")
             else:
                 done = False
                 notes.append("this SQLite library ignored secure_delete")

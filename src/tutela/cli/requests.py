@@ -23,7 +23,7 @@ def run_cmd(
     apply: bool = typer.Option(False, "--apply", help="Carry out erasure requests."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan erasures only (the default)."),
     purge: bool = typer.Option(
-        False, "--purge", help="Then VACUUM (FULL) the live PostgreSQL tables changed."
+        False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
     ),
     out: Path = typer.Option(Path("reports"), "--out", "-o", help="Directory for outputs."),
     policy: Path = PolicyPathOption,

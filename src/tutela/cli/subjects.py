@@ -109,7 +109,7 @@ def erase_cmd(
     apply: bool = typer.Option(False, "--apply", help="Carry out the erasure."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan only (the default)."),
     purge: bool = typer.Option(
-        False, "--purge", help="Then VACUUM (FULL) the live PostgreSQL tables changed."
+        False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
     ),
     request_id: str | None = typer.Option(
         None, "--request-id", help="Request reference (default: ERASE-<UTC time>)."

@@ -163,7 +163,7 @@ def apply_erasures(
     purge: bool = False,
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Apply all plans in one transaction, verify each, write certificates (0600).
-    `purge`: also VACUUM (FULL) the PostgreSQL tables changed (see live.finish_erasure)."""
+    `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
