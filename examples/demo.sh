@@ -59,12 +59,7 @@ tutela reidentify "$TUTELA_WORKSPACE/crm_pseudo.parquet" --columns email --role 
 tutela risk crm_customers --quasi codigo_postal,ciudad --sensitive segmento
 
 step "A live database: the loyalty programme's SQLite file, attached read-only and scanned in place"
-# Live sources need the `live` extra (DuckDB 1.5.5 and its signed extensions): `make demo`
-# passes that install's tutela, with a workspace of its own (DuckDB files of different
-# releases are not interchangeable).
-LIVE_TUTELA="${TUTELA_LIVE_BIN:-}"
-if [ -x "$LIVE_TUTELA" ]; then
-    python - "$LIVE_DIR/loyalty.sqlite" <<'PY'
+python - "$LIVE_DIR/loyalty.sqlite" <<'PY'
 import sqlite3, sys
 con = sqlite3.connect(sys.argv[1])
 con.execute("CREATE TABLE members (card_no TEXT, full_name TEXT, email TEXT, mobile TEXT, points INTEGER)")
@@ -75,12 +70,9 @@ con.executemany("INSERT INTO members VALUES (?, ?, ?, ?, ?)", [
 ])
 con.commit()
 PY
-    "$LIVE_TUTELA" -w "$LIVE_DIR/ws" attach loyalty "$LIVE_DIR/loyalty.sqlite" --read-only
-    "$LIVE_TUTELA" -w "$LIVE_DIR/ws" attachments
-    "$LIVE_TUTELA" -w "$LIVE_DIR/ws" scan loyalty.main.members
-else
-    echo "skipped: set TUTELA_LIVE_BIN to a tutela installed with the live extra (make demo does)"
-fi
+tutela attach loyalty "$LIVE_DIR/loyalty.sqlite" --read-only
+tutela attachments
+tutela scan loyalty.main.members
 
 step "A household: two people, one landline. Whose data is whose?"
 HH="$TUTELA_WORKSPACE/households"

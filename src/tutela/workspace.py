@@ -196,8 +196,8 @@ class Workspace:
                     raise WorkspaceError(
                         f"workspace {db.parent} was written by a newer DuckDB release than "
                         f"this installation's ({duckdb.__version__})",
-                        hint="use the Tutela installation that created it (the `live` extra "
-                        "pins an older DuckDB), or give this one its own workspace",
+                        hint="use the Tutela installation that created it, "
+                        "or give this one its own workspace",
                     ) from exc
                 if "Could not set lock" not in text and "Conflicting lock" not in text:
                     raise WorkspaceError(

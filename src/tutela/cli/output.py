@@ -195,6 +195,10 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
             f"residue in {r['table']}{'.' + r['column'] if 'column' in r else ''}: "
             f"{r['rows']} row(s)"
         )
+    for e in cert.get("live_sources", []):
+        state = "done" if e["done"] else "NOT done"
+        note = f" ({e['note']})" if e["note"] else ""
+        out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}"))
     for f in files:
         out.print(f"  wrote {escape(f)}")
 

@@ -22,6 +22,9 @@ def run_cmd(
     file: Path = typer.Argument(..., help="CSV or JSONL: request_id, type, received_at, ids."),
     apply: bool = typer.Option(False, "--apply", help="Carry out erasure requests."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan erasures only (the default)."),
+    purge: bool = typer.Option(
+        False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
+    ),
     out: Path = typer.Option(Path("reports"), "--out", "-o", help="Directory for outputs."),
     policy: Path = PolicyPathOption,
     fmt: OutputFormat = FormatOption,
@@ -33,7 +36,7 @@ def run_cmd(
     loaded = load_policy(policy)
     with state(ctx).open_workspace() as ws:
         sctx = service.context(ws, loaded.policy)
-        result = requests.run_batch(sctx, file, apply=apply, out_dir=out)
+        result = requests.run_batch(sctx, file, apply=apply, out_dir=out, purge=purge)
     if fmt is OutputFormat.json:
         output.emit_json({"summary": result.summary(), "requests": result.rows})
     else:

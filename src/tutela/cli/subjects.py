@@ -108,6 +108,9 @@ def erase_cmd(
     other: list[str] | None = OtherIdOption,
     apply: bool = typer.Option(False, "--apply", help="Carry out the erasure."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan only (the default)."),
+    purge: bool = typer.Option(
+        False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
+    ),
     request_id: str | None = typer.Option(
         None, "--request-id", help="Request reference (default: ERASE-<UTC time>)."
     ),
@@ -134,7 +137,7 @@ def erase_cmd(
                 output.render_erasure_plan(plan_data)
                 output.info("dry run: nothing changed; pass --apply to erase")
             return
-        [(cert, files)] = service.apply_erasures(sctx, clean, plans, out)
+        [(cert, files)] = service.apply_erasures(sctx, clean, plans, out, purge=purge)
     if fmt is OutputFormat.json:
         output.emit_json({"applied": True, "certificate": cert, "files": files})
     else:

@@ -136,37 +136,22 @@ def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> Erasur
 
 
 class _Writers:
-    """Where each table's changes go. Loaded tables and PostgreSQL tables (through
-    `postgres_execute`) share the workspace transaction: DuckDB commits PostgreSQL first and
-    rolls the workspace back if that fails. DuckDB lets one transaction write to only one
-    DuckDB-managed database, so each SQLite file gets a transaction of its own, committed
-    just before the workspace's."""
+    """Where each table's changes go. Loaded tables change in the workspace transaction;
+    live tables in their source database's own transaction (live.py), committed just
+    before the workspace: a refused commit there rolls the workspace back."""
 
     def __init__(self, ws: Workspace, con: Any) -> None:
         self.ws = ws
         self.con = con
-        self.cursors: dict[str, Any] = {}
 
     def target(self, table: str) -> tuple[Any, live.LiveTable | None]:
-        found = live.resolve(table)
-        if found is None or found.attachment.kind == "postgres":
-            return self.con, found
-        cur = self.cursors.get(found.attachment.name)
-        if cur is None:
-            cur = self.ws.con.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            self.cursors[found.attachment.name] = cur
-        return cur, found
+        return self.con, live.resolve(table)
 
     def commit(self) -> None:
-        for cur in self.cursors.values():
-            cur.execute("COMMIT")
+        live.commit_writes()
 
     def close(self) -> None:
-        for cur in self.cursors.values():
-            with contextlib.suppress(Exception):
-                cur.execute("ROLLBACK")  # no-op error after a commit
-            cur.close()
+        live.rollback_writes()  # no-op after a commit
 
 
 def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
@@ -218,6 +203,8 @@ class ErasureOutcome:
     identifiers: dict[str, list[str]]
     key_id: str
     finished_at: str
+    live: list[live.LiveErasure] = field(default_factory=list)
+    """What became of the erased content in each live table's storage (live.py)."""
 
     @property
     def verified(self) -> bool:
@@ -447,6 +434,7 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "confirmed_by_review": {t: len(r) for t, r in sorted(plan.match.confirmed.items())},
         "verification": outcome.verification,
         "audit_entry": {"seq": outcome.audit_entry.seq, "hash": outcome.audit_entry.entry_hash},
+        "live_sources": [e.to_dict() for e in outcome.live],
     }
 
 
@@ -492,6 +480,7 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             for h in cert["held_back"]
         ]
         lines.append("")
+    lines += _live_markdown(cert.get("live_sources", []))
     if v["residue"]:
         lines += ["## Residue found after erasure", ""]
         lines += [
@@ -501,6 +490,19 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
         lines.append("")
     lines.append("Identifiers appear only as keyed hashes (HMAC-SHA256).")
     return "\n".join(lines) + "\n"
+
+
+def _live_markdown(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not entries:
+        return []
+    lines = ["## Live databases: what remains in storage", ""]
+    for e in entries:
+        state = "done" if e["done"] else "NOT done"
+        lines.append(f"- {e['table']} ({e['kind']}): {e['method']} — physical removal {state}")
+        if e["note"]:
+            lines.append(f"  - {e['note']}")
+        lines += [f"  - may remain: {r}" for r in e["remaining"]]
+    return [*lines, ""]
 
 
 def now() -> str:

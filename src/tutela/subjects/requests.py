@@ -219,6 +219,7 @@ def run_batch(
     apply: bool,
     out_dir: Path,
     progress: Callable[[str, float], None] | None = None,
+    purge: bool = False,
 ) -> BatchResult:
     rows = read_requests(path)
     done = _state(ctx)
@@ -315,7 +316,7 @@ def run_batch(
                 )
         else:
             for cert, files in service.apply_erasures(
-                ctx, clean, plans, out_dir, command="requests run"
+                ctx, clean, plans, out_dir, command="requests run", purge=purge
             ):
                 req = erasures[cert["request_id"]]
                 if not cert["verification"]["ok"]:

@@ -183,11 +183,14 @@ def apply_erasures(
     out_dir: Path | None,
     *,
     command: str = "erase",
+    purge: bool = False,
 ) -> list[tuple[dict[str, Any], list[str]]]:
-    """Apply all plans in one transaction, verify each, write certificates (0600)."""
+    """Apply all plans in one transaction, verify each, write certificates (0600).
+    `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
+    storage = live.finish_erasure(purge=purge)  # after the commit, before verifying
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     results = []
     for plan in plans:
@@ -199,6 +202,7 @@ def apply_erasures(
             erasure.hashed_identifiers(ctx.master, clean[plan.request_id]),
             ctx.master.key_id,
             erasure.now(),
+            [e for e in storage if e.table in counts[plan.request_id]],
         )
         cert = erasure.certificate(outcome)
         files: list[str] = []
