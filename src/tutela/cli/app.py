@@ -15,6 +15,7 @@ from tutela.cli.options import state
 from tutela.cli.policy import policy_app
 from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
 from tutela.cli.requests import requests_app
+from tutela.cli.root import RootGroup
 from tutela.cli.scan import scan_cmd
 from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
+    cls=RootGroup,  # the one error handler (cli/root.py)
 )
 
 
@@ -78,5 +80,5 @@ register_enforce(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Entry point once the app is imported (the console script is `tutela.cli:main`)."""
     app()

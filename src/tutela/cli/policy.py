@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from tutela.cli.options import guarded, state
+from tutela.cli.options import state
 from tutela.cli.output import emit_json, info, render_table, warn
 from tutela.errors import ExitCode, WorkspaceError
 from tutela.policy import (
@@ -73,7 +73,6 @@ def _summary(loaded: LoadedPolicy) -> str:
 
 
 @policy_app.command("validate")
-@guarded
 def validate_cmd(
     ctx: typer.Context,
     paths: list[Path] | None = typer.Argument(None, help="Policy files or directories."),
@@ -100,7 +99,6 @@ def validate_cmd(
 
 
 @policy_app.command("check")
-@guarded
 def check_cmd(
     ctx: typer.Context,
     policy: Path = PolicyOption,
@@ -148,7 +146,6 @@ def _render_report(report: CheckReport) -> None:
 
 
 @policy_app.command("init")
-@guarded
 def init_cmd(
     ctx: typer.Context,
     region: str | None = typer.Option(
@@ -163,14 +160,12 @@ def init_cmd(
 
 
 @policy_app.command("schema")
-@guarded
 def schema_cmd(ctx: typer.Context) -> None:
     """Print the JSON Schema of policy files, for editor validation."""
     print(policy_json_schema_text(), end="")
 
 
 @policy_app.command("ropa")
-@guarded
 def ropa_cmd(
     ctx: typer.Context,
     policy: Path = PolicyOption,

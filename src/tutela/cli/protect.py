@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.errors import ExitCode, UsageError
 from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
@@ -61,7 +61,6 @@ def _keyset_dict(keyset: keyring.KeySet, **extra: Any) -> dict[str, Any]:
 
 
 @keys_app.command("init")
-@guarded
 def keys_init_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Create the master key and the key set (files mode 0600) if missing; print their ids."""
     with state(ctx).open_workspace(create=True) as ws:
@@ -78,7 +77,6 @@ def keys_init_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 
 
 @keys_app.command("list")
-@guarded
 def keys_list_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the key versions with their ids and status (active, readable, retired)."""
     with state(ctx).open_workspace(read_only=True) as ws:
@@ -90,7 +88,6 @@ def keys_list_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 
 
 @keys_app.command("rotate")
-@guarded
 def keys_rotate_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Make a new active key version; older ones stay readable until retired."""
     from tutela import audit
@@ -117,7 +114,6 @@ def keys_rotate_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> Non
 
 
 @keys_app.command("rekey")
-@guarded
 def keys_rekey_cmd(
     ctx: typer.Context,
     apply: bool = typer.Option(False, "--apply", help="Re-encrypt the tokens."),
@@ -156,7 +152,6 @@ def keys_rekey_cmd(
 
 
 @keys_app.command("retire")
-@guarded
 def keys_retire_cmd(
     ctx: typer.Context,
     version: int = typer.Argument(..., help="The key version to retire."),
@@ -207,7 +202,6 @@ def _render_plan(plan: ps.ProtectPlan) -> None:
         output.warn(w)
 
 
-@guarded
 def pseudonymize_cmd(
     ctx: typer.Context,
     table: str = typer.Argument(..., help="Workspace table to protect."),
@@ -412,7 +406,6 @@ def _shred(
 # -- reidentify ------------------------------------------------------------------------------
 
 
-@guarded
 def reidentify_cmd(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="A protected file (with manifest) or table."),
@@ -452,7 +445,6 @@ def reidentify_cmd(
 # -- risk ------------------------------------------------------------------------------------
 
 
-@guarded
 def risk_cmd(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="A workspace table or a Parquet/CSV/JSON file."),

@@ -188,11 +188,16 @@ class ImportResult:
 
 
 def _reader(path: Path) -> str:
+    if not path.exists():
+        raise InputFileError(f"no such file: {path}")
+    if not path.is_file():
+        raise InputFileError(f"{path}: not a file")
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise UsageError(f"cannot read {path.name}", hint="use .csv, .tsv, .parquet or .json")
-    if not path.is_file():
-        raise InputFileError(f"no such file: {path}")
+        raise InputFileError(
+            f"{path}: cannot read a {path.suffix or 'suffix-less'} file",
+            hint="use .csv, .tsv, .parquet, .json or .jsonl",
+        )
     return reader
 
 
