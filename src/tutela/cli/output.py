@@ -14,8 +14,9 @@ from rich.table import Table
 from tutela.progress import ProgressCallback
 from tutela.report.jsonout import to_json
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: `:100:` in a file name, a value or a policy stays `:100:`, never 💯.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def emit_json(data: Any) -> None:
