@@ -208,3 +208,18 @@ def test_csv_formula_neutralisation(drop_ws: Workspace, acme: Policy, tmp_path: 
 
 def test_example_drop_files_present() -> None:
     assert (DROP / "consents.csv").is_file()
+
+
+def test_csv_header_and_nested_values(drop_ws: Workspace, acme: Policy, tmp_path: Path) -> None:
+    """Issue #15 item 12: header names are neutralised too; LIST/STRUCT are JSON."""
+    drop_ws.con.execute(
+        "CREATE TABLE formulas AS SELECT 1 AS \"=cmd|' /C calc'!A0\", "
+        "[{'sku': 'SKU-166', 'qty': 2}] AS items, {'city': 'Vic'} AS addr"
+    )
+    out = tmp_path / "h.csv"
+    export.export_for_role(drop_ws, acme, "formulas", "dpo", out)
+    with out.open(encoding="utf-8", newline="") as fh:
+        header, row = list(csv.reader(fh))
+    assert header == ["'=cmd|' /C calc'!A0", "items", "addr"]
+    assert json.loads(row[1]) == [{"sku": "SKU-166", "qty": 2}]
+    assert json.loads(row[2]) == {"city": "Vic"}
