@@ -87,8 +87,15 @@ def validate_cmd(
             loaded.append(load_policy(target))
         except PolicyInvalidError as exc:
             issues += exc.issues
+    unfinished = [todo for item in loaded for todo in item.unfinished()]
     if fmt is ValidateFormat.json:
-        emit_json({"valid": not issues, "issues": [i.to_dict() for i in issues]})
+        emit_json(
+            {
+                "valid": not issues,
+                "issues": [i.to_dict() for i in issues],
+                "warnings": unfinished,
+            }
+        )
         if issues:
             raise typer.Exit(int(ExitCode.INVALID_CONFIG))
         return
@@ -96,6 +103,8 @@ def validate_cmd(
         raise PolicyInvalidError(issues)
     for item in loaded:
         info(_summary(item))
+    for todo in unfinished:
+        warn(todo)
 
 
 @policy_app.command("check")
