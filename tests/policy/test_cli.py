@@ -181,8 +181,10 @@ def test_draft_from_scan_results() -> None:
 
 def test_validate_warns_about_todos_left_in_a_draft(runner: CliRunner, tmp_path: Path) -> None:
     """Issue #15 item 15: `name: TODO your company` is valid YAML but not a finished policy."""
-    text = Path(SMALL).read_text(encoding="utf-8").replace(
-        "{name: Test Shop S.L.,", "{name: TODO your company,"
+    text = (
+        Path(SMALL)
+        .read_text(encoding="utf-8")
+        .replace("{name: Test Shop S.L.,", "{name: TODO your company,")
     )
     draft = tmp_path / "draft.yaml"
     draft.write_text(text, encoding="utf-8")

@@ -234,3 +234,17 @@ def test_pseudonymize_csv_goes_through_the_one_csv_writer(
     with out.open(encoding="utf-8", newline="") as fh:
         notes = [row["notes"] for row in csv.DictReader(fh)]
     assert sorted(notes) == sorted(["'=1+2", "'@x", "'+4", "-5"])
+
+
+def test_second_apply_on_the_same_column_is_refused_unless_forced(cli: Run, ws_root: Path) -> None:
+    """Issue #15 item 15: a second --apply stacked tokens of tokens."""
+    assert cli("pseudonymize", "crm", "-c", "email", "--apply").exit_code == 0
+    once = _rows(ws_root, "SELECT email FROM crm ORDER BY id")
+    again = cli("pseudonymize", "crm", "-c", "email", "--apply")
+    assert again.exit_code == 2, again.output
+    assert again.stderr.startswith("error[usage]: crm: email is already protected")
+    assert "--force" in again.stderr
+    assert _rows(ws_root, "SELECT email FROM crm ORDER BY id") == once
+    forced = cli("pseudonymize", "crm", "-c", "email", "--apply", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert _rows(ws_root, "SELECT email FROM crm ORDER BY id") != once

@@ -234,7 +234,12 @@ def pseudonymize_cmd(
     ),
     apply: bool = typer.Option(False, "--apply", help="Change the table in place."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan only (the default)."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an existing --out file; with --apply, protect already-protected "
+        "columns again.",
+    ),
     as_of: datetime | None = typer.Option(
         None, "--as-of", formats=["%Y-%m-%d"], help="Reference date for age bands (today)."
     ),
@@ -290,7 +295,7 @@ def pseudonymize_cmd(
         if out is not None and not dry_run:
             result = ps.write_file(ws, plan, keyset, master, overwrite=force)
         elif do_apply:
-            result = ps.apply_in_place(ws, plan, keyset, master)
+            result = ps.apply_in_place(ws, plan, keyset, master, force=force)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict() if result else ps.ProtectResult(plan, False).to_dict())
         return

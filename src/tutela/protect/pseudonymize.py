@@ -467,10 +467,23 @@ def apply_in_place(
     keyset: KeySet,
     master: MasterKey,
     progress: ProgressCallback = no_progress,
+    *,
+    force: bool = False,
 ) -> ProtectResult:
-    """Rewrite the table with its columns protected, in one transaction with the audit entry."""
+    """Rewrite the table with its columns protected, in one transaction with the audit entry.
+
+    A column that is already protected is refused unless `force`: protecting it again
+    stacks methods (tokens of tokens), which no re-identification undoes in one step."""
     if not p.in_place:
         raise UsageError("this plan writes a file; use write_file")
+    again = [c for c in p.columns if c.previous]
+    if again and not force:
+        raise UsageError(
+            f"{p.table}: "
+            + "; ".join(f"{c.column} is already protected ({c.previous})" for c in again)
+            + "; applying again would stack tokens of tokens, nothing was changed",
+            hint="leave those columns out, or pass --force to protect them again",
+        )
     temps: list[str] = []
     try:
         with ws.transaction() as con:
