@@ -242,7 +242,7 @@ def test_second_apply_on_the_same_column_is_refused_unless_forced(cli: Run, ws_r
     once = _rows(ws_root, "SELECT email FROM crm ORDER BY id")
     again = cli("pseudonymize", "crm", "-c", "email", "--apply")
     assert again.exit_code == 2, again.output
-    assert again.stderr.startswith("error[usage]: crm: email is already protected")
+    assert again.stderr.startswith("error[usage]: crm: email is already protected by hmac")
     assert "--force" in again.stderr
     assert _rows(ws_root, "SELECT email FROM crm ORDER BY id") == once
     forced = cli("pseudonymize", "crm", "-c", "email", "--apply", "--force")

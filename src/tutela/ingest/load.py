@@ -155,6 +155,35 @@ def load_files(
     return results
 
 
+@dataclass(frozen=True)
+class StagedFile:
+    """A file read into a temp table by the loaders `tutela load` uses (for commands that
+    read a side file, like `consent import`): where its text went, and its dialect."""
+
+    format: str
+    text_path: Path | None
+    encoding: str | None
+    delimiter: str | None
+
+
+def stage_file(ws: Workspace, path: Path, staging: str, tmp: Path) -> StagedFile:
+    """Read one file (any format and encoding `tutela load` reads) into `temp.<staging>`,
+    with the same line-numbered errors. `tmp` is a private directory the caller removes."""
+    job = _plan(path, None, None)[0]
+    facts = hash_file(path)
+    if facts.size == 0:
+        raise InputFileError(f"{path}: file is empty")
+    encoding, delimiter = _stage(ws, job, facts, tmp, None, None, no_progress)
+    if staging != STAGING:
+        ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(staging)}")
+        ws.con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} RENAME TO {quote_ident(staging)}")
+    text_path = None
+    if job.fmt not in ("parquet", "xlsx"):
+        converted = tmp / "utf8.txt"
+        text_path = converted if converted.exists() else path
+    return StagedFile(job.fmt, text_path, encoding, delimiter)
+
+
 def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
     if not path.exists():
         raise InputFileError(f"{path}: no such file")

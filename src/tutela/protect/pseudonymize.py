@@ -480,7 +480,7 @@ def apply_in_place(
     if again and not force:
         raise UsageError(
             f"{p.table}: "
-            + "; ".join(f"{c.column} is already protected ({c.previous})" for c in again)
+            + "; ".join(f"{c.column} is already protected by {c.previous}" for c in again)
             + "; applying again would stack tokens of tokens, nothing was changed",
             hint="leave those columns out, or pass --force to protect them again",
         )
