@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import tempfile
@@ -60,6 +61,7 @@ class LoadResult:
     sha256: str | None = None
     schema_change: SchemaChange | None = None
     error: TutelaError | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. a generated column name
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -81,16 +83,32 @@ class LoadResult:
             }
         if self.error is not None:
             data["error"] = {"slug": self.error.slug, "message": self.error.message}
+        if self.notes:
+            data["notes"] = self.notes
         return data
 
 
+# Latin letters that have no decomposition into a base letter and an accent.
+_LATIN_EXTRA = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+     "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D", "ı": "i"}
+)  # fmt: skip
+
+
 def table_name_for(stem: str) -> str:
-    """A safe, readable table name from a file or sheet name."""
-    folded = unicodedata.normalize("NFKD", stem)
-    ascii_name = "".join(c for c in folded if not unicodedata.combining(c))
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", ascii_name).strip("_").lower()
+    """A safe, readable table name from a file or sheet name.
+
+    Latin letters lose their accents (`Clientes 2024 (ES)` -> `clientes_2024_es`); letters
+    of other scripts are kept (`לקוחות` -> `לקוחות`, `Πελάτες` -> `πελατες`), so names in
+    Hebrew, Arabic or Greek stay readable and distinct. Control and format characters
+    (such as U+202E, right-to-left override) never reach a name. A name with no letter or
+    digit at all gets a short hash of the original, so two such files do not collide."""
+    folded = unicodedata.normalize("NFKD", stem.translate(_LATIN_EXTRA))
+    kept = "".join(c for c in folded if not unicodedata.combining(c))
+    name = re.sub(r"[\W_]+", "_", unicodedata.normalize("NFC", kept)).strip("_").lower()
     if not name:
-        name = "table"
+        digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        name = f"table_{digest}"
     if name[0].isdigit():
         name = "t_" + name
     return name[:63]
@@ -173,7 +191,7 @@ def stage_file(ws: Workspace, path: Path, staging: str, tmp: Path) -> StagedFile
     facts = hash_file(path)
     if facts.size == 0:
         raise InputFileError(f"{path}: file is empty")
-    encoding, delimiter = _stage(ws, job, facts, tmp, None, None, no_progress)
+    encoding, delimiter, _ = _stage(ws, job, facts, tmp, None, None, no_progress)
     if staging != STAGING:
         ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(staging)}")
         ws.con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} RENAME TO {quote_ident(staging)}")
@@ -278,12 +296,12 @@ def _load_one(
             hint="pass --replace to replace it, or --table to load under another name",
         )
     with tempfile.TemporaryDirectory(prefix="load-", dir=ws.root) as tmp:
-        text_encoding, used_delimiter = _stage(
+        text_encoding, used_delimiter, staged = _stage(
             ws, job, facts, Path(tmp), encoding, delimiter, progress
         )
         try:
             with ws.transaction() as con:
-                columns = _materialize(con, job.table, replace=exists)
+                columns = _materialize(con, job.table, replace=exists, inferable=staged.inferable)
                 rows = ws.row_count(job.table)
                 _record(con, job, source, facts, text_encoding, used_delimiter, rows, columns)
                 if audit_key is not None:
@@ -303,7 +321,7 @@ def _load_one(
         finally:  # the staging table lives outside the (possibly aborted) transaction
             ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
     change = _schema_change(previous["columns"], columns) if previous and exists else None
-    return LoadResult(
+    result = LoadResult(
         str(path),
         job.table,
         "replaced" if exists else "loaded",
@@ -315,6 +333,18 @@ def _load_one(
         sha256=facts.sha256,
         schema_change=change,
     )
+    result.notes = list(staged.notes)
+    return result
+
+
+@dataclass(frozen=True)
+class _Staging:
+    """What the reader knows that the table needs: which text columns may be typed by
+    inference (None: all of them, for all-text CSV; declared types are never re-guessed),
+    and notes for the user."""
+
+    inferable: frozenset[str] | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _stage(
@@ -325,19 +355,22 @@ def _stage(
     encoding: str | None,
     delimiter: str | None,
     progress: ProgressCallback,
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str | None, _Staging]:
     """Fill the temp staging table from the file; returns the text encoding and delimiter."""
     con, path = ws.con, job.path
     con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
+    typed = _Staging(inferable=frozenset())  # the file declares its types: keep them
     if job.fmt == "parquet":
         readers.stage_parquet(con, STAGING, path, progress)
-        return None, None
+        return None, None, typed
     if job.fmt == "xlsx":
         assert job.sheet is not None
         csv_path = tmp / "sheet.csv"
         sheet_dialect = readers.excel_sheet_to_csv(path, job.sheet, csv_path)
         readers.stage_csv(con, STAGING, path, csv_path, sheet_dialect, progress)
-        return None, None
+        # a column with any text cell stays text ('600000030' typed as text in Excel)
+        untyped = frozenset(sheet_dialect.columns) - sheet_dialect.text_columns
+        return None, None, _Staging(inferable=untyped)
     text_encoding = encoding or detect_encoding(path, facts)
     text_path = path
     if text_encoding not in ("utf-8", "utf-8-sig"):
@@ -354,11 +387,15 @@ def _stage(
     if job.fmt in ("json", "ndjson"):
         readers.stage_json(con, STAGING, text_path, job.fmt, progress)
         _unwrap_json(con, path)
-        return text_encoding, None
+        return text_encoding, None, typed
     dialect = sniff_dialect(path, text_path, delimiter)
     readers.stage_csv(con, STAGING, path, text_path, dialect, progress)
     _drop_trailing(con, path, dialect)
-    return text_encoding, dialect.delimiter
+    notes = tuple(
+        f"{path}:1: column {i} has no name in the header; loaded as {name!r}"
+        for i, name in dialect.generated
+    )
+    return text_encoding, dialect.delimiter, _Staging(inferable=None, notes=notes)
 
 
 def _drop_trailing(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect) -> None:
@@ -505,7 +542,11 @@ def _inferred_types(
 
 
 def _materialize(
-    con: duckdb.DuckDBPyConnection, table: str, *, replace: bool
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    replace: bool,
+    inferable: frozenset[str] | None = None,
 ) -> list[dict[str, str]]:
     rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)}")
     exprs = _flat_columns(rel)
@@ -514,6 +555,8 @@ def _materialize(
 
     check_column_names(table, check_names)
     varchar = {n for (n, e), t in zip(exprs, _flat_types(rel), strict=True) if t == "VARCHAR"}
+    if inferable is not None:
+        varchar &= inferable
     inferred = _inferred_types(con, exprs, varchar)
     select = []
     json_typed = {n for (n, _), t in zip(exprs, _flat_types(rel), strict=True) if t == "JSON"}

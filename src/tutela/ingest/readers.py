@@ -174,6 +174,7 @@ def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
         rows = workbook[sheet].iter_rows(values_only=True)
         formula_rows = formulas[sheet].iter_rows(values_only=True)
         header: list[str] | None = None
+        text: set[int] = set()  # positions of columns with a text cell
         with target.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
             for line, row in enumerate(rows, start=1):
@@ -195,10 +196,13 @@ def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
                 cells = cells[: len(header)] + [None] * (len(header) - len(cells))
                 if all(c in (None, "") for c in cells):
                     continue
+                text.update(i for i, v in enumerate(row[: len(header)]) if isinstance(v, str))
                 writer.writerow(["" if c is None else c for c in cells])
         if header is None:
             raise InputFileError(f"{path} [sheet {sheet}]: sheet is empty")
-        return Dialect(",", True, header)
+        return Dialect(
+            ",", True, header, text_columns=frozenset(header[i] for i in text if i < len(header))
+        )
     finally:
         workbook.close()
         formulas.close()
