@@ -70,6 +70,9 @@ class VerifyReport:
     entries: int
     head: str
     problems: list[str] = field(default_factory=list)
+    earlier_key_through: int = 0
+    """Entries up to this seq were keyed by a master key since replaced (`keys init
+    --new-key`): their links are checked, their HMACs cannot be."""
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,7 @@ class VerifyReport:
             "entries": self.entries,
             "head": self.head,
             "problems": self.problems,
+            "earlier_key_through": self.earlier_key_through,
         }
 
 
@@ -155,8 +159,13 @@ def entries(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[Au
     ]
 
 
-def verify(con: duckdb.DuckDBPyConnection, master: MasterKey) -> VerifyReport:
-    """Recompute the chain in storage order of seq; report every break found."""
+def verify(
+    con: duckdb.DuckDBPyConnection, master: MasterKey, *, earlier_key_through: int = 0
+) -> VerifyReport:
+    """Recompute the chain in storage order of seq; report every break found.
+
+    Entries up to `earlier_key_through` were keyed by a master key that was replaced: only
+    their order and links are checked (the chain still ties them to the later entries)."""
     if not _exists(con):
         return VerifyReport(0, GENESIS)
     key = _key(master)
@@ -179,8 +188,10 @@ def verify(con: duckdb.DuckDBPyConnection, master: MasterKey) -> VerifyReport:
                 "(removed, reordered or inserted entries)"
             )
         actual = _digest(key, seq, at, command, arguments, tables, counts, result, prev_hash)
-        if not hmac.compare_digest(actual.encode(), str(entry_hash).encode()):  # any text
+        if seq > earlier_key_through and not hmac.compare_digest(
+            actual.encode(), str(entry_hash).encode()
+        ):  # any text
             problems.append(f"entry {seq}: content does not match its hash (edited or forged)")
         prev = entry_hash
         expected_seq = seq + 1
-    return VerifyReport(len(rows), prev, problems)
+    return VerifyReport(len(rows), prev, problems, earlier_key_through)

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from tutela import keyguard
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.errors import ExitCode, UsageError
@@ -61,8 +62,25 @@ def _keyset_dict(keyset: keyring.KeySet, **extra: Any) -> dict[str, Any]:
 
 
 @keys_app.command("init")
-def keys_init_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
+def keys_init_cmd(
+    ctx: typer.Context,
+    new_key: bool = typer.Option(
+        False,
+        "--new-key",
+        help="Only if the workspace's master key is lost for good: start a new one "
+        "(destructive; plan first, --apply to do it).",
+    ),
+    apply: bool = typer.Option(False, "--apply", help="With --new-key: replace the lost key."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
     """Create the master key and the key set (files mode 0600) if missing; print their ids."""
+    if apply and not new_key:
+        raise UsageError("--apply goes with --new-key")
+    if new_key:
+        with state(ctx).open_workspace() as ws:
+            reset = keyguard.reset_master_key(ws, apply=apply)
+        _render_key_reset(reset, fmt)
+        return
     with state(ctx).open_workspace(create=True) as ws:
         master = workspace_key(ws)  # creates and records the master key on first use
         keyset, created = keyring.init_keyset(ws.root)
@@ -74,6 +92,35 @@ def keys_init_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     output.out.print(
         f"{master.key_id} ({master.source}); key set {verb}: v{active.version} {active.key_id}"
     )
+
+
+def _render_key_reset(reset: keyguard.KeyReset, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        output.emit_json(reset.to_dict())
+    consequences = [
+        f"audit entries #1-#{reset.audit_entries} were keyed by {reset.previous_key_id}: "
+        "`tutela audit verify` will check their order and links, not their content",
+        "identifier hashes in earlier certificates, requests and audit entries will no "
+        "longer match new ones",
+    ]
+    if reset.keyset_set_aside:
+        consequences.append(
+            f"the key set wrapped under the lost key is kept as {reset.keyset_set_aside}: "
+            "values encrypted or tokenized with it cannot be re-identified or re-keyed"
+        )
+    if not reset.applied:
+        output.warn(
+            f"DESTRUCTIVE: this replaces the lost master key {reset.previous_key_id} with a "
+            "new one. Restore keys/master.key from a backup instead if you can."
+        )
+        for line in consequences:
+            output.warn(line)
+        output.info("dry run: nothing changed; pass --new-key --apply to start a new key")
+        return
+    for line in consequences:
+        output.warn(line)
+    if fmt is not OutputFormat.json:
+        output.out.print(f"new master key {reset.new_key_id} (replaces {reset.previous_key_id})")
 
 
 @keys_app.command("list")
