@@ -135,7 +135,9 @@ def _is_interrupt(error: BaseException) -> bool:
 
 _NO_SPACE = re.compile(r"no space left on device|disk quota exceeded|file too large", re.I)
 _QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
-_DAMAGED = re.compile(r"checksum|corrupt|database file .* is not a valid", re.I)
+_DAMAGED = re.compile(
+    r"Corrupt database file|does not match stored checksum|not a valid DuckDB database file"
+)
 
 
 def _no_space(error: BaseException) -> NoSpaceError | None:
@@ -169,7 +171,7 @@ def classify(error: BaseException, *, database: str | None = None) -> TutelaErro
         full = _no_space(e)
         if full is not None:
             return full
-    if isinstance(error, TutelaError):
+    if isinstance(error, InputFileError | WorkspaceDamagedError):  # already as precise
         return error
     for e in chain:
         if e.__class__.__module__.startswith(("duckdb", "_duckdb")) and _DAMAGED.search(str(e)):
@@ -179,6 +181,8 @@ def classify(error: BaseException, *, database: str | None = None) -> TutelaErro
                 hint="restore the workspace directory from a backup; "
                 "commands that read the damaged blocks cannot work until then",
             )
+    if isinstance(error, TutelaError):
+        return error
     # The message of an unexpected error may quote data values: show only its type.
     return InternalError(
         f"unexpected {type(error).__name__}; nothing was committed",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tutela import audit
+from tutela import audit, integrity
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.errors import ExitCode
@@ -21,10 +21,14 @@ def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
         report = audit.verify(
             ws.con, workspace_key(ws), earlier_key_through=earlier_key_through(ws)
         )
+        stored = integrity.read_back(ws)  # every block it vouches for, checksums included
     if fmt is OutputFormat.json:
-        output.emit_json(report.to_dict())
+        output.emit_json({**report.to_dict(), "read_back": stored.to_dict()})
     elif report.ok:
-        output.out.print(f"audit log OK: {report.entries} entries, head {report.head}")
+        output.out.print(
+            f"audit log OK: {report.entries} entries, head {report.head}; "
+            f"{stored.tables} tables ({stored.rows:,} rows) read back intact"
+        )
     if report.earlier_key_through and fmt is not OutputFormat.json:
         output.warn(
             f"entries #1-#{report.earlier_key_through} were keyed by a master key that was "
