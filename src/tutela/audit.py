@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from tutela.errors import NoSpaceError, classify
 from tutela.protect.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
@@ -136,10 +137,20 @@ def append(
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     args_j, tables_j, counts_j = _canonical(arguments), _canonical(tables), _canonical(counts)
     entry_hash = _digest(_key(master), seq, at, command, args_j, tables_j, counts_j, result, prev)
-    con.execute(
-        f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [seq, at, command, args_j, tables_j, counts_j, result, prev, entry_hash],
-    )
+    try:
+        con.execute(
+            f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [seq, at, command, args_j, tables_j, counts_j, result, prev, entry_hash],
+        )
+    except duckdb.Error as exc:
+        full = classify(exc)
+        if isinstance(full, NoSpaceError):  # say why a read-only command cannot go on
+            raise NoSpaceError(
+                f"`{command}` needs an audit entry (reads of personal data and all changes "
+                f"are audited; nothing is shown or changed without one): {full.message}",
+                hint=full.hint,
+            ) from exc
+        raise
     return AuditEntry(seq, at, command, arguments, tables, counts, result, prev, entry_hash)
 
 

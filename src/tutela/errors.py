@@ -164,6 +164,8 @@ def classify(error: BaseException, *, database: str | None = None) -> TutelaErro
 
     `database` names the workspace file, for damage DuckDB reports without a path.
     """
+    if isinstance(error, InterruptedByUser | NoSpaceError | WorkspaceDamagedError):
+        return error  # already said precisely by the core
     chain = _chain(error)
     if any(_is_interrupt(e) for e in chain):
         return InterruptedByUser("interrupted; nothing was committed by the step in progress")

@@ -17,7 +17,17 @@ from typing import Any
 import duckdb
 
 from tutela import __version__, audit
-from tutela.errors import EngineError, InputFileError, TableExistsError, TutelaError, UsageError
+from tutela.errors import (
+    EngineError,
+    InputFileError,
+    InterruptedByUser,
+    NoSpaceError,
+    TableExistsError,
+    TutelaError,
+    UsageError,
+    WorkspaceDamagedError,
+    classify,
+)
 from tutela.ingest import readers
 from tutela.ingest.sniff import (
     Dialect,
@@ -167,6 +177,9 @@ def load_files(
                 _load_one(ws, job, source, replace, encoding, delimiter, progress, audit_key)
             )
         except TutelaError as exc:
+            mapped = classify(exc, database=str(ws.root / "tutela.duckdb"))
+            if isinstance(mapped, NoSpaceError | InterruptedByUser | WorkspaceDamagedError):
+                raise mapped from exc  # not this file's fault: the next ones would fail too
             results.append(
                 LoadResult(str(job.path), job.table, "failed", sheet=job.sheet, error=exc)
             )
