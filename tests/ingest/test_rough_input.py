@@ -99,7 +99,7 @@ def test_an_overlong_data_line_names_its_line(workspace: Workspace, tmp_path: Pa
     path = tmp_path / "huge.csv"
     with path.open("w", encoding="utf-8") as fh:
         fh.write("id,note\n1,short\n2,short\n")
-        fh.write("3," + "y" * (17 * 1024 * 1024) + "\n4,short\n")
+        fh.write("3," + "y" * (50 * 1024 * 1024) + "\n4,short\n")
     result = _one(workspace, path)
     assert result.error is not None  # type: ignore[attr-defined]
     assert f"{path}:4:" in result.error.message, result.error.message  # type: ignore[attr-defined]

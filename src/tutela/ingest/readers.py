@@ -85,7 +85,39 @@ def stage_csv(
     try:
         run_with_progress(con, sql, params, f"reading {path.name}", progress)
     except duckdb.Error as exc:
+        long_line = None if _CSV_LINE.search(str(exc)) else _first_long_line(text_path)
+        if long_line is not None:  # DuckDB gives up on such a line without saying where
+            number, size = long_line
+            raise InputFileError(
+                f"{path}:{number}: a line of {size:,} bytes; lines of up to "
+                f"{MAX_LINE_BYTES // (1 << 20)} MiB are read",
+                hint="a field this large is not a record: check the file around that line",
+            ) from exc
         raise InputFileError(_engine_message(path, exc)) from exc
+
+
+MAX_LINE_BYTES = 16 * 1024 * 1024  # DuckDB's max_line_size above
+
+
+def _first_long_line(text_path: Path, limit: int = MAX_LINE_BYTES) -> tuple[int, int] | None:
+    """(line number, length) of the first line longer than `limit` bytes, streaming."""
+    number, length = 1, 0
+    with text_path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) != -1:
+                length += end - start
+                if length > limit:
+                    return number, length
+                number, length, start = number + 1, 0, end + 1
+            length += len(chunk) - start
+            if length > limit:
+                while (rest := fh.read(1 << 20)) and b"\n" not in rest:
+                    length += len(rest)
+                if rest:
+                    length += rest.find(b"\n")
+                return number, length
+    return None
 
 
 def stage_json(
