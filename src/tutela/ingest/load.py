@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from anyascii import anyascii
 
 from tutela import __version__, audit
 from tutela.errors import (
@@ -98,24 +99,17 @@ class LoadResult:
         return data
 
 
-# Latin letters that have no decomposition into a base letter and an accent.
-_LATIN_EXTRA = str.maketrans(
-    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
-     "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D", "ı": "i"}
-)  # fmt: skip
-
-
 def table_name_for(stem: str) -> str:
-    """A safe, readable table name from a file or sheet name.
+    """A safe, readable, ASCII table name from a file or sheet name.
 
-    Latin letters lose their accents (`Clientes 2024 (ES)` -> `clientes_2024_es`); letters
-    of other scripts are kept (`לקוחות` -> `לקוחות`, `Πελάτες` -> `πελατες`), so names in
-    Hebrew, Arabic or Greek stay readable and distinct. Control and format characters
-    (such as U+202E, right-to-left override) never reach a name. A name with no letter or
-    digit at all gets a short hash of the original, so two such files do not collide."""
-    folded = unicodedata.normalize("NFKD", stem.translate(_LATIN_EXTRA))
-    kept = "".join(c for c in folded if not unicodedata.combining(c))
-    name = re.sub(r"[\W_]+", "_", unicodedata.normalize("NFC", kept)).strip("_").lower()
+    Every script is transliterated (anyascii): `Clientes 2024 (ES)` -> `clientes_2024_es`,
+    `Łódź` -> `lodz`, `Πελάτες` -> `pelates`, `לקוחות` -> `lkvhvt`, so names in Hebrew,
+    Arabic or Greek stay readable and distinct instead of all becoming `table`. Control
+    and format characters (U+202E, right-to-left override) never reach a name. A name
+    with no letter or digit left gets a short hash of the original, so two such files do
+    not collide."""
+    visible = "".join(c for c in stem if unicodedata.category(c) not in ("Cc", "Cf"))
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", anyascii(visible)).strip("_").lower()
     if not name:
         digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         name = f"table_{digest}"

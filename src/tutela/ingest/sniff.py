@@ -285,7 +285,8 @@ class Dialect:
     """Columns the source itself typed as text (Excel text cells): never re-typed."""
 
 
-MAX_NAME = 255  # characters in a column name; a longer "name" is data, not a header
+MAX_NAME = 512  # characters in a column name: a longer "name" is data, not a header (and
+# YAML cannot take it as a plain key: PyYAML refuses simple keys over 1024 characters)
 
 
 _DATA_LIKE = re.compile(r"^\s*([-+]?\d[\d .,/:-]*|[^@\s]+@[^@\s]+\.\w+)\s*$")
