@@ -16,6 +16,7 @@ tutela load examples/drop/web_events.parquet --source web-analytics
 tutela load examples/drop/orders.xlsx --source orders
 tutela load examples/drop/support_survey_utf16.csv --source survey
 tutela load examples/drop/consents.csv --source consent-ledger
+tutela load examples/drop/requests.csv --source ticketing  # the request log the policy declares
 
 step "What is loaded, and from where"
 tutela tables

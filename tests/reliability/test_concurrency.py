@@ -50,6 +50,7 @@ def _writer(root: Path, column: str) -> subprocess.Popen[str]:
             "--columns",
             column,
             "--apply",
+            "--force",  # round two protects `phone` again: this test is about the lock
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

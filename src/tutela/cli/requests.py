@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
 from tutela.subjects import requests, service
@@ -16,7 +16,6 @@ requests_app = typer.Typer(help="Process batches of data-subject requests.", no_
 
 
 @requests_app.command("run")
-@guarded
 def run_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV or JSONL: request_id, type, received_at, ids."),
@@ -54,7 +53,6 @@ def run_cmd(
 
 
 @requests_app.command("list")
-@guarded
 def list_cmd(
     ctx: typer.Context,
     overdue: bool = typer.Option(

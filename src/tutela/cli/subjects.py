@@ -17,7 +17,6 @@ from tutela.cli.options import (
     OutputFormat,
     PhoneOption,
     PolicyPathOption,
-    guarded,
     parse_identifiers,
     state,
 )
@@ -29,7 +28,6 @@ subject_app = typer.Typer(help="Find a data subject across every table.", no_arg
 
 
 @subject_app.command("find")
-@guarded
 def find_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -53,7 +51,6 @@ def find_cmd(
     output.render_subject_summary(summary)
 
 
-@guarded
 def sar_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -98,7 +95,6 @@ def sar_cmd(
         output.out.print(f"  wrote {escape(f)}")
 
 
-@guarded
 def erase_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,

@@ -15,6 +15,7 @@ import calendar
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -86,9 +87,50 @@ def _first(row: dict[str, Any], names: tuple[str, ...]) -> str:
     return ""
 
 
+# A NUL byte stands for this private-use character while the CSV module reads the file (it
+# refuses a NUL anywhere); the row holding it then fails alone.
+_NUL = "\ue000"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ue000]")
+# Stricter than "has an @": no spaces, brackets, quotes or markup in either part.
+_EMAIL_VALUE = re.compile(
+    r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$"
+)
+_PHONE_VALUE = re.compile(r"^\+?[0-9][0-9 ().\-/]*$")
+
+
+def _value_problem(kind: str, value: str) -> str | None:
+    """Why an identifier value cannot be right (without repeating the value: reasons are
+    stored), or None."""
+    if _CONTROL.search(value):
+        return f"{kind} contains a control character or NUL byte"
+    if kind == "email" and not _EMAIL_VALUE.match(value.strip()):
+        return "malformed e-mail address"
+    if kind == "phone":
+        digits = sum(ch.isdigit() for ch in value)
+        if not _PHONE_VALUE.match(value.strip()) or not 6 <= digits <= 15:
+            return "malformed phone number (expected 6 to 15 digits)"
+    return None
+
+
+def _row_problem(req: RequestRow, raw_id: str, today: date) -> str | None:
+    if not raw_id:
+        return "no request id"
+    if _CONTROL.search(raw_id):
+        return "request id contains a control character or NUL byte"
+    for kind, values in req.identifiers.items():
+        for value in values:
+            problem = _value_problem(kind, value)
+            if problem:
+                return problem
+    if req.received is not None and req.received > today:
+        return f"received date {req.received.isoformat()} is in the future"
+    return None
+
+
 def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
     row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-    req_id = _first(row, _ID_COLUMNS) or f"line-{line}"
+    raw_id = _first(row, _ID_COLUMNS)
+    req_id = raw_id if raw_id and not _CONTROL.search(raw_id) else f"line-{line}"
     kind = _first(row, _TYPE_COLUMNS).lower()
     ids: dict[str, list[str]] = {}
     nested = row.get("identifiers")
@@ -109,9 +151,14 @@ def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
     except ValueError as exc:
         req.error = str(exc)
     if kind not in TYPES:
-        req.error = f"unknown request type {kind!r} (expected access or erasure)"
+        shown = kind if not _CONTROL.search(kind) else kind.encode("unicode_escape").decode()
+        req.error = f"unknown request type {shown!r} (expected access or erasure)"
     elif bad_nesting:
         req.error = "identifiers must be text or lists of text"
+    elif req.error is None:
+        # one day of slack: a ticket stamped in another time zone is not from the future
+        tomorrow = date.fromordinal(datetime.now(UTC).date().toordinal() + 1)
+        req.error = _row_problem(req, raw_id, tomorrow)
     return req
 
 
@@ -122,7 +169,14 @@ def read_requests(path: Path) -> list[RequestRow]:
     facts = hash_file(path)
     if facts.size == 0:
         raise InputFileError(f"{path}: file is empty")
-    encoding = detect_encoding(path, facts)
+    try:
+        encoding = detect_encoding(path, facts)
+    except InputFileError:
+        # A stray NUL byte or two in a text file is a bad row, not a binary file: such
+        # rows fail alone below. Many NULs (or invalid UTF-8 besides) stay an error.
+        if facts.utf8_error is not None or facts.head.count(0) > max(2, len(facts.head) // 100):
+            raise
+        encoding = "utf-8"
     try:
         text = path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
@@ -149,10 +203,23 @@ def read_requests(path: Path) -> list[RequestRow]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.DictReader(
+        io.StringIO(text.replace("\x00", _NUL), newline=""), delimiter=delimiter
+    )
     if not reader.fieldnames:
         raise InputFileError(f"{path}: no header row")
-    return [_to_request(reader.line_num, row) for row in reader]
+    width = len(reader.fieldnames)
+    out = []
+    for row in reader:
+        req = _to_request(reader.line_num, row)
+        extra = row.get(None)
+        if extra:
+            req.error = f"{width + len(extra)} fields where the header has {width}"
+        elif any(v is None for v in row.values()):
+            given = sum(v is not None for v in row.values())
+            req.error = f"only {given} fields where the header has {width}"
+        out.append(req)
+    return out
 
 
 @dataclass

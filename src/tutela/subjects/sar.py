@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import Any
 
 from tutela import __version__
@@ -32,7 +33,7 @@ def _provenance(ws: Workspace) -> dict[str, dict[str, Any]]:
     return {
         r[0]: {
             "source_system": r[1],
-            "file": r[2],
+            "file": PurePath(str(r[2])).name,  # never the controller's directories
             "sheet": r[3],
             "sha256": r[4],
             "loaded_at": r[5].isoformat() if r[5] else None,
@@ -61,9 +62,10 @@ def consent_history(ws: Workspace, policy: Policy, match: SubjectMatch) -> list[
         "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) ORDER BY 3",
         [json_list(keys)],
     ).fetchall()
+    policy_name = {source.purpose_value(p): p for p in policy.purposes}  # tool value -> policy
     return [
         {
-            "purpose": r[0],
+            "purpose": policy_name.get(str(r[0]), r[0]),
             "status": r[1],
             "recorded_at": r[2],
             "source": r[3] if source.source_column else None,
