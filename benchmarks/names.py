@@ -274,7 +274,8 @@ def make_queries(
     plan = {  # kind: share of the queries
         "exact": 60, "typo_given": 150, "typo_surname": 150, "typo_both": 40, "swapped": 50,
         "merged": 40, "split": 40, "accents_case": 50, "postcode_only": 50,
-        "phone_last4_only": 30, "dob_typo": 40, "name_only": 50, "namesake_other_dob": 60,
+        "phone_last4_only": 30, "typo_phone_only": 60, "dob_typo": 40, "name_only": 50,
+        "namesake_other_dob": 60,
         "common_name_no_dob": 40, "similar_name_other_dob": 60, "stranger_with_dob": 60,
     }  # fmt: skip
     total = sum(plan.values())
@@ -285,6 +286,13 @@ def make_queries(
             d = start + timedelta(days=rng.randint(0, days))
             if (_fold(name).lower(), d) not in dob_names:
                 return d
+
+    def same_last4(p: Person) -> str:
+        """Another number ending in the person's last four digits (an old or mistyped one)."""
+        while True:
+            phone = p.phone[:1] + f"{rng.randint(0, 9999):04d}" + p.phone[5:]
+            if phone not in phones:
+                return phone
 
     def add(kind: str, name: str, p: Person | None, want: bool, **kw: Any) -> None:
         q = Query(f"Q{len(out)}", kind, name, kw.pop("dob", p.dob.isoformat() if p else None))
@@ -302,11 +310,12 @@ def make_queries(
             w = list(p.words)
             if kind == "exact":
                 add(kind, p.name, p, True)
-            elif kind in ("typo_given", "typo_surname", "typo_both"):
+            elif kind in ("typo_given", "typo_surname", "typo_both", "typo_phone_only"):
                 parts = []
-                if kind != "typo_surname":
+                where = kind if kind != "typo_phone_only" else rng.choice(["given", "surname"])
+                if where != "typo_surname" and where != "surname":
                     parts.append(("given", 0))
-                if kind != "typo_given":
+                if where != "typo_given" and where != "given":
                     parts.append(("surname", rng.randrange(1, len(w))))
                 details = []
                 for part, j in parts:
@@ -319,7 +328,11 @@ def make_queries(
                             break
                     details.append(f"{part} {edit} {position_bucket(pos, len(w[j]))}")
                     w[j] = new
-                add(kind, " ".join(w), p, True, detail="; ".join(details))
+                if kind == "typo_phone_only":  # blocking must find it: no date, no postcode
+                    add(kind, " ".join(w), p, True, dob=None, phone=same_last4(p),
+                        detail=details[0])  # fmt: skip
+                else:
+                    add(kind, " ".join(w), p, True, detail="; ".join(details))
             elif kind == "swapped":
                 add(kind, " ".join([*w[1:], w[0]]), p, True)
             elif kind == "merged":
@@ -344,11 +357,7 @@ def make_queries(
             elif kind == "postcode_only":
                 add(kind, p.name, p, True, dob=None, postcode=p.postcode)
             elif kind == "phone_last4_only":
-                while True:  # another number ending in the same four digits
-                    phone = p.phone[:1] + f"{rng.randint(0, 9999):04d}" + p.phone[5:]
-                    if phone not in phones:
-                        break
-                add(kind, p.name, p, True, dob=None, phone=phone)
+                add(kind, p.name, p, True, dob=None, phone=same_last4(p))
             elif kind == "dob_typo":
                 d = p.dob.isoformat()
                 if rng.random() < 0.5 and p.dob.day <= 12 and p.dob.day != p.dob.month:
@@ -583,6 +592,55 @@ def tutela_diagnosis(ws: Workspace, queries: list[Query], listed: Listed) -> lis
     return out
 
 
+def blocking_sweep(
+    ws: Workspace, crm: list[Person], rng: random.Random, people: int
+) -> dict[str, dict[str, float]]:
+    """Every single edit at every position of every word of `people` CRM names, plus the
+    swapped, merged and split forms, through Tutela's own blocking keys and similarity
+    (the macros find_subjects leaves in the connection): the share of variants that share
+    a blocking key with the original (needed when only a phone corroborates), and that
+    reach 0.80 (corroborated) and 0.88 (name alone)."""
+    pairs: list[tuple[str, str, str]] = []
+    for p in rng.sample(crm, min(people, len(crm))):
+        w = p.words
+        for j, word in enumerate(w):
+            part = "given" if j == 0 else "surname"
+            n = len(word)
+            for i in range(n):
+                c = "x" if word[i].lower() != "x" else "y"
+                for edit, new in (
+                    ("sub", word[:i] + c + word[i + 1 :]),
+                    ("del", word[:i] + word[i + 1 :]),
+                    ("ins", word[:i] + "e" + word[i:]),
+                    ("trans", word[:i] + word[i + 1 : i + 2] + word[i] + word[i + 2 :]),
+                ):
+                    if (edit == "trans" and i == n - 1) or new.lower() == word.lower():
+                        continue
+                    key = f"{part} {edit} @ {position_bucket(i, n)}"
+                    pairs.append((key, " ".join([*w[:j], new, *w[j + 1 :]]), p.name))
+        pairs.append(("swapped", " ".join([*w[1:], w[0]]), p.name))
+        pairs.append(("merged", " ".join([*w[:-2], w[-2] + w[-1]]), p.name))
+        j = max(range(len(w)), key=lambda k: len(w[k]))
+        if len(w[j]) >= 4:
+            cut = len(w[j]) // 2
+            split = w[j][:cut] + " " + w[j][cut:]
+            pairs.append(("split", " ".join([*w[:j], split, *w[j + 1 :]]), p.name))
+    con = ws.con
+    con.execute("CREATE OR REPLACE TEMP TABLE _sweep (k VARCHAR, a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO _sweep VALUES (?, ?, ?)", pairs)
+    norm = "lower(strip_accents(regexp_replace(trim({}), '\\s+', ' ', 'g')))"
+    a, b = norm.format("a"), norm.format("b")
+    rows = con.execute(
+        f"""SELECT k, count(*), avg((len(list_intersect(_nblock({a}), _nblock({b}))) > 0)::INT),
+        avg((_nsim({a}, {b}) >= 0.80)::INT), avg((_nsim({a}, {b}) >= 0.88)::INT),
+        min(_nsim({a}, {b})) FROM _sweep GROUP BY k ORDER BY k"""
+    ).fetchall()
+    return {
+        str(k): {"n": n, "blocked": bl, "sim>=0.80": s80, "sim>=0.88": s88, "min sim": mn}
+        for k, n, bl, s80, s88, mn in rows
+    }
+
+
 # --------------------------------------------------------------------------- splink
 
 _STD = """
@@ -804,6 +862,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--single", type=int, default=10, help="requests timed one at a time")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--sweep", type=int, default=300, help="names in the exhaustive typo sweep")
     ap.add_argument("--no-splink", action="store_true")
     ap.add_argument("--json", type=Path, help="write all figures and misses here")
     args = ap.parse_args()
@@ -831,6 +890,7 @@ def main() -> None:
         runs["Tutela"] = tut
         results["Tutela"] = score(queries, tut.listed)
         misses = tutela_diagnosis(ws, queries, tut.listed)
+        sweep = blocking_sweep(ws, crm, random.Random(args.seed + 1), args.sweep)
         ws.close()
         if not args.no_splink:
             try:
@@ -873,7 +933,8 @@ def main() -> None:
     other = results["Tutela"]["ALL"]["other_tables"]
     print(
         f"Tutela: also {other:.2f} possible matches per sign-up in the signups table itself "
-        "(unlinked rows listed on a similar name alone; some are the same CRM person typed twice), e.g.:"
+        "(unlinked rows listed on a similar name alone; some are one CRM person typed "
+        "twice), e.g.:"
     )
     for a, b in tut.other_examples:
         print(f"  {a!r} -> sign-up {b!r}")
@@ -881,7 +942,8 @@ def main() -> None:
         per_pos = by_detail(
             queries,
             run.listed,
-            lambda q: [" ".join(d.split()[:2]) + " @ " + " ".join(d.split()[2:])
+            lambda q: [("[phone only] " if "phone" in q.kind else "")
+                       + " ".join(d.split()[:2]) + " @ " + " ".join(d.split()[2:])
                        for d in q.detail.split("; ")] if q.kind.startswith("typo") else [],
         )  # fmt: skip
         report.setdefault("typo_positions", {})[m] = {k: list(v) for k, v in per_pos.items()}
@@ -896,6 +958,18 @@ def main() -> None:
             f, n = report["typo_positions"][m].get(k, (0, 0))
             cells.append(f"{f}/{n}")
         print(f"| {k} | " + " | ".join(cells) + " |")
+    print(
+        f"\nTutela's blocking keys and similarity on every single edit of {args.sweep} CRM "
+        "names (share of variants):"
+    )
+    print("| variant | n | share a blocking key | sim >= 0.80 | sim >= 0.88 | min sim |")
+    print("|---|---|---|---|---|---|")
+    for k, v in sweep.items():
+        print(
+            f"| {k} | {int(v['n'])} | {v['blocked']:.3f} | {v['sim>=0.80']:.3f} | "
+            f"{v['sim>=0.88']:.3f} | {v['min sim']:.2f} |"
+        )
+    report["tutela_sweep"] = sweep
     print(f"\nTutela misses ({len(misses)}):")
     for miss in misses[:40]:
         print(
