@@ -45,6 +45,12 @@ class WorkspaceLockedError(WorkspaceError):
     slug = "workspace-locked"
 
 
+class PurgeError(WorkspaceError):
+    """A change was committed but the workspace file could not be rewritten yet."""
+
+    slug = "purge-failed"
+
+
 class InputFileError(TutelaError):
     """A file given on the command line cannot be read or parsed."""
 
