@@ -113,8 +113,10 @@ class WorkspaceLock:
         return lock
 
     def _record(self, command: str) -> None:
-        """Write who holds the lock. Readers write too (the last reader in is named)."""
+        """Write who holds the lock. A reader does not overwrite a live reader's name."""
         if self._fd is None:
+            return
+        if not self.exclusive and read_holder(self.root) is not None:
             return
         since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         body = json.dumps({"command": command, "pid": os.getpid(), "since": since})

@@ -174,9 +174,7 @@ def swap(db: Path) -> RewriteResult:
     finally:
         os.close(old_fd)
     removed = clear_spill(db.parent)
-    return RewriteResult(
-        size_before, db.stat().st_size, time.monotonic() - start, zeroed, removed
-    )
+    return RewriteResult(size_before, db.stat().st_size, time.monotonic() - start, zeroed, removed)
 
 
 # -- the byte-level check ------------------------------------------------------------------

@@ -42,6 +42,7 @@ USER_SCHEMA = "main"
 DEFAULT_WORKSPACE = ".tutela"
 ENV_WORKSPACE = "TUTELA_WORKSPACE"
 ENV_MEMORY_LIMIT = "TUTELA_MEMORY_LIMIT"  # e.g. "2GB"; DuckDB spills to the workspace beyond it
+ENV_LOCK_WAIT = "TUTELA_LOCK_WAIT"  # seconds to wait for another command's lock (default 5)
 PURGE_TABLE = f"{INTERNAL_SCHEMA}.purge_pending"
 
 # Never let DuckDB fetch anything: the tool runs offline. json, parquet and icu are
@@ -137,6 +138,15 @@ def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:
     return Path(env) if env else Path(DEFAULT_WORKSPACE)
 
 
+def _lock_wait() -> float:
+    """How long to wait for another command's lock: $TUTELA_LOCK_WAIT seconds, else 5."""
+    raw = os.environ.get(ENV_LOCK_WAIT, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else 5.0
+    except ValueError:
+        raise ConfigError(f"{ENV_LOCK_WAIT}={raw!r} is not a number of seconds") from None
+
+
 def _purge_error(exc: BaseException) -> PurgeError:
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return PurgeError(
@@ -208,10 +218,11 @@ class Workspace:
         *,
         create: bool = True,
         read_only: bool = False,
-        wait_seconds: float = 5.0,
+        wait_seconds: float | None = None,
         command: str | None = None,
     ) -> Workspace:
         root = resolve_workspace(path)
+        wait_seconds = _lock_wait() if wait_seconds is None else wait_seconds
         db = root / DB_FILE
         if not db.exists():
             if not create or read_only:
@@ -406,7 +417,7 @@ class Workspace:
         return PurgeReport(commands, result, resumed)
 
     def _reopen(self) -> None:
-        self.con = self._connect(self.root / DB_FILE, read_only=False, wait_seconds=5.0)
+        self.con = self._connect(self.root / DB_FILE, read_only=False, wait_seconds=_lock_wait())
         self._configure()
 
     # -- queries -----------------------------------------------------------------

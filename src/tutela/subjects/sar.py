@@ -11,6 +11,7 @@ from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch, rows_by_table
 from tutela.subjects.normalize import key_sql
 from tutela.subjects.policyview import table_info
+from tutela.subjects.systems import access_systems, copies_written
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident, relation
 
 ADM_DEFAULT = (
@@ -133,6 +134,8 @@ def build_sar(
         "free_text_mentions": free_text,
         "consent": consent_history(ws, policy, match),
         "possible_matches": [p.to_dict() for p in match.possible],
+        "systems": access_systems(ws, match),
+        "copies_written": copies_written(ws, sorted(match.rows), {}),
         "automated_decision_making": ADM_DEFAULT,
         "your_rights": RIGHTS,
         "not_searched": space.skipped,

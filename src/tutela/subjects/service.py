@@ -18,6 +18,7 @@ from tutela.report import sar as sar_render
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
+from tutela.subjects import physical, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
 from tutela.subjects.policyview import free_text_columns, link_specs
 from tutela.subjects.sar import build_sar
@@ -164,8 +165,19 @@ def apply_erasures(
     """Apply all plans in one transaction, verify each, write certificates (0600)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
+    # read before applying: the values that must vanish, and the keys owed at each source
+    erased = physical.erased_values(ctx.ws, ctx.space, plans)
+    owed = systems.erasure_systems(ctx.ws, ctx.policy, ctx.space, plans, ctx.master)
+    hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
+    copies = {
+        p.request_id: systems.copies_written(ctx.ws, sorted(p.match.rows), hashed[p.request_id])
+        for p in plans
+    }
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
+    purged, purge_error = physical.purge_workspace(ctx.ws, ctx.master, command, entry.seq)
     checks = erasure.verify(ctx.ws, ctx.space, plans)
+    on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
+    physical.record_tasks(ctx.ws, owed)
     results = []
     for plan in plans:
         outcome = erasure.ErasureOutcome(
@@ -178,6 +190,9 @@ def apply_erasures(
             erasure.now(),
         )
         cert = erasure.certificate(outcome)
+        physical.annotate(
+            cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
+        )
         files: list[str] = []
         if out_dir is not None:
             stem = f"erasure-{safe_stem(plan.request_id)}"
