@@ -1,4 +1,4 @@
-"""`tutela requests run|list|confirm`: batches of access and erasure requests with GDPR deadlines."""
+"""`tutela requests run|list|confirm`: batches of requests, GDPR deadlines, per-system tasks."""
 
 from __future__ import annotations
 

@@ -16,16 +16,14 @@ holds it, the bytes are residue and the verification fails.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from tutela import audit, purge
+from tutela import purge
 from tutela.errors import PurgeError
-from tutela.protect.keys import MasterKey
 from tutela.subjects import tasks
 from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace
@@ -224,30 +222,14 @@ def verify_bytes(
     return out
 
 
-def purge_workspace(
-    ws: Workspace, master: MasterKey, command: str, audit_seq: int
-) -> tuple[PurgeReport | None, PurgeError | None]:
-    """Rewrite the workspace file once (for a whole batch) and audit it. A failure is
-    returned, not raised: the erasure is committed already, and its certificate must say
-    that the file was not rewritten (the marker makes the next command retry)."""
+def purge_workspace(ws: Workspace) -> tuple[PurgeReport | None, PurgeError | None]:
+    """Rewrite the workspace file once (for a whole batch). A failure is returned, not
+    raised: the erasure is committed and audited already, and its certificate must say
+    that the file was not rewritten (the pending marker makes the next command retry)."""
     try:
-        report = ws.purge()
+        return ws.purge(), None
     except PurgeError as exc:
-        error: PurgeError | None = exc
-        report = None
-    else:
-        error = None
-    with contextlib.suppress(Exception), ws.transaction() as con:
-        audit.append(
-            con,
-            master,
-            command="purge",
-            arguments={"after": command, "audit_seq": audit_seq},
-            tables=[],
-            counts=report.rewrite.to_dict() if report else {"error": "rewrite failed"},
-            result="rewritten" if report else "pending",
-        )
-    return report, error
+        return None, exc
 
 
 def record_tasks(ws: Workspace, owed: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:

@@ -174,7 +174,7 @@ def apply_erasures(
         for p in plans
     }
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
-    purged, purge_error = physical.purge_workspace(ctx.ws, ctx.master, command, entry.seq)
+    purged, purge_error = physical.purge_workspace(ctx.ws)
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
     physical.record_tasks(ctx.ws, owed)
