@@ -28,6 +28,7 @@ import contextlib
 import mmap
 import os
 import shutil
+import signal
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,14 @@ MIN_NEEDLE_BYTES = 6
 """Shorter values are not searched: six bytes or fewer occur by chance in compressed data."""
 
 _ZERO_BLOCK = 1 << 20
+FAULT_ENV = "TUTELA_FAULT"
+"""Crash tests only: `TUTELA_FAULT=<stage>` makes the process SIGKILL itself at that stage
+of the rewrite (committed, copied, closed, replaced), so each one is tested, not sampled."""
+
+
+def fault_point(stage: str) -> None:
+    if os.environ.get(FAULT_ENV) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class PurgeFailed(Exception):
@@ -152,6 +161,7 @@ def copy_database(con: duckdb.DuckDBPyConnection, db: Path, clear_tables: Sequen
     if wal_path(target).exists():
         raise PurgeFailed(f"{wal_path(target).name} was left after detaching the copy")
     _fsync_path(target)
+    fault_point("copied")
 
 
 def swap(db: Path) -> RewriteResult:
@@ -162,10 +172,12 @@ def swap(db: Path) -> RewriteResult:
         # the WAL belongs to the old file: replayed onto the new one it would corrupt it
         raise PurgeFailed(f"{wal_path(db).name} is not empty after closing the workspace")
     size_before = db.stat().st_size
+    fault_point("closed")
     old_fd = os.open(db, os.O_RDWR)
     try:
         os.replace(target, db)
         _fsync_path(db.parent, directory=True)
+        fault_point("replaced")
         with contextlib.suppress(FileNotFoundError):
             wal_path(db).unlink()  # an empty WAL of the old file
         zeroed = os.fstat(old_fd).st_nlink == 0  # no other name (a hard-linked backup) left

@@ -395,6 +395,7 @@ class Workspace:
         if self.read_only:
             raise WorkspaceError("cannot rewrite a workspace opened read-only")
         commands = self._pending()
+        purge.fault_point("committed")
         db = self.root / DB_FILE
         live_was_attached = self._live_attached
         try:
