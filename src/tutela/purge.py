@@ -212,12 +212,15 @@ def needle_bytes(values: Iterable[str]) -> tuple[list[bytes], int]:
     out: set[bytes] = set()
     short = 0
     for value in values:
-        forms = {value.encode("utf-8"), value.lower().encode("utf-8")}
-        long_forms = {f for f in forms if len(f) >= MIN_NEEDLE_BYTES}
-        if not long_forms:
+        raw = value.encode("utf-8")
+        low = value.lower().encode("utf-8")
+        if len(raw) >= MIN_NEEDLE_BYTES:
+            out.add(raw)
+        if len(low) >= MIN_NEEDLE_BYTES:
+            out.add(low)
+        elif len(raw) < MIN_NEEDLE_BYTES:
             short += 1
-        out |= long_forms
-    return sorted(out), short
+    return list(out), short
 
 
 @dataclass

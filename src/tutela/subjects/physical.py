@@ -16,10 +16,8 @@ holds it, the bytes are residue and the verification fails.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from tutela import purge
@@ -34,134 +32,147 @@ from tutela.workspace import DB_FILE, PurgeReport, Workspace, json_list, quote_i
 class ErasedValues:
     """One request's values that the erasure removes, each with where it came from."""
 
-    values: dict[str, set[str]] = field(default_factory=dict)
-    """value -> `table.column` labels (never shown with the value)"""
+    values: dict[str, str] = field(default_factory=dict)
+    """value -> the first `table.column` it was read from (never shown with the value)"""
     kept: int = 0
     """distinct values left out because rows kept under a legal basis still hold them"""
 
-    def add(self, value: str, where: str) -> None:
-        self.values.setdefault(value, set()).add(where)
+
+_NOT_TEXT = ("DATE", "TIME", "TIMESTAMP", "INTERVAL", "BLOB", "BOOLEAN", "STRUCT", "MAP", "UNION")
 
 
-def _texts(value: Any) -> Iterable[str]:
-    """Every text form DuckDB would store for a cell (lists and structs item by item)."""
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, str):
-        if value.strip():
-            yield value
-    elif isinstance(value, int | float | Decimal):
-        yield str(value)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _texts(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _texts(item)
-    elif not isinstance(value, dt.date | dt.time | dt.timedelta | bytes):
-        yield str(value)
-
-
-def _read(
-    ws: Workspace, table: str, columns: Sequence[str], rowids: Iterable[int]
-) -> dict[int, dict[str, Any]]:
-    wanted = sorted(set(rowids))
-    if not columns or not wanted:
+def distinct_values(
+    ws: Workspace, table: str, column: str, column_type: str, pairs: Sequence[tuple[str, int]]
+) -> dict[str, set[str]]:
+    """request -> the distinct non-empty text values of `column` in the rows given as
+    (request, rowid) pairs; list items one by one. One query, whatever the batch size.
+    Dates, times, booleans and nested structs are left out (not text DuckDB stores)."""
+    if not pairs or column_type.upper().startswith(_NOT_TEXT):
         return {}
-    select = ", ".join(quote_ident(c) for c in columns)
+    col = f"t.{quote_ident(column)}"
+    value = (
+        f"CAST(unnest({col}) AS VARCHAR)"
+        if column_type.endswith("[]")
+        else f"CAST({col} AS VARCHAR)"
+    )
     rows = ws.con.execute(
-        f"SELECT rowid, {select} FROM {relation(table)} "
-        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-        [json_list(wanted)],
+        "WITH w AS (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
+        "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid) "
+        f"SELECT DISTINCT req, v FROM (SELECT w.req, {value} AS v FROM w "
+        f"JOIN {relation(table)} t ON t.rowid = w.rid) WHERE v IS NOT NULL AND trim(v) <> ''",
+        [json_list(p[0] for p in pairs), json_list(p[1] for p in pairs)],
     ).fetchall()
-    return {int(r[0]): dict(zip(columns, r[1:], strict=True)) for r in rows}
+    out: dict[str, set[str]] = {}
+    for req, v in rows:
+        out.setdefault(str(req), set()).add(str(v))
+    return out
 
 
 def erased_values(
     ws: Workspace, space: SearchSpace, plans: Sequence[ErasurePlan]
 ) -> dict[str, ErasedValues]:
-    """Per request, the values the plans remove; read before they are applied. One query
-    per table for the whole batch."""
-    planned = {t.table for p in plans for t in p.tables}
-    existing = {table: {c.name for c in ws.columns(table)} for table in planned}
-    sensitive: dict[str, list[str]] = {}
+    """Per request, the values the plans remove; read before they are applied, in DuckDB:
+    one query per column for the whole batch."""
+    sensitive: dict[str, set[str]] = {}
     for link in space.links:
-        sensitive.setdefault(link.table, []).append(link.column)
+        sensitive.setdefault(link.table, set()).add(link.column)
     for table, column in space.free_text:
-        sensitive.setdefault(table, []).append(column)
-    # (table) -> columns to read, and per request the rowids and which columns count
-    wanted: dict[str, set[str]] = {}
+        sensitive.setdefault(table, set()).add(column)
+    out = {plan.request_id: ErasedValues() for plan in plans}
+    kept: dict[str, set[str]] = {plan.request_id: set() for plan in plans}
+    for table in sorted({t.table for p in plans for t in p.tables}):
+        types = {c.name: c.type for c in ws.columns(table)}
+        steps = [(p.request_id, t) for p in plans for t in p.tables if t.table == table]
+        columns = set(sensitive.get(table, set())) | {c for _, t in steps for c in t.columns}
+        for column in sorted(columns & set(types)):
+            gone: list[tuple[str, int]] = []
+            stays: list[tuple[str, int]] = []
+            for req, t in steps:
+                erased = t.action == "delete" or (t.action == "anonymize" and column in t.columns)
+                (gone if erased else stays).extend((req, rid) for rid in t.rowids)
+            label = f"{table}.{column}"
+            for req, values in distinct_values(ws, table, column, types[column], gone).items():
+                target = out[req].values
+                for v in values:
+                    target.setdefault(v, label)
+            for req, values in distinct_values(ws, table, column, types[column], stays).items():
+                kept[req] |= values
     for plan in plans:
-        for t in plan.tables:
-            cols = set(sensitive.get(t.table, [])) | set(t.columns)
-            wanted.setdefault(t.table, set()).update(c for c in cols if c in existing[t.table])
-    cells = {
-        table: _read(ws, table, sorted(cols), {r for p in plans for t in p.tables
-                                               if t.table == table for r in t.rowids})
-        for table, cols in wanted.items()
-    }  # fmt: skip
-    out: dict[str, ErasedValues] = {}
-    for plan in plans:
-        ev = ErasedValues()
-        kept: set[str] = set()
-        for t in plan.tables:
-            table_cells = cells.get(t.table, {})
-            read = sorted(wanted.get(t.table, set()))
-            for rid in t.rowids:
-                row = table_cells.get(rid, {})
-                for col in read:
-                    gone = t.action == "delete" or (t.action == "anonymize" and col in t.columns)
-                    for text in _texts(row.get(col)):
-                        if gone:
-                            ev.add(text, f"{t.table}.{col}")
-                        else:
-                            kept.add(text)
+        ev = out[plan.request_id]
         for r in plan.redactions:
             for fragment in r.fragments:
-                ev.add(fragment, f"{r.table}.{r.column}")
+                ev.values.setdefault(fragment, f"{r.table}.{r.column}")
         for kind, keys in plan.match.keys.items():
             for key in keys:
-                ev.add(key, f"key:{kind}")
-        left_out = kept & set(ev.values)
+                ev.values.setdefault(key, f"key:{kind}")
+        left_out = kept[plan.request_id] & ev.values.keys()
         for value in left_out:
             del ev.values[value]
         ev.kept = len(left_out)
-        out[plan.request_id] = ev
     return out
+
+
+def _tables(ws: Workspace) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(label, relation, (column, type)s) of every table of the workspace database."""
+    rows = ws.con.execute(
+        "SELECT schema_name, table_name, list([column_name, data_type] ORDER BY column_index) "
+        "FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name IN (SELECT table_name FROM duckdb_tables() "
+        "  WHERE database_name = current_database() AND NOT temporary) "
+        "GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
+    return [
+        (
+            str(table) if schema == "main" else f"{schema}.{table}",
+            f"{quote_ident(str(schema))}.{quote_ident(str(table))}",
+            [(str(c[0]), str(c[1])) for c in columns],
+        )
+        for schema, table, columns in rows
+    ]
+
+
+_BATCH_ROWS = 100_000
 
 
 def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
     """For each value, the tables of the workspace (any schema) that still contain it,
-    case-insensitively, in any column. Only run for the few values whose bytes were found."""
-    if not values:
+    case-insensitively, in any column. Only run for the few values whose bytes were found:
+    first an exact match per column (a hash join), then, for the rest, one Aho-Corasick
+    pass over each table's text (a value may be part of a longer one: `C1007` in `C10070`)."""
+    import ahocorasick_rs
+
+    lowered = sorted({v.lower() for v in values})
+    if not lowered:
         return {}
-    tables = ws.con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() "
-        "WHERE database_name = current_database() AND NOT temporary ORDER BY 1, 2"
-    ).fetchall()
-    found: dict[str, list[str]] = {}
-    lowered = [v.lower() for v in values]
-    for schema, table in tables:
-        cols = ws.con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ?",
-            [schema, table],
-        ).fetchall()
-        if not cols:
-            continue
-        text = " || chr(31) || ".join(
-            f"coalesce(lower(CAST({quote_ident(str(c[0]))} AS VARCHAR)), '')" for c in cols
-        )
-        name = f"{quote_ident(str(schema))}.{quote_ident(str(table))}"
-        rows = ws.con.execute(
-            f"SELECT DISTINCT n.v FROM (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v) n "
-            f"WHERE EXISTS (SELECT 1 FROM {name} t WHERE contains({text}, n.v))",
-            [json_list(lowered)],
-        ).fetchall()
-        label = str(table) if schema == "main" else f"{schema}.{table}"
-        for (v,) in rows:
-            found.setdefault(str(v), []).append(label)
-    return {v: found[v.lower()] for v in values if v.lower() in found}
+    found: dict[str, set[str]] = {}
+    tables = _tables(ws)
+    for label, name, columns in tables:
+        for column, _ in columns:
+            rows = ws.con.execute(
+                f"SELECT DISTINCT lower(CAST({quote_ident(column)} AS VARCHAR)) AS v FROM {name} "
+                "WHERE v IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+                [json_list(lowered)],
+            ).fetchall()
+            for (v,) in rows:
+                found.setdefault(str(v), set()).add(label)
+    rest = [v for v in lowered if v not in found]
+    if rest:
+        automaton = ahocorasick_rs.AhoCorasick(rest)
+        for label, name, columns in tables:
+            texts = [c for c, t in columns if not t.upper().startswith(_NOT_TEXT)]
+            if not texts:
+                continue
+            text = " || chr(31) || ".join(
+                f"coalesce(lower(CAST({quote_ident(c)} AS VARCHAR)), '')" for c in texts
+            )
+            cur = ws.con.execute(f"SELECT {text} FROM {name}")
+            while batch := cur.fetchmany(_BATCH_ROWS):
+                haystack = "\x1e".join(str(r[0]) for r in batch)
+                matches = automaton.find_matches_as_indexes(haystack, overlapping=True)
+                hits = {i for i, _, _ in matches}
+                for i in hits:
+                    found.setdefault(rest[i], set()).add(label)
+    return {v: sorted(found[v.lower()]) for v in values if v.lower() in found}
 
 
 def verify_bytes(
@@ -172,26 +183,28 @@ def verify_bytes(
 ) -> dict[str, dict[str, Any]]:
     """Per request: the rewrite's facts and the byte search over every engine file."""
     files = purge.engine_files(ws.root, DB_FILE)
-    per_request: dict[str, tuple[list[bytes], int]] = {
-        req: purge.needle_bytes(ev.values) for req, ev in erased.items()
-    }
-    needles = sorted({n for ns, _ in per_request.values() for n in ns})
+    every = {v for ev in erased.values() for v in ev.values}
+    needles, _ = purge.needle_bytes(every)
     search = purge.search_bytes(ws.root, files, needles)
-    found_values = sorted({n.decode("utf-8") for n in search.found})
-    held = _held_in(ws, found_values)
+    hits = search.found
+    held = _held_in(ws, sorted({n.decode("utf-8") for n in hits}))
     out: dict[str, dict[str, Any]] = {}
     for req, ev in erased.items():
-        _, short = per_request[req]
         residue: list[dict[str, Any]] = []
         still_held: list[dict[str, Any]] = []
+        short = 0
         found = 0
-        for value, where in sorted(ev.values.items()):
-            forms = {value.encode("utf-8"), value.lower().encode("utf-8")}
-            in_files = sorted({f for n in forms if n in search.found for f in search.found[n]})
-            if not in_files:
+        for value, where in ev.values.items():
+            raw = value.encode("utf-8")
+            low = value.lower().encode("utf-8")
+            if len(raw) < purge.MIN_NEEDLE_BYTES and len(low) < purge.MIN_NEEDLE_BYTES:
+                short += 1
                 continue
+            if raw not in hits and low not in hits:
+                continue
+            in_files = sorted({*hits.get(raw, []), *hits.get(low, [])})
             found += 1
-            entry = {"from": sorted(where), "files": in_files}
+            entry = {"from": [where], "files": in_files}
             held_in = sorted({t for form in (value, value.lower()) for t in held.get(form, [])})
             if held_in:
                 still_held.append({**entry, "held_in": held_in})

@@ -25,6 +25,7 @@ from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace, SubjectMatch
+from tutela.subjects.physical import distinct_values
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
@@ -107,26 +108,14 @@ def _row_key_columns(ws: Workspace, policy: Policy, table: str) -> list[str]:
     return [n for n, unique in zip(names, row or (), strict=False) if unique][:1]
 
 
-def _read_cells(
-    ws: Workspace, table: str, columns: Sequence[str], rowids: Sequence[int]
-) -> dict[int, dict[str, Any]]:
-    from tutela.subjects.physical import _read
-
-    return _read(ws, table, columns, rowids)
-
-
 def _keys(
-    cells: Mapping[int, Mapping[str, Any]],
-    rowids: Sequence[int],
-    columns: Sequence[tuple[str, str]],
-    hash_key: bytes,
+    per_column: Mapping[str, set[str]], columns: Sequence[tuple[str, str]], hash_key: bytes
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(record keys in clear, direct identifiers hashed) of these rows, per column."""
+    """(record keys in clear, direct identifiers hashed) of one request's rows, per column."""
     clear: list[dict[str, Any]] = []
     hashed: list[dict[str, Any]] = []
     for column, kind in columns:
-        present = [cells[r].get(column) for r in rowids if r in cells]
-        values = sorted({str(v) for v in present if v is not None})
+        values = sorted(per_column.get(column, set()))
         if not values:
             continue
         if kind == "row_key" or shows_in_clear(kind):
@@ -170,14 +159,25 @@ def erasure_systems(
         {t.table for p in plans for t in p.tables} | {r.table for p in plans for r in p.redactions}
     )
     key_columns: dict[str, list[tuple[str, str]]] = {}
-    cells: dict[str, dict[int, dict[str, Any]]] = {}
+    # table -> column -> request -> distinct values. Rows only mentioning the person in free
+    # text belong to someone else: only their row key is read, never their identifiers.
+    key_values: dict[str, dict[str, dict[str, set[str]]]] = {}
     for table in tables:
+        types = {c.name: c.type for c in ws.columns(table)}
         row_keys = [(c, "row_key") for c in _row_key_columns(ws, policy, table)]
         key_columns[table] = row_keys + [lc for lc in links.get(table, []) if lc not in row_keys]
-        wanted = {r for p in plans for t in p.tables if t.table == table for r in t.rowids}
-        wanted |= {r.rowid for p in plans for r in p.redactions if r.table == table}
-        cols = sorted({c for c, _ in key_columns[table]})
-        cells[table] = _read_cells(ws, table, cols, sorted(wanted))
+        own = [(p.request_id, r) for p in plans for t in p.tables if t.table == table
+               for r in t.rowids]  # fmt: skip
+        other = [(p.request_id, r.rowid) for p in plans for r in p.redactions
+                 if r.table == table]  # fmt: skip
+        key_values[table] = {
+            column: distinct_values(
+                ws, table, column, types.get(column, "VARCHAR"),
+                own + other if kind == "row_key" else own,
+            )
+            for column, kind in key_columns[table]
+            if column in types
+        }  # fmt: skip
     out: dict[str, list[dict[str, Any]]] = {}
     for plan in plans:
         by_system: dict[str, dict[str, Any]] = {}
@@ -199,9 +199,8 @@ def erasure_systems(
             if spec and spec.source_system and spec.source_system not in sysd["names"]:
                 sysd["names"].append(spec.source_system)
             mentions = redacted.get(table, [])
-            clear, hashed = _keys(
-                cells.get(table, {}), [*rowids, *mentions], key_columns.get(table, []), hash_key
-            )
+            mine = {c: v.get(plan.request_id, set()) for c, v in key_values[table].items()}
+            clear, hashed = _keys(mine, key_columns.get(table, []), hash_key)
             prov = provenance.get(table) or {}
             entry = {
                 "table": table,
