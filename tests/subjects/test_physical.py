@@ -262,3 +262,26 @@ def test_values_still_held_elsewhere_are_reported_not_counted_as_residue(
     assert phys["residue"] == []
     held = [h for h in phys["still_held"] if "archive.old" in h["held_in"]]
     assert held or phys["values_found"] == 0  # found only if DuckDB stored it uncompressed
+
+
+def test_access_report_lists_the_systems_and_earlier_copies(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    ctx = service.context(shop, policy)
+    shop.con.execute(
+        "INSERT INTO _tutela.sources VALUES ('crm', 'crm-system', '/drop/crm.csv', NULL, 'csv', "
+        "'utf-8', ',', 'ab12', 10, 3, '[]', TIMESTAMP '2026-01-01 10:00:00', 'test')"
+    )
+    first = service.access_reports(ctx, {"S1": {"email": ["anna.puig@example.com"]}}, tmp_path)
+    systems = {s["system"]: s for s in first["S1"]["report"]["systems"]}
+    assert systems["crm-system"]["mode"] == "copy"
+    assert systems["crm-system"]["tables"][0]["file"] == "crm.csv"
+    assert systems["table:orders"]["tables"][0]["rows"] == 2
+    md = Path(next(f for f in first["S1"]["files"] if f.endswith(".md"))).read_text()
+    assert "## Systems your data comes from" in md and "crm-system" in md
+    # the erasure certificate lists that access report as a copy holding the person
+    clean, plans = service.plan_erasures(ctx, {"E": {"email": ["anna.puig@example.com"]}})
+    [(cert, _)] = service.apply_erasures(ctx, clean, plans, None)
+    assert [c["request_id"] for c in cert["copies_written"] if c["kind"] == "access report"] == [
+        "S1"
+    ]
