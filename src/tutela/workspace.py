@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import sys
@@ -394,6 +395,7 @@ class Workspace:
         files. Clears the pending-purge marker atomically with the swap."""
         if self.read_only:
             raise WorkspaceError("cannot rewrite a workspace opened read-only")
+        started = time.monotonic()
         commands = self._pending()
         purge.fault_point("committed")
         db = self.root / DB_FILE
@@ -415,6 +417,7 @@ class Workspace:
         self._reopen()
         if live_was_attached:
             self.attach_live()
+        result = dataclasses.replace(result, seconds=time.monotonic() - started)
         return PurgeReport(commands, result, resumed)
 
     def _reopen(self) -> None:

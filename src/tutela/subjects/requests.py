@@ -349,7 +349,11 @@ def track_erasure(
     ctx.ws.con.execute(_DDL)
     ledger = _Ledger(ctx)
     state, reason = erasure_state(cert)
-    ledger.record(RequestRow(0, request_id, "erasure", None, identifiers), state, reason, files)
+    row = ctx.ws.con.execute(
+        f"SELECT received_at FROM {TABLE} WHERE request_id = ?", [request_id]
+    ).fetchone()  # a request received earlier (a batch row) keeps its date and deadline
+    received = row[0] if row else None
+    ledger.record(RequestRow(0, request_id, "erasure", received, identifiers), state, reason, files)
     ledger.flush()
     return state
 
