@@ -165,9 +165,13 @@ def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
             text = " || chr(31) || ".join(
                 f"coalesce(lower(CAST({quote_ident(c)} AS VARCHAR)), '')" for c in texts
             )
-            cur = ws.con.execute(f"SELECT {text} FROM {name}")
-            while batch := cur.fetchmany(_BATCH_ROWS):
-                haystack = "\x1e".join(str(r[0]) for r in batch)
+            # DuckDB joins the rows into one text per chunk: no Python object per row
+            cur = ws.con.execute(
+                f"SELECT string_agg(x, chr(30)) FROM (SELECT {text} AS x, "
+                f"rowid // {_BATCH_ROWS} AS chunk FROM {name}) GROUP BY chunk"
+            )
+            while batch := cur.fetchmany(1):
+                haystack = str(batch[0][0] or "")
                 matches = automaton.find_matches_as_indexes(haystack, overlapping=True)
                 hits = {i for i, _, _ in matches}
                 for i in hits:
