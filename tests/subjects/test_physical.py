@@ -285,3 +285,28 @@ def test_access_report_lists_the_systems_and_earlier_copies(
     assert [c["request_id"] for c in cert["copies_written"] if c["kind"] == "access report"] == [
         "S1"
     ]
+
+
+def test_exports_of_the_persons_tables_are_listed_as_copies(
+    shop: Workspace, policy: Policy
+) -> None:
+    from tutela import audit
+
+    ctx = service.context(shop, policy)
+    with shop.transaction() as con:  # what `tutela export` records
+        audit.append(con, ctx.master, command="export", arguments={"file": "send.csv",
+                     "table": "newsletter", "purpose": "newsletter"}, tables=["newsletter"],
+                     counts={"rows": 2}, result="written")  # fmt: skip
+        audit.append(con, ctx.master, command="export", arguments={"file": "other.csv"},
+                     tables=["unrelated"], counts={}, result="written")  # fmt: skip
+    clean, plans = service.plan_erasures(ctx, {"E": {"email": ["anna.puig@example.com"]}})
+    [(cert, _)] = service.apply_erasures(ctx, clean, plans, None)
+    exports = [c for c in cert["copies_written"] if c["kind"] == "export"]
+    assert [(c["file"], c["holds_person"]) for c in exports] == [("send.csv", "possibly")]
+    assert "send.csv" in erase_markdown(cert)
+
+
+def erase_markdown(cert: dict[str, object]) -> str:
+    from tutela.subjects.erase import certificate_markdown
+
+    return certificate_markdown(cert)  # type: ignore[arg-type]
