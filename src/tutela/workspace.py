@@ -270,26 +270,24 @@ class Workspace:
                         ws.pending_purge = ws._pending()
                         ws.purge_error = exc.message
             elif ws._pending():
-                ws = cls._finish_purge_then_read(ws, path, wait_seconds)
+                ws = cls._finish_purge_then_read(ws, wait_seconds)
         except BaseException:
             ws.close()
             raise
         return ws
 
     @classmethod
-    def _finish_purge_then_read(
-        cls, ws: Workspace, path: str | os.PathLike[str] | None, wait_seconds: float
-    ) -> Workspace:
+    def _finish_purge_then_read(cls, ws: Workspace, wait_seconds: float) -> Workspace:
         """A reader found a purge still owed: complete it if the workspace can be written
         now (reopening for writing does it), then read; otherwise read and report it."""
         pending = ws._pending()
         ws.close()
         resumed: PurgeReport | None = None
         with contextlib.suppress(WorkspaceError, EngineError, OSError):
-            writer = cls.open(path, create=False, wait_seconds=0.5, command=ws.command)
+            writer = cls.open(ws.root, create=False, wait_seconds=0.5, command=ws.command)
             resumed = writer.resumed_purge
             writer.close()
-        ws = cls.open(path, read_only=True, wait_seconds=wait_seconds, command=ws.command)
+        ws = cls.open(ws.root, read_only=True, wait_seconds=wait_seconds, command=ws.command)
         ws.resumed_purge = ws.resumed_purge or resumed
         if resumed is None:
             ws.pending_purge = ws.pending_purge or pending
