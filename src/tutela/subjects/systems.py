@@ -25,7 +25,7 @@ from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace, SubjectMatch
-from tutela.subjects.physical import distinct_values
+from tutela.subjects.physical import Distinct, distinct_values
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
@@ -109,24 +109,28 @@ def _row_key_columns(ws: Workspace, policy: Policy, table: str) -> list[str]:
 
 
 def _keys(
-    per_column: Mapping[str, set[str]], columns: Sequence[tuple[str, str]], hash_key: bytes
+    per_column: Mapping[str, set[str]],
+    more: Mapping[str, int],
+    columns: Sequence[tuple[str, str]],
+    hash_key: bytes,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(record keys in clear, direct identifiers hashed) of one request's rows, per column."""
+    """(record keys in clear, direct identifiers hashed) of one request's rows, per column;
+    past MAX_KEYS_SHOWN values a column says how many more there are."""
     clear: list[dict[str, Any]] = []
     hashed: list[dict[str, Any]] = []
     for column, kind in columns:
         values = sorted(per_column.get(column, set()))
         if not values:
             continue
+        entry: dict[str, Any] = {"column": column, "kind": kind}
         if kind == "row_key" or shows_in_clear(kind):
-            shown = values[:MAX_KEYS_SHOWN]
-            entry: dict[str, Any] = {"column": column, "kind": kind, "values": shown}
-            if len(values) > len(shown):
-                entry["more"] = len(values) - len(shown)
+            entry["values"] = values
             clear.append(entry)
         else:
-            hashes = sorted({keyed_hash(hash_key, f"{kind}:{v.strip()}") for v in values})
-            hashed.append({"column": column, "kind": kind, "hashes": hashes})
+            entry["hashes"] = sorted({keyed_hash(hash_key, f"{kind}:{v.strip()}") for v in values})
+            hashed.append(entry)
+        if more.get(column, 0) > 0:
+            entry["more"] = more[column]
     return clear, hashed
 
 
@@ -161,7 +165,7 @@ def erasure_systems(
     key_columns: dict[str, list[tuple[str, str]]] = {}
     # table -> column -> request -> distinct values. Rows only mentioning the person in free
     # text belong to someone else: only their row key is read, never their identifiers.
-    key_values: dict[str, dict[str, dict[str, set[str]]]] = {}
+    key_values: dict[str, dict[str, Distinct]] = {}
     for table in tables:
         types = {c.name: c.type for c in ws.columns(table)}
         row_keys = [(c, "row_key") for c in _row_key_columns(ws, policy, table)]
@@ -173,7 +177,7 @@ def erasure_systems(
         key_values[table] = {
             column: distinct_values(
                 ws, table, column, types.get(column, "VARCHAR"),
-                own + other if kind == "row_key" else own,
+                own + other if kind == "row_key" else own, limit=MAX_KEYS_SHOWN,
             )
             for column, kind in key_columns[table]
             if column in types
@@ -199,8 +203,12 @@ def erasure_systems(
             if spec and spec.source_system and spec.source_system not in sysd["names"]:
                 sysd["names"].append(spec.source_system)
             mentions = redacted.get(table, [])
-            mine = {c: v.get(plan.request_id, set()) for c, v in key_values[table].items()}
-            clear, hashed = _keys(mine, key_columns.get(table, []), hash_key)
+            mine = {c: d.values.get(plan.request_id, set()) for c, d in key_values[table].items()}
+            more = {
+                c: d.totals.get(plan.request_id, 0) - len(mine[c])
+                for c, d in key_values[table].items()
+            }
+            clear, hashed = _keys(mine, more, key_columns.get(table, []), hash_key)
             prov = provenance.get(table) or {}
             entry = {
                 "table": table,
