@@ -169,10 +169,7 @@ def apply_erasures(
     erased = physical.erased_values(ctx.ws, ctx.space, plans)
     owed = systems.erasure_systems(ctx.ws, ctx.policy, ctx.space, plans, ctx.master)
     hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
-    copies = {
-        p.request_id: systems.copies_written(ctx.ws, sorted(p.match.rows), hashed[p.request_id])
-        for p in plans
-    }
+    copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
     purged, purge_error = physical.purge_workspace(ctx.ws)
     checks = erasure.verify(ctx.ws, ctx.space, plans)
