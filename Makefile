@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scan.py
 	$(BIN)/python benchmarks/subjects.py
 	$(BIN)/python benchmarks/protect.py
+	$(BIN)/python benchmarks/purge.py
 
 clean:
 	rm -rf $(VENV) $(LIVE_VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
