@@ -57,19 +57,33 @@ class Distinct:
     """request -> how many distinct values there are in all"""
 
 
+@dataclass(frozen=True)
+class Rows:
+    """(request, rowid) pairs, serialised once for every column read from them."""
+
+    requests: str
+    rowids: str
+    empty: bool
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[str, int]]) -> Rows:
+        return cls(json_list(p[0] for p in pairs), json_list(p[1] for p in pairs), not pairs)
+
+
 def distinct_values(
     ws: Workspace,
     table: str,
     column: str,
     column_type: str,
-    pairs: Sequence[tuple[str, int]],
+    pairs: Sequence[tuple[str, int]] | Rows,
     limit: int = MAX_VALUES_PER_COLUMN,
 ) -> Distinct:
     """The distinct non-empty text values of `column` in the rows given as (request, rowid)
     pairs, per request and at most `limit` each; list items one by one. One query, whatever
     the batch size. Dates, times, booleans and nested structs are left out."""
     out = Distinct()
-    if not pairs or column_type.upper().startswith(_NOT_TEXT):
+    rows_ = pairs if isinstance(pairs, Rows) else Rows.of(pairs)
+    if rows_.empty or column_type.upper().startswith(_NOT_TEXT):
         return out
     col = f"t.{quote_ident(column)}"
     value = (
@@ -84,7 +98,7 @@ def distinct_values(
         f"JOIN {relation(table)} t ON t.rowid = w.rid) WHERE v IS NOT NULL AND trim(v) <> '') "
         "SELECT req, v, count(*) OVER (PARTITION BY req) FROM d "
         "QUALIFY row_number() OVER (PARTITION BY req ORDER BY v) <= ?",
-        [json_list(p[0] for p in pairs), json_list(p[1] for p in pairs), limit],
+        [rows_.requests, rows_.rowids, limit],
     ).fetchall()
     for req, v, total in rows:
         out.values.setdefault(str(req), set()).add(str(v))
@@ -108,12 +122,17 @@ def erased_values(
         types = {c.name: c.type for c in ws.columns(table)}
         steps = [(p.request_id, t) for p in plans for t in p.tables if t.table == table]
         columns = set(sensitive.get(table, set())) | {c for _, t in steps for c in t.columns}
+        serialised: dict[tuple[tuple[str, int], ...], Rows] = {}  # columns with the same rows
         for column in sorted(columns & set(types)):
-            gone: list[tuple[str, int]] = []
-            stays: list[tuple[str, int]] = []
+            gone_pairs: list[tuple[str, int]] = []
+            stay_pairs: list[tuple[str, int]] = []
             for req, t in steps:
                 erased = t.action == "delete" or (t.action == "anonymize" and column in t.columns)
-                (gone if erased else stays).extend((req, rid) for rid in t.rowids)
+                (gone_pairs if erased else stay_pairs).extend((req, rid) for rid in t.rowids)
+            for pairs in (gone_pairs, stay_pairs):
+                if tuple(pairs) not in serialised:
+                    serialised[tuple(pairs)] = Rows.of(pairs)
+            gone, stays = serialised[tuple(gone_pairs)], serialised[tuple(stay_pairs)]
             label = f"{table}.{column}"
             removed = distinct_values(ws, table, column, types[column], gone)
             for req, values in removed.values.items():

@@ -25,7 +25,7 @@ from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace, SubjectMatch
-from tutela.subjects.physical import Distinct, distinct_values
+from tutela.subjects.physical import Distinct, Rows, distinct_values
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
@@ -174,10 +174,11 @@ def erasure_systems(
                for r in t.rowids]  # fmt: skip
         other = [(p.request_id, r.rowid) for p in plans for r in p.redactions
                  if r.table == table]  # fmt: skip
+        own_rows, all_rows = Rows.of(own), Rows.of(own + other)
         key_values[table] = {
             column: distinct_values(
                 ws, table, column, types.get(column, "VARCHAR"),
-                own + other if kind == "row_key" else own, limit=MAX_KEYS_SHOWN,
+                all_rows if kind == "row_key" else own_rows, limit=MAX_KEYS_SHOWN,
             )
             for column, kind in key_columns[table]
             if column in types
