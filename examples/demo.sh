@@ -42,6 +42,7 @@ tutela erase --email anna.puig@example.com -p policies/acme.yaml --apply --out "
 step "A batch of requests from the ticketing system (exit 1: some need review or failed)"
 tutela requests run examples/drop/requests.csv -p policies/acme.yaml --apply --out "$TUTELA_WORKSPACE/reports" || true
 tutela requests list --overdue
+tutela requests confirm DEMO-1 --system crm --note "deleted in CRM ticket 4411"
 
 step "Enforcement: retention, consent, role views and purpose-bound exports"
 tutela retention plan -p policies/acme.yaml

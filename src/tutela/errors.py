@@ -74,6 +74,12 @@ class InternalError(TutelaError):
     exit_code = ExitCode.DATA
 
 
+class PurgeError(WorkspaceError):
+    """A change was committed but the workspace file could not be rewritten yet."""
+
+    slug = "purge-failed"
+
+
 class InputFileError(TutelaError):
     """A file given on the command line cannot be read or parsed."""
 

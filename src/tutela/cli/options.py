@@ -24,15 +24,45 @@ class OutputFormat(enum.StrEnum):
 class State:
     workspace: Path | None = None
     debug: bool = False
+    command: str = "tutela"
+    """The running command's name (`tutela erase`), recorded in the workspace lock file."""
 
     def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
-        return Workspace.open(self.workspace, create=create, read_only=read_only)
+        ws = Workspace.open(
+            self.workspace, create=create, read_only=read_only, command=self.command
+        )
+        _report_purge(ws)
+        return ws
+
+
+def _report_purge(ws: Workspace) -> None:
+    """Say so when this command completed, or could not complete, an earlier purge."""
+    from tutela.cli.output import warn
+
+    if ws.resumed_purge is not None:
+        warn(
+            "an earlier command ("
+            + ", ".join(ws.resumed_purge.commands)
+            + ") committed its change but was interrupted before rewriting the workspace "
+            "file; the rewrite was completed now, so no old value is left in it"
+        )
+    elif ws.pending_purge:
+        warn(
+            "an earlier command ("
+            + ", ".join(ws.pending_purge)
+            + ") committed its change but the workspace file is not rewritten yet, so old "
+            "values may remain in its free blocks"
+            + (f" ({ws.purge_error})" if ws.purge_error else "")
+            + "; the next command that writes to the workspace completes it"
+        )
 
 
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):
         root.obj = State()
+    if ctx is not root:  # the subcommand's context: its name goes into the lock file
+        root.obj.command = " ".join(["tutela", *ctx.command_path.split()[1:]])
     return root.obj
 
 

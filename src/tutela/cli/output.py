@@ -218,6 +218,16 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
         state = "done" if e["done"] else "NOT done"
         note = f" ({e['note']})" if e["note"] else ""
         out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}"))
+    phys = cert.get("physical")
+    if phys:
+        out.print(f"  {escape(phys['summary'])}")
+        for r in phys["residue"]:
+            warn(f"bytes of a value from {', '.join(r['from'])} remain in {', '.join(r['files'])}")
+        if phys.get("rewrite_error"):
+            warn(phys["rewrite_error"])
+    for s in cert.get("systems") or []:
+        if s.get("action_owed"):
+            out.print(f"  owed {escape(s['action_owed'])}")
     for f in files:
         out.print(f"  wrote {escape(f)}")
 

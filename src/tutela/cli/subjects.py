@@ -22,7 +22,7 @@ from tutela.cli.options import (
 )
 from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
-from tutela.subjects import service
+from tutela.subjects import requests, service
 
 subject_app = typer.Typer(help="Find a data subject across every table.", no_args_is_help=True)
 
@@ -134,6 +134,9 @@ def erase_cmd(
                 output.info("dry run: nothing changed; pass --apply to erase")
             return
         [(cert, files)] = service.apply_erasures(sctx, clean, plans, out, purge=purge)
+        cert["request_state"] = requests.track_erasure(
+            sctx, request_id, clean[request_id], cert, files
+        )
     if fmt is OutputFormat.json:
         output.emit_json({"applied": True, "certificate": cert, "files": files})
     else:

@@ -155,6 +155,8 @@ class ProtectResult:
     audit_seq: int | None = None
     out: str | None = None
     manifest: str | None = None
+    rewrite: dict[str, Any] | None = None
+    """In place: the workspace-file rewrite that removed the clear values (purge.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +165,7 @@ class ProtectResult:
             "audit_entry": self.audit_seq,
             "out": self.out,
             "manifest": self.manifest,
+            "workspace_rewritten": self.rewrite,
         }
 
 
@@ -486,7 +489,7 @@ def apply_in_place(
         )
     temps: list[str] = []
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after="pseudonymize") as con:
             progress(f"protecting {p.table}", 0.0)
             sql, params = _select(con, p, keyset, temps)
             con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sql}", params)
@@ -516,7 +519,8 @@ def apply_in_place(
             progress(f"protecting {p.table}", 1.0)
     except duckdb.Error as exc:
         raise EngineError(_first_line(exc)) from None
-    return ProtectResult(p, True, entry.seq)
+    rewrite = ws.purge()  # the clear values must not stay in the file's free blocks
+    return ProtectResult(p, True, entry.seq, rewrite=rewrite.to_dict())
 
 
 def _first_line(exc: BaseException) -> str:

@@ -197,6 +197,7 @@ def to_markdown(sar: dict[str, Any]) -> str:
         out += ["## Records held back for review", "", HELD_BACK_INTRO, ""]
         out += [f"- {_md_cell(line)}" for line in held]
         out.append("")
+    out += _systems_markdown(sar)
     out += [
         "## Automated decision-making",
         "",
@@ -208,6 +209,58 @@ def to_markdown(sar: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+_MODE = {"in_place": "read in place (live database)", "copy": "copy loaded from a file"}
+
+
+def _systems_rows(sar: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [
+            s["system"],
+            _MODE.get(s["mode"], s["mode"]),
+            ", ".join(t["table"] for t in s["tables"]),
+            sum(t["rows"] for t in s["tables"]),
+            ", ".join(sorted({str(t["file"]) for t in s["tables"] if t["file"]})),
+        ]
+        for s in sar.get("systems") or []
+    ]
+
+
+def _copies_rows(sar: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [c["kind"], c.get("file") or c.get("request_id"), c["at"][:10], c["holds_person"]]
+        for c in sar.get("copies_written") or []
+    ]
+
+
+_SYSTEM_HEADERS = ["system", "how", "tables", "records", "file"]
+_COPY_HEADERS = ["copy", "file", "written", "holds your data"]
+
+
+def _systems_markdown(sar: dict[str, Any]) -> list[str]:
+    """Where the data came from, per source system, and copies made from it."""
+    out: list[str] = []
+    for title, headers, rows in (
+        ("## Systems your data comes from", _SYSTEM_HEADERS, _systems_rows(sar)),
+        ("## Copies we made", _COPY_HEADERS, _copies_rows(sar)),
+    ):
+        if rows:
+            out += [title, "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+            out += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
+            out.append("")
+    return out
+
+
+def _systems_html(sar: dict[str, Any], table: Any) -> str:
+    parts = []
+    if _systems_rows(sar):
+        parts.append("<h2>Systems your data comes from</h2>")
+        parts.append(table(_SYSTEM_HEADERS, _systems_rows(sar)))
+    if _copies_rows(sar):
+        parts.append("<h2>Copies we made</h2>")
+        parts.append(table(_COPY_HEADERS, _copies_rows(sar)))
+    return "".join(parts)
 
 
 _CSS = """
@@ -294,6 +347,7 @@ def to_html(sar: dict[str, Any]) -> str:
     if held:
         parts.append(f"<h2>Records held back for review</h2><p>{e(HELD_BACK_INTRO)}</p>")
         parts.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in held) + "</ul>")
+    parts.append(_systems_html(sar, table))
     parts.append(f"<h2>Automated decision-making</h2><p>{e(sar['automated_decision_making'])}</p>")
     parts.append(f"<h2>Your rights</h2><p>{e(sar['your_rights'])}</p>")
     title = e(f"Subject-access report {sar['request_id']}")

@@ -273,7 +273,7 @@ def apply_plans(
                 result="started",
             )
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after=command) as con:  # physical purge: Workspace.purge
             writers = _Writers(ws, con)
             try:
                 # Set-based: one statement per table and action, however many requests.
@@ -488,7 +488,13 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             for r in v["residue"]
         ]
         lines.append("")
-    lines.append("Identifiers appear only as keyed hashes (HMAC-SHA256).")
+    from tutela.subjects.systems import markdown as systems_markdown  # imports this module
+
+    lines.append(systems_markdown(cert))
+    lines.append(
+        "Identifiers appear only as keyed hashes (HMAC-SHA256); record ids needed to act at "
+        "a source system appear in clear."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -25,15 +25,15 @@ from typing import Any
 from tutela.errors import InputFileError, TutelaError
 from tutela.ingest.sniff import detect_encoding, hash_file
 from tutela.protect.keys import keyed_hash
-from tutela.subjects import service
+from tutela.subjects import service, tasks
 from tutela.subjects.erase import hashed_identifiers
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
 TABLE = f"{INTERNAL_SCHEMA}.requests"
 TYPES = ("access", "erasure")
-FINISHED = ("done", "needs_review")
+FINISHED = ("done", "needs_review", tasks.AWAITING)
 """States of a request that was answered; a `needs_review` one is answered again (with the
-reviewer's decisions) each time its batch runs, a `done` one is not."""
+reviewer's decisions) each time its batch runs, the others are not."""
 _ID_COLUMNS = ("request_id", "id", "request", "ticket")
 _TYPE_COLUMNS = ("type", "request_type", "kind")
 _DATE_COLUMNS = ("received_at", "received", "received_date", "date")
@@ -386,16 +386,7 @@ def run_batch(
                 ctx, clean, plans, out_dir, command="requests run", purge=purge
             ):
                 req = erasures[cert["request_id"]]
-                if not cert["verification"]["ok"]:
-                    state, reason = "failed", "residue found after erasure"
-                elif cert["possible_matches_for_review"]:
-                    state = "needs_review"
-                    reason = (
-                        f"{cert['possible_matches_for_review']} possible match(es) to review "
-                        "(tutela review list)"
-                    )
-                else:
-                    state, reason = "done", None
+                state, reason = erasure_state(cert)
                 ledger.record(req, state, reason, files)
                 results.append(
                     {
@@ -412,6 +403,42 @@ def run_batch(
     return BatchResult(results)
 
 
+def erasure_state(cert: dict[str, Any]) -> tuple[str, str | None]:
+    """A request's state after its erasure was applied: done only when every system is."""
+    if not cert["verification"]["ok"]:
+        return "failed", "residue found after erasure"
+    if cert["possible_matches_for_review"]:
+        return "needs_review", (
+            f"{cert['possible_matches_for_review']} possible match(es) to review "
+            "(tutela review list)"
+        )
+    owed = cert.get("owed_at_sources") or []
+    if owed:
+        return tasks.AWAITING, tasks.awaiting_reason(owed)
+    return "done", None
+
+
+def track_erasure(
+    ctx: service.Context,
+    request_id: str,
+    identifiers: dict[str, list[str]],
+    cert: dict[str, Any],
+    files: list[str],
+) -> str:
+    """Record a one-off `tutela erase` as a request (received today), so its per-system
+    tasks can be listed and confirmed like a batch's. Returns its state."""
+    ctx.ws.con.execute(_DDL)
+    ledger = _Ledger(ctx)
+    state, reason = erasure_state(cert)
+    row = ctx.ws.con.execute(
+        f"SELECT received_at FROM {TABLE} WHERE request_id = ?", [request_id]
+    ).fetchone()  # a request received earlier (a batch row) keeps its date and deadline
+    received = row[0] if row else None
+    ledger.record(RequestRow(0, request_id, "erasure", received, identifiers), state, reason, files)
+    ledger.flush()
+    return state
+
+
 def list_requests(
     ctx_ws: Any, *, overdue: bool = False, today: date | None = None
 ) -> list[dict[str, Any]]:
@@ -421,6 +448,7 @@ def list_requests(
     today = today or datetime.now(UTC).date()
     where = "WHERE state <> 'done' AND deadline < ?" if overdue else ""
     params = [today] if overdue else []
+    per_request = tasks.tasks_by_request(con)  # before the query below: one result at a time
     cur = con.execute(
         f"SELECT request_id, type, received_at, deadline, state, reason, outputs FROM {TABLE} "
         f"{where} ORDER BY deadline, request_id",
@@ -428,6 +456,9 @@ def list_requests(
     )
     out = []
     for r in cur.fetchall():
+        systems = per_request.get(r[0], [])
+        for task in systems:
+            task["overdue"] = tasks.overdue(task, r[3], today)
         out.append(
             {
                 "request_id": r[0],
@@ -438,6 +469,8 @@ def list_requests(
                 "reason": r[5],
                 "overdue": r[4] != "done" and r[3] < today,
                 "outputs": json.loads(r[6] or "[]"),
+                "systems": systems,
+                "owed_at": [t["system"] for t in systems if t["state"] == "owed"],
             }
         )
     return out

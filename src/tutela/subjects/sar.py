@@ -12,6 +12,7 @@ from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch, rows_by_table
 from tutela.subjects.normalize import key_sql
 from tutela.subjects.policyview import table_info
+from tutela.subjects.systems import access_systems, copies_written
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident, relation
 
 ADM_DEFAULT = (
@@ -137,6 +138,8 @@ def build_sar(
         "held_back": [h.to_dict() for h in match.held_back],
         "possible_matches": [p.public_dict() for p in match.possible],
         "confirmed_by_review": {t: len(r) for t, r in sorted(match.confirmed.items())},
+        "systems": access_systems(ws, match),
+        "copies_written": copies_written(ws, sorted(match.rows), {}),
         "automated_decision_making": ADM_DEFAULT,
         "your_rights": RIGHTS,
         "not_searched": space.skipped,

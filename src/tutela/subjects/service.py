@@ -18,7 +18,7 @@ from tutela.report import sar as sar_render
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
-from tutela.subjects import review
+from tutela.subjects import physical, review, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
 from tutela.subjects.policyview import free_text_columns, link_specs, placeholders
 from tutela.subjects.sar import build_sar
@@ -189,9 +189,17 @@ def apply_erasures(
     `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
+    # read before applying: the values that must vanish, and the keys owed at each source
+    erased = physical.erased_values(ctx.ws, ctx.space, plans)
+    owed = systems.erasure_systems(ctx.ws, ctx.policy, ctx.space, plans, ctx.master)
+    hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
+    copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
-    storage = live.finish_erasure(purge=purge)  # after the commit, before verifying
+    storage = live.finish_erasure(purge=purge)  # after the commit, before the rewrite
+    purged, purge_error = physical.purge_workspace(ctx.ws)
     checks = erasure.verify(ctx.ws, ctx.space, plans)
+    on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
+    physical.record_tasks(ctx.ws, owed)
     results = []
     for plan in plans:
         outcome = erasure.ErasureOutcome(
@@ -205,6 +213,9 @@ def apply_erasures(
             [e for e in storage if e.table in counts[plan.request_id]],
         )
         cert = erasure.certificate(outcome)
+        physical.annotate(
+            cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
+        )
         files: list[str] = []
         if out_dir is not None:
             stem = f"erasure-{safe_stem(plan.request_id)}"
