@@ -25,7 +25,7 @@ from typing import Any
 from tutela.errors import InputFileError, TutelaError
 from tutela.ingest.sniff import detect_encoding, hash_file
 from tutela.protect.keys import keyed_hash
-from tutela.subjects import service, tasks
+from tutela.subjects import review, service, tasks
 from tutela.subjects.erase import hashed_identifiers
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
@@ -347,7 +347,10 @@ def run_batch(
         )
         for req_id, req in access.items():
             rep = reports[req_id]
-            pending = rep["report"]["summary"]["possible_matches_for_review"]
+            pending = max(
+                rep["report"]["summary"]["possible_matches_for_review"],
+                review.open_count(ctx.ws.con, req_id),
+            )
             state, reason = (
                 ("needs_review", f"{pending} possible match(es) to review (tutela review list)")
                 if pending
@@ -386,7 +389,7 @@ def run_batch(
                 ctx, clean, plans, out_dir, command="requests run", purge=purge
             ):
                 req = erasures[cert["request_id"]]
-                state, reason = erasure_state(cert)
+                state, reason = erasure_state(ctx.ws.con, cert)
                 ledger.record(req, state, reason, files)
                 results.append(
                     {
@@ -403,16 +406,17 @@ def run_batch(
     return BatchResult(results)
 
 
-def erasure_state(cert: dict[str, Any]) -> tuple[str, str | None]:
-    """A request's state after its erasure was applied: done only when every system is."""
+def erasure_state(con: Any, cert: dict[str, Any]) -> tuple[str, str | None]:
+    """A request's state after its erasure was applied: done only when every system is and
+    no possible match waits for a reviewer (counting those of earlier runs: a re-run after
+    the person's own rows are gone no longer reaches them, but nobody has looked at them)."""
     if not cert["verification"]["ok"]:
         return "failed", "residue found after erasure"
-    if cert["possible_matches_for_review"]:
-        return "needs_review", (
-            f"{cert['possible_matches_for_review']} possible match(es) to review "
-            "(tutela review list)"
-        )
-    owed = cert.get("owed_at_sources") or []
+    request_id = cert["request_id"]
+    pending = max(cert["possible_matches_for_review"], review.open_count(con, request_id))
+    if pending:
+        return "needs_review", f"{pending} possible match(es) to review (tutela review list)"
+    owed = sorted({*(cert.get("owed_at_sources") or []), *tasks.owed_systems(con, request_id)})
     if owed:
         return tasks.AWAITING, tasks.awaiting_reason(owed)
     return "done", None
@@ -429,7 +433,7 @@ def track_erasure(
     tasks can be listed and confirmed like a batch's. Returns its state."""
     ctx.ws.con.execute(_DDL)
     ledger = _Ledger(ctx)
-    state, reason = erasure_state(cert)
+    state, reason = erasure_state(ctx.ws.con, cert)
     row = ctx.ws.con.execute(
         f"SELECT received_at FROM {TABLE} WHERE request_id = ?", [request_id]
     ).fetchone()  # a request received earlier (a batch row) keeps its date and deadline

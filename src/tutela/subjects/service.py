@@ -136,7 +136,7 @@ def record_review(ctx: Context, matches: Mapping[str, SubjectMatch]) -> None:
     """Keep the open possible matches of these requests for `tutela review`."""
     if any(m.possible for m in matches.values()) or review.items(ctx.ws.con):
         with ctx.ws.transaction() as con:
-            review.record(con, matches)
+            review.record(ctx.ws, con, matches)
 
 
 def access_reports(
