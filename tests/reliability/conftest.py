@@ -82,4 +82,3 @@ def tutela_here(
     return subprocess.CompletedProcess(
         args, result.exit_code, result.stdout, result.stderr if result.stderr_bytes else ""
     )
-

@@ -6,11 +6,12 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from tutela.workspace import Workspace
+if TYPE_CHECKING:
+    from tutela.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +29,8 @@ class State:
     """The running command's name (`tutela erase`), recorded in the workspace lock file."""
 
     def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
+        from tutela.workspace import Workspace
+
         ws = Workspace.open(
             self.workspace, create=create, read_only=read_only, command=self.command
         )
