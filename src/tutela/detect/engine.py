@@ -45,6 +45,7 @@ from typing import Any
 
 import duckdb
 
+from tutela.base.identifiers import Holder, Strength
 from tutela.detect import headers as H
 from tutela.detect import patterns as P
 from tutela.detect import shapes as S
@@ -53,7 +54,7 @@ from tutela.detect.model import CATEGORIES, QUASI_CATEGORIES, ColumnFinding, Tab
 from tutela.detect.validators import (
     ID_SPECS,
     TAX_FORM_OF,
-    IdSpec,
+    IdentifierSpec,
     compact,
     phone_region,
     regions_with,
@@ -102,7 +103,6 @@ _NUMERIC_HINT_KINDS = {
     "ONLINE_ID",
 }
 
-_ID_SHAPES = S.ID_SHAPES
 # Header kinds that contradict a column of national-format phone numbers.
 _PHONE_CONTRADICTING = frozenset(
     {
@@ -135,6 +135,7 @@ class _Column:
     stats: dict[str, int | float | None] = field(default_factory=dict)
     sample: list[tuple[str, str | None]] = field(default_factory=list)
     enabled: list[str] = field(default_factory=list)
+    named: tuple[IdentifierSpec, ...] = ()  # identifier specs the header names
 
     def hint(self, kind: str) -> H.HeaderHint | None:
         return H.hint_for(self.hints, kind)
@@ -417,14 +418,17 @@ def _candidates(col: _Column, sample: list[tuple[str, str | None]] | None) -> li
             )
     # Identifiers: shape over all rows, checksum over the sampled distinct values.
     for spec in ID_SPECS:
-        shape_count = _stat(col, _ID_SHAPES[spec.shape])
+        if spec.entity is None:
+            continue
+        shape_count = _stat(col, S.id_metric(spec))
         if not shape_count or shape_count / nn < 0.2:
             continue
-        if spec.needs_hint and not col.hint(spec.entity):
+        hinted = spec in col.named or col.hint(str(spec.entity)) is not None
+        if (spec.needs_hint or spec.strength is Strength.NONE) and not hinted:
             continue
         _id_candidate(col, spec, shape_count, nn, samples, out)
     if _stat(col, "ssn_dashed") / nn >= 0.2:
-        spec = next(s for s in ID_SPECS if s.subtype == "US_SSN")
+        spec = next(s for s in ID_SPECS if s.code == "US_SSN")
         _id_candidate(col, spec, _stat(col, "ssn_dashed"), nn, samples, out)
     _mixed_id_candidates(col, nn, samples, out)
     # Phones: national formats need a phone header (or visible phone formatting).
@@ -563,28 +567,32 @@ def _candidates(col: _Column, sample: list[tuple[str, str | None]] | None) -> li
 
 def _id_candidate(
     col: _Column,
-    spec: IdSpec,
+    spec: IdentifierSpec,
     shape_count: int,
     nn: int,
     samples: list[tuple[str, str | None]],
     out: list[_Candidate],
 ) -> None:
-    shape = re.compile(spec.shape if spec.subtype != "US_SSN" else r"^[0-9]{9}$")
+    shape = re.compile(spec.shape if spec.code != "US_SSN" else r"^[0-9]{9}$")
     valid, checked, _ = _validate(samples, shape, lambda v, _c: spec.validate(v), on_compact=True)
     if not checked:
         return
     count = round(shape_count * valid / checked)
-    entity, subtype = spec.entity, spec.subtype
+    entity, subtype = str(spec.entity), spec.code
     tax = col.hint("TAX_ID")
     if subtype in TAX_FORM_OF and tax and not col.hint("NATIONAL_ID"):
         entity, subtype = "TAX_ID", TAX_FORM_OF[subtype]
-    header = col.strength(entity)
+    header = 1.0 if spec in col.named else col.strength(entity)
+    # A format or date check only (no checksum) proves less; a VAT number may be a company's.
+    quality = 0.7 if spec.strength is Strength.NONE else 1.0
+    if spec.holder is Holder.PERSON_OR_BUSINESS:
+        quality *= 0.85
     out.append(
         _Candidate(
             entity,
             subtype,
             count / nn,
-            1.0,
+            quality,
             header,
             count,
             {
@@ -613,8 +621,13 @@ def _mixed_id_candidates(
     if not samples:
         return
     for entity in ("NATIONAL_ID", "TAX_ID"):
+        # Forms with a real checksum only, and those needing a header only under one.
         specs = [
-            s for s in ID_SPECS if s.entity == entity and (not s.needs_hint or col.hint(entity))
+            s
+            for s in ID_SPECS
+            if s.entity == entity
+            and s.strength is not Strength.NONE
+            and (not s.needs_hint or col.hint(entity) or s in col.named)
         ]
         subtypes: dict[str, int] = {}
         valid = 0
@@ -622,7 +635,7 @@ def _mixed_id_candidates(
             k = compact(value)
             for spec in specs:
                 if re.search(spec.shape, k) and spec.validate(value):
-                    subtypes[spec.subtype] = subtypes.get(spec.subtype, 0) + 1
+                    subtypes[spec.code] = subtypes.get(spec.code, 0) + 1
                     valid += 1
                     break
         if len(subtypes) < 2:
@@ -738,7 +751,7 @@ def _examples(cand: _Candidate, sample: list[tuple[str, str | None]] | None) -> 
     return out
 
 
-_SUBTYPES_ON_COMPACT = {s.subtype for s in ID_SPECS} | set(TAX_FORM_OF.values())
+_SUBTYPES_ON_COMPACT = {s.code for s in ID_SPECS if not s.on_raw} | set(TAX_FORM_OF.values())
 
 
 def _classify(
@@ -857,7 +870,7 @@ def scan_table(
     for i, (name, dtype) in enumerate(meta):
         hints = H.header_hints(name)
         mode, reason = _mode(dtype, hints)
-        cols.append(_Column(i, name, dtype, hints, mode, reason))
+        cols.append(_Column(i, name, dtype, hints, mode, reason, named=H.named_specs(name)))
     live = [c for c in cols if c.mode != "skip"]
     steps = max(1, len(live) // BATCH_COLUMNS + 1 + len(live))
     done = 0

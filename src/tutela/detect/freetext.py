@@ -27,13 +27,19 @@ from typing import Any
 import duckdb
 import phonenumbers
 
+from tutela.base.identifiers import (
+    PERSONAL_SPECS,
+    Entity,
+    IdentifierSpec,
+    Strength,
+    generic_context_words,
+)
+from tutela.base.text import fold
 from tutela.detect import headers as H
 from tutela.detect import patterns as P
 from tutela.detect.mask import mask
 from tutela.detect.model import CATEGORIES, ColumnFinding
 from tutela.detect.validators import (
-    SPEC_BY_SUBTYPE,
-    is_card,
     is_date_like,
     is_ip,
     is_postcode_like,
@@ -84,161 +90,15 @@ _CONTEXT: dict[str, dict[str, list[str]]] = {
         "pt": ["telefone", "telemóvel", "tel", "ligar", "número"],
         "nl": ["telefoon", "tel", "mobiel", "bellen", "nummer"],
     },
-    "NATIONAL_ID": {
-        "en": ["ssn", "nino", "national", "insurance", "id", "passport", "social", "security"],
-        "es": ["dni", "nie", "documento", "identidad", "nif", "pasaporte"],
-        "ca": ["dni", "nie", "document", "identitat", "nif", "passaport"],
-        "pl": ["pesel", "dowód", "dowodu", "osobisty", "paszport"],
-        "el": ["αμκα", "ταυτότητα", "ταυτότητας", "αδτ", "διαβατήριο"],
-        "fr": ["nir", "sécurité", "sociale", "insee", "identité"],
-        "de": ["ausweis", "personalausweis", "identität"],
-        "it": ["codice", "fiscale", "identità", "carta"],
-        "pt": ["cartão", "cidadão", "identificação"],
-        "nl": ["bsn", "burgerservicenummer", "identiteit"],
-    },
-    "TAX_ID": {
-        "en": ["tax", "tin", "vat"],
-        "es": ["nif", "fiscal", "cif"],
-        "ca": ["nif", "fiscal"],
-        "pl": ["nip", "podatkowy"],
-        "el": ["αφμ", "α.φ.μ", "φορολογικός"],
-        "fr": ["fiscal"],
-        "de": ["steuer", "steuernummer"],
-        "it": ["codice", "fiscale", "cf"],
-        "pt": ["nif", "contribuinte", "fiscal"],
-        "nl": ["fiscaal"],
-    },
-    "IBAN_CODE": {
-        lang: [
-            "iban",
-            "cuenta",
-            "compte",
-            "konto",
-            "rachunek",
-            "λογαριασμός",
-            "account",
-            "conto",
-            "conta",
-            "rekening",
-            "bank",
-            "banco",
-        ]
-        for lang in LANGS
-    },
-    "CREDIT_CARD": {
-        lang: [
-            "card",
-            "tarjeta",
-            "targeta",
-            "karta",
-            "karty",
-            "κάρτα",
-            "carte",
-            "karte",
-            "carta",
-            "cartão",
-            "kaart",
-            "visa",
-            "mastercard",
-        ]
-        for lang in LANGS
-    },
 }
 
-_ID_TEXT_PATTERNS: dict[str, tuple[str, float]] = {
-    # subtype: (regex inside text, base score); weak scores need a context word to count
-    "ES_DNI": (r"\b[0-9]{8}[-\s]?[A-Z]\b", 0.85),
-    "ES_NIE": (r"\b[XYZ][-\s]?[0-9]{7}[-\s]?[A-Z]\b", 0.85),
-    "PL_PESEL": (r"\b[0-9]{11}\b", 0.6),
-    "GR_AMKA": (r"\b[0-9]{11}\b", 0.6),
-    "FR_NIR": (
-        r"\b[12]\s?[0-9]{2}\s?[0-9]{2}\s?(?:2A|2B|[0-9]{2})\s?[0-9]{3}\s?[0-9]{3}\s?[0-9]{2}\b",
-        0.7,
-    ),
-    "NL_BSN": (r"\b[0-9]{9}\b", 0.3),
-    "US_SSN": (r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", 0.5),
-    "ES_NSS": (r"\b[0-9]{2}[ /\-]?[0-9]{8}[ /\-]?[0-9]{2}\b", 0.4),
-    "UK_NINO": (r"\b[A-Z]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[A-D]\b", 0.7),
-    "PL_NIP": (
-        r"\b(?:PL)?[0-9]{3}-?[0-9]{3}-?[0-9]{2}-?[0-9]{2}\b|\b[0-9]{3}-[0-9]{2}-[0-9]{2}-[0-9]{3}\b",
-        0.4,
-    ),
-    "GR_AFM": (r"\b(?:EL|GR)?[0-9]{9}\b", 0.4),
-    "PT_NIF": (r"\b(?:PT)?[0-9]{9}\b", 0.3),
-    "IT_CF": (
-        r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
-        0.9,
-    ),
-    "IBAN": (r"\b[A-Z]{2}[0-9]{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b", 0.9),
-}
-# Bare-digit identifiers whose checksum passes for roughly one random number in ten
-# (mod 11, Luhn, mod 10): reported only with a context word near the match, whatever
-# presidio's validation score. A country prefix (`PT`, `EL`, `PL`) is context enough.
-WEAK_IDS = frozenset({"PL_PESEL", "GR_AMKA", "NL_BSN", "PL_NIP", "GR_AFM", "PT_NIF", "ES_NSS"})
-_WEAK_ID_WORDS: dict[str, tuple[str, ...]] = {
-    "PL_PESEL": ("pesel",),
-    "GR_AMKA": ("αμκα", "α.μ.κ.α", "amka"),
-    "NL_BSN": ("bsn", "burgerservicenummer", "sofinummer", "sofi"),
-    "PL_NIP": ("nip",),
-    "GR_AFM": ("αφμ", "α.φ.μ", "afm"),
-    "PT_NIF": ("nif", "contribuinte"),
-    "ES_NSS": ("nss", "naf", "afiliacion", "afiliado", "seguridad social", "seg. social"),
-}
-_WEAK_ENTITY_WORDS: dict[str, tuple[str, ...]] = {
-    "NATIONAL_ID": (
-        "national id",
-        "national identity",
-        "national insurance",
-        "identity number",
-        "identification number",
-        "id number",
-        "id no",
-        "personal number",
-        "social security",
-        "seguridad social",
-        "seguretat social",
-        "securite sociale",
-        "sicurezza sociale",
-        "seguranca social",
-        "κοινωνικησ ασφαλισησ",
-        "ασφαλισησ",
-        "identidad",
-        "identitat",
-        "identite",
-        "identita",
-        "identiteit",
-        "identificacao",
-        "ταυτοτητα",
-        "ταυτοτητασ",
-        "dowod",
-        "ewidencyjny",
-        "ausweis",
-        "personalausweis",
-        "sozialversicherung",
-    ),
-    "TAX_ID": (
-        "tax",
-        "tin",
-        "vat",
-        "fiscal",
-        "fiscale",
-        "fiscaal",
-        "fiscais",
-        "steuer",
-        "steuernummer",
-        "podatk",
-        "φορολογ",
-        "nif",
-        "nip",
-        "αφμ",
-        "α.φ.μ",
-        "afm",
-        "contribuinte",
-        "cif",
-        "btw-nummer",
-        "btw nummer",
-    ),
-}
+# Identifiers in text: every personal spec of the registry with a text pattern. Those whose
+# check random digits pass about once in ten (mod 10, mod 11, Luhn) or that have no check
+# at all count only with a context word near the match, whatever presidio's validation
+# score. A country prefix (`PT`, `EL`, `PL`) is context enough.
+TEXT_SPECS: tuple[IdentifierSpec, ...] = tuple(s for s in PERSONAL_SPECS if s.text)
+WEAK_IDS = frozenset(s.code for s in TEXT_SPECS if s.text_needs_context)
+_ID_ENTITY: dict[str, str] = {s.code: str(s.entity) for s in TEXT_SPECS}
 _CONTEXT_BEFORE = 6  # words before a weak identifier searched for a context word
 _CONTEXT_AFTER = 3
 _WORD = re.compile(r"[\w][\w.'’\-]*")
@@ -246,18 +106,18 @@ _WORD = re.compile(r"[\w][\w.'’\-]*")
 
 def _context_regex(words: Iterable[str]) -> re.Pattern[str]:
     """Whole words for short keywords (`nif`, `tin`), word prefixes for longer ones."""
-    alts = sorted({H.fold(w) for w in words}, key=len, reverse=True)
+    alts = sorted({fold(w) for w in words}, key=len, reverse=True)
     return re.compile(
         "|".join(rf"(?<!\w){re.escape(w)}" + (r"(?!\w)" if len(w) <= 4 else "") for w in alts)
     )
 
 
 _WEAK_CONTEXT = {
-    st: _context_regex(words + _WEAK_ENTITY_WORDS[_entity])
-    for st, words, _entity in (
-        (st, words, "TAX_ID" if st in ("PL_NIP", "GR_AFM", "PT_NIF") else "NATIONAL_ID")
-        for st, words in _WEAK_ID_WORDS.items()
+    s.code: _context_regex(
+        (*s.context, *s.headers, *generic_context_words(s.entity or Entity.NATIONAL_ID))
     )
+    for s in TEXT_SPECS
+    if s.text_needs_context
 }
 
 
@@ -268,7 +128,7 @@ def has_id_context(subtype: str, text: str, start: int, end: int) -> bool:
         return True  # written with its country prefix (`PT 123456789`, `EL...`)
     before = _WORD.findall(text[max(0, start - 120) : start])[-_CONTEXT_BEFORE:]
     after = _WORD.findall(text[end : end + 60])[:_CONTEXT_AFTER]
-    window = H.fold(" ".join([*before, "|", *after]))
+    window = fold(" ".join([*before, "|", *after]))
     return _WEAK_CONTEXT[subtype].search(window) is not None
 
 
@@ -315,7 +175,7 @@ _BIRTH_WORDS = (
 )
 _BIRTH_CONTEXT = re.compile(
     "|".join(
-        rf"(?<!\w){re.escape(H.fold(w))}" + (r"(?!\w)" if len(w) <= 4 and w[-1] != "." else "")
+        rf"(?<!\w){re.escape(fold(w))}" + (r"(?!\w)" if len(w) <= 4 and w[-1] != "." else "")
         for w in sorted(_BIRTH_WORDS, key=len, reverse=True)
     )
 )
@@ -332,26 +192,9 @@ def has_birth_context(text: str, start: int, end: int) -> bool:
     """Whether a birth word (born, nacida, urodzony, γεννήθηκε, ...) is next to the date."""
     before = _WORD.findall(text[max(0, start - 100) : start])[-_BIRTH_BEFORE:]
     after = _WORD.findall(text[end : end + 40])[:_BIRTH_AFTER]
-    window = H.fold(" ".join([*before, "|", *after]))
+    window = fold(" ".join([*before, "|", *after]))
     return _BIRTH_CONTEXT.search(window) is not None
 
-
-_ID_ENTITY = {
-    "ES_DNI": "NATIONAL_ID",
-    "ES_NIE": "NATIONAL_ID",
-    "PL_PESEL": "NATIONAL_ID",
-    "GR_AMKA": "NATIONAL_ID",
-    "FR_NIR": "NATIONAL_ID",
-    "NL_BSN": "NATIONAL_ID",
-    "US_SSN": "NATIONAL_ID",
-    "ES_NSS": "NATIONAL_ID",
-    "UK_NINO": "NATIONAL_ID",
-    "PL_NIP": "TAX_ID",
-    "GR_AFM": "TAX_ID",
-    "PT_NIF": "TAX_ID",
-    "IT_CF": "TAX_ID",
-    "IBAN": "IBAN_CODE",
-}
 
 _EMAIL_TEXT = r"\b[A-Za-z0-9._%+\-']+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}\b"
 _IPV4_TEXT = r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b"
@@ -359,7 +202,6 @@ _IPV6_TEXT = (
     r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?:::?[0-9A-Fa-f]{1,4})*(?![\w:])"
 )
 _MAC_TEXT = r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b"
-_CARD_TEXT = r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{1,7}\b"
 _NAME_TOKEN = r"\p{Lu}[\p{Ll}'’\-]+"
 _HONORIFIC_PERSON = (
     r"(?<=(?:^|[\s(,;:])(?:"
@@ -468,13 +310,17 @@ def _build_analyzer() -> Any:
         context-enhanced (presidio's substring matching would accept `id` in `did`).
         """
 
-        def __init__(self, check: Any, weak: str | None = None, **kwargs: Any) -> None:
+        def __init__(
+            self, check: Any, weak: str | None = None, keep_score: bool = False, **kwargs: Any
+        ) -> None:
             super().__init__(global_regex_flags=flags, **kwargs)
             self._check = check
             self._weak = weak
+            self._keep_score = keep_score  # a format check: valid keeps the base score
 
         def validate_result(self, pattern_text: str) -> bool | None:
-            return bool(self._check(pattern_text))
+            ok = bool(self._check(pattern_text))
+            return None if ok and self._keep_score else ok
 
         def analyze(
             self,
@@ -587,7 +433,7 @@ def _build_analyzer() -> Any:
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             out = []
             for match in _NAME_SEQ.finditer(text):
-                words = [H.fold(w) for w in match.group(0).split()]
+                words = [fold(w) for w in match.group(0).split()]
                 if any(w in self.names for w in words if len(w) > 2):
                     out.append(
                         RecognizerResult(
@@ -619,27 +465,18 @@ def _build_analyzer() -> Any:
             )
         )
         add(TutelaPhoneRecognizer(lang))
-        add(
-            TutelaValidatedPattern(
-                is_card,
-                supported_entity="CREDIT_CARD",
-                name=f"CARD_{lang}",
-                patterns=[Pattern("card", _CARD_TEXT, 0.6)],
-                supported_language=lang,
-                context=_CONTEXT["CREDIT_CARD"][lang],
-            )
-        )
-        for subtype, (regex, score) in _ID_TEXT_PATTERNS.items():
-            entity = _ID_ENTITY[subtype]
+        for spec in TEXT_SPECS:
+            assert spec.text is not None and spec.entity is not None
             add(
                 TutelaValidatedPattern(
-                    SPEC_BY_SUBTYPE[subtype].validate,
-                    weak=subtype if subtype in WEAK_IDS else None,
-                    supported_entity=entity,
-                    name=f"{subtype}_{lang}",
-                    patterns=[Pattern(subtype, regex, score)],
+                    spec.validate,
+                    weak=spec.code if spec.code in WEAK_IDS else None,
+                    keep_score=spec.strength is Strength.NONE,
+                    supported_entity=str(spec.entity),
+                    name=f"{spec.code}_{lang}",
+                    patterns=[Pattern(spec.code, spec.text, spec.text_score)],
                     supported_language=lang,
-                    context=_CONTEXT[entity][lang],
+                    context=[*spec.context, *generic_context_words(spec.entity)],
                 )
             )
         add(
@@ -943,7 +780,7 @@ def analyse_texts(texts: Iterable[str]) -> list[list[tuple[str, str | None, floa
                 else ""
             )
             subtype = name.rsplit("_", 1)[0] if name else None
-            if subtype not in _ID_ENTITY and subtype not in ("CARD", "IPV4"):
+            if subtype not in _ID_ENTITY and subtype != "IPV4":
                 subtype = None
             if subtype == "IPV4" and ":" in text[r.start : r.end]:
                 subtype = "IPV6"

@@ -13,7 +13,7 @@ from functools import cache
 import regex
 
 from tutela.detect import patterns as P
-from tutela.detect.validators import ID_SPECS
+from tutela.detect.validators import ID_SPECS, IdentifierSpec
 from tutela.sql import sql_literal
 
 # Compacted identifier form, the same in SQL and Python (see `compact_sql`).
@@ -68,9 +68,20 @@ def _and_sql(*parts: str) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
-ID_SHAPES: dict[str, str] = {}  # shape regex -> metric name ("id0", ...)
+# (shape regex, over the raw value?) -> metric name ("id0", ...); specs sharing a shape
+# share one count.
+ID_SHAPES: dict[tuple[str, bool], str] = {}
 for _spec in ID_SPECS:
-    ID_SHAPES.setdefault(_spec.shape, f"id{len(ID_SHAPES)}")
+    ID_SHAPES.setdefault((_spec.shape, _spec.on_raw), f"id{len(ID_SHAPES)}")
+
+
+def id_metric(spec: IdentifierSpec) -> str:
+    return ID_SHAPES[(spec.shape, spec.on_raw)]
+
+
+# One pass over a sampled value tells whether any identifier shape can match it at all.
+ANY_ID_COMPACT = regex.compile("|".join(f"(?:{p})" for p, raw in ID_SHAPES if not raw))
+ANY_ID_RAW = regex.compile("|".join(f"(?:{p})" for p, raw in ID_SHAPES if raw) or "(?!)")
 
 
 def _build() -> dict[str, Shape]:
@@ -174,8 +185,8 @@ def _build() -> dict[str, Shape]:
             lambda v, k: len(v) >= P.FREE_TEXT_MIN_LEN and _rx(P.PROSE).search(v) is not None,
         ),
     ]
-    for pattern, metric in ID_SHAPES.items():
-        shapes.append(_named(metric, _full(pattern, on_compact=True)))
+    for (pattern, raw), metric in ID_SHAPES.items():
+        shapes.append(_named(metric, _full(pattern, on_compact=not raw)))
     return {s.name: s for s in shapes}
 
 
