@@ -301,7 +301,7 @@ SPECS: tuple[IdentifierSpec, ...] = (
     ),
     IdentifierSpec(
         "PL_ID_CARD", NID, ("PL",), "Polish identity card (dowód osobisty)",
-        r"^[A-Z]{3}[0-9]{6}$", is_pl_id_card, STRONG,
+        r"^[A-Z]{3}[0-9]{6}$", is_pl_id_card, WEAK,  # a mod-10 check digit
         ("dowod osobisty", "numer dowodu", "nr dowodu", "seria i numer dowodu", "dowod"),
         ("dowod", "dowodu", "osobisty"), r"\b[A-Z]{3}\s?[0-9]{6}\b",
     ),
@@ -339,11 +339,11 @@ SPECS: tuple[IdentifierSpec, ...] = (
     ),
     IdentifierSpec(
         "PT_CC", NID, ("PT",), "Portuguese citizen card (Cartão de Cidadão)",
-        r"^[0-9]{9}[A-Z0-9]{2}[0-9]$", "stdnum.pt.cc", STRONG,
+        r"^[0-9]{9}[A-Z]{2}[0-9]$", "stdnum.pt.cc", STRONG,
         ("cartao de cidadao", "cartao cidadao", "numero cc", "n cc",
          "numero de identificacao civil", "numero bi"),
         ("cartão", "cidadão", "cartao", "cidadao", "identificação"),
-        r"\b[0-9]{8}\s?[0-9]\s?[A-Z0-9]{2}[0-9]\b",
+        r"\b[0-9]{8}\s?[0-9]\s?[A-Z]{2}[0-9]\b",
     ),
     # --- Italy
     IdentifierSpec(

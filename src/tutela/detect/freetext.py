@@ -805,8 +805,14 @@ def scan_free_text(
     column: str,
     value_expr: str,
     finding: ColumnFinding,
+    *,
+    min_share: float = 0.0,
 ) -> None:
-    """Fill `finding` for a free-text column from presidio over its pre-filtered values."""
+    """Fill `finding` for a free-text column from presidio over its pre-filtered values.
+
+    `min_share`: the share of non-empty rows that must mention an entity for the column to
+    be reported (0: any mention; short-text columns sent here for a few mentions need more).
+    """
     finding.free_text = True
     prefilter = (
         f"regexp_matches(v, '{_sql(P.FREE_TEXT_PREFILTER)}') OR "
@@ -857,6 +863,12 @@ def scan_free_text(
     }
     if not entity_hits:
         return
+    share = rows_with * scale / finding.non_empty if finding.non_empty else 0.0
+    if min_share and share < min_share:
+        finding.free_text = False
+        finding.evidence["free_text"]["share_with_mentions"] = round(share, 4)
+        return
+    finding.evidence["free_text"]["share_with_mentions"] = round(share, 4)
     top = entity_hits.most_common(1)[0][0]
     subtypes = [(s, c) for (e, s), c in subtype_hits.most_common() if e == top]
     mean = sum(scores[top]) / len(scores[top])

@@ -841,3 +841,65 @@ def named_specs(column: str) -> tuple[IdentifierSpec, ...]:
     stripped = column.strip(" .")
     last = tokens(stripped.rsplit(".", 1)[-1]) if "." in stripped else tokens(stripped)
     return specs_named_by(last or tokens(column))
+
+
+# Header words that say nothing about the values: generated names (`c7`, `col_3`,
+# `field_8`, `ATTR1`, `Unnamed: 4`) and bare "date"/"value" words.
+_MEANINGLESS = frozenset(
+    [
+        "c",
+        "col",
+        "cols",
+        "column",
+        "columna",
+        "colonne",
+        "spalte",
+        "kolumna",
+        "colonna",
+        "coluna",
+        "kolom",
+        "στηλη",
+        "field",
+        "fields",
+        "campo",
+        "camp",
+        "pole",
+        "champ",
+        "feld",
+        "veld",
+        "πεδιο",
+        "attr",
+        "attribute",
+        "atributo",
+        "attribut",
+        "var",
+        "variable",
+        "f",
+        "v",
+        "x",
+        "value",
+        "valor",
+        "valeur",
+        "wert",
+        "valore",
+        "waarde",
+        "τιμη",
+        "unnamed",
+        "data",
+        "dato",
+        "datos",
+        "datum",
+        "dada",
+        "date",
+        "fecha",
+        "ημερομηνια",
+        "item",
+        "elem",
+        "element",
+    ]
+)
+
+
+def meaningless(column: str) -> bool:
+    """Whether the header says nothing (`c1`…`c12`, `field_8`, `ATTR1`, no header row)."""
+    return all(t in _MEANINGLESS for t in tokens(column))

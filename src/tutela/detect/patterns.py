@@ -23,6 +23,24 @@ MAC = (
 UUID = r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$"
 # Other opaque ids a cookie/device column may hold: GA client ids, hex or base64url tokens.
 TOKEN = r"^(?:[0-9]{6,12}\.[0-9]{6,12}|GA1\.[0-9]\.[0-9]+\.[0-9]+|[A-Za-z0-9_\-]{16,128})$"
+# Analytics and advertising cookie values, as stored by tag managers and CDPs:
+# Google Analytics `_ga`/`_gid` (GA1.2.<random>.<timestamp>), Meta `_fbp`/`_fbc`
+# (fb.1.<ms timestamp>.<random or click id>), Google Ads `_gcl_au` / gclid.
+COOKIE = (
+    r"(?:^|[\s;,&=])(?:_ga=|_gid=|_ga_[A-Z0-9]+=)?GA[0-9]\.[0-9]\.[0-9]{5,}\.[0-9]{6,}"
+    r"|(?:^|[\s;,&=])(?:_fbp=|_fbc=)?fb\.[0-9]\.[0-9]{13}\.[A-Za-z0-9_\-]{6,}"
+    r"|(?:^|[\s;,&])(?:_gcl_au=1\.1\.[0-9]{6,}\.[0-9]{9,}|gclid=[A-Za-z0-9_\-]{20,})"
+)
+COOKIE_KINDS = (
+    ("GA_CLIENT_ID", r"GA[0-9]\.[0-9]\.[0-9]{5,}\.[0-9]{6,}"),
+    ("FB_CLICK_ID", r"fb\.[0-9]\.[0-9]{13}\.[A-Za-z0-9_\-]*[A-Za-z_\-][A-Za-z0-9_\-]*"),
+    ("FB_BROWSER_ID", r"fb\.[0-9]\.[0-9]{13}\.[0-9]{6,}"),
+    ("GCLID", r"_gcl_au=|gclid="),
+)
+# A header names an identifier whose format Tutela has no validator for: values that look
+# like one (letters and at least three digits, no spaces once compacted).
+ID_LIKE = r"^[A-ZΑ-Ω0-9]{5,25}$"
+ID_LIKE_DIGITS = r"[0-9].*[0-9].*[0-9]"
 _LAT = r"[-+]?(?:[0-8]?[0-9](?:\.[0-9]+)?|90(?:\.0+)?)"
 _LON = r"[-+]?(?:1[0-7][0-9]|[0-9]?[0-9])(?:\.[0-9]+)?"
 _LAT3 = r"[-+]?[0-8]?[0-9]\.[0-9]{3,}"

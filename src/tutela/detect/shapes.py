@@ -139,6 +139,15 @@ def _build() -> dict[str, Shape]:
             lambda v, k: len(v) in (32, 36) and uuid.py(v, k),
         ),
         _named("token", _full(P.TOKEN)),
+        Shape(
+            "cookie",
+            lambda v, k: _and_sql(
+                f"length({v}) <= 4096",
+                f"(contains({v}, 'GA') OR contains({v}, 'fb.') OR contains({v}, 'gcl'))",
+                f"regexp_matches({v}, {sql_literal(P.COOKIE)})",
+            ),
+            lambda v, k: _rx(P.COOKIE).search(v) is not None,
+        ),
         _named("geo", _full(P.GEO_PAIR)),
         _named("geo3", _full(P.GEO_PAIR_PRECISE)),
         Shape(
@@ -206,6 +215,24 @@ HINTED: dict[str, Shape] = {
     "passport": _named("passport", _full(P.PASSPORT, on_compact=True)),
     "postcode": _named("postcode", _full(P.POSTCODE)),
     "age": _named("age", _full(P.AGE)),
+    "idlike": Shape(
+        "idlike",
+        lambda v, k: _and_sql(
+            f"regexp_full_match({k}, {sql_literal(P.ID_LIKE)})",
+            f"regexp_matches({k}, {sql_literal(P.ID_LIKE_DIGITS)})",
+        ),
+        lambda v, k: False,
+    ),
+    # A date whose year puts its holder between 14 and 100 years old today.
+    "dob_range": Shape(
+        "dob_range",
+        lambda v, k: _and_sql(
+            SHAPES["date"].sql(v, k),
+            f"TRY_CAST(regexp_extract({v}, {sql_literal(P.YEAR)}, 1) AS INTEGER) "
+            "BETWEEN year(current_date) - 100 AND year(current_date) - 14",
+        ),
+        lambda v, k: False,
+    ),
     "letters": Shape(
         "letters", lambda v, k: f"NOT regexp_matches({v}, '[0-9@]')", lambda v, k: False
     ),

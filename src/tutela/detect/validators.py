@@ -225,3 +225,36 @@ def valid_fraction(values: Iterable[str], check: Callable[[str], bool]) -> tuple
         checked += 1
         valid += check(value)
     return valid, checked
+
+
+_MOBILE = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+@lru_cache(maxsize=65536)
+def bare_mobile_region(digits: str) -> str | None:
+    """The region of a mobile number written as bare digits (a BIGINT column), or None.
+
+    Tried as international without `+` (`34612345678`), then as a national number of
+    each region (with its trunk prefix where it has one of 0). Only mobiles count: bare
+    digits are what most identifiers look like, and fixed-line plans cover most of them.
+    """
+    if not digits.isdigit() or not 9 <= len(digits) <= 13:
+        return None
+    try:
+        num = phonenumbers.parse("+" + digits, None)
+        if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in _MOBILE:
+            return phonenumbers.region_code_for_number(num)
+    except phonenumbers.NumberParseException:
+        pass
+    for region in PHONE_REGIONS:
+        if not national_form_ok(digits, region):
+            continue
+        try:
+            num = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in _MOBILE:
+            return phonenumbers.region_code_for_number(num) or region
+    return None
