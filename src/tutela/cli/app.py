@@ -10,6 +10,7 @@ from tutela import __version__
 from tutela.cli import catalog, load
 from tutela.cli import live as live_cli
 from tutela.cli.audit import audit_app
+from tutela.cli.classify import classify_cmd
 from tutela.cli.enforce import register as register_enforce
 from tutela.cli.options import state
 from tutela.cli.policy import policy_app
@@ -64,6 +65,7 @@ app.command("attach")(live_cli.attach_cmd)
 app.command("detach")(live_cli.detach_cmd)
 app.command("attachments")(live_cli.attachments_cmd)
 app.command("scan")(scan_cmd)
+app.command("classify")(classify_cmd)
 app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tutela import live
+from tutela.detect.decisions import apply_decisions
 from tutela.detect.engine import scan_table
 from tutela.detect.model import ENTITIES, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
@@ -83,13 +84,14 @@ def scan_workspace(
             fingerprint = table_fingerprint(ws.con, name)
             stored = None if force else load_stored_scan(ws.con, name)
             if stored and stored[1] == fingerprint and stored[2] == RULE_VERSION:
-                run.scans.append(stored[0])
+                scan = stored[0]
                 run.cached.add(name)
             else:
                 scan = scan_table(ws.con, name, progress=progress)
                 with ws.transaction() as con:
-                    store_scan(con, scan, fingerprint=fingerprint)
-                run.scans.append(scan)
+                    store_scan(con, scan, fingerprint=fingerprint)  # the scanner's own verdicts
+            apply_decisions(ws.con, scan)  # human decisions are read over them, never stored in
+            run.scans.append(scan)
         progress("scanning tables", (i + 1) / len(names))
     return run
 
@@ -104,7 +106,8 @@ def apply_baseline(run: ScanRun, accepted: set[tuple[str, str, str]]) -> None:
 
 
 def gate(run: ScanRun, fail_on: set[str]) -> list[tuple[str, str, str]]:
-    """The findings that fail the CI gate: entity in --fail-on and not baselined."""
+    """The findings that fail the CI gate: entity in --fail-on and not baselined (a human
+    decision has already replaced the scanner's entity, see `apply_decisions`)."""
     return [
         (scan.table, col.column, col.entity)
         for scan in run.scans

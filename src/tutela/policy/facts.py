@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tutela.detect import load_stored_scan
+from tutela.detect import stored_scan_with_decisions
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.subjects.normalize import key_sql
@@ -33,6 +33,8 @@ class ScanColumn:
     category: str | None
     quasi_identifier: bool = False
     free_text: bool = False
+    signals: tuple[str, ...] = ()  # what fired on a column left without an entity
+    reviewed: str | None = None  # the reason of a human decision (`tutela classify`)
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,12 @@ def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | 
     found: list[ScanColumn] = []
     any_stored = False
     for table in tables:
-        stored = load_stored_scan(ws.con, table)
+        stored = stored_scan_with_decisions(ws.con, table)
         if stored is None:
             continue
         any_stored = True
-        for col in stored[0].columns:
+        for col in stored.columns:
+            decision = col.evidence.get("decision") or {}
             found.append(
                 ScanColumn(
                     table,
@@ -122,9 +125,34 @@ def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | 
                     col.category,
                     col.quasi_identifier,
                     col.free_text and col.entity is not None,
+                    signals=() if col.entity else signals_of(col.evidence),
+                    reviewed=decision.get("reason") if not decision.get("stale") else None,
                 )
             )
     return _dedupe(found) if any_stored else None
+
+
+def signals_of(evidence: dict[str, object]) -> tuple[str, ...]:
+    """What fired on a column the scan left without an entity, in words for a TODO."""
+    out: list[str] = []
+    fractions = evidence.get("value_fractions")
+    if isinstance(fractions, dict):
+        out += [f"{e} in {float(f):.0%} of values" for e, f in fractions.items() if f]
+    if evidence.get("header_contradicted"):
+        out.append(f"header: {evidence['header_contradicted']}")
+    free = evidence.get("free_text")
+    if isinstance(free, dict) and free.get("presidio_entities"):
+        found = ", ".join(str(e) for e in free["presidio_entities"])
+        out.append(f"free-text mentions of {found}")
+    if evidence.get("mentions_in_sample"):
+        out.append("values mention e-mails, phones or names")
+    ident = evidence.get("identifier")
+    if isinstance(ident, dict) and ident.get("subtype"):
+        out.append(f"company identifier {ident['subtype']}")
+    decision = evidence.get("decision")
+    if isinstance(decision, dict) and decision.get("stale"):
+        out.append("a human decision whose column changed since")
+    return tuple(out)
 
 
 def _dedupe(rows: list[ScanColumn]) -> tuple[ScanColumn, ...]:
