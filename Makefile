@@ -31,6 +31,7 @@ demo: $(STAMP) $(LIVE_STAMP)
 		PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
 
 test: $(STAMP) test-live
+	@sh scripts/ensure-sarif-multitool
 	$(BIN)/python -m pytest -q --ignore=tests/live
 
 test-live: $(LIVE_STAMP)
