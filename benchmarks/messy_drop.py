@@ -232,6 +232,28 @@ GENERATORS: dict[str, Callable[[random.Random], str]] = {
 }
 
 
+def _mobile(rng: random.Random, country: str) -> str:
+    """A valid mobile number of `country` as bare digits with its country code."""
+    import phonenumbers
+
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    assert meta is not None and meta.mobile is not None
+    example = meta.mobile.example_number or ""
+    code = str(meta.country_code)
+
+    def make(r: random.Random) -> str:
+        return code + example[:2] + _d(r, len(example) - 2)
+
+    def ok(v: str) -> bool:
+        num = phonenumbers.parse("+" + v, None)
+        return phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+
+    return _search(rng, make, ok)
+
+
 def _pl_id(v: str) -> bool:
     """Polish identity card check digit (position 4), written out here so that the
     generator does not depend on the scanner it measures."""
@@ -465,16 +487,7 @@ def messy(lang: str, rng: random.Random) -> Table:
         elif roll < 0.09:
             base += f" - {fake.name()}"
         subjects.append(base)
-    mobiles = []
-    for _ in range(n):
-        cc, mobile = {
-            "en": ("44", "7" + _d(rng, 9)), "es": ("34", rng.choice("67") + _d(rng, 8)),
-            "ca": ("34", "6" + _d(rng, 8)), "pl": ("48", rng.choice("5678") + _d(rng, 8)),
-            "el": ("30", "69" + _d(rng, 8)), "de": ("49", "151" + _d(rng, 8)),
-            "fr": ("33", rng.choice("67") + _d(rng, 8)), "it": ("39", "3" + _d(rng, 9)),
-            "pt": ("351", "9" + rng.choice("1236") + _d(rng, 7)), "nl": ("31", "6" + _d(rng, 8)),
-        }[lang]  # fmt: skip
-        mobiles.append(int(cc + mobile))
+    mobiles = [int(_mobile(rng, COUNTRY[lang])) for _ in range(n)]
     ga = [f"_ga=GA1.2.{rng.randint(10**8, 10**10)}.{rng.randint(1600000000, 1700000000)}"
           for _ in range(n)]  # fmt: skip
     fbp = [f"fb.1.{rng.randint(1600000000000, 1700000000000)}.{rng.randint(10**8, 10**10)}"

@@ -212,7 +212,7 @@ _HONORIFIC_PERSON = (
     + _NAME_TOKEN
     + r"){0,3}"
 )
-_STREET = "|".join(P.STREET_WORDS)
+_STREET = "|".join(P.loose(w) for w in P.STREET_WORDS)
 _ADDRESS_TEXT = (
     r"(?i:(?<![\w])(?:"
     + _STREET
@@ -363,6 +363,8 @@ def _build_analyzer() -> Any:
                     text, region, leniency=phonenumbers.Leniency.VALID
                 ):
                     if not _plausible_phone_match(match, region):
+                        continue
+                    if _order_number(text, match.start, match.raw_string):
                         continue
                     key = (match.start, match.end)
                     if key in found or any(s <= match.start < e for s, e in found):
@@ -531,6 +533,31 @@ def _plausible_phone_match(match: Any, region: str) -> bool:
         return True  # written with + / 00 / the international prefix
     raw = match.raw_string
     return not (is_date_like(raw) or is_postcode_like(raw)) and national_form_ok(raw, region)
+
+
+# Words after which a bare run of digits is an order, invoice or reference number.
+_ORDER_WORDS = re.compile(
+    r"(?:order|pedido|comanda|zam[oó]wienie|παραγγελ\w*|commande|bestellung|ordine|encomenda"
+    r"|bestelling|invoice|factura|faktura|rechnung|fattura|fatura|factuur|τιμολ\w*|ticket"
+    r"|ref|reference|referencia|référence|tracking|nº|no\.|nr\.?|#)\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
+_PHONE_WORDS = re.compile(
+    r"(?:phone|tel|call|mobile|cell|tel[eé]fono|m[oó]vil|llam|telefon|kom[oó]rk|τηλ|κινητ"
+    r"|t[eé]l[eé]phone|portable|appel|handy|anruf|cellulare|chiam|telem[oó]vel|ligar"
+    r"|telefoon|mobiel|bel|whatsapp|fax)",
+    re.IGNORECASE,
+)
+
+
+def _order_number(text: str, start: int, raw: str) -> bool:
+    """A bare run of digits (no +, spaces or dashes) right after an order/invoice word, or
+    with no phone word anywhere near: what reviews and tickets quote as order numbers."""
+    if not raw.strip().isdigit():
+        return False  # written as a phone number is written
+    if _ORDER_WORDS.search(text[max(0, start - 30) : start]):
+        return True
+    return _PHONE_WORDS.search(text[max(0, start - 60) : start + len(raw) + 30]) is None
 
 
 def _name_seq_pattern() -> str:

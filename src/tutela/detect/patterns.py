@@ -154,8 +154,28 @@ STREET_SUFFIXES = (
     "platz",
     "allee",
 )
-_SUFFIXED = r"\pL\pL(?:" + "|".join(STREET_SUFFIXES) + r")\s*[0-9]{1,4}(?:[a-z]|\b)"
-ADDRESS = r"(?:^|[\s,])(?:" + "|".join(STREET_WORDS) + r")(?:\s|$|[0-9,])" + "|" + _SUFFIXED
+# Street words are matched accent- and final-sigma-insensitively: exports write Greek
+# (and often Spanish, Polish) addresses in capitals without accents, and DuckDB's lower()
+# turns a capital sigma into σ even at the end of a word (`ΟΔΟΣ` -> `οδοσ`).
+_LOOSE = {
+    "α": "αά", "ε": "εέ", "η": "ηή", "ι": "ιίϊΐ", "ο": "οό", "υ": "υύϋΰ", "ω": "ωώ",
+    "σ": "σς", "ς": "σς", "ά": "αά", "έ": "εέ", "ή": "ηή", "ί": "ιίϊΐ", "ό": "οό",
+    "ύ": "υύϋΰ", "ώ": "ωώ", "a": "aàáâ", "e": "eèéê", "i": "iìíî", "o": "oòóô",
+    "u": "uùúûü", "à": "aàáâ", "á": "aàáâ", "â": "aàáâ", "è": "eèéê", "é": "eèéê",
+    "í": "iìíî", "ó": "oòóô", "ú": "uùúûü", "ç": "cç", "c": "cç", "ß": "ß",
+}  # fmt: skip
+
+
+def loose(word: str) -> str:
+    """A street-word regex whose letters also match their accented / unaccented forms."""
+    return "".join(f"[{_LOOSE[ch]}]" if ch in _LOOSE else ch for ch in word)
+
+
+_STREET_LOOSE = [loose(w) for w in STREET_WORDS]
+_SUFFIXED = (
+    r"\pL\pL(?:" + "|".join(loose(w) for w in STREET_SUFFIXES) + r")\s*[0-9]{1,4}(?:[a-z]|\b)"
+)
+ADDRESS = r"(?:^|[\s,])(?:" + "|".join(_STREET_LOOSE) + r")(?:\s|$|[0-9,])" + "|" + _SUFFIXED
 # Over the value as written: `Largo` is a street word in Portuguese and Italian only when
 # capitalised and followed by a name (Spanish `a largo plazo` is not an address).
 ADDRESS_CASED = r"(?:^|[\s,])Largo\s+(?:d[aoe]s?\s+|di\s+)?\p{Lu}"
