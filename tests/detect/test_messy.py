@@ -307,3 +307,34 @@ def test_mixed_ip_versions_are_ip_address_not_ipv4(
     make_table("t", {"ip": ips})
     found = scan_columns(con, "t")["ip"]
     assert found.entity == "IP_ADDRESS" and found.subtype is None
+
+
+# -- 6. free text: names after greetings and verbs, in capitals, inflected ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "name"),
+    [
+        ("I spoke with Kayla Frey about the refund.", "en", "Kayla Frey"),
+        ("Hola Marta, te escribo por el pedido.", "es", "Marta"),
+        ("Rozmawiałem z Janem Kowalskim wczoraj.", "pl", "Janem Kowalskim"),
+        ("Ο πελάτης ΓΙΩΡΓΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ ζήτησε επιστροφή.", "el", "ΓΙΩΡΓΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ"),
+        ("Μίλησα με τον κύριο Γιώργου Παπαδόπουλου χθες.", "el", "Γιώργου Παπαδόπουλου"),
+        ("Laut Klaus Becker kam das Paket nie an.", "de", "Klaus Becker"),
+    ],
+)
+def test_more_names_in_free_text(text: str, lang: str, name: str) -> None:
+    spans = [text[r.start : r.end] for r in analyzer().analyze(text=text, language=lang)
+             if r.entity_type == "PERSON"]  # fmt: skip
+    assert any(name in s or s in name for s in spans), spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Dear Customer, thank you for your order.", "Hola Equipo, gracias por todo.",
+     "The IBAN and the DNI were checked by SUPPORT TEAM."],
+)  # fmt: skip
+def test_greetings_to_nobody_are_not_names(text: str) -> None:
+    assert not [
+        r for r in analyzer().analyze(text=text, language="en") if r.entity_type == "PERSON"
+    ]

@@ -434,22 +434,20 @@ def _build_analyzer() -> Any:
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             out = []
-            for match in _NAME_SEQ.finditer(text):
-                words = [fold(w) for w in match.group(0).split()]
-                if any(w in self.names for w in words if len(w) > 2):
-                    out.append(
-                        RecognizerResult(
-                            "PERSON",
-                            match.start(),
-                            match.end(),
-                            0.65,
-                            analysis_explanation=AnalysisExplanation(self.label, 0.65),
-                            recognition_metadata={
-                                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
-                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                            },
-                        )
+            for start, end, score in _name_spans(text, self.names):
+                out.append(
+                    RecognizerResult(
+                        "PERSON",
+                        start,
+                        end,
+                        score,
+                        analysis_explanation=AnalysisExplanation(self.label, score),
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
                     )
+                )
             return out
 
     engine = TutelaOfflineSpacyEngine()
@@ -570,6 +568,108 @@ def _name_seq_pattern() -> str:
 import regex as _regex  # noqa: E402  (presidio's own dependency; \p{..} classes)
 
 _NAME_SEQ = _regex.compile(_name_seq_pattern())
+# Names in capitals (`JUAN GARCÍA LÓPEZ`, `ΓΙΩΡΓΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ`): two to four words.
+_CAPS_SEQ = _regex.compile(r"(?<![\w])\p{Lu}{2,}(?:[\s\-]+\p{Lu}{2,}){1,3}(?![\w])")
+# A person named right after a greeting, a verb of speaking or "my name is", in ten
+# languages: `Hola Marta,`, `spoke with Kayla Frey`, `rozmawiałem z Janem`, `είπε ο Νίκος`.
+_CUES = (
+    r"hi|hello|dear|hey|good morning|thanks|thank you|"
+    r"hola|estimado|estimada|querido|querida|buenos días|gracias|"
+    r"bon dia|benvolgut|benvolguda|estimat|estimada|"
+    r"dzień dobry|witam|szanowny|szanowna|cześć|drogi|droga|"
+    r"γεια σου|γεια σας|αγαπητέ|αγαπητή|καλημέρα|"
+    r"bonjour|cher|chère|salut|merci|"
+    r"hallo|liebe|lieber|guten tag|danke|"
+    r"ciao|gentile|caro|cara|buongiorno|grazie|"
+    r"olá|ola|prezado|prezada|bom dia|obrigado|obrigada|"
+    r"beste|hoi|geachte|dag|bedankt|"
+    r"said|says|told|asked|called|spoke (?:with|to)|talked (?:with|to)|according to|"
+    r"my name is|name is|i am|this is|signed|regards|"
+    r"dijo|dice|comentó|llamó|habló con|hablé con|según|me llamo|firmado|atentamente|"
+    r"va dir|diu|segons|he parlat amb|em dic|"
+    r"powiedział|powiedziała|rozmawiałem z|rozmawiałam z|rozmawiał z|według|nazywam się|"
+    r"είπε ο|είπε η|είπε|μίλησα με τον|μίλησα με την|μίλησε με|σύμφωνα με τον|"
+    r"σύμφωνα με την|με λένε|"
+    r"a dit|dit|selon|parlé avec|je m'appelle|cordialement|"
+    r"sagte|sagt|laut|sprach mit|ich heiße|mein name ist|mit freundlichen grüßen|"
+    r"ha detto|dice|secondo|parlato con|mi chiamo|cordiali saluti|"
+    r"disse|segundo|falou com|falei com|chamo-me|o meu nome é|"
+    r"zei|zegt|volgens|sprak met|ik heet|mijn naam is|met vriendelijke groet"
+)
+_CUE_NAME = _regex.compile(
+    rf"(?i:(?<![\w])(?:{_CUES}))[,:]?\s+(?:(?:Mr|Mrs|Ms|Dr|Sr|Sra|Pan|Pani|κ|Herr|Frau)\.?\s+)?"
+    r"(\p{Lu}[\p{Ll}'’\-]+(?:\s+(?:(?:de|del|da|di|van|von|der)\s+)?\p{Lu}[\p{Ll}'’\-]+){0,2})"
+)
+# Capitalised words a greeting or a verb is often followed by that are not names.
+_NOT_NAMES = frozenset(
+    (
+        "customer", "customers", "client", "clients", "team", "all", "everyone", "sir", "madam",
+        "support", "service", "there", "you", "me", "him", "her", "them", "it", "this", "that",
+        "the", "we", "they", "cliente", "clientes", "equipo", "señor", "señora", "senyor",
+        "senyora", "todos", "todas", "usted", "klient", "klienci", "zespół", "panie", "pani",
+        "wszyscy", "πελάτη", "ομάδα", "κύριε", "κυρία", "όλοι", "monsieur", "madame", "équipe",
+        "tous", "kunde", "kunden", "team", "herren", "damen", "alle", "signore", "signora",
+        "squadra", "tutti", "senhor", "senhora", "equipa", "todos", "klant", "klanten", "heer",
+        "mevrouw", "allen", "iedereen", "thanks", "regards", "hello", "hi", "monday", "tuesday",
+        "friday",
+    )
+)  # fmt: skip
+
+
+# Capitalised words that start a run but are not part of the name (`Hola Marta`).
+_LEADING = (
+    frozenset(fold(w) for w in _regex.split(r"\||\s+", _CUES) if w and "(" not in w)
+    | frozenset(fold(h).rstrip(".") for h in P.HONORIFICS)
+    | _NOT_NAMES
+)
+
+# Inflected forms back to the nominative the name lists hold (folded): Polish `Kowalskiego`,
+# `Janem`, `Annę`; Greek `Γιώργου`, `Μαρίας`, `Παπαδόπουλο`.
+_INFLECTIONS = (
+    ("skiego", "ski"), ("ckiego", "cki"), ("skiej", "ska"), ("ckiej", "cka"), ("skim", "ski"),
+    ("ską", "ska"), ("cką", "cka"), ("owej", "owa"), ("ową", "owa"), ("iego", "i"),
+    ("ego", ""), ("owi", ""), ("em", ""), ("iem", ""), ("ą", "a"), ("ę", "a"), ("y", "a"),
+    ("i", "a"), ("ii", "ia"), ("a", ""), ("u", ""),
+    ("ου", "οσ"), ("ο", "οσ"), ("ασ", "α"), ("ησ", "η"), ("α", "ασ"), ("η", "ησ"),
+    ("ι", "ισ"), ("ων", "οσ"),
+)  # fmt: skip
+
+
+def _known(word: str, names: set[str] | frozenset[str]) -> bool:
+    """Whether a word (any case, any form) is a listed first or last name."""
+    w = fold(word)
+    if len(w) <= 2:
+        return False
+    if w in names:
+        return True
+    for ending, base in _INFLECTIONS:
+        stem = len(w) - len(fold(ending))
+        if stem >= 3 and w.endswith(fold(ending)) and w[:stem] + fold(base) in names:
+            return True
+    return False
+
+
+def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, int, float]]:
+    """PERSON spans: capitalised or all-capital word runs holding a listed (possibly
+    inflected) name, and names announced by a greeting or a verb of speaking."""
+    spans: list[tuple[int, int, float]] = []
+    for rx in (_NAME_SEQ, _CAPS_SEQ):
+        for match in rx.finditer(text):
+            start, words = match.start(), _regex.split(r"[\s\-]+", match.group(0))
+            while len(words) > 1 and fold(words[0]).rstrip(".") in _LEADING:
+                start = text.index(words[1], start + len(words[0]))  # `Hola Marta` -> Marta
+                words = words[1:]
+            if any(_known(w, names) for w in words):
+                spans.append((start, match.end(), 0.65))
+    for match in _CUE_NAME.finditer(text):
+        words = match.group(1).split()
+        if fold(words[0]) in _NOT_NAMES:
+            continue
+        score = 0.7 if any(_known(w, names) for w in words) else 0.55
+        spans.append((match.start(1), match.end(1), score))
+    return spans
+
+
 _DATE_RX = _regex.compile(_DATE_TEXT)
 
 
