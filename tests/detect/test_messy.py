@@ -3,6 +3,7 @@ placeholders, sparse personal data, analytics ids, and the false alarms to keep 
 
 from __future__ import annotations
 
+import json
 import random
 
 import duckdb
@@ -338,3 +339,35 @@ def test_greetings_to_nobody_are_not_names(text: str) -> None:
     assert not [
         r for r in analyzer().analyze(text=text, language="en") if r.entity_type == "PERSON"
     ]
+
+
+# -- 7. a user's NER model (--ner-model PATH), never downloaded ------------------------------
+
+
+def test_ner_model_path_is_used_and_absence_is_a_clear_error(
+    cli,
+    ws_path,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Zyxq Wopl"}])  # type: ignore[attr-defined]
+    model = tmp_path / "tiny_ner"
+    nlp.to_disk(model)
+    from tutela.workspace import Workspace
+
+    with Workspace.open(ws_path) as ws:
+        ws.con.execute(
+            "CREATE TABLE t AS SELECT 'please call back zyxq about the parcel, it was late ' || i "
+            "|| ' days; Zyxq Wopl will wait at home' AS notes FROM range(40) t(i)"
+        )
+    plain = cli("scan", "--format", "json")
+    assert json.loads(plain.stdout)["tables"][0]["columns"][0]["entity"] is None
+    with_model = cli("scan", "--ner-model", str(model), "--format", "json")
+    assert with_model.exit_code == 0, with_model.stderr
+    notes = json.loads(with_model.stdout)["tables"][0]["columns"][0]
+    assert notes["entity"] == "PERSON" and notes["free_text"]
+    missing = cli("scan", "--ner-model", str(tmp_path / "nope"))
+    assert missing.exit_code == 3 and "error[config]: --ner-model" in missing.stderr

@@ -1178,6 +1178,7 @@ def scan_table(
     table: str,
     *,
     progress: ProgressCallback | None = None,
+    ner_model: str | None = None,
 ) -> TableScan:
     """Scan every column of a loaded or live table for personal data (see the module
     docstring); a live table is read in place."""
@@ -1230,7 +1231,15 @@ def scan_table(
             col.sample = _sample(con, source, col, country)  # sparse column: sample non-nulls
         finding, free = _classify(col, col.sample)
         if free is not None:
-            scan_free_text(con, source, col.name, _value_expr(col), finding, min_share=free)
+            scan_free_text(
+                con,
+                source,
+                col.name,
+                _value_expr(col),
+                finding,
+                min_share=free,
+                ner_model=ner_model,
+            )
         findings.append(finding)
         done += 1
         report(label, min(1.0, done / steps))

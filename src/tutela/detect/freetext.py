@@ -45,7 +45,7 @@ from tutela.detect.validators import (
     is_postcode_like,
     national_form_ok,
 )
-from tutela.errors import EngineError
+from tutela.errors import ConfigError, EngineError
 
 MAX_FREE_TEXT = 1000
 SCORE_THRESHOLD = 0.5
@@ -234,7 +234,7 @@ _ADDRESS_TEXT = (
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_analyzer: Any = None
+_analyzers: dict[str | None, Any] = {}  # by the path of a user's NER model (None: none)
 
 
 def _offline_tldextract() -> None:
@@ -251,7 +251,32 @@ def _offline_tldextract() -> None:
     tld_module.extract = offline  # type: ignore[assignment]
 
 
-def _build_analyzer() -> Any:
+def load_ner_model(path: str) -> tuple[str, Any]:
+    """A spaCy pipeline the user installed (`--ner-model PATH`): (language, pipeline).
+
+    Never downloaded: a directory written by spaCy (`nlp.to_disk`) or the name of an
+    installed model package. A clear error when it is absent or not a pipeline."""
+    import spacy
+
+    try:
+        nlp = spacy.load(path)
+    except (OSError, ValueError, ImportError) as exc:
+        raise ConfigError(
+            f"--ner-model: no spaCy pipeline at {path!r} ({str(exc).splitlines()[0][:120]})",
+            hint="install one from a wheel you trust (pip install ...) and pass its directory "
+            "or package name; without --ner-model, names come from Tutela's own recognizers",
+        ) from None
+    if nlp.lang not in LANGS:
+        raise ConfigError(
+            f"--ner-model: the pipeline at {path!r} is for language {nlp.lang!r}",
+            hint=f"Tutela analyses text in {', '.join(LANGS)}",
+        )
+    if "ner" not in nlp.pipe_names and "entity_ruler" not in nlp.pipe_names:
+        raise ConfigError(f"--ner-model: the pipeline at {path!r} finds no entities (no ner)")
+    return nlp.lang, nlp
+
+
+def _build_analyzer(ner_model: str | None = None) -> Any:
     _offline_tldextract()
     import spacy
     from presidio_analyzer import (
@@ -268,6 +293,9 @@ def _build_analyzer() -> Any:
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     has_model = {lang: bool(spacy.util.is_package(NER_MODELS[lang])) for lang in LANGS}
+    user = load_ner_model(ner_model) if ner_model else None
+    if user is not None:
+        has_model[user[0]] = True
 
     class TutelaOfflineSpacyEngine(SpacyNlpEngine):
         """Blank spaCy pipelines (or installed NER models); never downloads."""
@@ -281,7 +309,10 @@ def _build_analyzer() -> Any:
             self.nlp: Any = {
                 lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else spacy.blank(lang)
                 for lang in LANGS
+                if user is None or lang != user[0]
             }
+            if user is not None:
+                self.nlp[user[0]] = user[1]
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
             # Blank pipelines have no lemmas; presidio's context words match on them.
@@ -673,13 +704,13 @@ def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, 
 _DATE_RX = _regex.compile(_DATE_TEXT)
 
 
-def analyzer() -> Any:
-    """The shared offline presidio AnalyzerEngine (built on first use)."""
-    global _analyzer
+def analyzer(ner_model: str | None = None) -> Any:
+    """The shared offline presidio AnalyzerEngine (built on first use), with the user's
+    spaCy NER pipeline for its language when `ner_model` names one."""
     with _lock:
-        if _analyzer is None:
-            _analyzer = _build_analyzer()
-        return _analyzer
+        if ner_model not in _analyzers:
+            _analyzers[ner_model] = _build_analyzer(ner_model)
+        return _analyzers[ner_model]
 
 
 # -- language ---------------------------------------------------------------------------
@@ -893,9 +924,11 @@ def guess_language(text: str) -> str:
 # -- the column pass --------------------------------------------------------------------
 
 
-def analyse_texts(texts: Iterable[str]) -> list[list[tuple[str, str | None, float, str]]]:
+def analyse_texts(
+    texts: Iterable[str], ner_model: str | None = None
+) -> list[list[tuple[str, str | None, float, str]]]:
     """For each text: (entity, subtype, score, matched text) found in it."""
-    engine = analyzer()
+    engine = analyzer(ner_model)
     out = []
     for text in texts:
         lang = guess_language(text)
@@ -934,6 +967,7 @@ def scan_free_text(
     finding: ColumnFinding,
     *,
     min_share: float = 0.0,
+    ner_model: str | None = None,
 ) -> None:
     """Fill `finding` for a free-text column from presidio over its pre-filtered values.
 
@@ -959,7 +993,7 @@ def scan_free_text(
     counts = [int(r[1]) for r in rows]
     distinct_candidates = int(rows[0][2]) if rows else 0
     candidate_rows = int(rows[0][3]) if rows else 0
-    results = analyse_texts(texts)
+    results = analyse_texts(texts, ner_model)
     entity_hits: Counter[str] = Counter()
     subtype_hits: Counter[tuple[str, str]] = Counter()
     scores: dict[str, list[float]] = {}
