@@ -335,7 +335,7 @@ SPECS: tuple[IdentifierSpec, ...] = (
         _strip_prefix(("PT",), "stdnum.pt.nif"), WEAK,
         ("nif", "numero contribuinte", "contribuinte", "numero de contribuinte",
          "numero de identificacao fiscal"),
-        ("nif", "contribuinte"), r"\b(?:PT)?[0-9]{9}\b",
+        ("nif", "contribuinte"), r"\b(?:PT\s?)?[0-9]{3}\s?[0-9]{3}\s?[0-9]{3}\b",
     ),
     IdentifierSpec(
         "PT_CC", NID, ("PT",), "Portuguese citizen card (Cartão de Cidadão)",
@@ -595,7 +595,7 @@ SPECS: tuple[IdentifierSpec, ...] = (
     ),
     IdentifierSpec(
         "BG_PNF", NID, ("BG",), "Bulgarian foreigner number (LNCh)", r"^[0-9]{10}$",
-        "stdnum.bg.pnf", WEAK, ("lnch", "лнч", "pnf"), ("лнч", "lnch"), r"\b[0-9]{10}\b",
+        "stdnum.bg.pnf", WEAK, ("lnch", "лнч", "pnf"), ("лнч", "lnch"), _digits(10),
         needs_hint=True,
     ),
     # --- Ireland and the United Kingdom
