@@ -542,8 +542,8 @@ def ids(lang: str, rng: random.Random, index: int) -> Table:
         generic = "tax_id" if ENTITY_OF[spec] == "TAX_ID" else "national_id"
         cols.append(Column({"native": f"{generic}_{len(cols)}"}, values, ENTITY_OF[spec]))
     # an identity card format no validator knows, under an identity-card header
-    letters = "ABCDEFGHJK"
-    unknown = [f"{rng.choice(letters)}{rng.choice(letters)}{_d(rng, 6)}{rng.choice('ABC')}"
+    letters = "ABCDEFGHJK"  # digits first: no format any validator knows
+    unknown = [f"{_d(rng, 2)}{rng.choice(letters)}{rng.choice(letters)}{_d(rng, 5)}"
                for _ in range(ROWS)]  # fmt: skip
     cols.append(Column({"native": GENERIC_ID[lang]}, unknown, "NATIONAL_ID"))
     cols.append(Column({"native": "batch_code"}, unknown, None))

@@ -107,6 +107,13 @@ def draft_policy(
         out += ["subjects:", "  customer:", "    identifiers:", *links, ""]
     else:
         out += ["# subjects: no identifying column was found; declare identity links here", ""]
+        # an undeclared subject would make the draft invalid: leave it for the reviewer
+        body = [
+            "    # subject: customer  # TODO: declare the subject above"
+            if b == "    subject: customer"
+            else b
+            for b in body
+        ]
     out += body
     out += [
         "",
