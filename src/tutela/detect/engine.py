@@ -272,6 +272,7 @@ def _column_aggs(col: _Column, v: str, k: str) -> list[tuple[str, str]]:
         "postcode": H.POSTCODE,
         "age": H.AGE,
         "letters": H.CITY,
+        "addr_loose": "POSTAL_ADDRESS",
     }
     for name, kind in hinted.items():
         if col.hint(kind):
@@ -611,6 +612,9 @@ def _candidates(col: _Column, sample: list[tuple[str, str | None]] | None) -> li
             )
         )
     simple("POSTAL_ADDRESS", "address", 0.85, pattern=r"[0-9]")
+    if "addr_loose" in col.stats and col.strength("POSTAL_ADDRESS") >= 0.7:
+        # the header says address: a number and words will do, at lower confidence
+        simple("POSTAL_ADDRESS", "addr_loose", 0.7, pattern=r"[0-9]")
     if "dob" in col.stats:
         count = _stat(col, "dob")
         if count:

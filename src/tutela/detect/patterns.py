@@ -176,6 +176,8 @@ _SUFFIXED = (
     r"\pL\pL(?:" + "|".join(loose(w) for w in STREET_SUFFIXES) + r")\s*[0-9]{1,4}(?:[a-z]|\b)"
 )
 ADDRESS = r"(?:^|[\s,])(?:" + "|".join(_STREET_LOOSE) + r")(?:\s|$|[0-9,])" + "|" + _SUFFIXED
+ADDRESS_LOOSE_NUMBER_FIRST = r"^[0-9]{1,5}[A-Za-z]?,?\s+\pL[\pL'’.\-]+(?:\s+\pL[\pL'’.\-]*)*"
+ADDRESS_LOOSE_NUMBER_LAST = r"^\pL[\pL'’.\-]+(?:\s+\pL[\pL'’.\-]*)*,?\s+(?:n[ºo°.]\s*)?[0-9]{1,5}"
 # Over the value as written: `Largo` is a street word in Portuguese and Italian only when
 # capitalised and followed by a name (Spanish `a largo plazo` is not an address).
 ADDRESS_CASED = r"(?:^|[\s,])Largo\s+(?:d[aoe]s?\s+|di\s+)?\p{Lu}"

@@ -233,6 +233,17 @@ HINTED: dict[str, Shape] = {
         ),
         lambda v, k: False,
     ),
+    # Under an address header: a house number and words, whatever the street type
+    # (`17 Jones Light`, `ΔΑΓΛΗ 82`, `Agnes-Wesack-Straße 26-83`, `Borgo Rossi 5`).
+    "addr_loose": Shape(
+        "addr_loose",
+        lambda v, k: _and_sql(
+            f"length({v}) BETWEEN 6 AND 200",
+            f"(regexp_matches({v}, {sql_literal(P.ADDRESS_LOOSE_NUMBER_FIRST)}) OR "
+            f"regexp_matches({v}, {sql_literal(P.ADDRESS_LOOSE_NUMBER_LAST)}))",
+        ),
+        lambda v, k: False,
+    ),
     "letters": Shape(
         "letters", lambda v, k: f"NOT regexp_matches({v}, '[0-9@]')", lambda v, k: False
     ),
