@@ -371,3 +371,24 @@ def test_ner_model_path_is_used_and_absence_is_a_clear_error(
     assert notes["entity"] == "PERSON" and notes["free_text"]
     missing = cli("scan", "--ner-model", str(tmp_path / "nope"))
     assert missing.exit_code == 3 and "error[config]: --ner-model" in missing.stderr
+
+
+def test_surnames_beside_names_without_header(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    from tutela.detect.patterns import name_list
+
+    rng = random.Random(15)
+    listed = [n.capitalize() for n in name_list() if n.isalpha() and len(n) > 3]
+    syll = ["kar", "vel", "dru", "mon", "tes", "qua", "bri", "zol", "fen", "gar", "lup", "nor"]
+    made_up = ["".join(rng.choice(syll) for _ in range(3)).capitalize() for _ in range(200)]
+    surnames = [rng.choice(listed) if rng.random() < 0.2 else m for m in made_up]
+    places = [f"{rng.choice(['Port', 'North', 'Lake', 'San'])} {m}" for m in made_up]
+    make_table(
+        "t",
+        {"c1": [rng.choice(listed) for _ in range(200)], "c2": surnames, "c3": places},
+    )
+    cols = scan_columns(con, "t")
+    assert cols["c1"].entity == "PERSON"
+    assert cols["c2"].entity == "PERSON" and "beside_names" in cols["c2"].evidence
+    assert cols["c3"].entity is None

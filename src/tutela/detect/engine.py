@@ -1247,5 +1247,49 @@ def scan_table(
         findings.append(finding)
         done += 1
         report(label, min(1.0, done / steps))
+    _names_beside_names(cols, findings)
     report(label, 1.0)
     return TableScan(table=table, rows=rows, columns=findings)
+
+
+NEIGHBOUR_LISTED = 0.1
+NEIGHBOUR_MULTI_WORD = 0.1  # places are often several words (`Port Talbot`), surnames not
+
+
+def _names_beside_names(cols: list[_Column], findings: list[ColumnFinding]) -> None:
+    """Without a header, a surname column is told by its place: name-shaped words, many
+    distinct, right beside a column of names (given name, surname, second surname)."""
+    # positions that count: initials (`MiddleInitial`) and skipped columns stand aside
+    place = {}
+    for i, col in enumerate(cols):
+        if col.mode != "skip" and float(col.stats.get("avglen") or 0.0) > 2:
+            place[i] = len(place)
+    people = {place[i] for i, f in enumerate(findings) if i in place and f.entity == "PERSON"
+              and not f.free_text}  # fmt: skip
+    if not people:
+        return
+    for i, (col, finding) in enumerate(zip(cols, findings, strict=True)):
+        if finding.entity is not None or finding.free_text or not _values_only(col):
+            continue
+        nn = _stat(col, "nn")
+        avglen = float(col.stats.get("avglen") or 0.0)
+        if (
+            i not in place
+            or nn < SPARSE_SAMPLE
+            or _stat(col, "name") < 0.95 * nn
+            or _stat(col, "namelist") < NEIGHBOUR_LISTED * nn  # a few known surnames at least
+            or _stat(col, "distinct") < max(_HANDFUL, 0.3 * nn)
+            or not 3 <= avglen <= 30
+            or _multi_token_share(col.sample) > NEIGHBOUR_MULTI_WORD
+            or not any(abs(place[i] - j) == 1 for j in people)
+        ):
+            continue
+        finding.entity = "PERSON"
+        finding.category = CATEGORIES["PERSON"]
+        finding.confidence = 0.6
+        finding.matched = _stat(col, "name")
+        finding.quasi_identifier = False
+        finding.evidence.pop("quasi_identifier", None)
+        finding.evidence["value_pattern"] = {"name_shape": round(_stat(col, "name") / nn, 4)}
+        finding.evidence["beside_names"] = "name-shaped values next to a column of names"
+        finding.evidence["examples"] = [mask(v, "PERSON") for v, _ in col.sample[:2]]
