@@ -1260,7 +1260,7 @@ def _names_beside_names(cols: list[_Column], findings: list[ColumnFinding]) -> N
     """Without a header, a surname column is told by its place: name-shaped words, many
     distinct, right beside a column of names (given name, surname, second surname)."""
     # positions that count: initials (`MiddleInitial`) and skipped columns stand aside
-    place = {}
+    place: dict[int, int] = {}
     for i, col in enumerate(cols):
         if col.mode != "skip" and float(col.stats.get("avglen") or 0.0) > 2:
             place[i] = len(place)
