@@ -22,6 +22,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -370,6 +371,59 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
                     kept.append(r)
             return kept
 
+    class TutelaIdentifierRecognizer(EntityRecognizer):
+        """Every identifier of the registry in one pass over the text.
+
+        One recognizer rather than one presidio PatternRecognizer per identifier: texts
+        without a run of five digits are skipped at once, and presidio's per-recognizer
+        overhead is paid once. A match counts when its checksum (or, for format-only
+        identifiers, its format) holds; weak and format-only ones also need a context
+        word near them (see `has_id_context`). Results are named `<CODE>_<lang>`.
+        """
+
+        def __init__(self, language: str) -> None:
+            entities = sorted({str(s.entity) for s in TEXT_SPECS})
+            super().__init__(
+                supported_entities=entities,
+                supported_language=language,
+                name=f"IDENTIFIERS_{language}",
+            )
+            self.lang = language
+
+        def load(self) -> None:
+            return None
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            if not _DIGIT_RUN.search(text):
+                return []
+            out = []
+            for spec, rx in _text_patterns():
+                if entities and str(spec.entity) not in entities:
+                    continue
+                for match in rx.finditer(text):
+                    if not spec.validate(match.group(0)):
+                        continue
+                    weak = spec.code in WEAK_IDS
+                    if weak and not has_id_context(spec.code, text, match.start(), match.end()):
+                        continue
+                    score = spec.text_score if spec.strength is Strength.NONE else 1.0
+                    label = f"{spec.code}_{self.lang}"
+                    out.append(
+                        RecognizerResult(
+                            str(spec.entity),
+                            match.start(),
+                            match.end(),
+                            score,
+                            analysis_explanation=AnalysisExplanation(label, score),
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: label,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: weak,
+                            },
+                        )
+                    )
+            return out
+
     class TutelaPhoneRecognizer(EntityRecognizer):
         def __init__(self, language: str) -> None:
             # National formats in the text's own region only; numbers written with +/00
@@ -496,20 +550,7 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
             )
         )
         add(TutelaPhoneRecognizer(lang))
-        for spec in TEXT_SPECS:
-            assert spec.text is not None and spec.entity is not None
-            add(
-                TutelaValidatedPattern(
-                    spec.validate,
-                    weak=spec.code if spec.code in WEAK_IDS else None,
-                    keep_score=spec.strength is Strength.NONE,
-                    supported_entity=str(spec.entity),
-                    name=f"{spec.code}_{lang}",
-                    patterns=[Pattern(spec.code, spec.text, spec.text_score)],
-                    supported_language=lang,
-                    context=[*spec.context, *generic_context_words(spec.entity)],
-                )
-            )
+        add(TutelaIdentifierRecognizer(lang))
         add(
             TutelaValidatedPattern(
                 is_ip,
@@ -702,6 +743,14 @@ def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, 
 
 
 _DATE_RX = _regex.compile(_DATE_TEXT)
+# Every identifier pattern needs five digits (with separators) somewhere in the text.
+_DIGIT_RUN = _regex.compile(r"[0-9](?:[ .\-/]?[0-9]){4}")
+
+
+@cache
+def _text_patterns() -> tuple[tuple[IdentifierSpec, Any], ...]:
+    flags = _regex.DOTALL | _regex.MULTILINE
+    return tuple((s, _regex.compile(s.text or "(?!)", flags)) for s in TEXT_SPECS)
 
 
 def analyzer(ner_model: str | None = None) -> Any:
