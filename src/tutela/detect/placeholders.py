@@ -34,7 +34,7 @@ WORDS: frozenset[str] = frozenset(
 # Local parts of e-mail addresses that say "no e-mail" (`sinmail@`, `naotem@naotem.pt`).
 EMAIL_LOCALS: frozenset[str] = frozenset(
     (
-        "x", "xx", "xxx", "xxxx", "a", "aa", "aaa", "no", "none", "null", "nil", "na", "n.a",
+        "x", "xx", "xxx", "xxxx", "no", "none", "null", "nil", "na", "n.a",
         "noemail", "no-email", "no.email", "noreply", "nomail", "no-mail", "sinmail",
         "sin-mail", "sincorreo", "sinemail", "semmail", "sememail", "semcorreio", "naotem",
         "nao.tem", "brak", "brakmaila", "nie.ma", "keinemail", "keine.email", "pasdemail",
