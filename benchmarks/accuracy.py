@@ -771,7 +771,9 @@ def id_types(data: Path, per_type: int) -> list[IdType]:
                 None,
             )
         )
-    # All other EU VAT numbers: company numbers without an engine validator -> null expected.
+    # All other EU VAT numbers: the registry's EU_VAT (a VAT number identifies a sole trader
+    # as well as a company: TAX_ID at reduced confidence). Before the registry (issue #18)
+    # the engine had no validator for them and null was expected.
     others = {r["country"] for r in vectors if r["scheme"] == "EU_VAT"} - {"EL", "PL", "PT"}
     from stdnum.eu import vat as eu_vat
 
@@ -780,9 +782,9 @@ def id_types(data: Path, per_type: int) -> list[IdType]:
             IdType(
                 "EU_VAT_other",
                 "vat_number",
-                None,
-                None,
-                None,
+                "TAX_ID",
+                "TAX_ID",
+                "EU_VAT",
                 eu_vat.is_valid,
                 vec("EU_VAT", True, others),
                 vec("EU_VAT", False, others),

@@ -121,6 +121,7 @@ class IdentifierSpec:
     holder: Holder = Holder.PERSON
     tax_form: str | None = None  # reported as this TAX_ID subtype under a tax header
     distinct_text: bool = False  # the text pattern alone is specific (dashed SSN, card groups)
+    weak_in_text: bool = False  # strong as a whole column value, loose inside text (VAT)
 
     @property
     def personal(self) -> bool:
@@ -129,7 +130,15 @@ class IdentifierSpec:
     @property
     def text_needs_context(self) -> bool:
         """In free text, a match counts only with a context word near it."""
-        return self.strength is not Strength.STRONG and not self.distinct_text
+        return self.weak_in_text or (
+            self.strength is not Strength.STRONG and not self.distinct_text
+        )
+
+    @property
+    def own_context_only(self) -> bool:
+        """Format-only identifiers count in text only next to their own words (`PEID`,
+        `Steuernummer`), not any tax or identity word."""
+        return self.strength is Strength.NONE
 
     @property
     def text_score(self) -> float:
@@ -630,7 +639,7 @@ SPECS: tuple[IdentifierSpec, ...] = (
         "GB_VAT", TAX, ("GB",), "UK VAT number", r"^GB([0-9]{9}|[0-9]{12}|GD[0-9]{3}|HA[0-9]{3})$",
         "stdnum.gb.vat", STRONG, ("vat reg", "vat registration number"), ("vat",),
         r"\bGB\s?[0-9]{3}\s?[0-9]{4}\s?[0-9]{2}(?:\s?[0-9]{3})?\b",
-        holder=Holder.PERSON_OR_BUSINESS,
+        holder=Holder.PERSON_OR_BUSINESS, weak_in_text=True,
     ),
     # --- EU-wide and international
     IdentifierSpec(
@@ -643,7 +652,7 @@ SPECS: tuple[IdentifierSpec, ...] = (
          "cif intracomunitario", "numer vat", "nip ue", "αφμ ενδοκοινοτικο"),
         ("vat", "iva", "tva", "btw", "ust-id", "ustid", "mwst"),
         rf"\b(?:{_EU_VAT_PREFIX})\s?[0-9A-Z][0-9A-Z .\-]{{1,16}}[0-9A-Z]\b",
-        holder=Holder.PERSON_OR_BUSINESS,
+        holder=Holder.PERSON_OR_BUSINESS, weak_in_text=True,
     ),
     IdentifierSpec(
         "IBAN", IBAN, ("INT",), "IBAN", r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", "stdnum.iban",
@@ -656,7 +665,10 @@ SPECS: tuple[IdentifierSpec, ...] = (
         "CARD", CARD, ("INT",), "Payment card number (Luhn)", r"^[0-9]{13,19}$", is_card, WEAK,
         (), ("card", "tarjeta", "targeta", "karta", "karty", "κάρτα", "carte", "karte",
              "carta", "cartão", "kaart", "visa", "mastercard"),
-        r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{1,7}\b", distinct_text=True,
+        # not the digits inside an IBAN (`AT61 1804 3002 3457 3201`)
+        r"(?<![A-Z]{2}[0-9]{2} )(?<![A-Z]{2}[0-9]{2})(?<![0-9]{4} )"
+        r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{1,7}\b",
+        distinct_text=True,
     ),
     IdentifierSpec(
         "US_SSN", NID, ("US",), "US Social Security number", r"^[0-9]{9}$", "stdnum.us.ssn",
@@ -764,6 +776,13 @@ _ENTITY_CONTEXT: dict[Entity, tuple[str, ...]] = {
     ),
     Entity.CREDIT_CARD: (),
 }  # fmt: skip
+
+
+PASSPORT_CONTEXT: tuple[str, ...] = (
+    "passport", "pasaporte", "passaport", "paszport", "paszportu", "διαβατήριο",
+    "διαβατηρίου", "passeport", "reisepass", "passaporto", "passaporte", "paspoort",
+    "potni list", "potnega lista",
+)  # fmt: skip
 
 
 def header_words(entity: Entity) -> tuple[str, ...]:

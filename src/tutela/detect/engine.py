@@ -508,8 +508,11 @@ def _candidates(col: _Column, sample: list[tuple[str, str | None]] | None) -> li
         floor = SPARSE_SHARE if spec.strength is Strength.STRONG else 0.2
         if not shape_count or shape_count / nn < floor:
             continue
+        # A header naming specific identifiers (`nie`, `afm`) lets only those of them
+        # that need a header through; a generic one (`national_id`) lets all of its entity.
+        named_personal = any(s.personal for s in col.named)
         hinted = spec in col.named or (
-            spec.entity is not None and col.hint(spec.entity) is not None
+            not named_personal and spec.entity is not None and col.hint(spec.entity) is not None
         )
         if (spec.needs_hint or spec.strength is Strength.NONE) and not hinted:
             continue
@@ -1131,7 +1134,13 @@ def _mention_share(sample: list[tuple[str, str | None]]) -> float:
     values = [v for v, _ in sample[:GATE_VALUES]]
     if not values:
         return 0.0
-    return sum(1 for v in values if " " in v.strip() and _MENTION.search(v)) / len(values)
+    # a text around the mention: at least two words (not an identifier written in groups)
+    return sum(1 for v in values if len(_WORDS.findall(v)) >= 2 and _MENTION.search(v)) / len(
+        values
+    )
+
+
+_WORDS = regex.compile(r"\p{L}{2,}")
 
 
 def _quasi(col: _Column, nn: int, evidence: dict[str, Any], finding: ColumnFinding) -> None:

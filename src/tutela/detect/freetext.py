@@ -29,6 +29,7 @@ import duckdb
 import phonenumbers
 
 from tutela.base.identifiers import (
+    PASSPORT_CONTEXT,
     PERSONAL_SPECS,
     Entity,
     IdentifierSpec,
@@ -99,6 +100,7 @@ _CONTEXT: dict[str, dict[str, list[str]]] = {
 # score. A country prefix (`PT`, `EL`, `PL`) is context enough.
 TEXT_SPECS: tuple[IdentifierSpec, ...] = tuple(s for s in PERSONAL_SPECS if s.text)
 WEAK_IDS = frozenset(s.code for s in TEXT_SPECS if s.text_needs_context)
+_SPEC = {s.code: s for s in TEXT_SPECS}
 _ID_ENTITY: dict[str, str] = {s.code: str(s.entity) for s in TEXT_SPECS}
 _CONTEXT_BEFORE = 6  # words before a weak identifier searched for a context word
 _CONTEXT_AFTER = 3
@@ -115,17 +117,23 @@ def _context_regex(words: Iterable[str]) -> re.Pattern[str]:
 
 _WEAK_CONTEXT = {
     s.code: _context_regex(
-        (*s.context, *s.headers, *generic_context_words(s.entity or Entity.NATIONAL_ID))
+        (*s.context, *s.headers)
+        if s.own_context_only
+        else (*s.context, *s.headers, *generic_context_words(s.entity or Entity.NATIONAL_ID))
     )
     for s in TEXT_SPECS
     if s.text_needs_context
 }
+_WEAK_CONTEXT["PASSPORT"] = _context_regex(PASSPORT_CONTEXT)
+# A document number announced as a passport's.
+_PASSPORT_TEXT = r"\b(?:[A-Z]{1,3}\s?[0-9]{6,9}|[0-9]{8,9}|[A-Z]{2}[A-Z0-9]{6}[0-9])\b"
 
 
 def has_id_context(subtype: str, text: str, start: int, end: int) -> bool:
     """Whether a context word for the weak identifier `subtype` is near text[start:end]."""
     match = text[start:end]
-    if match[:2].isalpha():
+    spec = _SPEC.get(subtype)
+    if match[:2].isalpha() and spec is not None and not spec.own_context_only:
         return True  # written with its country prefix (`PT 123456789`, `EL...`)
     before = _WORD.findall(text[max(0, start - 120) : start])[-_CONTEXT_BEFORE:]
     after = _WORD.findall(text[end : end + 60])[:_CONTEXT_AFTER]
@@ -382,7 +390,7 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
         """
 
         def __init__(self, language: str) -> None:
-            entities = sorted({str(s.entity) for s in TEXT_SPECS})
+            entities = sorted({str(s.entity) for s in TEXT_SPECS} | {"PASSPORT"})
             super().__init__(
                 supported_entities=entities,
                 supported_language=language,
@@ -397,6 +405,24 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
             if not _DIGIT_RUN.search(text):
                 return []
             out = []
+            if not entities or "PASSPORT" in entities:
+                for match in _PASSPORT_RX.finditer(text):
+                    if has_id_context("PASSPORT", text, match.start(), match.end()):
+                        label = f"PASSPORT_{self.lang}"
+                        out.append(
+                            RecognizerResult(
+                                "PASSPORT",
+                                match.start(),
+                                match.end(),
+                                0.65,
+                                analysis_explanation=AnalysisExplanation(label, 0.65),
+                                recognition_metadata={
+                                    RecognizerResult.RECOGNIZER_NAME_KEY: label,
+                                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                                    RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                                },
+                            )
+                        )
             for spec, rx in _text_patterns():
                 if entities and str(spec.entity) not in entities:
                     continue
@@ -743,6 +769,7 @@ def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, 
 
 
 _DATE_RX = _regex.compile(_DATE_TEXT)
+_PASSPORT_RX = _regex.compile(_PASSPORT_TEXT)
 # Every identifier pattern needs five digits (with separators) somewhere in the text.
 _DIGIT_RUN = _regex.compile(r"[0-9](?:[ .\-/]?[0-9]){4}")
 
