@@ -37,6 +37,7 @@ How a table is scanned
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import re
 from collections import Counter
@@ -205,16 +206,23 @@ def _gate(col: _Column) -> list[str]:
     if len(values) < SPARSE_SAMPLE:
         return list(S.SHAPES)
     compacts = [S.compact_py(v) for v in values]
-    # One combined pattern tells which values can match any identifier shape at all.
+    # Only identifiers this column's header would let through; one combined pattern of
+    # their shapes tells which values can match any of them at all.
+    eligible = tuple(
+        m for m, specs in S.METRIC_SPECS.items() if any(_may_count(col, s) for s in specs)
+    )
+    on_compact, on_raw = S.any_id(eligible)
     id_values = [
         (v, k)
         for v, k in zip(values, compacts, strict=True)
-        if (k is not None and S.ANY_ID_COMPACT.fullmatch(k)) or S.ANY_ID_RAW.fullmatch(v)
+        if (k is not None and on_compact.fullmatch(k)) or on_raw.fullmatch(v)
     ]
     enabled = []
     for name, shape in S.SHAPES.items():
         if name == "token" and not col.hint("ONLINE_ID"):
             continue  # opaque tokens only matter in a cookie/device column
+        if name in S.METRIC_SPECS and name not in eligible:
+            continue
         pairs = id_values if name.startswith("id") else zip(values, compacts, strict=True)
         hits = sum(1 for v, k in pairs if shape.py(v, k))
         if hits / len(values) >= GATE_SHARE:
@@ -229,6 +237,16 @@ _ID_KINDS = ("NATIONAL_ID", "TAX_ID", "PASSPORT", "IBAN_CODE")
 def _values_only(col: _Column) -> bool:
     """The header says nothing (`c7`, `field_8`, `ATTR1`, no header row): values decide."""
     return not col.hints and H.meaningless(col.name)
+
+
+def _may_count(col: _Column, spec: IdentifierSpec) -> bool:
+    """Whether `spec` can be a candidate in this column (see `_candidates`)."""
+    if not (spec.needs_hint or spec.strength is Strength.NONE):
+        return True
+    if spec in col.named:
+        return True
+    named_personal = any(s.personal for s in col.named)
+    return not named_personal and spec.entity is not None and col.hint(spec.entity) is not None
 
 
 def _column_aggs(col: _Column, v: str, k: str) -> list[tuple[str, str]]:
@@ -510,11 +528,7 @@ def _candidates(col: _Column, sample: list[tuple[str, str | None]] | None) -> li
             continue
         # A header naming specific identifiers (`nie`, `afm`) lets only those of them
         # that need a header through; a generic one (`national_id`) lets all of its entity.
-        named_personal = any(s.personal for s in col.named)
-        hinted = spec in col.named or (
-            not named_personal and spec.entity is not None and col.hint(spec.entity) is not None
-        )
-        if (spec.needs_hint or spec.strength is Strength.NONE) and not hinted:
+        if not _may_count(col, spec):
             continue
         _id_candidate(col, spec, shape_count, nn, samples, out)
     if _stat(col, "ssn_dashed") / nn >= 0.2:
@@ -841,13 +855,16 @@ def _mixed_id_candidates(
             if s.entity == entity
             and s.strength is not Strength.NONE
             and (not s.needs_hint or col.hint(entity) or s in col.named)
+            and _stat(col, S.id_metric(s)) > 0  # its shape occurs in the column at all
         ]
+        if len(specs) < 2:
+            continue  # a single form is covered by its own candidate
         subtypes: dict[str, int] = {}
         valid = 0
         for value, _country in samples[:MAX_VALIDATE]:
             k = compact(value)
             for spec in specs:
-                if re.search(spec.shape, k) and spec.validate(value):
+                if _shape_rx(spec.shape).search(k) and spec.validate(value):
                     subtypes[spec.code] = subtypes.get(spec.code, 0) + 1
                     valid += 1
                     break
@@ -885,6 +902,11 @@ def _mixed_id_candidates(
                 ),
             )
         )
+
+
+@functools.cache
+def _shape_rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 _CATEGORY_DISTINCT = 12

@@ -79,9 +79,20 @@ def id_metric(spec: IdentifierSpec) -> str:
     return ID_SHAPES[(spec.shape, spec.on_raw)]
 
 
-# One pass over a sampled value tells whether any identifier shape can match it at all.
-ANY_ID_COMPACT = regex.compile("|".join(f"(?:{p})" for p, raw in ID_SHAPES if not raw))
-ANY_ID_RAW = regex.compile("|".join(f"(?:{p})" for p, raw in ID_SHAPES if raw) or "(?!)")
+@cache
+def any_id(metrics: tuple[str, ...]) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
+    """One pattern (over the compacted value, over the raw value) matching any of the
+    identifier shapes of these metrics: one pass tells whether a value can be any of them."""
+    shapes = [key for key, metric in ID_SHAPES.items() if metric in metrics]
+    compact_alts = "|".join(f"(?:{p})" for p, raw in shapes if not raw) or "(?!)"
+    raw_alts = "|".join(f"(?:{p})" for p, raw in shapes if raw) or "(?!)"
+    return regex.compile(compact_alts), regex.compile(raw_alts)
+
+
+# metric -> the specs counted by it
+METRIC_SPECS: dict[str, list[IdentifierSpec]] = {}
+for _spec in ID_SPECS:
+    METRIC_SPECS.setdefault(id_metric(_spec), []).append(_spec)
 
 
 def _build() -> dict[str, Shape]:
