@@ -781,7 +781,6 @@ _ENTITY_CONTEXT: dict[Entity, tuple[str, ...]] = {
 PASSPORT_CONTEXT: tuple[str, ...] = (
     "passport", "pasaporte", "passaport", "paszport", "paszportu", "διαβατήριο",
     "διαβατηρίου", "passeport", "reisepass", "passaporto", "passaporte", "paspoort",
-    "potni list", "potnega lista",
 )  # fmt: skip
 
 

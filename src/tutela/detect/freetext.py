@@ -216,6 +216,9 @@ _HONORIFIC_PERSON = (
     r"(?<=(?:^|[\s(,;:])(?:"
     + P._HON
     + r")\.?\s+)"
+    + r"(?!(?:"  # `Frau Dr. Müller`: the title after the honorific is not the name
+    + P._HON
+    + r")\.?(?:\s|$))"
     + _NAME_TOKEN
     + r"(?:\s+(?:(?:de|del|de la|i|y|van|von|da|dos|di)\s+)?"
     + _NAME_TOKEN
@@ -701,6 +704,10 @@ _CUE_NAME = _regex.compile(
 # Capitalised words a greeting or a verb is often followed by that are not names.
 _NOT_NAMES = frozenset(
     (
+        "ihr", "ihre", "ihrem", "your", "our", "su", "sus", "nuestro", "nuestra", "votre",
+        "notre", "vostro", "nostro", "seu", "sua", "nosso", "uw", "onze", "unser", "unsere",
+        "euer", "twój", "wasz", "nasz", "the", "el", "la", "le", "les", "los", "las", "il",
+        "lo", "der", "die", "das", "het", "de", "een", "ein", "eine", "un", "una", "une",
         "customer", "customers", "client", "clients", "team", "all", "everyone", "sir", "madam",
         "support", "service", "there", "you", "me", "him", "her", "them", "it", "this", "that",
         "the", "we", "they", "cliente", "clientes", "equipo", "señor", "señora", "senyor",
@@ -727,7 +734,7 @@ _INFLECTIONS = (
     ("skiego", "ski"), ("ckiego", "cki"), ("skiej", "ska"), ("ckiej", "cka"), ("skim", "ski"),
     ("ską", "ska"), ("cką", "cka"), ("owej", "owa"), ("ową", "owa"), ("iego", "i"),
     ("ego", ""), ("owi", ""), ("em", ""), ("iem", ""), ("ą", "a"), ("ę", "a"), ("y", "a"),
-    ("i", "a"), ("ii", "ia"), ("a", ""), ("u", ""),
+    ("i", "a"), ("ii", "ia"), ("a", ""),
     ("ου", "οσ"), ("ο", "οσ"), ("ασ", "α"), ("ησ", "η"), ("α", "ασ"), ("η", "ησ"),
     ("ι", "ισ"), ("ων", "οσ"),
 )  # fmt: skip
@@ -747,6 +754,34 @@ def _known(word: str, names: set[str] | frozenset[str]) -> bool:
     return False
 
 
+# Words that make a run of capitalised words an organisation or a place, not a person
+# (`Kanzlei Müller`, `Bosch GmbH`, `St. Anna Krankenhaus`, `Rabobank`, `San Francisco`).
+_ORG_PARTS = (
+    "kanzlei", "gmbh", "gmb", "bank", "banco", "banca", "krankenhaus", "klinik", "clinic",
+    "hospital", "hopital", "ospedale", "ziekenhuis", "szpital", "νοσοκομειο", "universit",
+    "hotel", "restaurant", "stiftung", "verein", "abteilung", "team", "group", "gruppe",
+    "grupo", "company", "compania", "consult", "services", "solutions", "partners",
+    "associates", "holding", "bakkerij", "firma", "schule", "escuela", "colegio", "school",
+    "ayuntamiento", "ministerio", "ministry", "stanley", "versicherung", "insurance",
+    "seguros", "assicurazion", "verzekering",
+)  # fmt: skip
+_ORG_TOKENS = frozenset(
+    {"ag", "sa", "sl", "s.a", "s.l", "ltd", "inc", "llc", "corp", "bv", "nv", "spa", "srl",
+     "oy", "ab", "as", "plc", "kg", "ohg", "ev", "e.v"}
+)  # fmt: skip
+_PLACE_LEAD = frozenset({"san", "santa", "santo", "sao", "st", "saint", "sankt", "sant", "sainte"})
+
+
+def _organisation(words: list[str]) -> bool:
+    folded = [fold(w).strip(".,") for w in words]
+    return (
+        any(t in _ORG_TOKENS for t in folded)
+        # `Rabobank`, `Beratungsteam`, `Rechtsanwaltskanzlei`; not `Bankowski`
+        or any(t.endswith(p) or (len(p) >= 6 and p in t) for t in folded for p in _ORG_PARTS)
+        or (len(folded) > 1 and folded[0] in _PLACE_LEAD)
+    )
+
+
 def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, int, float]]:
     """PERSON spans: capitalised or all-capital word runs holding a listed (possibly
     inflected) name, and names announced by a greeting or a verb of speaking."""
@@ -757,11 +792,18 @@ def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, 
             while len(words) > 1 and fold(words[0]).rstrip(".") in _LEADING:
                 start = text.index(words[1], start + len(words[0]))  # `Hola Marta` -> Marta
                 words = words[1:]
+            end = match.end()
+            cut = next((i for i, w in enumerate(words) if _organisation([w])), None)
+            if cut == 0 or (cut is None and _organisation(words)):
+                continue  # `Kanzlei Müller`, `San Francisco`
+            if cut is not None:  # `Isabel Crehuet Rodríguez Hospital ...`: the name before it
+                words = words[:cut]
+                end = text.index(words[-1], start) + len(words[-1])
             if any(_known(w, names) for w in words):
-                spans.append((start, match.end(), 0.65))
+                spans.append((start, end, 0.65))
     for match in _CUE_NAME.finditer(text):
         words = match.group(1).split()
-        if fold(words[0]) in _NOT_NAMES:
+        if fold(words[0]) in _NOT_NAMES or _organisation(words):
             continue
         score = 0.7 if any(_known(w, names) for w in words) else 0.55
         spans.append((match.start(1), match.end(1), score))

@@ -154,16 +154,27 @@ STREET_SUFFIXES = (
     "platz",
     "allee",
 )
-# Street words are matched accent- and final-sigma-insensitively: exports write Greek
-# (and often Spanish, Polish) addresses in capitals without accents, and DuckDB's lower()
+# Greek street words are matched accent- and final-sigma-insensitively: exports write Greek
+# addresses in capitals without accents, and DuckDB's lower()
 # turns a capital sigma into σ even at the end of a word (`ΟΔΟΣ` -> `οδοσ`).
 _LOOSE = {
-    "α": "αά", "ε": "εέ", "η": "ηή", "ι": "ιίϊΐ", "ο": "οό", "υ": "υύϋΰ", "ω": "ωώ",
-    "σ": "σς", "ς": "σς", "ά": "αά", "έ": "εέ", "ή": "ηή", "ί": "ιίϊΐ", "ό": "οό",
-    "ύ": "υύϋΰ", "ώ": "ωώ", "a": "aàáâ", "e": "eèéê", "i": "iìíî", "o": "oòóô",
-    "u": "uùúûü", "à": "aàáâ", "á": "aàáâ", "â": "aàáâ", "è": "eèéê", "é": "eèéê",
-    "í": "iìíî", "ó": "oòóô", "ú": "uùúûü", "ç": "cç", "c": "cç", "ß": "ß",
-}  # fmt: skip
+    "α": "αά",
+    "ε": "εέ",
+    "η": "ηή",
+    "ι": "ιίϊΐ",
+    "ο": "οό",
+    "υ": "υύϋΰ",
+    "ω": "ωώ",
+    "σ": "σς",
+    "ς": "σς",
+    "ά": "αά",
+    "έ": "εέ",
+    "ή": "ηή",
+    "ί": "ιίϊΐ",
+    "ό": "οό",
+    "ύ": "υύϋΰ",
+    "ώ": "ωώ",
+}  # fmt: skip  (Greek only: Latin accents change words, Spanish `vía oral` is no street)
 
 
 def loose(word: str) -> str:
