@@ -1279,8 +1279,49 @@ def scan_table(
         done += 1
         report(label, min(1.0, done / steps))
     _names_beside_names(cols, findings)
+    _products_are_not_people(table, cols, findings)
     report(label, 1.0)
     return TableScan(table=table, rows=rows, columns=findings)
+
+
+# Words saying a table lists products (its columns or its name): `sku`, `price`, `stock`.
+_PRODUCT_WORDS_TEXT = """
+    sku skus ean gtin upc product products producto productos produkt produkte producte
+    productes prodotto prodotti produit produits produto produtos artikel article articles
+    articulo articulos item items price prices precio precios preu prix preis prezzo preco
+    prijs cena τιμη stock stocks inventory inventario catalog catalogue catalogo katalog
+    model modelo modele modell modello brand marca marke merk"""
+_PRODUCT_WORDS = frozenset(_PRODUCT_WORDS_TEXT.split())
+# Entities that say a table is about people after all (a name there is a person's).
+_PEOPLE_ENTITIES = frozenset(
+    {"EMAIL_ADDRESS", "PHONE_NUMBER", "POSTAL_ADDRESS", "NATIONAL_ID", "TAX_ID", "IBAN_CODE",
+     "DATE_OF_BIRTH", "CREDIT_CARD", "PASSPORT"}
+)  # fmt: skip
+
+
+def _products_are_not_people(
+    table: str, cols: list[_Column], findings: list[ColumnFinding]
+) -> None:
+    """A few single words repeated in a table of products (`Victoria`, `Mercedes`,
+    `Carmen` beside `sku` and `price`) are product names, not people, whatever the header."""
+    words = set(H.tokens(table.rsplit(".", 1)[-1]))
+    for col in cols:
+        words.update(H.tokens(col.name))
+    if not words & _PRODUCT_WORDS or any(f.entity in _PEOPLE_ENTITIES for f in findings):
+        return
+    for col, finding in zip(cols, findings, strict=True):
+        if finding.entity != "PERSON" or finding.free_text:
+            continue
+        nn = _stat(col, "nn")
+        few = _stat(col, "distinct") <= max(_CATEGORY_DISTINCT, 0.1 * nn)
+        if few and _multi_token_share(col.sample) < 0.5:
+            finding.entity = finding.category = finding.subtype = None
+            finding.confidence = 0.0
+            finding.matched = 0
+            finding.evidence["product_names"] = (
+                "a few single words repeated in a table of products: product names"
+            )
+            finding.evidence.pop("examples", None)
 
 
 NEIGHBOUR_LISTED = 0.1
