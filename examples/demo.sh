@@ -16,6 +16,7 @@ tutela load examples/drop/web_events.parquet --source web-analytics
 tutela load examples/drop/orders.xlsx --source orders
 tutela load examples/drop/support_survey_utf16.csv --source survey
 tutela load examples/drop/consents.csv --source consent-ledger
+tutela load examples/drop/requests.csv --source ticketing  # the request log the policy declares
 
 step "What is loaded, and from where"
 tutela tables
@@ -41,6 +42,7 @@ tutela erase --email anna.puig@example.com -p policies/acme.yaml --apply --out "
 step "A batch of requests from the ticketing system (exit 1: some need review or failed)"
 tutela requests run examples/drop/requests.csv -p policies/acme.yaml --apply --out "$TUTELA_WORKSPACE/reports" || true
 tutela requests list --overdue
+tutela requests confirm DEMO-1 --system crm --note "deleted in CRM ticket 4411"
 
 step "Enforcement: retention, consent, role views and purpose-bound exports"
 tutela retention plan -p policies/acme.yaml
@@ -59,12 +61,7 @@ tutela reidentify "$TUTELA_WORKSPACE/crm_pseudo.parquet" --columns email --role 
 tutela risk crm_customers --quasi codigo_postal,ciudad --sensitive segmento
 
 step "A live database: the loyalty programme's SQLite file, attached read-only and scanned in place"
-# Live sources need the `live` extra (DuckDB 1.5.5 and its signed extensions): `make demo`
-# passes that install's tutela, with a workspace of its own (DuckDB files of different
-# releases are not interchangeable).
-LIVE_TUTELA="${TUTELA_LIVE_BIN:-}"
-if [ -x "$LIVE_TUTELA" ]; then
-    python - "$LIVE_DIR/loyalty.sqlite" <<'PY'
+python - "$LIVE_DIR/loyalty.sqlite" <<'PY'
 import sqlite3, sys
 con = sqlite3.connect(sys.argv[1])
 con.execute("CREATE TABLE members (card_no TEXT, full_name TEXT, email TEXT, mobile TEXT, points INTEGER)")
@@ -75,12 +72,28 @@ con.executemany("INSERT INTO members VALUES (?, ?, ?, ?, ?)", [
 ])
 con.commit()
 PY
-    "$LIVE_TUTELA" -w "$LIVE_DIR/ws" attach loyalty "$LIVE_DIR/loyalty.sqlite" --read-only
-    "$LIVE_TUTELA" -w "$LIVE_DIR/ws" attachments
-    "$LIVE_TUTELA" -w "$LIVE_DIR/ws" scan loyalty.main.members
-else
-    echo "skipped: set TUTELA_LIVE_BIN to a tutela installed with the live extra (make demo does)"
-fi
+tutela attach loyalty "$LIVE_DIR/loyalty.sqlite" --read-only
+tutela attachments
+tutela scan loyalty.main.members
+
+step "A household: two people, one landline. Whose data is whose?"
+HH="$TUTELA_WORKSPACE/households"
+python examples/households/generate.py --out "$HH/drop" --people 60 --requests 4
+tutela -w "$HH/ws" load "$HH"/drop/crm_customers.csv "$HH"/drop/orders.csv "$HH"/drop/web_events.csv "$HH"/drop/tickets.csv "$HH"/drop/newsletter.csv --source households
+HH_EMAIL="$(python - "$HH/drop" <<'PY'
+import csv, sys
+from collections import Counter
+rows = list(csv.DictReader(open(f"{sys.argv[1]}/crm_customers.csv", encoding="utf-8")))
+shared = Counter(r["phone"] for r in rows)
+print(next(r["email"] for r in rows if shared[r["phone"]] > 1))
+PY
+)"
+tutela -w "$HH/ws" erase --email "$HH_EMAIL" -p examples/households/policy.yaml --dry-run --request-id HH-1
+tutela -w "$HH/ws" review list HH-1
 
 step "The audit log is intact"
 tutela audit verify
+
+step "The governance report for the DPO (one self-contained HTML file)"
+REPORT="${TUTELA_REPORT:-$(mktemp -d)/governance.html}"
+tutela report -p policies/acme.yaml --out "$REPORT"

@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner, Result
 
 from tutela.cli.app import app
 from tutela.workspace import Workspace
 
 ASSETS = Path(__file__).parent / "assets"
+
+# No test depends on wall-clock speed: on a busy 2-core CI machine one slow example is no
+# failure (hypothesis' default 200 ms deadline per example made the suite flaky).
+settings.register_profile("tutela", deadline=None)
+settings.load_profile("tutela")
 
 
 def asset(*parts: str) -> Path:
@@ -69,7 +75,7 @@ def json_out(result: Result) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Skipped live-database tests must not pass unnoticed: say so in capitals."""
+    """Skipped live-database and browser tests must not pass unnoticed: say so in capitals."""
     reasons = {
         str(rep.longrepr[2]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         for rep in terminalreporter.stats.get("skipped", [])
@@ -83,4 +89,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if sarif:
         terminalreporter.write_sep("!", "SARIF VALIDATOR TESTS DID NOT RUN", red=True, bold=True)
         for reason in sarif:
+            terminalreporter.write_line(reason, red=True, bold=True)
+    browser = sorted(r for r in reasons if "CHROMIUM" in r)
+    if browser:
+        terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN", red=True, bold=True)
+        for reason in browser:
             terminalreporter.write_line(reason, red=True, bold=True)

@@ -1,47 +1,52 @@
-"""Live sources: PostgreSQL and SQLite databases attached through DuckDB's scanners.
+"""Live sources: PostgreSQL and SQLite databases scanned, searched and erased in place.
 
 An attachment is a name (`crm`), a kind (postgres or sqlite), a target with any password
 removed, and a read-only flag. Only that is stored (`_tutela.attachments`). Passwords come
 from the connection string for the `tutela attach` call itself, and afterwards from libpq's
 own sources: `PGPASSWORD`, `PGPASSFILE` or `~/.pgpass`. A password given on the command line
-lives only in a temporary DuckDB secret for that one process, never in a SQL text that an
-error message could echo.
+lives only in the driver's memory for that one process, never in a stored or printed text.
 
 Live tables are named `attachment.schema.table` (`crm.public.customers`,
-`legacy.main.clients`) and are read in place: nothing is copied into the workspace.
-PostgreSQL rows are addressed by their `ctid` (block and offset packed into a BIGINT
-`rowid`), SQLite rows by their own rowid, so the subject-rights engine works on them
-unchanged. Writes happen only through `tutela erase` (see `subjects/erase.py`).
+`legacy.main.clients`). Reading goes through the Arrow ADBC drivers (`adbc-driver-postgresql`,
+`adbc-driver-sqlite`, C libraries bundled in their wheels): a table is streamed once, as
+Arrow, into a temporary DuckDB table for the command (PostgreSQL sends it with binary COPY),
+with its row address as `rowid`: the PostgreSQL `ctid` (block and offset packed into a
+BIGINT), the SQLite rowid. The subject-rights engine works on that copy unchanged; nothing
+is stored in the workspace.
 
-The scanner extensions are the official, signed DuckDB binaries shipped as Python wheels
-(`tutela[live]`); they are loaded from site-packages by path with the signature check on.
-Nothing is downloaded.
+Writes happen only through `tutela erase` (see `subjects/erase.py`), as statements in the
+source database's own transaction: PostgreSQL through the same driver (rows locked `FOR
+UPDATE` and checked unchanged first), SQLite through Python's `sqlite3` with
+`secure_delete` on. The sources commit just before the workspace; a refused commit rolls the
+workspace back. After the commit `finish_erasure` makes the deleted content unreadable where
+the database allows it (SQLite: WAL checkpoint, optional VACUUM; PostgreSQL: `VACUUM (FULL)`
+with `--purge`) and says what may remain (`LiveErasure`, shown in the certificate).
+
+Nothing is downloaded and no DuckDB extension is loaded.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import itertools
+import json
 import re
-from collections.abc import Iterable, Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import duckdb
 
 from tutela.errors import TutelaError, UsageError
-from tutela.sql import json_list, quote_ident, sql_literal
+from tutela.sql import quote_ident
 
 ATTACHMENTS = "_tutela.attachments"
 KINDS = ("postgres", "sqlite")
-_EXTENSIONS = {
-    "postgres": ("postgres_scanner", "duckdb_extension_postgres_scanner"),
-    "sqlite": ("sqlite_scanner", "duckdb_extension_sqlite_scanner"),
-}
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = {"main", "temp", "system", "memory", "_tutela", "information_schema", "pg_catalog"}
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
@@ -68,9 +73,10 @@ class Attachment:
         }
 
 
-# Attachments live in the DuckDB connection; table names must be resolvable without one
-# (SQL builders take only a table name), so the open workspace registers them here.
-_attached: dict[str, Attachment] = {}
+# The open workspace registers its attached sources here: table names must be resolvable
+# without a connection (SQL builders take only a table name). A later step moves this into
+# the Workspace object.
+_attached: dict[str, _Source] = {}
 
 
 # -- parsing targets ------------------------------------------------------------------
@@ -214,66 +220,23 @@ def remove(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     if not stored(con):
         return False
     row = con.execute(f"DELETE FROM {ATTACHMENTS} WHERE name = ? RETURNING name", [name]).fetchall()
-    _attached.pop(name, None)
+    _close(name)
     return bool(row)
 
 
 # -- attaching ----------------------------------------------------------------------------
 
 
-def extension_path(kind: str) -> Path:
-    """The signed extension binary shipped by the matching `duckdb-extension-*` wheel."""
-    ext, package = _EXTENSIONS[kind]
-    spec = importlib.util.find_spec(package)
-    hint = "install Tutela with its live-source extra: pip install 'tutela[live]'"
-    if spec is None or spec.origin is None:
-        raise LiveSourceError(f"the DuckDB {ext} extension is not installed", hint=hint)
-    path = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}"
-    path = path / f"{ext}.duckdb_extension"
-    if not path.is_file():
-        raise LiveSourceError(
-            f"the installed {ext} extension does not match DuckDB {duckdb.__version__}",
-            hint=f"{hint} (it pins the DuckDB release the extension was built for)",
-        )
-    return path
-
-
 def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None = None) -> None:
-    """ATTACH the database under its name (idempotent). The password, if any, goes into a
-    temporary secret; the statement text never holds it."""
-    already = con.execute(
-        "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [att.name]
-    ).fetchone()
-    if already and already[0]:
-        _attached[att.name] = att
+    """Connect to the database under its name (idempotent) and check it answers. The
+    password, if any, goes to the driver for this process only."""
+    current = _attached.get(att.name)
+    if current is not None and current.att == att and current.con is con:
         return
-    try:
-        con.execute(f"LOAD {sql_literal(str(extension_path(att.kind)))}")
-    except duckdb.Error as exc:
-        raise LiveSourceError(f"cannot load the {att.kind} extension: {_clean(exc)}") from exc
-    options = [f"TYPE {att.kind}"]
-    if att.read_only:
-        options.append("READ_ONLY")
-    try:
-        if password is not None:
-            secret = quote_ident(f"tutela_{att.name}")
-            con.execute(
-                f"CREATE OR REPLACE TEMPORARY SECRET {secret} "
-                f"(TYPE postgres, PASSWORD {sql_literal(password)})"
-            )
-            options.append(f"SECRET {secret}")
-        con.execute(
-            f"ATTACH {sql_literal(att.target)} AS {quote_ident(att.name)} ({', '.join(options)})"
-        )
-    except duckdb.Error as exc:
-        raise LiveSourceError(
-            f"cannot attach {att.name} ({att.kind} {att.target}): {_clean(exc, password)}",
-            hint="check the server, the database name and the credentials "
-            "(PGPASSWORD, PGPASSFILE or ~/.pgpass)"
-            if att.kind == "postgres"
-            else None,
-        ) from exc
-    _attached[att.name] = att
+    _close(att.name)
+    source: _Source = _Postgres(att, con) if att.kind == "postgres" else _SQLite(att, con)
+    source.connect(password)
+    _attached[att.name] = source
 
 
 def attach_stored(con: duckdb.DuckDBPyConnection) -> list[Attachment]:
@@ -285,12 +248,34 @@ def attach_stored(con: duckdb.DuckDBPyConnection) -> list[Attachment]:
 
 
 def forget_all() -> None:
-    _attached.clear()
-    _snapshots.clear()
+    """Close every source (open write transactions roll back); their copies die with the
+    workspace connection."""
+    for name in list(_attached):
+        _close(name)
+
+
+def drop_copies() -> None:
+    """Forget the copies read so far: the next read of a live table reads it again."""
+    for source in _attached.values():
+        source.drop_copies()
+
+
+def _close(name: str) -> None:
+    source = _attached.pop(name, None)
+    if source is not None:
+        source.close()
+
+
+_ADBC_PREFIX = re.compile(r"^[A-Z_]+: (\[[A-Za-z]+\] )?")
 
 
 def _clean(exc: BaseException, password: str | None = None) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    """The first line of a driver's message, without the password or the SQL text."""
+    text = str(exc).strip()
+    if "ERROR:" in text:  # a server error: its own line, not the statement it quotes
+        text = text[text.find("ERROR:") :]
+    text = text.splitlines()[0] if text else type(exc).__name__
+    text = _ADBC_PREFIX.sub("", text)
     if password:
         text = text.replace(password, "***")
     return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
@@ -315,95 +300,69 @@ def resolve(name: str) -> LiveTable | None:
     parts = name.split(".")
     if len(parts) != 3 or parts[0] not in _attached:
         return None
-    return LiveTable(_attached[parts[0]], parts[1], parts[2])
+    return LiveTable(_attached[parts[0]].att, parts[1], parts[2])
+
+
+def _source(live: LiveTable) -> _Source:
+    source = _attached.get(live.attachment.name)
+    if source is None:
+        raise LiveSourceError(f"{live.attachment.name} is not attached in this command")
+    return source
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The base tables of every attached database (names with dots inside are skipped)."""
+    """The tables of every attached database (names with dots inside are skipped)."""
     names: list[str] = []
-    for att in _attached.values():
-        rows = con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_type = 'BASE TABLE' "
-            "AND NOT list_contains(?, table_schema) ORDER BY 1, 2",
-            [att.name, list(_SYSTEM_SCHEMAS)],
-        ).fetchall()
-        names += [f"{att.name}.{s}.{t}" for s, t in rows if "." not in s and "." not in t]
+    for source in _attached.values():
+        names += [f"{source.att.name}.{s}.{t}" for s, t in source.tables() if "." not in s + t]
     return names
 
 
 def columns(con: duckdb.DuckDBPyConnection, live: LiveTable) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of the live table's columns, as its copy holds them."""
+    source = _source(live)
+    source.relation(live)
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
+        "WHERE table_catalog = 'temp' AND table_name = ? AND column_name <> 'rowid' "
         "ORDER BY ordinal_position",
-        [live.attachment.name, live.schema, live.table],
+        [source.copies[live.name]],
     ).fetchall()
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def _pg_table(live: LiveTable) -> str:
-    return f"{quote_ident(live.schema)}.{quote_ident(live.table)}"
-
-
-# ctid (block, offset) packed into one BIGINT: offsets are below 2^16.
-_PG_ROWID = "((ctid::text::point)[0]::bigint * 65536 + (ctid::text::point)[1]::bigint)"
-
-
-# PostgreSQL tables read many times by one command (the subject resolver, the scanner)
-# are read once into a temporary table for its duration: `postgres_query` cannot push
-# filters down, so every read would otherwise transfer the whole table.
-_snapshots: dict[str, str] = {}
-
-
 @contextmanager
 def snapshots(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> Iterator[None]:
-    """For the block, read these PostgreSQL tables from one consistent temporary copy."""
-    made: list[str] = []
+    """For the block, read each of these live tables once (one consistent copy each),
+    however many queries the block runs; the copies made here are dropped after it."""
+    made: list[tuple[_Source, str]] = []
     try:
         for name in dict.fromkeys(names):
             found = resolve(name)
-            if found is None or found.attachment.kind != "postgres" or name in _snapshots:
+            if found is None:
                 continue
-            temp = f"_tutela_live_{len(_snapshots)}_{abs(hash(name)) % 10**8}"
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {quote_ident(temp)} AS "
-                f"SELECT * FROM {relation(found)}"
-            )
-            _snapshots[name] = temp
-            made.append(name)
+            source = _source(found)
+            if source.has_copy(found.name):
+                continue
+            source.relation(found)
+            made.append((source, found.name))
         yield
     finally:
-        for name in made:
-            temp = _snapshots.pop(name)
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp)}")
-
-
-def _pg_query(live: LiveTable, query: str) -> str:
-    """`postgres_query(...)`: a query PostgreSQL runs itself, read as a DuckDB relation."""
-    return f"postgres_query({sql_literal(live.attachment.name)}, {sql_literal(query)})"
+        for source, name in made:
+            source.invalidate(name)
 
 
 def relation(live: LiveTable) -> str:
-    """A DuckDB relation reading the live table in place, with a usable `rowid`."""
-    if live.name in _snapshots:
-        return f"temp.main.{quote_ident(_snapshots[live.name])}"
-    if live.attachment.kind == "sqlite":
-        return ".".join(quote_ident(p) for p in (live.attachment.name, live.schema, live.table))
-    query = f"SELECT {_PG_ROWID} AS rowid, * FROM {_pg_table(live)}"
-    return (
-        f"(SELECT * FROM postgres_query({sql_literal(live.attachment.name)}, {sql_literal(query)}))"
-    )
+    """A DuckDB relation holding the live table's rows, with its row address as `rowid`."""
+    return _source(live).relation(live)
 
 
 def has_synthetic_rowid(live: LiveTable | None) -> bool:
-    """PostgreSQL relations carry `rowid` as a real column (to leave out of `SELECT *`)."""
-    return live is not None and live.attachment.kind == "postgres"
+    """Live relations carry `rowid` as a real column (to leave out of `SELECT *`)."""
+    return live is not None
 
 
-def _tids(rowids: list[int]) -> str:
-    return "ARRAY[" + ",".join(f"'({r // 65536},{r % 65536})'" for r in rowids) + "]::tid[]"
+# -- erasure ------------------------------------------------------------------------------
 
 
 def require_writable(live: LiveTable) -> None:
@@ -415,113 +374,837 @@ def require_writable(live: LiveTable) -> None:
         )
 
 
-def _check_rows_present(con: Any, live: LiveTable, rowids: list[int]) -> None:
-    """The rows planned are still there, unchanged since they were found (same ctid)."""
-    if live.attachment.kind == "postgres":
-        query = f"SELECT count(*) AS n FROM {_pg_table(live)} WHERE ctid = ANY({_tids(rowids)})"
-        row = con.execute(f"SELECT n FROM {_pg_query(live, query)}").fetchone()
-    else:
-        row = con.execute(
-            f"SELECT count(*) FROM {relation(live)} WHERE rowid IN "
-            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-            [json_list(rowids)],
-        ).fetchone()
-    found = int(row[0]) if row else 0
-    if found != len(rowids):
-        raise LiveSourceError(
-            f"{live.name} changed while the erasure was being prepared "
-            f"({len(rowids) - found} of {len(rowids)} rows moved or vanished); nothing was changed",
-            hint="run the erasure again",
-        )
-
-
 def delete_rows(con: Any, live: LiveTable, rowids: list[int]) -> None:
+    """Delete these rows in the source's open write transaction (`con`, the workspace's,
+    is not used: the source commits on its own, see `commit_writes`)."""
     require_writable(live)
-    if not rowids:
-        return
-    _check_rows_present(con, live, rowids)
-    if live.attachment.kind == "postgres":
-        _pg_execute(con, live, f"DELETE FROM {_pg_table(live)} WHERE ctid = ANY({_tids(rowids)})")
-    else:
-        con.execute(
-            f"DELETE FROM {relation(live)} WHERE rowid IN "
-            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-            [json_list(rowids)],
-        )
+    if rowids:
+        _source(live).write(live, "delete", rowids)
 
 
 def set_null(con: Any, live: LiveTable, columns: list[str], rowids: list[int]) -> None:
     require_writable(live)
-    if not rowids:
-        return
-    _check_rows_present(con, live, rowids)
-    if live.attachment.kind == "postgres":
-        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
-        _pg_execute(
-            con,
-            live,
-            f"UPDATE {_pg_table(live)} SET {sets} WHERE ctid = ANY({_tids(rowids)})",
-        )
-    else:
-        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
-        con.execute(
-            f"UPDATE {relation(live)} SET {sets} WHERE rowid IN "
-            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-            [json_list(rowids)],
-        )
+    if rowids:
+        _source(live).write(live, "null", rowids, columns=columns)
 
 
 def set_text(con: Any, live: LiveTable, column: str, values: dict[int, str]) -> None:
     """Replace one text column's value on the given rows (free-text redaction)."""
     require_writable(live)
-    if not values:
-        return
-    rowids = sorted(values)
-    _check_rows_present(con, live, rowids)
-    if live.attachment.kind == "postgres":
-        rows = ", ".join(
-            f"('({r // 65536},{r % 65536})'::tid, {_pg_text(values[r])})" for r in rowids
-        )
-        col = quote_ident(column)
-        _pg_execute(
-            con,
-            live,
-            f"UPDATE {_pg_table(live)} AS t SET {col} = v.txt FROM (VALUES {rows}) "
-            "AS v(tid, txt) WHERE t.ctid = v.tid",
-        )
-    else:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _live_text AS SELECT "
-            "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid, UNNEST(CAST(?::JSON AS VARCHAR[])) AS txt",
-            [json_list(rowids), json_list(values[r] for r in rowids)],
-        )
-        target = relation(live)
-        con.execute(
-            f"UPDATE {target} SET {quote_ident(column)} = _live_text.txt FROM _live_text "
-            f"WHERE {target}.rowid = _live_text.rid"
+    if values:
+        _source(live).write(live, "text", sorted(values), columns=[column], texts=values)
+
+
+def commit_writes() -> None:
+    """Commit every source's open write transaction, PostgreSQL first (its deferred checks
+    can still refuse at commit; SQLite's rarely do). Called just before the workspace
+    commits: an error here rolls the workspace back."""
+    pending = sorted(
+        (s for s in _attached.values() if s.in_transaction),
+        key=lambda s: (s.att.kind != "postgres", s.att.name),
+    )
+    committed: list[str] = []
+    for source in pending:
+        try:
+            source.commit()
+            source.drop_written()
+        except LiveSourceError as exc:
+            if not committed:
+                raise
+            raise LiveSourceError(
+                f"{exc.message}; {', '.join(committed)} had already committed its part "
+                "of the erasure",
+                hint="run the same erasure again: it finds and erases what is left",
+            ) from exc
+        committed.append(source.att.name)
+
+
+def rollback_writes() -> None:
+    """Roll back every source's open write transaction (a no-op after `commit_writes`)."""
+    for source in _attached.values():
+        if source.in_transaction:
+            source.rollback()
+            source.drop_written()
+
+
+@dataclass(frozen=True)
+class LiveErasure:
+    """What an erasure did to one live table's storage, and what may still hold the old
+    values: for the certificate."""
+
+    table: str
+    kind: str
+    method: str
+    """What was done so the deleted content is gone from the table's files."""
+    done: bool
+    """True when the table's files no longer hold the deleted content."""
+    note: str | None
+    """Why it was not done (not requested, permissions, a busy table...)."""
+    remaining: tuple[str, ...]
+    """Where copies of the old values may remain, and until when."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "kind": self.kind,
+            "method": self.method,
+            "done": self.done,
+            "note": self.note,
+            "remaining": list(self.remaining),
+        }
+
+
+def finish_erasure(*, purge: bool = False) -> list[LiveErasure]:
+    """After the commit: make the erased content unreadable where the database allows it
+    and report it, per live table written by the last erasure. Never raises: the erasure is
+    committed, and a step that could not run is reported as not done, with the reason."""
+    out: list[LiveErasure] = []
+    for source in _attached.values():
+        if source.committed:
+            out += source.finish(purge)
+            source.committed = set()
+    return out
+
+
+# -- sources ------------------------------------------------------------------------------
+
+_COPY_IDS = itertools.count(1)
+
+
+class _Source:
+    """One attached database in this process: its connections, the copies read from it,
+    and its write transaction during an erasure."""
+
+    def __init__(self, att: Attachment, con: duckdb.DuckDBPyConnection) -> None:
+        self.att = att
+        self.con = con  # the workspace's: copies live in its temporary schema
+        self.copies: dict[str, str] = {}
+        self.in_transaction = False
+        self.written: set[str] = set()
+        self.committed: set[str] = set()
+        self._tables: list[tuple[str, str]] | None = None
+
+    # -- to implement per kind
+    def connect(self, password: str | None) -> None:
+        raise NotImplementedError
+
+    def list_tables(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def read(self, live: LiveTable) -> tuple[Any, str, Any]:
+        """(Arrow stream of `rowid` and the columns, DuckDB query text over `{src}`, closer)."""
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        raise NotImplementedError
+
+    def apply(
+        self,
+        live: LiveTable,
+        action: str,
+        rowids: list[int],
+        columns: list[str],
+        texts: dict[int, str],
+    ) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def finish(self, purge: bool) -> list[LiveErasure]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- shared
+    def tables(self) -> list[tuple[str, str]]:
+        if self._tables is None:
+            self._tables = self.list_tables()
+        return self._tables
+
+    def has_copy(self, name: str) -> bool:
+        temp = self.copies.get(name)
+        if temp is None:
+            return False
+        # a copy made inside a transaction that rolled back is gone
+        row = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [temp]
+        ).fetchone()
+        if row and row[0]:
+            return True
+        del self.copies[name]
+        return False
+
+    def relation(self, live: LiveTable) -> str:
+        if not self.has_copy(live.name):
+            if (live.schema, live.table) not in set(self.tables()):
+                raise LiveSourceError(f"{live.name}: no such table in {self.att.name}")
+            temp = f"_tutela_live_{next(_COPY_IDS)}"
+            stream, select, closer = self.read(live)
+            src = f"{temp}_stream"
+            try:
+                self.con.register(src, stream)
+                self.con.execute(
+                    f"CREATE TEMP TABLE {quote_ident(temp)} AS "
+                    + select.format(src=quote_ident(src))
+                )
+            except duckdb.Error as exc:
+                raise LiveSourceError(f"cannot read {live.name}: {_clean(exc)}") from exc
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    self.con.unregister(src)
+                closer()
+            self.copies[live.name] = temp
+        return f"temp.main.{quote_ident(self.copies[live.name])}"
+
+    def invalidate(self, name: str) -> None:
+        temp = self.copies.pop(name, None)
+        if temp is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp)}")
+
+    def drop_copies(self) -> None:
+        for name in list(self.copies):
+            self.invalidate(name)
+        self._tables = None  # tables made since are seen too
+
+    def write(
+        self,
+        live: LiveTable,
+        action: str,
+        rowids: list[int],
+        *,
+        columns: Sequence[str] = (),
+        texts: dict[int, str] | None = None,
+    ) -> None:
+        if not self.in_transaction:
+            self.begin()
+            self.in_transaction = True
+            self.written = set()
+        self.apply(live, action, rowids, list(columns), texts or {})
+        self.written.add(live.name)
+
+    def drop_written(self) -> None:
+        """After the commit or rollback: the next read of a changed table (verification)
+        reads it again. Until then every step reads the copy the plan was made from."""
+        for name in self.written:
+            self.invalidate(name)
+
+    def _moved(self, live: LiveTable, found: int, wanted: int) -> LiveSourceError:
+        return LiveSourceError(
+            f"{live.name} changed while the erasure was being prepared "
+            f"({wanted - found} of {wanted} rows moved or vanished); nothing was changed",
+            hint="run the erasure again",
         )
 
 
-def _pg_text(value: str) -> str:
-    """A PostgreSQL literal for any text: dollar-quoted with a tag the text does not hold."""
-    n = 0
-    while f"$t{n}$" in value:
-        n += 1
-    return f"$t{n}${value}$t{n}$"
+# -- PostgreSQL -----------------------------------------------------------------------------
 
 
-def _pg_execute(con: Any, live: LiveTable, statement: str) -> None:
+# ctid (block, offset) packed into one BIGINT: offsets are below 2^16.
+def _pg_rowid(tid: str) -> str:
+    return f"(({tid})::text::point)[0]::bigint * 65536 + (({tid})::text::point)[1]::bigint"
+
+
+def _tid_array(rowids: Iterable[int]) -> str:
+    """A tid[] literal (bound as text): built from integers only."""
+    return "{" + ",".join(f'"({r // 65536},{r % 65536})"' for r in rowids) + "}"
+
+
+# Types the driver hands over faithfully; anything else is read as its text form.
+_PG_PLAIN = {
+    "bool", "int2", "int4", "int8", "float4", "float8", "text", "varchar", "bpchar", "name",
+    "date", "time", "timestamp", "timestamptz", "interval", "bytea", "uuid", "json", "jsonb",
+}  # fmt: skip
+_PG_PLAIN_ITEMS = _PG_PLAIN - {"interval", "bytea", "json", "jsonb", "time"}
+PURGE_LOCK_TIMEOUT = "30s"
+
+
+def _require_driver(kind: str) -> None:
+    """The ADBC driver is a dependency of Tutela: missing means a broken installation."""
+    package = f"adbc_driver_{'postgresql' if kind == 'postgres' else 'sqlite'}"
     try:
-        con.execute(
-            f"CALL postgres_execute({sql_literal(live.attachment.name)}, {sql_literal(statement)})"
-        )
-    except duckdb.Error as exc:
-        # the statement may hold text being redacted: report only the database's reason
-        reason = str(exc)
-        reason = reason[reason.find("ERROR:") :] if "ERROR:" in reason else _clean(exc)
+        __import__(package)
+    except ImportError as exc:
         raise LiveSourceError(
-            f"{live.name}: the database refused the change: {reason.splitlines()[0]}"
+            f"the {kind} driver ({package.replace('_', '-')}) is not installed",
+            hint="reinstall Tutela with its dependencies: pip install --force-reinstall tutela",
         ) from exc
+
+
+class _Postgres(_Source):
+    def connect(self, password: str | None) -> None:
+        _require_driver("postgres")
+        from adbc_driver_manager import AdbcConnection, Error
+        from adbc_driver_postgresql import connect
+
+        # stored targets are libpq key=value strings; empty means libpq's PG* variables
+        target = self.att.target or "postgresql://"
+        if password is not None:
+            target = f"{self.att.target} password={_conninfo_value(password)}".strip()
+        hint = (
+            "check the server, the database name and the credentials "
+            "(PGPASSWORD, PGPASSFILE or ~/.pgpass)"
+        )
+        try:
+            self._db = connect(target)
+            self._reader = AdbcConnection(self._db)
+            # readers never write, whatever the attachment allows
+            self._run(self._reader, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        except (Error, LiveSourceError) as exc:
+            raise LiveSourceError(
+                f"cannot attach {self.att.name} (postgres {self.att.target}): "
+                f"{_clean(exc, password)}",
+                hint=hint,
+            ) from exc
+        self._writer: Any = None
+
+    def _run(
+        self, conn: Any, sql: str, params: Sequence[str] | None = None, *, fetch: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """One statement; values are bound (as text: the SQL casts them)."""
+        from adbc_driver_manager import AdbcStatement, Error
+
+        st = AdbcStatement(conn)
+        cursors: list[duckdb.DuckDBPyConnection] = []
+        try:
+            st.set_sql_query(sql)
+            if params is not None:
+                # the parameter batch as Arrow, made by DuckDB (no pyarrow needed)
+                cur = self.con.cursor()
+                cursors.append(cur)
+                cols = ", ".join(f"?::VARCHAR AS p{i}" for i in range(len(params)))
+                st.bind_stream(cur.sql(f"SELECT {cols}", params=list(params)))
+            if not fetch:
+                st.execute_update()
+                return []
+            stream, _ = st.execute_query()
+            cur = self.con.cursor()
+            cursors.append(cur)
+            cur.register("_tutela_result", stream)
+            return cur.execute("SELECT * FROM _tutela_result").fetchall()
+        except Error as exc:
+            raise LiveSourceError(f"{self.att.name}: {_clean(exc)}") from exc
+        except duckdb.Error as exc:  # reading the result stream failed
+            raise LiveSourceError(f"{self.att.name}: {_clean(exc)}") from exc
+        finally:
+            st.close()
+            for cur in cursors:
+                cur.close()
+
+    def list_tables(self) -> list[tuple[str, str]]:
+        # ordinary tables and leaf partitions only: a partitioned parent's ctids are not
+        # unique (two partitions can both hold a row at (0,1))
+        rows = self._run(
+            self._reader,
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+            "AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' "
+            "ORDER BY 1, 2",
+            fetch=True,
+        )
+        return [(str(s), str(t)) for s, t in rows]
+
+    def _table(self, live: LiveTable) -> str:
+        return f"{quote_ident(live.schema)}.{quote_ident(live.table)}"
+
+    def read(self, live: LiveTable) -> tuple[Any, str, Any]:
+        from adbc_driver_manager import AdbcStatement, Error
+
+        cols = self._run(
+            self._reader,
+            "SELECT a.attname::text, t.typname::text, t.typcategory::text, a.atttypmod, "
+            "e.typname::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+            "WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            [live.schema, live.table],
+            fetch=True,
+        )
+        if any(str(c[0]).casefold() == "rowid" for c in cols):
+            raise LiveSourceError(
+                f"{live.name} has a column named rowid: Tutela uses that name for the row "
+                "address (ctid) and cannot read this table in place",
+                hint="load an export of it instead",
+            )
+        pg_list, duck_list = [f"{_pg_rowid('ctid')} AS rowid"], ["rowid"]
+        for name, typ, category, typmod, item in cols:
+            col = quote_ident(str(name))
+            plain = typ in _PG_PLAIN or typ == "numeric"
+            if category == "A":
+                plain = item in _PG_PLAIN_ITEMS
+            pg_list.append(col if plain else f"{col}::text AS {col}")
+            if typ == "numeric":  # the driver sends numeric as text
+                precision, scale = ((int(typmod) - 4) >> 16) & 0xFFFF, (int(typmod) - 4) & 0xFFFF
+                exact = int(typmod) >= 4 and 0 < precision <= 38 and scale <= precision
+                target = f"DECIMAL({precision},{scale})" if exact else "DOUBLE"
+                duck_list.append(f"TRY_CAST({col} AS {target}) AS {col}")
+            else:
+                duck_list.append(col)
+        st = AdbcStatement(self._reader)
+        try:
+            st.set_sql_query(f"SELECT {', '.join(pg_list)} FROM {self._table(live)}")
+            stream, _ = st.execute_query()
+        except Error as exc:
+            st.close()
+            raise LiveSourceError(f"cannot read {live.name}: {_clean(exc)}") from exc
+        return stream, f"SELECT {', '.join(duck_list)} FROM {{src}}", st.close
+
+    # -- writing
+    def begin(self) -> None:
+        from adbc_driver_manager import AdbcConnection, Error
+
+        try:
+            if self._writer is None:
+                self._writer = AdbcConnection(self._db)
+            self._writer.set_autocommit(False)
+        except Error as exc:
+            raise LiveSourceError(f"{self.att.name}: {_clean(exc)}") from exc
+        self._moves: dict[str, dict[int, int]] = {}
+
+    def apply(
+        self,
+        live: LiveTable,
+        action: str,
+        rowids: list[int],
+        columns: list[str],
+        texts: dict[int, str],
+    ) -> None:
+        moves = self._moves.setdefault(live.name, {})
+        current = [moves.get(r, r) for r in rowids]  # rows this transaction moved itself
+        table = self._table(live)
+        # lock the rows and check they are the ones planned (an UPDATE by anyone else
+        # gives a row a new ctid)
+        [(found,)] = self._run(
+            self._writer,
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE ctid = ANY($1::text::tid[]) "
+            "FOR UPDATE) AS s",
+            [_tid_array(current)],
+            fetch=True,
+        )
+        if int(found) != len(current):
+            raise self._moved(live, int(found), len(current))
+        returning = f"RETURNING {_pg_rowid('_v.tid')}, {_pg_rowid('_t.ctid')}"
+        if action == "delete":
+            self._run(
+                self._writer,
+                f"DELETE FROM {table} WHERE ctid = ANY($1::text::tid[])",
+                [_tid_array(current)],
+            )
+            return
+        if action == "null":
+            sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
+            rows = self._run(
+                self._writer,
+                f"UPDATE {table} AS _t SET {sets} FROM unnest($1::text::tid[]) AS _v(tid) "
+                f"WHERE _t.ctid = _v.tid {returning}",
+                [_tid_array(current)],
+                fetch=True,
+            )
+        else:
+            by_current = {moves.get(r, r): texts[r] for r in rowids}
+            payload = json.dumps(
+                [{"tid": f"({r // 65536},{r % 65536})", "txt": t} for r, t in by_current.items()]
+            )
+            rows = self._run(
+                self._writer,
+                f"UPDATE {table} AS _t SET {quote_ident(columns[0])} = _v.txt "
+                "FROM json_to_recordset($1::text::json) AS _v(tid tid, txt text) "
+                f"WHERE _t.ctid = _v.tid {returning}",
+                [payload],
+                fetch=True,
+            )
+        original = {moves.get(r, r): r for r in rowids}
+        for old, new in rows:
+            moves[original[int(old)]] = int(new)
+
+    def commit(self) -> None:
+        from adbc_driver_manager import Error
+
+        try:
+            self._writer.commit()
+        except Error as exc:
+            with contextlib.suppress(Error):
+                self._writer.rollback()
+            raise LiveSourceError(
+                f"{self.att.name} refused to commit the erasure, so nothing was changed "
+                f"there or in the workspace: {_clean(exc)}"
+            ) from exc
+        finally:
+            self.in_transaction = False
+        self.committed |= self.written
+        with contextlib.suppress(Error):  # no transaction left idle on the connection
+            self._writer.set_autocommit(True)
+
+    def rollback(self) -> None:
+        from adbc_driver_manager import Error
+
+        if self.in_transaction and self._writer is not None:
+            with contextlib.suppress(Error):
+                self._writer.rollback()
+        self.in_transaction = False
+
+    def finish(self, purge: bool) -> list[LiveErasure]:
+        from adbc_driver_manager import Error
+
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            [(ckpt, max_wal, keep, archive, user)] = self._run(
+                self._reader,
+                "SELECT current_setting('checkpoint_timeout'), current_setting('max_wal_size'), "
+                "coalesce(current_setting('wal_keep_size', true), 'n/a'), "
+                "current_setting('archive_mode'), current_user::text",
+                fetch=True,
+            )
+        except LiveSourceError:
+            ckpt = max_wal = keep = archive = user = "unknown"
+        wal = (
+            f"PostgreSQL's write-ahead log written before {at} holds the old values until "
+            f"its segments are recycled after later checkpoints (checkpoint_timeout={ckpt}, "
+            f"max_wal_size={max_wal}, wal_keep_size={keep})"
+        )
+        backups = (
+            f"base backups, standby servers and other copies of the database made before {at} "
+            "keep the old values until their own retention ends (standbys replay this erasure)"
+        )
+        out = []
+        for name in sorted(self.committed):
+            live = resolve(name)
+            assert live is not None
+            remaining = [wal]
+            if archive not in ("off", "unknown"):
+                remaining.append(
+                    f"archived WAL (archive_mode={archive}) until the archive's retention ends"
+                )
+            remaining.append(backups)
+            note: str | None = "not requested: erase with --purge to run VACUUM (FULL)"
+            done = False
+            if purge:
+                try:
+                    done, note = self._vacuum_full(live, str(user))
+                except (Error, LiveSourceError) as exc:  # reported, never raised
+                    done, note = False, f"VACUUM (FULL) failed: {_clean(exc)}"
+            if done:
+                remaining.insert(
+                    0,
+                    "the table's previous data files were unlinked by VACUUM (FULL): their "
+                    "disk blocks keep the old bytes until the file system reuses them",
+                )
+            else:
+                remaining.insert(
+                    0,
+                    "the deleted and updated row versions (with their TOAST values and index "
+                    "entries) stay in the table's data files until VACUUM reclaims them and "
+                    "new rows overwrite that space; autovacuum sets no date",
+                )
+            out.append(
+                LiveErasure(
+                    name,
+                    "postgres",
+                    "DELETE/UPDATE committed, then VACUUM (FULL)"
+                    if done
+                    else "DELETE/UPDATE committed",
+                    done,
+                    note,
+                    tuple(remaining),
+                )
+            )
+        return out
+
+    def _vacuum_full(self, live: LiveTable, user: str) -> tuple[bool, str | None]:
+        """VACUUM (FULL) rewrites the table, its TOAST table and indexes into new files: a
+        new file node is the proof it ran (PostgreSQL skips tables it may not vacuum with
+        only a warning)."""
+        from adbc_driver_manager import AdbcConnection
+
+        table = self._table(live)
+        node_sql = (
+            "SELECT pg_relation_filenode(c.oid)::bigint, pg_get_userbyid(c.relowner)::text "
+            "FROM pg_class c WHERE c.oid = to_regclass($1::text)"
+        )
+        conn = AdbcConnection(self._db)  # autocommit: VACUUM runs outside a transaction
+        try:
+            [(before, owner)] = self._run(conn, node_sql, [table], fetch=True)
+            self._run(conn, f"SET lock_timeout = '{PURGE_LOCK_TIMEOUT}'")
+            try:
+                self._run(conn, f"VACUUM (FULL) {table}")
+            except LiveSourceError as exc:
+                if "lock timeout" in exc.message:
+                    return False, (
+                        f"{live.table} was busy: the exclusive lock VACUUM (FULL) needs was not "
+                        f"granted within {PURGE_LOCK_TIMEOUT}; run it again when it is quiet"
+                    )
+                return False, f"VACUUM (FULL) failed: {exc.message}"
+            [(after, _)] = self._run(conn, node_sql, [table], fetch=True)
+        finally:
+            conn.close()
+        if after == before:
+            return False, (
+                f"PostgreSQL skipped VACUUM (FULL): only the table's owner ({owner}) or a "
+                f"superuser may run it, and Tutela connects as {user}"
+            )
+        return True, None
+
+    def close(self) -> None:
+        from adbc_driver_manager import Error
+
+        self.rollback()
+        for handle in (getattr(self, "_writer", None), getattr(self, "_reader", None)):
+            if handle is not None:
+                with contextlib.suppress(Error):
+                    handle.close()
+        db = getattr(self, "_db", None)
+        if db is not None:
+            with contextlib.suppress(Error):
+                db.close()
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+
+
+class _SQLite(_Source):
+    @property
+    def _path(self) -> str:
+        return self.att.target
+
+    def _uri(self, mode: str) -> str:
+        return f"file:{quote(self._path)}?mode={mode}"
+
+    def connect(self, password: str | None) -> None:
+        _require_driver("sqlite")
+        try:
+            # catalog questions go through Python's sqlite3, bulk reads through ADBC
+            self._meta = sqlite3.connect(self._uri("ro"), uri=True, timeout=10)
+            # fetchall everywhere: a statement not run to its end keeps a read lock that
+            # would stop the erasure's commit
+            self._meta.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+        except sqlite3.Error as exc:
+            raise LiveSourceError(
+                f"cannot attach {self.att.name} (sqlite {self._path}): {exc}"
+            ) from exc
+        self._reader: Any = None
+        self._writer: sqlite3.Connection | None = None
+
+    def list_tables(self) -> list[tuple[str, str]]:
+        rows = self._meta.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        ).fetchall()
+        return [("main", str(r[0])) for r in rows]
+
+    def _table(self, live: LiveTable) -> str:
+        return f"main.{quote_ident(live.table)}"
+
+    def read(self, live: LiveTable) -> tuple[Any, str, Any]:
+        from adbc_driver_manager import AdbcConnection, AdbcStatement, Error
+        from adbc_driver_sqlite import connect
+
+        table = self._table(live)
+        try:
+            info = self._meta.execute(f"PRAGMA main.table_info({quote_ident(live.table)})")
+            names = [str(r[1]) for r in info.fetchall()]
+            ddl = self._meta.execute(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", [live.table]
+            ).fetchall()
+            if ddl and re.search(r"without\s+rowid", str(ddl[0][0] or ""), re.IGNORECASE):
+                raise LiveSourceError(
+                    f"{live.name} is a WITHOUT ROWID table: Tutela addresses rows by rowid",
+                    hint="load an export of it instead",
+                )
+            if any(n.casefold() == "rowid" for n in names):
+                raise LiveSourceError(
+                    f"{live.name} has a column named rowid: Tutela uses that name for the "
+                    "row address and cannot read this table in place",
+                    hint="load an export of it instead",
+                )
+            # SQLite types values, not columns: find each column's storage classes in one
+            # pass, and read mixed columns as text (an integer column with one 'n/a' in it)
+            classes = ("integer", "real", "text", "blob")
+            probes = [f"max(typeof({quote_ident(n)}) = '{c}')" for n in names for c in classes]
+            [row] = self._meta.execute(f"SELECT {', '.join(probes) or '1'} FROM {table}").fetchall()
+        except sqlite3.Error as exc:
+            raise LiveSourceError(f"cannot read {live.name}: {exc}") from exc
+        # The driver infers each column's Arrow type from its first batch: a first row of
+        # the right types (dropped in DuckDB) keeps a column that starts with NULLs typed.
+        first, rest = ["0 AS _tutela_k", "0 AS rowid"], ["1", "rowid"]
+        for i, name in enumerate(names):
+            col = quote_ident(name)
+            has = {c for j, c in enumerate(classes) if row[i * 4 + j]}
+            if has <= {"integer"} and has:
+                first.append(f"0 AS {col}")
+                rest.append(col)
+            elif has <= {"integer", "real"} and has:
+                first.append(f"0.0 AS {col}")
+                rest.append(f"CAST({col} AS REAL)")
+            elif has == {"blob"}:
+                first.append(f"x'' AS {col}")
+                rest.append(col)
+            else:
+                first.append(f"'' AS {col}")
+                rest.append(
+                    f"CASE typeof({col}) WHEN 'blob' THEN hex({col}) ELSE CAST({col} AS TEXT) END"
+                )
+        query = f"SELECT {', '.join(first)} UNION ALL SELECT {', '.join(rest)} FROM {table}"
+        try:
+            if self._reader is None:
+                self._reader_db = connect(self._uri("ro"))
+                self._reader = AdbcConnection(self._reader_db)
+            st = AdbcStatement(self._reader)
+        except Error as exc:
+            raise LiveSourceError(f"cannot read {live.name}: {_clean(exc)}") from exc
+        try:
+            st.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+            st.set_sql_query(query)
+            stream, _ = st.execute_query()
+        except Error as exc:
+            st.close()
+            raise LiveSourceError(f"cannot read {live.name}: {_clean(exc)}") from exc
+        return stream, "SELECT * EXCLUDE (_tutela_k) FROM {src} WHERE _tutela_k = 1", st.close
+
+    # -- writing
+    def begin(self) -> None:
+        try:
+            if self._writer is None:
+                w = sqlite3.connect(self._uri("rw"), uri=True, timeout=10, isolation_level=None)
+                # deleted content is overwritten with zeros, not just unlinked from the b-tree
+                w.execute("PRAGMA secure_delete = ON")
+                w.execute("PRAGMA temp_store = MEMORY")  # row ids, redacted texts
+                self._writer = w
+            self._writer.execute("BEGIN IMMEDIATE")  # the write lock now, not at commit
+        except sqlite3.Error as exc:
+            raise LiveSourceError(f"{self.att.name}: cannot start the erasure: {exc}") from exc
+
+    def apply(
+        self,
+        live: LiveTable,
+        action: str,
+        rowids: list[int],
+        columns: list[str],
+        texts: dict[int, str],
+    ) -> None:
+        w = self._writer
+        assert w is not None
+        table = self._table(live)
+        try:
+            w.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _tutela_rows (rid INTEGER PRIMARY KEY, txt TEXT)"
+            )
+            w.execute("DELETE FROM temp._tutela_rows")
+            w.executemany(
+                "INSERT INTO temp._tutela_rows VALUES (?, ?)",
+                ((r, texts.get(r)) for r in rowids),
+            )
+            picked = "rowid IN (SELECT rid FROM temp._tutela_rows)"
+            [(found,)] = w.execute(f"SELECT count(*) FROM {table} WHERE {picked}").fetchall()
+            if int(found) != len(rowids):
+                raise self._moved(live, int(found), len(rowids))
+            if action == "delete":
+                w.execute(f"DELETE FROM {table} WHERE {picked}")
+            elif action == "null":
+                sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns)
+                w.execute(f"UPDATE {table} SET {sets} WHERE {picked}")
+            else:
+                w.execute(
+                    f"UPDATE {table} SET {quote_ident(columns[0])} = (SELECT txt FROM "
+                    f"temp._tutela_rows WHERE rid = {quote_ident(live.table)}.rowid) "
+                    f"WHERE {picked}"
+                )
+            w.execute("DELETE FROM temp._tutela_rows")
+        except sqlite3.Error as exc:
+            raise LiveSourceError(f"{live.name}: SQLite refused the change: {exc}") from exc
+
+    def commit(self) -> None:
+        assert self._writer is not None
+        try:
+            self._writer.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.rollback()
+            raise LiveSourceError(
+                f"{self.att.name} refused to commit the erasure, so nothing was changed "
+                f"there or in the workspace: {exc}"
+            ) from exc
+        self.in_transaction = False
+        self.committed |= self.written
+
+    def rollback(self) -> None:
+        if self._writer is not None and self._writer.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._writer.execute("ROLLBACK")
+        self.in_transaction = False
+
+    def finish(self, purge: bool) -> list[LiveErasure]:
+        w = self._writer
+        assert w is not None
+        steps, notes, done = [], [], True
+        remaining: list[str] = []
+        try:
+            [(secure,)] = w.execute("PRAGMA secure_delete").fetchall()
+            if int(secure) == 1:
+                steps.append("changed with secure_delete on (deleted content zeroed)")
+            else:
+                done = False
+                notes.append("this SQLite library ignored secure_delete")
+            mode = str(w.execute("PRAGMA journal_mode").fetchall()[0][0]).lower()
+            if purge:
+                w.execute("VACUUM")
+                steps.append("VACUUM (file rewritten)")
+            if mode == "wal":
+                [(busy, frames, moved)] = w.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                if busy:
+                    done = False
+                    notes.append(
+                        f"another connection kept the write-ahead log busy: {frames - moved} "
+                        "of its frames could not be checkpointed"
+                    )
+                    remaining.append(
+                        f"{Path(self._path).name}-wal: old page versions until the next "
+                        "complete checkpoint"
+                    )
+                else:
+                    steps.append("WAL checkpointed and truncated to zero bytes")
+            elif mode == "persist":
+                remaining.append(
+                    f"{Path(self._path).name}-journal (journal_mode=persist): the pages as they "
+                    "were before the erasure, until the next write transaction overwrites them"
+                )
+        except sqlite3.Error as exc:
+            done = False
+            notes.append(f"SQLite refused: {exc}")
+        remaining.append(
+            "the disk blocks of the transaction's journal (deleted or truncated by SQLite) "
+            "until the file system reuses them"
+        )
+        if not purge:
+            remaining.append(
+                "content that other programs deleted earlier without secure_delete, in free "
+                "pages of the file, until VACUUM (erase with --purge)"
+            )
+        remaining.append(
+            "copies and backups of the file made before the erasure, until their retention ends"
+        )
+        note = "; ".join(notes) or None
+        return [
+            LiveErasure(name, "sqlite", "; ".join(steps), done, note, tuple(remaining))
+            for name in sorted(self.committed)
+        ]
+
+    def close(self) -> None:
+        from adbc_driver_manager import Error
+
+        self.rollback()
+        for conn in (getattr(self, "_writer", None), getattr(self, "_meta", None)):
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+        for handle in (getattr(self, "_reader", None), getattr(self, "_reader_db", None)):
+            if handle is not None:
+                with contextlib.suppress(Error):
+                    handle.close()
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -558,8 +1241,7 @@ def add(
             f"an attachment named {name!r} exists",
             hint="pass --replace to point it elsewhere, or `tutela detach` it first",
         )
-    ws.con.execute("DETACH DATABASE IF EXISTS " + quote_ident(name))
-    _attached.pop(name, None)
+    _close(name)
     attach(ws.con, att, password)
     names = [t for t in tables(ws.con) if t.startswith(name + ".")]
     with ws.transaction() as con:

@@ -292,3 +292,90 @@ def test_password_with_spaces_and_quotes_in_key_value_form(
         assert listed[0]["target"] == target
     finally:
         pg_server.psql("postgres", f"DROP ROLE {role}")
+
+
+def _table_file(pg: PgServer, db: str, table: str) -> bytes:
+    """The bytes of a table's main data file, after a checkpoint wrote it out."""
+    pg.psql(db, "CHECKPOINT")
+    path = pg.psql(
+        db, f"SELECT current_setting('data_directory') || '/' || pg_relation_filepath('{table}')"
+    )
+    return Path(path).read_bytes()
+
+
+def test_purge_vacuums_the_changed_tables_and_the_certificate_says_so(
+    cli: Callable[..., Result], pg_server: PgServer, crm: str, tmp_path: Path
+) -> None:
+    """Without --purge the deleted row version stays in the table's file, and the
+    certificate says so; with it, VACUUM (FULL) rewrites the table without them."""
+    _attach(cli, pg_server, crm)
+    args = ["-p", str(tmp_path / "policy.yaml"), "-o", str(tmp_path / "certs"), "--apply"]
+    assert cli("erase", "--email", "anna@example.com", "--request-id", "P1", *args).exit_code == 0
+    cert = json.loads((tmp_path / "certs" / "erasure-P1.json").read_text())
+    (entry,) = cert["live_sources"]
+    assert entry["table"] == "crm.public.customers" and entry["done"] is False
+    assert "--purge" in entry["note"]
+    assert b"anna@example.com" in _table_file(pg_server, crm, "customers")  # a dead version
+
+    result = cli("erase", "--email", "ewa@example.pl", "--request-id", "P2", "--purge", *args)
+    assert result.exit_code == 0, result.output
+    assert "physical removal done" in result.output
+    cert = json.loads((tmp_path / "certs" / "erasure-P2.json").read_text())
+    (entry,) = cert["live_sources"]
+    assert entry["done"] is True and "VACUUM (FULL)" in entry["method"]
+    assert any("write-ahead log" in r for r in entry["remaining"])
+    data = _table_file(pg_server, crm, "customers")
+    assert b"anna@example.com" not in data and b"ewa@example.pl" not in data
+    assert b"Jan Kowalski" in data  # the file read is the live table's
+    md = (tmp_path / "certs" / "erasure-P2.md").read_text()
+    assert "VACUUM (FULL)" in md and "physical removal done" in md
+
+
+def test_purge_without_ownership_is_reported_not_hidden(
+    cli: Callable[..., Result], pg_server: PgServer, crm: str, tmp_path: Path
+) -> None:
+    role = f"clerk_{crm}"
+    pg_server.psql(
+        crm,
+        f"CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'; "
+        f"GRANT SELECT, UPDATE, DELETE ON customers, orders TO {role}",
+    )
+    try:
+        url = f"postgresql://{role}@127.0.0.1:{pg_server.port}/{crm}"
+        assert cli("attach", "crm", url).exit_code == 0
+        result = cli("erase", "--email", "anna@example.com", "-p", str(tmp_path / "policy.yaml"),
+                     "-o", str(tmp_path / "certs"), "--request-id", "P3",
+                     "--apply", "--purge")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert _count(pg_server, crm, "SELECT count(*) FROM customers") == 2
+        (entry,) = json.loads((tmp_path / "certs" / "erasure-P3.json").read_text())["live_sources"]
+        assert entry["done"] is False
+        assert f"owner ({USER})" in entry["note"] and role in entry["note"]
+    finally:
+        pg_server.psql(crm, f"DROP OWNED BY {role}")
+        pg_server.psql("postgres", f"DROP ROLE {role}")
+
+
+def test_a_row_redacted_then_anonymized_in_one_erasure(
+    cli: Callable[..., Result], pg_server: PgServer, crm: str, tmp_path: Path
+) -> None:
+    """Redacting her own note gives her row a new ctid; blanking its columns next must
+    follow it (the erasure's own move), not stop as if someone else had changed it."""
+    pg_server.psql(crm, "UPDATE customers SET notes = 'call anna@example.com back' WHERE id = 1")
+    policy = tmp_path / "anonymize.yaml"
+    policy.write_text(
+        POLICY + "erasure:\n  tables:\n    crm.public.customers:\n"
+        "      action: anonymize\n      columns: [email, phone, full_name]\n"
+    )
+    _attach(cli, pg_server, crm)
+    result = cli("erase", "--email", "anna@example.com", "-p", str(policy),
+                 "-o", str(tmp_path / "certs"), "--apply")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pg_server.psql(
+        crm, "SELECT id, coalesce(email, '-'), coalesce(full_name, '-'), notes FROM customers "
+        "ORDER BY id"
+    ).splitlines() == [
+        "1|-|-|call [REDACTED] back",
+        "2|jan@example.pl|Jan Kowalski|friend of [REDACTED]",
+        "3|ewa@example.pl|Ewa Zielińska|",
+    ]  # fmt: skip

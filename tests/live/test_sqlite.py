@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,3 +124,90 @@ def test_batch_of_requests_erases_in_the_live_file(
     assert [name for name, _ in _rows(legacy)] == ["Núria Puig", "Pau Vidal"]
     sar = json.loads((tmp_path / "out" / "sar-B1.json").read_text())
     assert {t["table"] for t in sar["tables"]} == {"legacy.main.clients"}
+
+
+def _wal_database(path: Path) -> sqlite3.Connection:
+    """A WAL-mode copy of the fixture data, with an index on email; the connection returned
+    stays open (idle), so SQLite keeps the -wal file instead of folding it in at close."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA wal_autocheckpoint = 0")
+    con.executescript(
+        "CREATE TABLE clients (nombre TEXT, email TEXT, nota TEXT);"
+        "CREATE INDEX clients_email ON clients (email);"
+        "INSERT INTO clients VALUES ('Núria Puig', 'nuria@example.cat', 'trucada sobre la "
+        "factura 2231 de la Núria'), ('Pau Vidal', 'pau@example.cat', 'cosí de "
+        "nuria@example.cat'), ('Marta Soler', 'marta@example.cat', NULL);"
+    )
+    return con
+
+
+def _file_bytes(db: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(db.parent.glob(db.name + "*")))
+
+
+def test_erased_values_are_in_no_byte_of_the_sqlite_files(
+    cli: Callable[..., Result], legacy: Path, tmp_path: Path
+) -> None:
+    """secure_delete overwrites what the erasure deletes or rewrites, and the WAL is
+    checkpointed and truncated: her values are in no byte of the file or its WAL."""
+    gone = [b"nuria@example.cat", "Núria Puig".encode(), b"factura 2231"]
+    # control: a plain DELETE (secure_delete off) leaves her bytes in the files
+    (tmp_path / "control").mkdir()
+    control = tmp_path / "control" / "crm.sqlite"
+    keep = _wal_database(control)
+    plain = sqlite3.connect(control, isolation_level=None)
+    plain.execute("PRAGMA secure_delete = OFF")
+    plain.execute("DELETE FROM clients WHERE email = 'nuria@example.cat'")
+    plain.execute("UPDATE clients SET nota = 'cosí de [REDACTED]' WHERE email = 'pau@example.cat'")
+    plain.close()
+    assert all(v in _file_bytes(control) for v in gone)
+    keep.close()
+
+    (tmp_path / "live").mkdir()
+    db = tmp_path / "live" / "crm.sqlite"
+    reader = _wal_database(db)  # another program holds the database open meanwhile
+    try:
+        assert cli("attach", "legacy", str(db)).exit_code == 0
+        assert all(v in _file_bytes(db) for v in gone)
+        result = cli("erase", "--email", "nuria@example.cat", "-p", str(tmp_path / "policy.yaml"),
+                     "-o", str(tmp_path / "certs"), "--request-id", "W1", "--apply")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        data = _file_bytes(db)
+        assert not [v for v in gone if v in data]
+        assert (tmp_path / "live" / "crm.sqlite-wal").stat().st_size == 0
+        assert reader.execute("SELECT nombre, nota FROM clients ORDER BY rowid").fetchall() == [
+            ("Pau Vidal", "cosí de [REDACTED]"),
+            ("Marta Soler", None),
+        ]
+    finally:
+        reader.close()
+    cert = json.loads((tmp_path / "certs" / "erasure-W1.json").read_text())
+    (entry,) = cert["live_sources"]
+    assert entry["table"] == "legacy.main.clients" and entry["done"] is True
+    assert "secure_delete" in entry["method"] and "WAL checkpointed" in entry["method"]
+    assert any("backups" in r for r in entry["remaining"])
+
+
+def test_a_missing_driver_is_a_clear_error(
+    cli: Callable[..., Result], legacy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite", None)  # import fails
+    result = cli("attach", "legacy", str(legacy))
+    assert result.exit_code == 4
+    assert "error[live-source]" in result.output and "adbc-driver-sqlite" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_requests_run_purge_vacuums_the_sqlite_file(
+    cli: Callable[..., Result], legacy: Path, tmp_path: Path
+) -> None:
+    assert cli("attach", "legacy", str(legacy)).exit_code == 0
+    batch = tmp_path / "requests.csv"
+    batch.write_text("request_id,type,email,received_at\nV1,erasure,marta@example.cat,2026-11-02\n")
+    result = cli("requests", "run", str(batch), "-p", str(tmp_path / "policy.yaml"),
+                 "--apply", "--purge", "--out", str(tmp_path / "out"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads((tmp_path / "out" / "erasure-V1.json").read_text())["live_sources"]
+    assert entry["done"] is True and "VACUUM" in entry["method"]
+    assert [name for name, _ in _rows(legacy)] == ["Núria Puig", "Pau Vidal"]

@@ -43,6 +43,7 @@ STEPS = [
     ["export", "newsletter_subscribers", "--purpose", "marketing_email", "-p",
      "policies/acme.yaml", "--out", "{ws}/send.csv"],
     ["audit", "verify"],
+    ["report", "-p", "policies/acme.yaml", "--out", "{ws}/governance.html"],
 ]  # fmt: skip
 
 

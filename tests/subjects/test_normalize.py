@@ -23,7 +23,11 @@ from tutela.subjects.normalize import country_sql, key_sql
     ],
 )
 def test_keys(method: str, raw: str, expected: str | None) -> None:
-    got = duckdb.connect().execute(f"SELECT {key_sql('?', method)}", [raw]).fetchone()
+    got = (
+        duckdb.connect()
+        .execute(f"SELECT {key_sql('x', method)} FROM (SELECT ?::VARCHAR AS x)", [raw])
+        .fetchone()
+    )
     assert got == (expected,)
 
 

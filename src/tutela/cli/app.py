@@ -15,7 +15,10 @@ from tutela.cli.enforce import register as register_enforce
 from tutela.cli.options import state
 from tutela.cli.policy import policy_app
 from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
+from tutela.cli.report import report_cmd
 from tutela.cli.requests import requests_app
+from tutela.cli.review import review_app
+from tutela.cli.root import RootGroup
 from tutela.cli.scan import scan_cmd
 from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
 
@@ -26,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
+    cls=RootGroup,  # the one error handler (cli/root.py)
 )
 
 
@@ -73,12 +77,14 @@ app.add_typer(subject_app, name="subject")
 app.command("sar")(sar_cmd)
 app.command("erase")(erase_cmd)
 app.add_typer(requests_app, name="requests")
+app.add_typer(review_app, name="review")
 app.command("pseudonymize")(pseudonymize_cmd)
 app.command("reidentify")(reidentify_cmd)
 app.command("risk")(risk_cmd)
 register_enforce(app)
+app.command("report")(report_cmd)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Entry point once the app is imported (the console script is `tutela.cli:main`)."""
     app()

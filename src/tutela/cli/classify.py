@@ -6,12 +6,11 @@ import typer
 from rich.markup import escape
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.detect import decisions, load_stored_scan
 from tutela.errors import UsageError
 
 
-@guarded
 def classify_cmd(
     ctx: typer.Context,
     target: str | None = typer.Argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,8 +15,24 @@ from rich.table import Table
 from tutela.progress import ProgressCallback
 from tutela.report.jsonout import to_json
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: `:100:` in a file name, a value or a policy stays `:100:`, never 💯.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+# Characters that change how a terminal shows the text around them: C0/C1 controls (but
+# line breaks and tabs) and the bidirectional overrides and isolates (U+202E makes
+# `evil\u202etxt.csv` display as `evilvsc.txt`). Shown as escapes, never printed raw.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with control and bidi-override characters shown as `\\u202e` escapes."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def _safe(text: str) -> str:
+    return escape(visible(text))
 
 
 def emit_json(data: Any) -> None:
@@ -24,25 +41,25 @@ def emit_json(data: Any) -> None:
 
 
 def print_error(slug: str, message: str, hint: str | None = None) -> None:
-    err.print(f"[bold red]{escape(f'error[{slug}]')}[/]: {escape(message)}")
+    err.print(f"[bold red]{escape(f'error[{slug}]')}[/]: {_safe(message)}")
     if hint:
-        err.print(f"  [dim]hint: {escape(hint)}[/]")
+        err.print(f"  [dim]hint: {_safe(hint)}[/]")
 
 
 def info(message: str) -> None:
-    err.print(escape(message))
+    err.print(_safe(message))
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning[/]: {escape(message)}")
+    err.print(f"[yellow]warning[/]: {_safe(message)}")
 
 
 def render_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=escape(title) if title else None, show_lines=False)
+    table = Table(title=_safe(title) if title else None, show_lines=False)
     for h in headers:
-        table.add_column(escape(h), overflow="fold")
+        table.add_column(_safe(h), overflow="fold")
     for row in rows:
-        table.add_row(*(escape("" if v is None else str(v)) for v in row))
+        table.add_row(*(_safe("" if v is None else str(v)) for v in row))
     out.print(table)
 
 
@@ -105,6 +122,35 @@ def render_load_results(results: Sequence[Any]) -> None:
             warn(f"schema of {r.table} changed: " + "; ".join(parts))
         if r.status == "unchanged":
             info(f"{r.path}: already loaded as {r.table} (same SHA-256); nothing to do")
+        for note in getattr(r, "notes", []):
+            info(note)
+
+
+def render_possible(possible: Sequence[dict[str, Any]], title: str) -> None:
+    if possible:
+        render_table(
+            title,
+            ["table", "row", "score", "values (masked)", "why"],
+            [
+                (
+                    p["table"],
+                    p["row"],
+                    p["score"],
+                    ", ".join(f"{k}: {v}" for k, v in p["values"].items()),
+                    "; ".join([p["reason"], *p["evidence"]]),
+                )
+                for p in possible
+            ],
+        )
+
+
+def render_held_back(held: Sequence[dict[str, Any]]) -> None:
+    if held:
+        render_table(
+            "Identifiers shared with other people or placeholders (not followed)",
+            ["kind", "value (masked)", "status", "why", "rows held back"],
+            [(h["kind"], h["value"], h["status"], h["why"], h["rows_held_back"]) for h in held],
+        )
 
 
 def render_subject_summary(summary: dict[str, Any]) -> None:
@@ -121,15 +167,11 @@ def render_subject_summary(summary: dict[str, Any]) -> None:
                 for m in summary["free_text_mentions"]
             ],
         )
-    if summary["possible_matches"]:
-        render_table(
-            "Possible matches (for human review; never erased automatically)",
-            ["table", "column", "similarity", "reason"],
-            [
-                (p["table"], p["column"], p["similarity"], p["reason"])
-                for p in summary["possible_matches"]
-            ],
-        )
+    render_held_back(summary.get("shared_identifiers", []))
+    render_possible(
+        summary["possible_matches"],
+        "Possible matches (for human review; never reported or erased automatically)",
+    )
     for note in summary.get("not_searched", []):
         warn(f"not searched: {note}")
 
@@ -137,27 +179,29 @@ def render_subject_summary(summary: dict[str, Any]) -> None:
 def render_erasure_plan(plan: dict[str, Any]) -> None:
     if not plan["found"]:
         out.print("nothing found for these identifiers; nothing to erase")
-        return
-    render_table(
-        f"Erasure plan {plan['request_id']}",
-        ["table", "action", "rows", "columns", "kept because"],
-        [
-            (
-                t["table"],
-                t["action"],
-                t["rows"],
-                ", ".join(t["columns"]),
-                f"{t['legal_basis']}: {t['reason']}" if t["action"] == "keep" else "",
-            )
-            for t in plan["tables"]
-        ],
-    )
+    else:
+        render_table(
+            f"Erasure plan {plan['request_id']}",
+            ["table", "action", "rows", "columns", "kept because"],
+            [
+                (
+                    t["table"],
+                    t["action"],
+                    t["rows"],
+                    ", ".join(t["columns"]),
+                    f"{t['legal_basis']}: {t['reason']}" if t["action"] == "keep" else "",
+                )
+                for t in plan["tables"]
+            ],
+        )
     for r in plan["free_text_redactions"]:
         out.print(f"redact mentions in {escape(r['column'])}: {r['rows']} row(s)")
-    for p in plan["possible_matches_for_review"]:
-        out.print(
-            f"review (not erased): {escape(p['table'])}.{escape(p['column'])} — "
-            f"{escape(p['reason'])}"
+    render_held_back(plan.get("held_back", []))
+    render_possible(plan["possible_matches_for_review"], "Possible matches (not erased)")
+    if plan["possible_matches_for_review"]:
+        info(
+            f"review them with `tutela review list {plan['request_id']}`, then run the "
+            f"erasure again with --request-id {plan['request_id']}"
         )
 
 
@@ -170,6 +214,20 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
             f"residue in {r['table']}{'.' + r['column'] if 'column' in r else ''}: "
             f"{r['rows']} row(s)"
         )
+    for e in cert.get("live_sources", []):
+        state = "done" if e["done"] else "NOT done"
+        note = f" ({e['note']})" if e["note"] else ""
+        out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}"))
+    phys = cert.get("physical")
+    if phys:
+        out.print(f"  {escape(phys['summary'])}")
+        for r in phys["residue"]:
+            warn(f"bytes of a value from {', '.join(r['from'])} remain in {', '.join(r['files'])}")
+        if phys.get("rewrite_error"):
+            warn(phys["rewrite_error"])
+    for s in cert.get("systems") or []:
+        if s.get("action_owed"):
+            out.print(f"  owed {escape(s['action_owed'])}")
     for f in files:
         out.print(f"  wrote {escape(f)}")
 
@@ -179,6 +237,29 @@ def _decision_note(decision: dict[str, Any]) -> str:
     if decision.get("stale"):
         return "REVIEW: values changed since the human decision "
     return f"human decision ({str(decision.get('reason', ''))[:60]}) "
+
+
+def render_review(items: Sequence[Any]) -> None:
+    if not items:
+        out.print("no possible matches awaiting review")
+        return
+    render_table(
+        "Possible matches to review",
+        ["request", "item", "table", "row", "values (masked)", "why", "decision"],
+        [
+            (
+                i.request_id,
+                i.item,
+                i.table,
+                i.row_ref,
+                ", ".join(f"{k}: {v}" for k, v in i.masked.items()),
+                "; ".join([i.reason or "", *i.evidence]),
+                i.decision or "open",
+            )
+            for i in items
+        ],
+    )
+    info("decide with `tutela review confirm REQUEST ITEM...` or `tutela review reject ...`")
 
 
 def render_scan(run: Any) -> None:

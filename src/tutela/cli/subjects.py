@@ -17,19 +17,17 @@ from tutela.cli.options import (
     OutputFormat,
     PhoneOption,
     PolicyPathOption,
-    guarded,
     parse_identifiers,
     state,
 )
 from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
-from tutela.subjects import service
+from tutela.subjects import requests, service
 
 subject_app = typer.Typer(help="Find a data subject across every table.", no_args_is_help=True)
 
 
 @subject_app.command("find")
-@guarded
 def find_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -53,7 +51,6 @@ def find_cmd(
     output.render_subject_summary(summary)
 
 
-@guarded
 def sar_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -98,7 +95,6 @@ def sar_cmd(
         output.out.print(f"  wrote {escape(f)}")
 
 
-@guarded
 def erase_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -108,6 +104,9 @@ def erase_cmd(
     other: list[str] | None = OtherIdOption,
     apply: bool = typer.Option(False, "--apply", help="Carry out the erasure."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan only (the default)."),
+    purge: bool = typer.Option(
+        False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
+    ),
     request_id: str | None = typer.Option(
         None, "--request-id", help="Request reference (default: ERASE-<UTC time>)."
     ),
@@ -134,7 +133,10 @@ def erase_cmd(
                 output.render_erasure_plan(plan_data)
                 output.info("dry run: nothing changed; pass --apply to erase")
             return
-        [(cert, files)] = service.apply_erasures(sctx, clean, plans, out)
+        [(cert, files)] = service.apply_erasures(sctx, clean, plans, out, purge=purge)
+        cert["request_state"] = requests.track_erasure(
+            sctx, request_id, clean[request_id], cert, files
+        )
     if fmt is OutputFormat.json:
         output.emit_json({"applied": True, "certificate": cert, "files": files})
     else:

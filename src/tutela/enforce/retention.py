@@ -7,7 +7,9 @@ cutoff, legal holds excluded through policy.sql.any_of), so the plan and the che
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +50,9 @@ class RetentionItem:
     unreadable: int = 0  # dates that cannot be read: never expired, reported
     skipped: str | None = None
     applied: int | None = None
+    # with `plan(..., until=dates)`: rows the action reaches after the previous date (the
+    # plan's as-of date first) and by each date; legal holds excluded as above
+    upcoming: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,8 @@ class RetentionPlan:
     items: list[RetentionItem]
     applied: bool = False
     audit_seq: int | None = None
+    rewrite: dict[str, Any] | None = None
+    """The workspace-file rewrite that made the change physical (see purge.py)."""
 
     @property
     def total(self) -> int:
@@ -83,6 +90,7 @@ class RetentionPlan:
             "as_of": self.as_of.isoformat(),
             "applied": self.applied,
             "audit_seq": self.audit_seq,
+            "workspace_rewritten": self.rewrite,
             "expired_rows": self.total,
             "items": [i.to_dict() for i in self.items],
         }
@@ -131,8 +139,17 @@ def _predicate(
     return sql, params
 
 
-def plan(ws: Workspace, policy: Policy, as_of: date, table: str | None = None) -> RetentionPlan:
-    """Every retention rule against the loaded tables: counts and dates only."""
+def plan(
+    ws: Workspace,
+    policy: Policy,
+    as_of: date,
+    table: str | None = None,
+    *,
+    until: Sequence[date] = (),
+) -> RetentionPlan:
+    """Every retention rule against the loaded tables: counts and dates only. With `until`
+    (ascending dates), each item also counts the rows reaching the end of their retention
+    period by each of those dates, in the same pass over the table."""
     loaded = {t: {c.name: c.type for c in ws.columns(t)} for t in ws.user_tables()}
     items: list[RetentionItem] = []
     for index, rule in enumerate(policy.retention):
@@ -159,27 +176,44 @@ def plan(ws: Workspace, policy: Policy, as_of: date, table: str | None = None) -
             if rule.action is not RetentionAction.delete and not item.columns:
                 item.skipped = "no columns to transform"
                 continue
-            _count(ws, item, rule, types)
+            _count(ws, item, rule, types, [rule.period.before(d) for d in until])
     return RetentionPlan(as_of, items)
 
 
-def _count(ws: Workspace, item: RetentionItem, rule: RetentionRule, types: dict[str, str]) -> None:
+def _count(
+    ws: Workspace,
+    item: RetentionItem,
+    rule: RetentionRule,
+    types: dict[str, str],
+    cutoffs: list[date],
+) -> None:
+    """Expired, oldest, held and unreadable rows, and (forecast) the rows the expiry test
+    holds for at each later cutoff: one pass, each expression computed once per row."""
     pred, params = _predicate(item, rule, types)
+    last, last_params = (
+        _predicate(dataclasses.replace(item, cutoff=cutoffs[-1]), rule, types)
+        if cutoffs
+        else ("false", [])
+    )
     day, day_params = date_expr(rule.after, types[rule.after], rule.date_format)
     hold, hold_params = any_of(rule.legal_hold)
+    later = "".join(", count(*) FILTER (WHERE l AND d < CAST(? AS TIMESTAMP))" for _ in cutoffs)
     sql = (
-        f"SELECT count(*) FILTER (WHERE {pred}), "
-        f"min({day}) FILTER (WHERE {pred}), "
-        f"count(*) FILTER (WHERE {hold} AND coalesce({day} < CAST(? AS TIMESTAMP), false)), "
-        f"count(*) FILTER (WHERE {day} IS NULL AND {quote_ident(rule.after)} IS NOT NULL) "
-        f"FROM {table_ident(item.table)}"
+        "SELECT count(*) FILTER (WHERE e), min(d) FILTER (WHERE e), "
+        "count(*) FILTER (WHERE h AND coalesce(d < CAST(? AS TIMESTAMP), false)), "
+        f"count(*) FILTER (WHERE d IS NULL AND has_value){later} "
+        f"FROM (SELECT {pred} AS e, {last} AS l, {day} AS d, {hold} AS h, "
+        f"{quote_ident(rule.after)} IS NOT NULL AS has_value FROM {table_ident(item.table)})"
     )
     all_params = [
-        *params, *day_params, *params, *hold_params, *day_params, item.cutoff, *day_params,
+        item.cutoff, *cutoffs, *params, *last_params, *day_params, *hold_params,
     ]  # fmt: skip
-    expired, oldest, held, unreadable = ws.query(sql, all_params)[0]
+    expired, oldest, held, unreadable, *reached = ws.query(sql, all_params)[0]
     item.expired, item.held, item.unreadable = int(expired), int(held), int(unreadable)
     item.oldest = oldest.date() if isinstance(oldest, datetime) else oldest
+    # `l AND d < c` is the expiry test at cutoff c (<= the last): cumulative counts
+    totals = [item.expired, *(int(n) for n in reached)]
+    item.upcoming = [b - a for a, b in itertools.pairwise(totals)]
 
 
 def _statement(
@@ -231,7 +265,7 @@ def apply(
         keyset, _ = init_keyset(ws.root)
         key = hmac_key(keyset, keyset.active.version, KEY_PURPOSE)
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after="retention apply" if runnable else None) as con:
             for n, item in enumerate(runnable):
                 rule = policy.retention[item.rule_index]
                 types = {c.name: c.type for c in ws.columns(item.table)}
@@ -264,6 +298,8 @@ def apply(
             item.applied = 0
     the_plan.applied = True
     the_plan.audit_seq = entry.seq
+    if runnable:  # old values must not stay in the file's free blocks
+        the_plan.rewrite = ws.purge().to_dict()
     return the_plan
 
 

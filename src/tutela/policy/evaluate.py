@@ -55,6 +55,7 @@ def evaluate(policy: Policy, facts: WorkspaceFacts, locate: Locator | None = Non
         _purposes_coverage,
         _retention,
         _consent,
+        _identity,
         _legal_basis,
         _transfers,
         _access,
@@ -186,7 +187,7 @@ def _retention(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
                 "retention-expired", Severity.high,
                 f"{fact.expired} row(s) of {fact.table} are past retention ({rule.period} after "
                 f"{rule.after}, cut-off {fact.cutoff.isoformat()}); oldest {fact.oldest}",
-                f"{rule.action} them (e.g. `tutela erase --retention`), or record a legal hold",
+                f"{rule.action} them with `tutela retention apply --apply`, or record a legal hold",
                 table=fact.table, column=rule.after, count=fact.expired, oldest=fact.oldest,
                 policy_path=path,
             )  # fmt: skip
@@ -197,6 +198,28 @@ def _retention(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
                 "set `date_format:` on the retention rule (e.g. '%d/%m/%Y')",
                 table=fact.table, column=rule.after, count=fact.unreadable, policy_path=path,
             )  # fmt: skip
+
+
+def _identity(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
+    for fact in facts.shared_unique:
+        path = _link_path(policy, fact.link_index)
+        yield Finding(
+            "unique-link-shared", Severity.medium,
+            f"{fact.values} value(s) of {fact.table}.{fact.column}, declared unique, belong to "
+            f"more than one {fact.by} ({fact.rows} rows); Tutela treats those values as shared "
+            "and never as proof of who a row is about",
+            "clean the data at the source, or drop `unique: true` from the link",
+            table=fact.table, column=fact.column, count=fact.values, policy_path=path,
+        )  # fmt: skip
+
+
+def _link_path(policy: Policy, index: int) -> tuple[str | int, ...]:
+    n = 0
+    for name, subject in policy.subjects.items():
+        if index < n + len(subject.identifiers):
+            return ("subjects", name, "identifiers", index - n)
+        n += len(subject.identifiers)
+    return ("subjects",)
 
 
 def _consent(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tutela.detect import stored_scan_with_decisions
+from tutela.detect import TableScan, stored_scan_with_decisions
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.subjects.normalize import key_sql
@@ -66,6 +66,18 @@ class ConsentFact:
 
 
 @dataclass(frozen=True)
+class SharedUniqueFact:
+    """A link declared `unique: true` whose values the data shows shared between people."""
+
+    link_index: int
+    table: str
+    column: str
+    by: str  # the column that tells the people apart
+    values: int  # values carried by more than one person
+    rows: int
+
+
+@dataclass(frozen=True)
 class WorkspaceFacts:
     """The inputs `evaluate` needs; built by `collect_facts` or by hand in tests."""
 
@@ -75,6 +87,7 @@ class WorkspaceFacts:
     scan: tuple[ScanColumn, ...] | None = None  # None: no scan stored
     retention: tuple[RetentionFact, ...] = ()
     consent: tuple[ConsentFact, ...] = ()
+    shared_unique: tuple[SharedUniqueFact, ...] = ()
 
 
 def collect_facts(ws: Workspace, policy: Policy, as_of: date) -> WorkspaceFacts:
@@ -86,7 +99,43 @@ def collect_facts(ws: Workspace, policy: Policy, as_of: date) -> WorkspaceFacts:
         scan=load_scan(ws, list(tables)),
         retention=tuple(_retention(ws, policy, tables, as_of)),
         consent=tuple(_consent(ws, policy, tables)),
+        shared_unique=tuple(_shared_unique(ws, policy, tables)),
     )
+
+
+_PRIORITY = ("customer_id", "account_id", "national_id", "tax_id", "email", "name")
+
+
+def _shared_unique(
+    ws: Workspace, policy: Policy, tables: dict[str, dict[str, str]]
+) -> Iterable[SharedUniqueFact]:
+    """Values of each link declared unique that rows of its own table attribute to more
+    than one person (told apart by the table's strongest other identity column)."""
+    links = policy.identity_links()
+    for i, link in enumerate(links):
+        if link.unique is not True or link.column not in tables.get(link.table, {}):
+            continue
+        others = [
+            other
+            for other in links
+            if other.table == link.table
+            and other.column != link.column
+            and other.column in tables[link.table]
+            and (other.kind in _PRIORITY or other.is_unique)
+            and not other.shared
+        ]
+        if not others:
+            continue
+        by = min(others, key=lambda o: _PRIORITY.index(o.kind) if o.kind in _PRIORITY else 4)
+        key = key_sql(quote_ident(link.column), str(link.method))
+        who = key_sql(quote_ident(by.column), str(by.method))
+        row = ws.con.execute(
+            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {key} AS k, count(*) AS n, "
+            f"count(DISTINCT {who}) AS people FROM {table_ident(link.table)} "
+            f"WHERE {key} IS NOT NULL GROUP BY k HAVING people > 1)"
+        ).fetchone()
+        if row and row[0]:
+            yield SharedUniqueFact(i, link.table, link.column, by.column, int(row[0]), int(row[1]))
 
 
 # -- catalog and scan ------------------------------------------------------------------
@@ -108,18 +157,19 @@ def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
 
 def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | None:
     """The stored scan results of these tables; None if none was ever scanned."""
+    stored = [s for t in tables if (s := stored_scan_with_decisions(ws.con, t)) is not None]
+    return scan_columns(stored) if stored else None
+
+
+def scan_columns(scans: Iterable[TableScan]) -> tuple[ScanColumn, ...]:
+    """Stored scans as the facts `evaluate` reads (for callers that loaded them already)."""
     found: list[ScanColumn] = []
-    any_stored = False
-    for table in tables:
-        stored = stored_scan_with_decisions(ws.con, table)
-        if stored is None:
-            continue
-        any_stored = True
-        for col in stored.columns:
+    for scan in scans:
+        for col in scan.columns:
             decision = col.evidence.get("decision") or {}
             found.append(
                 ScanColumn(
-                    table,
+                    scan.table,
                     col.column,
                     col.entity,
                     col.category,
@@ -129,7 +179,7 @@ def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | 
                     reviewed=decision.get("reason") if not decision.get("stale") else None,
                 )
             )
-    return _dedupe(found) if any_stored else None
+    return _dedupe(found)
 
 
 def signals_of(evidence: dict[str, object]) -> tuple[str, ...]:

@@ -65,6 +65,8 @@ RULES: dict[str, Rule] = {
              "Personal data goes outside the EEA without a declared Chapter V safeguard."),
         Rule("invalid-safeguard", "InvalidSafeguard",
              "An adequacy decision is claimed for a country that has none."),
+        Rule("unique-link-shared", "UniqueLinkShared",
+             "An identity link declared unique holds values that several people share."),
         Rule("clear-sensitive-id", "ClearSensitiveId",
              "A role sees national IDs, tax IDs, passports or card numbers in clear."),
     )

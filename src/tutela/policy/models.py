@@ -58,6 +58,22 @@ class IdentifierKind(StrEnum):
     cookie_id = "cookie_id"
     device_id = "device_id"
     ip_address = "ip_address"
+    # Corroborating attributes: never a match on their own, never followed; they raise or
+    # lower the score of a possible match found by name (and are shown to the reviewer).
+    birth_date = "birth_date"
+    postcode = "postcode"
+    city = "city"
+
+
+# Kinds whose value identifies one person by construction (unless declared otherwise):
+# a row's identity is read from these first when deciding whether a value is shared.
+ANCHOR_KINDS = (
+    IdentifierKind.customer_id,
+    IdentifierKind.account_id,
+    IdentifierKind.national_id,
+    IdentifierKind.tax_id,
+)
+CORROBORATING_KINDS = (IdentifierKind.birth_date, IdentifierKind.postcode, IdentifierKind.city)
 
 
 class Normalization(StrEnum):
@@ -69,6 +85,7 @@ class Normalization(StrEnum):
     e164 = "e164"  # phone number in E.164 (+34976631706), using region / region_column
     compact = "compact"  # upper-case, spaces, dots and dashes removed (DNI, PESEL, IBAN...)
     name = "name"  # case-folded, accents stripped, whitespace collapsed
+    date = "date"  # a date in any usual spelling (1975-02-14, 14/02/1975, 14.02.1975)
 
 
 DEFAULT_NORMALIZATION: dict[IdentifierKind, Normalization] = {
@@ -83,6 +100,9 @@ DEFAULT_NORMALIZATION: dict[IdentifierKind, Normalization] = {
     IdentifierKind.cookie_id: Normalization.trim,
     IdentifierKind.device_id: Normalization.trim,
     IdentifierKind.ip_address: Normalization.trim,
+    IdentifierKind.birth_date: Normalization.date,
+    IdentifierKind.postcode: Normalization.compact,
+    IdentifierKind.city: Normalization.name,
 }
 
 
@@ -172,7 +192,14 @@ Name = Annotated[str, AfterValidator(_check_name)]
 Country = Annotated[
     str,
     BeforeValidator(_check_country),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166 alpha-2"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Z]{2}$",
+            "not": {"enum": ["EL", "UK"]},  # refused by _check_country: GR and GB
+            "description": "ISO 3166 alpha-2",
+        }
+    ),
 ]
 Category = Annotated[
     str,
@@ -232,11 +259,47 @@ class IdentityLink(PolicyModel):
     strip_prefix: str | None = Field(
         None, description="A literal prefix removed before matching (e.g. CUST-)."
     )
+    shared: bool = Field(
+        False,
+        description="Values are shared between people by nature (a household landline, a "
+        "family e-mail): rows reached through them are possible matches for review, never "
+        "certain, and never followed further.",
+    )
+    unique: bool | None = Field(
+        None,
+        description="Each value belongs to one person (default: true for customer_id, "
+        "account_id, national_id and tax_id). Unique links tell people apart when deciding "
+        "whether another value is shared; `policy check` reports values that are not.",
+    )
+    placeholders: list[str] = Field(
+        default_factory=list,
+        description="Values of this column that stand for nobody in particular "
+        "(+34 900 000 000, noemail@shop.example); never matched.",
+    )
+    valid_from: Ident | None = Field(
+        None, description="Column: since when the identifier belongs to this row's person."
+    )
+    valid_until: Ident | None = Field(
+        None, description="Column: until when the identifier belonged to this row's person."
+    )
+    observed_at: Ident | None = Field(
+        None,
+        description="Column: when the row was recorded; with valid_from/valid_until on "
+        "another link of the same kind, a recycled identifier is attributed to whoever "
+        "held it at that time.",
+    )
 
     @property
     def method(self) -> Normalization:
         """The effective normalisation (explicit, or the default for the kind)."""
         return self.normalize or DEFAULT_NORMALIZATION[self.kind]
+
+    @property
+    def is_unique(self) -> bool:
+        """Whether values of this link identify one person (declared, or by kind)."""
+        if self.unique is not None:
+            return self.unique
+        return self.kind in ANCHOR_KINDS and not self.shared
 
     @model_validator(mode="after")
     def _region_rules(self) -> IdentityLink:
@@ -247,6 +310,16 @@ class IdentityLink(PolicyModel):
             )
         if self.region is not None:
             _check_country(self.region)
+        if self.shared and self.unique:
+            raise ValueError(
+                "a link cannot be both shared and unique; a household landline is:\n"
+                "  {table: t, column: home_phone, kind: phone, shared: true}"
+            )
+        if self.kind in CORROBORATING_KINDS and (self.shared or self.unique):
+            raise ValueError(
+                f"{self.kind} only corroborates a possible match; `shared` and `unique` "
+                "apply to identifying links"
+            )
         return self
 
 
@@ -255,6 +328,11 @@ class Subject(PolicyModel):
 
     description: str | None = None
     identifiers: list[IdentityLink] = Field(min_length=1)
+    placeholders: list[str] = Field(
+        default_factory=list,
+        description="Values that stand for nobody in particular in any identity link of this "
+        "subject (added to the built-in list: n/a, unknown, test@test.com, 000000000...).",
+    )
 
 
 # -- tables and columns ---------------------------------------------------------------
@@ -766,8 +844,10 @@ def _references(p: Policy) -> list[RefIssue]:
             base: tuple[str | int, ...] = ("subjects", sname, "identifiers", i)
             if table_ok(link.table, (*base, "table")):
                 column_ok(link.table, link.column, (*base, "column"))
-                if link.region_column:
-                    column_ok(link.table, link.region_column, (*base, "region_column"))
+                for field in ("region_column", "valid_from", "valid_until", "observed_at"):
+                    value = getattr(link, field)
+                    if value:
+                        column_ok(link.table, value, (*base, field))
 
     for tname, table in p.tables.items():
         if table.subject and table.subject not in p.subjects:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 from tutela.errors import UsageError
@@ -46,3 +47,35 @@ def write_private(directory: Path, name: str, content: str) -> Path:
             fh.write(content)
         return candidate
     raise UsageError(f"too many reports named {name!r} in {directory}")
+
+
+def check_target(path: Path, *, force: bool = False) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
+    if not path.parent.is_dir():
+        raise UsageError(f"directory {path.parent} does not exist")
+    if (path.exists() or path.is_symlink()) and not force:
+        raise UsageError(f"{path} exists", hint="pass --force to replace it")
+
+
+def write_private_file(path: Path, content: str, *, force: bool = False) -> Path:
+    """Write `path` whole, mode 0600, through a private temporary file in the same
+    directory: readers never see half a file, and an existing file (or symlink) is replaced
+    only with `force`."""
+    check_target(path, force=force)
+    fd, name = tempfile.mkstemp(prefix=".tutela-", suffix=".tmp", dir=path.parent)  # 0600
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if the name exists: never clobbers
+            except FileExistsError:
+                raise UsageError(f"{path} exists", hint="pass --force to replace it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

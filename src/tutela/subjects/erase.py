@@ -22,7 +22,7 @@ from typing import Any
 from tutela import audit, live
 from tutela.policy.models import Policy
 from tutela.protect.keys import MasterKey, keyed_hash
-from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects
+from tutela.subjects.find import SearchSpace, SubjectMatch, row_fingerprints, search_residue
 from tutela.workspace import (
     Workspace,
     internal_table_exists,
@@ -89,6 +89,8 @@ class ErasurePlan:
             "tables": [t.to_dict() for t in self.tables],
             "free_text_redactions": [{"column": k, "rows": v} for k, v in sorted(redacted.items())],
             "possible_matches_for_review": [p.to_dict() for p in self.match.possible],
+            "held_back": [h.to_dict() for h in self.match.held_back],
+            "confirmed_by_review": {t: len(r) for t, r in sorted(self.match.confirmed.items())},
         }
 
 
@@ -134,37 +136,22 @@ def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> Erasur
 
 
 class _Writers:
-    """Where each table's changes go. Loaded tables and PostgreSQL tables (through
-    `postgres_execute`) share the workspace transaction: DuckDB commits PostgreSQL first and
-    rolls the workspace back if that fails. DuckDB lets one transaction write to only one
-    DuckDB-managed database, so each SQLite file gets a transaction of its own, committed
-    just before the workspace's."""
+    """Where each table's changes go. Loaded tables change in the workspace transaction;
+    live tables in their source database's own transaction (live.py), committed just
+    before the workspace: a refused commit there rolls the workspace back."""
 
     def __init__(self, ws: Workspace, con: Any) -> None:
         self.ws = ws
         self.con = con
-        self.cursors: dict[str, Any] = {}
 
     def target(self, table: str) -> tuple[Any, live.LiveTable | None]:
-        found = live.resolve(table)
-        if found is None or found.attachment.kind == "postgres":
-            return self.con, found
-        cur = self.cursors.get(found.attachment.name)
-        if cur is None:
-            cur = self.ws.con.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            self.cursors[found.attachment.name] = cur
-        return cur, found
+        return self.con, live.resolve(table)
 
     def commit(self) -> None:
-        for cur in self.cursors.values():
-            cur.execute("COMMIT")
+        live.commit_writes()
 
     def close(self) -> None:
-        for cur in self.cursors.values():
-            with contextlib.suppress(Exception):
-                cur.execute("ROLLBACK")  # no-op error after a commit
-            cur.close()
+        live.rollback_writes()  # no-op after a commit
 
 
 def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
@@ -216,6 +203,8 @@ class ErasureOutcome:
     identifiers: dict[str, list[str]]
     key_id: str
     finished_at: str
+    live: list[live.LiveErasure] = field(default_factory=list)
+    """What became of the erased content in each live table's storage (live.py)."""
 
     @property
     def verified(self) -> bool:
@@ -284,7 +273,7 @@ def apply_plans(
                 result="started",
             )
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after=command) as con:  # physical purge: Workspace.purge
             writers = _Writers(ws, con)
             try:
                 # Set-based: one statement per table and action, however many requests.
@@ -365,21 +354,32 @@ def _shred_subject_keys(
 def verify(
     ws: Workspace, space: SearchSpace, plans: Sequence[ErasurePlan]
 ) -> dict[str, dict[str, Any]]:
-    """Search again for every key found while planning; report residue outside kept rows."""
+    """Search again for every identifier that was the person's alone while planning;
+    report residue outside kept rows and rows held back for review. Shared identifiers are
+    not searched: after the person's rows are gone, the rows still carrying them are the
+    other people's."""
     requests = {
         p.request_id: {kind: sorted(keys) for kind, keys in p.match.keys.items() if kind != "name"}
         for p in plans
     }
     requests = {r: k for r, k in requests.items() if k}
-    after = find_subjects(ws, space, requests, names=False) if requests else {}
+    after = search_residue(ws, space, requests) if requests else {}
     out: dict[str, dict[str, Any]] = {}
     for plan in plans:
         found = after.get(plan.request_id)
         kept = plan.kept_rows()
+        held: dict[str, set[str]] = {}
+        for p in plan.match.possible:
+            held.setdefault(p.table, set()).add(p.fingerprint)
         residue = []
+        held_rows = 0
         if found:
             for table, rowids in found.rows.items():
                 left = [r for r in rowids if r not in kept.get(table, set())]
+                if left and table in held:
+                    fps = row_fingerprints(ws, table, left)
+                    held_rows += sum(1 for r in left if fps.get(r) in held[table])
+                    left = [r for r in left if fps.get(r) not in held[table]]
                 if left:
                     residue.append({"table": table, "rows": len(left)})
             for hit in found.free_text:
@@ -396,6 +396,7 @@ def verify(
             "ok": not residue,
             "searched_identifiers": sum(len(v) for v in requests.get(plan.request_id, {}).values()),
             "residue": residue,
+            "held_for_review": held_rows,
         }
     return out
 
@@ -409,15 +410,31 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "identifiers_hashed": outcome.identifiers,
         "key_id": outcome.key_id,
         "found": not plan.empty,
-        "tables": [{**t.to_dict(), "counts": outcome.counts.get(t.table, {})} for t in plan.tables],
+        "tables": [{**t.to_dict(), "counts": outcome.counts.get(t.table, {})} for t in plan.tables]
+        + [
+            {
+                "table": table,
+                "action": "redact",
+                "rows": counts.get("redacted", 0),
+                "columns": sorted({r.column for r in plan.redactions if r.table == table}),
+                "legal_basis": None,
+                "reason": "the person is mentioned in free text of rows that stay",
+                "counts": counts,
+            }
+            for table, counts in sorted(outcome.counts.items())
+            if table not in {t.table for t in plan.tables} and "redacted" in counts
+        ],
         "free_text_redactions": sum(c.get("redacted", 0) for c in outcome.counts.values()),
         "subject_keys_destroyed": sum(
             c.get("subject_keys_destroyed", 0) for c in outcome.counts.values()
         ),
         "kept": [t.to_dict() for t in plan.tables if t.action == "keep"],
         "possible_matches_for_review": len(plan.match.possible),
+        "held_back": [h.to_dict() for h in plan.match.held_back],
+        "confirmed_by_review": {t: len(r) for t, r in sorted(plan.match.confirmed.items())},
         "verification": outcome.verification,
         "audit_entry": {"seq": outcome.audit_entry.seq, "hash": outcome.audit_entry.entry_hash},
+        "live_sources": [e.to_dict() for e in outcome.live],
     }
 
 
@@ -451,6 +468,19 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
             "",
         ]
+    if cert.get("held_back"):
+        lines += [
+            "## Identifiers shared with other people (rows reached only through them "
+            "were not erased)",
+            "",
+        ]
+        lines += [
+            f"- {h['kind'].replace('_', ' ')} `{h['value']}`: {h['status']}, {h['why']}; "
+            f"{h['rows_held_back']} row(s) held back for review"
+            for h in cert["held_back"]
+        ]
+        lines.append("")
+    lines += _live_markdown(cert.get("live_sources", []))
     if v["residue"]:
         lines += ["## Residue found after erasure", ""]
         lines += [
@@ -458,8 +488,27 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             for r in v["residue"]
         ]
         lines.append("")
-    lines.append("Identifiers appear only as keyed hashes (HMAC-SHA256).")
+    from tutela.subjects.systems import markdown as systems_markdown  # imports this module
+
+    lines.append(systems_markdown(cert))
+    lines.append(
+        "Identifiers appear only as keyed hashes (HMAC-SHA256); record ids needed to act at "
+        "a source system appear in clear."
+    )
     return "\n".join(lines) + "\n"
+
+
+def _live_markdown(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not entries:
+        return []
+    lines = ["## Live databases: what remains in storage", ""]
+    for e in entries:
+        state = "done" if e["done"] else "NOT done"
+        lines.append(f"- {e['table']} ({e['kind']}): {e['method']} — physical removal {state}")
+        if e["note"]:
+            lines.append(f"  - {e['note']}")
+        lines += [f"  - may remain: {r}" for r in e["remaining"]]
+    return [*lines, ""]
 
 
 def now() -> str:

@@ -1,91 +1,75 @@
 """Finding data subjects across every table, set-based: one request or a thousand in one pass.
 
 1. The requester's identifiers are normalised (see `normalize`) into keys per kind.
-2. Every identity-link column is indexed once per call into a temp table of
-   (table, rowid, kind, key), computed in DuckDB over whole columns.
-3. Matches are followed transitively with hash joins on that index: the CRM row gives the
-   customer id and phone, the phone finds call-centre tickets, the e-mail the newsletter.
-   Names and IP addresses never extend a match: names only produce *possible* matches for a
-   human to review (similar name, not linked by a certain identifier).
-4. Free-text columns are searched for every key found (e-mails, phone numbers, ID numbers
-   and the person's full names), so mentions can be reported and redacted.
+2. The rows carrying a key are found over whole columns: a cheap probe over the column picks
+   candidates, the exact key is computed on those only.
+3. Every value reached is judged from the data (see `identity`): unique to one person,
+   ambiguous (shared by people who can be told apart: a household landline, a family
+   e-mail, a shared tablet) or a placeholder. A row reached through a unique value is
+   certain; a row reached only through ambiguous values is a *possible match* with the
+   reason; placeholders are reported and ignored.
+4. Only certain rows give new keys, so the search never passes through a shared value: the
+   CRM row gives the customer id and phone, the phone finds the call-centre tickets.
+   Names and IP addresses never extend a match.
+5. Free-text columns are searched for every unique key found and for the person's full
+   names. Rows with a similar name are possible matches when corroborated or unlinked
+   (see `names`). Decisions a reviewer recorded are applied last.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from tutela import live
+from tutela.detect.mask import mask
 from tutela.errors import UsageError
+from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
+from tutela.subjects.index import index_link, usable
+from tutela.subjects.links import LinkSpec, SearchSpace, search_space
+from tutela.subjects.names import name_candidates
 from tutela.subjects.normalize import (
-    ANCHOR,
-    DEFAULT_MIN_KEY_LENGTH,
+    CORROBORATING,
     EXPANDING,
-    MIN_KEY_LENGTH,
-    PLACEHOLDERS,
-    WEAK,
     country_sql,
-    default_normalization,
     key_sql,
-    probe_sql,
     strip_separators,
 )
 from tutela.workspace import Workspace, json_list, quote_ident, relation, star
 
+__all__ = [
+    "FreeTextHit",
+    "HeldBack",
+    "LinkSpec",
+    "PossibleMatch",
+    "SearchSpace",
+    "SubjectMatch",
+    "find_subjects",
+    "row_fingerprints",
+    "rows_by_table",
+    "search_space",
+]
+
 MAX_ROUNDS = 10
-NAME_SIMILARITY = 0.88
+
+_ENTITY_OF_KIND = {
+    "email": "EMAIL_ADDRESS",
+    "phone": "PHONE_NUMBER",
+    "ip_address": "IP_ADDRESS",
+    "name": "PERSON",
+    "birth_date": "DATE_OF_BIRTH",
+    "city": "PERSON",
+    "postcode": None,
+}
 
 
-@dataclass(frozen=True)
-class LinkSpec:
-    """A column that identifies the subject, and how its values are normalised."""
-
-    table: str
-    column: str
-    kind: str
-    normalize: str
-    region: str | None = None
-    region_column: str | None = None
-    strip_prefix: str | None = None
-
-    list_column: bool = False
-    """The column holds a LIST (e.g. several e-mails from a JSON array): each item counts."""
-
-    def _text(self, base: str) -> str:
-        col = f"CAST({base} AS VARCHAR)"
-        if not self.strip_prefix:
-            return col
-        prefix = self.strip_prefix.replace("'", "''")
-        return (
-            f"CASE WHEN starts_with({col}, '{prefix}') "
-            f"THEN substr({col}, {len(self.strip_prefix) + 1}) ELSE {col} END"
-        )
-
-    def value_sql(self, alias: str = "") -> str:
-        """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
-        return self._text(f"{alias}{quote_ident(self.column)}")
-
-    def source_sql(self) -> str:
-        """A relation (rid, v, rg): each row's value as text (one row per item for lists)
-        and its phone region when the link has a region column."""
-        rg = f"{quote_ident(self.region_column)}" if self.region_column else "NULL"
-        table = relation(self.table)
-        if self.list_column:
-            return (
-                f"(SELECT rid, {self._text('item')} AS v, rg FROM (SELECT rowid AS rid, "
-                f"unnest({quote_ident(self.column)}) AS item, {rg} AS rg FROM {table}))"
-            )
-        return f"(SELECT rowid AS rid, {self.value_sql()} AS v, {rg} AS rg FROM {table})"
-
-    def country_sql(self, value: str, region_value: str | None) -> str:
-        if self.normalize != "e164":
-            return "NULL"
-        return country_sql(value, self.region, region_value if self.region_column else None)
+def mask_value(kind: str, value: str) -> str:
+    """A value as reports may show it: enough to recognise, never the value."""
+    entity = _ENTITY_OF_KIND.get(kind, "ID")
+    return mask(str(value), entity)
 
 
 @dataclass
@@ -100,19 +84,58 @@ class FreeTextHit:
 
 @dataclass
 class PossibleMatch:
+    """A row that may be the person's: never reported as theirs, never erased, until a
+    reviewer confirms it (`tutela review`)."""
+
     table: str
     rowid: int
     column: str
     similarity: float
     reason: str
+    evidence: list[str] = field(default_factory=list)
+    row_ref: str = ""
+    """How a reviewer finds the row: its key column and value, or its row number."""
+    fingerprint: str = ""
+    """A hash of the row's content: decisions are stored against it."""
+    masked: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """For reports: where and why, never the row's values (they may be someone else's)."""
+        """For review lists and plans: where, why, and masked values only."""
         return {
             "table": self.table,
+            "row": self.row_ref,
             "column": self.column,
-            "similarity": round(self.similarity, 3),
+            "score": round(self.similarity, 3),
             "reason": self.reason,
+            "evidence": list(self.evidence),
+            "values": dict(self.masked),
+        }
+
+    def public_dict(self) -> dict[str, Any]:
+        """For the person's own report: that something was held back, and why; nothing of
+        the row itself (it may be someone else's)."""
+        return {"table": self.table, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """An identifier of the person that is shared or a placeholder: what it held back."""
+
+    kind: str
+    masked: str
+    status: str
+    detail: str
+    tables: tuple[str, ...]
+    rows_held_back: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "value": self.masked,
+            "status": self.status,
+            "why": self.detail,
+            "tables": list(self.tables),
+            "rows_held_back": self.rows_held_back,
         }
 
 
@@ -123,8 +146,14 @@ class SubjectMatch:
     request: str
     rows: dict[str, list[int]] = field(default_factory=dict)
     keys: dict[str, set[str]] = field(default_factory=dict)
+    """Identifiers that are the person's alone (shared ones are in `held_back`)."""
     free_text: list[FreeTextHit] = field(default_factory=list)
     possible: list[PossibleMatch] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)
+    confirmed: dict[str, list[int]] = field(default_factory=dict)
+    """Rows a reviewer confirmed (also in `rows`)."""
+    rejected: int = 0
+    """Possible matches a reviewer rejected (not listed again)."""
 
     @property
     def found(self) -> bool:
@@ -134,46 +163,8 @@ class SubjectMatch:
         return sum(len(v) for v in self.rows.values())
 
 
-@dataclass(frozen=True)
-class SearchSpace:
-    links: list[LinkSpec]
-    free_text: list[tuple[str, str]]
-    skipped: list[str] = field(default_factory=list)
-
-    def tables(self) -> list[str]:
-        return [link.table for link in self.links] + [table for table, _ in self.free_text]
-
-
-def search_space(
-    ws: Workspace, links: Iterable[LinkSpec], free_text: Iterable[tuple[str, str]]
-) -> SearchSpace:
-    """Keep the links and free-text columns that exist in the workspace; say what was skipped."""
-    tables = set(ws.user_tables())
-    types = {t: {c.name: c.type for c in ws.columns(t)} for t in tables}
-    columns = {t: set(types[t]) for t in tables}
-    kept, texts, skipped = [], [], []
-    for link in links:
-        if link.table not in tables:
-            skipped.append(f"table {link.table} is not loaded")
-        elif link.column not in columns[link.table]:
-            skipped.append(f"{link.table}.{link.column} does not exist")
-        elif types[link.table][link.column].endswith("[]"):
-            kept.append(dataclasses.replace(link, list_column=True))
-        elif types[link.table][link.column].startswith(("STRUCT", "MAP", "BLOB")):
-            skipped.append(f"{link.table}.{link.column} is not a text or list column")
-        else:
-            kept.append(link)
-    for table, column in free_text:
-        if table in tables and column in columns[table]:
-            texts.append((table, column))
-    return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)))
-
-
-def input_normalization(space: SearchSpace, kind: str) -> str:
-    for link in space.links:
-        if link.kind == kind:
-            return link.normalize
-    return default_normalization(kind)
+Decisions = Mapping[str, Mapping[tuple[str, str], str]]
+"""request id -> {(table, row fingerprint): 'confirmed' | 'rejected'}"""
 
 
 def find_subjects(
@@ -182,11 +173,12 @@ def find_subjects(
     requests: Mapping[str, Mapping[str, Sequence[str]]],
     *,
     names: bool = True,
+    decisions: Decisions | None = None,
 ) -> dict[str, SubjectMatch]:
     """Resolve every request ({request id: {kind: [values]}}) in one set-based pass
     (live PostgreSQL tables are read once, into a temporary copy, for the pass)."""
     with live.snapshots(ws.con, space.tables()):
-        return _find_subjects(ws, space, requests, names=names)
+        return _find_subjects(ws, space, requests, names=names, decisions=decisions or {})
 
 
 def _find_subjects(
@@ -195,9 +187,10 @@ def _find_subjects(
     requests: Mapping[str, Mapping[str, Sequence[str]]],
     *,
     names: bool,
+    decisions: Decisions,
 ) -> dict[str, SubjectMatch]:
     con = ws.con
-    known_kinds = {link.kind for link in space.links} | {"name"}
+    known_kinds = space.kinds()
     for req, idents in requests.items():
         for kind in idents:
             if kind not in known_kinds:
@@ -206,46 +199,117 @@ def _find_subjects(
                     hint="identity links are declared under `subjects` in the policy",
                 )
     _seed(con, space, requests)
-    _close(con, space)
+    judge = IdentityJudge(con, space)
+    _close(con, space, judge)
+    _attribute_by_period(con, space, judge)
+    judge.demote_unvouched()
+    agreement = judge.drop_known_others()
+    _subject_names(con, space)
     results = {req: SubjectMatch(req) for req in requests}
     for req, tbl, rid in con.execute(
         "SELECT DISTINCT req, tbl, rid FROM _hits ORDER BY req, tbl, rid"
     ).fetchall():
         results[req].rows.setdefault(tbl, []).append(int(rid))
-    for req, kind, key in con.execute("SELECT req, kind, key FROM _keys").fetchall():
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _tkeys AS SELECT k.req, k.kind, k.key, k.cc FROM _keys k "
+        "LEFT JOIN _vstat s ON s.kind = k.kind AND s.key = k.key "
+        "AND s.cc IS NOT DISTINCT FROM k.cc "
+        f"WHERE k.kind = 'name' OR list_contains({_sql_list(CORROBORATING)}, k.kind) "
+        "OR (s.status = 'unique' AND NOT EXISTS (SELECT 1 FROM _kconf c WHERE c.req = k.req "
+        "AND c.kind = k.kind AND c.key = k.key AND c.cc IS NOT DISTINCT FROM k.cc))"
+    )
+    for req, kind, key in con.execute(
+        "SELECT DISTINCT req, kind, key FROM _tkeys WHERE NOT list_contains(?, kind)",
+        [list(CORROBORATING)],
+    ).fetchall():
         results[req].keys.setdefault(kind, set()).add(key)
+    _held_back(con, judge, results)
     linked = {(r, t, rid) for r, m in results.items() for t, rids in m.rows.items() for rid in rids}
+    possible: dict[tuple[str, str, int], PossibleMatch] = {}
     for hit_req, hit in _free_text(con, space, with_names=names and len(requests) <= 200):
         if hit.kinds == {"name"} and (hit_req, hit.table, hit.rowid) not in linked:
             # a full name alone may be a namesake: a human decides
-            results[hit_req].possible.append(
-                PossibleMatch(
-                    hit.table,
-                    hit.rowid,
-                    hit.column,
-                    1.0,
-                    "the text names the person; no identifier confirms it",
-                )
+            possible[(hit_req, hit.table, hit.rowid)] = PossibleMatch(
+                hit.table,
+                hit.rowid,
+                hit.column,
+                1.0,
+                "the text names the person; no identifier confirms it",
             )
             continue
         results[hit_req].free_text.append(hit)
-    for req, tbl, rid, via in con.execute(
-        "SELECT DISTINCT req, tbl, rid, via FROM _conflicts ORDER BY ALL"
-    ).fetchall():
-        results[req].possible.append(
-            PossibleMatch(
-                tbl,
-                int(rid),
-                via,
-                1.0,
-                f"shares a {via.replace('_', ' ')} with the person but belongs to "
-                "another customer id",
-            )
-        )
+    _shared_value_matches(con, space, possible, agreement)
     if names:
-        for req, possible in _possible(con, space):
-            results[req].possible.append(possible)
+        unique_kinds = [k for k in judge.attr_kinds if k not in SOFT_KINDS]
+        for c in name_candidates(con, space, unique_kinds=unique_kinds):
+            key = (c.request, c.table, c.rowid)
+            reason = (
+                "same name, but no identifier links this row to the person"
+                if c.similarity >= 0.999
+                else f"similar name (similarity {c.similarity:.2f}), no identifier in common"
+            )
+            found = possible.get(key)
+            if found is None:
+                possible[key] = PossibleMatch(
+                    c.table, c.rowid, c.column, c.similarity, reason, list(c.evidence)
+                )
+            else:
+                found.evidence += [e for e in [reason, *c.evidence] if e not in found.evidence]
+    _describe(ws, space, possible)
+    for (req, _, _), p in sorted(possible.items(), key=lambda kv: kv[0]):
+        results[req].possible.append(p)
+    if decisions:
+        _apply_decisions(ws, space, results, decisions)
     return results
+
+
+def search_residue(
+    ws: Workspace, space: SearchSpace, keys: Mapping[str, Mapping[str, Sequence[str]]]
+) -> dict[str, SubjectMatch]:
+    """Every row and free-text mention still carrying one of these normalised keys (the
+    person's own identifiers, found while planning): no judging, no following. Used to
+    verify an erasure."""
+    with live.snapshots(ws.con, space.tables()):
+        con = ws.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
+            "cc VARCHAR, probed BOOLEAN DEFAULT false)"
+        )
+        reqs, kinds, values = [], [], []
+        for req, by_kind in keys.items():
+            for kind, vals in by_kind.items():
+                for v in vals:
+                    reqs.append(req)
+                    kinds.append(kind)
+                    values.append(v)
+        con.execute(
+            "INSERT INTO _keys (req, kind, key) SELECT UNNEST(CAST(?::JSON AS VARCHAR[])), "
+            "UNNEST(CAST(?::JSON AS VARCHAR[])), UNNEST(CAST(?::JSON AS VARCHAR[]))",
+            [json_list(reqs), json_list(kinds), json_list(values)],
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, "
+            "kind VARCHAR, key VARCHAR, cc VARCHAR)"
+        )
+        present = set(kinds)
+        for i, link in enumerate(space.links):
+            if link.matches and link.kind in present:
+                index_link(con, i, link)
+        results = {req: SubjectMatch(req) for req in keys}
+        for req, tbl, rid in con.execute(
+            "SELECT DISTINCT k.req, i.tbl, i.rid FROM _keys k JOIN _idx i ON i.kind = k.kind "
+            "AND i.key = k.key ORDER BY ALL"
+        ).fetchall():
+            results[req].rows.setdefault(tbl, []).append(int(rid))
+        con.execute("CREATE OR REPLACE TEMP TABLE _tkeys AS SELECT req, kind, key, cc FROM _keys")
+        con.execute("CREATE OR REPLACE TEMP TABLE _rawnames (raw VARCHAR)")
+        for req, hit in _free_text(con, space, with_names=False):
+            results[req].free_text.append(hit)
+        return results
+
+
+def _sql_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def _seed(
@@ -269,183 +333,269 @@ def _seed(
         [json_list(reqs), json_list(kinds), json_list(values)],
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
+        "cc VARCHAR, probed BOOLEAN DEFAULT false)"
     )
     for kind in sorted(set(kinds)):
-        norm = input_normalization(space, kind)
+        norm = _input_normalization(space, kind)
         key = key_sql("v", norm)
         cc = country_sql("v") if norm == "e164" else "NULL"
         con.execute(
-            f"INSERT INTO _keys SELECT DISTINCT req, kind, {key}, {cc} FROM _in "
-            f"WHERE kind = ? AND {key} IS NOT NULL",
+            f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
+            f"FROM _in WHERE kind = ? AND {key} IS NOT NULL",
             [kind],
         )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _hits (req VARCHAR, tbl VARCHAR, rid BIGINT, via VARCHAR)"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _conflicts (req VARCHAR, tbl VARCHAR, rid BIGINT, "
-        "via VARCHAR)"
-    )
+    for name in ("_hits", "_maybe"):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} (req VARCHAR, tbl VARCHAR, rid BIGINT, "
+            "via VARCHAR, link INTEGER, key VARCHAR, cc VARCHAR)"
+        )
+
+
+def _input_normalization(space: SearchSpace, kind: str) -> str:
+    for link in space.links:
+        if link.kind == kind:
+            return link.normalize
+    from tutela.subjects.normalize import default_normalization
+
+    return default_normalization(kind)
 
 
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
 
 
-def _like_escape(value: str) -> str:
-    """A literal for ILIKE ... ESCAPE '\\': wildcards in the value match themselves."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _usable(key: str, kind: str) -> str:
-    """SQL: the key is long enough for its kind and not a placeholder such as 'guest'."""
-    minimum = MIN_KEY_LENGTH.get(kind, DEFAULT_MIN_KEY_LENGTH)
-    placeholders = ", ".join("'" + p.replace("'", "''") + "'" for p in PLACEHOLDERS)
-    return (
-        f"({key} IS NOT NULL AND length({key}) >= {minimum} "
-        f"AND lower({key}) NOT IN ({placeholders}))"
-    )
-
-
-def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
-    """Follow certain identifiers until no new row or key turns up.
+def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJudge) -> None:
+    """Follow identifiers that are the person's alone until no new row or key turns up.
 
     Each round indexes only candidate rows: a cheap expression over the whole column is
     matched against the new keys, and the exact key is computed on the few rows that pass.
-    The same statements serve one request or a thousand. Phone keys carry their country
-    code when known (explicit prefix, region column or default region), and numbers from
-    different countries never match. A row reached only through a shareable identifier
-    (phone, cookie, device, IP) that carries another customer id than the person's is
-    not absorbed: it becomes a possible match for review.
+    The values reached are then judged (unique, ambiguous, placeholder) over all the rows
+    that carry them; rows reached through unique values are certain and give the next
+    round's keys. The same statements serve one request or a thousand. Phone keys carry
+    their country code when known, and numbers from different countries never match.
     """
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, kind VARCHAR, key VARCHAR, "
-        "cc VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, "
+        "kind VARCHAR, key VARCHAR, cc VARCHAR)"
     )
-    con.execute("ALTER TABLE _keys ADD COLUMN probed BOOLEAN DEFAULT false")
-    expanding = sorted(EXPANDING)
-    weak = sorted(WEAK)
-    certain = [link for link in space.links if link.kind != "name"]
-    anchors = [link for link in certain if link.kind == ANCHOR]
+    matching = [(i, link) for i, link in enumerate(space.links) if link.matches]
     for _ in range(MAX_ROUNDS):
         fresh = {
             r[0] for r in con.execute("SELECT DISTINCT kind FROM _keys WHERE NOT probed").fetchall()
         }
-        for link in certain:
-            if link.kind not in fresh:
-                continue
-            cheap, probe = probe_sql("v", link.normalize)
-            probes = [
-                r[0]
-                for r in con.execute(
-                    f"SELECT DISTINCT {probe} FROM _keys WHERE kind = ? AND NOT probed",
-                    [link.kind],
-                ).fetchall()
-            ]
-            # A few keys: a substring test on the raw value (much cheaper than normalising
-            # every row; the exact key is computed on the candidates below). Many keys: a
-            # semi-join on the normalised probe.
-            params: list[Any]
-            if len(probes) <= 64 and link.normalize in ("email", "trim", "none"):
-                where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes))
-                params = [f"%{_like_escape(p)}%" for p in probes]
-            elif len(probes) <= 64:
-                where = f"{cheap} IN ({', '.join('?' * len(probes))})"
-                params = list(probes)
-            else:
-                where = f"{cheap} IN (SELECT {probe} FROM _keys WHERE kind = ? AND NOT probed)"
-                params = [link.kind]
+        if not fresh:
+            break
+        for i, link in matching:
+            if link.kind in fresh:
+                index_link(con, i, link)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _fresh AS SELECT DISTINCT kind, key, cc FROM _keys "
+            "WHERE NOT probed"
+        )
+        judge.read_attributes()
+        judge.judge()
+        judge.against_subject()
+        contradicted = (
+            "EXISTS (SELECT 1 FROM _kconf c WHERE c.req = k.req AND c.kind = k.kind "
+            "AND c.key = k.key AND c.cc IS NOT DISTINCT FROM k.cc)"
+        )
+        for target, rule in (
+            ("_hits", f"s.status = 'unique' AND NOT {contradicted}"),
+            ("_maybe", f"(s.status = '{AMBIGUOUS}' OR (s.status = 'unique' AND {contradicted}))"),
+        ):
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rid, v, rg "
-                f"FROM {link.source_sql()} WHERE {where or 'false'}",
-                params,
-            )
-            key = key_sql("v", link.normalize)
-            con.execute(
-                f"INSERT INTO _idx SELECT ?, rid, ?, k, cc FROM (SELECT rid, {key} AS k, "
-                f"{link.country_sql('v', 'rg')} AS cc FROM _cand) WHERE {_usable('k', link.kind)} "
-                "EXCEPT SELECT tbl, rid, kind, key, cc FROM _idx",
-                [link.table, link.kind],
+                f"INSERT INTO {target} SELECT DISTINCT k.req, i.tbl, i.rid, k.kind, i.link, "
+                "k.key, k.cc FROM _keys k "
+                f"JOIN _idx i ON i.kind = k.kind AND i.key = k.key AND {_SAME_COUNTRY} "
+                "JOIN _vstat s ON s.kind = k.kind AND s.key = k.key "
+                "AND s.cc IS NOT DISTINCT FROM k.cc "
+                f"WHERE NOT k.probed AND {rule}"
             )
         con.execute("UPDATE _keys SET probed = true")
-        con.execute(
-            "INSERT INTO _hits SELECT DISTINCT k.req, i.tbl, i.rid, k.kind FROM _keys k "
-            f"JOIN _idx i ON i.kind = k.kind AND i.key = k.key AND {_SAME_COUNTRY} "
-            "WHERE NOT (list_contains(?, k.kind) AND EXISTS (SELECT 1 FROM _conflicts c "
-            "WHERE c.req = k.req AND c.tbl = i.tbl AND c.rid = i.rid)) "
-            "EXCEPT SELECT req, tbl, rid, via FROM _hits",
-            [weak],
-        )
-        for link in anchors:
-            _set_aside_other_customers(con, link, weak)
-        # every certain identifier of every row found becomes a key to search for
-        added = 0
-        for link in certain:
-            if link.kind not in expanding:
+        # every identifier of every certain row becomes a key to search for
+        for link in space.links:
+            if link.kind not in EXPANDING or not link.matches:
                 continue
             key = key_sql("s.v", link.normalize)
             cc = link.country_sql("s.v", "s.rg")
-            row = con.execute(
-                f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, ?, {key}, {cc} "
-                f"FROM _hits h JOIN {link.source_sql()} s ON s.rid = h.rid "
-                f"WHERE h.tbl = ? AND {_usable(key, link.kind)} "
+            source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
+            con.execute(
+                f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, $kind, {key}, "
+                f"{cc} FROM _hits h JOIN {source} s ON s.rid = h.rid "
+                f"WHERE h.tbl = $tbl AND {usable(key, link.kind)} "
                 "EXCEPT SELECT req, kind, key, cc FROM _keys",
-                [link.kind, link.table],
-            ).fetchone()
-            added += int(row[0]) if row else 0
-        if not added:
-            break
-    _subject_names(con, space)
+                {"kind": link.kind, "tbl": link.table},
+            )
 
 
-def _set_aside_other_customers(
-    con: duckdb.DuckDBPyConnection, link: LinkSpec, weak: list[str]
+def _attribute_by_period(
+    con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJudge
 ) -> None:
-    """Rows reached only through shareable identifiers but carrying a customer id the
-    person does not have belong to someone else (a household phone, a shared device)."""
-    if link.list_column:  # a row listing several customer ids is no evidence either way
+    """Recycled identifiers: where the policy says during which period an identifier
+    belonged to a row's person (valid_from / valid_until) and when other rows were recorded
+    (observed_at), a row reached through a shared value is the person's if it was recorded
+    while the value was theirs, and someone else's (not even a possible match) if it was
+    recorded while it was another person's. Owner rows whose period never overlaps the
+    person's are someone else's too. Rows attributed this way are not followed further."""
+    owners = [
+        f"SELECT i.kind, i.key, i.cc, i.tbl AS otbl, i.rid AS orid, "
+        f"{_ts(link.valid_from, 't')} AS vf, {_ts(link.valid_until, 't')} AS vu "
+        f"FROM _idx i JOIN {relation(link.table)} t ON t.rowid = i.rid WHERE i.link = {n}"
+        for n, link in enumerate(space.links)
+        if link.valid_from or link.valid_until
+    ]
+    events = [
+        f"SELECT i.kind, i.key, i.cc, i.tbl, i.rid, {_ts(link.observed_at, 't')} AS ts "
+        f"FROM _idx i JOIN {relation(link.table)} t ON t.rowid = i.rid WHERE i.link = {n}"
+        for n, link in enumerate(space.links)
+        if link.observed_at
+    ]
+    if not owners:
         return
-    cid = key_sql(link.value_sql("t."), link.normalize)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _owners AS {' UNION ALL '.join(owners)}")
+    if events:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _attrib AS
+            SELECT e.kind, e.key, e.tbl, e.rid, min(o.otbl) AS otbl, min(o.orid) AS orid
+            FROM ({" UNION ALL ".join(events)}) e JOIN _owners o
+              ON o.kind = e.kind AND o.key = e.key
+             AND (o.cc IS NULL OR e.cc IS NULL OR o.cc = e.cc) AND e.ts IS NOT NULL
+             AND (o.vf IS NULL OR e.ts >= o.vf) AND (o.vu IS NULL OR e.ts < o.vu)
+            WHERE EXISTS (SELECT 1 FROM _owners p WHERE p.kind = e.kind AND p.key = e.key
+                          AND (p.vf IS NOT NULL OR p.vu IS NOT NULL))
+            GROUP BY e.kind, e.key, e.tbl, e.rid HAVING count(DISTINCT (o.otbl, o.orid)) = 1"""
+        )
+        # an event whose own name or e-mail contradicts the holder's stays a question
+        con.execute(
+            "DELETE FROM _attrib WHERE EXISTS (SELECT 1 FROM _sig x JOIN _sig y "
+            "ON y.tbl = _attrib.otbl AND y.rid = _attrib.orid "
+            "WHERE x.tbl = _attrib.tbl AND x.rid = _attrib.rid "
+            f"AND ({judge.conflict_sql('x.a', 'y.a')}) IS NOT NULL)"
+        )
+        con.execute(
+            "INSERT INTO _hits SELECT DISTINCT m.req, m.tbl, m.rid, m.via, m.link, m.key, m.cc "
+            "FROM _maybe m JOIN _attrib a ON a.tbl = m.tbl AND a.rid = m.rid AND a.kind = m.via "
+            "AND a.key = m.key JOIN _hits h ON h.req = m.req AND h.tbl = a.otbl "
+            "AND h.rid = a.orid"
+        )
+        con.execute(
+            "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _attrib a WHERE a.tbl = _maybe.tbl "
+            "AND a.rid = _maybe.rid AND a.kind = _maybe.via AND a.key = _maybe.key)"
+        )
+    # owner rows (another person's period) that never overlap the person's own periods
     con.execute(
-        f"""INSERT INTO _conflicts
-        SELECT h.req, h.tbl, h.rid, min(h.via) FROM _hits h
-        JOIN {relation(link.table)} t ON t.rowid = h.rid
-        WHERE h.tbl = ? AND {cid} IS NOT NULL
-          AND EXISTS (SELECT 1 FROM _keys k WHERE k.req = h.req AND k.kind = ?)
-          AND NOT EXISTS (SELECT 1 FROM _keys k WHERE k.req = h.req AND k.kind = ?
-                          AND k.key = {cid})
-        GROUP BY h.req, h.tbl, h.rid
-        HAVING bool_and(list_contains(?, h.via))""",
-        [link.table, ANCHOR, ANCHOR, weak],
+        """DELETE FROM _maybe WHERE EXISTS (
+            SELECT 1 FROM _owners o WHERE o.otbl = _maybe.tbl AND o.orid = _maybe.rid
+              AND o.kind = _maybe.via AND o.key = _maybe.key
+              AND EXISTS (SELECT 1 FROM _owners mine JOIN _hits h ON h.tbl = mine.otbl
+                          AND h.rid = mine.orid AND h.req = _maybe.req
+                          WHERE mine.kind = o.kind AND mine.key = o.key)
+              AND NOT EXISTS (SELECT 1 FROM _owners mine JOIN _hits h ON h.tbl = mine.otbl
+                          AND h.rid = mine.orid AND h.req = _maybe.req
+                          WHERE mine.kind = o.kind AND mine.key = o.key
+                            AND (mine.vf IS NULL OR o.vu IS NULL OR mine.vf < o.vu)
+                            AND (mine.vu IS NULL OR o.vf IS NULL OR o.vf < mine.vu)))"""
     )
-    con.execute(
-        "DELETE FROM _hits WHERE tbl = ? AND EXISTS (SELECT 1 FROM _conflicts c "
-        "WHERE c.req = _hits.req AND c.tbl = _hits.tbl AND c.rid = _hits.rid)",
-        [link.table],
-    )
+
+
+def _ts(column: str | None, alias: str) -> str:
+    if not column:
+        return "CAST(NULL AS TIMESTAMP)"
+    return f"TRY_CAST({alias}.{quote_ident(column)} AS TIMESTAMP)"
 
 
 def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
-    """Names on the rows found become name keys (for free text and possible matches)."""
+    """Names and corroborating attributes on the certain rows become keys (for free text
+    and possible matches)."""
     con.execute("CREATE OR REPLACE TEMP TABLE _rawnames (raw VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _corr (req VARCHAR, kind VARCHAR, key VARCHAR)")
+    con.execute(
+        "INSERT INTO _corr SELECT DISTINCT req, kind, key FROM _keys "
+        f"WHERE list_contains({_sql_list(CORROBORATING)}, kind)"
+    )
     for link in space.links:
+        if link.kind != "name" and link.kind not in CORROBORATING:
+            continue
+        source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
+        key = key_sql("s.v", link.normalize)
         if link.kind == "name":
             con.execute(
-                f"INSERT INTO _rawnames SELECT DISTINCT lower(CAST(t.{quote_ident(link.column)} "
-                f"AS VARCHAR)) FROM _hits h JOIN {relation(link.table)} t "
-                "ON t.rowid = h.rid WHERE h.tbl = ?",
-                [link.table],
+                f"INSERT INTO _rawnames SELECT DISTINCT lower(s.v) FROM _hits h "
+                f"JOIN {source} s ON s.rid = h.rid WHERE h.tbl = $tbl",
+                {"tbl": link.table},
             )
-    for link in space.links:
-        if link.kind != "name":
-            continue
-        key = key_sql(f"t.{quote_ident(link.column)}", link.normalize)
-        con.execute(
-            f"INSERT INTO _keys (req, kind, key) SELECT DISTINCT h.req, 'name', {key} "
-            f"FROM _hits h JOIN {relation(link.table)} t ON t.rowid = h.rid "
-            f"WHERE h.tbl = ? AND {key} IS NOT NULL "
-            "EXCEPT SELECT req, kind, key FROM _keys",
-            [link.table],
+            con.execute(
+                f"INSERT INTO _keys (req, kind, key) SELECT DISTINCT h.req, 'name', {key} "
+                f"FROM _hits h JOIN {source} s ON s.rid = h.rid "
+                f"WHERE h.tbl = $tbl AND {key} IS NOT NULL "
+                "EXCEPT SELECT req, kind, key FROM _keys",
+                {"tbl": link.table},
+            )
+        else:
+            con.execute(
+                f"INSERT INTO _corr SELECT DISTINCT h.req, $kind, {key} FROM _hits h "
+                f"JOIN {source} s ON s.rid = h.rid WHERE h.tbl = $tbl AND {key} IS NOT NULL "
+                "EXCEPT SELECT req, kind, key FROM _corr",
+                {"tbl": link.table, "kind": link.kind},
+            )
+
+
+def _held_back(
+    con: duckdb.DuckDBPyConnection, judge: IdentityJudge, results: dict[str, SubjectMatch]
+) -> None:
+    """Per request: the shared or placeholder identifiers reached, and the rows each held
+    back (reached only through shared values, so not counted as the person's)."""
+    statuses = {(s.kind, s.key, s.cc): s for s in judge.statuses()}
+    if not statuses:
+        return
+    rows = con.execute(
+        "SELECT k.req, k.kind, k.key, k.cc, count(DISTINCT (m.tbl, m.rid)) FILTER (WHERE "
+        "m.rid IS NOT NULL AND h.rid IS NULL) FROM _keys k JOIN _vstat s ON s.kind = k.kind "
+        "AND s.key = k.key AND s.cc IS NOT DISTINCT FROM k.cc AND s.status <> 'unique' "
+        "LEFT JOIN _maybe m ON m.req = k.req AND m.via = k.kind AND m.key = k.key "
+        "AND m.cc IS NOT DISTINCT FROM k.cc "
+        "LEFT JOIN _hits h ON h.req = m.req AND h.tbl = m.tbl AND h.rid = m.rid "
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    for req, kind, key, cc, held in rows:
+        st: ValueStatus = statuses[(kind, key, cc)]
+        results[req].held_back.append(
+            HeldBack(
+                kind,
+                mask_value(kind, ("+" + cc + " " if cc else "") + key),
+                st.status,
+                st.detail,
+                st.tables,
+                int(held or 0),
+            )
+        )
+
+
+def _shared_value_matches(
+    con: duckdb.DuckDBPyConnection,
+    space: SearchSpace,
+    possible: dict[tuple[str, str, int], PossibleMatch],
+    agreement: Mapping[tuple[str, str, int], list[str]],
+) -> None:
+    """Rows reached only through shared values: possible matches, with the reason and which
+    of the person's attributes the row agrees with."""
+    rows = con.execute(
+        "SELECT m.req, m.tbl, m.rid, min(m.link), list(DISTINCT m.via || ' ' || s.detail) "
+        "FROM _maybe m JOIN _vstat s ON s.kind = m.via AND s.key = m.key "
+        "AND s.cc IS NOT DISTINCT FROM m.cc "
+        "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl "
+        "AND h.rid = m.rid) GROUP BY m.req, m.tbl, m.rid ORDER BY ALL"
+    ).fetchall()
+    for req, tbl, rid, link, details in rows:
+        column = space.links[int(link)].column
+        reason = "reached only through a shared identifier: " + "; ".join(
+            d.replace("_", " ") for d in sorted(details)
+        )
+        evidence = agreement.get((req, tbl, int(rid)), [])
+        score = 0.5 + 0.2 * sum(e.endswith("matches the person's") for e in evidence)
+        possible.setdefault(
+            (req, tbl, int(rid)),
+            PossibleMatch(tbl, int(rid), column, min(score, 0.9), reason, list(evidence)),
         )
 
 
@@ -461,16 +611,23 @@ def _free_text(
     hits: dict[tuple[str, str, str, int], FreeTextHit] = {}
     id_kinds = ["customer_id", "account_id", "national_id", "tax_id", "iban"]
     keys = con.execute(
-        "SELECT DISTINCT kind, key FROM _keys WHERE kind <> 'name' OR contains(key, ' ')"
+        "SELECT DISTINCT kind, key FROM _tkeys WHERE (kind <> 'name' OR contains(key, ' ')) "
+        "AND NOT list_contains(?, kind)",
+        [list(CORROBORATING)],
     ).fetchall()
     if not keys:
         return []
     few = len(keys) <= 60
     for table, column in space.free_text:
         col = quote_ident(column)
-        source = relation(table)
         prefilter, pre_params = _text_prefilter(col, keys)
-        text = f"CAST({col} AS VARCHAR)"
+        # the texts that can mention a key: read once, then searched by each extractor
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _ftext AS SELECT rowid AS rid, CAST({col} AS VARCHAR) "
+            f"AS t FROM {relation(table)} WHERE {col} IS NOT NULL AND {prefilter}",
+            pre_params,
+        )
+        text = "t"
         phone_match = (
             # a few people: the number may run into a neighbouring one ("612 345 678 2 times")
             "length(k.key) >= 7 AND contains(regexp_replace(keyed.x, '[^0-9]', '', 'g'), k.key)"
@@ -491,13 +648,12 @@ def _free_text(
         ]  # fmt: skip
         for extract, key, cc, kinds, match in extractors:
             rows = con.execute(
-                f"WITH frag AS (SELECT rowid AS rid, unnest({extract}) AS x FROM {source} "
-                f"WHERE {col} IS NOT NULL AND {prefilter}), "
+                f"WITH frag AS (SELECT rid, unnest({extract}) AS x FROM _ftext), "
                 f"keyed AS (SELECT rid, x, {key} AS key, {cc} AS cc FROM frag) "
-                "SELECT k.req, keyed.rid, k.kind, keyed.x FROM keyed JOIN _keys k "
+                "SELECT k.req, keyed.rid, k.kind, keyed.x FROM keyed JOIN _tkeys k "
                 f"ON {match} AND (k.cc IS NULL OR keyed.cc IS NULL OR k.cc = keyed.cc) "
                 "WHERE list_contains(?, k.kind)",
-                [*pre_params, kinds],
+                [kinds],
             ).fetchall()
             for req, rid, kind, fragment in rows:
                 hit = hits.setdefault(
@@ -523,7 +679,7 @@ def _name_mentions(
     surnames = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT regexp_extract(n, '(\\S+)$', 1) FROM (SELECT key AS n FROM _keys "
+            "SELECT DISTINCT regexp_extract(n, '(\\S+)$', 1) FROM (SELECT key AS n FROM _tkeys "
             "WHERE kind = 'name' AND contains(key, ' ') UNION ALL SELECT raw FROM _rawnames) "
             "WHERE n IS NOT NULL"
         ).fetchall()
@@ -534,7 +690,7 @@ def _name_mentions(
         prefilter = "(" + " OR ".join(["contains(lower(" + text + "), ?)"] * len(surnames)) + ")"
         params = surnames
     rows = con.execute(
-        f"SELECT k.req, t.rowid, k.key, {text} FROM {relation(table)} t JOIN _keys k "
+        f"SELECT k.req, t.rowid, k.key, {text} FROM {relation(table)} t JOIN _tkeys k "
         "ON k.kind = 'name' AND contains(k.key, ' ') "
         f"AND contains(' ' || {words.format(text)} || ' ', ' ' || {words.format('k.key')} || ' ') "
         f"WHERE {prefilter}",
@@ -589,84 +745,143 @@ def _name_fragments(text: str, name_key: str) -> list[str]:
     return out
 
 
-MAX_POSSIBLE_PER_REQUEST = 25
+_REF_NAMES = ("id", "ref", "reference", "number", "no", "num", "code", "key")
 
 
-def _possible(
-    con: duckdb.DuckDBPyConnection, space: SearchSpace
-) -> list[tuple[str, PossibleMatch]]:
-    """Rows with a similar name that no certain identifier links to the person.
+def _ref_column(ws: Workspace, space: SearchSpace, table: str, columns: list[str]) -> str | None:
+    """The column a reviewer can look a row up by: one whose name says it is the row's id
+    or reference (ticket_id, id_cliente, order_no), or else the first column, if its values
+    are unique; failing those, a unique identity link."""
+    links = {link.column for link in space.links if link.table == table}
+    named = [
+        c
+        for c in columns
+        if c not in links
+        and (words := [w for w in c.lower().replace(".", "_").split("_") if w])
+        and (words[-1] in _REF_NAMES or words[0] in ("id", "ref"))
+    ]
+    if not named and columns and columns[0] not in links:
+        named = [columns[0]]
+    for column in named[:2]:
+        col = quote_ident(column)
+        row = ws.con.execute(
+            f"SELECT count({col}) = count(DISTINCT {col}) AND count({col}) > 0 "
+            f"FROM {relation(table)}"
+        ).fetchone()
+        if row and row[0]:
+            return column
+    for link in space.links:
+        if link.table == table and link.is_unique and not link.list_column:
+            return link.column
+    return None
 
-    Candidates share a name token with one of the person's names (the rows found give
-    those names). Pairs are compared when they share the last token, or the first token
-    and the first two letters of the last (a common first name alone would pair a whole
-    batch with half the table); a misspelling in one token is still found through the
-    other. Pairs are scored with Jaro-Winkler.
-    """
-    columns = {link.table: link for link in space.links if link.kind == "name"}
-    if not columns:
-        return []
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _nkeys AS SELECT DISTINCT req, key, "
-        "split_part(key, ' ', 1) AS f, regexp_extract(key, '(\\S+)$', 1) AS l "
-        "FROM _keys WHERE kind = 'name'"
+
+def fingerprint_sql(columns: Sequence[str], alias: str = "") -> str:
+    """SQL: a hash of a row's content (stable across rewrites of the table, unlike rowid)."""
+    parts = ", ".join(
+        f"coalesce(CAST({alias}{quote_ident(c)} AS VARCHAR), chr(0))" for c in columns
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _ntok AS SELECT DISTINCT tok FROM "
-        "(SELECT unnest(string_split(key, ' ')) AS tok FROM _keys WHERE kind = 'name' "
-        "UNION ALL SELECT unnest(string_split(raw, ' ')) FROM _rawnames) "
-        "WHERE length(tok) >= 3"
-    )
-    tokens = [r[0] for r in con.execute("SELECT tok FROM _ntok ORDER BY tok").fetchall()]
-    if not tokens:
-        return []
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _nidx (tbl VARCHAR, rid BIGINT, key VARCHAR, "
-        "f VARCHAR, l VARCHAR)"
-    )
-    for table, link in columns.items():
-        col = f"CAST({quote_ident(link.column)} AS VARCHAR)"
-        if len(tokens) <= 40:  # a few people: cheap substring tests, no per-row split
-            where = " OR ".join(["contains(lower(raw), ?)"] * len(tokens))
-            params: list[Any] = [table, *tokens]
-        else:  # a batch: split every name once and join on the tokens
-            where = (
-                "list_has_any(list_transform(string_split(lower(raw), ' '), "
-                "lambda x: strip_accents(x)), (SELECT list(tok) FROM _ntok))"
-            )
-            params = [table]
-        key = key_sql("raw", link.normalize)
-        con.execute(
-            f"INSERT INTO _nidx SELECT ?, rid, k, split_part(k, ' ', 1), "
-            f"regexp_extract(k, '(\\S+)$', 1) FROM (SELECT rid, {key} AS k FROM "
-            f"(SELECT rowid AS rid, {col} AS raw FROM {relation(table)}) WHERE {where}) "
-            "WHERE k IS NOT NULL",
-            params,
-        )
-    rows = con.execute(
-        "WITH cand AS ("
-        "  SELECT k.req, i.tbl, i.rid, i.key AS ik, k.key AS kk FROM _nidx i "
-        "  JOIN _nkeys k ON i.f = k.f AND left(i.l, 2) = left(k.l, 2) "
-        "  UNION "
-        "  SELECT k.req, i.tbl, i.rid, i.key, k.key FROM _nidx i JOIN _nkeys k ON i.l = k.l"
-        "), scored AS ("
-        "  SELECT req, tbl, rid, max(jaro_winkler_similarity(ik, kk)) AS sim FROM cand "
-        "  WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = cand.req AND h.tbl = cand.tbl "
-        "  AND h.rid = cand.rid) GROUP BY req, tbl, rid"
-        ") SELECT req, tbl, rid, sim FROM scored WHERE sim >= ? "
-        "QUALIFY row_number() OVER (PARTITION BY req ORDER BY sim DESC, tbl, rid) <= ? "
-        "ORDER BY req, tbl, rid",
-        [NAME_SIMILARITY, MAX_POSSIBLE_PER_REQUEST],
+    return f"md5(concat_ws(chr(31), {parts}))" if columns else "md5('')"
+
+
+def row_fingerprints(ws: Workspace, table: str, rowids: Sequence[int]) -> dict[int, str]:
+    """The content fingerprint of these rows (see `fingerprint_sql`)."""
+    if not rowids:
+        return {}
+    rows = ws.con.execute(
+        f"SELECT rowid, {fingerprint_sql(_own_columns(ws, table))} FROM {relation(table)} "
+        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+        [json_list(sorted(rowids))],
     ).fetchall()
-    out: list[tuple[str, PossibleMatch]] = []
-    for req, table, rid, sim in rows:
-        reason = (
-            "same name, but no identifier links this row to the person"
-            if sim >= 0.999
-            else f"similar name (similarity {sim:.2f}), no identifier in common"
-        )
-        out.append((req, PossibleMatch(table, int(rid), columns[table].column, float(sim), reason)))
-    return out
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def fingerprints_present(ws: Workspace, table: str, fingerprints: Sequence[str]) -> set[str]:
+    """Which of these content fingerprints a row of the table still has (one pass)."""
+    if not fingerprints or not ws.has_table(table):
+        return set()
+    rows = ws.con.execute(
+        f"SELECT DISTINCT fp FROM (SELECT {fingerprint_sql(_own_columns(ws, table))} AS fp "
+        f"FROM {relation(table)}) WHERE fp IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        [json_list(sorted(fingerprints))],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _own_columns(ws: Workspace, table: str) -> list[str]:
+    return [c.name for c in ws.columns(table) if not (c.name == "rowid" and star(table) != "*")]
+
+
+def _describe(
+    ws: Workspace, space: SearchSpace, possible: Mapping[tuple[str, str, int], PossibleMatch]
+) -> None:
+    """Row reference, content fingerprint and masked identity values of possible matches."""
+    by_table: dict[str, list[PossibleMatch]] = {}
+    for p in possible.values():
+        by_table.setdefault(p.table, []).append(p)
+    for table, items in by_table.items():
+        columns = _own_columns(ws, table)
+        ref = _ref_column(ws, space, table, columns)
+        shown = [link for link in space.links if link.table == table and not link.list_column]
+        select = [
+            fingerprint_sql(columns),
+            f"CAST({quote_ident(ref)} AS VARCHAR)" if ref else "NULL",
+        ]
+        select += [f"CAST({quote_ident(link.column)} AS VARCHAR)" for link in shown]
+        rows = ws.con.execute(
+            f"SELECT rowid, {', '.join(select)} FROM {relation(table)} "
+            "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(sorted({p.rowid for p in items}))],
+        ).fetchall()
+        info = {int(r[0]): r[1:] for r in rows}
+        for p in items:
+            got = info.get(p.rowid)
+            if got is None:
+                continue
+            p.fingerprint = got[0]
+            p.row_ref = f"{ref}={got[1]}" if ref and got[1] is not None else f"row {p.rowid + 1}"
+            p.masked = {
+                link.column: mask_value(link.kind, value)
+                for link, value in zip(shown, got[2:], strict=True)
+                if value is not None and str(value).strip() and link.column != ref
+            }
+
+
+def _apply_decisions(
+    ws: Workspace, space: SearchSpace, results: dict[str, SubjectMatch], decisions: Decisions
+) -> None:
+    """Confirmed rows join the person's rows; rejected ones are not listed again."""
+    for req, decided in decisions.items():
+        match = results.get(req)
+        if match is None or not decided:
+            continue
+        kept = []
+        for p in match.possible:
+            verdict = decided.get((p.table, p.fingerprint))
+            if verdict == "rejected":
+                match.rejected += 1
+            elif verdict != "confirmed":
+                kept.append(p)
+        match.possible = kept
+        confirmed: dict[str, list[str]] = {}
+        for (table, fp), verdict in decided.items():
+            if verdict == "confirmed":
+                confirmed.setdefault(table, []).append(fp)
+        for table, fps in sorted(confirmed.items()):
+            if not ws.has_table(table):
+                continue
+            rows = ws.con.execute(
+                f"SELECT rowid FROM {relation(table)} WHERE "
+                f"{fingerprint_sql(_own_columns(ws, table))} IN "
+                "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+                [json_list(fps)],
+            ).fetchall()
+            for (rid,) in rows:
+                have = match.rows.setdefault(table, [])
+                if int(rid) not in have:
+                    have.append(int(rid))
+                    have.sort()
+                match.confirmed.setdefault(table, []).append(int(rid))
 
 
 def rows_by_table(

@@ -9,9 +9,9 @@ from functools import cache
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-# Identifier kinds whose values identify one person with certainty; matches on them are
-# followed transitively. Names and IP addresses are shared between people: they only ever
-# produce "possible matches" (names) or matches that are not followed further (IPs).
+# Identifier kinds whose values, found on a row that certainly belongs to the person, are
+# searched for in turn (transitively). Names never are (namesakes); IP addresses neither
+# (NAT); a value shared between people never is either (see identity.py).
 EXPANDING = {
     "customer_id",
     "account_id",
@@ -23,10 +23,11 @@ EXPANDING = {
     "cookie_id",
     "device_id",
 }
-# Shareable identifiers: a row reached only through one of these that belongs to another
-# customer id than the person's is a possible match for review, never absorbed.
-WEAK = {"phone", "cookie_id", "device_id", "ip_address"}
-ANCHOR = "customer_id"
+# Kinds whose value stands for one person by construction: a row's identity is read from
+# these first. A link can say otherwise (`unique: false`, or `unique: true` for another kind).
+ANCHOR_KINDS = ("customer_id", "account_id", "national_id", "tax_id")
+# Attributes that only corroborate (or contradict) a possible match found by name.
+CORROBORATING = ("birth_date", "postcode", "city")
 MIN_KEY_LENGTH = {
     "phone": 7,
     "email": 6,
@@ -40,7 +41,6 @@ MIN_KEY_LENGTH = {
     "ip_address": 7,
 }
 DEFAULT_MIN_KEY_LENGTH = 3
-# Values that stand for "nobody in particular" in exports; never followed.
 PLACEHOLDERS = [
     "0",
     "00",
@@ -70,7 +70,48 @@ PLACEHOLDERS = [
     "nieznany",
     "brak",
     "άγνωστος",
+    "sin datos",
+    "no tiene",
+    "naotem",
+    "brak danych",
+    "keine",
+    "aucun",
+    "nessuno",
 ]
+# Local parts of e-mail addresses people type when they have to fill the field in.
+_EMAIL_PLACEHOLDER_LOCALS = [
+    "noemail", "no-email", "no.email", "no_email", "nomail", "no-mail", "sinemail",
+    "sin-email", "sincorreo", "sin-correo", "nocorreo", "semmail", "sem-email", "naotem",
+    "nao.tem", "nao-tem", "brak", "brakmaila", "keine", "keinemail", "kein", "aucun",
+    "pasdemail", "nessuna", "none", "null", "nil", "na", "n/a", "unknown", "noreply",
+    "no-reply", "donotreply", "do-not-reply", "test", "dummy", "fake", "nobody", "anonymous",
+    "sample", "xxx", "xx", "x", "a", "asdf", "qwerty",
+]  # fmt: skip
+
+
+def placeholder_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()) -> str:
+    """SQL: the normalised `key` of identifier kind `kind` stands for nobody in particular.
+
+    Built-in words (n/a, unknown...), the policy's own values (compared under every
+    normalisation, so `+34 900 000 000` also catches `900000000`), e-mails whose local part
+    is a filler word or repeats the domain (x@x.pt, test@test.com), and phone numbers made
+    of one repeated digit, a digit and zeros (+34 900 000 000) or a counting run."""
+    words = ", ".join(
+        "'" + w.lower().replace("'", "''") + "'" for w in sorted({*PLACEHOLDERS, *extra})
+    )
+    own = [
+        key_sql("'" + w.replace("'", "''") + "'", norm)
+        for w in sorted(set(extra))
+        for norm in ("e164", "email", "compact", "trim", "name")
+    ]
+    locals_ = ", ".join("'" + w + "'" for w in _EMAIL_PLACEHOLDER_LOCALS)
+    return f"""(lower({key}) IN ({words})
+        {"OR " + key + " IN (" + ", ".join(own) + ")" if own else ""}
+        OR ({kind} = 'phone' AND ((length({key}) >= 6 AND replace({key}, left({key}, 1), '') = '')
+            OR regexp_full_match({key}, '[1-9]0{{6,}}')
+            OR {key} IN ('123456789', '1234567890', '12345678', '987654321')))
+        OR ({kind} = 'email' AND (split_part({key}, '@', 1) IN ({locals_})
+            OR split_part({key}, '@', 1) = split_part(split_part({key}, '@', 2), '.', 1))))"""
 
 
 @cache
@@ -92,13 +133,25 @@ def key_sql(expr: str, normalize: str) -> str:
         return f"NULLIF(upper({strip_separators(v)}), '')"
     if normalize == "name":
         return f"NULLIF(lower(strip_accents(regexp_replace(trim({v}), '\\s+', ' ', 'g'))), '')"
+    if normalize == "date":
+        # a date in the usual spellings, as YYYY-MM-DD
+        t = f"trim({v})"
+        formats = ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%Y%m%d"]
+        tries = ", ".join(f"try_strptime(left({t}, 10), '{f}')" for f in formats)
+        return f"CAST(CAST(coalesce({tries}) AS DATE) AS VARCHAR)"
     if normalize == "e164":
         # National significant number: drop formatting, an international prefix with its
         # country code, and trunk zeros. Country codes form a prefix code, so the
         # alternation is unambiguous.
+        # (The country-code alternation is costly: only numbers written with + or 00 go
+        # through it; DuckDB evaluates a CASE branch on the rows that take it only.)
         digits = f"regexp_replace(trim({v}), '[^0-9+]', '', 'g')"
-        intl = f"regexp_replace({digits}, '^(\\+|00)({_country_codes()})', '')"
-        return f"NULLIF(ltrim(regexp_replace({intl}, '[^0-9]', '', 'g'), '0'), '')"
+        intl = (
+            f"CASE WHEN starts_with({digits}, '+') OR starts_with({digits}, '00') "
+            f"THEN regexp_replace({digits}, '^(\\+|00)({_country_codes()})', '') "
+            f"ELSE {digits} END"
+        )
+        return f"NULLIF(ltrim(replace({intl}, '+', ''), '0'), '')"
     raise ValueError(f"unknown normalisation {normalize!r}")
 
 
@@ -131,7 +184,10 @@ def country_sql(expr: str, region: str | None = None, region_column: str | None 
     """The phone's country calling code as text: from an explicit +CC / 00CC prefix, else
     from the row's region column, else the link's default region; NULL when unknown."""
     v = f"regexp_replace(trim(CAST({expr} AS VARCHAR)), '[^0-9+]', '', 'g')"
-    explicit = f"NULLIF(regexp_extract({v}, '^(?:\\+|00)({_country_codes()})', 1), '')"
+    explicit = (
+        f"CASE WHEN starts_with({v}, '+') OR starts_with({v}, '00') THEN "
+        f"NULLIF(regexp_extract({v}, '^(?:\\+|00)({_country_codes()})', 1), '') END"
+    )
     fallbacks = []
     if region_column:
         fallbacks.append(
@@ -155,4 +211,7 @@ def default_normalization(kind: str) -> str:
         "tax_id": "compact",
         "iban": "compact",
         "name": "name",
+        "birth_date": "date",
+        "postcode": "compact",
+        "city": "name",
     }.get(kind, "trim")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutela.policy.models import Policy
-from tutela.subjects.find import LinkSpec
+from tutela.subjects.links import LinkSpec
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 
@@ -19,9 +19,22 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
             region=link.region,
             region_column=link.region_column,
             strip_prefix=link.strip_prefix,
+            shared=link.shared,
+            unique=link.unique,
+            placeholders=tuple(link.placeholders),
+            valid_from=link.valid_from,
+            valid_until=link.valid_until,
+            observed_at=link.observed_at,
         )
         for link in policy.identity_links()
     ]
+
+
+def placeholders(policy: Policy) -> list[str]:
+    """Placeholder values the policy declares, subject-wide and per link."""
+    values = {v for s in policy.subjects.values() for v in s.placeholders}
+    values |= {v for link in policy.identity_links() for v in link.placeholders}
+    return sorted(values)
 
 
 def free_text_columns(ws: Workspace, policy: Policy) -> list[tuple[str, str]]:

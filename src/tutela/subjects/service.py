@@ -18,8 +18,9 @@ from tutela.report import sar as sar_render
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
+from tutela.subjects import physical, review, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
-from tutela.subjects.policyview import free_text_columns, link_specs
+from tutela.subjects.policyview import free_text_columns, link_specs, placeholders
 from tutela.subjects.sar import build_sar
 from tutela.workspace import Workspace
 
@@ -62,8 +63,10 @@ class Context:
 
 
 def context(ws: Workspace, policy: Policy) -> Context:
-    space = search_space(ws, link_specs(policy), free_text_columns(ws, policy))
-    if not space.links:
+    space = search_space(
+        ws, link_specs(policy), free_text_columns(ws, policy), placeholders(policy)
+    )
+    if not any(link.matches for link in space.links):
         raise UsageError(
             "the policy declares no identity link on any loaded table",
             hint="declare subjects: <name>: identifiers: [{table, column, kind}] in the policy",
@@ -89,7 +92,11 @@ def _audit_read(
             },
             tables=sorted({t for m in matches.values() for t in m.rows}),
             counts={
-                r: {"rows": m.row_count(), "free_text": len(m.free_text)}
+                r: {
+                    "rows": m.row_count(),
+                    "free_text": len(m.free_text),
+                    "possible_matches": len(m.possible),
+                }
                 for r, m in matches.items()
             },
             result="read",
@@ -113,9 +120,23 @@ def match_summary(ctx: Context, match: SubjectMatch) -> dict[str, Any]:
             for h in match.free_text
         ],
         "possible_matches": [p.to_dict() for p in match.possible],
+        "shared_identifiers": [h.to_dict() for h in match.held_back],
         "identifier_kinds_found": {k: len(v) for k, v in sorted(match.keys.items())},
         "not_searched": ctx.space.skipped,
     }
+
+
+def _find_reviewed(ctx: Context, requests: Mapping[str, Identifiers]) -> dict[str, SubjectMatch]:
+    """One search for these requests, with the decisions reviewers recorded for them."""
+    decided = review.decisions(ctx.ws.con, requests)
+    return find_subjects(ctx.ws, ctx.space, requests, decisions=decided)
+
+
+def record_review(ctx: Context, matches: Mapping[str, SubjectMatch]) -> None:
+    """Keep the open possible matches of these requests for `tutela review`."""
+    if any(m.possible for m in matches.values()) or review.items(ctx.ws.con):
+        with ctx.ws.transaction() as con:
+            review.record(ctx.ws, con, matches)
 
 
 def access_reports(
@@ -127,12 +148,13 @@ def access_reports(
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     prepare_output_dir(out_dir)
     with live.snapshots(ctx.ws.con, ctx.space.tables()):  # live tables: one read each
-        matches = find_subjects(ctx.ws, ctx.space, clean)
+        matches = _find_reviewed(ctx, clean)
         reports = {
             req: build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
             for req, match in matches.items()
         }
     _audit_read(ctx, "sar", clean, matches)  # before any file leaves the workspace
+    record_review(ctx, matches)
     out: dict[str, dict[str, Any]] = {}
     for req, report in reports.items():
         stem = f"sar-{safe_stem(req)}"
@@ -149,7 +171,8 @@ def plan_erasures(
     ctx: Context, requests: Mapping[str, Identifiers]
 ) -> tuple[dict[str, dict[str, list[str]]], list[erasure.ErasurePlan]]:
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
-    matches = find_subjects(ctx.ws, ctx.space, clean)
+    matches = _find_reviewed(ctx, clean)
+    record_review(ctx, matches)
     return clean, [erasure.plan_erasure(ctx.policy, matches[r], r) for r in clean]
 
 
@@ -160,12 +183,23 @@ def apply_erasures(
     out_dir: Path | None,
     *,
     command: str = "erase",
+    purge: bool = False,
 ) -> list[tuple[dict[str, Any], list[str]]]:
-    """Apply all plans in one transaction, verify each, write certificates (0600)."""
+    """Apply all plans in one transaction, verify each, write certificates (0600).
+    `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
+    # read before applying: the values that must vanish, and the keys owed at each source
+    erased = physical.erased_values(ctx.ws, ctx.space, plans)
+    owed = systems.erasure_systems(ctx.ws, ctx.policy, ctx.space, plans, ctx.master)
+    hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
+    copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
+    storage = live.finish_erasure(purge=purge)  # after the commit, before the rewrite
+    purged, purge_error = physical.purge_workspace(ctx.ws)
     checks = erasure.verify(ctx.ws, ctx.space, plans)
+    on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
+    physical.record_tasks(ctx.ws, owed)
     results = []
     for plan in plans:
         outcome = erasure.ErasureOutcome(
@@ -176,8 +210,12 @@ def apply_erasures(
             erasure.hashed_identifiers(ctx.master, clean[plan.request_id]),
             ctx.master.key_id,
             erasure.now(),
+            [e for e in storage if e.table in counts[plan.request_id]],
         )
         cert = erasure.certificate(outcome)
+        physical.annotate(
+            cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
+        )
         files: list[str] = []
         if out_dir is not None:
             stem = f"erasure-{safe_stem(plan.request_id)}"

@@ -1,0 +1,416 @@
+"""Whose value is this? Judging each identifier value the search reaches from the data itself.
+
+A value (a phone number, an e-mail, a cookie) is carried by rows in one or more tables. Those
+rows say who they are about through their *identity attributes*: unique identifiers first
+(customer id, account id, national id, tax id, and any link the policy declares unique), then
+e-mail, then name. Two carrier rows *conflict* when the strongest attribute both of them have
+differs (two customer ids; two e-mails; two names that are not the same name written
+differently). Then:
+
+- **unique**: no two carriers conflict — every row carrying the value is about one person;
+- **ambiguous**: carriers conflict (a household landline, a family e-mail, a shared tablet,
+  a recycled number), or the link is declared `shared: true`;
+- **placeholder**: on the built-in or policy placeholder lists, shaped like one
+  (+34 900 000 000, noemail@noemail.com), or carried by many people (>= PLACEHOLDER_PEOPLE
+  distinct identities, or too many different-looking rows to compare).
+
+Statuses depend on the data only, not on the request, so one judgement serves a whole batch.
+Everything is set-based SQL over the carrier rows of the values reached in a round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from tutela.subjects.links import LinkSpec, SearchSpace
+from tutela.subjects.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
+
+PLACEHOLDER_PEOPLE = 10
+"""A value carried by this many distinct people (of one attribute kind) is a placeholder."""
+MAX_SIGNATURES = 50
+"""Carrier rows of more distinct identity signatures than this are not compared pairwise."""
+
+UNIQUE, AMBIGUOUS, PLACEHOLDER = "unique", "ambiguous", "placeholder"
+
+SOFT_KINDS = ("email", "name", "cookie_id")
+"""Attributes that tell people apart when no unique identifier does; a browser cookie is the
+weakest (two cookies on one tablet may be two people, or one who cleared them)."""
+
+_KIND_WORDS = {
+    "customer_id": ("customer id", "customer ids"),
+    "account_id": ("account", "accounts"),
+    "national_id": ("national id", "national ids"),
+    "tax_id": ("tax id", "tax ids"),
+    "email": ("e-mail address", "e-mail addresses"),
+    "name": ("name", "names"),
+    "cookie_id": ("cookie", "cookies"),
+}
+
+# Two names are the same name written differently when one's words (of 3+ letters) are all
+# in the other ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or
+# spacing ("Puig Anna", "MansoJover"). A similar-looking name is NOT the same person here:
+# "Joan Soler" and "Joana Soler" share a phone in many households.
+_NAME_MACROS = [
+    "CREATE OR REPLACE TEMP MACRO _words(n) AS "
+    "list_filter(string_split(regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), "
+    "lambda w: length(w) >= 3)",
+    "CREATE OR REPLACE TEMP MACRO _same_name(p, q) AS p = q "
+    "OR (len(_words(p)) > 0 AND list_has_all(_words(q), _words(p))) "
+    "OR (len(_words(q)) > 0 AND list_has_all(_words(p), _words(q))) "
+    "OR replace(p, ' ', '') = replace(q, ' ', '')",
+    "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
+    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q))) > 0)) > 0",
+    # close enough to be the same person misspelt: not proof, but no reason to discard
+    "CREATE OR REPLACE TEMP MACRO _names_close(a, b) AS "
+    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q) "
+    "OR jaro_winkler_similarity(p, q) >= 0.88)) > 0)) > 0",
+]
+
+
+@dataclass(frozen=True)
+class ValueStatus:
+    kind: str
+    key: str
+    cc: str | None
+    status: str
+    people: int
+    rows: int
+    tables: tuple[str, ...]
+    detail: str
+
+    def describe(self, masked: str) -> str:
+        """A sentence for reports and review lists (the value already masked)."""
+        what = self.kind.replace("_", " ")
+        where = ", ".join(self.tables)
+        if self.status == PLACEHOLDER:
+            return f"{what} {masked} is a placeholder ({self.detail}); not followed"
+        return f"{what} {masked} is shared ({self.detail}) in {where}"
+
+
+class IdentityJudge:
+    """Reads the identity attributes of carrier rows and judges each value reached."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
+        self.con = con
+        self.space = space
+        self.attr_kinds = attribute_kinds(space.links)
+        self.attr_links = [
+            (i, link)
+            for i, link in enumerate(space.links)
+            if _attribute_of(link, self.attr_kinds) is not None
+        ]
+        self.shared_links = [i for i, link in enumerate(space.links) if link.shared]
+        for sql in _NAME_MACROS:
+            con.execute(sql)
+        cols = ", ".join(f"a{i} VARCHAR[]" for i in range(len(self.attr_kinds)))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _sig (tbl VARCHAR, rid BIGINT"
+            + (f", {cols}" if cols else "")
+            + ")"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _kconf (req VARCHAR, kind VARCHAR, key VARCHAR, "
+            "cc VARCHAR, nobody_agrees BOOLEAN)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _vstat (kind VARCHAR, key VARCHAR, cc VARCHAR, "
+            "status VARCHAR, people INTEGER, nrows BIGINT, tables VARCHAR[], detail VARCHAR)"
+        )
+
+    # -- attributes of carrier rows ---------------------------------------------------
+    def read_attributes(self) -> None:
+        """Signatures of the carrier rows indexed since the last call (one statement per
+        table, over the table's rows that carry a value reached)."""
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _newrows AS SELECT DISTINCT tbl, rid FROM _idx "
+            "EXCEPT SELECT tbl, rid FROM _sig"
+        )
+        tables = [r[0] for r in self.con.execute("SELECT DISTINCT tbl FROM _newrows").fetchall()]
+        n = len(self.attr_kinds)
+        for table in tables:
+            parts = []
+            for _, link in self.attr_links:
+                if link.table != table:
+                    continue
+                a = _attribute_of(link, self.attr_kinds)
+                key = key_sql("v", link.normalize)
+                parts.append(
+                    f"SELECT rid, {a} AS a, {key} AS val FROM "
+                    f"{link.source_sql('rowid IN (SELECT rid FROM _newrows WHERE tbl = $t)')}"
+                )
+            lists = ", ".join(
+                f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
+                for i in range(n)
+            )
+            if parts and n:
+                self.con.execute(
+                    f"INSERT INTO _sig SELECT $t, rid, {lists} FROM ("
+                    + " UNION ALL ".join(parts)
+                    + ") GROUP BY rid",
+                    {"t": table},
+                )
+            # rows without any attribute still get a (blank) signature: read once
+            self.con.execute(
+                "INSERT INTO _sig (tbl, rid) SELECT tbl, rid FROM _newrows WHERE tbl = $t "
+                "AND rid NOT IN (SELECT rid FROM _sig WHERE tbl = $t)",
+                {"t": table},
+            )
+
+    # -- judging values ---------------------------------------------------------------
+    def conflict_sql(self, x: str, y: str) -> str:
+        """SQL: the index of the strongest attribute kind on which two signatures (lists
+        `{x}0..`, `{y}0..`) both have values and disagree; NULL when they agree."""
+        levels = []
+        for i, kind in enumerate(self.attr_kinds):
+            both = f"len(coalesce({x}{i}, [])) > 0 AND len(coalesce({y}{i}, [])) > 0"
+            agree = (
+                f"_names_agree({x}{i}, {y}{i})"
+                if kind == "name"
+                else f"list_has_any({x}{i}, {y}{i})"
+            )
+            levels.append(f"WHEN {both} THEN CASE WHEN {agree} THEN NULL ELSE {i} END")
+        return f"CASE {' '.join(levels)} ELSE NULL END" if levels else "NULL"
+
+    def subject_signatures(self) -> None:
+        """`_mine`: per request, every identity attribute of its certain rows so far."""
+        n = len(self.attr_kinds)
+        mine = ", ".join(
+            f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
+            for i in range(n)
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _mine AS SELECT h.req"
+            + (f", {mine}" if mine else "")
+            + " FROM _hits h JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid GROUP BY h.req"
+        )
+
+    def against_subject(self) -> None:
+        """`_kconf`: fresh keys of a request carried by a row that contradicts what the
+        request's certain rows say about the person (another customer id, another e-mail,
+        another name): reached from the person's rows, but someone else's too. Their rows
+        are possible matches only, for that request. `nobody_agrees`: no carrier with
+        comparable attributes agrees with the person (the value is someone else's)."""
+        self.subject_signatures()
+        if not self.attr_kinds:
+            return
+        comparable = " OR ".join(
+            f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
+            for i in range(len(self.attr_kinds))
+        )
+        conflict = self.conflict_sql("s.a", "m.m")
+        self.con.execute(
+            f"""INSERT INTO _kconf SELECT k.req, k.kind, k.key, k.cc,
+                NOT bool_or(({comparable}) AND ({conflict}) IS NULL)
+            FROM _keys k
+            JOIN _idx i ON i.kind = k.kind AND i.key = k.key
+             AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
+            JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
+            JOIN _mine m ON m.req = k.req
+            WHERE NOT k.probed
+            GROUP BY k.req, k.kind, k.key, k.cc
+            HAVING bool_or(({conflict}) IS NOT NULL)"""
+        )
+
+    def demote_unvouched(self) -> int:
+        """Certain rows that say nothing of who they are about (no id, e-mail or name) but
+        carry an identifier that belongs to one other person (unique in the data, and
+        contradicting this request's person, `_kconf`): the value that reached them may be
+        shared in a way the data does not show, so they become possible matches. Returns
+        how many rows moved."""
+        empty = (
+            " AND ".join(f"len(coalesce(s.a{i}, [])) = 0" for i in range(len(self.attr_kinds)))
+            or "true"
+        )
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _demote AS SELECT DISTINCT h.* FROM _hits h
+            JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid AND {empty}
+            WHERE EXISTS (SELECT 1 FROM _idx i JOIN _kconf c ON c.req = h.req
+                          AND c.kind = i.kind AND c.key = i.key AND c.nobody_agrees
+                          WHERE i.tbl = h.tbl AND i.rid = h.rid)"""
+        )
+        row = self.con.execute("SELECT count(*) FROM _demote").fetchone()
+        if not row or not row[0]:
+            return 0
+        self.con.execute("INSERT INTO _maybe SELECT * FROM _demote")
+        self.con.execute(
+            "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _demote d WHERE d.req = _hits.req "
+            "AND d.tbl = _hits.tbl AND d.rid = _hits.rid)"
+        )
+        return int(row[0])
+
+    def judge(self) -> None:
+        """Statuses of the values in `_fresh` (kind, key, cc) not judged yet."""
+        con = self.con
+        n = len(self.attr_kinds)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _todo AS SELECT DISTINCT kind, key, cc FROM _fresh "
+            "EXCEPT SELECT kind, key, cc FROM _vstat"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _carry AS SELECT t.kind, t.key, t.cc, i.tbl, i.rid, "
+            "i.link FROM _todo t JOIN _idx i ON i.kind = t.kind AND i.key = t.key "
+            "AND (t.cc IS NULL OR i.cc IS NULL OR t.cc = i.cc)"
+        )
+        attrs = ", ".join(f"coalesce(s.a{i}, []) AS a{i}" for i in range(n))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _vsig AS SELECT DISTINCT c.kind, c.key, c.cc"
+            + (f", {attrs}" if attrs else "")
+            + " FROM _carry c LEFT JOIN _sig s ON s.tbl = c.tbl AND s.rid = c.rid"
+        )
+        people = ", ".join(f"len(list_distinct(flatten(list(a{i})))) AS n{i}" for i in range(n))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _vcount AS SELECT kind, key, cc, count(*) AS nsig"
+            + (f", {people}" if people else "")
+            + " FROM _vsig GROUP BY ALL"
+        )
+        # pairwise: the strongest attribute two carriers both have must agree
+        level = self.conflict_sql("x.a", "y.a")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _vconf AS
+            WITH s AS (
+                SELECT v.*, row_number() OVER (PARTITION BY v.kind, v.key, v.cc) AS sid
+                FROM _vsig v JOIN _vcount c ON c.kind = v.kind AND c.key = v.key
+                  AND c.cc IS NOT DISTINCT FROM v.cc
+                WHERE c.nsig BETWEEN 2 AND {MAX_SIGNATURES}
+            )
+            SELECT x.kind, x.key, x.cc, min({level}) AS lvl FROM s x JOIN s y
+              ON x.kind = y.kind AND x.key = y.key AND x.cc IS NOT DISTINCT FROM y.cc
+             AND x.sid < y.sid
+            GROUP BY ALL"""
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _vrows AS SELECT kind, key, cc, count(*) AS nrows, "
+            "list_sort(list_distinct(list(tbl))) AS tables, "
+            "bool_or(list_contains($shared, link)) AS shared FROM _carry GROUP BY ALL",
+            {"shared": self.shared_links},
+        )
+        most = f"greatest({', '.join(f'c.n{i}' for i in range(n))})" if n else "0"
+        words = (
+            "CASE "
+            + " ".join(
+                f"WHEN f.lvl = {i} THEN '{_KIND_WORDS.get(k, (k, k + 's'))[1]}'"
+                for i, k in enumerate(self.attr_kinds)
+            )
+            + " ELSE 'people' END"
+            if n
+            else "'people'"
+        )
+        count_at = (
+            "CASE " + " ".join(f"WHEN f.lvl = {i} THEN c.n{i}" for i in range(n)) + " ELSE 2 END"
+            if n
+            else "2"
+        )
+        placeholder = placeholder_sql("t.kind", "t.key", self.space.placeholders)
+        con.execute(
+            f"""INSERT INTO _vstat
+            SELECT t.kind, t.key, t.cc,
+              CASE
+                WHEN {placeholder} THEN '{PLACEHOLDER}'
+                WHEN coalesce({most}, 0) >= {PLACEHOLDER_PEOPLE}
+                     OR coalesce(c.nsig, 0) > {MAX_SIGNATURES} THEN '{PLACEHOLDER}'
+                WHEN coalesce(r.shared, false) OR f.lvl IS NOT NULL THEN '{AMBIGUOUS}'
+                ELSE '{UNIQUE}' END,
+              CASE WHEN f.lvl IS NOT NULL THEN {count_at}
+                   ELSE coalesce({most}, 0) END,
+              coalesce(r.nrows, 0), coalesce(r.tables, []),
+              CASE
+                WHEN {placeholder} THEN 'a known placeholder value'
+                WHEN coalesce({most}, 0) >= {PLACEHOLDER_PEOPLE}
+                     OR coalesce(c.nsig, 0) > {MAX_SIGNATURES}
+                  THEN 'carried by ' || coalesce(r.nrows, 0) || ' rows of '
+                       || greatest(coalesce({most}, 0), coalesce(c.nsig, 0))
+                       || ' or more different people'
+                WHEN f.lvl IS NOT NULL THEN 'carried by ' || ({count_at}) || ' different '
+                       || ({words})
+                WHEN coalesce(r.shared, false) THEN 'the policy declares this link shared'
+                ELSE '' END
+            FROM _todo t
+            LEFT JOIN _vcount c ON c.kind = t.kind AND c.key = t.key
+                 AND c.cc IS NOT DISTINCT FROM t.cc
+            LEFT JOIN _vconf f ON f.kind = t.kind AND f.key = t.key
+                 AND f.cc IS NOT DISTINCT FROM t.cc
+            LEFT JOIN _vrows r ON r.kind = t.kind AND r.key = t.key
+                 AND r.cc IS NOT DISTINCT FROM t.cc"""
+        )
+
+    def drop_known_others(self) -> dict[tuple[str, str, int], list[str]]:
+        """Rows reached through a shared value that are recognisably someone else's are not
+        even possible matches of this request: a row with a unique identifier the person
+        does not have (another customer id) unless its name is the person's (a duplicate
+        record is for a reviewer to decide), or a row whose e-mail and name all differ
+        from the person's. For the rows that stay, says which attributes agree."""
+        kinds = self.attr_kinds
+        if not kinds:
+            return {}
+        strong = [i for i, k in enumerate(kinds) if k not in SOFT_KINDS]
+        soft = [i for i, k in enumerate(kinds) if k in ("email", "name")]
+        self.subject_signatures()
+
+        def both(i: int) -> str:
+            return f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
+
+        def agree(i: int) -> str:
+            if kinds[i] == "name":
+                return f"_names_close(s.a{i}, m.m{i})"
+            return f"list_has_any(s.a{i}, m.m{i})"
+
+        named = kinds.index("name") if "name" in kinds else None
+        other_id = " OR ".join(f"({both(i)} AND NOT {agree(i)})" for i in strong) or "false"
+        same_name = f"({both(named)} AND {agree(named)})" if named is not None else "false"
+        soft_known = " OR ".join(both(i) for i in soft) or "false"
+        soft_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in soft) or "false"
+        self.con.execute(
+            "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _sig s JOIN _mine m "
+            "ON m.req = _maybe.req WHERE s.tbl = _maybe.tbl AND s.rid = _maybe.rid "
+            f"AND ((({other_id}) AND NOT {same_name}) OR (({soft_known}) AND NOT "
+            f"({soft_agrees}))))"
+        )
+        checks = [
+            f"CASE WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN '{_word(kinds[i])} matches "
+            f"the person''s' ELSE '{_word(kinds[i])} differs from the person''s' END END"
+            for i in range(len(kinds))
+        ]
+        rows = self.con.execute(
+            f"SELECT DISTINCT x.req, x.tbl, x.rid, list_filter([{', '.join(checks)}], "
+            "lambda e: e IS NOT NULL) FROM _maybe x JOIN _sig s ON s.tbl = x.tbl "
+            "AND s.rid = x.rid JOIN _mine m ON m.req = x.req"
+        ).fetchall()
+        return {(r[0], r[1], int(r[2])): list(r[3]) for r in rows}
+
+    def statuses(self) -> list[ValueStatus]:
+        rows = self.con.execute(
+            "SELECT kind, key, cc, status, people, nrows, tables, detail FROM _vstat "
+            "WHERE status <> 'unique' ORDER BY ALL"
+        ).fetchall()
+        return [
+            ValueStatus(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), tuple(r[6]), r[7])
+            for r in rows
+        ]
+
+
+def _word(kind: str) -> str:
+    return _KIND_WORDS.get(kind, (kind.replace("_", " "), ""))[0]
+
+
+def attribute_kinds(links: list[LinkSpec]) -> list[str]:
+    """Identity attribute kinds, strongest first: unique kinds (anchors in their usual order,
+    then others declared unique), then e-mail and name when not declared unique."""
+    unique = {link.kind for link in links if link.is_unique}
+    order = [k for k in ANCHOR_KINDS if k in unique]
+    order += sorted(unique - set(order))
+    for soft in SOFT_KINDS:
+        if soft not in order and any(link.kind == soft for link in links):
+            order.append(soft)
+    return order
+
+
+def _attribute_of(link: LinkSpec, kinds: list[str]) -> int | None:
+    """The attribute index this link's values feed, if any. A link declared shared is no
+    evidence of who a row is about."""
+    if link.shared or link.kind not in kinds:
+        return None
+    if link.kind in SOFT_KINDS or link.is_unique:
+        return kinds.index(link.kind)
+    return None

@@ -1,0 +1,95 @@
+"""Finding the rows of a link column that carry given keys, over the whole column: a cheap
+probe picks candidate rows, the exact (possibly regex-heavy) key is computed on those only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from tutela.subjects.links import LinkSpec
+from tutela.subjects.normalize import (
+    DEFAULT_MIN_KEY_LENGTH,
+    MIN_KEY_LENGTH,
+    PLACEHOLDERS,
+    key_sql,
+    probe_sql,
+)
+
+
+def like_escape(value: str) -> str:
+    """A literal for ILIKE ... ESCAPE '\\': wildcards in the value match themselves."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def usable(key: str, kind: str) -> str:
+    """SQL: the key is long enough for its kind and not a word such as 'guest'."""
+    minimum = MIN_KEY_LENGTH.get(kind, DEFAULT_MIN_KEY_LENGTH)
+    placeholders = ", ".join("'" + p.replace("'", "''") + "'" for p in PLACEHOLDERS)
+    return (
+        f"({key} IS NOT NULL AND length({key}) >= {minimum} "
+        f"AND lower({key}) NOT IN ({placeholders}))"
+    )
+
+
+def index_link(
+    con: duckdb.DuckDBPyConnection,
+    i: int,
+    link: LinkSpec,
+    keys: str = "_keys",
+    target: str = "_idx",
+) -> None:
+    """Rows of one link column that carry one of the keys (of table `keys`, kind, key,
+    probed) not probed yet, into `target` (tbl, rid, link, kind, key, cc)."""
+    cheap, probe = probe_sql("v", link.normalize)
+    probes = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT {probe} FROM {keys} WHERE kind = ? AND NOT probed",
+            [link.kind],
+        ).fetchall()
+    ]
+    # Pick candidate rows with the cheapest test that every carrier passes; the exact key
+    # is computed on the candidates below. Identifiers compared as typed (trimmed): the
+    # value itself. E-mails, a few: a case-insensitive substring. Phone numbers, a few: the
+    # last two characters, the number's last two digits however it is written (values that
+    # do not end in a digit are judged exactly). Otherwise a semi-join on the probe.
+    params: list[Any]
+    if link.normalize in ("trim", "none"):
+        value = "trim(v)" if link.normalize == "trim" else "v"
+        if len(probes) <= 64:
+            where = f"{value} IN ({', '.join('?' * len(probes))})"
+            params = list(probes)
+        else:
+            where = f"{value} IN (SELECT key FROM {keys} WHERE kind = ? AND NOT probed)"
+            params = [link.kind]
+    elif len(probes) <= 64 and link.normalize == "email":
+        where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes))
+        params = [f"%{like_escape(p)}%" for p in probes]
+    elif len(probes) <= 16 and link.normalize == "e164":
+        ends = sorted({p[-2:] for p in probes if p})
+        tail = "right(rtrim(v), 2)"
+        where = (
+            f"{tail} IN ({', '.join('?' * len(ends))}) "
+            # a number followed by a note ("612 345 678 (home)"): judged exactly
+            "OR right(rtrim(v), 1) NOT BETWEEN '0' AND '9'"
+        )
+        params = ends
+    elif len(probes) <= 64:
+        where = f"{cheap} IN ({', '.join('?' * len(probes))})"
+        params = list(probes)
+    else:
+        where = f"{cheap} IN (SELECT {probe} FROM {keys} WHERE kind = ? AND NOT probed)"
+        params = [link.kind]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _cand AS SELECT rid, v, rg "
+        f"FROM {link.source_sql()} WHERE {where or 'false'}",
+        params,
+    )
+    key = key_sql("v", link.normalize)
+    con.execute(
+        f"INSERT INTO {target} SELECT ?, rid, ?, ?, k, cc FROM (SELECT rid, {key} AS k, "
+        f"{link.country_sql('v', 'rg')} AS cc FROM _cand) WHERE {usable('k', link.kind)} "
+        f"EXCEPT SELECT tbl, rid, link, kind, key, cc FROM {target}",
+        [link.table, i, link.kind],
+    )

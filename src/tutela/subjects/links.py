@@ -1,0 +1,134 @@
+"""Identity links as the subject engine sees them: a column, its kind, its normalisation, and
+what the policy says about sharing, placeholders and validity; plus the search space."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tutela.subjects.normalize import (
+    ANCHOR_KINDS,
+    CORROBORATING,
+    country_sql,
+)
+from tutela.workspace import Workspace, quote_ident, relation
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """A column that identifies the subject, and how its values are normalised."""
+
+    table: str
+    column: str
+    kind: str
+    normalize: str
+    region: str | None = None
+    region_column: str | None = None
+    strip_prefix: str | None = None
+
+    list_column: bool = False
+    """The column holds a LIST (e.g. several e-mails from a JSON array): each item counts."""
+
+    shared: bool = False
+    """Values are shared between people by nature: matches through them are never certain."""
+
+    unique: bool | None = None
+    """Each value belongs to one person (None: by kind — customer, account, national, tax id)."""
+
+    placeholders: tuple[str, ...] = ()
+    valid_from: str | None = None
+    valid_until: str | None = None
+    observed_at: str | None = None
+
+    @property
+    def is_unique(self) -> bool:
+        if self.unique is not None:
+            return self.unique
+        return self.kind in ANCHOR_KINDS and not self.shared
+
+    @property
+    def matches(self) -> bool:
+        """Whether values of this link find rows (names and corroborating attributes do not)."""
+        return self.kind != "name" and self.kind not in CORROBORATING
+
+    def _text(self, base: str) -> str:
+        col = f"CAST({base} AS VARCHAR)"
+        if not self.strip_prefix:
+            return col
+        prefix = self.strip_prefix.replace("'", "''")
+        return (
+            f"CASE WHEN starts_with({col}, '{prefix}') "
+            f"THEN substr({col}, {len(self.strip_prefix) + 1}) ELSE {col} END"
+        )
+
+    def value_sql(self, alias: str = "") -> str:
+        """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
+        return self._text(f"{alias}{quote_ident(self.column)}")
+
+    def source_sql(self, where: str = "") -> str:
+        """A relation (rid, v, rg): each row's value as text (one row per item for lists)
+        and its phone region when the link has a region column."""
+        rg = f"{quote_ident(self.region_column)}" if self.region_column else "NULL"
+        table = relation(self.table)
+        cond = f" WHERE {where}" if where else ""
+        if self.list_column:
+            return (
+                f"(SELECT rid, {self._text('item')} AS v, rg FROM (SELECT rowid AS rid, "
+                f"unnest({quote_ident(self.column)}) AS item, {rg} AS rg FROM {table}{cond}))"
+            )
+        return f"(SELECT rowid AS rid, {self.value_sql()} AS v, {rg} AS rg FROM {table}{cond})"
+
+    def country_sql(self, value: str, region_value: str | None) -> str:
+        if self.normalize != "e164":
+            return "NULL"
+        return country_sql(value, self.region, region_value if self.region_column else None)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    links: list[LinkSpec]
+    free_text: list[tuple[str, str]]
+    skipped: list[str] = field(default_factory=list)
+    placeholders: tuple[str, ...] = ()
+    """Subject-wide placeholder values from the policy (added to the built-in list)."""
+
+    def tables(self) -> list[str]:
+        return sorted({link.table for link in self.links} | {table for table, _ in self.free_text})
+
+    def kinds(self) -> set[str]:
+        return {link.kind for link in self.links} | {"name"}
+
+
+def search_space(
+    ws: Workspace,
+    links: Iterable[LinkSpec],
+    free_text: Iterable[tuple[str, str]],
+    placeholders: Iterable[str] = (),
+) -> SearchSpace:
+    """Keep the links and free-text columns that exist in the workspace; say what was skipped."""
+    tables = set(ws.user_tables())
+    types = {t: {c.name: c.type for c in ws.columns(t)} for t in tables}
+    columns = {t: set(types[t]) for t in tables}
+    kept, texts, skipped = [], [], []
+    for link in links:
+        if link.table not in tables:
+            skipped.append(f"table {link.table} is not loaded")
+            continue
+        missing = [
+            c
+            for c in (link.column, link.valid_from, link.valid_until, link.observed_at)
+            if c and c not in columns[link.table]
+        ]
+        if missing:
+            skipped.append(f"{link.table}.{missing[0]} does not exist")
+        elif types[link.table][link.column].endswith("[]"):
+            kept.append(dataclasses.replace(link, list_column=True))
+        elif types[link.table][link.column].startswith(("STRUCT", "MAP", "BLOB")):
+            skipped.append(f"{link.table}.{link.column} is not a text or list column")
+        else:
+            kept.append(link)
+    for table, column in free_text:
+        if table in tables and column in columns[table]:
+            texts.append((table, column))
+    return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)), tuple(placeholders))

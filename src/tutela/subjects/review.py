@@ -1,0 +1,243 @@
+"""The review queue: possible matches of a request, and the reviewer's decision on each.
+
+Every `sar`, `erase` and `requests run` records the possible matches of its request here
+(one item per row, identified by the row's content fingerprint, so an item survives rowid
+changes). `tutela review` lists the open items and records a reviewer's decision, audited.
+The next run of the same request uses the decisions: a confirmed row is then the person's
+(reported and erased), a rejected one is never listed again for that request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from tutela import audit
+from tutela.errors import UsageError
+from tutela.protect.keys import MasterKey
+from tutela.subjects.find import Decisions, SubjectMatch, fingerprints_present
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists, json_list
+
+TABLE = f"{INTERNAL_SCHEMA}.review_queue"
+CONFIRMED, REJECTED = "confirmed", "rejected"
+
+_DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    request_id VARCHAR NOT NULL,
+    item INTEGER NOT NULL,
+    table_name VARCHAR NOT NULL,
+    row_ref VARCHAR,
+    fingerprint VARCHAR NOT NULL,
+    reason VARCHAR,
+    score DOUBLE,
+    evidence VARCHAR,
+    masked VARCHAR,
+    decision VARCHAR,
+    note VARCHAR,
+    decided_at TIMESTAMP,
+    found_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (request_id, table_name, fingerprint)
+)"""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    request_id: str
+    item: int
+    table: str
+    row_ref: str | None
+    reason: str | None
+    score: float | None
+    evidence: list[str]
+    masked: dict[str, str]
+    decision: str | None
+    note: str | None
+    decided_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "item": self.item,
+            "table": self.table,
+            "row": self.row_ref,
+            "reason": self.reason,
+            "score": self.score,
+            "evidence": self.evidence,
+            "values": self.masked,
+            "decision": self.decision,
+            "note": self.note,
+            "decided_at": self.decided_at,
+        }
+
+
+def decisions(con: duckdb.DuckDBPyConnection, request_ids: Iterable[str]) -> Decisions:
+    """The decided items of these requests: {request: {(table, fingerprint): decision}}."""
+    ids = sorted(set(request_ids))
+    if not ids or not internal_table_exists(con, "review_queue"):
+        return {}
+    rows = con.execute(
+        f"SELECT request_id, table_name, fingerprint, decision FROM {TABLE} "
+        "WHERE decision IS NOT NULL AND request_id IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        [json_list(ids)],
+    ).fetchall()
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    for req, table, fp, decision in rows:
+        out.setdefault(req, {})[(table, fp)] = decision
+    return out
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+
+
+def record(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]
+) -> int:
+    """Store the open possible matches of each request (call inside a transaction).
+
+    New rows get the next item number; an open item no longer found is dropped only when its
+    row is gone or changed (erased, or now certain). One still there stays open although the
+    search no longer reaches it (say, the person's own rows that led to it were erased since):
+    only a reviewer closes it. Decided items are kept as they are."""
+    ensure_table(con)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    added = 0
+    for req, match in matches.items():
+        current = {(p.table, p.fingerprint): p for p in match.possible if p.fingerprint}
+        existing = {
+            (r[0], r[1]): r[2]
+            for r in con.execute(
+                f"SELECT table_name, fingerprint, decision FROM {TABLE} WHERE request_id = ?",
+                [req],
+            ).fetchall()
+        }
+        stale = [k for k, d in existing.items() if d is None and k not in current]
+        by_table: dict[str, list[str]] = {}
+        for table, fp in stale:
+            by_table.setdefault(table, []).append(fp)
+        kept = {(t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, fps)}
+        stale = [k for k in stale if k not in kept]
+        for table, fp in stale:
+            con.execute(
+                f"DELETE FROM {TABLE} WHERE request_id = ? AND table_name = ? AND fingerprint = ?",
+                [req, table, fp],
+            )
+        row = con.execute(
+            f"SELECT coalesce(max(item), 0) FROM {TABLE} WHERE request_id = ?", [req]
+        ).fetchone()
+        item = int(row[0]) if row else 0
+        for (table, fp), p in sorted(current.items(), key=lambda kv: (kv[1].table, kv[1].rowid)):
+            values = [
+                p.row_ref,
+                p.reason,
+                round(p.similarity, 3),
+                json.dumps(p.evidence, ensure_ascii=False),
+                json.dumps(p.masked, ensure_ascii=False),
+            ]
+            if (table, fp) in existing:
+                if existing[(table, fp)] is None:
+                    con.execute(
+                        f"UPDATE {TABLE} SET row_ref = ?, reason = ?, score = ?, evidence = ?, "
+                        "masked = ? WHERE request_id = ? AND table_name = ? AND fingerprint = ?",
+                        [*values, req, table, fp],
+                    )
+                continue
+            item += 1
+            added += 1
+            con.execute(
+                f"INSERT INTO {TABLE} (request_id, item, table_name, row_ref, fingerprint, "
+                "reason, score, evidence, masked, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [req, item, table, values[0], fp, *values[1:], now],
+            )
+    return added
+
+
+def open_count(con: duckdb.DuckDBPyConnection, request_id: str) -> int:
+    """Possible matches of this request still waiting for a reviewer."""
+    if not internal_table_exists(con, "review_queue"):
+        return 0
+    row = con.execute(
+        f"SELECT count(*) FROM {TABLE} WHERE request_id = ? AND decision IS NULL", [request_id]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def items(
+    con: duckdb.DuckDBPyConnection, request_id: str | None = None, *, open_only: bool = True
+) -> list[ReviewItem]:
+    if not internal_table_exists(con, "review_queue"):
+        return []
+    where, params = [], []
+    if request_id is not None:
+        where.append("request_id = ?")
+        params.append(request_id)
+    if open_only:
+        where.append("decision IS NULL")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = con.execute(
+        f"SELECT request_id, item, table_name, row_ref, reason, score, evidence, masked, "
+        f"decision, note, decided_at FROM {TABLE} {clause} ORDER BY request_id, item",
+        params,
+    ).fetchall()
+    return [
+        ReviewItem(
+            r[0],
+            int(r[1]),
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            json.loads(r[6] or "[]"),
+            json.loads(r[7] or "{}"),
+            r[8],
+            r[9],
+            r[10].isoformat(sep=" ", timespec="seconds") if r[10] else None,
+        )
+        for r in rows
+    ]
+
+
+def decide(
+    ws: Workspace,
+    master: MasterKey,
+    request_id: str,
+    item_numbers: Sequence[int],
+    decision: str,
+    note: str | None = None,
+) -> list[ReviewItem]:
+    """Record a reviewer's decision on items of one request, with an audit entry."""
+    if decision not in (CONFIRMED, REJECTED):
+        raise UsageError(f"a decision is {CONFIRMED} or {REJECTED}, not {decision!r}")
+    known = {i.item: i for i in items(ws.con, request_id, open_only=False)}
+    if not known:
+        raise UsageError(
+            f"request {request_id!r} has no possible matches to review",
+            hint="`tutela review list` shows the requests with open items",
+        )
+    missing = sorted(set(item_numbers) - set(known))
+    if missing:
+        raise UsageError(
+            f"request {request_id!r} has no item {', '.join(map(str, missing))} "
+            f"(items: {', '.join(map(str, sorted(known)))})"
+        )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with ws.transaction() as con:
+        con.execute(
+            f"UPDATE {TABLE} SET decision = ?, note = ?, decided_at = ? WHERE request_id = ? "
+            "AND item IN (SELECT UNNEST(CAST(?::JSON AS INTEGER[])))",
+            [decision, note, now, request_id, json_list(sorted(set(item_numbers)))],
+        )
+        audit.append(
+            con,
+            master,
+            command=f"review {'confirm' if decision == CONFIRMED else 'reject'}",
+            arguments={"request_id": request_id, "items": sorted(set(item_numbers))},
+            tables=sorted({known[i].table for i in item_numbers}),
+            counts={decision: len(set(item_numbers))},
+            result=decision,
+        )
+    return [i for i in items(ws.con, request_id, open_only=False) if i.item in item_numbers]
