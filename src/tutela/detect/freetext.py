@@ -288,6 +288,15 @@ def load_ner_model(path: str) -> tuple[str, Any]:
     return nlp.lang, nlp
 
 
+@cache
+def _blank(lang: str) -> Any:
+    """A blank spaCy pipeline (a tokenizer), built once per process: an analyzer with the
+    user's NER model for one language shares the other languages' pipelines."""
+    import spacy
+
+    return spacy.blank(lang)
+
+
 def _build_analyzer(ner_model: str | None = None) -> Any:
     _offline_tldextract()
     import spacy
@@ -319,7 +328,7 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
 
         def load(self) -> None:
             self.nlp: Any = {
-                lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else spacy.blank(lang)
+                lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else _blank(lang)
                 for lang in LANGS
                 if user is None or lang != user[0]
             }
