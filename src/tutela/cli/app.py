@@ -53,6 +53,11 @@ COMMANDS: dict[str, Lazy] = {
         "scan_cmd",
         "Scan every column of the loaded tables for personal data.",
     ),
+    "classify": Lazy(
+        "tutela.cli.classify",
+        "classify_cmd",
+        "Record a human decision on a column: rescans, --fail-on, policy init and SARIF honour it.",
+    ),
     "sar": Lazy(
         "tutela.cli.subjects",
         "sar_cmd",

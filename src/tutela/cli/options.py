@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 
 if TYPE_CHECKING:
     from tutela.workspace import Workspace
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class OutputFormat(enum.StrEnum):
@@ -67,12 +64,6 @@ def state(ctx: typer.Context) -> State:
     if ctx is not root:  # the subcommand's context: its name goes into the lock file
         root.obj.command = " ".join(["tutela", *ctx.command_path.split()[1:]])
     return root.obj
-
-
-def guarded(fn: F) -> F:
-    """Kept for commands written before the root handler: errors are handled once, for every
-    command, by `cli/root.py` (the app's RootGroup), so this returns `fn` unchanged."""
-    return fn
 
 
 FormatOption = typer.Option(
