@@ -20,8 +20,6 @@ COUNTRY = "COUNTRY"
 FREE_TEXT = "FREE_TEXT"
 NEGATIVE = "NEGATIVE"
 
-QUASI_KINDS = frozenset({POSTCODE, CITY, GENDER, AGE})
-
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[\s_\-./:;,()\[\]{}#@|\\]+")

@@ -47,7 +47,6 @@ _LAT3 = r"[-+]?[0-8]?[0-9]\.[0-9]{3,}"
 _LON3 = r"[-+]?(?:1[0-7][0-9]|[0-9]?[0-9])\.[0-9]{3,}"
 GEO_PAIR = rf"^\(?\s*{_LAT}\s*[,; ]\s*{_LON}\s*\)?$|^POINT\s*\(\s*{_LON}\s+{_LAT}\s*\)$"
 GEO_PAIR_PRECISE = rf"^\(?\s*{_LAT3}\s*[,; ]\s*{_LON3}\s*\)?$|^POINT\s*\(\s*{_LON3}\s+{_LAT3}\s*\)$"
-NUMBER = r"^[-+]?[0-9]+(?:[.,][0-9]+)?$"
 DECIMALS3 = r"^[-+]?[0-9]{1,3}\.[0-9]{3,}$"
 # Street keywords in ES, CA, PL, EL, EN, FR, DE, IT, PT, NL (over the lower-cased value).
 STREET_WORDS = (
@@ -210,7 +209,6 @@ POSTCODE = (
     r"|[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|[A-Za-z][0-9]{2} ?[A-Za-z0-9]{4})$"
 )
 AGE = r"^(?:[0-9]{1,3}|[0-9]{1,2}\s*[-–]\s*[0-9]{1,3}|[<>+]\s*[0-9]{1,3}|[0-9]{1,3}\s*\+)$"
-FREE_TEXT_SPACES = 4  # a value with at least this many spaces and 25+ characters reads as prose
 FREE_TEXT_MIN_LEN = 25
 PROSE = r"(?:\pL{2,}[\s,.;:!?]+){4}"  # four words of letters in a row
 # SQL pre-filter for free text: only values that can hold an entity reach presidio.

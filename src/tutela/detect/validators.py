@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 
 import phonenumbers
@@ -216,15 +215,6 @@ _COUNTRY_CODES = {
     "united states": "US",
     "canada": "CA",
 }
-
-
-def valid_fraction(values: Iterable[str], check: Callable[[str], bool]) -> tuple[int, int]:
-    """(valid, checked) over the given values."""
-    valid = checked = 0
-    for value in values:
-        checked += 1
-        valid += check(value)
-    return valid, checked
 
 
 _MOBILE = frozenset(

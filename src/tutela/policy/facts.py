@@ -7,7 +7,6 @@ only counts and dates come back, never personal values.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -317,16 +316,3 @@ def _count_consent(
     subjects, missing, withdrawn = ws.query(sql, params)[0]
     return ConsentFact(purpose, link.table, link.column, int(subjects), int(missing),
                        int(withdrawn))  # fmt: skip
-
-
-def source_columns(ws: Workspace) -> dict[str, list[str]]:
-    """Catalog column lists as recorded at load time (falls back to the live table)."""
-    out: dict[str, list[str]] = {}
-    if _internal_table_exists(ws, "sources"):
-        for name, columns in ws.query(f"SELECT table_name, columns FROM {INTERNAL_SCHEMA}.sources"):
-            try:
-                parsed = json.loads(columns) if isinstance(columns, str) else columns
-                out[name] = [c["name"] if isinstance(c, dict) else str(c) for c in parsed]
-            except (TypeError, ValueError, KeyError):
-                continue
-    return out
