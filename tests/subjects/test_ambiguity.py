@@ -541,3 +541,54 @@ def test_partial_phone_corroborates_in_a_large_batch(workspace: Workspace, tmp_p
         assert [p.row_ref for p in crm] == [f"customer_id=C{req[1:]}"], (req, crm)
         assert "same last 4 phone digits" in crm[0].evidence
         assert not match.rows.get("crm")  # never certain
+
+
+FAMILY_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: full_name, kind: name}
+      - {table: newsletter, column: email, kind: email}
+%s
+tables:
+  crm: {columns: {customer_id: {category: user.unique_id}, email: EMAIL_ADDRESS,
+                  full_name: PERSON}}
+  newsletter: {columns: {subscriber_id: not_personal, email: EMAIL_ADDRESS,
+                         first_name: {entity: PERSON, category: user.name.first}}}
+"""
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["name-column-in-tables", "name-link"])
+def test_family_email_one_customer_two_subscribers(
+    workspace: Workspace, tmp_path: Path, declared: bool
+) -> None:
+    """Only Sara is a customer, but the newsletter has her and Marc under the family address:
+    the address is shared, whether or not the policy lists the first name as a link."""
+    link = "      - {table: newsletter, column: first_name, kind: name}" if declared else ""
+    path = tmp_path / "family.yaml"
+    path.write_text(FAMILY_POLICY % link, encoding="utf-8")
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('C1', 'familia.poza@example.cat', "
+        "'Sara Poza Roca'), ('C2', 'joan@example.cat', 'Joan Vidal')) t(customer_id, email, "
+        "full_name)"
+    )
+    con.execute(
+        "CREATE TABLE newsletter AS SELECT * FROM (VALUES "
+        "('N1', 'familia.poza@example.cat', 'Sara'), ('N2', 'familia.poza@example.cat', 'Marc'), "
+        "('N3', 'joan@example.cat', 'Joan')) t(subscriber_id, email, first_name)"
+    )
+    ctx = service.context(workspace, load_policy(path).policy)
+    sara = service.find(ctx, {"customer_id": ["C1"]})
+    assert _ids(workspace, "newsletter", sara.rows.get("newsletter", [])) == set()
+    assert {p.row_ref for p in sara.possible} == {"subscriber_id=N1", "subscriber_id=N2"}
+    assert any(h.kind == "email" for h in sara.held_back)
+    marc = _snapshot(workspace, "newsletter", "subscriber_id", {"N2"})
+    _erase(ctx, {"customer_id": ["C1"]})
+    assert _snapshot(workspace, "newsletter", "subscriber_id", {"N2"}) == marc
+    # a subscriber alone under an address, with the customer's given name: certain
+    joan = service.find(ctx, {"customer_id": ["C2"]})
+    assert _ids(workspace, "newsletter", joan.rows.get("newsletter", [])) == {"N3"}

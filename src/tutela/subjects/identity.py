@@ -50,8 +50,9 @@ _KIND_WORDS = {
 
 # Two names are the same name written differently when one's words (of 3+ letters) are all
 # in the other ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or
-# spacing ("Puig Anna", "MansoJover"). A similar-looking name is NOT the same person here:
-# "Joan Soler" and "Joana Soler" share a phone in many households.
+# spacing ("Puig Anna", "MansoJover"), or by a typo after the same given name. A
+# similar-looking given name is NOT the same person here: "Joan Soler" and "Joana Soler"
+# share a phone in many households.
 _NAME_MACROS = [
     "CREATE OR REPLACE TEMP MACRO _words(n) AS "
     "list_filter(string_split(regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), "
@@ -60,8 +61,13 @@ _NAME_MACROS = [
     "OR (len(_words(p)) > 0 AND list_has_all(_words(q), _words(p))) "
     "OR (len(_words(q)) > 0 AND list_has_all(_words(p), _words(q))) "
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
+    # the same given name and the rest nearly so: one person with a typo in the surname
+    # ("Sara Pooza Roca"); a different given name is another person ("Joan"/"Joana Soler")
+    "CREATE OR REPLACE TEMP MACRO _names_alike(p, q) AS _same_name(p, q) "
+    "OR (list_extract(_words(p), 1) = list_extract(_words(q), 1) "
+    "AND jaro_winkler_similarity(p, q) >= 0.9)",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
-    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q))) > 0)) > 0",
+    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
     # close enough to be the same person misspelt: not proof, but no reason to discard
     "CREATE OR REPLACE TEMP MACRO _names_close(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q) "
@@ -159,12 +165,18 @@ class IdentityJudge:
             )
 
     # -- judging values ---------------------------------------------------------------
-    def conflict_sql(self, x: str, y: str) -> str:
+    def conflict_sql(self, x: str, y: str, judged: str | None = None) -> str:
         """SQL: the index of the strongest attribute kind on which two signatures (lists
-        `{x}0..`, `{y}0..`) both have values and disagree; NULL when they agree."""
+        `{x}0..`, `{y}0..`) both have values and disagree; NULL when they agree.
+
+        `judged`: SQL for the kind of the value being judged. Carriers of an e-mail all have
+        that e-mail: agreeing on it says nothing, so the next attribute (the name) decides
+        (a customer id, by contrast, is compared with itself: it names one customer)."""
         levels = []
         for i, kind in enumerate(self.attr_kinds):
             both = f"len(coalesce({x}{i}, [])) > 0 AND len(coalesce({y}{i}, [])) > 0"
+            if judged is not None and kind in SOFT_KINDS:  # an anchor judges itself
+                both += f" AND {judged} <> '{kind}'"
             agree = (
                 f"_names_agree({x}{i}, {y}{i})"
                 if kind == "name"
@@ -196,10 +208,11 @@ class IdentityJudge:
         if not self.attr_kinds:
             return
         comparable = " OR ".join(
-            f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
-            for i in range(len(self.attr_kinds))
+            f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0 "
+            + (f"AND k.kind <> '{kind}')" if kind in SOFT_KINDS else ")")
+            for i, kind in enumerate(self.attr_kinds)
         )
-        conflict = self.conflict_sql("s.a", "m.m")
+        conflict = self.conflict_sql("s.a", "m.m", judged="k.kind")
         self.con.execute(
             f"""INSERT INTO _kconf SELECT k.req, k.kind, k.key, k.cc,
                 NOT bool_or(({comparable}) AND ({conflict}) IS NULL)
@@ -266,7 +279,7 @@ class IdentityJudge:
             + " FROM _vsig GROUP BY ALL"
         )
         # pairwise: the strongest attribute two carriers both have must agree
-        level = self.conflict_sql("x.a", "y.a")
+        level = self.conflict_sql("x.a", "y.a", judged="x.kind")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _vconf AS
             WITH s AS (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutela.policy.models import Policy
+from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
+from tutela.policy.vocab import Entity
 from tutela.subjects.links import LinkSpec
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
@@ -27,7 +28,26 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
             observed_at=link.observed_at,
         )
         for link in policy.identity_links()
-    ]
+    ] + _undeclared_names(policy)
+
+
+def _undeclared_names(policy: Policy) -> list[LinkSpec]:
+    """Name columns the policy's table specs declare (PERSON, user.name...) in tables that
+    hold identity links, but not as links themselves: they say who a row is about, so the
+    search reads them as identity attributes (a family e-mail on two newsletter rows, `Sara`
+    and `Marc`, is two people's). Names never find rows by themselves."""
+    declared = {(link.table, link.column) for link in policy.identity_links()}
+    linked_tables = {table for table, _ in declared}
+    method = str(DEFAULT_NORMALIZATION[IdentifierKind.name])
+    out = []
+    for table, spec in policy.tables.items():
+        if table not in linked_tables:
+            continue
+        for column, col in spec.columns.items():
+            is_name = col.entity == Entity.PERSON or str(col.category or "").startswith("user.name")
+            if is_name and not col.free_text and (table, column) not in declared:
+                out.append(LinkSpec(table, column, "name", method))
+    return out
 
 
 def placeholders(policy: Policy) -> list[str]:
