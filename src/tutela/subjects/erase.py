@@ -313,6 +313,7 @@ def apply_plans(
                     result="applied",
                 )
                 writers.commit()  # SQLite files; then the workspace (and PostgreSQL with it)
+                live.record_lake_commits(con, master, command)  # one entry per lake table
             finally:
                 writers.close()
     except Exception as exc:

@@ -220,6 +220,7 @@ def run_batch(
     out_dir: Path,
     progress: Callable[[str, float], None] | None = None,
     purge: bool = False,
+    purge_now: bool = False,
 ) -> BatchResult:
     rows = read_requests(path)
     done = _state(ctx)
@@ -316,7 +317,13 @@ def run_batch(
                 )
         else:
             for cert, files in service.apply_erasures(
-                ctx, clean, plans, out_dir, command="requests run", purge=purge
+                ctx,
+                clean,
+                plans,
+                out_dir,
+                command="requests run",
+                purge=purge,
+                purge_now=purge_now,
             ):
                 req = erasures[cert["request_id"]]
                 if not cert["verification"]["ok"]:

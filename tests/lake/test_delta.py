@@ -1,0 +1,149 @@
+"""Delta tables in place: attach, scan, SAR, erasure with one commit per table, the purge
+that makes it physical, and the bad inputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from deltalake import DeltaTable, write_deltalake
+from typer.testing import Result
+
+from tests.conftest import json_out
+from tests.lake.conftest import ANNA, files_holding, read_table
+
+
+def _erase(cli: Callable[..., Result], tmp_path: Path, *extra: str, rid: str = "E1") -> Result:
+    return cli("erase", "--email", "anna.puig@example.com", "-p", str(tmp_path / "policy.yaml"),
+               "-o", str(tmp_path / "certs"), "--request-id", rid, *extra)  # fmt: skip
+
+
+def _cert(tmp_path: Path, rid: str = "E1") -> dict[str, Any]:
+    return json.loads((tmp_path / "certs" / f"erasure-{rid}.json").read_text())
+
+
+def test_attach_lists_scans_and_answers_access(
+    cli: Callable[..., Result], lake: Path, tmp_path: Path
+) -> None:
+    result = cli("attach", "lake", f"delta:{lake}", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json_out(result)["tables"] == ["lake.main.customers", "lake.sales.orders"]
+    assert json_out(cli("attachments", "-f", "json"))["attachments"][0]["kind"] == "delta"
+    scan = json_out(cli("scan", "lake.main.customers", "-f", "json"))
+    entities = {c["column"]: c["entity"] for c in scan["tables"][0]["columns"]}
+    assert entities["email"] == "EMAIL_ADDRESS" and entities["phone"] == "PHONE_NUMBER"
+    sar = cli("sar", "--email", "anna.puig@example.com", "-p", str(tmp_path / "policy.yaml"),
+              "--out", str(tmp_path / "sar"), "--request-id", "S1")  # fmt: skip
+    assert sar.exit_code == 0, sar.output
+    report = json.loads((tmp_path / "sar" / "sar-S1.json").read_text())
+    rows = {t["table"]: len(t["rows"]) for t in report["tables"]}
+    assert rows == {"lake.main.customers": 1, "lake.sales.orders": 2}
+
+
+def test_erasure_is_one_commit_per_table_then_purged_and_verified(
+    cli: Callable[..., Result], lake: Path, tmp_path: Path
+) -> None:
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    assert files_holding(lake, ANNA)  # the person is in the files before
+    assert _erase(cli, tmp_path).exit_code == 0
+    assert DeltaTable(str(lake / "customers")).version() == 0  # a dry run changes nothing
+    result = _erase(cli, tmp_path, "--apply")
+    assert result.exit_code == 0, result.output
+    # the rows: Anna's customer row gone, her orders kept without her id and address, the
+    # mention of her in Pau's note redacted; everybody else's values untouched
+    customers = read_table(lake / "customers")
+    assert [r[0] for r in customers] == ["C50322", "C50323"]
+    assert customers[0][4] == "cousin of [REDACTED]"
+    orders = read_table(lake / "sales" / "orders")
+    assert sorted((r[0], r[1], r[2]) for r in orders) == [
+        (10, None, None), (11, "C50322", "Plaça Nova 3, Vic"), (12, None, None),
+        (13, "C50323", "Rambla 8, Reus"),
+    ]  # fmt: skip
+    # physically: no file under the lake folder holds any of her identifiers
+    assert files_holding(lake, ANNA) == {}
+    # time travel to the version before the erasure fails
+    for table in ("customers", "sales/orders"):
+        with pytest.raises(Exception):  # noqa: B017 - delta-rs: no log (or no files) left
+            read_table(lake / table, version=0)
+    cert = _cert(tmp_path)
+    assert cert["verification"]["ok"] is True
+    by_table = {e["table"]: e for e in cert["live_sources"]}
+    orders_e = by_table["lake.sales.orders"]
+    assert orders_e["done"] is True and orders_e["kind"] == "delta"
+    assert (orders_e["version_before"], orders_e["version_after"]) == (0, 1)
+    assert len(orders_e["files_removed"]) == 2  # the book and lamp partitions' files only
+    assert "fails" in orders_e["time_travel"]
+    assert orders_e["residue_files"] == [] and orders_e["files_checked"] > 0
+    # each table's commit is audited
+    audit = json_out(cli("audit", "show", "-f", "json"))
+    entries = audit["entries"] if isinstance(audit, dict) else audit
+    commits = [e for e in entries if e["result"] == "committed"]
+    assert sorted(e["tables"][0] for e in commits) == ["lake.main.customers", "lake.sales.orders"]
+    assert cli("audit", "verify").exit_code == 0
+    # the log from before the erasure is gone (its statistics held her values)
+    history = DeltaTable(str(lake / "customers")).history()
+    assert min(int(h["version"]) for h in history) > 1
+
+
+def test_read_only_attachment_and_read_only_path(
+    cli: Callable[..., Result], lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("attach", "lake", f"delta:{lake}", "--read-only").exit_code == 0
+    result = _erase(cli, tmp_path, "--apply")
+    assert result.exit_code == 4 and "read-only" in result.output
+    assert cli("attach", "lake", f"delta:{lake}", "--replace").exit_code == 0
+    import tutela.lake
+
+    monkeypatch.setattr(tutela.lake, "_writable", lambda path: False)  # root writes anywhere
+    result = _erase(cli, tmp_path, "--apply")
+    assert result.exit_code == 4 and "read-only path" in result.output
+    assert DeltaTable(str(lake / "customers")).version() == 0
+
+
+def _newer_protocol(root: Path) -> Path:
+    table = root / "future"
+    write_deltalake(str(table), duckdb.connect().sql("SELECT 1 AS id, 'a@example.com' AS email"))
+    log = table / "_delta_log" / f"{0:020d}.json"
+    lines = []
+    for line in log.read_text().splitlines():
+        action = json.loads(line)
+        if "protocol" in action:
+            action["protocol"] = {"minReaderVersion": 3, "minWriterVersion": 7,
+                                  "readerFeatures": ["fancyFutureFeature"],
+                                  "writerFeatures": ["fancyFutureFeature"]}  # fmt: skip
+        lines.append(json.dumps(action))
+    log.write_text("\n".join(lines) + "\n")
+    return table
+
+
+def _iceberg(root: Path) -> Path:
+    (root / "ice" / "metadata").mkdir(parents=True)
+    (root / "ice" / "metadata" / "v1.metadata.json").write_text("{}")
+    return root / "ice"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda root: root, "not a Delta table"),
+        (lambda root: root / "missing", "not a folder"),
+        (_newer_protocol, "newer"),
+        (_iceberg, "Iceberg tables cannot be attached"),
+    ],
+    ids=["empty-folder", "missing", "newer-protocol", "iceberg"],
+)
+def test_bad_lake_targets(
+    cli: Callable[..., Result], tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    target = make(root)
+    kind = "" if target.name == "ice" else "delta:"
+    result = cli("attach", "lake", f"{kind}{target}")
+    assert result.exit_code in (2, 4), result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert json_out(cli("attachments", "-f", "json"))["attachments"] == []
