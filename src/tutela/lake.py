@@ -601,8 +601,12 @@ class _Delta(_LakeMixin, _Source):
 
     # -- committing: one MERGE per table
     def commit(self) -> None:
+        # Tables whose rows only change first, tables losing rows last: an interruption
+        # then most likely leaves the rows that link the person's identifiers (a customer
+        # record), so running the erasure again finds the rest.
+        order = sorted(self.ops, key=lambda n: (any(o.delete for o in self.ops[n].values()), n))
         try:
-            for name in sorted(self.ops):
+            for name in order:
                 if not self.ops[name]:
                     continue
                 live = self._live(name)
@@ -729,17 +733,19 @@ class _Delta(_LakeMixin, _Source):
             reader = dt.scan(columns=keys)
         except Exception as exc:
             raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
-        cur = self.con.cursor()
-        try:
-            cur.register("_tutela_lake_now", reader)
+        try:  # the workspace connection: the staged keys are in its temporary schema
+            self.con.register("_tutela_lake_now", reader)
             on = " AND ".join(
                 f"n.{quote_ident(k)} IS NOT DISTINCT FROM s.k{i}" for i, k in enumerate(keys)
             )
-            [(found,)] = cur.execute(
+            [(found,)] = self.con.execute(
                 f"SELECT count(*) FROM _tutela_lake_now n JOIN temp.main._tutela_lake_src s ON {on}"
             ).fetchall()
+        except duckdb.Error as exc:
+            raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
         finally:
-            cur.close()
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister("_tutela_lake_now")
         if int(found) != planned:
             raise _error(
                 f"{live.name} changed while the erasure was being prepared ({planned} rows "

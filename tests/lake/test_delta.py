@@ -147,3 +147,70 @@ def test_bad_lake_targets(
     assert result.exit_code in (2, 4), result.output
     assert message in result.output and "Traceback" not in result.output
     assert json_out(cli("attachments", "-f", "json"))["attachments"] == []
+
+
+def test_concurrent_writer_retried_and_purge_waits_for_readers(
+    cli: Callable[..., Result], lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer commits to the table between Tutela's read and its MERGE: delta-rs's
+    conflict error makes Tutela check the rows again and retry. The other writer's commit
+    removed a file within the table's retention window, which readers may still use: the
+    purge is refused (the certificate says so, exit 1) until `--purge-now`, and that run
+    finds the purge owed although nothing is left to erase."""
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    real_merge = DeltaTable.merge
+    calls: list[str] = []
+
+    def merge(self: DeltaTable, *args: Any, **kwargs: Any) -> Any:
+        if not calls and self.table_uri.rstrip("/").endswith("customers"):
+            other = DeltaTable(self.table_uri)  # another writer, same file
+            other.update(updates={"note": "'called back'"}, predicate="customer_id = 'C50323'")
+        calls.append(self.table_uri)
+        return real_merge(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaTable, "merge", merge)
+    result = _erase(cli, tmp_path, "--apply")
+    assert result.exit_code == 1, result.output
+    assert len([c for c in calls if c.rstrip("/").endswith("customers")]) == 2  # retried
+    rows = read_table(lake / "customers")
+    assert [(r[0], r[4]) for r in rows] == [
+        ("C50322", "cousin of [REDACTED]"), ("C50323", "called back")
+    ]  # fmt: skip
+    entry = {e["table"]: e for e in _cert(tmp_path)["live_sources"]}["lake.main.customers"]
+    assert entry["done"] is False and "--purge-now" in entry["note"]
+    assert files_holding(lake / "customers", ANNA)  # not purged yet
+    monkeypatch.setattr(DeltaTable, "merge", real_merge)
+    result = _erase(cli, tmp_path, "--apply", "--purge-now", rid="E2")
+    assert result.exit_code == 0, result.output
+    entry = {e["table"]: e for e in _cert(tmp_path, "E2")["live_sources"]}["lake.main.customers"]
+    assert entry["done"] is True
+    assert files_holding(lake, ANNA) == {}
+    assert [r[4] for r in read_table(lake / "customers")] == ["cousin of [REDACTED]", "called back"]
+
+
+def test_interrupted_between_tables_then_finished_by_a_rerun(
+    cli: Callable[..., Result], lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    real_merge = DeltaTable.merge
+
+    def merge(self: DeltaTable, *args: Any, **kwargs: Any) -> Any:
+        if "customers" in self.table_uri:
+            raise OSError("disk went away")
+        return real_merge(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaTable, "merge", merge)
+    result = _erase(cli, tmp_path, "--apply")
+    assert result.exit_code == 4
+    # tables that only change rows commit first; the customer record (the link from her
+    # e-mail to her orders) last, so the re-run still finds her
+    assert "lake.sales.orders had already committed" in result.output
+    assert "run the same erasure again" in result.output
+    assert DeltaTable(str(lake / "sales" / "orders")).version() == 1  # landed
+    assert DeltaTable(str(lake / "customers")).version() == 0  # not
+    monkeypatch.setattr(DeltaTable, "merge", real_merge)
+    result = _erase(cli, tmp_path, "--apply", rid="E2")
+    assert result.exit_code == 0, result.output
+    done = {e["table"]: e["done"] for e in _cert(tmp_path, "E2")["live_sources"]}
+    assert done == {"lake.main.customers": True, "lake.sales.orders": True}
+    assert files_holding(lake, ANNA) == {}
