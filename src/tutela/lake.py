@@ -1184,3 +1184,97 @@ def record_commits(sources: Iterable[Any], con: Any, master: Any, command: str) 
                 counts=c.to_dict(),
                 result="committed",
             )
+
+
+# -- new tables in a lake (pseudonymize --out lake.schema.table) -------------------------------
+
+
+@dataclass(frozen=True)
+class OutputTable:
+    attachment: Attachment
+    name: str
+    path: Path
+
+
+def output_table(name: str) -> OutputTable | None:
+    """`lake.main.t` or `lake.t` when `lake` is an attached lake folder: where a new table
+    of that name goes (`<folder>/t`, `<folder>/<schema>/t`). None for anything else."""
+    from tutela import live
+
+    parts = name.split(".")
+    if len(parts) == 2:
+        parts = [parts[0], "main", parts[1]]
+    source = live._attached.get(parts[0]) if len(parts) == 3 else None
+    if not isinstance(source, _LakeMixin):
+        return None
+    att, schema, table = source.att, parts[1], parts[2]
+    if not re.fullmatch(r"[A-Za-z0-9_]+", schema + table):
+        raise UsageError(f"{name}: lake table names use letters, digits and _ only")
+    if (source.root / "_delta_log").is_dir() or (
+        att.kind == "parquet" and _has_parquet(source.root)
+    ):
+        raise UsageError(
+            f"{att.name} is attached as a single table: new tables cannot go inside it",
+            hint="attach the folder that holds it to write new tables beside it",
+        )
+    if att.read_only:
+        raise _error(f"{att.name} is attached read-only: Tutela will not write there")
+    path = source.root / table if schema == "main" else source.root / schema / table
+    return OutputTable(att, f"{att.name}.{schema}.{table}", path)
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection,
+    target: OutputTable,
+    sql: str,
+    params: dict[str, Any],
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Write a query's rows as a new lake table: into a hidden staging folder first, then
+    renamed into place, so readers never see a half-written table. An existing table is
+    replaced only with `overwrite` (the old folder is removed after the swap)."""
+    import shutil
+
+    if target.path.exists() and not overwrite:
+        raise UsageError(f"{target.name} exists", hint="pass --force to replace it")
+    parent = target.path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if not _writable(parent):
+        raise _error(f"{parent} is read-only: cannot write {target.name}")
+    stage = parent / f".tutela-staging-{uuid.uuid4().hex[:12]}"
+    old = parent / f".tutela-replaced-{uuid.uuid4().hex[:12]}"
+    try:
+        if target.attachment.kind == "delta":
+            from deltalake import CommitProperties, write_deltalake
+
+            # materialized first: the query may bind parameters, and a relation read as an
+            # Arrow stream by delta-rs must be the connection's only open result
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _tutela_lake_out AS {sql}", params
+            ).fetchall()
+            write_deltalake(
+                str(stage),
+                con.sql("SELECT * FROM _tutela_lake_out"),
+                commit_properties=CommitProperties(custom_metadata={TUTELA_MARK: "pseudonymize"}),
+            )
+        else:
+            stage.mkdir()
+            con.execute(
+                f"COPY ({sql}) TO '{_sql_path(stage / 'part-0.parquet')}' (FORMAT parquet)",
+                params,
+            )
+        with contextlib.suppress(duckdb.Error):
+            con.execute("DROP TABLE IF EXISTS _tutela_lake_out")
+        if target.path.exists():
+            os.rename(target.path, old)
+        os.rename(stage, target.path)
+    except duckdb.Error as exc:
+        raise _error(f"cannot write {target.name}: {_clean(exc)}") from exc
+    except OSError as exc:
+        raise _error(f"cannot write {target.name}: {exc}") from exc
+    except Exception as exc:  # delta-rs's own errors
+        raise _error(f"cannot write {target.name}: {_clean(exc)}") from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
