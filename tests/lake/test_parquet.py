@@ -19,9 +19,7 @@ def _folder(root: Path) -> Path:
     (root / "customers").mkdir(parents=True)
     (root / "sales").mkdir()
     con.execute(f"COPY ({CUSTOMERS}) TO '{root}/customers/part-0.parquet' (FORMAT parquet)")
-    con.execute(
-        f"COPY ({ORDERS}) TO '{root}/sales/orders' (FORMAT parquet, PARTITION_BY (item))"
-    )
+    con.execute(f"COPY ({ORDERS}) TO '{root}/sales/orders' (FORMAT parquet, PARTITION_BY (item))")
     con.close()
     return root
 
@@ -57,4 +55,7 @@ def test_parquet_folder_scan_and_erase(cli: Callable[..., Result], tmp_path: Pat
     assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]  # no staged leftovers
     cert = json.loads((tmp_path / "certs" / "erasure-P1.json").read_text())
     kinds = {e["table"]: (e["kind"], e["done"]) for e in cert["live_sources"]}
-    assert kinds == {"lake.main.customers": ("parquet", True), "lake.sales.orders": ("parquet", True)}
+    assert kinds == {
+        "lake.main.customers": ("parquet", True),
+        "lake.sales.orders": ("parquet", True),
+    }
