@@ -94,3 +94,20 @@ def read_table(path: Path, version: int | None = None) -> list[tuple[object, ...
     rows = con.execute("SELECT * FROM t ORDER BY ALL").fetchall()
     con.close()
     return rows
+
+
+def parquet_holding(root: Path, needles: list[str]) -> list[str]:
+    """Every Parquet file under root (data and log checkpoints) decoded: which hold any
+    needle in any column (compression hides strings from a byte search)."""
+    con = duckdb.connect()
+    hits = []
+    for p in sorted(root.rglob("*.parquet")):
+        row = con.execute(
+            "SELECT count(*) FROM read_parquet(?, hive_partitioning = false) AS r, "
+            "(SELECT UNNEST(?::VARCHAR[]) AS v) AS n WHERE contains(CAST(r AS VARCHAR), n.v)",
+            [str(p), needles],
+        ).fetchone()
+        if row and row[0]:
+            hits.append(str(p.relative_to(root)))
+    con.close()
+    return hits

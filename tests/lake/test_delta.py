@@ -14,7 +14,7 @@ from deltalake import DeltaTable, write_deltalake
 from typer.testing import Result
 
 from tests.conftest import json_out
-from tests.lake.conftest import ANNA, files_holding, read_table
+from tests.lake.conftest import ANNA, files_holding, parquet_holding, read_table
 
 
 def _erase(cli: Callable[..., Result], tmp_path: Path, *extra: str, rid: str = "E1") -> Result:
@@ -65,6 +65,7 @@ def test_erasure_is_one_commit_per_table_then_purged_and_verified(
     ]  # fmt: skip
     # physically: no file under the lake folder holds any of her identifiers
     assert files_holding(lake, ANNA) == {}
+    assert parquet_holding(lake, ANNA) == []
     # time travel to the version before the erasure fails
     for table in ("customers", "sales/orders"):
         with pytest.raises(Exception):  # noqa: B017 - delta-rs: no log (or no files) left

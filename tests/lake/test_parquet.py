@@ -45,8 +45,8 @@ def test_parquet_folder_scan_and_erase(cli: Callable[..., Result], tmp_path: Pat
     ).fetchall()
     assert customers == [("C50322", "cousin of [REDACTED]"), ("C50323", None)]
     orders = con.execute(
-        f"SELECT order_id, customer_id, address FROM read_parquet('{root}/sales/orders/**/*.parquet',"
-        " hive_partitioning = true) ORDER BY 1"
+        "SELECT order_id, customer_id, address FROM "
+        f"read_parquet('{root}/sales/orders/**/*.parquet', hive_partitioning = true) ORDER BY 1"
     ).fetchall()
     assert orders == [(10, None, None), (11, "C50322", "Plaça Nova 3, Vic"), (12, None, None),
                       (13, "C50323", "Rambla 8, Reus")]  # fmt: skip
