@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/subjects.py
 	$(BIN)/python benchmarks/protect.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/lake.py
 
 clean:
 	rm -rf $(VENV) .venv-live .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

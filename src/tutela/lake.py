@@ -597,7 +597,13 @@ class _Delta(_LakeMixin, _Source):
             raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
         self.versions[live.name] = dt.version()
         self.seen.add(live.name)
-        return reader, "SELECT (row_number() OVER ())::BIGINT AS rowid, * FROM {src}", _noop
+        _settle(self.con)
+        # The row address is a hash of the row's values: the same row gets the same rowid
+        # whenever the table is read again in this process (a scan has no stable order),
+        # and identical rows share one (they are one row to every rule). Two different rows
+        # with one hash are caught before any write (_commit_table).
+        cols = ", ".join(quote_ident(n) for n in names)
+        return reader, f"SELECT (hash({cols}) >> 1)::BIGINT AS rowid, * FROM {{src}}", _noop
 
     # -- committing: one MERGE per table
     def commit(self) -> None:
@@ -630,15 +636,34 @@ class _Delta(_LakeMixin, _Source):
         from deltalake.exceptions import CommitFailedError
 
         path = self.path_of(live)
-        temp = self.copies.get(live.name)
-        if temp is None:
-            raise _error(f"{live.name}: the rows planned are no longer in memory; run again")
+        if not self.has_copy(live.name):  # read again: the row addresses are the same
+            self.relation(live)
+        temp = self.copies[live.name]
         _, changed, cols = self._stage_ops(live.name, temp)
         copy = f"temp.main.{quote_ident(temp)}"
         keys = [c for c, t in cols if _comparable(t)]
         if not keys:
             raise _error(f"{live.name}: no column Tutela can match rows on; nothing changed")
         group = ", ".join(f"c.{quote_ident(k)}" for k in keys)
+        every = ", ".join(f"c.{quote_ident(c)}" for c, _ in cols)
+        [(missing, collided)] = self.con.execute(
+            f"""SELECT count(*) FILTER (WHERE n = 0), count(*) FILTER (WHERE d > 1)
+                FROM (SELECT o.rid, count(c.rowid) AS n, count(DISTINCT ({every})) AS d
+                      FROM _tutela_lake_ops o LEFT JOIN {copy} c ON c.rowid = o.rid
+                      GROUP BY o.rid)"""
+        ).fetchall()
+        if missing:
+            raise _error(
+                f"{live.name} changed while the erasure was being prepared ({missing} planned "
+                "row(s) no longer there); nothing was changed there",
+                hint="run the erasure again",
+            )
+        if collided:
+            raise _error(
+                f"{live.name}: two different rows share a row address (a hash collision); "
+                "nothing was changed there",
+                hint="erase these rows by hand, or load an export of the table",
+            )
         [(mixed, conflicting)] = self.con.execute(
             f"""SELECT count(*) FILTER (WHERE planned AND NOT all_planned),
                        count(*) FILTER (WHERE ops > 1)
@@ -666,6 +691,7 @@ class _Delta(_LakeMixin, _Source):
             f"{', '.join(source_cols)} FROM {copy} c JOIN _tutela_lake_ops o ON c.rowid = o.rid"
         )
         planned = len(self.ops[live.name])
+        _settle(self.con)
         predicate = " AND ".join(
             f"(t.{_sql_ident(k)} IS NOT DISTINCT FROM s.k{i})" for i, k in enumerate(keys)
         )
@@ -920,6 +946,12 @@ def _noop() -> None:
     return None
 
 
+def _settle(con: duckdb.DuckDBPyConnection) -> None:
+    """Finish the connection's last result: DuckDB refuses to read an Arrow stream from
+    Python while an earlier statement's result is still open."""
+    con.execute("SELECT 1").fetchall()
+
+
 def _message(exc: BaseException) -> str:
     return str(getattr(exc, "message", None) or _clean(exc))
 
@@ -974,11 +1006,14 @@ class _Parquet(_LakeMixin, _Source):
             hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
             try:
                 self.con.execute(
+                    # the row address: the file's place in the sorted listing and the row's
+                    # number in it, the same whenever the unchanged folder is read again
                     f"CREATE TEMP TABLE {quote_ident(temp + '_addr')} AS SELECT "
-                    "(row_number() OVER ())::BIGINT AS rowid, * FROM read_parquet("
+                    "(list_position(CAST(?::JSON AS VARCHAR[]), filename)::BIGINT << 32) "
+                    "+ file_row_number AS rowid, * FROM read_parquet("
                     f"CAST(?::JSON AS VARCHAR[]), filename = true, file_row_number = true, "
                     f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
-                    [json_list(str(f) for f in files)],
+                    [json_list(str(f) for f in files), json_list(str(f) for f in files)],
                 )
                 cols = [
                     str(r[0])
@@ -1028,6 +1063,8 @@ class _Parquet(_LakeMixin, _Source):
 
     def _rewrite(self, live: LiveTable) -> LakeCommit:
         path = self.path_of(live)
+        if not self.has_copy(live.name):  # read again: the row addresses are the same
+            self.relation(live)
         temp = self.copies[live.name]
         _, changed, cols = self._stage_ops(live.name, temp)
         gone = self._gone_values(temp, changed, cols)
@@ -1039,7 +1076,16 @@ class _Parquet(_LakeMixin, _Source):
                 "ON a.rowid = o.rid ORDER BY 1"
             ).fetchall()
         ]
+        [(missing,)] = self.con.execute(
+            f"SELECT count(*) FROM _tutela_lake_ops o ANTI JOIN {addr} a ON a.rowid = o.rid"
+        ).fetchall()
         stamps = self.stamps.get(live.name, {})
+        if missing:
+            raise _error(
+                f"{live.name} changed while the erasure was being prepared ({missing} planned "
+                "row(s) no longer there); nothing was changed there",
+                hint="run the erasure again",
+            )
         for f in affected:
             if not Path(f).exists() or _stamp(Path(f)) != stamps.get(f):
                 raise _error(
