@@ -216,3 +216,29 @@ def test_interrupted_between_tables_then_finished_by_a_rerun(
     done = {e["table"]: e["done"] for e in _cert(tmp_path, "E2")["live_sources"]}
     assert done == {"lake.main.customers": True, "lake.sales.orders": True}
     assert files_holding(lake, ANNA) == {}
+
+
+def test_table_with_deletion_vectors_enabled_is_purged_too(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """delta-rs rewrites files instead of writing deletion vectors, even where the table
+    allows them: nothing of the person is left in a file hidden only by a vector."""
+    from tests.lake.conftest import CUSTOMERS, POLICY
+
+    lake = tmp_path / "lake"
+    write_deltalake(str(lake / "customers"), duckdb.connect().sql(CUSTOMERS),
+                    configuration={"delta.enableDeletionVectors": "true"})  # fmt: skip
+    assert "deletionVectors" in (
+        DeltaTable(str(lake / "customers")).protocol().reader_features or []
+    )
+    (tmp_path / "policy.yaml").write_text(
+        POLICY.replace(
+            "      - {table: lake.sales.orders, column: customer_id, kind: customer_id}\n", ""
+        ).split("  lake.sales.orders:")[0]
+        + "erasure:\n  default: delete\n"
+    )
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    result = _erase(cli, tmp_path, "--apply")
+    assert result.exit_code == 0, result.output
+    assert files_holding(lake, ANNA) == {} and parquet_holding(lake, ANNA) == []
+    assert [r[0] for r in read_table(lake / "customers")] == ["C50322", "C50323"]
