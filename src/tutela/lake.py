@@ -435,21 +435,34 @@ class _LakeMixin:
         ]
         cur = self.con.cursor()
         try:
+            cur.execute(
+                "CREATE OR REPLACE TEMP TABLE _tutela_lake_gone AS "
+                "SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v",
+                [json_list(gone)],
+            ).fetchall()
             for p in parquet:
                 try:
-                    names = [
-                        str(r[0])
-                        for r in cur.execute(
-                            "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)",
+                    described = cur.execute(
+                        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)",
+                        [str(p)],
+                    ).fetchall()
+                    # the removed values are strings: string columns as such, nested ones
+                    # as text (a value inside a struct or list), numbers cannot hold them
+                    probes = [
+                        f"{quote_ident(str(r[0]))} IN (SELECT v FROM _tutela_lake_gone)"
+                        if str(r[1]) == "VARCHAR"
+                        else f"list_has_any([CAST({quote_ident(str(r[0]))} AS VARCHAR)], "
+                        "(SELECT list(v) FROM _tutela_lake_gone))"
+                        for r in described
+                        if str(r[1]) == "VARCHAR" or _NESTED.search(str(r[1]))
+                    ]
+                    n = 0
+                    if probes:
+                        [(n,)] = cur.execute(
+                            f"SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
+                            f"WHERE {' OR '.join(probes)}",
                             [str(p)],
                         ).fetchall()
-                    ]
-                    probe = ", ".join(f"CAST({quote_ident(n)} AS VARCHAR)" for n in names)
-                    [(n,)] = cur.execute(
-                        f"SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
-                        f"WHERE list_has_any([{probe}], CAST(?::JSON AS VARCHAR[]))",
-                        [str(p), json_list(gone)],
-                    ).fetchall()
                 except duckdb.Error:
                     n = 1 if _bytes_hit(p, needles) else 0  # unreadable: bytes at least
                 if n:
@@ -664,16 +677,24 @@ class _Delta(_LakeMixin, _Source):
                 "nothing was changed there",
                 hint="erase these rows by hand, or load an export of the table",
             )
-        [(mixed, conflicting)] = self.con.execute(
-            f"""SELECT count(*) FILTER (WHERE planned AND NOT all_planned),
-                       count(*) FILTER (WHERE ops > 1)
-                FROM (SELECT bool_or(o.rid IS NOT NULL) AS planned,
-                             bool_and(o.rid IS NOT NULL) AS all_planned,
-                             count(DISTINCT (o.del, {
-                ", ".join(f"o.n{i}, o.t{i}" for i in range(len(changed))) or "NULL"
-            })) AS ops
-                      FROM {copy} c LEFT JOIN _tutela_lake_ops o ON c.rowid = o.rid
-                      GROUP BY {group})"""
+        # Only the planned rows' key values are grouped, and the table is joined to them
+        # (a hash join), not grouped whole: the check costs one pass over the copy.
+        opcols = ", ".join(f"o.n{i}, o.t{i}" for i in range(len(changed)))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _tutela_lake_keys AS SELECT DISTINCT {group}, "
+            f"o.del{', ' + opcols if opcols else ''} FROM {copy} c "
+            "JOIN _tutela_lake_ops o ON c.rowid = o.rid"
+        ).fetchall()
+        on = " AND ".join(
+            f"c.{quote_ident(k)} IS NOT DISTINCT FROM p.{quote_ident(k)}" for k in keys
+        )
+        [(conflicting,)] = self.con.execute(
+            f"SELECT count(*) - count(DISTINCT ({', '.join(f'p.{quote_ident(k)}' for k in keys)}))"
+            " FROM _tutela_lake_keys p"
+        ).fetchall()
+        [(mixed,)] = self.con.execute(
+            f"SELECT count(*) FROM (SELECT c.rowid FROM {copy} c SEMI JOIN _tutela_lake_keys p "
+            f"ON {on}) AS c ANTI JOIN _tutela_lake_ops o ON c.rowid = o.rid"
         ).fetchall()
         if mixed or conflicting:
             raise _error(
