@@ -711,7 +711,10 @@ class _Delta(_LakeMixin, _Source):
             "CREATE OR REPLACE TEMP TABLE _tutela_lake_src AS SELECT DISTINCT "
             f"{', '.join(source_cols)} FROM {copy} c JOIN _tutela_lake_ops o ON c.rowid = o.rid"
         )
-        planned = len(self.ops[live.name])
+        # rows, not addresses: identical rows share one address
+        [(planned,)] = self.con.execute(
+            f"SELECT count(*) FROM {copy} c JOIN _tutela_lake_ops o ON c.rowid = o.rid"
+        ).fetchall()
         _settle(self.con)
         predicate = " AND ".join(
             f"(t.{_sql_ident(k)} IS NOT DISTINCT FROM s.k{i})" for i, k in enumerate(keys)

@@ -242,3 +242,25 @@ def test_table_with_deletion_vectors_enabled_is_purged_too(
     assert result.exit_code == 0, result.output
     assert files_holding(lake, ANNA) == {} and parquet_holding(lake, ANNA) == []
     assert [r[0] for r in read_table(lake / "customers")] == ["C50322", "C50323"]
+
+
+def test_rows_gone_since_the_plan_change_nothing_in_that_table(
+    lake: Path, tmp_path: Path, workspace: Any
+) -> None:
+    """Between the plan and the apply another writer deletes the person's customer row:
+    the table's version moved and a planned row is gone, so nothing is changed there."""
+    from tutela import live
+    from tutela.keyguard import workspace_key
+    from tutela.policy.loader import load_policy
+    from tutela.subjects import service
+
+    live.add(workspace, workspace_key(workspace), "lake", f"delta:{lake}")
+    ctx = service.context(workspace, load_policy(tmp_path / "policy.yaml").policy)
+    clean, plans = service.plan_erasures(ctx, {"R1": {"email": ["anna.puig@example.com"]}})
+    live.drop_copies()  # as a later command would: the table is read again
+    DeltaTable(str(lake / "customers")).delete("customer_id = 'C50321'")
+    with pytest.raises(live.LiveSourceError, match="changed while the erasure was being prepared"):
+        service.apply_erasures(ctx, clean, plans, None)
+    customers = DeltaTable(str(lake / "customers"))
+    assert customers.version() == 1  # the other writer's delete only
+    assert "cousin of anna.puig@example.com" in [r[4] for r in read_table(lake / "customers")]
