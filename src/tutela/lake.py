@@ -236,6 +236,9 @@ class LakeErasure(LiveErasure):
     files_checked: int = 0
     residue: tuple[str, ...] = ()
     time_travel: str | None = None
+    check: str | None = None
+    """the file check in the workspace check's words: "files rewritten; 0 of N values
+    found in K files" (subjects/physical.py)"""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -246,6 +249,7 @@ class LakeErasure(LiveErasure):
             "files_checked": self.files_checked,
             "residue_files": list(self.residue),
             "time_travel": self.time_travel,
+            "file_check": self.check,
         }
 
 
@@ -419,15 +423,20 @@ class _LakeMixin:
         return out
 
     # -- checking files for what was removed
-    def check_files(self, folder: Path, gone: Sequence[str]) -> tuple[int, list[str]]:
+    def check_files(self, folder: Path, gone: Sequence[str]) -> FileCheck:
         """Read every file under the table's folder for each removed value: Parquet data
         files decoded (every column as text, exact values), every other file (the log,
-        checkpoints, deletion vectors) as raw bytes. Returns (files read, files with a hit)."""
+        checkpoints, deletion vectors) as raw bytes. A value found only in the log whose
+        text is still part of a longer value in the table's data files (a phone number
+        inside a kept ticket's note: the log's column statistics copy it) is counted as
+        held in the table, not as residue."""
         files = sorted(p for p in folder.rglob("*") if p.is_file())
+        searched = [v for v in gone if len(v.encode()) >= MIN_BYTES_NEEDLE]
         if not gone:
-            return len(files), []
+            return FileCheck(len(files), 0)
         hits: list[str] = []
-        needles = [v.encode() for v in gone if len(v.encode()) >= MIN_BYTES_NEEDLE]
+        found: set[str] = set()
+        in_log: dict[str, set[str]] = {}
         parquet = [
             p
             for p in files
@@ -442,73 +451,154 @@ class _LakeMixin:
             ).fetchall()
             for p in parquet:
                 try:
-                    described = cur.execute(
-                        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)",
-                        [str(p)],
-                    ).fetchall()
-                    # the removed values are strings: string columns as such, nested ones
-                    # as text (a value inside a struct or list), numbers cannot hold them
-                    probes = [
-                        f"{quote_ident(str(r[0]))} IN (SELECT v FROM _tutela_lake_gone)"
-                        if str(r[1]) == "VARCHAR"
-                        else f"list_has_any([CAST({quote_ident(str(r[0]))} AS VARCHAR)], "
-                        "(SELECT list(v) FROM _tutela_lake_gone))"
-                        for r in described
-                        if str(r[1]) == "VARCHAR" or _NESTED.search(str(r[1]))
-                    ]
+                    cols = _string_columns(cur, p)
+
+                    def probes(one: str, many: str, cols: list[tuple[str, str]] = cols) -> str:
+                        return " OR ".join(
+                            f"{quote_ident(c)} IN ({one})"
+                            if t == "VARCHAR"
+                            else f"list_has_any([CAST({quote_ident(c)} AS VARCHAR)], {many})"
+                            for c, t in cols
+                        )
+
                     n = 0
-                    if probes:
+                    if cols:
                         [(n,)] = cur.execute(
-                            f"SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
-                            f"WHERE {' OR '.join(probes)}",
+                            "SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
+                            "WHERE "
+                            + probes(
+                                "SELECT v FROM _tutela_lake_gone",
+                                "(SELECT list(v) FROM _tutela_lake_gone)",
+                            ),
                             [str(p)],
                         ).fetchall()
+                    if n:  # residue (rare): which values, for the certificate
+                        rows = cur.execute(
+                            "SELECT DISTINCT g.v FROM read_parquet(?, hive_partitioning = false) "
+                            f"AS r, _tutela_lake_gone AS g WHERE {probes('g.v', '[g.v]')}",
+                            [str(p)],
+                        ).fetchall()
+                        found |= {str(r[0]) for r in rows}
                 except duckdb.Error:
-                    n = 1 if _bytes_hit(p, needles) else 0  # unreadable: bytes at least
+                    held = _values_in_bytes(p, searched)  # unreadable: bytes at least
+                    n = len(held)
+                    found |= held
                 if n:
                     hits.append(str(p.relative_to(folder)))
             for p in files:
                 rel = str(p.relative_to(folder))
                 if p in parquet:
-                    if any(v in rel for v in gone if len(v) >= MIN_BYTES_NEEDLE):
+                    in_path = {v for v in searched if v in rel}
+                    if in_path:
                         hits.append(rel)  # a partition value in the path
+                        found |= in_path
                     continue
-                if _bytes_hit(p, needles) or (
-                    p.suffix == ".parquet" and _parquet_text_hit(cur, p, gone)
-                ):
+                held = _values_in_bytes(p, searched)
+                if p.suffix == ".parquet":
+                    held |= _parquet_text_values(cur, p, searched)
+                if held:
+                    in_log[rel] = held
+            current = [p for p in parquet if str(p.relative_to(folder)) not in hits]
+            inside = _values_inside_text(cur, current, {v for s in in_log.values() for v in s})
+            for rel, values in in_log.items():
+                if values - inside:
                     hits.append(rel)
+                    found |= values - inside
         finally:
             cur.close()
-        return len(files), sorted(set(hits))
+        held_in_text = {v for s in in_log.values() for v in s & inside} - found
+        return FileCheck(len(files), len(gone), sorted(set(hits)), len(found), len(held_in_text))
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What reading every file of a table for the removed values found."""
+
+    files: int
+    values: int
+    residue: list[str] = field(default_factory=list)
+    found: int = 0
+    """values found in the residue files (every value, when a data file holds any)"""
+    held_in_text: int = 0
+    """values found in the log only, still part of longer text in the table's data"""
+
+    def summary(self, rewritten: bool) -> str:
+        """Worded like the workspace's byte check (subjects/physical.py)."""
+        text = (
+            f"{'files rewritten' if rewritten else 'FILES NOT PURGED'}; "
+            f"{self.found} of {self.values} values found in {self.files} files"
+        )
+        if self.held_in_text:
+            text += f" ({self.held_in_text} still inside other text of the table, not erased)"
+        return text
+
+
+def _string_columns(cur: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+    """(column, type) of a Parquet file's string and nested columns (numbers cannot hold
+    a removed string value)."""
+    described = cur.execute(
+        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [str(path)]
+    ).fetchall()
+    return [
+        (str(r[0]), str(r[1]))
+        for r in described
+        if str(r[1]) == "VARCHAR" or _NESTED.search(str(r[1]))
+    ]
+
+
+def _values_inside_text(
+    cur: duckdb.DuckDBPyConnection, files: Sequence[Path], values: set[str]
+) -> set[str]:
+    """Which values are part of a string cell of these Parquet files (any case). Only run
+    for the few values found in a log file."""
+    out: set[str] = set()
+    for p in files:
+        rest = sorted(values - out)
+        if not rest:
+            break
+        texts = [quote_ident(c) for c, t in _string_columns(cur, p) if t == "VARCHAR"]
+        if not texts:
+            continue
+        cells = " OR ".join(f"contains(lower({c}), lower(g.v))" for c in texts)
+        rows = cur.execute(
+            "SELECT DISTINCT g.v FROM read_parquet(?, hive_partitioning = false) AS r, "
+            f"(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v) AS g WHERE {cells}",
+            [str(p), json_list(rest)],
+        ).fetchall()
+        out |= {str(r[0]) for r in rows}
+    return out
 
 
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK)
 
 
-def _bytes_hit(path: Path, needles: Sequence[bytes]) -> bool:
-    if not needles:
-        return False
+def _values_in_bytes(path: Path, values: Sequence[str]) -> set[str]:
+    """The values whose bytes a file holds (any case); an unreadable file holds them all."""
+    if not values:
+        return set()
     try:
         data = path.read_bytes()
     except OSError:
-        return True  # unreadable: cannot be cleared
+        return set(values)  # unreadable: cannot be cleared
     low = data.lower()
-    return any(n in data or n.lower() in low for n in needles)
+    return {v for v in values if v.encode() in data or v.lower().encode() in low}
 
 
-def _parquet_text_hit(cur: duckdb.DuckDBPyConnection, path: Path, gone: Sequence[str]) -> bool:
-    """A log checkpoint (Parquet): any value inside any of its rows, as text."""
+def _parquet_text_values(
+    cur: duckdb.DuckDBPyConnection, path: Path, values: Sequence[str]
+) -> set[str]:
+    """A log checkpoint (Parquet): the values inside any of its rows, as text."""
     try:
-        [(n,)] = cur.execute(
-            "SELECT count(*) FROM read_parquet(?) AS r, "
+        rows = cur.execute(
+            "SELECT DISTINCT g.v FROM read_parquet(?) AS r, "
             "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v) AS g "
             "WHERE contains(CAST(r AS VARCHAR), g.v)",
-            [str(path), json_list([v for v in gone if len(v) >= MIN_BYTES_NEEDLE])],
+            [str(path), json_list(list(values))],
         ).fetchall()
     except duckdb.Error:
-        return False
-    return bool(n)
+        return set()
+    return {str(r[0]) for r in rows}
 
 
 def _comparable(duck_type: str) -> bool:
@@ -896,7 +986,9 @@ class _Delta(_LakeMixin, _Source):
             except Exception as exc:
                 note = f"purge failed: {_clean(exc)}"
         travel = self._time_travel(name, path, landed)
-        checked, residue = self.check_files(path, gone)
+        check = self.check_files(path, gone)
+        purged = done
+        residue = check.residue
         if residue:
             done = False
             note = (note + "; " if note else "") + (
@@ -918,9 +1010,10 @@ class _Delta(_LakeMixin, _Source):
             landed.version_before if landed else None,
             landed.version_after if landed else None,
             tuple(sorted(ours)),
-            checked,
+            check.files,
             tuple(residue),
             travel,
+            check.summary(purged),
         )
 
     def _drop_history(self, name: str, path: Path, props: dict[str, str]) -> None:
@@ -1192,7 +1285,8 @@ class _Parquet(_LakeMixin, _Source):
         out = []
         for c in self.landed:
             path = self.path_of(self._live(c.table))
-            checked, residue = self.check_files(path, c.gone)
+            check = self.check_files(path, c.gone)
+            residue = check.residue
             out.append(
                 LakeErasure(
                     c.table,
@@ -1208,9 +1302,10 @@ class _Parquet(_LakeMixin, _Source):
                     None,
                     None,
                     tuple(c.files_removed),
-                    checked,
+                    check.files,
                     tuple(residue),
                     "plain Parquet keeps no earlier versions",
+                    check.summary(True),
                 )
             )
         self.landed = []

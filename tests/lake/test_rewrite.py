@@ -12,7 +12,7 @@ from deltalake import DeltaTable, write_deltalake
 from typer.testing import Result
 
 from tests.conftest import json_out
-from tests.lake.conftest import files_holding, read_table
+from tests.lake.conftest import files_holding, parquet_holding, read_table
 
 POLICY = """\
 version: 1
@@ -78,3 +78,33 @@ def test_pseudonymize_into_a_new_delta_table(
                str(tmp_path / "c.csv")).exit_code == 0  # fmt: skip
     csv = (tmp_path / "c.csv").read_text()
     assert all(r[2] in csv for r in rows)
+
+
+def test_a_removed_value_still_inside_kept_text_is_held_not_residue(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The log's column statistics copy a kept row's text; a removed value inside that
+    text is still in the table (not erased, not residue), and the certificate says so."""
+    lake = tmp_path / "lake"
+    rows = """SELECT * FROM (VALUES
+        ('old.visitor@example.com', NULL, '10.0.0.1', DATE '2020-01-05'),
+        ('new.visitor@example.com', 'was old.visitor@example.com', '10.0.0.2', DATE '2026-11-20')
+    ) t(email, note, ip, seen)"""
+    write_deltalake(str(lake / "visits"), duckdb.connect().sql(rows))
+    policy = POLICY.replace(
+        "      ip: IP_ADDRESS\n", "      ip: IP_ADDRESS\n      note: EMAIL_ADDRESS\n"
+    )
+    (tmp_path / "policy.yaml").write_text(policy)
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    result = cli("retention", "apply", "-p", str(tmp_path / "policy.yaml"), "--as-of",
+                 "2026-12-01", "--apply", "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [entry] = json_out(result)["live_sources"]
+    assert [r[0] for r in read_table(lake / "visits")] == ["new.visitor@example.com"]
+    assert entry["done"] is True and entry["residue_files"] == []
+    assert entry["file_check"].startswith("files rewritten; 0 of ")
+    assert "(1 still inside other text of the table, not erased)" in entry["file_check"]
+    held = parquet_holding(lake, ["old.visitor@example.com"])
+    assert any("_delta_log" in f for f in held)  # the statistics of the kept note
+    # the removed IP is in no file at all
+    assert files_holding(lake, ["10.0.0.1"]) == {}
