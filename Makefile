@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/protect.py
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/lake.py
+	$(BIN)/python benchmarks/purge.py
 
 clean:
 	rm -rf $(VENV) .venv-live .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

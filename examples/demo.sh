@@ -16,6 +16,7 @@ tutela load examples/drop/web_events.parquet --source web-analytics
 tutela load examples/drop/orders.xlsx --source orders
 tutela load examples/drop/support_survey_utf16.csv --source survey
 tutela load examples/drop/consents.csv --source consent-ledger
+tutela load examples/drop/requests.csv --source ticketing  # the request log the policy declares
 
 step "What is loaded, and from where"
 tutela tables
@@ -41,6 +42,7 @@ tutela erase --email anna.puig@example.com -p policies/acme.yaml --apply --out "
 step "A batch of requests from the ticketing system (exit 1: some need review or failed)"
 tutela requests run examples/drop/requests.csv -p policies/acme.yaml --apply --out "$TUTELA_WORKSPACE/reports" || true
 tutela requests list --overdue
+tutela requests confirm DEMO-1 --system crm --note "deleted in CRM ticket 4411"
 
 step "Enforcement: retention, consent, role views and purpose-bound exports"
 tutela retention plan -p policies/acme.yaml

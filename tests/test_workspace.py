@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tutela.errors import WorkspaceLockedError
@@ -52,6 +52,7 @@ def test_transaction_rolls_back_everything(workspace: Workspace) -> None:
     assert not workspace.has_table("u")
 
 
+@settings(deadline=None)  # no test may depend on wall-clock speed (a busy CI machine)
 @given(
     st.text(
         alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),

@@ -1,5 +1,5 @@
 """`python -m tutela` runs the CLI."""
 
-from tutela.cli.app import main
+from tutela.cli import main
 
 main()

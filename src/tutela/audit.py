@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from tutela.errors import NoSpaceError, classify
 from tutela.protect.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
@@ -70,6 +71,9 @@ class VerifyReport:
     entries: int
     head: str
     problems: list[str] = field(default_factory=list)
+    earlier_key_through: int = 0
+    """Entries up to this seq were keyed by a master key since replaced (`keys init
+    --new-key`): their links are checked, their HMACs cannot be."""
 
     @property
     def ok(self) -> bool:
@@ -81,6 +85,7 @@ class VerifyReport:
             "entries": self.entries,
             "head": self.head,
             "problems": self.problems,
+            "earlier_key_through": self.earlier_key_through,
         }
 
 
@@ -132,10 +137,20 @@ def append(
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     args_j, tables_j, counts_j = _canonical(arguments), _canonical(tables), _canonical(counts)
     entry_hash = _digest(_key(master), seq, at, command, args_j, tables_j, counts_j, result, prev)
-    con.execute(
-        f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [seq, at, command, args_j, tables_j, counts_j, result, prev, entry_hash],
-    )
+    try:
+        con.execute(
+            f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [seq, at, command, args_j, tables_j, counts_j, result, prev, entry_hash],
+        )
+    except duckdb.Error as exc:
+        full = classify(exc)
+        if isinstance(full, NoSpaceError):  # say why a read-only command cannot go on
+            raise NoSpaceError(
+                f"`{command}` needs an audit entry (reads of personal data and all changes "
+                f"are audited; nothing is shown or changed without one): {full.message}",
+                hint=full.hint,
+            ) from exc
+        raise
     return AuditEntry(seq, at, command, arguments, tables, counts, result, prev, entry_hash)
 
 
@@ -155,8 +170,13 @@ def entries(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[Au
     ]
 
 
-def verify(con: duckdb.DuckDBPyConnection, master: MasterKey) -> VerifyReport:
-    """Recompute the chain in storage order of seq; report every break found."""
+def verify(
+    con: duckdb.DuckDBPyConnection, master: MasterKey, *, earlier_key_through: int = 0
+) -> VerifyReport:
+    """Recompute the chain in storage order of seq; report every break found.
+
+    Entries up to `earlier_key_through` were keyed by a master key that was replaced: only
+    their order and links are checked (the chain still ties them to the later entries)."""
     if not _exists(con):
         return VerifyReport(0, GENESIS)
     key = _key(master)
@@ -179,8 +199,10 @@ def verify(con: duckdb.DuckDBPyConnection, master: MasterKey) -> VerifyReport:
                 "(removed, reordered or inserted entries)"
             )
         actual = _digest(key, seq, at, command, arguments, tables, counts, result, prev_hash)
-        if not hmac.compare_digest(actual.encode(), str(entry_hash).encode()):  # any text
+        if seq > earlier_key_through and not hmac.compare_digest(
+            actual.encode(), str(entry_hash).encode()
+        ):  # any text
             problems.append(f"entry {seq}: content does not match its hash (edited or forged)")
         prev = entry_hash
         expected_seq = seq + 1
-    return VerifyReport(len(rows), prev, problems)
+    return VerifyReport(len(rows), prev, problems, earlier_key_through)

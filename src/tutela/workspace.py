@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import sys
@@ -10,19 +11,22 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from tutela import live
+from tutela import live, purge
 from tutela.errors import (
     ConfigError,
     EngineError,
+    PurgeError,
     TableNotFoundError,
     WorkspaceError,
     WorkspaceLockedError,
 )
+from tutela.lock import LockBusy, WorkspaceLock
 from tutela.sql import json_list as json_list  # re-exported: SQL helpers of the workspace
 from tutela.sql import quote_ident as quote_ident
 
@@ -39,6 +43,8 @@ USER_SCHEMA = "main"
 DEFAULT_WORKSPACE = ".tutela"
 ENV_WORKSPACE = "TUTELA_WORKSPACE"
 ENV_MEMORY_LIMIT = "TUTELA_MEMORY_LIMIT"  # e.g. "2GB"; DuckDB spills to the workspace beyond it
+ENV_LOCK_WAIT = "TUTELA_LOCK_WAIT"  # seconds to wait for another command's lock (default 5)
+PURGE_TABLE = f"{INTERNAL_SCHEMA}.purge_pending"
 
 # Never let DuckDB fetch anything: the tool runs offline. json, parquet and icu are
 # statically linked into the Python wheel; anything else must be installed by the package.
@@ -64,6 +70,12 @@ _SCHEMA_DDL = [
         columns JSON NOT NULL,
         loaded_at TIMESTAMP NOT NULL,
         tool_version VARCHAR NOT NULL
+    )""",
+    # A row here means: a change that must be physically purged was committed, and the
+    # file has not been rewritten since (see purge.py). Cleared by the rewrite itself.
+    f"""CREATE TABLE IF NOT EXISTS {PURGE_TABLE} (
+        command VARCHAR NOT NULL,
+        marked_at TIMESTAMP NOT NULL
     )""",
 ]
 
@@ -127,20 +139,77 @@ def resolve_workspace(path: str | os.PathLike[str] | None) -> Path:
     return Path(env) if env else Path(DEFAULT_WORKSPACE)
 
 
+def _lock_wait() -> float:
+    """How long to wait for another command's lock: $TUTELA_LOCK_WAIT seconds, else 5."""
+    raw = os.environ.get(ENV_LOCK_WAIT, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else 5.0
+    except ValueError:
+        raise ConfigError(f"{ENV_LOCK_WAIT}={raw!r} is not a number of seconds") from None
+
+
+def _purge_error(exc: BaseException) -> PurgeError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return PurgeError(
+        "the change was committed and audited, but the workspace file could not be "
+        f"rewritten ({reason}): its free blocks may still hold the old values",
+        hint="the purge is recorded as pending: the next command that writes to the "
+        "workspace retries it (free disk space first if it was full)",
+    )
+
+
 @dataclass(frozen=True)
 class ColumnInfo:
     name: str
     type: str
 
 
-class Workspace:
-    """An open workspace. Use as a context manager; one writer at a time (DuckDB file lock)."""
+@dataclass(frozen=True)
+class PurgeReport:
+    """A rewrite of the workspace file (see purge.py) and which changes it made physical."""
 
-    def __init__(self, root: Path, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+    commands: list[str]
+    rewrite: purge.RewriteResult
+    resumed: bool
+    """True when it completed the purge of an earlier command that was interrupted."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commands": self.commands, "resumed": self.resumed, **self.rewrite.to_dict()}
+
+
+def _locked_error(root: Path, holder: Any, read_only: bool) -> WorkspaceLockedError:
+    who = f": {holder.describe()}" if holder is not None else ""
+    return WorkspaceLockedError(
+        f"workspace {root} is in use by another tutela process{who}",
+        hint="it is writing; retry when it has finished"
+        if read_only
+        else "wait for the other command to finish, then retry",
+    )
+
+
+class Workspace:
+    """An open workspace. Use as a context manager. One writer or many readers at a time:
+    `tutela.lock` (see lock.py) names the holder; DuckDB's file lock backs it up."""
+
+    def __init__(
+        self,
+        root: Path,
+        con: duckdb.DuckDBPyConnection,
+        read_only: bool,
+        lock: WorkspaceLock | None = None,
+        command: str = "tutela",
+    ) -> None:
         self.root = root
         self.con = con
         self.read_only = read_only
+        self.command = command
+        self._lock = lock
         self._live_attached = False
+        self.resumed_purge: PurgeReport | None = None
+        """Set when opening completed the physical purge of an interrupted earlier command."""
+        self.pending_purge: list[str] = []
+        """Commands whose purge is still owed (the next writer does it)."""
+        self.purge_error: str | None = None
 
     # -- opening -----------------------------------------------------------------
     @classmethod
@@ -150,9 +219,11 @@ class Workspace:
         *,
         create: bool = True,
         read_only: bool = False,
-        wait_seconds: float = 5.0,
+        wait_seconds: float | None = None,
+        command: str | None = None,
     ) -> Workspace:
         root = resolve_workspace(path)
+        wait_seconds = _lock_wait() if wait_seconds is None else wait_seconds
         db = root / DB_FILE
         if not db.exists():
             if not create or read_only:
@@ -167,22 +238,78 @@ class Workspace:
                 raise WorkspaceError(f"cannot create workspace {root}: {exc.strerror}") from exc
         elif not root.is_dir():
             raise WorkspaceError(f"workspace path {root} is not a directory")
-        con = cls._connect(db, read_only=read_only, wait_seconds=wait_seconds)
-        ws = cls(root, con, read_only)
-        if not read_only:
-            spill = root / "spill"
+        command = command or "tutela"
+        try:
+            lock = WorkspaceLock.acquire(
+                root, exclusive=not read_only, command=command, wait_seconds=wait_seconds
+            )
+        except LockBusy as busy:
+            raise _locked_error(root, busy.holder, read_only) from None
+        except OSError as exc:
+            raise WorkspaceError(
+                f"cannot create the lock file in workspace {root}: {exc.strerror}"
+            ) from exc
+        try:
+            if not read_only:  # nobody else is in: what a killed command left can go
+                purge.remove_leftovers(db)
+                purge.clear_spill(root)
+            con = cls._connect(db, read_only=read_only, wait_seconds=wait_seconds)
+        except BaseException:
+            lock.release()
+            raise
+        ws = cls(root, con, read_only, lock, command)
+        try:
+            ws._configure()
+            if not read_only:
+                for ddl in _SCHEMA_DDL:
+                    con.execute(ddl)
+                if ws._pending():
+                    try:
+                        ws.resumed_purge = ws.purge(resumed=True)
+                    except PurgeError as exc:  # still pending; the command itself may go on
+                        ws.pending_purge = ws._pending()
+                        ws.purge_error = exc.message
+            elif ws._pending():
+                ws = cls._finish_purge_then_read(ws, wait_seconds)
+        except BaseException:
+            ws.close()
+            raise
+        return ws
+
+    @classmethod
+    def _finish_purge_then_read(cls, ws: Workspace, wait_seconds: float) -> Workspace:
+        """A reader found a purge still owed: complete it if the workspace can be written
+        now (reopening for writing does it), then read; otherwise read and report it."""
+        pending = ws._pending()
+        ws.close()
+        resumed: PurgeReport | None = None
+        with contextlib.suppress(WorkspaceError, EngineError, OSError):
+            writer = cls.open(ws.root, create=False, wait_seconds=0.5, command=ws.command)
+            resumed = writer.resumed_purge
+            writer.close()
+        ws = cls.open(ws.root, read_only=True, wait_seconds=wait_seconds, command=ws.command)
+        ws.resumed_purge = ws.resumed_purge or resumed
+        if resumed is None:
+            ws.pending_purge = ws.pending_purge or pending
+        return ws
+
+    def _configure(self) -> None:
+        if not self.read_only:
+            spill = self.root / purge.SPILL_DIR
             spill.mkdir(exist_ok=True)
-            con.execute("SET temp_directory = ?", [str(spill)])
+            self.con.execute("SET temp_directory = ?", [str(spill)])
         limit = os.environ.get(ENV_MEMORY_LIMIT)
         if limit:
             try:
-                con.execute("SET memory_limit = ?", [limit])
+                self.con.execute("SET memory_limit = ?", [limit])
             except duckdb.Error as exc:
                 raise ConfigError(f"{ENV_MEMORY_LIMIT}={limit!r} is not a memory size") from exc
-        if not read_only:
-            for ddl in _SCHEMA_DDL:
-                con.execute(ddl)
-        return ws
+
+    def _pending(self) -> list[str]:
+        if not internal_table_exists(self.con, "purge_pending"):
+            return []
+        rows = self.con.execute(f"SELECT command FROM {PURGE_TABLE} ORDER BY marked_at")
+        return [str(r[0]) for r in rows.fetchall()]
 
     @staticmethod
     def _connect(db: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -205,7 +332,8 @@ class Workspace:
                     ) from exc
                 if time.monotonic() >= deadline:
                     raise WorkspaceLockedError(
-                        f"workspace {db.parent} is in use by another tutela process",
+                        f"workspace {db.parent} is in use by another process "
+                        "(it holds the database file's lock)",
                         hint="wait for the other command to finish, then retry",
                     ) from exc
                 time.sleep(0.2)
@@ -214,7 +342,12 @@ class Workspace:
 
     def close(self) -> None:
         live.forget_all()  # the attachments lived in this connection
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     def __enter__(self) -> Workspace:
         return self
@@ -224,11 +357,20 @@ class Workspace:
 
     # -- transactions --------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing: any exception rolls every statement back."""
+    def transaction(self, *, purge_after: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: any exception rolls every statement back.
+
+        `purge_after="erase"`: the change must leave no bytes behind. A pending-purge marker
+        commits with it; call `purge()` once the transaction is over (or the next command
+        that opens the workspace for writing does)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
+            if purge_after:
+                self.con.execute(
+                    f"INSERT INTO {PURGE_TABLE} VALUES (?, ?)",
+                    [purge_after, datetime.now(UTC).replace(tzinfo=None)],
+                )
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
@@ -243,6 +385,42 @@ class Workspace:
                 raise EngineError(
                     f"the commit failed and the workspace was rolled back: {reason.splitlines()[0]}"
                 ) from exc
+
+    # -- physical erasure ------------------------------------------------------------
+    def purge(self, *, resumed: bool = False) -> PurgeReport:
+        """Rewrite the database into a fresh file and swap it in (purge.py): afterwards no
+        deleted or overwritten value is left in the file, its WAL or DuckDB's temporary
+        files. Clears the pending-purge marker atomically with the swap."""
+        if self.read_only:
+            raise WorkspaceError("cannot rewrite a workspace opened read-only")
+        started = time.monotonic()
+        commands = self._pending()
+        purge.fault_point("committed")
+        db = self.root / DB_FILE
+        live_was_attached = self._live_attached
+        try:
+            purge.copy_database(self.con, db, [PURGE_TABLE])
+        except (duckdb.Error, OSError, purge.PurgeFailed) as exc:
+            purge.remove_leftovers(db)
+            raise _purge_error(exc) from exc
+        live.forget_all()
+        self._live_attached = False
+        self.con.close()
+        try:
+            result = purge.swap(db)
+        except (OSError, purge.PurgeFailed) as exc:
+            purge.remove_leftovers(db)
+            self._reopen()
+            raise _purge_error(exc) from exc
+        self._reopen()
+        if live_was_attached:
+            self.attach_live()
+        result = dataclasses.replace(result, seconds=time.monotonic() - started)
+        return PurgeReport(commands, result, resumed)
+
+    def _reopen(self) -> None:
+        self.con = self._connect(self.root / DB_FILE, read_only=False, wait_seconds=_lock_wait())
+        self._configure()
 
     # -- queries -----------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:

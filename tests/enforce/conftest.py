@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from tutela.cli.app import main_callback
 from tutela.cli.enforce import register
+from tutela.cli.root import RootGroup
 from tutela.ingest.load import load_files
 from tutela.policy.loader import load_policy
 from tutela.policy.models import Policy
@@ -56,7 +57,7 @@ def drop_ws(drop_path: Path) -> Iterator[Workspace]:
 
 @pytest.fixture
 def enforce_cli(drop_path: Path) -> Callable[..., Result]:
-    app = typer.Typer(pretty_exceptions_show_locals=False)
+    app = typer.Typer(pretty_exceptions_show_locals=False, cls=RootGroup)
     app.callback()(main_callback)
     register(app)
     runner = CliRunner()

@@ -208,3 +208,59 @@ def test_csv_formula_neutralisation(drop_ws: Workspace, acme: Policy, tmp_path: 
 
 def test_example_drop_files_present() -> None:
     assert (DROP / "consents.csv").is_file()
+
+
+def test_csv_header_and_nested_values(drop_ws: Workspace, acme: Policy, tmp_path: Path) -> None:
+    """Issue #15 item 12: header names are neutralised too; LIST/STRUCT are JSON."""
+    drop_ws.con.execute(
+        "CREATE TABLE formulas AS SELECT 1 AS \"=cmd|' /C calc'!A0\", "
+        "[{'sku': 'SKU-166', 'qty': 2}] AS items, {'city': 'Vic'} AS addr"
+    )
+    out = tmp_path / "h.csv"
+    export.export_for_role(drop_ws, acme, "formulas", "dpo", out)
+    with out.open(encoding="utf-8", newline="") as fh:
+        header, row = list(csv.reader(fh))
+    assert header == ["'=cmd|' /C calc'!A0", "items", "addr"]
+    assert json.loads(row[1]) == [{"sku": "SKU-166", "qty": 2}]
+    assert json.loads(row[2]) == {"city": "Vic"}
+
+
+def test_consent_import_errors_name_their_lines(
+    enforce_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Issue #15 item 10: a short row is a short row (not 'no subject column'), and bad
+    events are listed with their lines, each status once."""
+    head = "subject_email,purpose,status,recorded_at,source\n"
+    ok = "a@example.com,marketing_email,granted,2020-01-01T00:00:00,web\n"
+    short = tmp_path / "short.csv"
+    short.write_text(head + ok + ok + "bob@example.com,marketing_email\n" + ok, "utf-8")
+    result = enforce_cli("consent", "import", str(short))
+    assert result.exit_code == 4
+    assert "short.csv:4: expected 5 columns, found 2" in result.stderr, result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        head + ok + '"x@example.com",marketing_email,yes,2020-01-01T00:00:00,"a\nb"\n'
+        + ",marketing_email,granted,2020-01-01T00:00:00,web\n", "utf-8",
+    )  # fmt: skip
+    result = enforce_cli("consent", "import", str(bad))
+    assert result.exit_code == 4
+    line = result.stderr.replace("\n  ", " ")
+    assert "a status other than granted or withdrawn at bad.csv:4" in line, line
+    assert "no subject at bad.csv:5" in line  # the quoted line break counted
+    assert "granted, granted" not in line
+
+
+@pytest.mark.parametrize("command", ["check", "withdraw"])
+def test_purposes_not_based_on_consent_are_refused(
+    enforce_cli: Callable[..., Result], tmp_path: Path, command: str
+) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text("email\nanna.puig@example.com\n", encoding="utf-8")
+    args = (
+        ["consent", "check", str(listed)]
+        if command == "check"
+        else ["consent", "withdraw", "--email", "anna.puig@example.com"]
+    )
+    result = enforce_cli(*args, "--purpose", "order_fulfilment")
+    assert result.exit_code == 2, result.output
+    assert "rests on contract, not on consent" in result.stderr

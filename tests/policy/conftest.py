@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from tutela.cli.root import RootGroup
 from tutela.workspace import Workspace
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "policies"
@@ -80,7 +81,7 @@ def make_app() -> typer.Typer:
     from tutela.cli.app import main_callback
     from tutela.cli.policy import policy_app
 
-    app = typer.Typer(pretty_exceptions_show_locals=False)
+    app = typer.Typer(pretty_exceptions_show_locals=False, cls=RootGroup)
     app.callback()(main_callback)
     app.add_typer(policy_app, name="policy")
     return app

@@ -177,3 +177,21 @@ def test_draft_from_scan_results() -> None:
     kinds = {(link.column, link.kind.value, link.region) for link in policy.identity_links()}
     assert kinds == {("id_cliente", "customer_id", None), ("email", "email", None),
                      ("tel: móvil", "phone", "ES")}  # fmt: skip
+
+
+def test_validate_warns_about_todos_left_in_a_draft(runner: CliRunner, tmp_path: Path) -> None:
+    """Issue #15 item 15: `name: TODO your company` is valid YAML but not a finished policy."""
+    text = (
+        Path(SMALL)
+        .read_text(encoding="utf-8")
+        .replace("{name: Test Shop S.L.,", "{name: TODO your company,")
+    )
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(text, encoding="utf-8")
+    result = runner.invoke(make_app(), ["policy", "validate", str(draft)])
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.stderr and f"{draft}:3: still says TODO" in result.stderr
+    as_json = runner.invoke(make_app(), ["policy", "validate", str(draft), "--format", "json"])
+    assert json.loads(as_json.stdout)["warnings"]
+    clean = runner.invoke(make_app(), ["policy", "validate", SMALL])
+    assert "TODO" not in clean.stderr

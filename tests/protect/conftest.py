@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from tutela.cli import protect as protect_cli
 from tutela.cli.app import app as base_app
+from tutela.cli.root import RootGroup
 from tutela.protect import keys
 from tutela.workspace import Workspace
 
@@ -91,7 +92,7 @@ def policy_file(tmp_path: Path) -> Path:
 
 def build_app() -> typer.Typer:
     """The application with the protection commands, registered as app.py will do."""
-    app = typer.Typer(pretty_exceptions_show_locals=False)
+    app = typer.Typer(pretty_exceptions_show_locals=False, cls=RootGroup)
     for group in base_app.registered_groups:
         if group.name != "keys":
             app.registered_groups.append(group)

@@ -217,3 +217,34 @@ def test_secrets_never_appear(marked: Run, tmp_path: Path, policy_file: Path) ->
     assert results[0].exit_code == 0 and "environment" in results[0].stdout
     assert results[2].exit_code == 0, results[2].stderr
     assert results[10].exception is not None  # retired key: the values cannot be read
+
+
+def test_pseudonymize_csv_goes_through_the_one_csv_writer(
+    cli: Run, ws_root: Path, tmp_path: Path
+) -> None:
+    """Issue #15 item 12: values that a spreadsheet would run get `'`, as in `export`."""
+    with Workspace.open(ws_root) as ws:
+        ws.con.execute("UPDATE crm SET notes = CASE id WHEN 1 THEN '=1+2' WHEN 2 THEN '@x' "
+                       "WHEN 3 THEN '+4' ELSE '-5' END")  # fmt: skip
+    out = tmp_path / "p.csv"
+    r = cli("pseudonymize", "crm", "-c", "email", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    import csv
+
+    with out.open(encoding="utf-8", newline="") as fh:
+        notes = [row["notes"] for row in csv.DictReader(fh)]
+    assert sorted(notes) == sorted(["'=1+2", "'@x", "'+4", "-5"])
+
+
+def test_second_apply_on_the_same_column_is_refused_unless_forced(cli: Run, ws_root: Path) -> None:
+    """Issue #15 item 15: a second --apply stacked tokens of tokens."""
+    assert cli("pseudonymize", "crm", "-c", "email", "--apply").exit_code == 0
+    once = _rows(ws_root, "SELECT email FROM crm ORDER BY id")
+    again = cli("pseudonymize", "crm", "-c", "email", "--apply")
+    assert again.exit_code == 2, again.output
+    assert again.stderr.startswith("error[usage]: crm: email is already protected by hmac")
+    assert "--force" in again.stderr
+    assert _rows(ws_root, "SELECT email FROM crm ORDER BY id") == once
+    forced = cli("pseudonymize", "crm", "-c", "email", "--apply", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert _rows(ws_root, "SELECT email FROM crm ORDER BY id") != once

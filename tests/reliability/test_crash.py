@@ -1,6 +1,8 @@
 """SIGKILL at seeded random moments during every destructive `--apply` command leaves the
 user tables exactly as before or exactly as after, the audit log verifying, and a re-run
-completing the work."""
+completing the work. Each command ends by rewriting the workspace file (the physical purge,
+see purge.py): a kill at each stage of that rewrite is also tested deterministically, and a
+purge cut short is always completed by the next command, never left silently."""
 
 from __future__ import annotations
 
@@ -13,11 +15,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from tutela import purge
+from tutela.cli.app import app
 from tutela.protect import keys
-from tutela.workspace import Workspace
+from tutela.workspace import PURGE_TABLE, Workspace
 
 from .conftest import crash_trials, env_int, table_state
 
@@ -77,10 +84,38 @@ def _argv(command: str, root: Path, tmp: Path) -> list[str]:
     return [sys.executable, "-m", "tutela", "-w", str(root), *args]
 
 
-def _start(command: str, root: Path, tmp: Path) -> subprocess.Popen[bytes]:
+def _start(
+    command: str, root: Path, tmp: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        _argv(command, root, tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _argv(command, root, tmp),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
+
+
+def purge_pending(root: Path) -> bool:
+    """Whether a committed change still waits for its rewrite (read without Tutela, which
+    would complete it on opening)."""
+    con = duckdb.connect(str(root / "tutela.duckdb"), read_only=True)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_tutela' "
+            "AND table_name = 'purge_pending'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return False
+        row = con.execute(f"SELECT count(*) FROM {PURGE_TABLE}").fetchone()
+        return bool(row and row[0])
+    finally:
+        con.close()
+
+
+def assert_purged(root: Path) -> None:
+    """After Tutela opened the workspace again: no purge owed, no half-written copy."""
+    assert not purge_pending(root)
+    assert not purge.rewrite_path(root / "tutela.duckdb").exists()
 
 
 def _run(command: str, root: Path, tmp: Path) -> int:
@@ -103,7 +138,14 @@ def crash_campaign(tmp: Path, command: str, trials: int, seed: int) -> dict[str,
     assert after != before, "the reference run changed nothing"
 
     rng = random.Random(seed)
-    outcomes = {"before": 0, "after": 0, "neither": 0, "rerun_completed": 0, "not_killed": 0}
+    outcomes = {
+        "before": 0,
+        "after": 0,
+        "neither": 0,
+        "rerun_completed": 0,
+        "not_killed": 0,
+        "purge_pending_at_kill": 0,
+    }
     for trial in range(trials):
         root = tmp / f"t{trial}"
         shutil.copytree(base, root)
@@ -115,7 +157,10 @@ def crash_campaign(tmp: Path, command: str, trials: int, seed: int) -> dict[str,
         else:
             outcomes["not_killed"] += 1
         proc.wait()
+        if purge_pending(root):  # killed between the commit and the swap
+            outcomes["purge_pending_at_kill"] += 1
         state = table_state(root)  # also: the audit log verifies after the crash
+        assert_purged(root)  # opening completed any purge the kill cut short
         if state == before:
             outcomes["before"] += 1
             assert _run(command, root, tmp) == 0, f"trial {trial}: re-run failed"
@@ -156,3 +201,45 @@ def test_sigkill_long(tmp_path: Path, command: str) -> None:
     _record(result)
     assert result["neither"] == 0, result
     assert result["before"] and result["after"], f"kills did not straddle the commit: {result}"
+
+
+STAGES = ("committed", "copied", "closed", "replaced")
+# the rewrite is one code path (Workspace.purge): every stage for `erase`, and a batch
+STAGE_CASES = [("erase", stage) for stage in STAGES] + [("requests", "closed")]
+
+
+@pytest.fixture(scope="module")
+def stage_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A small workspace, and the state each command leaves it in (computed on first use)."""
+    tmp = tmp_path_factory.mktemp("stages")
+    (tmp / "policy.yaml").write_text(POLICY)
+    (tmp / "requests.csv").write_text(REQUESTS)
+    _build(tmp / "base", 5_000)
+    return {"tmp": tmp, "after": {}}
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize(("command", "stage"), STAGE_CASES)
+def test_sigkill_at_each_stage_of_the_rewrite(
+    stage_reference: dict[str, Any], command: str, stage: str
+) -> None:
+    """Killed after the change committed, at each stage of the rewrite: the change stands,
+    and the next command completes the rewrite and says so; nothing is left half-done."""
+    tmp: Path = stage_reference["tmp"]
+    after: dict[str, object] = stage_reference["after"]
+    if command not in after:
+        reference = tmp / f"ref-{command}"
+        shutil.copytree(tmp / "base", reference)
+        assert _run(command, reference, tmp) == 0
+        after[command] = table_state(reference)
+    root = tmp / f"{command}-{stage}"
+    shutil.copytree(tmp / "base", root)
+    proc = _start(command, root, tmp, env={purge.FAULT_ENV: stage})
+    assert proc.wait(300) == -signal.SIGKILL
+    assert purge_pending(root) is (stage != "replaced")  # the swap clears the marker
+    result = CliRunner().invoke(app, ["-w", str(root), "tables"])
+    assert result.exit_code == 0, result.output
+    if stage != "replaced":
+        assert "completed now" in result.stderr, result.stderr  # reported, never silent
+    assert_purged(root)
+    assert table_state(root) == after[command]

@@ -27,6 +27,7 @@ from tutela.enforce import consent
 from tutela.ingest.load import load_files
 from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
+from tutela.subjects import review, tasks
 from tutela.workspace import Workspace
 
 AS_OF = date(2026, 11, 15)
@@ -124,11 +125,6 @@ REQUESTS_DDL = """CREATE TABLE IF NOT EXISTS _tutela.requests (
     request_id VARCHAR PRIMARY KEY, type VARCHAR, received_at DATE, deadline DATE,
     state VARCHAR NOT NULL, reason VARCHAR, subject_hash VARCHAR, outputs VARCHAR,
     updated_at TIMESTAMP NOT NULL)"""
-# the shared schemas of /work/notes/areas.md (tables other branches create)
-TASKS_DDL = """CREATE TABLE _tutela.request_tasks (request_id VARCHAR, system VARCHAR,
-    mode VARCHAR, state VARCHAR, note VARCHAR, updated_at TIMESTAMP)"""
-REVIEW_DDL = """CREATE TABLE _tutela.review_queue (request_id VARCHAR, table_name VARCHAR,
-    row_ref VARCHAR, reason VARCHAR, score DOUBLE, decision VARCHAR, decided_at TIMESTAMP)"""
 
 
 def _finding(column: str, entity: str | None, matched: int, non_empty: int,
@@ -195,18 +191,24 @@ def build(root: Path, *, tracked: bool = True) -> Path:
              ["R4", "access", date(2026, 10, 12), date(2026, 11, 12), "done", None, now]],
         )  # fmt: skip
         if tracked:
-            ws.con.execute(TASKS_DDL)
+            tasks.ensure_table(ws.con)
             ws.con.executemany(
-                "INSERT INTO _tutela.request_tasks VALUES (?, ?, ?, ?, 'ticket 7', ?)",
+                "INSERT INTO _tutela.request_tasks (request_id, system, mode, state, note, "
+                "updated_at) VALUES (?, ?, ?, ?, 'ticket 7', ?)",
                 [["R3", "workspace", "in_place", "erased", now],
                  ["R3", "billing", "copy", "owed", now],
                  ["R4", "workspace", "in_place", "erased", now]],
             )  # fmt: skip
-            ws.con.execute(REVIEW_DDL)
+            review.ensure_table(ws.con)
             ws.con.executemany(
-                "INSERT INTO _tutela.review_queue VALUES (?, 'customers', ?, 'similar name', "
-                "?, ?, NULL)",
-                [["R2", "4", 0.91, None], ["R2", "5", 0.95, None], ["R2", "6", 0.97, "rejected"]],
+                "INSERT INTO _tutela.review_queue (request_id, item, table_name, row_ref, "
+                "fingerprint, reason, score, decision, found_at) "
+                "VALUES (?, 1, 'customers', ?, 'fp' || ?, 'similar name', ?, ?, now())",
+                [
+                    ["R2", "4", "4", 0.91, None],
+                    ["R2", "5", "5", 0.95, None],
+                    ["R2", "6", "6", 0.97, "rejected"],
+                ],
             )
     return policy_path
 

@@ -458,3 +458,40 @@ def test_policy_check_reports_a_unique_link_that_is_shared(
     assert found[0]["table"] == "crm" and found[0]["column"] == "email"
     assert found[0]["count"] == 1  # the Rovira family address, on two customer ids
     assert "family.rovira" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("born", "listed"),
+    [
+        ("1975-02-15", True),  # a day off: a typo
+        ("1957-02-14", False),  # two digits wrong: another person of the same name
+    ],
+)
+def test_birth_date_typo_is_weak_corroboration(
+    workspace: Workspace, tmp_path: Path, born: str, listed: bool
+) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(TYPO_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute("CREATE TABLE signups (email VARCHAR, name VARCHAR, born VARCHAR)")
+    con.execute("INSERT INTO signups VALUES ('ana.h@example.com', 'Ana Higueras Poza', ?)", [born])
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES "
+        "('C1', 'ahp@example.net', 'Ana Higueras Poza', '14/02/1975')"
+        ") t(customer_id, email, full_name, birth_date)"
+    )
+    match = service.find(service.context(workspace, policy), {"email": ["ana.h@example.com"]})
+    assert bool(match.possible) is listed, [p.to_dict() for p in match.possible]
+    if listed:
+        assert "birth date nearly matches (a typo?)" in match.possible[0].evidence
+
+
+def test_date_typo_rules() -> None:
+    from tutela.subjects.names import date_typo
+
+    assert date_typo("1975-02-14", "1975-02-15")  # a day apart
+    assert date_typo("1975-02-04", "1975-04-02")  # day and month swapped
+    assert date_typo("1975-02-14", "1976-02-14")  # one digit
+    assert not date_typo("1975-02-14", "1957-02-14")  # two digits
+    assert not date_typo("1975-02-14", "1980-06-30")

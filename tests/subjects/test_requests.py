@@ -33,7 +33,8 @@ def test_batch_processes_each_row_and_fails_bad_ones_alone(
     states = {(r["line"], r["request_id"]): (r["state"], r["reason"]) for r in result.rows}
     # Anna's report is complete for certain, but two calls by similar names await a human
     assert states[(2, "R1")][0] == "needs_review" and "2 possible" in states[(2, "R1")][1]
-    assert states[(3, "R2")][0] == "done"
+    # erased in the workspace's copies; owed at the source systems until confirmed there
+    assert states[(3, "R2")][0] == "awaiting_systems"
     assert "unknown request type 'delete-me'" in states[(4, "R3")][1]
     assert "malformed e-mail" in states[(5, "R4")][1]
     assert "no identifier" in states[(6, "R5")][1]
@@ -112,3 +113,50 @@ def test_reused_request_id_and_odd_rows(shop: Workspace, policy: Policy, tmp_pat
     assert reasons["R3"] == ("failed", "identifiers must be text or lists of text")
     assert reasons["R4"][0] == "done"
     assert shop.con.execute("SELECT count(*) FROM crm WHERE customer_id = 'C2'").fetchone() == (1,)
+
+
+HOSTILE = (
+    "request_id,type,email,phone,received_at\n"
+    ",access,anna.puig@example.com,,2026-10-01\n"  # 2: no id
+    "H2,access,,abc,2026-10-01\n"  # 3: phone without digits
+    "H3,access,<script>alert(1)</script>@example.com,,2026-10-01\n"  # 4: markup
+    "H4,access,anna.puig@example.com,,2099-01-01\n"  # 5: from the future
+    "H5,access,anna.puig@example.com,,2026-10-01,surplus\n"  # 6: extra column
+    "H6,access,anna\x00@example.com,,2026-10-01\n"  # 7: a NUL byte
+    "H7,access,anna.puig@example.com\n"  # 8: short row
+    "H8,access,anna.puig@example.com,+34 612 345 678,2026-10-01\n"  # 9: good
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (2, "no request id"),
+        (3, "malformed phone number"),
+        (4, "malformed e-mail address"),
+        (5, "received date 2099-01-01 is in the future"),
+        (6, "6 fields where the header has 5"),
+        (7, "NUL byte"),
+        (8, "only 3 fields where the header has 5"),
+    ],
+)
+def test_each_hostile_row_fails_alone(tmp_path: Path, line: int, reason: str) -> None:
+    """Issue #15 item 9: each bad row fails with its line and reason; the rest go on."""
+    path = tmp_path / "hostile.csv"
+    path.write_text(HOSTILE, encoding="utf-8")
+    rows = {r.line: r for r in requests.read_requests(path)}
+    assert rows[line].error is not None and reason in rows[line].error, rows[line].error
+    assert rows[9].error is None and rows[9].request_id == "H8"
+    assert "<script>" not in (rows[4].error or "")  # reasons are stored: no values in them
+
+
+def test_hostile_batch_runs_the_good_row(shop: Workspace, policy: Policy, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.csv"
+    # the good row names one person (Joan) by two identifiers; Anna's phone beside Joan's
+    # e-mail would (rightly) leave the request for a human to review
+    text = HOSTILE.replace("anna.puig@example.com", "joan@example.com")
+    path.write_text(text.replace("+34 612 345 678", "+34 622 000 111"), "utf-8")
+    result = requests.run_batch(service.context(shop, policy), path, apply=False, out_dir=tmp_path)
+    states = {r["line"]: r["state"] for r in result.rows}
+    assert states == {2: "failed", 3: "failed", 4: "failed", 5: "failed", 6: "failed",
+                      7: "failed", 8: "failed", 9: "done"}  # fmt: skip

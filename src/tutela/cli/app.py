@@ -17,6 +17,7 @@ from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_
 from tutela.cli.report import report_cmd
 from tutela.cli.requests import requests_app
 from tutela.cli.review import review_app
+from tutela.cli.root import RootGroup
 from tutela.cli.scan import scan_cmd
 from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
+    cls=RootGroup,  # the one error handler (cli/root.py)
 )
 
 
@@ -82,5 +84,5 @@ app.command("report")(report_cmd)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Entry point once the app is imported (the console script is `tutela.cli:main`)."""
     app()

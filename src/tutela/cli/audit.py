@@ -4,26 +4,37 @@ from __future__ import annotations
 
 import typer
 
-from tutela import audit
+from tutela import audit, integrity
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.errors import ExitCode
-from tutela.keyguard import workspace_key
+from tutela.keyguard import earlier_key_through, workspace_key
 from tutela.report.jsonout import to_json
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
-@guarded
 def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Check that no audit entry was edited, removed, reordered or forged (exit 1 if so)."""
     with state(ctx).open_workspace(read_only=True) as ws:
-        report = audit.verify(ws.con, workspace_key(ws))
+        report = audit.verify(
+            ws.con, workspace_key(ws), earlier_key_through=earlier_key_through(ws)
+        )
+        stored = integrity.read_back(ws)  # every block it vouches for, checksums included
     if fmt is OutputFormat.json:
-        output.emit_json(report.to_dict())
+        output.emit_json({**report.to_dict(), "read_back": stored.to_dict()})
     elif report.ok:
-        output.out.print(f"audit log OK: {report.entries} entries, head {report.head}")
+        output.out.print(
+            f"audit log OK: {report.entries} entries, head {report.head}; "
+            f"{stored.tables} tables ({stored.rows:,} rows) read back intact"
+        )
+    if report.earlier_key_through and fmt is not OutputFormat.json:
+        output.warn(
+            f"entries #1-#{report.earlier_key_through} were keyed by a master key that was "
+            "replaced (`keys init --new-key`): their order and links were checked, their "
+            "content could not be"
+        )
     else:
         for problem in report.problems:
             output.print_error("audit-tampered", problem)
@@ -31,7 +42,6 @@ def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 
 
 @audit_app.command("show")
-@guarded
 def show_cmd(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", "-n", min=0, max=1_000_000, help="Newest N entries."),

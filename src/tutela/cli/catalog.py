@@ -6,11 +6,10 @@ import typer
 
 from tutela import catalog
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.keyguard import workspace_key
 
 
-@guarded
 def tables_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the tables in the workspace with row and column counts."""
     with state(ctx).open_workspace(read_only=True) as ws:
@@ -25,7 +24,6 @@ def tables_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     )
 
 
-@guarded
 def sources_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Show where every table came from: system, file, hash, size, rows, load time."""
     with state(ctx).open_workspace(read_only=True) as ws:
@@ -67,7 +65,6 @@ def sources_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     )
 
 
-@guarded
 def show_cmd(
     ctx: typer.Context,
     table: str = typer.Argument(..., help="Table to show."),

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.enforce import access, consent, export, retention
 from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
@@ -59,7 +59,6 @@ def _render_retention(data: dict[str, object], fmt: OutputFormat) -> None:
 
 
 @retention_app.command("plan")
-@guarded
 def retention_plan_cmd(
     ctx: typer.Context,
     table: str | None = typer.Option(None, "--table", help="Only this table."),
@@ -75,7 +74,6 @@ def retention_plan_cmd(
 
 
 @retention_app.command("apply")
-@guarded
 def retention_apply_cmd(
     ctx: typer.Context,
     apply: bool = typer.Option(False, "--apply", help="Carry out the actions."),
@@ -101,7 +99,6 @@ def retention_apply_cmd(
 
 
 @consent_app.command("import")
-@guarded
 def consent_import_cmd(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(..., help="Consent files: subject, purpose, status, time."),
@@ -123,7 +120,6 @@ def consent_import_cmd(
 
 
 @consent_app.command("withdraw")
-@guarded
 def consent_withdraw_cmd(
     ctx: typer.Context,
     email: str = typer.Option(..., "--email", help="The subject's identifier."),
@@ -139,7 +135,6 @@ def consent_withdraw_cmd(
 
 
 @consent_app.command("status")
-@guarded
 def consent_status_cmd(
     ctx: typer.Context,
     email: str = typer.Option(..., "--email", help="The subject's identifier."),
@@ -162,7 +157,6 @@ def consent_status_cmd(
 
 
 @consent_app.command("check")
-@guarded
 def consent_check_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="An outgoing list (CSV, Parquet, JSON)."),
@@ -193,7 +187,6 @@ def consent_check_cmd(
 
 
 @view_app.command("create")
-@guarded
 def view_create_cmd(
     ctx: typer.Context,
     role: str = typer.Option(..., "--role", help="Policy role."),
@@ -216,7 +209,6 @@ def view_create_cmd(
     )  # fmt: skip
 
 
-@guarded
 def export_cmd(
     ctx: typer.Context,
     table: str = typer.Argument(..., help="The table to export."),

@@ -8,11 +8,10 @@ import typer
 
 from tutela import live
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.keyguard import workspace_key
 
 
-@guarded
 def attach_cmd(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Name, e.g. crm (its tables become crm.schema.table)."),
@@ -52,7 +51,6 @@ def attach_cmd(
         )
 
 
-@guarded
 def detach_cmd(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Attachment to forget."),
@@ -63,7 +61,6 @@ def detach_cmd(
     output.info(f"detached {name}")
 
 
-@guarded
 def attachments_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the attached live databases (connection strings shown without passwords)."""
     with state(ctx).open_workspace(read_only=True) as ws:

@@ -7,13 +7,12 @@ from pathlib import Path
 import typer
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.errors import ExitCode
 from tutela.ingest import load_files
 from tutela.keyguard import workspace_key
 
 
-@guarded
 def load_cmd(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="CSV/TSV, Parquet, JSON/NDJSON or .xlsx files."),

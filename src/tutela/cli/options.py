@@ -1,9 +1,8 @@
-"""Shared CLI state, common options and the one error handler that maps errors to exit codes."""
+"""Shared CLI state and common options (errors are handled once, in cli/root.py)."""
 
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any, TypeVar
 
 import typer
 
-from tutela.errors import ExitCode, TutelaError
 from tutela.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,60 +24,52 @@ class OutputFormat(enum.StrEnum):
 class State:
     workspace: Path | None = None
     debug: bool = False
+    command: str = "tutela"
+    """The running command's name (`tutela erase`), recorded in the workspace lock file."""
 
     def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
-        return Workspace.open(self.workspace, create=create, read_only=read_only)
+        ws = Workspace.open(
+            self.workspace, create=create, read_only=read_only, command=self.command
+        )
+        _report_purge(ws)
+        return ws
+
+
+def _report_purge(ws: Workspace) -> None:
+    """Say so when this command completed, or could not complete, an earlier purge."""
+    from tutela.cli.output import warn
+
+    if ws.resumed_purge is not None:
+        warn(
+            "an earlier command ("
+            + ", ".join(ws.resumed_purge.commands)
+            + ") committed its change but was interrupted before rewriting the workspace "
+            "file; the rewrite was completed now, so no old value is left in it"
+        )
+    elif ws.pending_purge:
+        warn(
+            "an earlier command ("
+            + ", ".join(ws.pending_purge)
+            + ") committed its change but the workspace file is not rewritten yet, so old "
+            "values may remain in its free blocks"
+            + (f" ({ws.purge_error})" if ws.purge_error else "")
+            + "; the next command that writes to the workspace completes it"
+        )
 
 
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):
         root.obj = State()
+    if ctx is not root:  # the subcommand's context: its name goes into the lock file
+        root.obj.command = " ".join(["tutela", *ctx.command_path.split()[1:]])
     return root.obj
 
 
 def guarded(fn: F) -> F:
-    """Turn TutelaError into `error[slug]: message` on stderr and its exit code.
-
-    Tracebacks only with --debug; locals are never shown (they may hold personal data).
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tutela.cli.output import print_error
-
-        # duck-typed: recent Typer versions pass their vendored click's Context class
-        ctx = next((a for a in [*args, *kwargs.values()] if hasattr(a, "find_root")), None)
-        debug = ctx is not None and state(ctx).debug
-        try:
-            return fn(*args, **kwargs)
-        except TutelaError as exc:
-            if debug:
-                raise
-            print_error(exc.slug, exc.message, exc.hint)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except BrokenPipeError:  # `tutela ... | head`: the reader has gone; not an error
-            raise typer.Exit(0) from None
-        except KeyboardInterrupt:
-            print_error("interrupted", "interrupted; no change was committed")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except Exception as exc:
-            if debug or isinstance(exc, typer.Exit | typer.Abort) or _is_cli_error(exc):
-                raise
-            # The message of an unexpected error may quote data values: show only its type.
-            print_error(
-                "internal",
-                f"unexpected {type(exc).__name__}; nothing was committed",
-                "rerun with --debug for the traceback, and please report it",
-            )
-            raise typer.Exit(int(ExitCode.DATA)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _is_cli_error(exc: BaseException) -> bool:
-    """Usage errors raised by Typer/click (whichever click Typer bundles) pass through."""
-    return type(exc).__module__.split(".")[0] in ("typer", "click")
+    """Kept for commands written before the root handler: errors are handled once, for every
+    command, by `cli/root.py` (the app's RootGroup), so this returns `fn` unchanged."""
+    return fn
 
 
 FormatOption = typer.Option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,8 +15,24 @@ from rich.table import Table
 from tutela.progress import ProgressCallback
 from tutela.report.jsonout import to_json
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: `:100:` in a file name, a value or a policy stays `:100:`, never 💯.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+# Characters that change how a terminal shows the text around them: C0/C1 controls (but
+# line breaks and tabs) and the bidirectional overrides and isolates (U+202E makes
+# `evil\u202etxt.csv` display as `evilvsc.txt`). Shown as escapes, never printed raw.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with control and bidi-override characters shown as `\\u202e` escapes."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def _safe(text: str) -> str:
+    return escape(visible(text))
 
 
 def emit_json(data: Any) -> None:
@@ -24,25 +41,25 @@ def emit_json(data: Any) -> None:
 
 
 def print_error(slug: str, message: str, hint: str | None = None) -> None:
-    err.print(f"[bold red]{escape(f'error[{slug}]')}[/]: {escape(message)}")
+    err.print(f"[bold red]{escape(f'error[{slug}]')}[/]: {_safe(message)}")
     if hint:
-        err.print(f"  [dim]hint: {escape(hint)}[/]")
+        err.print(f"  [dim]hint: {_safe(hint)}[/]")
 
 
 def info(message: str) -> None:
-    err.print(escape(message))
+    err.print(_safe(message))
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning[/]: {escape(message)}")
+    err.print(f"[yellow]warning[/]: {_safe(message)}")
 
 
 def render_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=escape(title) if title else None, show_lines=False)
+    table = Table(title=_safe(title) if title else None, show_lines=False)
     for h in headers:
-        table.add_column(escape(h), overflow="fold")
+        table.add_column(_safe(h), overflow="fold")
     for row in rows:
-        table.add_row(*(escape("" if v is None else str(v)) for v in row))
+        table.add_row(*(_safe("" if v is None else str(v)) for v in row))
     out.print(table)
 
 
@@ -105,6 +122,8 @@ def render_load_results(results: Sequence[Any]) -> None:
             warn(f"schema of {r.table} changed: " + "; ".join(parts))
         if r.status == "unchanged":
             info(f"{r.path}: already loaded as {r.table} (same SHA-256); nothing to do")
+        for note in getattr(r, "notes", []):
+            info(note)
 
 
 def render_possible(possible: Sequence[dict[str, Any]], title: str) -> None:
@@ -196,6 +215,16 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
             f"{r['rows']} row(s)"
         )
     render_storage(cert.get("live_sources", []))
+    phys = cert.get("physical")
+    if phys:
+        out.print(f"  {escape(phys['summary'])}")
+        for r in phys["residue"]:
+            warn(f"bytes of a value from {', '.join(r['from'])} remain in {', '.join(r['files'])}")
+        if phys.get("rewrite_error"):
+            warn(phys["rewrite_error"])
+    for s in cert.get("systems") or []:
+        if s.get("action_owed"):
+            out.print(f"  owed {escape(s['action_owed'])}")
     for f in files:
         out.print(f"  wrote {escape(f)}")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from tutela.cli.options import guarded, state
+from tutela.cli.options import state
 from tutela.cli.output import emit_json, info, render_table, warn
 from tutela.errors import ExitCode, WorkspaceError
 from tutela.policy import (
@@ -73,7 +73,6 @@ def _summary(loaded: LoadedPolicy) -> str:
 
 
 @policy_app.command("validate")
-@guarded
 def validate_cmd(
     ctx: typer.Context,
     paths: list[Path] | None = typer.Argument(None, help="Policy files or directories."),
@@ -88,8 +87,15 @@ def validate_cmd(
             loaded.append(load_policy(target))
         except PolicyInvalidError as exc:
             issues += exc.issues
+    unfinished = [todo for item in loaded for todo in item.unfinished()]
     if fmt is ValidateFormat.json:
-        emit_json({"valid": not issues, "issues": [i.to_dict() for i in issues]})
+        emit_json(
+            {
+                "valid": not issues,
+                "issues": [i.to_dict() for i in issues],
+                "warnings": unfinished,
+            }
+        )
         if issues:
             raise typer.Exit(int(ExitCode.INVALID_CONFIG))
         return
@@ -97,10 +103,11 @@ def validate_cmd(
         raise PolicyInvalidError(issues)
     for item in loaded:
         info(_summary(item))
+    for todo in unfinished:
+        warn(todo)
 
 
 @policy_app.command("check")
-@guarded
 def check_cmd(
     ctx: typer.Context,
     policy: Path = PolicyOption,
@@ -148,7 +155,6 @@ def _render_report(report: CheckReport) -> None:
 
 
 @policy_app.command("init")
-@guarded
 def init_cmd(
     ctx: typer.Context,
     region: str | None = typer.Option(
@@ -163,14 +169,12 @@ def init_cmd(
 
 
 @policy_app.command("schema")
-@guarded
 def schema_cmd(ctx: typer.Context) -> None:
     """Print the JSON Schema of policy files, for editor validation."""
     print(policy_json_schema_text(), end="")
 
 
 @policy_app.command("ropa")
-@guarded
 def ropa_cmd(
     ctx: typer.Context,
     policy: Path = PolicyOption,

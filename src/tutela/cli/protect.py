@@ -9,9 +9,9 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from tutela import lake
+from tutela import keyguard, lake
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.errors import ExitCode, UsageError
 from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
@@ -62,9 +62,25 @@ def _keyset_dict(keyset: keyring.KeySet, **extra: Any) -> dict[str, Any]:
 
 
 @keys_app.command("init")
-@guarded
-def keys_init_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
+def keys_init_cmd(
+    ctx: typer.Context,
+    new_key: bool = typer.Option(
+        False,
+        "--new-key",
+        help="Only if the workspace's master key is lost for good: start a new one "
+        "(destructive; plan first, --apply to do it).",
+    ),
+    apply: bool = typer.Option(False, "--apply", help="With --new-key: replace the lost key."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
     """Create the master key and the key set (files mode 0600) if missing; print their ids."""
+    if apply and not new_key:
+        raise UsageError("--apply goes with --new-key")
+    if new_key:
+        with state(ctx).open_workspace() as ws:
+            reset = keyguard.reset_master_key(ws, apply=apply)
+        _render_key_reset(reset, fmt)
+        return
     with state(ctx).open_workspace(create=True) as ws:
         master = workspace_key(ws)  # creates and records the master key on first use
         keyset, created = keyring.init_keyset(ws.root)
@@ -78,8 +94,36 @@ def keys_init_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     )
 
 
+def _render_key_reset(reset: keyguard.KeyReset, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        output.emit_json(reset.to_dict())
+    consequences = [
+        f"audit entries #1-#{reset.audit_entries} were keyed by {reset.previous_key_id}: "
+        "`tutela audit verify` will check their order and links, not their content",
+        "identifier hashes in earlier certificates, requests and audit entries will no "
+        "longer match new ones",
+    ]
+    if reset.keyset_set_aside:
+        consequences.append(
+            f"the key set wrapped under the lost key is kept as {reset.keyset_set_aside}: "
+            "values encrypted or tokenized with it cannot be re-identified or re-keyed"
+        )
+    if not reset.applied:
+        output.warn(
+            f"DESTRUCTIVE: this replaces the lost master key {reset.previous_key_id} with a "
+            "new one. Restore keys/master.key from a backup instead if you can."
+        )
+        for line in consequences:
+            output.warn(line)
+        output.info("dry run: nothing changed; pass --new-key --apply to start a new key")
+        return
+    for line in consequences:
+        output.warn(line)
+    if fmt is not OutputFormat.json:
+        output.out.print(f"new master key {reset.new_key_id} (replaces {reset.previous_key_id})")
+
+
 @keys_app.command("list")
-@guarded
 def keys_list_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the key versions with their ids and status (active, readable, retired)."""
     with state(ctx).open_workspace(read_only=True) as ws:
@@ -91,7 +135,6 @@ def keys_list_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 
 
 @keys_app.command("rotate")
-@guarded
 def keys_rotate_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Make a new active key version; older ones stay readable until retired."""
     from tutela import audit
@@ -118,7 +161,6 @@ def keys_rotate_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> Non
 
 
 @keys_app.command("rekey")
-@guarded
 def keys_rekey_cmd(
     ctx: typer.Context,
     apply: bool = typer.Option(False, "--apply", help="Re-encrypt the tokens."),
@@ -157,7 +199,6 @@ def keys_rekey_cmd(
 
 
 @keys_app.command("retire")
-@guarded
 def keys_retire_cmd(
     ctx: typer.Context,
     version: int = typer.Argument(..., help="The key version to retire."),
@@ -208,7 +249,6 @@ def _render_plan(plan: ps.ProtectPlan) -> None:
         output.warn(w)
 
 
-@guarded
 def pseudonymize_cmd(
     ctx: typer.Context,
     table: str = typer.Argument(..., help="Workspace table to protect."),
@@ -241,7 +281,12 @@ def pseudonymize_cmd(
     ),
     apply: bool = typer.Option(False, "--apply", help="Change the table in place."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan only (the default)."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an existing --out file; with --apply, protect already-protected "
+        "columns again.",
+    ),
     as_of: datetime | None = typer.Option(
         None, "--as-of", formats=["%Y-%m-%d"], help="Reference date for age bands (today)."
     ),
@@ -300,7 +345,7 @@ def pseudonymize_cmd(
         elif out is not None and not dry_run:
             result = ps.write_file(ws, plan, keyset, master, overwrite=force)
         elif do_apply:
-            result = ps.apply_in_place(ws, plan, keyset, master)
+            result = ps.apply_in_place(ws, plan, keyset, master, force=force)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict() if result else ps.ProtectResult(plan, False).to_dict())
         return
@@ -417,7 +462,6 @@ def _shred(
 # -- reidentify ------------------------------------------------------------------------------
 
 
-@guarded
 def reidentify_cmd(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="A protected file (with manifest) or table."),
@@ -457,7 +501,6 @@ def reidentify_cmd(
 # -- risk ------------------------------------------------------------------------------------
 
 
-@guarded
 def risk_cmd(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="A workspace table or a Parquet/CSV/JSON file."),

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from tutela.cli import output
-from tutela.cli.options import PolicyPathOption, guarded, state
+from tutela.cli.options import PolicyPathOption, state
 from tutela.errors import UsageError
 from tutela.policy.loader import load_policy
 from tutela.report import governance
@@ -24,7 +24,6 @@ class ReportFormat(enum.StrEnum):
     json = "json"
 
 
-@guarded
 def report_cmd(
     ctx: typer.Context,
     out: Path | None = typer.Option(

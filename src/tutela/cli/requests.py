@@ -1,22 +1,23 @@
-"""`tutela requests run|list`: batches of access and erasure requests with GDPR deadlines."""
+"""`tutela requests run|list|confirm`: batches of requests, GDPR deadlines, per-system tasks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.errors import ExitCode, UsageError
+from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
-from tutela.subjects import requests, service
+from tutela.subjects import requests, service, tasks
 
 requests_app = typer.Typer(help="Process batches of data-subject requests.", no_args_is_help=True)
 
 
 @requests_app.command("run")
-@guarded
 def run_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV or JSONL: request_id, type, received_at, ids."),
@@ -61,7 +62,6 @@ def run_cmd(
 
 
 @requests_app.command("list")
-@guarded
 def list_cmd(
     ctx: typer.Context,
     overdue: bool = typer.Option(
@@ -77,7 +77,7 @@ def list_cmd(
         return
     output.render_table(
         "Overdue requests" if overdue else "Requests",
-        ["request", "type", "received", "deadline", "state", "reason"],
+        ["request", "type", "received", "deadline", "state", "systems", "reason"],
         [
             (
                 r["request_id"],
@@ -85,8 +85,49 @@ def list_cmd(
                 r["received_at"],
                 r["deadline"],
                 r["state"] + (" (OVERDUE)" if r["overdue"] else ""),
-                r["reason"] or "",
+                _systems_cell(r["systems"]),
+                "" if r["state"] == tasks.AWAITING else r["reason"] or "",
             )
             for r in rows
         ],
+    )
+
+
+def _systems_cell(systems: list[dict[str, object]]) -> str:
+    """`owed: crm (OVERDUE), newsletter; confirmed: orders`: per-system tasks, compactly."""
+    parts = []
+    for wanted in ("owed", "confirmed", "erased"):
+        names = [
+            f"{t['system']}" + (" (OVERDUE)" if t.get("overdue") else "")
+            for t in systems
+            if t["state"] == wanted
+        ]
+        if names:
+            parts.append(f"{wanted}: {', '.join(names)}")
+    return "; ".join(parts)
+
+
+@requests_app.command("confirm")
+def confirm_cmd(
+    ctx: typer.Context,
+    request_id: str = typer.Argument(..., help="The erasure request, e.g. REQ-2026-0042."),
+    system: str = typer.Option(
+        ..., "--system", help="The source system where the erasure was carried out."
+    ),
+    note: str | None = typer.Option(
+        None, "--note", help='How it was done there, e.g. "deleted in CRM ticket 4411".'
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Record that an erasure owed at a source system was carried out there (audited);
+    the request is done when no system is owed any more."""
+    with state(ctx).open_workspace() as ws:
+        result = tasks.confirm(ws, workspace_key(ws), request_id, system, note)
+    if fmt is OutputFormat.json:
+        output.emit_json(result.to_dict())
+        return
+    still = ", ".join(result.still_owed) or "none"
+    output.out.print(
+        f"{escape(request_id)}: {escape(system)} {result.state}; request {result.request_state}"
+        f" (still owed at: {escape(still)}); audit entry #{result.audit_seq}"
     )

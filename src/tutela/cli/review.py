@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, guarded, state
+from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.keyguard import workspace_key
 from tutela.subjects import review
 
@@ -15,7 +15,6 @@ review_app = typer.Typer(
 
 
 @review_app.command("list")
-@guarded
 def list_cmd(
     ctx: typer.Context,
     request_id: str | None = typer.Argument(None, help="One request (default: every request)."),
@@ -45,7 +44,6 @@ def _decide(ctx: typer.Context, request_id: str, items: list[int], decision: str
 
 
 @review_app.command("confirm")
-@guarded
 def confirm_cmd(
     ctx: typer.Context,
     request_id: str = typer.Argument(..., help="The request the items belong to."),
@@ -58,7 +56,6 @@ def confirm_cmd(
 
 
 @review_app.command("reject")
-@guarded
 def reject_cmd(
     ctx: typer.Context,
     request_id: str = typer.Argument(..., help="The request the items belong to."),

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from tutela import catalog
 from tutela.cli import output
-from tutela.cli.options import guarded, state
+from tutela.cli.options import state
 from tutela.detect import service
 from tutela.errors import ExitCode
 from tutela.report.scan_sarif import to_sarif
@@ -22,7 +22,6 @@ class ScanFormat(enum.StrEnum):
     sarif = "sarif"
 
 
-@guarded
 def scan_cmd(
     ctx: typer.Context,
     tables: list[str] | None = typer.Argument(None, help="Tables to scan (default: all)."),

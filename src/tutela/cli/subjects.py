@@ -17,19 +17,17 @@ from tutela.cli.options import (
     OutputFormat,
     PhoneOption,
     PolicyPathOption,
-    guarded,
     parse_identifiers,
     state,
 )
 from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
-from tutela.subjects import service
+from tutela.subjects import requests, service
 
 subject_app = typer.Typer(help="Find a data subject across every table.", no_args_is_help=True)
 
 
 @subject_app.command("find")
-@guarded
 def find_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -53,7 +51,6 @@ def find_cmd(
     output.render_subject_summary(summary)
 
 
-@guarded
 def sar_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -98,7 +95,6 @@ def sar_cmd(
         output.out.print(f"  wrote {escape(f)}")
 
 
-@guarded
 def erase_cmd(
     ctx: typer.Context,
     email: list[str] | None = EmailOption,
@@ -144,6 +140,9 @@ def erase_cmd(
             return
         [(cert, files)] = service.apply_erasures(
             sctx, clean, plans, out, purge=purge, purge_now=purge_now
+        )
+        cert["request_state"] = requests.track_erasure(
+            sctx, request_id, clean[request_id], cert, files
         )
     if fmt is OutputFormat.json:
         output.emit_json({"applied": True, "certificate": cert, "files": files})

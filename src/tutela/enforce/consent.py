@@ -7,6 +7,10 @@ Subjects are stored as their normalised key (subjects.normalize.key_sql), so
 
 from __future__ import annotations
 
+import csv
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +21,7 @@ import duckdb
 from tutela import audit
 from tutela.enforce.common import RefusedError, internal_table_exists, subject_hash
 from tutela.errors import EngineError, InputFileError, UsageError
+from tutela.ingest.load import StagedFile, stage_file
 from tutela.keyguard import workspace_key
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
 from tutela.policy.sql import date_expr
@@ -38,14 +43,6 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER} (
     imported_at TIMESTAMP NOT NULL
 )"""
 
-_READERS = {
-    ".csv": "read_csv(?, all_varchar = true, header = true)",
-    ".tsv": "read_csv(?, all_varchar = true, header = true, delim = '\t')",
-    ".parquet": "read_parquet(?)",
-    ".json": "read_json_auto(?)",
-    ".jsonl": "read_json_auto(?)",
-    ".ndjson": "read_json_auto(?)",
-}
 _SUBJECT_NAMES = ["subject", "subject_email", "email", "e_mail", "mail", "subject_key"]
 _TIME_NAMES = ["recorded_at", "time", "timestamp", "at", "date"]
 
@@ -63,9 +60,19 @@ def normalization(kind: IdentifierKind) -> str:
 
 
 def _require_purpose(policy: Policy, purpose: str) -> None:
+    """A purpose of the policy that rests on consent: for any other there is no consent to
+    check or withdraw (a contract purpose does not need one, and withdrawing does nothing)."""
     if purpose not in policy.purposes:
         known = ", ".join(policy.purposes) or "none"
         raise RefusedError(f"the policy has no purpose {purpose!r} (purposes: {known})")
+    spec = policy.purposes[purpose]
+    if not spec.needs_consent:
+        consent_based = ", ".join(p for p, s in policy.purposes.items() if s.needs_consent)
+        raise RefusedError(
+            f"purpose {purpose!r} rests on {spec.legal_basis}, not on consent: there is no "
+            "consent to check or withdraw for it",
+            hint=f"consent-based purposes: {consent_based or 'none'}",
+        )
 
 
 def _purpose_names(policy: Policy) -> dict[str, str]:
@@ -90,6 +97,8 @@ def _normalised_select(
     relation: str,
     columns: dict[str, str | None],
     types: dict[str, str],
+    *,
+    row: str | None = None,
 ) -> tuple[str, list[Any]]:
     """Rows of `relation` as ledger events (subject_key, kind, purpose, status, at, source)."""
     kind = subject_kind(policy)
@@ -111,7 +120,9 @@ def _normalised_select(
     source = f"CAST({quote_ident(source_col)} AS VARCHAR)" if source_col else "NULL"
     sql = (
         f"SELECT {subj} AS subject_key, ? AS subject_kind, {purpose} AS purpose, "
-        f"{status} AS status, {at} AS recorded_at, {source} AS source FROM {relation}"
+        f"{status} AS status, {at} AS recorded_at, {source} AS source"
+        + (f", {row} AS {quote_ident(_ROW)}" if row else "")
+        + f" FROM {relation}"
     )
     params = [kind.value, list(mapping), list(mapping.values()), granted, withdrawn, *at_params]
     return sql, params
@@ -187,13 +198,71 @@ class ImportResult:
         }
 
 
-def _reader(path: Path) -> str:
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise UsageError(f"cannot read {path.name}", hint="use .csv, .tsv, .parquet or .json")
-    if not path.is_file():
+_FILE = "__tutela_consent_file"
+_ROW = "__tutela_row"
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A consent or outgoing-list file read into a temp table, one numbered row each."""
+
+    relation: str
+    columns: list[str]
+    types: dict[str, str]
+    where: Callable[[list[int]], list[str]]  # row numbers -> `file:line` (or `file row N`)
+
+
+@contextmanager
+def _staged(ws: Workspace, path: Path) -> Iterator[_Staged]:
+    """Read `path` with `tutela load`'s readers (any encoding, dialect sniffing, ragged
+    rows refused with their line number) into a numbered temp table."""
+    if not path.exists():
         raise InputFileError(f"no such file: {path}")
-    return reader
+    if not path.is_file():
+        raise InputFileError(f"{path}: not a file")
+    with tempfile.TemporaryDirectory(prefix="consent-", dir=ws.root) as tmp:
+        staged = stage_file(ws, path, _FILE, Path(tmp))
+        con = ws.con
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(_FILE + '_rows')} AS "
+            f"SELECT row_number() OVER () AS {quote_ident(_ROW)}, * FROM temp.{quote_ident(_FILE)}"
+        )
+        con.execute(f"DROP TABLE temp.{quote_ident(_FILE)}")
+        relation = f"temp.{quote_ident(_FILE + '_rows')}"
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        types = {str(r[0]): str(r[1]) for r in described if r[0] != _ROW}
+        try:
+            yield _Staged(relation, list(types), types, _locator(path, staged))
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {relation}")
+
+
+def _locator(path: Path, staged: StagedFile) -> Callable[[list[int]], list[str]]:
+    """Row numbers to `file:line`: exact for CSV (quoted line breaks included) and JSONL."""
+
+    def where(rows: list[int]) -> list[str]:
+        wanted = set(rows)
+        lines: dict[int, int] = {}
+        if staged.text_path is not None and staged.format == "csv" and staged.delimiter:
+            with staged.text_path.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.reader(fh, delimiter=staged.delimiter)
+                next(reader, None)  # the header
+                for n, _ in enumerate(reader, start=1):
+                    if n in wanted:
+                        lines[n] = reader.line_num
+                    if len(lines) == len(wanted):
+                        break
+        elif staged.text_path is not None and staged.format == "ndjson":
+            with staged.text_path.open(encoding="utf-8-sig") as fh:
+                n = 0
+                for number, text in enumerate(fh, start=1):
+                    if text.strip():
+                        n += 1
+                        if n in wanted:
+                            lines[n] = number
+        return [f"{path.name}:{lines[r]}" if r in lines else f"{path.name} row {r}" for r in rows]
+
+    return where
 
 
 def _pick(names: list[str], wanted: list[str], what: str, path: Path) -> str:
@@ -209,74 +278,87 @@ def _pick(names: list[str], wanted: list[str], what: str, path: Path) -> str:
 
 def import_file(ws: Workspace, policy: Policy, path: Path) -> ImportResult:
     """Append the events of a consent file; identical events already held are skipped, and
-    a file with any unreadable event is refused whole."""
-    reader = _reader(path)
+    a file with any unreadable event is refused whole, naming the lines."""
     src = policy.consent
-    try:
-        desc = ws.con.execute(f"SELECT * FROM {reader} LIMIT 0", [str(path)]).description
-    except duckdb.Error as exc:
-        raise InputFileError(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
-    names = [d[0] for d in desc]
-    cols: dict[str, str | None] = {
-        "subject": _pick(names, [*([src.subject_column] if src else []), *_SUBJECT_NAMES],
-                         "subject", path),
-        "purpose": _pick(names, [*([src.purpose_column] if src else []), "purpose"], "purpose",
-                         path),
-        "status": _pick(names, [*([src.status_column] if src else []), "status"], "status", path),
-        "time": _pick(names, [*([src.timestamp_column] if src else []), *_TIME_NAMES], "time",
-                      path),
-        "source": next(
-            (n for n in names if n.lower() in {(src.source_column or "source").lower() if src
-                                               else "source", "source"}), None),
-    }  # fmt: skip
-    select, params = _normalised_select(policy, reader, cols, {})
-    # the reader's path parameter comes after the select-list parameters
-    select_params = [*params, str(path)]
     master = workspace_key(ws)
     ensure_ledger(ws)
     now = datetime.now()
-    try:
-        with ws.transaction() as con:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _consent_import AS {select}", select_params)
-            bad = con.execute(
-                "SELECT count(*) FILTER (WHERE subject_key IS NULL), "
-                "count(*) FILTER (WHERE status IS NULL), "
-                "count(*) FILTER (WHERE recorded_at IS NULL), "
-                "count(*) FILTER (WHERE purpose IS NULL), count(*) FROM _consent_import"
-            ).fetchone()
-            assert bad is not None
-            no_subject, no_status, no_time, no_purpose, rows = (int(x) for x in bad)
-            if no_subject or no_status or no_time or no_purpose:
-                granted, withdrawn = _vocab(policy)
-                raise InputFileError(
-                    f"{path.name}: {no_subject} rows without subject, {no_status} with a status "
-                    f"other than {', '.join(granted + withdrawn)}, {no_time} without a readable "
-                    f"time, {no_purpose} without purpose; nothing imported"
+    with _staged(ws, path) as staged:
+        names = staged.columns
+        cols: dict[str, str | None] = {
+            "subject": _pick(names, [*([src.subject_column] if src else []), *_SUBJECT_NAMES],
+                             "subject", path),
+            "purpose": _pick(names, [*([src.purpose_column] if src else []), "purpose"],
+                             "purpose", path),
+            "status": _pick(names, [*([src.status_column] if src else []), "status"], "status",
+                            path),
+            "time": _pick(names, [*([src.timestamp_column] if src else []), *_TIME_NAMES],
+                          "time", path),
+            "source": next(
+                (n for n in names if n.lower() in {(src.source_column or "source").lower() if src
+                                                   else "source", "source"}), None),
+        }  # fmt: skip
+        select, params = _normalised_select(
+            policy, staged.relation, cols, staged.types, row=quote_ident(_ROW)
+        )
+        try:
+            with ws.transaction() as con:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _consent_import AS {select}", params)
+                _refuse_bad_rows(con, policy, path, staged)
+                rows_row = con.execute("SELECT count(*) FROM _consent_import").fetchone()
+                rows = int(rows_row[0]) if rows_row else 0
+                added_row = con.execute(
+                    f"""INSERT INTO {LEDGER}
+                    SELECT DISTINCT n.* EXCLUDE ({quote_ident(_ROW)}), ?, CAST(? AS TIMESTAMP)
+                    FROM _consent_import n
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM {LEDGER} l WHERE l.subject_key = n.subject_key
+                        AND l.subject_kind = n.subject_kind AND l.purpose = n.purpose
+                        AND l.status = n.status AND l.recorded_at = n.recorded_at
+                        AND l.source IS NOT DISTINCT FROM n.source)""",
+                    [path.name, now],
+                ).fetchone()
+                added = int(added_row[0]) if added_row else 0
+                con.execute("DROP TABLE _consent_import")
+                entry = audit.append(
+                    con,
+                    master,
+                    command="consent import",
+                    arguments={"file": path.name},
+                    tables=[LEDGER],
+                    counts={"rows": rows, "added": added, "duplicates": rows - added},
+                    result="imported",
                 )
-            added_row = con.execute(
-                f"""INSERT INTO {LEDGER}
-                SELECT DISTINCT n.*, ?, CAST(? AS TIMESTAMP) FROM _consent_import n
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM {LEDGER} l WHERE l.subject_key = n.subject_key
-                    AND l.subject_kind = n.subject_kind AND l.purpose = n.purpose
-                    AND l.status = n.status AND l.recorded_at = n.recorded_at
-                    AND l.source IS NOT DISTINCT FROM n.source)""",
-                [path.name, now],
-            ).fetchone()
-            added = int(added_row[0]) if added_row else 0
-            con.execute("DROP TABLE _consent_import")
-            entry = audit.append(
-                con,
-                master,
-                command="consent import",
-                arguments={"file": path.name},
-                tables=[LEDGER],
-                counts={"rows": rows, "added": added, "duplicates": rows - added},
-                result="imported",
-            )
-    except duckdb.Error as exc:
-        raise EngineError(str(exc).splitlines()[0]) from None
+        except duckdb.Error as exc:
+            raise EngineError(str(exc).splitlines()[0]) from None
     return ImportResult(str(path), rows, added, rows - added, entry.seq)
+
+
+_PROBLEMS = (
+    ("subject_key IS NULL", "no subject"),
+    ("status IS NULL", "a status other than {statuses}"),
+    ("recorded_at IS NULL", "no readable time"),
+    ("purpose IS NULL", "no purpose"),
+)
+
+
+def _refuse_bad_rows(
+    con: duckdb.DuckDBPyConnection, policy: Policy, path: Path, staged: _Staged
+) -> None:
+    """Every kind of bad event with the lines that hold it (the first five of each)."""
+    granted, withdrawn = _vocab(policy)
+    statuses = " or ".join(dict.fromkeys(granted + withdrawn))
+    found = []
+    for condition, what in _PROBLEMS:
+        rows = con.execute(
+            f"SELECT {quote_ident(_ROW)} FROM _consent_import WHERE {condition} ORDER BY 1 LIMIT 6"
+        ).fetchall()
+        if rows:
+            numbers = [int(r[0]) for r in rows]
+            places = staged.where(numbers[:5]) + (["..."] if len(numbers) > 5 else [])
+            found.append(f"{what.format(statuses=statuses)} at {', '.join(places)}")
+    if found:
+        raise InputFileError(f"{path.name}: " + "; ".join(found) + "; nothing imported")
 
 
 def subject_key(ws: Workspace, policy: Policy, value: str) -> str:
@@ -387,29 +469,27 @@ def check_file(
 ) -> CheckResult:
     """Every subject in an outgoing list who has no current consent for `purpose`."""
     _require_purpose(policy, purpose)
-    reader = _reader(path)
-    try:
-        desc = ws.con.execute(f"SELECT * FROM {reader} LIMIT 0", [str(path)]).description
-    except duckdb.Error as exc:
-        raise InputFileError(f"cannot read {path.name}: {str(exc).splitlines()[0]}") from None
-    names = [d[0] for d in desc]
-    if column is not None and column not in names:
-        raise UsageError(f"{path.name} has no column {column!r} (columns: {', '.join(names)})")
-    col = column or _pick(names, _SUBJECT_NAMES + [n for n in names if "mail" in n.lower()],
-                          "subject", path)  # fmt: skip
-    kind = subject_kind(policy).value
-    cur, cur_params = current_sql(ws, policy, as_of or datetime.now())
-    c = quote_ident(col)
-    sql = f"""
-        WITH listed AS (
-            SELECT CAST({c} AS VARCHAR) AS v, {key_sql(c, normalization(subject_kind(policy)))} AS k
-            FROM {reader}
-        ),
-        cur AS (SELECT subject_key, status FROM ({cur}) WHERE purpose = ? AND subject_kind = ?)
-        SELECT v, k, coalesce(cur.status, CASE WHEN k IS NULL THEN 'no identifier' ELSE 'none' END)
-        FROM listed LEFT JOIN cur ON listed.k = cur.subject_key
-    """
-    rows = ws.query(sql, [str(path), *cur_params, purpose, kind])
+    with _staged(ws, path) as staged:
+        names = staged.columns
+        if column is not None and column not in names:
+            raise UsageError(f"{path.name} has no column {column!r} (columns: {', '.join(names)})")
+        col = column or _pick(names, _SUBJECT_NAMES + [n for n in names if "mail" in n.lower()],
+                              "subject", path)  # fmt: skip
+        kind = subject_kind(policy).value
+        cur, cur_params = current_sql(ws, policy, as_of or datetime.now())
+        c = quote_ident(col)
+        sql = f"""
+            WITH listed AS (
+                SELECT CAST({c} AS VARCHAR) AS v,
+                       {key_sql(c, normalization(subject_kind(policy)))} AS k
+                FROM {staged.relation}
+            ),
+            cur AS (SELECT subject_key, status FROM ({cur}) WHERE purpose = ? AND subject_kind = ?)
+            SELECT v, k,
+                   coalesce(cur.status, CASE WHEN k IS NULL THEN 'no identifier' ELSE 'none' END)
+            FROM listed LEFT JOIN cur ON listed.k = cur.subject_key
+        """
+        rows = ws.query(sql, [*cur_params, purpose, kind])
     missing: dict[str, dict[str, Any]] = {}
     for value, key, state in rows:
         if state != GRANTED:

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from tutela import audit
+from tutela import audit, fileout
 from tutela.enforce import consent
 from tutela.enforce.access import get_role, role_select
 from tutela.enforce.common import RefusedError, rebind
@@ -27,16 +27,7 @@ from tutela.protect.sqlhmac import Binder
 from tutela.subjects.normalize import key_sql
 from tutela.workspace import Workspace, quote_ident, table_ident
 
-FORMATS = {
-    ".csv": "(FORMAT csv, HEADER true)",
-    ".parquet": "(FORMAT parquet)",
-    ".json": "(FORMAT json, ARRAY true)",
-    ".jsonl": "(FORMAT json)",
-    ".ndjson": "(FORMAT json)",
-}
-# Spreadsheet formula triggers (OWASP CSV injection); plain negative numbers are data.
-_FORMULA = r"^[=+\-@\t\r]"
-_NEGATIVE = r"^-[0-9]+([.,][0-9]+)?([eE][+-]?[0-9]+)?$"
+FORMATS = {k: v for k, v in fileout.FORMATS.items() if k != ".tsv"}
 
 
 @dataclass
@@ -68,27 +59,12 @@ class ExportResult:
 
 
 def output_format(out: Path) -> str:
-    fmt = FORMATS.get(out.suffix.lower())
-    if fmt is None:
-        raise UsageError(f"cannot tell the format of {out.name}", hint="use " + ", ".join(FORMATS))
-    return fmt
+    return fileout.output_format(out, tuple(FORMATS))
 
 
 def neutralise_csv(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> str:
-    """Text values that a spreadsheet would run as a formula get a leading `'`."""
-    desc = con.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description
-    parts = []
-    for d in desc:
-        c = quote_ident(d[0])
-        if str(d[1]).upper() in ("VARCHAR", "STRING"):
-            parts.append(
-                f"CASE WHEN regexp_matches({c}, '{_FORMULA}') "
-                f"AND NOT regexp_full_match({c}, '{_NEGATIVE}') THEN '''' || {c} ELSE {c} END "
-                f"AS {c}"
-            )
-        else:
-            parts.append(c)
-    return f"SELECT {', '.join(parts)} FROM ({sql})"
+    """Text values and header names that a spreadsheet would run as a formula get `'`."""
+    return fileout.delimited_select(con, sql, params)
 
 
 def _check_target(out: Path, force: bool) -> str:
@@ -104,15 +80,11 @@ def _write(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path, force: bool
 ) -> None:
     """COPY into a private temporary directory, 0600, then move into place (no clobber)."""
-    fmt = _check_target(out, force)
-    if out.suffix.lower() == ".csv":
-        sql = neutralise_csv(con, sql, params)
+    _check_target(out, force)
     tmpdir = Path(tempfile.mkdtemp(prefix=".tutela-export-", dir=out.parent))  # mode 0700
     try:
         tmp = tmpdir / "export"
-        literal = "'" + str(tmp).replace("'", "''") + "'"
-        con.execute(f"COPY ({sql}) TO {literal} {fmt}", params)
-        os.chmod(tmp, 0o600)
+        fileout.copy_query(con, sql, params, tmp, out.suffix)
         if force:
             os.replace(tmp, out)
         else:

@@ -80,6 +80,8 @@ class RetentionPlan:
     audit_seq: int | None = None
     storage: list[live.LiveErasure] = field(default_factory=list)
     """Lake tables changed: their commits, purge and file check (lake.py)."""
+    rewrite: dict[str, Any] | None = None
+    """The workspace-file rewrite that made the change physical (see purge.py)."""
 
     @property
     def total(self) -> int:
@@ -90,6 +92,7 @@ class RetentionPlan:
             "as_of": self.as_of.isoformat(),
             "applied": self.applied,
             "audit_seq": self.audit_seq,
+            "workspace_rewritten": self.rewrite,
             "expired_rows": self.total,
             "items": [i.to_dict() for i in self.items],
             "live_sources": [e.to_dict() for e in self.storage],
@@ -315,7 +318,7 @@ def apply(
         keyset, _ = init_keyset(ws.root)
         key = hmac_key(keyset, keyset.active.version, KEY_PURPOSE)
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after="retention apply" if runnable else None) as con:
             for n, item in enumerate(runnable):
                 rule = policy.retention[item.rule_index]
                 types = {c.name: c.type for c in ws.columns(item.table)}
@@ -357,6 +360,8 @@ def apply(
             item.applied = 0
     the_plan.applied = True
     the_plan.audit_seq = entry.seq
+    if runnable:  # old values must not stay in the file's free blocks
+        the_plan.rewrite = ws.purge().to_dict()
     return the_plan
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import tempfile
@@ -14,9 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from anyascii import anyascii
 
 from tutela import __version__, audit
-from tutela.errors import EngineError, InputFileError, TableExistsError, TutelaError, UsageError
+from tutela.errors import (
+    EngineError,
+    InputFileError,
+    InterruptedByUser,
+    NoSpaceError,
+    TableExistsError,
+    TutelaError,
+    UsageError,
+    WorkspaceDamagedError,
+    classify,
+)
 from tutela.ingest import readers
 from tutela.ingest.sniff import (
     Dialect,
@@ -60,6 +72,7 @@ class LoadResult:
     sha256: str | None = None
     schema_change: SchemaChange | None = None
     error: TutelaError | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. a generated column name
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -81,16 +94,25 @@ class LoadResult:
             }
         if self.error is not None:
             data["error"] = {"slug": self.error.slug, "message": self.error.message}
+        if self.notes:
+            data["notes"] = self.notes
         return data
 
 
 def table_name_for(stem: str) -> str:
-    """A safe, readable table name from a file or sheet name."""
-    folded = unicodedata.normalize("NFKD", stem)
-    ascii_name = "".join(c for c in folded if not unicodedata.combining(c))
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", ascii_name).strip("_").lower()
+    """A safe, readable, ASCII table name from a file or sheet name.
+
+    Every script is transliterated (anyascii): `Clientes 2024 (ES)` -> `clientes_2024_es`,
+    `Łódź` -> `lodz`, `Πελάτες` -> `pelates`, `לקוחות` -> `lkvhvt`, so names in Hebrew,
+    Arabic or Greek stay readable and distinct instead of all becoming `table`. Control
+    and format characters (U+202E, right-to-left override) never reach a name. A name
+    with no letter or digit left gets a short hash of the original, so two such files do
+    not collide."""
+    visible = "".join(c for c in stem if unicodedata.category(c) not in ("Cc", "Cf"))
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", anyascii(visible)).strip("_").lower()
     if not name:
-        name = "table"
+        digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        name = f"table_{digest}"
     if name[0].isdigit():
         name = "t_" + name
     return name[:63]
@@ -149,10 +171,42 @@ def load_files(
                 _load_one(ws, job, source, replace, encoding, delimiter, progress, audit_key)
             )
         except TutelaError as exc:
+            mapped = classify(exc, database=str(ws.root / "tutela.duckdb"))
+            if isinstance(mapped, NoSpaceError | InterruptedByUser | WorkspaceDamagedError):
+                raise mapped from exc  # not this file's fault: the next ones would fail too
             results.append(
                 LoadResult(str(job.path), job.table, "failed", sheet=job.sheet, error=exc)
             )
     return results
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file read into a temp table by the loaders `tutela load` uses (for commands that
+    read a side file, like `consent import`): where its text went, and its dialect."""
+
+    format: str
+    text_path: Path | None
+    encoding: str | None
+    delimiter: str | None
+
+
+def stage_file(ws: Workspace, path: Path, staging: str, tmp: Path) -> StagedFile:
+    """Read one file (any format and encoding `tutela load` reads) into `temp.<staging>`,
+    with the same line-numbered errors. `tmp` is a private directory the caller removes."""
+    job = _plan(path, None, None)[0]
+    facts = hash_file(path)
+    if facts.size == 0:
+        raise InputFileError(f"{path}: file is empty")
+    encoding, delimiter, _ = _stage(ws, job, facts, tmp, None, None, no_progress)
+    if staging != STAGING:
+        ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(staging)}")
+        ws.con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} RENAME TO {quote_ident(staging)}")
+    text_path = None
+    if job.fmt not in ("parquet", "xlsx"):
+        converted = tmp / "utf8.txt"
+        text_path = converted if converted.exists() else path
+    return StagedFile(job.fmt, text_path, encoding, delimiter)
 
 
 def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
@@ -249,12 +303,12 @@ def _load_one(
             hint="pass --replace to replace it, or --table to load under another name",
         )
     with tempfile.TemporaryDirectory(prefix="load-", dir=ws.root) as tmp:
-        text_encoding, used_delimiter = _stage(
+        text_encoding, used_delimiter, staged = _stage(
             ws, job, facts, Path(tmp), encoding, delimiter, progress
         )
         try:
             with ws.transaction() as con:
-                columns = _materialize(con, job.table, replace=exists)
+                columns = _materialize(con, job.table, replace=exists, inferable=staged.inferable)
                 rows = ws.row_count(job.table)
                 _record(con, job, source, facts, text_encoding, used_delimiter, rows, columns)
                 if audit_key is not None:
@@ -274,7 +328,7 @@ def _load_one(
         finally:  # the staging table lives outside the (possibly aborted) transaction
             ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
     change = _schema_change(previous["columns"], columns) if previous and exists else None
-    return LoadResult(
+    result = LoadResult(
         str(path),
         job.table,
         "replaced" if exists else "loaded",
@@ -286,6 +340,18 @@ def _load_one(
         sha256=facts.sha256,
         schema_change=change,
     )
+    result.notes = list(staged.notes)
+    return result
+
+
+@dataclass(frozen=True)
+class _Staging:
+    """What the reader knows that the table needs: which text columns may be typed by
+    inference (None: all of them, for all-text CSV; declared types are never re-guessed),
+    and notes for the user."""
+
+    inferable: frozenset[str] | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _stage(
@@ -296,19 +362,22 @@ def _stage(
     encoding: str | None,
     delimiter: str | None,
     progress: ProgressCallback,
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str | None, _Staging]:
     """Fill the temp staging table from the file; returns the text encoding and delimiter."""
     con, path = ws.con, job.path
     con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
+    typed = _Staging(inferable=frozenset())  # the file declares its types: keep them
     if job.fmt == "parquet":
         readers.stage_parquet(con, STAGING, path, progress)
-        return None, None
+        return None, None, typed
     if job.fmt == "xlsx":
         assert job.sheet is not None
         csv_path = tmp / "sheet.csv"
         sheet_dialect = readers.excel_sheet_to_csv(path, job.sheet, csv_path)
         readers.stage_csv(con, STAGING, path, csv_path, sheet_dialect, progress)
-        return None, None
+        # a column with any text cell stays text ('600000030' typed as text in Excel)
+        untyped = frozenset(sheet_dialect.columns) - sheet_dialect.text_columns
+        return None, None, _Staging(inferable=untyped)
     text_encoding = encoding or detect_encoding(path, facts)
     text_path = path
     if text_encoding not in ("utf-8", "utf-8-sig"):
@@ -325,11 +394,15 @@ def _stage(
     if job.fmt in ("json", "ndjson"):
         readers.stage_json(con, STAGING, text_path, job.fmt, progress)
         _unwrap_json(con, path)
-        return text_encoding, None
+        return text_encoding, None, typed
     dialect = sniff_dialect(path, text_path, delimiter)
     readers.stage_csv(con, STAGING, path, text_path, dialect, progress)
     _drop_trailing(con, path, dialect)
-    return text_encoding, dialect.delimiter
+    notes = tuple(
+        f"{path}:1: column {i} has no name in the header; loaded as {name!r}"
+        for i, name in dialect.generated
+    )
+    return text_encoding, dialect.delimiter, _Staging(inferable=None, notes=notes)
 
 
 def _drop_trailing(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect) -> None:
@@ -476,7 +549,11 @@ def _inferred_types(
 
 
 def _materialize(
-    con: duckdb.DuckDBPyConnection, table: str, *, replace: bool
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    replace: bool,
+    inferable: frozenset[str] | None = None,
 ) -> list[dict[str, str]]:
     rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)}")
     exprs = _flat_columns(rel)
@@ -485,6 +562,8 @@ def _materialize(
 
     check_column_names(table, check_names)
     varchar = {n for (n, e), t in zip(exprs, _flat_types(rel), strict=True) if t == "VARCHAR"}
+    if inferable is not None:
+        varchar &= inferable
     inferred = _inferred_types(con, exprs, varchar)
     select = []
     json_typed = {n for (n, _), t in zip(exprs, _flat_types(rel), strict=True) if t == "JSON"}

@@ -85,7 +85,39 @@ def stage_csv(
     try:
         run_with_progress(con, sql, params, f"reading {path.name}", progress)
     except duckdb.Error as exc:
+        long_line = None if _CSV_LINE.search(str(exc)) else _first_long_line(text_path)
+        if long_line is not None:  # DuckDB gives up on such a line without saying where
+            number, size = long_line
+            raise InputFileError(
+                f"{path}:{number}: a line of {size:,} bytes; lines of up to "
+                f"{MAX_LINE_BYTES // (1 << 20)} MiB are read",
+                hint="a field this large is not a record: check the file around that line",
+            ) from exc
         raise InputFileError(_engine_message(path, exc)) from exc
+
+
+MAX_LINE_BYTES = 16 * 1024 * 1024  # DuckDB's max_line_size above
+
+
+def _first_long_line(text_path: Path, limit: int = MAX_LINE_BYTES) -> tuple[int, int] | None:
+    """(line number, length) of the first line longer than `limit` bytes, streaming."""
+    number, length = 1, 0
+    with text_path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) != -1:
+                length += end - start
+                if length > limit:
+                    return number, length
+                number, length, start = number + 1, 0, end + 1
+            length += len(chunk) - start
+            if length > limit:
+                while (rest := fh.read(1 << 20)) and b"\n" not in rest:
+                    length += len(rest)
+                if rest:
+                    length += rest.find(b"\n")
+                return number, length
+    return None
 
 
 def stage_json(
@@ -174,6 +206,7 @@ def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
         rows = workbook[sheet].iter_rows(values_only=True)
         formula_rows = formulas[sheet].iter_rows(values_only=True)
         header: list[str] | None = None
+        text: set[int] = set()  # positions of columns with a text cell
         with target.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
             for line, row in enumerate(rows, start=1):
@@ -195,10 +228,13 @@ def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
                 cells = cells[: len(header)] + [None] * (len(header) - len(cells))
                 if all(c in (None, "") for c in cells):
                     continue
+                text.update(i for i, v in enumerate(row[: len(header)]) if isinstance(v, str))
                 writer.writerow(["" if c is None else c for c in cells])
         if header is None:
             raise InputFileError(f"{path} [sheet {sheet}]: sheet is empty")
-        return Dialect(",", True, header)
+        return Dialect(
+            ",", True, header, text_columns=frozenset(header[i] for i in text if i < len(header))
+        )
     finally:
         workbook.close()
         formulas.close()

@@ -125,16 +125,60 @@ def detect_encoding(path: Path, facts: FileFacts) -> str:
     bad = facts.utf8_error
     if bad is None:
         return "utf-8"
-    # Valid multi-byte UTF-8 before the bad byte means a damaged UTF-8 file, not another
-    # encoding: guessing a legacy code page would silently garble every accented letter.
-    with path.open("rb") as fh:
-        before = fh.read(min(bad, 1 << 24))
-    if re.search(rb"[\xc2-\xf4][\x80-\xbf]", before):
+    legacy = _guess_legacy(path, head)
+    bad_line = _line_of(path, bad)
+    utf8_line = _first_utf8_line(path, legacy)
+    if utf8_line is not None and utf8_line < bad_line:
+        # UTF-8 text before the bad byte: a damaged UTF-8 file, not another encoding
+        # (guessing a legacy code page would silently garble every accented letter)
         raise InputFileError(
-            f"{path}:{_line_of(path, bad)}: bytes that are not valid UTF-8 in a UTF-8 file",
+            f"{path}:{bad_line}: bytes that are not valid UTF-8 in a UTF-8 file",
             hint="fix the file, or pass --encoding if it is in another encoding",
         )
-    return _guess_legacy(path, head)
+    if utf8_line is not None:
+        raise InputFileError(
+            f"{path}:{utf8_line}: this line is UTF-8, but line {bad_line} is not (it reads "
+            f"as {legacy}): the file mixes encodings, and decoding it as one would garble "
+            "names",
+            hint="convert the file to one encoding, or pass --encoding to force one",
+        )
+    return legacy
+
+
+_UTF8_CHAR = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_MAX_CANDIDATES = 200
+
+
+def _first_utf8_line(path: Path, legacy: str) -> int | None:
+    """The first line that is UTF-8 text: it holds multi-byte UTF-8 characters, decodes as
+    UTF-8, and reads at least as well so as in `legacy` (`WÓŁ` in cp1250 holds the bytes of
+    a valid UTF-8 character, but reads as mixed scripts in UTF-8)."""
+    checked = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not _UTF8_CHAR.search(raw):
+                continue
+            try:
+                as_utf8 = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if _clean_text(as_utf8) or _plausibility(as_utf8) >= _plausibility(
+                raw.decode(legacy, errors="replace")
+            ):
+                return number
+            checked += 1
+            if checked >= _MAX_CANDIDATES:
+                return None
+    return None
+
+
+def _clean_text(text: str) -> bool:
+    """Non-ASCII letters and nothing that costs plausibility: no controls, no symbols inside
+    words, no word mixing scripts (`Zoë Müller` yes; `WӣCZYьSKI`, cp1250 read as UTF-8, no)."""
+    letters = sum(1 for c in text if ord(c) > 127 and c.isalpha())
+    return letters > 0 and _plausibility(text) >= letters - 2
 
 
 def _plausibility(text: str) -> int:
@@ -234,6 +278,15 @@ class Dialect:
     trailing: int = 0
     """Unnamed columns at the end of the header (a delimiter ending every line): they are
     read under placeholder names and dropped when empty."""
+    generated: tuple[tuple[int, str], ...] = ()
+    """(position, generated name) of unnamed header cells before the last named one, such
+    as the empty first cell pandas writes above its row index."""
+    text_columns: frozenset[str] = frozenset()
+    """Columns the source itself typed as text (Excel text cells): never re-typed."""
+
+
+MAX_NAME = 512  # characters in a column name: a longer "name" is data, not a header (and
+# YAML cannot take it as a plain key: PyYAML refuses simple keys over 1024 characters)
 
 
 _DATA_LIKE = re.compile(r"^\s*([-+]?\d[\d .,/:-]*|[^@\s]+@[^@\s]+\.\w+)\s*$")
@@ -245,6 +298,12 @@ def sniff_dialect(path: Path, text_path: Path, forced_delimiter: str | None = No
         sample = fh.read(SAMPLE)
     if not sample.strip():
         raise InputFileError(f"{path}: file has no data")
+    if len(sample) == SAMPLE and "\n" not in sample and "\r" not in sample:
+        raise InputFileError(
+            f"{path}:1: no line break in the first {SAMPLE:,} characters: this is not a "
+            "CSV file with a header row",
+            hint="check the file (a single huge line), or export it again as CSV",
+        )
     if len(sample) == SAMPLE and "\n" in sample:
         sample = sample[: sample.rfind("\n") + 1]
     delimiter = forced_delimiter
@@ -275,9 +334,19 @@ def sniff_dialect(path: Path, text_path: Path, forced_delimiter: str | None = No
     while len(first) - trailing > 1 and not first[-1 - trailing]:
         trailing += 1
     named = first[: len(first) - trailing]
+    taken = {n.casefold() for n in named}
+    generated: list[tuple[int, str]] = []
+    for i, name in enumerate(named[:1]):
+        if not name and len(named) > 1:  # pandas' index column: a name is made up, and said
+            made = f"column_{i + 1}"
+            while made.casefold() in taken:
+                made = f"_{made}"
+            taken.add(made.casefold())
+            named[i] = made
+            generated.append((i + 1, made))
     check_column_names(path, named, line=1)
     placeholders = [f"{TRAILING_PREFIX}{i}" for i in range(trailing)]
-    return Dialect(delimiter, True, named + placeholders, trailing)
+    return Dialect(delimiter, True, named + placeholders, trailing, tuple(generated))
 
 
 def check_column_names(path: Path | str, names: list[str], *, line: int | None = None) -> None:
@@ -290,6 +359,12 @@ def check_column_names(path: Path | str, names: list[str], *, line: int | None =
             )
         if "\x00" in name:
             raise InputFileError(f"{where}: column {i} name contains a NUL character")
+        if len(name) > MAX_NAME:
+            raise InputFileError(
+                f"{where}: column {i} has a name of {len(name):,} characters (at most "
+                f"{MAX_NAME}): the first line does not look like a header",
+                hint="check the file's first line, or give it a header row",
+            )
         key = name.casefold()
         if key in seen:
             raise InputFileError(

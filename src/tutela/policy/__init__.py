@@ -51,12 +51,46 @@ from tutela.policy.models import (
     TableSpec,
     Visibility,
 )
+from tutela.policy.vocab import FIDESLANG_CATEGORIES, Entity
 
 
 def policy_json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a policy document, for editors."""
+    """The JSON Schema (draft 2020-12) of a policy document, for editors.
+
+    It accepts every shorthand the loader accepts (pydantic's schema shows only the long
+    forms): a column as `EMAIL_ADDRESS`, a category, `not_personal`, `quasi_identifier` or
+    nothing; one condition where a list of them is expected."""
     schema = Policy.model_json_schema(by_alias=True, mode="validation")
+    defs = schema.get("$defs", {})
+    if "ColumnSpec" in defs:
+        shorthand = [*Entity.__members__, "not_personal", "quasi_identifier"]
+        defs["ColumnSpec"] = {
+            "anyOf": [
+                defs["ColumnSpec"],
+                {"type": "null", "description": "a personal column, not yet classified"},
+                {
+                    "type": "string",
+                    "enum": [*shorthand, *sorted(FIDESLANG_CATEGORIES)],
+                    "description": "shorthand: an entity, a fideslang category, "
+                    "not_personal or quasi_identifier",
+                },
+            ]
+        }
+    for model, field in (("RetentionRule", "legal_hold"), ("TableAccess", "rows")):
+        prop = defs.get(model, {}).get("properties", {}).get(field)
+        if prop is not None:
+            defs[model]["properties"][field] = _one_or_many(prop)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def _one_or_many(prop: dict[str, Any]) -> dict[str, Any]:
+    """`{type: array, items: X}` also accepting a single X (the loader's `_as_list`)."""
+    items = prop.get("items")
+    if items is None or prop.get("type") != "array":
+        return prop
+    meta = {k: v for k, v in prop.items() if k in ("description", "title", "default")}
+    array = {k: v for k, v in prop.items() if k not in meta}
+    return {**meta, "anyOf": [array, items]}
 
 
 def policy_json_schema_text() -> str:

@@ -187,7 +187,7 @@ def _retention(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
                 "retention-expired", Severity.high,
                 f"{fact.expired} row(s) of {fact.table} are past retention ({rule.period} after "
                 f"{rule.after}, cut-off {fact.cutoff.isoformat()}); oldest {fact.oldest}",
-                f"{rule.action} them (e.g. `tutela erase --retention`), or record a legal hold",
+                f"{rule.action} them with `tutela retention apply --apply`, or record a legal hold",
                 table=fact.table, column=rule.after, count=fact.expired, oldest=fact.oldest,
                 policy_path=path,
             )  # fmt: skip

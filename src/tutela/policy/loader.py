@@ -120,6 +120,21 @@ class LoadedPolicy:
     def locate(self, path: Path_) -> Mark:
         return self.source_map.locate(path)
 
+    def unfinished(self) -> list[str]:
+        """`file:line: ...` for every TODO a draft left (a value, or a `# TODO` comment):
+        such a policy is valid but not yet true (`name: TODO your company`)."""
+        found = []
+        for file in self.files:
+            try:
+                lines = file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for number, line in enumerate(lines, start=1):
+                code, _, comment = line.partition("#")
+                if re.search(r"\bTODO\b", code) or re.match(r"\s*TODO\b", comment):
+                    found.append(f"{file}:{number}: still says TODO: {line.strip()[:100]}")
+        return found
+
 
 # -- YAML with positions ---------------------------------------------------------------
 

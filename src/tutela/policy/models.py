@@ -192,7 +192,14 @@ Name = Annotated[str, AfterValidator(_check_name)]
 Country = Annotated[
     str,
     BeforeValidator(_check_country),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166 alpha-2"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Z]{2}$",
+            "not": {"enum": ["EL", "UK"]},  # refused by _check_country: GR and GB
+            "description": "ISO 3166 alpha-2",
+        }
+    ),
 ]
 Category = Annotated[
     str,

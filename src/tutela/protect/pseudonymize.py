@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from tutela import __version__, audit
+from tutela import __version__, audit, fileout
 from tutela.errors import EngineError, TutelaError, UsageError
 from tutela.policy.models import Policy, Visibility
 from tutela.policy.vocab import Entity
@@ -65,14 +65,7 @@ _REGISTRY_DDL = f"""CREATE TABLE IF NOT EXISTS {REGISTRY} (
     applied_at VARCHAR NOT NULL,
     PRIMARY KEY (table_name, column_name)
 )"""
-OUTPUT_FORMATS = {
-    ".parquet": "(FORMAT parquet)",
-    ".csv": "(FORMAT csv, HEADER true)",
-    ".tsv": "(FORMAT csv, HEADER true, DELIMITER '\t')",
-    ".json": "(FORMAT json, ARRAY true)",
-    ".jsonl": "(FORMAT json)",
-    ".ndjson": "(FORMAT json)",
-}
+OUTPUT_FORMATS = fileout.FORMATS
 _IMPLIED_NORMALIZATION = {
     Method.email: "email",
     Method.phone: "e164",
@@ -163,6 +156,8 @@ class ProtectResult:
     audit_seq: int | None = None
     out: str | None = None
     manifest: str | None = None
+    rewrite: dict[str, Any] | None = None
+    """In place: the workspace-file rewrite that removed the clear values (purge.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,6 +166,7 @@ class ProtectResult:
             "audit_entry": self.audit_seq,
             "out": self.out,
             "manifest": self.manifest,
+            "workspace_rewritten": self.rewrite,
         }
 
 
@@ -514,13 +510,26 @@ def apply_in_place(
     keyset: KeySet,
     master: MasterKey,
     progress: ProgressCallback = no_progress,
+    *,
+    force: bool = False,
 ) -> ProtectResult:
-    """Rewrite the table with its columns protected, in one transaction with the audit entry."""
+    """Rewrite the table with its columns protected, in one transaction with the audit entry.
+
+    A column that is already protected is refused unless `force`: protecting it again
+    stacks methods (tokens of tokens), which no re-identification undoes in one step."""
     if not p.in_place:
         raise UsageError("this plan writes a file; use write_file")
+    again = [c for c in p.columns if c.previous]
+    if again and not force:
+        raise UsageError(
+            f"{p.table}: "
+            + "; ".join(f"{c.column} is already protected by {c.previous}" for c in again)
+            + "; applying again would stack tokens of tokens, nothing was changed",
+            hint="leave those columns out, or pass --force to protect them again",
+        )
     temps: list[str] = []
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after="pseudonymize") as con:
             progress(f"protecting {p.table}", 0.0)
             sql, params = _select(con, p, keyset, temps)
             con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sql}", params)
@@ -550,7 +559,8 @@ def apply_in_place(
             progress(f"protecting {p.table}", 1.0)
     except duckdb.Error as exc:
         raise EngineError(_first_line(exc)) from None
-    return ProtectResult(p, True, entry.seq)
+    rewrite = ws.purge()  # the clear values must not stay in the file's free blocks
+    return ProtectResult(p, True, entry.seq, rewrite=rewrite.to_dict())
 
 
 def _first_line(exc: BaseException) -> str:
@@ -558,13 +568,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def output_format(path: Path) -> str:
-    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise UsageError(
-            f"cannot tell the output format of {path.name}",
-            hint="use one of " + ", ".join(OUTPUT_FORMATS),
-        )
-    return fmt
+    return fileout.output_format(path)
 
 
 def sha256_file(path: Path) -> str:
@@ -577,12 +581,10 @@ def sha256_file(path: Path) -> str:
 
 def copy_to(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path) -> None:
     """COPY a query to `out` atomically (temp file, then rename), readable by the owner only."""
-    fmt = output_format(out)
+    output_format(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    literal = "'" + str(tmp).replace("'", "''") + "'"
     try:
-        con.execute(f"COPY ({sql}) TO {literal} {fmt}", params)
-        os.chmod(tmp, 0o600)
+        fileout.copy_query(con, sql, params, tmp, out.suffix)  # the one CSV writer
         os.replace(tmp, out)
     finally:
         if tmp.exists():

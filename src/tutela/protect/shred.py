@@ -575,7 +575,7 @@ def apply_in_place(ws: Workspace, p: ShredPlan, keyset: KeySet, master: MasterKe
     if not p.in_place:
         raise UsageError("this plan writes a file; use write_file")
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after="pseudonymize") as con:
             sql, temps, created = _select(con, p, keyset, master)
             con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sql}")
             drop_temp(con, temps)
@@ -594,6 +594,7 @@ def apply_in_place(ws: Workspace, p: ShredPlan, keyset: KeySet, master: MasterKe
             entry = _audit(con, master, p, created, "applied")
     except duckdb.Error as exc:
         raise EngineError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    ws.purge()  # the clear values must not stay in the file's free blocks
     return ShredResult(p, True, entry.seq, keys_created=created)
 
 

@@ -273,7 +273,7 @@ def apply_plans(
                 result="started",
             )
     try:
-        with ws.transaction() as con:
+        with ws.transaction(purge_after=command) as con:  # physical purge: Workspace.purge
             writers = _Writers(ws, con)
             try:
                 # Set-based: one statement per table and action, however many requests.
@@ -489,7 +489,13 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             for r in v["residue"]
         ]
         lines.append("")
-    lines.append("Identifiers appear only as keyed hashes (HMAC-SHA256).")
+    from tutela.subjects.systems import markdown as systems_markdown  # imports this module
+
+    lines.append(systems_markdown(cert))
+    lines.append(
+        "Identifiers appear only as keyed hashes (HMAC-SHA256); record ids needed to act at "
+        "a source system appear in clear."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -502,6 +508,10 @@ def _live_markdown(entries: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(f"- {e['table']} ({e['kind']}): {e['method']} — physical removal {state}")
         if e["note"]:
             lines.append(f"  - {e['note']}")
+        if e.get("file_check"):  # lake tables: every file of the table read (lake.py)
+            lines.append(f"  - files of the table: {e['file_check']}")
+        if e.get("time_travel"):
+            lines.append(f"  - time travel: {e['time_travel']}")
         lines += [f"  - may remain: {r}" for r in e["remaining"]]
     return [*lines, ""]
 

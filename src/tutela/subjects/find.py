@@ -796,6 +796,18 @@ def row_fingerprints(ws: Workspace, table: str, rowids: Sequence[int]) -> dict[i
     return {int(r[0]): str(r[1]) for r in rows}
 
 
+def fingerprints_present(ws: Workspace, table: str, fingerprints: Sequence[str]) -> set[str]:
+    """Which of these content fingerprints a row of the table still has (one pass)."""
+    if not fingerprints or not ws.has_table(table):
+        return set()
+    rows = ws.con.execute(
+        f"SELECT DISTINCT fp FROM (SELECT {fingerprint_sql(_own_columns(ws, table))} AS fp "
+        f"FROM {relation(table)}) WHERE fp IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        [json_list(sorted(fingerprints))],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def _own_columns(ws: Workspace, table: str) -> list[str]:
     return [c.name for c in ws.columns(table) if not (c.name == "rowid" and star(table) != "*")]
 

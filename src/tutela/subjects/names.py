@@ -32,11 +32,16 @@ NAME_SIMILARITY = 0.88
 """Least similarity for a name alone (a row nothing else links to anyone)."""
 CORROBORATED_SIMILARITY = 0.80
 """Least similarity when a birth date, postcode or partial phone agrees."""
+WORD_SIMILARITY = 0.88
+"""Least word-by-word similarity (benchmarks/names.py: removes 81 of 91 wrong listings)."""
 MAX_POSSIBLE_PER_REQUEST = 25
 
 _MACROS = [
-    "CREATE OR REPLACE TEMP MACRO _ntoks(n) AS list_distinct(list_filter(string_split("
-    "regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), lambda w: length(w) >= 2))",
+    # the words of a name in order (list_distinct would not keep the order)
+    "CREATE OR REPLACE TEMP MACRO _nwords(n) AS list_filter(string_split("
+    "regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), lambda w: length(w) >= 1)",
+    "CREATE OR REPLACE TEMP MACRO _ntoks(n) AS list_distinct(list_filter(_nwords(n), "
+    "lambda w: length(w) >= 2))",
     "CREATE OR REPLACE TEMP MACRO _sorted_letters(w) AS "
     "array_to_string(list_sort(string_split(w, '')), '')",
     # blocking keys: an exact word of 3+ letters paired with a fuzzy form of another word
@@ -45,12 +50,23 @@ _MACROS = [
     "flatten(list_transform(list_filter(_ntoks(n), lambda y: y <> x), lambda y: ["
     "x || '|p' || left(y, 2), x || '|s' || right(y, 2), "
     "x || '|f' || left(y, 1) || right(y, 1), x || '|a' || _sorted_letters(y)])))), "
-    "['m|' || array_to_string(_ntoks(n), '')])",
+    "['m|' || array_to_string(_nwords(n), '')])",
     "CREATE OR REPLACE TEMP MACRO _nsim(a, b) AS greatest("
     "jaro_winkler_similarity(a, b), "
     "jaro_winkler_similarity(array_to_string(list_sort(_ntoks(a)), ' '), "
     "array_to_string(list_sort(_ntoks(b)), ' ')), "
-    "jaro_winkler_similarity(array_to_string(_ntoks(a), ''), array_to_string(_ntoks(b), '')))",
+    "jaro_winkler_similarity(array_to_string(_nwords(a), ''), "
+    "array_to_string(_nwords(b), '')))",
+    # word by word (Monge-Elkan): each word of the shorter name finds a close word in the
+    # other; one shared word and a lookalike whole string is not the same name
+    "CREATE OR REPLACE TEMP MACRO _nwordsim(a, b) AS CASE "
+    "WHEN array_to_string(_nwords(a), '') = array_to_string(_nwords(b), '') THEN 1.0 "
+    "WHEN len(_ntoks(a)) <= len(_ntoks(b)) THEN list_avg(list_transform(_ntoks(a), "
+    "lambda x: list_max(list_transform(_ntoks(b), lambda y: jaro_winkler_similarity(x, y))))) "
+    "ELSE list_avg(list_transform(_ntoks(b), lambda x: list_max(list_transform(_ntoks(a), "
+    "lambda y: jaro_winkler_similarity(x, y))))) END",
+    f"CREATE OR REPLACE TEMP MACRO _nscore(a, b) AS CASE WHEN _nwordsim(a, b) >= {WORD_SIMILARITY} "
+    "THEN _nsim(a, b) ELSE 0.0 END",
 ]
 
 
@@ -122,13 +138,27 @@ def name_candidates(
                 SELECT rid, {key} AS n FROM {link.source_sql(" AND ".join(anchors))}
                 WHERE v IS NOT NULL AND ({where or "false"})
             ), blocks AS (SELECT rid, n, unnest(_nblock(n)) AS b FROM rows)
-            SELECT q.req, ?, b.rid, ?, max(_nsim(q.n, b.n)) FROM blocks b
+            SELECT q.req, ?, b.rid, ?, max(_nscore(q.n, b.n)) FROM blocks b
             JOIN _qblock q ON q.b = b.b
             WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req AND h.tbl = ?
                               AND h.rid = b.rid)
             GROUP BY q.req, b.rid""",
             [*params, link.table, link.column, link.table],
         )
+        if anchors:  # rows of known people: the very same name (any order) is scored too,
+            # so a birth date typed one digit off can still corroborate it
+            con.execute(
+                f"""INSERT INTO _ncand
+                WITH rows AS (
+                    SELECT rid, {key} AS n FROM {link.source_sql()}
+                    WHERE v IS NOT NULL AND ({where or "false"})
+                )
+                SELECT q.req, ?, r.rid, ?, 1.0 FROM rows r JOIN _qnames q
+                  ON list_sort(_ntoks(q.n)) = list_sort(_ntoks(r.n))
+                WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req AND h.tbl = ?
+                                  AND h.rid = r.rid)""",
+                [*params, link.table, link.column, link.table],
+            )
     _partial_phone_candidates(con, space, name_links)
     _corroborated_candidates(con, space, name_links)
     rows = con.execute(
@@ -144,7 +174,10 @@ def name_candidates(
         if "birth date differs" in c.evidence:
             continue  # a different birth date: another person of the same name
         agrees = [e for e in c.evidence if e.endswith(" matches") or e.startswith("same ")]
-        corroborated = bool(agrees) and c.similarity >= CORROBORATED_SIMILARITY
+        nearly = any(e.startswith("birth date nearly") for e in c.evidence)
+        corroborated = (bool(agrees) and c.similarity >= CORROBORATED_SIMILARITY) or (
+            nearly and c.similarity >= NAME_SIMILARITY
+        )
         if corroborated or (not c.linked and c.similarity >= NAME_SIMILARITY):
             kept.append(c)
     kept.sort(key=lambda c: (c.request, -c.similarity - 0.05 * len(c.evidence), c.table, c.rowid))
@@ -172,7 +205,7 @@ def _corroborated_candidates(
         nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
         con.execute(
             f"""INSERT INTO _ncand
-            SELECT q.req, ?, s.rid, ?, max(_nsim(q.n, {nkey})) FROM
+            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM
               (SELECT rid, {key} AS k FROM {link.source_sql()}) s
             JOIN _corr c ON c.kind = ? AND c.key = s.k
             JOIN _qnames q ON q.req = c.req
@@ -206,7 +239,7 @@ def _partial_phone_candidates(
         cheap = " OR ".join([f"contains({strip_separators('v')}, ?)"] * len(ends))
         con.execute(
             f"""INSERT INTO _ncand
-            SELECT q.req, ?, s.rid, ?, max(_nsim(q.n, {nkey})) FROM
+            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM
               (SELECT rid, right({key_sql("v", link.normalize)}, 4) AS k FROM
                {link.source_sql()} WHERE {cheap}) s
             JOIN _tkeys c ON c.kind = 'phone' AND right(c.key, 4) = s.k
@@ -227,6 +260,15 @@ def _add_evidence(
 ) -> None:
     """What corroborates or contradicts each candidate, and whether it is someone known."""
     by_row = {(c.request, c.table, c.rowid): c for c in candidates}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ncands AS SELECT UNNEST(?::VARCHAR[]) AS req, "
+        "UNNEST(?::VARCHAR[]) AS tbl, UNNEST(?::BIGINT[]) AS rid",
+        [
+            [c.request for c in candidates],
+            [c.table for c in candidates],
+            [c.rowid for c in candidates],
+        ],
+    )
     tables = sorted({c.table for c in candidates})
     for table in tables:
         rids = sorted({c.rowid for c in candidates if c.table == table})
@@ -236,29 +278,35 @@ def _add_evidence(
             if link.kind in CORROBORATING:
                 key = key_sql("v", link.normalize)
                 rows = con.execute(
-                    f"SELECT s.rid, c.req, list_contains(list(c.key), s.k) FROM "
+                    f"SELECT s.rid, c.req, s.k, list(c.key) FROM "
                     f"(SELECT rid, {key} AS k FROM {link.source_sql()}) s "
-                    "JOIN _corr c ON c.kind = ? WHERE s.rid IN (SELECT unnest(?::BIGINT[])) "
-                    "AND s.k IS NOT NULL GROUP BY s.rid, c.req, s.k",
-                    [link.kind, rids],
+                    "JOIN _ncands x ON x.tbl = ? AND x.rid = s.rid "
+                    "JOIN _corr c ON c.kind = ? AND c.req = x.req "
+                    "WHERE s.k IS NOT NULL GROUP BY s.rid, c.req, s.k",
+                    [table, link.kind],
                 ).fetchall()
                 word = link.kind.replace("_", " ")
-                for rid, req, agree in rows:
+                for rid, req, value, mine in rows:
                     c = by_row.get((req, table, int(rid)))
-                    if c is not None:
-                        note = f"{word} matches" if agree else f"{word} differs"
-                        if note not in c.evidence:
-                            c.evidence.append(note)
+                    if c is None:
+                        continue
+                    if value in mine:
+                        note = f"{word} matches"
+                    elif link.kind == "birth_date" and any(date_typo(value, m) for m in mine):
+                        note = "birth date nearly matches (a typo?)"
+                    else:
+                        note = f"{word} differs"
+                    if note not in c.evidence:
+                        c.evidence.append(note)
             elif link.kind == "phone":
                 key = key_sql("v", link.normalize)
                 rows = con.execute(
                     f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k "
-                    f"FROM {link.source_sql()}) s JOIN _keys k ON k.kind = 'phone' "
-                    "AND length(k.key) >= 7 AND right(k.key, 4) = right(s.k, 4) "
-                    "JOIN _vstat st ON st.kind = k.kind AND st.key = k.key "
-                    "AND st.cc IS NOT DISTINCT FROM k.cc AND st.status = 'unique' "
-                    "WHERE s.rid IN (SELECT unnest(?::BIGINT[]))",
-                    [rids],
+                    f"FROM {link.source_sql()}) s "
+                    "JOIN _ncands x ON x.tbl = ? AND x.rid = s.rid "
+                    "JOIN _tkeys k ON k.req = x.req AND k.kind = 'phone' "
+                    "AND length(k.key) >= 7 AND right(k.key, 4) = right(s.k, 4)",
+                    [table],
                 ).fetchall()
                 for rid, req in rows:
                     c = by_row.get((req, table, int(rid)))
@@ -278,6 +326,24 @@ def _add_evidence(
     for c in candidates:
         if c.linked and not any(e.startswith("the row") for e in c.evidence):
             c.evidence.append("the row belongs to another known customer record")
+
+
+def date_typo(a: str, b: str) -> bool:
+    """Whether two dates (YYYY-MM-DD) differ as a typo would make them differ: day and month
+    swapped, one day apart, or one digit wrong."""
+    from datetime import date
+
+    try:
+        x, y = date.fromisoformat(a), date.fromisoformat(b)
+    except ValueError:
+        return False
+    if x == y:
+        return True
+    if (x.year, x.month, x.day) == (y.year, y.day, y.month):
+        return True
+    if abs((x - y).days) == 1:
+        return True
+    return sum(p != q for p, q in zip(a.replace("-", ""), b.replace("-", ""), strict=True)) == 1
 
 
 def _linked_elsewhere(

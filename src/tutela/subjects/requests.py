@@ -15,6 +15,7 @@ import calendar
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,15 +25,15 @@ from typing import Any
 from tutela.errors import InputFileError, TutelaError
 from tutela.ingest.sniff import detect_encoding, hash_file
 from tutela.protect.keys import keyed_hash
-from tutela.subjects import service
+from tutela.subjects import review, service, tasks
 from tutela.subjects.erase import hashed_identifiers
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
 TABLE = f"{INTERNAL_SCHEMA}.requests"
 TYPES = ("access", "erasure")
-FINISHED = ("done", "needs_review")
+FINISHED = ("done", "needs_review", tasks.AWAITING)
 """States of a request that was answered; a `needs_review` one is answered again (with the
-reviewer's decisions) each time its batch runs, a `done` one is not."""
+reviewer's decisions) each time its batch runs, the others are not."""
 _ID_COLUMNS = ("request_id", "id", "request", "ticket")
 _TYPE_COLUMNS = ("type", "request_type", "kind")
 _DATE_COLUMNS = ("received_at", "received", "received_date", "date")
@@ -86,9 +87,50 @@ def _first(row: dict[str, Any], names: tuple[str, ...]) -> str:
     return ""
 
 
+# A NUL byte stands for this private-use character while the CSV module reads the file (it
+# refuses a NUL anywhere); the row holding it then fails alone.
+_NUL = "\ue000"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ue000]")
+# Stricter than "has an @": no spaces, brackets, quotes or markup in either part.
+_EMAIL_VALUE = re.compile(
+    r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+\.[^\s@<>()\[\]\\,;:\"]+$"
+)
+_PHONE_VALUE = re.compile(r"^\+?[0-9][0-9 ().\-/]*$")
+
+
+def _value_problem(kind: str, value: str) -> str | None:
+    """Why an identifier value cannot be right (without repeating the value: reasons are
+    stored), or None."""
+    if _CONTROL.search(value):
+        return f"{kind} contains a control character or NUL byte"
+    if kind == "email" and not _EMAIL_VALUE.match(value.strip()):
+        return "malformed e-mail address"
+    if kind == "phone":
+        digits = sum(ch.isdigit() for ch in value)
+        if not _PHONE_VALUE.match(value.strip()) or not 6 <= digits <= 15:
+            return "malformed phone number (expected 6 to 15 digits)"
+    return None
+
+
+def _row_problem(req: RequestRow, raw_id: str, today: date) -> str | None:
+    if not raw_id:
+        return "no request id"
+    if _CONTROL.search(raw_id):
+        return "request id contains a control character or NUL byte"
+    for kind, values in req.identifiers.items():
+        for value in values:
+            problem = _value_problem(kind, value)
+            if problem:
+                return problem
+    if req.received is not None and req.received > today:
+        return f"received date {req.received.isoformat()} is in the future"
+    return None
+
+
 def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
     row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-    req_id = _first(row, _ID_COLUMNS) or f"line-{line}"
+    raw_id = _first(row, _ID_COLUMNS)
+    req_id = raw_id if raw_id and not _CONTROL.search(raw_id) else f"line-{line}"
     kind = _first(row, _TYPE_COLUMNS).lower()
     ids: dict[str, list[str]] = {}
     nested = row.get("identifiers")
@@ -109,9 +151,14 @@ def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
     except ValueError as exc:
         req.error = str(exc)
     if kind not in TYPES:
-        req.error = f"unknown request type {kind!r} (expected access or erasure)"
+        shown = kind if not _CONTROL.search(kind) else kind.encode("unicode_escape").decode()
+        req.error = f"unknown request type {shown!r} (expected access or erasure)"
     elif bad_nesting:
         req.error = "identifiers must be text or lists of text"
+    elif req.error is None:
+        # one day of slack: a ticket stamped in another time zone is not from the future
+        tomorrow = date.fromordinal(datetime.now(UTC).date().toordinal() + 1)
+        req.error = _row_problem(req, raw_id, tomorrow)
     return req
 
 
@@ -122,7 +169,14 @@ def read_requests(path: Path) -> list[RequestRow]:
     facts = hash_file(path)
     if facts.size == 0:
         raise InputFileError(f"{path}: file is empty")
-    encoding = detect_encoding(path, facts)
+    try:
+        encoding = detect_encoding(path, facts)
+    except InputFileError:
+        # A stray NUL byte or two in a text file is a bad row, not a binary file: such
+        # rows fail alone below. Many NULs (or invalid UTF-8 besides) stay an error.
+        if facts.utf8_error is not None or facts.head.count(0) > max(2, len(facts.head) // 100):
+            raise
+        encoding = "utf-8"
     try:
         text = path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
@@ -149,10 +203,23 @@ def read_requests(path: Path) -> list[RequestRow]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.DictReader(
+        io.StringIO(text.replace("\x00", _NUL), newline=""), delimiter=delimiter
+    )
     if not reader.fieldnames:
         raise InputFileError(f"{path}: no header row")
-    return [_to_request(reader.line_num, row) for row in reader]
+    width = len(reader.fieldnames)
+    out = []
+    for row in reader:
+        req = _to_request(reader.line_num, row)
+        extra = row.get(None)
+        if extra:
+            req.error = f"{width + len(extra)} fields where the header has {width}"
+        elif any(v is None for v in row.values()):
+            given = sum(v is not None for v in row.values())
+            req.error = f"only {given} fields where the header has {width}"
+        out.append(req)
+    return out
 
 
 @dataclass
@@ -281,7 +348,10 @@ def run_batch(
         )
         for req_id, req in access.items():
             rep = reports[req_id]
-            pending = rep["report"]["summary"]["possible_matches_for_review"]
+            pending = max(
+                rep["report"]["summary"]["possible_matches_for_review"],
+                review.open_count(ctx.ws.con, req_id),
+            )
             state, reason = (
                 ("needs_review", f"{pending} possible match(es) to review (tutela review list)")
                 if pending
@@ -326,16 +396,7 @@ def run_batch(
                 purge_now=purge_now,
             ):
                 req = erasures[cert["request_id"]]
-                if not cert["verification"]["ok"]:
-                    state, reason = "failed", "residue found after erasure"
-                elif cert["possible_matches_for_review"]:
-                    state = "needs_review"
-                    reason = (
-                        f"{cert['possible_matches_for_review']} possible match(es) to review "
-                        "(tutela review list)"
-                    )
-                else:
-                    state, reason = "done", None
+                state, reason = erasure_state(ctx.ws.con, cert)
                 ledger.record(req, state, reason, files)
                 results.append(
                     {
@@ -352,6 +413,43 @@ def run_batch(
     return BatchResult(results)
 
 
+def erasure_state(con: Any, cert: dict[str, Any]) -> tuple[str, str | None]:
+    """A request's state after its erasure was applied: done only when every system is and
+    no possible match waits for a reviewer (counting those of earlier runs: a re-run after
+    the person's own rows are gone no longer reaches them, but nobody has looked at them)."""
+    if not cert["verification"]["ok"]:
+        return "failed", "residue found after erasure"
+    request_id = cert["request_id"]
+    pending = max(cert["possible_matches_for_review"], review.open_count(con, request_id))
+    if pending:
+        return "needs_review", f"{pending} possible match(es) to review (tutela review list)"
+    owed = sorted({*(cert.get("owed_at_sources") or []), *tasks.owed_systems(con, request_id)})
+    if owed:
+        return tasks.AWAITING, tasks.awaiting_reason(owed)
+    return "done", None
+
+
+def track_erasure(
+    ctx: service.Context,
+    request_id: str,
+    identifiers: dict[str, list[str]],
+    cert: dict[str, Any],
+    files: list[str],
+) -> str:
+    """Record a one-off `tutela erase` as a request (received today), so its per-system
+    tasks can be listed and confirmed like a batch's. Returns its state."""
+    ctx.ws.con.execute(_DDL)
+    ledger = _Ledger(ctx)
+    state, reason = erasure_state(ctx.ws.con, cert)
+    row = ctx.ws.con.execute(
+        f"SELECT received_at FROM {TABLE} WHERE request_id = ?", [request_id]
+    ).fetchone()  # a request received earlier (a batch row) keeps its date and deadline
+    received = row[0] if row else None
+    ledger.record(RequestRow(0, request_id, "erasure", received, identifiers), state, reason, files)
+    ledger.flush()
+    return state
+
+
 def list_requests(
     ctx_ws: Any, *, overdue: bool = False, today: date | None = None
 ) -> list[dict[str, Any]]:
@@ -361,6 +459,7 @@ def list_requests(
     today = today or datetime.now(UTC).date()
     where = "WHERE state <> 'done' AND deadline < ?" if overdue else ""
     params = [today] if overdue else []
+    per_request = tasks.tasks_by_request(con)  # before the query below: one result at a time
     cur = con.execute(
         f"SELECT request_id, type, received_at, deadline, state, reason, outputs FROM {TABLE} "
         f"{where} ORDER BY deadline, request_id",
@@ -368,6 +467,9 @@ def list_requests(
     )
     out = []
     for r in cur.fetchall():
+        systems = per_request.get(r[0], [])
+        for task in systems:
+            task["overdue"] = tasks.overdue(task, r[3], today)
         out.append(
             {
                 "request_id": r[0],
@@ -378,6 +480,8 @@ def list_requests(
                 "reason": r[5],
                 "overdue": r[4] != "done" and r[3] < today,
                 "outputs": json.loads(r[6] or "[]"),
+                "systems": systems,
+                "owed_at": [t["system"] for t in systems if t["state"] == "owed"],
             }
         )
     return out

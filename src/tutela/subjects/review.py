@@ -20,7 +20,7 @@ import duckdb
 from tutela import audit
 from tutela.errors import UsageError
 from tutela.protect.keys import MasterKey
-from tutela.subjects.find import Decisions, SubjectMatch
+from tutela.subjects.find import Decisions, SubjectMatch, fingerprints_present
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists, json_list
 
 TABLE = f"{INTERNAL_SCHEMA}.review_queue"
@@ -90,12 +90,20 @@ def decisions(con: duckdb.DuckDBPyConnection, request_ids: Iterable[str]) -> Dec
     return out
 
 
-def record(con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]) -> int:
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+
+
+def record(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]
+) -> int:
     """Store the open possible matches of each request (call inside a transaction).
 
-    New rows get the next item number; open items no longer found are dropped (the row was
-    erased, changed, or is now certain); decided items are kept as they are."""
-    con.execute(_DDL)
+    New rows get the next item number; an open item no longer found is dropped only when its
+    row is gone or changed (erased, or now certain). One still there stays open although the
+    search no longer reaches it (say, the person's own rows that led to it were erased since):
+    only a reviewer closes it. Decided items are kept as they are."""
+    ensure_table(con)
     now = datetime.now(UTC).replace(tzinfo=None)
     added = 0
     for req, match in matches.items():
@@ -108,6 +116,11 @@ def record(con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]) 
             ).fetchall()
         }
         stale = [k for k, d in existing.items() if d is None and k not in current]
+        by_table: dict[str, list[str]] = {}
+        for table, fp in stale:
+            by_table.setdefault(table, []).append(fp)
+        kept = {(t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, fps)}
+        stale = [k for k in stale if k not in kept]
         for table, fp in stale:
             con.execute(
                 f"DELETE FROM {TABLE} WHERE request_id = ? AND table_name = ? AND fingerprint = ?",
@@ -141,6 +154,16 @@ def record(con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]) 
                 [req, item, table, values[0], fp, *values[1:], now],
             )
     return added
+
+
+def open_count(con: duckdb.DuckDBPyConnection, request_id: str) -> int:
+    """Possible matches of this request still waiting for a reviewer."""
+    if not internal_table_exists(con, "review_queue"):
+        return 0
+    row = con.execute(
+        f"SELECT count(*) FROM {TABLE} WHERE request_id = ? AND decision IS NULL", [request_id]
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def items(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import Any
 
 from tutela import __version__
@@ -11,6 +12,7 @@ from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch, rows_by_table
 from tutela.subjects.normalize import key_sql
 from tutela.subjects.policyview import table_info
+from tutela.subjects.systems import access_systems, copies_written
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident, relation
 
 ADM_DEFAULT = (
@@ -32,7 +34,7 @@ def _provenance(ws: Workspace) -> dict[str, dict[str, Any]]:
     return {
         r[0]: {
             "source_system": r[1],
-            "file": r[2],
+            "file": PurePath(str(r[2])).name,  # never the controller's directories
             "sheet": r[3],
             "sha256": r[4],
             "loaded_at": r[5].isoformat() if r[5] else None,
@@ -61,9 +63,10 @@ def consent_history(ws: Workspace, policy: Policy, match: SubjectMatch) -> list[
         "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) ORDER BY 3",
         [json_list(keys)],
     ).fetchall()
+    policy_name = {source.purpose_value(p): p for p in policy.purposes}  # tool value -> policy
     return [
         {
-            "purpose": r[0],
+            "purpose": policy_name.get(str(r[0]), r[0]),
             "status": r[1],
             "recorded_at": r[2],
             "source": r[3] if source.source_column else None,
@@ -135,6 +138,8 @@ def build_sar(
         "held_back": [h.to_dict() for h in match.held_back],
         "possible_matches": [p.public_dict() for p in match.possible],
         "confirmed_by_review": {t: len(r) for t, r in sorted(match.confirmed.items())},
+        "systems": access_systems(ws, match),
+        "copies_written": copies_written(ws, sorted(match.rows), {}),
         "automated_decision_making": ADM_DEFAULT,
         "your_rights": RIGHTS,
         "not_searched": space.skipped,

@@ -18,7 +18,7 @@ from tutela.report import sar as sar_render
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
-from tutela.subjects import review
+from tutela.subjects import physical, review, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
 from tutela.subjects.policyview import free_text_columns, link_specs, placeholders
 from tutela.subjects.sar import build_sar
@@ -136,7 +136,7 @@ def record_review(ctx: Context, matches: Mapping[str, SubjectMatch]) -> None:
     """Keep the open possible matches of these requests for `tutela review`."""
     if any(m.possible for m in matches.values()) or review.items(ctx.ws.con):
         with ctx.ws.transaction() as con:
-            review.record(con, matches)
+            review.record(ctx.ws, con, matches)
 
 
 def access_reports(
@@ -190,9 +190,17 @@ def apply_erasures(
     `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
+    # read before applying: the values that must vanish, and the keys owed at each source
+    erased = physical.erased_values(ctx.ws, ctx.space, plans)
+    owed = systems.erasure_systems(ctx.ws, ctx.policy, ctx.space, plans, ctx.master)
+    hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
+    copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
     storage = live.finish_erasure(purge=purge, purge_now=purge_now)  # after the commit
+    purged, purge_error = physical.purge_workspace(ctx.ws)  # then the workspace file
     checks = erasure.verify(ctx.ws, ctx.space, plans)
+    on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
+    physical.record_tasks(ctx.ws, owed)
     touched = {t for p in plans for t in counts[p.request_id]}
     for e in storage:  # lake tables: files that still hold removed values are residue
         held: list[str] = list(getattr(e, "residue", ()))
@@ -216,6 +224,9 @@ def apply_erasures(
             [e for e in storage if e.table in counts[plan.request_id] or e.table not in touched],
         )
         cert = erasure.certificate(outcome)
+        physical.annotate(
+            cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
+        )
         files: list[str] = []
         if out_dir is not None:
             stem = f"erasure-{safe_stem(plan.request_id)}"

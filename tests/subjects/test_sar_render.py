@@ -1,0 +1,97 @@
+"""The subject-access report as the person reads it (issue #15 item 13)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from typer.testing import Result
+
+from tutela.report.sar import to_html, to_markdown
+
+ROOT = Path(__file__).parents[2]
+DROP = ROOT / "examples" / "drop"
+
+
+def _report(**over: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "request_id": "R<1>",
+        "generated_at": "2026-01-05T10:11:12.123456+00:00",
+        "tool": "tutela test",
+        "controller": {"name": "Acme <b>", "country": "ES", "dpo": None},
+        "identifiers_searched": {"email": ["x@example.com"]},
+        "data_held": True,
+        "summary": {"tables": 1, "rows": 1, "free_text_mentions": 1},
+        "tables": [
+            {
+                "table": "crm",
+                "provenance": {
+                    "source_system": "crm",
+                    "file": "/srv/exports/secret-dir/crm.csv",
+                    "loaded_at": "2026-01-04T09:08:07.654321",
+                },
+                "description": "CRM <img src=x onerror=alert(1)>",
+                "purposes": [{"purpose": "support", "legal_basis": "contract", "recipients": []}],
+                "retention": [],
+                "erasure": {"action": "delete"},
+                "categories": [],
+                "columns": ["name", "note"],
+                "rows": [{"name": "Anna", "note": "<script>alert(1)</script>"}],
+            }
+        ],
+        "free_text_mentions": [
+            {"table": "crm", "column": "note", "mentions": 1, "texts": ["<b>hi</b>"]}
+        ],
+        "consent": [],
+        "automated_decision_making": "none",
+        "your_rights": "rights",
+    }
+    report.update(over)
+    return report
+
+
+def test_markdown_escapes_html_from_data_and_policy() -> None:
+    md = to_markdown(_report())
+    assert not re.search(r"<(script|img|b)\b", md), md
+    assert "&lt;script&gt;" in md and "&lt;img" in md
+
+
+def test_wording_paths_times_and_retention() -> None:
+    for text in (to_markdown(_report()), to_html(_report())):
+        assert "/srv/exports" not in text and "crm.csv" in text
+        assert "2026-01-05 10:11 UTC" in text and "10:11:12.123456" not in text
+        assert "2026-01-04 09:08" in text and "T09:08" not in text
+        assert "1 mention" in text and "1 mentions" not in text
+        assert "1 record" in text and "1 system" in text and "1 records" not in text
+        assert "Retention: no fixed period" in text and "support" in text
+    html = to_html(_report())
+    summary = re.search(r"<p>We hold .*?</p>", html)
+    assert summary and "1 mention" in summary.group(0)
+
+
+def test_sar_from_the_cli_uses_policy_names_and_states_retention(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    loaded = cli("load", str(DROP / "crm_customers.csv"), str(DROP / "consents.csv"))
+    assert loaded.exit_code == 0, loaded.output
+    out = tmp_path / "reports"
+    result = cli(
+        "sar", "--email", "anna.puig@example.com", "-p", str(ROOT / "policies" / "acme.yaml"),
+        "--out", str(out), "--request-id", "REQ-1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    md = (out / "sar-REQ-1.md").read_text(encoding="utf-8")
+    data = json.loads((out / "sar-REQ-1.json").read_text(encoding="utf-8"))
+    consent = [c["purpose"] for c in data["consent"]]
+    assert "customer_profiling" in consent and "profiling" not in consent  # the policy's name
+    assert "| customer_profiling |" in md
+    sections = re.findall(r"^## (\S+)\n", md, re.M)
+    tables = [t["table"] for t in data["tables"]]
+    assert tables and all(t in sections for t in tables)
+    for chunk in md.split("\n## ")[1 : len(tables) + 1]:
+        assert re.search(r"^- (Kept |Retention: )", chunk, re.M), chunk
+    for text in (md, json.dumps(data), (out / "sar-REQ-1.html").read_text(encoding="utf-8")):
+        assert str(DROP) not in text and str(ROOT) not in text
