@@ -79,6 +79,14 @@ def test_erasure_is_one_commit_per_table_then_purged_and_verified(
     assert len(orders_e["files_removed"]) == 2  # the book and lamp partitions' files only
     assert "fails" in orders_e["time_travel"]
     assert orders_e["residue_files"] == [] and orders_e["files_checked"] > 0
+    checked = orders_e["files_checked"]
+    assert orders_e["file_check"].startswith("files rewritten; 0 of ")
+    assert orders_e["file_check"].endswith(f" values found in {checked} files")
+    # the systems and the workspace's own byte check (main's wording) sit beside it
+    assert [s["system"] for s in cert["systems"]] == ["lake"]
+    assert cert["systems"][0]["mode"] == "in_place" and cert["systems"][0]["state"] == "erased"
+    md = (tmp_path / "certs" / "erasure-E1.md").read_text()
+    assert "files of the table: files rewritten; 0 of " in md and "time travel: reading" in md
     # each table's commit is audited
     audit = json_out(cli("audit", "show", "-f", "json"))
     entries = audit["entries"] if isinstance(audit, dict) else audit
