@@ -37,8 +37,9 @@ removed.
 Parquet folders: the copy records each row's file and row number; an erasure rewrites each
 affected file into a staged file beside it and swaps it in with an atomic rename, after
 checking that the file is unchanged since it was read. Iceberg tables are refused at attach:
-no library that Tutela can install reads them offline without a catalog and removes their
-orphan files, so an erasure there could not be made physical.
+reading them is not implemented (pyiceberg reads one offline from its metadata file, but
+through pyarrow, which Tutela does not depend on), and no library Tutela can install removes
+their orphan files, so an erasure there could not be made physical.
 """
 
 from __future__ import annotations
@@ -106,9 +107,9 @@ def parse_target(text: str, kind: str | None) -> tuple[str, str, None]:
         kind = _detect(path)
     if kind == "iceberg":
         raise UsageError(
-            f"{raw}: Iceberg tables cannot be attached: reading them offline needs pyiceberg "
-            "with a catalog, and no library Tutela can install removes an Iceberg table's "
-            "orphan files, so an erasure there could not be made physical",
+            f"{raw}: Iceberg tables cannot be attached: Tutela does not read them (yet), and "
+            "no library Tutela can install removes an Iceberg table's orphan files, so an "
+            "erasure there could not be made physical",
             hint="export the table to Parquet or Delta and attach that, or load an export",
         )
     if kind == "delta" and not _delta_tables(path):
