@@ -453,30 +453,28 @@ class _LakeMixin:
             for p in parquet:
                 try:
                     cols = _string_columns(cur, p)
-
-                    def probes(one: str, many: str, cols: list[tuple[str, str]] = cols) -> str:
-                        return " OR ".join(
-                            f"{quote_ident(c)} IN ({one})"
-                            if t == "VARCHAR"
-                            else f"list_has_any([CAST({quote_ident(c)} AS VARCHAR)], {many})"
-                            for c, t in cols
-                        )
-
+                    # the removed values are strings: string columns as such, nested ones
+                    # as text (a value inside a struct or list), numbers cannot hold them
+                    probes = [
+                        f"{quote_ident(c)} IN (SELECT v FROM _tutela_lake_gone)"
+                        if t == "VARCHAR"
+                        else f"list_has_any([CAST({quote_ident(c)} AS VARCHAR)], "
+                        "(SELECT list(v) FROM _tutela_lake_gone))"
+                        for c, t in cols
+                    ]
                     n = 0
-                    if cols:
+                    if probes:
                         [(n,)] = cur.execute(
                             "SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
-                            "WHERE "
-                            + probes(
-                                "SELECT v FROM _tutela_lake_gone",
-                                "(SELECT list(v) FROM _tutela_lake_gone)",
-                            ),
+                            f"WHERE {' OR '.join(probes)}",
                             [str(p)],
                         ).fetchall()
-                    if n:  # residue (rare): which values, for the certificate
+                    if n:  # residue (rare): which values, for the certificate (a hash join)
+                        cells = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c, _ in cols)
                         rows = cur.execute(
-                            "SELECT DISTINCT g.v FROM read_parquet(?, hive_partitioning = false) "
-                            f"AS r, _tutela_lake_gone AS g WHERE {probes('g.v', '[g.v]')}",
+                            f"SELECT DISTINCT v FROM (SELECT UNNEST([{cells}]) AS v "
+                            "FROM read_parquet(?, hive_partitioning = false)) "
+                            "WHERE v IN (SELECT v FROM _tutela_lake_gone)",
                             [str(p)],
                         ).fetchall()
                         found |= {str(r[0]) for r in rows}
@@ -959,7 +957,9 @@ class _Delta(_LakeMixin, _Source):
         except Exception as exc:
             everything, expired = set(), set()
             note = f"VACUUM dry run failed: {_clean(exc)}"
-        pinned = sorted(everything - expired - ours)
+        # the log keeps tombstones of files an earlier purge deleted already: only files
+        # still on disk can be read by anyone
+        pinned = sorted(f for f in everything - expired - ours if (path / f).is_file())
         if note is None and pinned and not self.force_purge:
             note = (
                 f"purge refused: a zero-retention VACUUM would also delete {len(pinned)} "

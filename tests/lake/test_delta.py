@@ -272,3 +272,24 @@ def test_rows_gone_since_the_plan_change_nothing_in_that_table(
     customers = DeltaTable(str(lake / "customers"))
     assert customers.version() == 1  # the other writer's delete only
     assert "cousin of anna.puig@example.com" in [r[4] for r in read_table(lake / "customers")]
+
+
+def test_a_second_erasure_on_the_same_table_is_purged_too(
+    cli: Callable[..., Result], lake: Path, tmp_path: Path
+) -> None:
+    """The log keeps tombstones of the files the first purge deleted; they are not files a
+    reader could still use, so the next erasure's purge is not refused for them."""
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    assert _erase(cli, tmp_path, "--apply").exit_code == 0
+    pau = ["pau.vidal@example.com", "Pau Vidal", "Plaça Nova 3", "C50322"]
+    assert files_holding(lake, pau)
+    second = cli("erase", "--email", "pau.vidal@example.com", "-p", str(tmp_path / "policy.yaml"),
+                 "-o", str(tmp_path / "certs"), "--request-id", "E2", "--apply")  # fmt: skip
+    assert second.exit_code == 0, second.output
+    cert = _cert(tmp_path, "E2")
+    assert cert["verification"]["ok"] is True
+    assert {e["table"]: e["done"] for e in cert["live_sources"]} == {
+        "lake.main.customers": True, "lake.sales.orders": True,
+    }  # fmt: skip
+    assert files_holding(lake, pau) == {} and parquet_holding(lake, pau) == []
+    assert [r[0] for r in read_table(lake / "customers")] == ["C50323"]
