@@ -969,6 +969,7 @@ class _Delta(_LakeMixin, _Source):
             )
         elif note is None:
             try:
+                on_disk = {f for f in everything if (path / f).is_file()}
                 deleted = dt.vacuum(
                     retention_hours=0,
                     enforce_retention_duration=False,
@@ -980,7 +981,8 @@ class _Delta(_LakeMixin, _Source):
                 self._drop_history(name, path, props)
                 method += (
                     f"; VACUUM with zero retention (set by Tutela for this call) deleted "
-                    f"{len(deleted)} file(s); the log before the erasure was removed after a "
+                    f"{len(set(deleted) & on_disk)} file(s); the log before the erasure was "
+                    "removed after a "
                     "checkpoint"
                 )
                 done = True

@@ -292,4 +292,7 @@ def test_a_second_erasure_on_the_same_table_is_purged_too(
         "lake.main.customers": True, "lake.sales.orders": True,
     }  # fmt: skip
     assert files_holding(lake, pau) == {} and parquet_holding(lake, pau) == []
+    customers = next(e for e in cert["live_sources"] if e["table"] == "lake.main.customers")
+    removed = len(customers["files_removed"])  # the files on disk, not old tombstones
+    assert f"deleted {removed} file(s)" in customers["method"]
     assert [r[0] for r in read_table(lake / "customers")] == ["C50323"]
