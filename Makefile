@@ -24,6 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	@sh scripts/ensure-postgres
 	@sh scripts/ensure-chromium
+	@sh scripts/ensure-sarif-multitool
 	$(BIN)/python -m pytest -q
 
 test-live: $(STAMP)

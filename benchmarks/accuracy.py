@@ -771,7 +771,9 @@ def id_types(data: Path, per_type: int) -> list[IdType]:
                 None,
             )
         )
-    # All other EU VAT numbers: company numbers without an engine validator -> null expected.
+    # All other EU VAT numbers: the registry's EU_VAT (a VAT number identifies a sole trader
+    # as well as a company: TAX_ID at reduced confidence). Before the registry (issue #18)
+    # the engine had no validator for them and null was expected.
     others = {r["country"] for r in vectors if r["scheme"] == "EU_VAT"} - {"EL", "PL", "PT"}
     from stdnum.eu import vat as eu_vat
 
@@ -780,9 +782,9 @@ def id_types(data: Path, per_type: int) -> list[IdType]:
             IdType(
                 "EU_VAT_other",
                 "vat_number",
-                None,
-                None,
-                None,
+                "TAX_ID",
+                "TAX_ID",
+                "EU_VAT",
                 eu_vat.is_valid,
                 vec("EU_VAT", True, others),
                 vec("EU_VAT", False, others),
@@ -1022,6 +1024,90 @@ def fp_examples(
 # -- reporting ------------------------------------------------------------------------------
 
 
+# -- part 4: a generated messy drop, through the CLI ------------------------------------------
+
+
+def messy_cases(workdir: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Generate the messy drop (`messy_drop.py`), load and scan it with the `tutela` CLI of
+    this interpreter, and return one row per labelled column."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import messy_drop
+
+    drop, ws = workdir / "drop", workdir / "ws"
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    labels = messy_drop.write(messy_drop.build(), drop)
+    timings["generate"] = time.perf_counter() - t0
+    cli = [sys.executable, "-m", "tutela", "-w", str(ws)]
+    files = sorted(
+        str(p) for p in drop.iterdir() if p.suffix in (".csv", ".json") and p.name != "labels.json"
+    )
+    t0 = time.perf_counter()
+    subprocess.run([*cli, "load", *files, "--source", "drop"], check=True, capture_output=True)
+    timings["load"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [*cli, "scan", "--format", "json"], capture_output=True, text=True, check=False
+    )
+    timings["scan"] = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"tutela scan failed: {done.stderr}")
+    scanned = {
+        t["table"]: {c["column"]: c for c in t["columns"]}
+        for t in json.loads(done.stdout)["tables"]
+    }
+    rows = []
+    for table_name, meta in labels.items():
+        found = scanned.get(table_name, {})
+        for column, label in meta["columns"].items():
+            col = found.get(column, {})
+            rows.append(
+                {
+                    "table": table_name,
+                    "lang": meta["lang"],
+                    "kind": meta["kind"],
+                    "column": column,
+                    "header": label["header"],
+                    "expected": label["expected"],
+                    "predicted": col.get("entity"),
+                    "subtype": col.get("subtype"),
+                    "confidence": col.get("confidence"),
+                    "free_text": col.get("free_text"),
+                    "missing": column not in found,
+                }
+            )
+    return rows, timings
+
+
+def _messy_right(row: dict[str, Any]) -> bool:
+    if row["expected"] == "ANY":
+        return row["predicted"] is not None
+    return bool(row["predicted"] == row["expected"])
+
+
+def messy_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Column-level precision/recall/F1: a flagged column is right when its entity is."""
+    tp = sum(1 for r in rows if r["predicted"] is not None and _messy_right(r))
+    flagged = sum(1 for r in rows if r["predicted"] is not None)
+    positives = sum(1 for r in rows if r["expected"] is not None)
+    found = sum(1 for r in rows if r["expected"] is not None and _messy_right(r))
+    p, rcl = ratio(tp, flagged), ratio(found, positives)
+    f1 = round(2 * p * rcl / (p + rcl), 3) if p and rcl else None
+    negatives = [r for r in rows if r["expected"] is None]
+    return {
+        "columns": len(rows),
+        "positives": positives,
+        "found": found,
+        "flagged": flagged,
+        "right": tp,
+        "precision": p,
+        "recall": rcl,
+        "f1": f1,
+        "negatives": len(negatives),
+        "negatives_flagged": sum(1 for r in negatives if r["predicted"] is not None),
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     data: Path = args.data
     report: dict[str, Any] = {
@@ -1032,7 +1118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ids_per_type": args.ids_per_type,
     }
     timings: dict[str, float] = {}
-    parts = set(args.only or ["columns", "ids", "text"])
+    parts = set(args.only or ["columns", "ids", "text", "messy"])
     out: list[str] = []
 
     if "columns" in parts:
@@ -1313,6 +1399,44 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if stats:
             out.append(f"\n{dict(stats)}")
 
+    if "messy" in parts:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="tutela-messy-") as tmp:
+            rows, messy_timings = messy_cases(Path(tmp))
+        timings.update({f"messy_{k}": v for k, v in messy_timings.items()})
+        report["messy"] = {"cases": rows, "all": messy_metrics(rows)}
+        out.append(
+            "\n## Column level: generated messy drop (`benchmarks/messy_drop.py`, via the CLI)\n"
+        )
+        by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by[f"{r['lang']}/{r['kind']}"].append(r)
+            by[f"*/{r['kind']}"].append(r)
+            by[f"{r['lang']}/*"].append(r)
+        metrics = {k: messy_metrics(v) for k, v in sorted(by.items())}
+        report["messy"]["groups"] = metrics
+        head = ["lang/header", "columns", "positives", "found", "flagged", "precision", "recall",
+                "F1", "null-expected flagged"]  # fmt: skip
+        body = [[k, m["columns"], m["positives"], m["found"], m["flagged"], m["precision"],
+                 m["recall"], m["f1"], f"{m['negatives_flagged']}/{m['negatives']}"]
+                for k, m in [("all", report["messy"]["all"]), *metrics.items()]]  # fmt: skip
+        out.append(table(head, body))
+        out.append("\nColumns wrong (expected -> predicted), by header:\n")
+        wrong: Counter[tuple[str, str, str]] = Counter()
+        for r in rows:
+            if (r["predicted"] is not None or r["expected"] is not None) and not (
+                (r["predicted"] is not None and _messy_right(r))
+                or (r["predicted"] is None and r["expected"] is None)
+            ):
+                wrong[(r["header"], str(r["expected"]), str(r["predicted"]))] += 1
+        out.append(
+            table(
+                ["header", "expected", "predicted", "tables"],
+                [[*k, n] for k, n in wrong.most_common(40)],
+            )
+        )
+
     report["timings_seconds"] = {k: round(v, 2) for k, v in timings.items()}
     report["text_report"] = "\n".join(out)
     return report
@@ -1351,7 +1475,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also write full results as JSON here (holds eval-data excerpts: not in the repo)",
     )
     parser.add_argument(
-        "--only", nargs="+", choices=["columns", "ids", "text"], help="run only these parts"
+        "--only",
+        nargs="+",
+        choices=["columns", "ids", "text", "messy"],
+        help="run only these parts",
     )
     args = parser.parse_args(argv)
     if not args.data.is_dir():

@@ -85,6 +85,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("!", "LIVE POSTGRESQL TESTS DID NOT RUN", red=True, bold=True)
         for reason in live:
             terminalreporter.write_line(reason, red=True, bold=True)
+    sarif = sorted(r for r in reasons if "SARIF VALIDATOR" in r)
+    if sarif:
+        terminalreporter.write_sep("!", "SARIF VALIDATOR TESTS DID NOT RUN", red=True, bold=True)
+        for reason in sarif:
+            terminalreporter.write_line(reason, red=True, bold=True)
     browser = sorted(r for r in reasons if "CHROMIUM" in r)
     if browser:
         terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN", red=True, bold=True)

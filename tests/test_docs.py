@@ -17,10 +17,9 @@ def _commands() -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
 
     def walk(prefix: str, cmd: object) -> None:
-        subs = getattr(cmd, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                walk(f"{prefix} {name}".strip(), sub)
+        if hasattr(cmd, "list_commands"):  # a group: its commands, lazy ones loaded
+            for name in cmd.list_commands(None):
+                walk(f"{prefix} {name}".strip(), cmd.get_command(None, name))
         else:
             out.append((prefix, cmd))
 

@@ -20,7 +20,8 @@ def _commands() -> dict[str, Any]:
     found: dict[str, Any] = {}
 
     def walk(cmd: Any, prefix: str) -> None:
-        for name, sub in getattr(cmd, "commands", {}).items():
+        for name in cmd.list_commands(None) if hasattr(cmd, "list_commands") else []:
+            sub = cmd.get_command(None, name)  # lazy commands are loaded
             found[f"{prefix}{name}"] = sub
             walk(sub, f"{prefix}{name} ")
 

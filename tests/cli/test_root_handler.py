@@ -166,8 +166,8 @@ def test_help_has_no_type_placeholders() -> None:
 
     def paths(cmd: Any, prefix: list[str]) -> list[list[str]]:
         out = [prefix]
-        for name, sub in getattr(cmd, "commands", {}).items():
-            out += paths(sub, [*prefix, name])
+        for name in cmd.list_commands(None) if hasattr(cmd, "list_commands") else []:
+            out += paths(cmd.get_command(None, name), [*prefix, name])
         return out
 
     for path in paths(group, []):

@@ -115,7 +115,7 @@ def test_free_text_scan_runs_without_network(
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(freetext, "_analyzer", None)  # rebuild the engine under the ban
+    monkeypatch.setattr(freetext, "_analyzers", {})  # rebuild the engine under the ban
     make_table("t", {"notes": [NOTES["en"], NOTES["es"]] * 10})
     found = scan_columns(con, "t")["notes"]
     assert found.free_text and found.entity is not None

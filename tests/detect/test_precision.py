@@ -90,7 +90,8 @@ def test_birthday_column_without_header_is_not_phone(
         f"{rng.randint(1, 12)}/{rng.randint(1, 28)}/{rng.randint(1940, 2005)}" for _ in range(200)
     ]
     make_table("people", {"col_7": dates})
-    assert scan_columns(con, "people")["col_7"].entity is None
+    # not a phone: birth dates, told by the ages they give (no header needed)
+    assert scan_columns(con, "people")["col_7"].entity == "DATE_OF_BIRTH"
 
 
 def test_postcode_column_is_not_phone(
@@ -107,7 +108,8 @@ def test_postcode_column_is_not_phone(
 def test_national_id_header_is_not_overridden_by_phone_shapes(
     con: duckdb.DuckDBPyConnection, make_table: MakeTable
 ) -> None:
-    # DDMMYY-NNNN personal numbers (no engine validator): not phones under an id header.
+    # DDMMYY-NNNN personal numbers (a Danish CPR has no checksum, only a date): not phones
+    # under an id header, but the identifier the header names, at lower confidence.
     rng = random.Random(7)
     values = [
         f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(40, 99)}-"
@@ -115,7 +117,9 @@ def test_national_id_header_is_not_overridden_by_phone_shapes(
         for _ in range(200)
     ]
     make_table("ids", {"NationalID": values})
-    assert scan_columns(con, "ids")["NationalID"].entity is None
+    found = scan_columns(con, "ids")["NationalID"]
+    assert (found.entity, found.subtype) == ("NATIONAL_ID", "DK_CPR")
+    assert found.confidence < 0.9
 
 
 def test_phone_column_with_header_still_found(
@@ -200,6 +204,60 @@ def test_name_header_over_names_is_person(
 ) -> None:
     make_table("t", {"first_name": synth.first_names("es", 100)})
     assert scan_columns(con, "t")["first_name"].entity == "PERSON"
+
+
+# -- 4b. product names that are also first names ------------------------------------------
+
+_PRODUCT_NAMES = ["Victoria", "Mercedes", "Carmen", "Dolores", "Paloma", "Rocío", "Pilar", "Lola"]
+_MANY_FIRST_NAMES_TEXT = (
+    "María José Lucía Javier Carmen Álvaro Inés Raúl Pablo Elena Sergio Marta Diego Laura "
+    "Andrés Sofía Hugo Paula Adrián Irene Mario Clara Rubén Nuria Iván Silvia Óscar Alba "
+    "Jorge Beatriz Daniel Cristina Manuel Sara Rafael Teresa Alberto Rosa Fernando Patricia"
+)
+_MANY_FIRST_NAMES = _MANY_FIRST_NAMES_TEXT.split()
+
+
+def _sku_price(rng: random.Random, n: int) -> dict[str, list[str]]:
+    return {
+        "sku": [f"SKU-{rng.randrange(10**6):06d}" for _ in range(n)],
+        "price": [f"{rng.randrange(100, 99999) / 100:.2f}" for _ in range(n)],
+    }
+
+
+def test_product_names_beside_sku_and_price_are_not_people(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    rng = random.Random(21)
+    make_table(
+        "products",
+        {"name": [rng.choice(_PRODUCT_NAMES) for _ in range(100)], **_sku_price(rng, 100)},
+    )
+    found = scan_columns(con, "products")
+    assert found["name"].entity is None
+    assert "product_names" in found["name"].evidence
+
+
+def test_first_names_of_customers_are_still_people(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    rng = random.Random(22)
+    make_table("customers", {"first_name": [rng.choice(_PRODUCT_NAMES) for _ in range(100)]})
+    assert scan_columns(con, "customers")["first_name"].entity == "PERSON"
+    # An order export names products by sku and price, and its buyers by many first names.
+    buyers = [rng.choice(_MANY_FIRST_NAMES) for _ in range(100)]
+    make_table("orders", {"first_name": buyers, **_sku_price(rng, 100)})
+    assert scan_columns(con, "orders")["first_name"].entity == "PERSON"
+    # ... and a product table that also holds e-mail addresses is about people after all.
+    emails = [f"cliente{i}@example.org" for i in range(100)]
+    make_table(
+        "products_buyers",
+        {
+            "name": [rng.choice(_PRODUCT_NAMES) for _ in range(100)],
+            "email": emails,
+            **_sku_price(rng, 100),
+        },
+    )
+    assert scan_columns(con, "products_buyers")["name"].entity == "PERSON"
 
 
 # -- 5. maiden-name headers, surnames off the name list -----------------------------------

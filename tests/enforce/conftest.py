@@ -1,5 +1,5 @@
 """Fixtures: the example drop loaded into a tmp workspace, the acme policy, a CLI runner
-with the enforcement commands registered on a fresh app."""
+with the `tutela` app."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner, Result
 
-from tutela.cli.app import main_callback
-from tutela.cli.enforce import register
-from tutela.cli.root import RootGroup
+from tutela.cli.app import app
 from tutela.ingest.load import load_files
 from tutela.policy.loader import load_policy
 from tutela.policy.models import Policy
@@ -57,9 +54,6 @@ def drop_ws(drop_path: Path) -> Iterator[Workspace]:
 
 @pytest.fixture
 def enforce_cli(drop_path: Path) -> Callable[..., Result]:
-    app = typer.Typer(pretty_exceptions_show_locals=False, cls=RootGroup)
-    app.callback()(main_callback)
-    register(app)
     runner = CliRunner()
 
     def run(*args: str) -> Result:

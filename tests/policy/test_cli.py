@@ -179,6 +179,24 @@ def test_draft_from_scan_results() -> None:
                      ("tel: móvil", "phone", "ES")}  # fmt: skip
 
 
+def test_draft_never_declares_not_personal_where_a_signal_fired() -> None:
+    scan = (
+        ScanColumn("shop", "customer.name", None, None, signals=("PERSON in 33% of values",)),
+        ScanColumn("shop", "cookie", None, None, signals=("header: values do not look like X",)),
+        ScanColumn("shop", "notes", None, None, reviewed="only SKUs and dates"),
+        ScanColumn("shop", "saldo", None, None),
+    )
+    text = draft_policy(
+        {"shop": ["customer.name", "cookie", "notes", "saldo"]}, {}, scan, region="ES"
+    )
+    assert "customer.name: {}  # TODO: review, PERSON in 33% of values" in text
+    assert "cookie: {}  # TODO: review, header:" in text
+    assert "notes: not_personal  # reviewed: only SKUs and dates" in text
+    assert "saldo: not_personal" in text
+    shop = load_policy_text(text).tables["shop"]  # the draft still validates
+    assert shop.columns["saldo"].personal is False
+
+
 def test_validate_warns_about_todos_left_in_a_draft(runner: CliRunner, tmp_path: Path) -> None:
     """Issue #15 item 15: `name: TODO your company` is valid YAML but not a finished policy."""
     text = (

@@ -1,5 +1,5 @@
 """Fixtures: a workspace with a key set and a small synthetic customer table; the CLI with
-the protection commands registered (as app.py will register them)."""
+the `tutela` app."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from tutela.cli import protect as protect_cli
 from tutela.cli.app import app as base_app
-from tutela.cli.root import RootGroup
 from tutela.protect import keys
 from tutela.workspace import Workspace
 
@@ -90,25 +88,9 @@ def policy_file(tmp_path: Path) -> Path:
     return path
 
 
-def build_app() -> typer.Typer:
-    """The application with the protection commands, registered as app.py will do."""
-    app = typer.Typer(pretty_exceptions_show_locals=False, cls=RootGroup)
-    for group in base_app.registered_groups:
-        if group.name != "keys":
-            app.registered_groups.append(group)
-    mine = {"pseudonymize", "reidentify", "risk"}
-    app.registered_commands.extend(c for c in base_app.registered_commands if c.name not in mine)
-    app.registered_callback = base_app.registered_callback
-    app.add_typer(protect_cli.keys_app, name="keys")
-    app.command("pseudonymize")(protect_cli.pseudonymize_cmd)
-    app.command("reidentify")(protect_cli.reidentify_cmd)
-    app.command("risk")(protect_cli.risk_cmd)
-    return app
-
-
 @pytest.fixture(scope="session")
 def protect_app() -> typer.Typer:
-    return build_app()
+    return base_app
 
 
 @pytest.fixture

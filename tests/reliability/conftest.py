@@ -67,3 +67,18 @@ def table_state(root: Path) -> TableState:
         }
     finally:
         ws.close()
+
+
+def tutela_here(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`tutela -w ROOT ARGS...` in this process (the same code path as the console script,
+    without an interpreter start-up per call); returns what `tutela()` returns."""
+    from typer.testing import CliRunner
+
+    from tutela.cli.app import app
+
+    result = CliRunner().invoke(app, ["-w", str(root), *args], env=env)
+    return subprocess.CompletedProcess(
+        args, result.exit_code, result.stdout, result.stderr if result.stderr_bytes else ""
+    )

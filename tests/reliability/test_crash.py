@@ -127,7 +127,7 @@ def crash_campaign(tmp: Path, command: str, trials: int, seed: int) -> dict[str,
     (tmp / "policy.yaml").write_text(POLICY)
     (tmp / "requests.csv").write_text(REQUESTS)
     base = tmp / "base"
-    _build(base, env_int("TUTELA_CRASH_ROWS", 300_000))
+    _build(base, env_int("TUTELA_CRASH_ROWS", 150_000))
     before = table_state(base)
     done = tmp / "done"
     shutil.copytree(base, done)

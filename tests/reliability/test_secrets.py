@@ -13,7 +13,7 @@ import pytest
 from tutela.protect import keys
 from tutela.workspace import Workspace
 
-from .conftest import tutela
+from .conftest import tutela_here
 
 pytestmark = pytest.mark.reliability
 
@@ -80,7 +80,7 @@ def test_marker_key_never_leaks(tmp_path: Path) -> None:
     blob = []
     codes = []
     for args in runs:
-        r = tutela(root, "--debug", *args, env=env)
+        r = tutela_here(root, "--debug", *args, env=env)
         codes.append(r.returncode)
         blob += [r.stdout, r.stderr]
     assert codes[0] == 0 and codes[3] in (0, 1) and codes[10] in (0, 1), codes
@@ -106,6 +106,6 @@ def test_loose_key_files_are_refused(tmp_path: Path, mode: int) -> None:
     key = root / "keys" / "master.key"
     os.chmod(key, mode)
     for args in (["audit", "verify"], ["keys", "list"], ["pseudonymize", "crm", "-c", "email"]):
-        r = tutela(root, *args, env={keys.ENV_MASTER_KEY: ""})
+        r = tutela_here(root, *args, env={keys.ENV_MASTER_KEY: ""})
         assert r.returncode == 3, (args, r.returncode, r.stderr)
         assert "readable by others" in r.stderr and "Traceback" not in r.stderr

@@ -257,3 +257,17 @@ def test_bulk_scan_reading_matches_load_stored_scan(report_ws: Path) -> None:
         bulk = _stored_scans(ws, tables)
         one_by_one = {t: s for t in tables if (s := load_stored_scan(ws.con, t)) is not None}
     assert bulk == one_by_one and set(bulk) == {"customers", "newsletter"}
+
+
+def test_a_human_decision_holds_in_the_report(report_ws: Path) -> None:
+    """`tutela classify` says `customers.notes` holds no personal data: the report no longer
+    flags it as unclassified personal data, as `policy check` does not."""
+    decided = CliRunner().invoke(
+        app,
+        ["-w", str(report_ws), "classify", "customers.notes", "--not-personal", "--reason",
+         "delivery slots only"],
+    )  # fmt: skip
+    assert decided.exit_code == 0, decided.output
+    crm = next(t for t in _report(report_ws).data_map.tables if t.table == "customers")
+    assert crm.unclassified == ()
+    assert "notes" not in {c.column for c in crm.personal} and len(crm.personal) == 5

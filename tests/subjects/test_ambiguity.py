@@ -495,3 +495,49 @@ def test_date_typo_rules() -> None:
     assert date_typo("1975-02-14", "1976-02-14")  # one digit
     assert not date_typo("1975-02-14", "1957-02-14")  # two digits
     assert not date_typo("1975-02-14", "1980-06-30")
+
+
+PHONE_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: signups, column: email, kind: email}
+      - {table: signups, column: name, kind: name}
+      - {table: signups, column: phone, kind: phone, region: ES}
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: full_name, kind: name}
+      - {table: crm, column: phone, kind: phone, region: ES}
+tables:
+  signups: {columns: {email: EMAIL_ADDRESS, name: PERSON, phone: PHONE_NUMBER}}
+  crm: {columns: {customer_id: {category: user.unique_id}, full_name: PERSON,
+                  phone: PHONE_NUMBER}}
+"""
+
+
+def test_partial_phone_corroborates_in_a_large_batch(workspace: Workspace, tmp_path: Path) -> None:
+    """A misspelt name and another number ending in the same four digits: a possible match,
+    whether the request comes alone or in a batch of a hundred (many distinct endings)."""
+    path = tmp_path / "phone.yaml"
+    path.write_text(PHONE_POLICY, encoding="utf-8")
+    con = workspace.con
+    first = ["Ana", "Pau", "Laia", "Marc", "Eva", "Joan", "Nuria", "Jordi", "Marta", "Pere"]
+    last = ["Higueras", "Casals", "Rovira", "Vidal", "Serra", "Puig", "Ferrer", "Soler", "Mas",
+            "Font"]  # fmt: skip
+    people = [(f"{first[i % 10]} {last[i // 10]}", f"{i:04d}") for i in range(100)]
+    con.execute("CREATE TABLE signups (email VARCHAR, name VARCHAR, phone VARCHAR)")
+    con.execute("CREATE TABLE crm (customer_id VARCHAR, full_name VARCHAR, phone VARCHAR)")
+    for i, (name, end) in enumerate(people):
+        typo = name[:-2] + name[-1] + name[-2]  # the last two letters swapped
+        con.execute("INSERT INTO signups VALUES (?, ?, ?)", [f"s{i}@example.com", typo,
+                                                             f"+34 611 22{end}"])  # fmt: skip
+        con.execute("INSERT INTO crm VALUES (?, ?, ?)", [f"C{i}", name, f"+34 699 88{end}"])
+    ctx = service.context(workspace, load_policy(path).policy)
+    requests = {f"R{i}": {"email": [f"s{i}@example.com"]} for i in range(100)}
+    batch = service._find_reviewed(ctx, requests)
+    alone = service.find(ctx, {"email": ["s7@example.com"]})
+    for req, match in [*batch.items(), ("R7", alone)]:
+        crm = [p for p in match.possible if p.table == "crm"]
+        assert [p.row_ref for p in crm] == [f"customer_id=C{req[1:]}"], (req, crm)
+        assert "same last 4 phone digits" in crm[0].evidence
+        assert not match.rows.get("crm")  # never certain

@@ -97,7 +97,7 @@ def _snapshot(ws: Workspace) -> dict[str, dict[str, tuple[object, ...]]]:
     }
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drop=drops())
 def test_erased_rows_are_exactly_the_reported_rows(drop: dict[str, object]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,19 +7,143 @@ from pathlib import Path
 import typer
 
 from tutela import __version__
-from tutela.cli import catalog, load
-from tutela.cli import live as live_cli
-from tutela.cli.audit import audit_app
-from tutela.cli.enforce import register as register_enforce
 from tutela.cli.options import state
-from tutela.cli.policy import policy_app
-from tutela.cli.protect import keys_app, pseudonymize_cmd, reidentify_cmd, risk_cmd
-from tutela.cli.report import report_cmd
-from tutela.cli.requests import requests_app
-from tutela.cli.review import review_app
-from tutela.cli.root import RootGroup
-from tutela.cli.scan import scan_cmd
-from tutela.cli.subjects import erase_cmd, sar_cmd, subject_app
+from tutela.cli.root import Lazy, RootGroup
+
+# Every command, in the order `tutela --help` lists them. Each is imported only when it runs
+# (start-up stays small); the help line is the command's own, checked by a test.
+COMMANDS: dict[str, Lazy] = {
+    "load": Lazy(
+        "tutela.cli.load",
+        "load_cmd",
+        "Load customer data files into the workspace, one table per file (or Excel sheet).",
+    ),
+    "tables": Lazy(
+        "tutela.cli.catalog",
+        "tables_cmd",
+        "List the tables in the workspace with row and column counts.",
+    ),
+    "sources": Lazy(
+        "tutela.cli.catalog",
+        "sources_cmd",
+        "Show where every table came from: system, file, hash, size, rows, load time.",
+    ),
+    "show": Lazy(
+        "tutela.cli.catalog",
+        "show_cmd",
+        "Show the first rows of a table (personal data in clear: mind who is watching).",
+    ),
+    "attach": Lazy(
+        "tutela.cli.live",
+        "attach_cmd",
+        "Attach a live database: its tables are scanned and searched in place, not copied.",
+    ),
+    "detach": Lazy(
+        "tutela.cli.live",
+        "detach_cmd",
+        "Forget an attached database (its data is not touched).",
+    ),
+    "attachments": Lazy(
+        "tutela.cli.live",
+        "attachments_cmd",
+        "List the attached live databases (connection strings shown without passwords).",
+    ),
+    "scan": Lazy(
+        "tutela.cli.scan",
+        "scan_cmd",
+        "Scan every column of the loaded tables for personal data.",
+    ),
+    "classify": Lazy(
+        "tutela.cli.classify",
+        "classify_cmd",
+        "Record a human decision on a column: rescans, --fail-on, policy init and SARIF honour it.",
+    ),
+    "sar": Lazy(
+        "tutela.cli.subjects",
+        "sar_cmd",
+        "Subject-access report (Art. 15/20): JSON, self-contained HTML and Markdown, mode 0600.",
+    ),
+    "erase": Lazy(
+        "tutela.cli.subjects",
+        "erase_cmd",
+        "Erase one person (Art. 17): a plan by default; --apply runs it.",
+    ),
+    "pseudonymize": Lazy(
+        "tutela.cli.protect",
+        "pseudonymize_cmd",
+        "Pseudonymize columns: keyed tokens, AES-SIV, shaped tokens, masks or shredding.",
+    ),
+    "reidentify": Lazy(
+        "tutela.cli.protect",
+        "reidentify_cmd",
+        "Turn reversible tokens back into values, for a role allowed to see them; audited.",
+    ),
+    "risk": Lazy(
+        "tutela.cli.protect",
+        "risk_cmd",
+        "Re-identification risk: k-anonymity, unique rows and l-diversity over quasi-identifiers.",
+    ),
+    "export": Lazy(
+        "tutela.cli.enforce",
+        "export_cmd",
+        "Export a table for a purpose (consent enforced) or a role (its view); 0600, audited.",
+    ),
+    "report": Lazy(
+        "tutela.cli.report",
+        "report_cmd",
+        "Governance report for a DPO: one self-contained HTML file (or JSON).",
+    ),
+    "policy": Lazy(
+        "tutela.cli.policy",
+        "policy_app",
+        "Policy as code: draft, validate and check GDPR policies; print Art. 30 records.",
+    ),
+    "keys": Lazy(
+        "tutela.cli.protect",
+        "keys_app",
+        "Manage the workspace keys: the master key and versioned protection keys.",
+    ),
+    "audit": Lazy(
+        "tutela.cli.audit",
+        "audit_app",
+        "Show and verify the audit log.",
+    ),
+    "subject": Lazy(
+        "tutela.cli.subjects",
+        "subject_app",
+        "Find a data subject across every table.",
+    ),
+    "requests": Lazy(
+        "tutela.cli.requests",
+        "requests_app",
+        "Process batches of data-subject requests.",
+    ),
+    "review": Lazy(
+        "tutela.cli.review",
+        "review_app",
+        "Possible matches awaiting a human decision, per request.",
+    ),
+    "retention": Lazy(
+        "tutela.cli.enforce",
+        "retention_app",
+        "Rows past their retention period.",
+    ),
+    "consent": Lazy(
+        "tutela.cli.enforce",
+        "consent_app",
+        "The consent ledger.",
+    ),
+    "view": Lazy(
+        "tutela.cli.enforce",
+        "view_app",
+        "Per-role DuckDB views.",
+    ),
+}
+
+
+class TutelaGroup(RootGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
     name="tutela",
@@ -28,7 +152,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
-    cls=RootGroup,  # the one error handler (cli/root.py)
+    cls=TutelaGroup,  # the one error handler and lazy commands (cli/root.py)
 )
 
 
@@ -58,29 +182,6 @@ def main_callback(
     st = state(ctx)
     st.workspace = workspace
     st.debug = debug
-
-
-app.command("load")(load.load_cmd)
-app.command("tables")(catalog.tables_cmd)
-app.command("sources")(catalog.sources_cmd)
-app.command("show")(catalog.show_cmd)
-app.command("attach")(live_cli.attach_cmd)
-app.command("detach")(live_cli.detach_cmd)
-app.command("attachments")(live_cli.attachments_cmd)
-app.command("scan")(scan_cmd)
-app.add_typer(policy_app, name="policy")
-app.add_typer(keys_app, name="keys")
-app.add_typer(audit_app, name="audit")
-app.add_typer(subject_app, name="subject")
-app.command("sar")(sar_cmd)
-app.command("erase")(erase_cmd)
-app.add_typer(requests_app, name="requests")
-app.add_typer(review_app, name="review")
-app.command("pseudonymize")(pseudonymize_cmd)
-app.command("reidentify")(reidentify_cmd)
-app.command("risk")(risk_cmd)
-register_enforce(app)
-app.command("report")(report_cmd)
 
 
 def main() -> None:

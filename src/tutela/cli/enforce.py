@@ -238,11 +238,3 @@ def export_cmd(
         output.info(f"{data['dropped_without_consent']} rows dropped: no current consent")
     if data["excluded_columns"]:
         output.info("columns left out: " + ", ".join(data["excluded_columns"]))
-
-
-def register(app: typer.Typer) -> None:
-    """Add the enforcement commands to the `tutela` app."""
-    app.add_typer(retention_app, name="retention")
-    app.add_typer(consent_app, name="consent")
-    app.add_typer(view_app, name="view")
-    app.command("export")(export_cmd)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 
-from tutela.workspace import Workspace
-
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from tutela.workspace import Workspace
 
 
 class OutputFormat(enum.StrEnum):
@@ -28,6 +26,8 @@ class State:
     """The running command's name (`tutela erase`), recorded in the workspace lock file."""
 
     def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
+        from tutela.workspace import Workspace
+
         ws = Workspace.open(
             self.workspace, create=create, read_only=read_only, command=self.command
         )
@@ -64,12 +64,6 @@ def state(ctx: typer.Context) -> State:
     if ctx is not root:  # the subcommand's context: its name goes into the lock file
         root.obj.command = " ".join(["tutela", *ctx.command_path.split()[1:]])
     return root.obj
-
-
-def guarded(fn: F) -> F:
-    """Kept for commands written before the root handler: errors are handled once, for every
-    command, by `cli/root.py` (the app's RootGroup), so this returns `fn` unchanged."""
-    return fn
 
 
 FormatOption = typer.Option(

@@ -229,6 +229,13 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
         out.print(f"  wrote {escape(f)}")
 
 
+def _decision_note(decision: dict[str, Any]) -> str:
+    """How a human decision reads in the scan table (the reason is data: escaped)."""
+    if decision.get("stale"):
+        return "REVIEW: values changed since the human decision "
+    return f"human decision ({str(decision.get('reason', ''))[:60]}) "
+
+
 def render_review(items: Sequence[Any]) -> None:
     if not items:
         out.print("no possible matches awaiting review")
@@ -257,19 +264,26 @@ def render_scan(run: Any) -> None:
         rows = []
         quiet = 0
         for col in scan.columns:
-            if not (col.entity or col.quasi_identifier or col.skipped):
+            decision = col.evidence.get("decision")
+            if not (col.entity or col.quasi_identifier or col.skipped or decision):
                 quiet += 1
                 continue
             examples = ", ".join(col.evidence.get("examples", [])[:2]) if col.entity else ""
+            sparse = col.evidence.get("sparse")
             rows.append(
                 (
                     col.column,
-                    col.entity or ("quasi-identifier" if col.quasi_identifier else ""),
+                    col.entity
+                    or ("quasi-identifier" if col.quasi_identifier else "")
+                    or ("not personal" if decision else ""),
                     col.subtype or "",
                     f"{col.confidence:.2f}" if col.entity else "",
                     f"{col.matched:,}/{col.non_empty:,}" if col.entity else "",
                     ("free text " if col.free_text and col.entity else "")
+                    + (f"{sparse['share']:.0%} of values " if sparse else "")
+                    + ("unvalidated id " if col.evidence.get("unvalidated_identifier") else "")
                     + ("baselined " if col.evidence.get("baselined") else "")
+                    + (_decision_note(decision) if decision else "")
                     + (f"skipped: {col.skipped}" if col.skipped else ""),
                     examples,
                 )

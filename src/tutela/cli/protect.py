@@ -304,9 +304,10 @@ def pseudonymize_cmd(
     ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Pseudonymize columns with keyed tokens, AES-SIV, shaped tokens or masks, or encrypt
-    them under per-subject keys (shred) that erasure destroys: plan by default; --apply
-    rewrites the table in one audited transaction; --out writes a file."""
+    """Pseudonymize columns: keyed tokens, AES-SIV, shaped tokens, masks or shredding.
+
+    Shredding encrypts under per-subject keys that erasure destroys. Plan by default; --apply
+    rewrites the table in one audited transaction; --out writes a file instead."""
     do_apply = _mode(apply, dry_run)
     if out is not None and apply:
         raise UsageError("--out writes a file and leaves the table alone; drop --apply")
@@ -473,8 +474,10 @@ def reidentify_cmd(
     limit: int = typer.Option(100, "--limit", "-n", help="Rows to print without --out."),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Turn reversible (encrypt, shred) tokens back into values, for a role the policy
-    allows to see them in clear; every re-identification is audited."""
+    """Turn reversible tokens back into values, for a role allowed to see them; audited.
+
+    Works on encrypt and shred tokens, for a role the policy allows to see the columns in
+    clear; every re-identification is an audit entry."""
     pol = load_policy(policy).policy
     with state(ctx).open_workspace() as ws:
         master = workspace_key(ws)

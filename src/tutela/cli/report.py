@@ -38,8 +38,10 @@ def report_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     policy: Path = PolicyPathOption,
 ) -> None:
-    """Governance report: data map, findings heat map, retention, consent, requests and
-    audit integrity in one self-contained HTML file (no scripts, opens offline, prints)."""
+    """Governance report for a DPO: one self-contained HTML file (or JSON).
+
+    Data map, findings heat map, retention, consent, requests and audit integrity; no
+    scripts, opens offline, prints."""
     try:
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:

@@ -10,12 +10,14 @@ invoke the Typer app through typer.testing.CliRunner go through the same path.
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from tutela.errors import ExitCode, InterruptedByUser, TutelaError, classify, exit_code_for
 
@@ -103,12 +105,46 @@ def _tidy_help(command: Any) -> None:
         _tidy_help(sub)
 
 
+@dataclass(frozen=True)
+class Lazy:
+    """A command (or group of commands) imported only when it runs or its help is shown:
+    `tutela tables` need not import presidio, pydantic models or the report renderer."""
+
+    module: str
+    attribute: str  # a command function or a Typer app (a group of commands)
+    help: str  # the line `tutela --help` shows: the command's own (tests/test_cli_startup.py)
+
+
 class RootGroup(TyperGroup):
     """The `tutela` group, with the one error handler around parsing and every command."""
 
+    lazy: ClassVar[Mapping[str, Lazy]] = {}
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._listing = False
         _tidy_help(self)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        eager = super().list_commands(ctx)
+        return [*eager, *(name for name in self.lazy if name not in eager)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in self.lazy:
+            return command
+        if self._listing:  # the overview: one line each, nothing imported
+            return TyperCommand(cmd_name, help=self.lazy[cmd_name].help)
+        command = _load(cmd_name, self.lazy[cmd_name])
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -140,7 +176,7 @@ class RootGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        argv = hoist_global_options(argv, list(self.commands))
+        argv = hoist_global_options(argv, [*self.commands, *self.lazy])
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) else 0
@@ -153,6 +189,25 @@ class RootGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _load(name: str, entry: Lazy) -> Any:
+    """The click command for a lazy entry, built as `app.command(name)` or `app.add_typer`
+    would have built it."""
+    target = getattr(importlib.import_module(entry.module), entry.attribute)
+    holder = typer.Typer(rich_markup_mode="rich", add_completion=False)
+
+    @holder.callback()
+    def _holder() -> None:  # a group, so that the one command is not collapsed into it
+        pass
+
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    command = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+    _tidy_help(command)
+    return command
 
 
 def _cli_error(exc: Exception) -> int:

@@ -35,12 +35,20 @@ def scan_cmd(
         None, "--baseline", help="A previous `scan --format json`: its findings are accepted."
     ),
     force: bool = typer.Option(False, "--force", help="Rescan tables whose results are stored."),
+    ner_model: str | None = typer.Option(
+        None,
+        "--ner-model",
+        help="A spaCy NER pipeline you installed (directory or package) for names in free text.",
+        show_default=False,
+    ),
 ) -> None:
     """Scan every column of the loaded tables for personal data."""
     gate_on = service.parse_fail_on(fail_on)
     accepted = service.load_baseline(baseline) if baseline else set()
     with state(ctx).open_workspace() as ws, output.progress_bar() as progress:
-        run = service.scan_workspace(ws, tables or [], force=force, progress=progress)
+        run = service.scan_workspace(
+            ws, tables or [], force=force, progress=progress, ner_model=ner_model
+        )
         sources = {s["table_name"]: s["path"] for s in catalog.list_sources(ws)}
     service.apply_baseline(run, accepted)
     if fmt is ScanFormat.json:

@@ -119,8 +119,10 @@ def erase_cmd(
     policy: Path = PolicyPathOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Erase one person (Art. 17): plan by default; --apply runs it in one transaction,
-    verifies nothing is left and writes a certificate. Exit 1 if residue is found."""
+    """Erase one person (Art. 17): a plan by default; --apply runs it.
+
+    One transaction, then the workspace file is rewritten, nothing left is verified and a
+    certificate written. Exit 1 if residue is found."""
     if apply and dry_run:
         raise UsageError("--apply and --dry-run exclude each other")
     ids = parse_identifiers(email, phone, customer_id, national_id, other)

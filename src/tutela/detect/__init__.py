@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import duckdb
+
+from tutela.detect.decisions import Decision, apply_decisions
 from tutela.detect.engine import scan_table
 from tutela.detect.model import CATEGORIES, ENTITIES, SUBTYPES, ColumnFinding, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
+
+
+def stored_scan_with_decisions(con: duckdb.DuckDBPyConnection, table: str) -> TableScan | None:
+    """The stored scan of `table` with the human decisions applied, or None."""
+    stored = load_stored_scan(con, table)
+    if stored is None:
+        return None
+    apply_decisions(con, stored[0])
+    return stored[0]
+
 
 __all__ = [
     "CATEGORIES",
@@ -12,9 +25,12 @@ __all__ = [
     "RULE_VERSION",
     "SUBTYPES",
     "ColumnFinding",
+    "Decision",
     "TableScan",
+    "apply_decisions",
     "load_stored_scan",
     "scan_table",
     "store_scan",
+    "stored_scan_with_decisions",
     "table_fingerprint",
 ]

@@ -22,24 +22,32 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import duckdb
 import phonenumbers
 
+from tutela.base.identifiers import (
+    PASSPORT_CONTEXT,
+    PERSONAL_SPECS,
+    Entity,
+    IdentifierSpec,
+    Strength,
+    generic_context_words,
+)
+from tutela.base.text import fold
 from tutela.detect import headers as H
 from tutela.detect import patterns as P
 from tutela.detect.mask import mask
 from tutela.detect.model import CATEGORIES, ColumnFinding
 from tutela.detect.validators import (
-    SPEC_BY_SUBTYPE,
-    is_card,
     is_date_like,
     is_ip,
     is_postcode_like,
     national_form_ok,
 )
-from tutela.errors import EngineError
+from tutela.errors import ConfigError, EngineError
 
 MAX_FREE_TEXT = 1000
 SCORE_THRESHOLD = 0.5
@@ -84,161 +92,16 @@ _CONTEXT: dict[str, dict[str, list[str]]] = {
         "pt": ["telefone", "telemóvel", "tel", "ligar", "número"],
         "nl": ["telefoon", "tel", "mobiel", "bellen", "nummer"],
     },
-    "NATIONAL_ID": {
-        "en": ["ssn", "nino", "national", "insurance", "id", "passport", "social", "security"],
-        "es": ["dni", "nie", "documento", "identidad", "nif", "pasaporte"],
-        "ca": ["dni", "nie", "document", "identitat", "nif", "passaport"],
-        "pl": ["pesel", "dowód", "dowodu", "osobisty", "paszport"],
-        "el": ["αμκα", "ταυτότητα", "ταυτότητας", "αδτ", "διαβατήριο"],
-        "fr": ["nir", "sécurité", "sociale", "insee", "identité"],
-        "de": ["ausweis", "personalausweis", "identität"],
-        "it": ["codice", "fiscale", "identità", "carta"],
-        "pt": ["cartão", "cidadão", "identificação"],
-        "nl": ["bsn", "burgerservicenummer", "identiteit"],
-    },
-    "TAX_ID": {
-        "en": ["tax", "tin", "vat"],
-        "es": ["nif", "fiscal", "cif"],
-        "ca": ["nif", "fiscal"],
-        "pl": ["nip", "podatkowy"],
-        "el": ["αφμ", "α.φ.μ", "φορολογικός"],
-        "fr": ["fiscal"],
-        "de": ["steuer", "steuernummer"],
-        "it": ["codice", "fiscale", "cf"],
-        "pt": ["nif", "contribuinte", "fiscal"],
-        "nl": ["fiscaal"],
-    },
-    "IBAN_CODE": {
-        lang: [
-            "iban",
-            "cuenta",
-            "compte",
-            "konto",
-            "rachunek",
-            "λογαριασμός",
-            "account",
-            "conto",
-            "conta",
-            "rekening",
-            "bank",
-            "banco",
-        ]
-        for lang in LANGS
-    },
-    "CREDIT_CARD": {
-        lang: [
-            "card",
-            "tarjeta",
-            "targeta",
-            "karta",
-            "karty",
-            "κάρτα",
-            "carte",
-            "karte",
-            "carta",
-            "cartão",
-            "kaart",
-            "visa",
-            "mastercard",
-        ]
-        for lang in LANGS
-    },
 }
 
-_ID_TEXT_PATTERNS: dict[str, tuple[str, float]] = {
-    # subtype: (regex inside text, base score); weak scores need a context word to count
-    "ES_DNI": (r"\b[0-9]{8}[-\s]?[A-Z]\b", 0.85),
-    "ES_NIE": (r"\b[XYZ][-\s]?[0-9]{7}[-\s]?[A-Z]\b", 0.85),
-    "PL_PESEL": (r"\b[0-9]{11}\b", 0.6),
-    "GR_AMKA": (r"\b[0-9]{11}\b", 0.6),
-    "FR_NIR": (
-        r"\b[12]\s?[0-9]{2}\s?[0-9]{2}\s?(?:2A|2B|[0-9]{2})\s?[0-9]{3}\s?[0-9]{3}\s?[0-9]{2}\b",
-        0.7,
-    ),
-    "NL_BSN": (r"\b[0-9]{9}\b", 0.3),
-    "US_SSN": (r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", 0.5),
-    "ES_NSS": (r"\b[0-9]{2}[ /\-]?[0-9]{8}[ /\-]?[0-9]{2}\b", 0.4),
-    "UK_NINO": (r"\b[A-Z]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[A-D]\b", 0.7),
-    "PL_NIP": (
-        r"\b(?:PL)?[0-9]{3}-?[0-9]{3}-?[0-9]{2}-?[0-9]{2}\b|\b[0-9]{3}-[0-9]{2}-[0-9]{2}-[0-9]{3}\b",
-        0.4,
-    ),
-    "GR_AFM": (r"\b(?:EL|GR)?[0-9]{9}\b", 0.4),
-    "PT_NIF": (r"\b(?:PT)?[0-9]{9}\b", 0.3),
-    "IT_CF": (
-        r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
-        0.9,
-    ),
-    "IBAN": (r"\b[A-Z]{2}[0-9]{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b", 0.9),
-}
-# Bare-digit identifiers whose checksum passes for roughly one random number in ten
-# (mod 11, Luhn, mod 10): reported only with a context word near the match, whatever
-# presidio's validation score. A country prefix (`PT`, `EL`, `PL`) is context enough.
-WEAK_IDS = frozenset({"PL_PESEL", "GR_AMKA", "NL_BSN", "PL_NIP", "GR_AFM", "PT_NIF", "ES_NSS"})
-_WEAK_ID_WORDS: dict[str, tuple[str, ...]] = {
-    "PL_PESEL": ("pesel",),
-    "GR_AMKA": ("αμκα", "α.μ.κ.α", "amka"),
-    "NL_BSN": ("bsn", "burgerservicenummer", "sofinummer", "sofi"),
-    "PL_NIP": ("nip",),
-    "GR_AFM": ("αφμ", "α.φ.μ", "afm"),
-    "PT_NIF": ("nif", "contribuinte"),
-    "ES_NSS": ("nss", "naf", "afiliacion", "afiliado", "seguridad social", "seg. social"),
-}
-_WEAK_ENTITY_WORDS: dict[str, tuple[str, ...]] = {
-    "NATIONAL_ID": (
-        "national id",
-        "national identity",
-        "national insurance",
-        "identity number",
-        "identification number",
-        "id number",
-        "id no",
-        "personal number",
-        "social security",
-        "seguridad social",
-        "seguretat social",
-        "securite sociale",
-        "sicurezza sociale",
-        "seguranca social",
-        "κοινωνικησ ασφαλισησ",
-        "ασφαλισησ",
-        "identidad",
-        "identitat",
-        "identite",
-        "identita",
-        "identiteit",
-        "identificacao",
-        "ταυτοτητα",
-        "ταυτοτητασ",
-        "dowod",
-        "ewidencyjny",
-        "ausweis",
-        "personalausweis",
-        "sozialversicherung",
-    ),
-    "TAX_ID": (
-        "tax",
-        "tin",
-        "vat",
-        "fiscal",
-        "fiscale",
-        "fiscaal",
-        "fiscais",
-        "steuer",
-        "steuernummer",
-        "podatk",
-        "φορολογ",
-        "nif",
-        "nip",
-        "αφμ",
-        "α.φ.μ",
-        "afm",
-        "contribuinte",
-        "cif",
-        "btw-nummer",
-        "btw nummer",
-    ),
-}
+# Identifiers in text: every personal spec of the registry with a text pattern. Those whose
+# check random digits pass about once in ten (mod 10, mod 11, Luhn) or that have no check
+# at all count only with a context word near the match, whatever presidio's validation
+# score. A country prefix (`PT`, `EL`, `PL`) is context enough.
+TEXT_SPECS: tuple[IdentifierSpec, ...] = tuple(s for s in PERSONAL_SPECS if s.text)
+WEAK_IDS = frozenset(s.code for s in TEXT_SPECS if s.text_needs_context)
+_SPEC = {s.code: s for s in TEXT_SPECS}
+_ID_ENTITY: dict[str, str] = {s.code: str(s.entity) for s in TEXT_SPECS}
 _CONTEXT_BEFORE = 6  # words before a weak identifier searched for a context word
 _CONTEXT_AFTER = 3
 _WORD = re.compile(r"[\w][\w.'’\-]*")
@@ -246,29 +109,35 @@ _WORD = re.compile(r"[\w][\w.'’\-]*")
 
 def _context_regex(words: Iterable[str]) -> re.Pattern[str]:
     """Whole words for short keywords (`nif`, `tin`), word prefixes for longer ones."""
-    alts = sorted({H.fold(w) for w in words}, key=len, reverse=True)
+    alts = sorted({fold(w) for w in words}, key=len, reverse=True)
     return re.compile(
         "|".join(rf"(?<!\w){re.escape(w)}" + (r"(?!\w)" if len(w) <= 4 else "") for w in alts)
     )
 
 
 _WEAK_CONTEXT = {
-    st: _context_regex(words + _WEAK_ENTITY_WORDS[_entity])
-    for st, words, _entity in (
-        (st, words, "TAX_ID" if st in ("PL_NIP", "GR_AFM", "PT_NIF") else "NATIONAL_ID")
-        for st, words in _WEAK_ID_WORDS.items()
+    s.code: _context_regex(
+        (*s.context, *s.headers)
+        if s.own_context_only
+        else (*s.context, *s.headers, *generic_context_words(s.entity or Entity.NATIONAL_ID))
     )
+    for s in TEXT_SPECS
+    if s.text_needs_context
 }
+_WEAK_CONTEXT["PASSPORT"] = _context_regex(PASSPORT_CONTEXT)
+# A document number announced as a passport's.
+_PASSPORT_TEXT = r"\b(?:[A-Z]{1,3}\s?[0-9]{6,9}|[0-9]{8,9}|[A-Z]{2}[A-Z0-9]{6}[0-9])\b"
 
 
 def has_id_context(subtype: str, text: str, start: int, end: int) -> bool:
     """Whether a context word for the weak identifier `subtype` is near text[start:end]."""
     match = text[start:end]
-    if match[:2].isalpha():
+    spec = _SPEC.get(subtype)
+    if match[:2].isalpha() and spec is not None and not spec.own_context_only:
         return True  # written with its country prefix (`PT 123456789`, `EL...`)
     before = _WORD.findall(text[max(0, start - 120) : start])[-_CONTEXT_BEFORE:]
     after = _WORD.findall(text[end : end + 60])[:_CONTEXT_AFTER]
-    window = H.fold(" ".join([*before, "|", *after]))
+    window = fold(" ".join([*before, "|", *after]))
     return _WEAK_CONTEXT[subtype].search(window) is not None
 
 
@@ -315,7 +184,7 @@ _BIRTH_WORDS = (
 )
 _BIRTH_CONTEXT = re.compile(
     "|".join(
-        rf"(?<!\w){re.escape(H.fold(w))}" + (r"(?!\w)" if len(w) <= 4 and w[-1] != "." else "")
+        rf"(?<!\w){re.escape(fold(w))}" + (r"(?!\w)" if len(w) <= 4 and w[-1] != "." else "")
         for w in sorted(_BIRTH_WORDS, key=len, reverse=True)
     )
 )
@@ -332,26 +201,9 @@ def has_birth_context(text: str, start: int, end: int) -> bool:
     """Whether a birth word (born, nacida, urodzony, γεννήθηκε, ...) is next to the date."""
     before = _WORD.findall(text[max(0, start - 100) : start])[-_BIRTH_BEFORE:]
     after = _WORD.findall(text[end : end + 40])[:_BIRTH_AFTER]
-    window = H.fold(" ".join([*before, "|", *after]))
+    window = fold(" ".join([*before, "|", *after]))
     return _BIRTH_CONTEXT.search(window) is not None
 
-
-_ID_ENTITY = {
-    "ES_DNI": "NATIONAL_ID",
-    "ES_NIE": "NATIONAL_ID",
-    "PL_PESEL": "NATIONAL_ID",
-    "GR_AMKA": "NATIONAL_ID",
-    "FR_NIR": "NATIONAL_ID",
-    "NL_BSN": "NATIONAL_ID",
-    "US_SSN": "NATIONAL_ID",
-    "ES_NSS": "NATIONAL_ID",
-    "UK_NINO": "NATIONAL_ID",
-    "PL_NIP": "TAX_ID",
-    "GR_AFM": "TAX_ID",
-    "PT_NIF": "TAX_ID",
-    "IT_CF": "TAX_ID",
-    "IBAN": "IBAN_CODE",
-}
 
 _EMAIL_TEXT = r"\b[A-Za-z0-9._%+\-']+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,24}\b"
 _IPV4_TEXT = r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b"
@@ -359,18 +211,20 @@ _IPV6_TEXT = (
     r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?:::?[0-9A-Fa-f]{1,4})*(?![\w:])"
 )
 _MAC_TEXT = r"\b[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}\b"
-_CARD_TEXT = r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{1,7}\b"
 _NAME_TOKEN = r"\p{Lu}[\p{Ll}'’\-]+"
 _HONORIFIC_PERSON = (
     r"(?<=(?:^|[\s(,;:])(?:"
     + P._HON
     + r")\.?\s+)"
+    + r"(?!(?:"  # `Frau Dr. Müller`: the title after the honorific is not the name
+    + P._HON
+    + r")\.?(?:\s|$))"
     + _NAME_TOKEN
     + r"(?:\s+(?:(?:de|del|de la|i|y|van|von|da|dos|di)\s+)?"
     + _NAME_TOKEN
     + r"){0,3}"
 )
-_STREET = "|".join(P.STREET_WORDS)
+_STREET = "|".join(P.loose(w) for w in P.STREET_WORDS)
 _ADDRESS_TEXT = (
     r"(?i:(?<![\w])(?:"
     + _STREET
@@ -392,7 +246,7 @@ _ADDRESS_TEXT = (
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_analyzer: Any = None
+_analyzers: dict[str | None, Any] = {}  # by the path of a user's NER model (None: none)
 
 
 def _offline_tldextract() -> None:
@@ -409,7 +263,41 @@ def _offline_tldextract() -> None:
     tld_module.extract = offline  # type: ignore[assignment]
 
 
-def _build_analyzer() -> Any:
+def load_ner_model(path: str) -> tuple[str, Any]:
+    """A spaCy pipeline the user installed (`--ner-model PATH`): (language, pipeline).
+
+    Never downloaded: a directory written by spaCy (`nlp.to_disk`) or the name of an
+    installed model package. A clear error when it is absent or not a pipeline."""
+    import spacy
+
+    try:
+        nlp = spacy.load(path)
+    except (OSError, ValueError, ImportError) as exc:
+        raise ConfigError(
+            f"--ner-model: no spaCy pipeline at {path!r} ({str(exc).splitlines()[0][:120]})",
+            hint="install one from a wheel you trust (pip install ...) and pass its directory "
+            "or package name; without --ner-model, names come from Tutela's own recognizers",
+        ) from None
+    if nlp.lang not in LANGS:
+        raise ConfigError(
+            f"--ner-model: the pipeline at {path!r} is for language {nlp.lang!r}",
+            hint=f"Tutela analyses text in {', '.join(LANGS)}",
+        )
+    if "ner" not in nlp.pipe_names and "entity_ruler" not in nlp.pipe_names:
+        raise ConfigError(f"--ner-model: the pipeline at {path!r} finds no entities (no ner)")
+    return nlp.lang, nlp
+
+
+@cache
+def _blank(lang: str) -> Any:
+    """A blank spaCy pipeline (a tokenizer), built once per process: an analyzer with the
+    user's NER model for one language shares the other languages' pipelines."""
+    import spacy
+
+    return spacy.blank(lang)
+
+
+def _build_analyzer(ner_model: str | None = None) -> Any:
     _offline_tldextract()
     import spacy
     from presidio_analyzer import (
@@ -426,6 +314,9 @@ def _build_analyzer() -> Any:
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     has_model = {lang: bool(spacy.util.is_package(NER_MODELS[lang])) for lang in LANGS}
+    user = load_ner_model(ner_model) if ner_model else None
+    if user is not None:
+        has_model[user[0]] = True
 
     class TutelaOfflineSpacyEngine(SpacyNlpEngine):
         """Blank spaCy pipelines (or installed NER models); never downloads."""
@@ -437,9 +328,12 @@ def _build_analyzer() -> Any:
 
         def load(self) -> None:
             self.nlp: Any = {
-                lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else spacy.blank(lang)
+                lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else _blank(lang)
                 for lang in LANGS
+                if user is None or lang != user[0]
             }
+            if user is not None:
+                self.nlp[user[0]] = user[1]
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
             # Blank pipelines have no lemmas; presidio's context words match on them.
@@ -468,13 +362,17 @@ def _build_analyzer() -> Any:
         context-enhanced (presidio's substring matching would accept `id` in `did`).
         """
 
-        def __init__(self, check: Any, weak: str | None = None, **kwargs: Any) -> None:
+        def __init__(
+            self, check: Any, weak: str | None = None, keep_score: bool = False, **kwargs: Any
+        ) -> None:
             super().__init__(global_regex_flags=flags, **kwargs)
             self._check = check
             self._weak = weak
+            self._keep_score = keep_score  # a format check: valid keeps the base score
 
         def validate_result(self, pattern_text: str) -> bool | None:
-            return bool(self._check(pattern_text))
+            ok = bool(self._check(pattern_text))
+            return None if ok and self._keep_score else ok
 
         def analyze(
             self,
@@ -492,6 +390,77 @@ def _build_analyzer() -> Any:
                     r.recognition_metadata[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
                     kept.append(r)
             return kept
+
+    class TutelaIdentifierRecognizer(EntityRecognizer):
+        """Every identifier of the registry in one pass over the text.
+
+        One recognizer rather than one presidio PatternRecognizer per identifier: texts
+        without a run of five digits are skipped at once, and presidio's per-recognizer
+        overhead is paid once. A match counts when its checksum (or, for format-only
+        identifiers, its format) holds; weak and format-only ones also need a context
+        word near them (see `has_id_context`). Results are named `<CODE>_<lang>`.
+        """
+
+        def __init__(self, language: str) -> None:
+            entities = sorted({str(s.entity) for s in TEXT_SPECS} | {"PASSPORT"})
+            super().__init__(
+                supported_entities=entities,
+                supported_language=language,
+                name=f"IDENTIFIERS_{language}",
+            )
+            self.lang = language
+
+        def load(self) -> None:
+            return None
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            if not _DIGIT_RUN.search(text):
+                return []
+            out = []
+            if not entities or "PASSPORT" in entities:
+                for match in _PASSPORT_RX.finditer(text):
+                    if has_id_context("PASSPORT", text, match.start(), match.end()):
+                        label = f"PASSPORT_{self.lang}"
+                        out.append(
+                            RecognizerResult(
+                                "PASSPORT",
+                                match.start(),
+                                match.end(),
+                                0.65,
+                                analysis_explanation=AnalysisExplanation(label, 0.65),
+                                recognition_metadata={
+                                    RecognizerResult.RECOGNIZER_NAME_KEY: label,
+                                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                                    RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                                },
+                            )
+                        )
+            for spec, rx in _text_patterns():
+                if entities and str(spec.entity) not in entities:
+                    continue
+                for match in rx.finditer(text):
+                    if not spec.validate(match.group(0)):
+                        continue
+                    weak = spec.code in WEAK_IDS
+                    if weak and not has_id_context(spec.code, text, match.start(), match.end()):
+                        continue
+                    score = spec.text_score if spec.strength is Strength.NONE else 1.0
+                    label = f"{spec.code}_{self.lang}"
+                    out.append(
+                        RecognizerResult(
+                            str(spec.entity),
+                            match.start(),
+                            match.end(),
+                            score,
+                            analysis_explanation=AnalysisExplanation(label, score),
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: label,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: weak,
+                            },
+                        )
+                    )
+            return out
 
     class TutelaPhoneRecognizer(EntityRecognizer):
         def __init__(self, language: str) -> None:
@@ -517,6 +486,8 @@ def _build_analyzer() -> Any:
                     text, region, leniency=phonenumbers.Leniency.VALID
                 ):
                     if not _plausible_phone_match(match, region):
+                        continue
+                    if _order_number(text, match.start, match.raw_string):
                         continue
                     key = (match.start, match.end)
                     if key in found or any(s <= match.start < e for s, e in found):
@@ -586,22 +557,20 @@ def _build_analyzer() -> Any:
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             out = []
-            for match in _NAME_SEQ.finditer(text):
-                words = [H.fold(w) for w in match.group(0).split()]
-                if any(w in self.names for w in words if len(w) > 2):
-                    out.append(
-                        RecognizerResult(
-                            "PERSON",
-                            match.start(),
-                            match.end(),
-                            0.65,
-                            analysis_explanation=AnalysisExplanation(self.label, 0.65),
-                            recognition_metadata={
-                                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
-                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                            },
-                        )
+            for start, end, score in _name_spans(text, self.names):
+                out.append(
+                    RecognizerResult(
+                        "PERSON",
+                        start,
+                        end,
+                        score,
+                        analysis_explanation=AnalysisExplanation(self.label, score),
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
                     )
+                )
             return out
 
     engine = TutelaOfflineSpacyEngine()
@@ -619,29 +588,7 @@ def _build_analyzer() -> Any:
             )
         )
         add(TutelaPhoneRecognizer(lang))
-        add(
-            TutelaValidatedPattern(
-                is_card,
-                supported_entity="CREDIT_CARD",
-                name=f"CARD_{lang}",
-                patterns=[Pattern("card", _CARD_TEXT, 0.6)],
-                supported_language=lang,
-                context=_CONTEXT["CREDIT_CARD"][lang],
-            )
-        )
-        for subtype, (regex, score) in _ID_TEXT_PATTERNS.items():
-            entity = _ID_ENTITY[subtype]
-            add(
-                TutelaValidatedPattern(
-                    SPEC_BY_SUBTYPE[subtype].validate,
-                    weak=subtype if subtype in WEAK_IDS else None,
-                    supported_entity=entity,
-                    name=f"{subtype}_{lang}",
-                    patterns=[Pattern(subtype, regex, score)],
-                    supported_language=lang,
-                    context=_CONTEXT[entity][lang],
-                )
-            )
+        add(TutelaIdentifierRecognizer(lang))
         add(
             TutelaValidatedPattern(
                 is_ip,
@@ -696,6 +643,31 @@ def _plausible_phone_match(match: Any, region: str) -> bool:
     return not (is_date_like(raw) or is_postcode_like(raw)) and national_form_ok(raw, region)
 
 
+# Words after which a bare run of digits is an order, invoice or reference number.
+_ORDER_WORDS = re.compile(
+    r"(?:order|pedido|comanda|zam[oó]wienie|παραγγελ\w*|commande|bestellung|ordine|encomenda"
+    r"|bestelling|invoice|factura|faktura|rechnung|fattura|fatura|factuur|τιμολ\w*|ticket"
+    r"|ref|reference|referencia|référence|tracking|nº|no\.|nr\.?|#)\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
+_PHONE_WORDS = re.compile(
+    r"(?:phone|tel|call|mobile|cell|tel[eé]fono|m[oó]vil|llam|telefon|kom[oó]rk|τηλ|κινητ"
+    r"|t[eé]l[eé]phone|portable|appel|handy|anruf|cellulare|chiam|telem[oó]vel|ligar"
+    r"|telefoon|mobiel|bel|whatsapp|fax)",
+    re.IGNORECASE,
+)
+
+
+def _order_number(text: str, start: int, raw: str) -> bool:
+    """A bare run of digits (no +, spaces or dashes) right after an order/invoice word, or
+    with no phone word anywhere near: what reviews and tickets quote as order numbers."""
+    if not raw.strip().isdigit():
+        return False  # written as a phone number is written
+    if _ORDER_WORDS.search(text[max(0, start - 30) : start]):
+        return True
+    return _PHONE_WORDS.search(text[max(0, start - 60) : start + len(raw) + 30]) is None
+
+
 def _name_seq_pattern() -> str:
     return (
         r"(?<![\w])\p{Lu}[\p{Ll}'’\-]+(?:\s+(?:(?:de|del|i|y|van|von|da|di)\s+)?"
@@ -706,16 +678,166 @@ def _name_seq_pattern() -> str:
 import regex as _regex  # noqa: E402  (presidio's own dependency; \p{..} classes)
 
 _NAME_SEQ = _regex.compile(_name_seq_pattern())
+# Names in capitals (`JUAN GARCÍA LÓPEZ`, `ΓΙΩΡΓΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ`): two to four words.
+_CAPS_SEQ = _regex.compile(r"(?<![\w])\p{Lu}{2,}(?:[\s\-]+\p{Lu}{2,}){1,3}(?![\w])")
+# A person named right after a greeting, a verb of speaking or "my name is", in ten
+# languages: `Hola Marta,`, `spoke with Kayla Frey`, `rozmawiałem z Janem`, `είπε ο Νίκος`.
+_CUES = (
+    r"hi|hello|dear|hey|good morning|thanks|thank you|"
+    r"hola|estimado|estimada|querido|querida|buenos días|gracias|"
+    r"bon dia|benvolgut|benvolguda|estimat|estimada|"
+    r"dzień dobry|witam|szanowny|szanowna|cześć|drogi|droga|"
+    r"γεια σου|γεια σας|αγαπητέ|αγαπητή|καλημέρα|"
+    r"bonjour|cher|chère|salut|merci|"
+    r"hallo|liebe|lieber|guten tag|danke|"
+    r"ciao|gentile|caro|cara|buongiorno|grazie|"
+    r"olá|ola|prezado|prezada|bom dia|obrigado|obrigada|"
+    r"beste|hoi|geachte|dag|bedankt|"
+    r"said|says|told|asked|called|spoke (?:with|to)|talked (?:with|to)|according to|"
+    r"my name is|name is|i am|this is|signed|regards|"
+    r"dijo|dice|comentó|llamó|habló con|hablé con|según|me llamo|firmado|atentamente|"
+    r"va dir|diu|segons|he parlat amb|em dic|"
+    r"powiedział|powiedziała|rozmawiałem z|rozmawiałam z|rozmawiał z|według|nazywam się|"
+    r"είπε ο|είπε η|είπε|μίλησα με τον|μίλησα με την|μίλησε με|σύμφωνα με τον|"
+    r"σύμφωνα με την|με λένε|"
+    r"a dit|dit|selon|parlé avec|je m'appelle|cordialement|"
+    r"sagte|sagt|laut|sprach mit|ich heiße|mein name ist|mit freundlichen grüßen|"
+    r"ha detto|dice|secondo|parlato con|mi chiamo|cordiali saluti|"
+    r"disse|segundo|falou com|falei com|chamo-me|o meu nome é|"
+    r"zei|zegt|volgens|sprak met|ik heet|mijn naam is|met vriendelijke groet"
+)
+_CUE_NAME = _regex.compile(
+    rf"(?i:(?<![\w])(?:{_CUES}))[,:]?\s+(?:(?:Mr|Mrs|Ms|Dr|Sr|Sra|Pan|Pani|κ|Herr|Frau)\.?\s+)?"
+    r"(\p{Lu}[\p{Ll}'’\-]+(?:\s+(?:(?:de|del|da|di|van|von|der)\s+)?\p{Lu}[\p{Ll}'’\-]+){0,2})"
+)
+# Capitalised words a greeting or a verb is often followed by that are not names.
+_NOT_NAMES = frozenset(
+    (
+        "ihr", "ihre", "ihrem", "your", "our", "su", "sus", "nuestro", "nuestra", "votre",
+        "notre", "vostro", "nostro", "seu", "sua", "nosso", "uw", "onze", "unser", "unsere",
+        "euer", "twój", "wasz", "nasz", "the", "el", "la", "le", "les", "los", "las", "il",
+        "lo", "der", "die", "das", "het", "de", "een", "ein", "eine", "un", "una", "une",
+        "customer", "customers", "client", "clients", "team", "all", "everyone", "sir", "madam",
+        "support", "service", "there", "you", "me", "him", "her", "them", "it", "this", "that",
+        "the", "we", "they", "cliente", "clientes", "equipo", "señor", "señora", "senyor",
+        "senyora", "todos", "todas", "usted", "klient", "klienci", "zespół", "panie", "pani",
+        "wszyscy", "πελάτη", "ομάδα", "κύριε", "κυρία", "όλοι", "monsieur", "madame", "équipe",
+        "tous", "kunde", "kunden", "team", "herren", "damen", "alle", "signore", "signora",
+        "squadra", "tutti", "senhor", "senhora", "equipa", "todos", "klant", "klanten", "heer",
+        "mevrouw", "allen", "iedereen", "thanks", "regards", "hello", "hi", "monday", "tuesday",
+        "friday",
+    )
+)  # fmt: skip
+
+
+# Capitalised words that start a run but are not part of the name (`Hola Marta`).
+_LEADING = (
+    frozenset(fold(w) for w in _regex.split(r"\||\s+", _CUES) if w and "(" not in w)
+    | frozenset(fold(h).rstrip(".") for h in P.HONORIFICS)
+    | _NOT_NAMES
+)
+
+# Inflected forms back to the nominative the name lists hold (folded): Polish `Kowalskiego`,
+# `Janem`, `Annę`; Greek `Γιώργου`, `Μαρίας`, `Παπαδόπουλο`.
+_INFLECTIONS = (
+    ("skiego", "ski"), ("ckiego", "cki"), ("skiej", "ska"), ("ckiej", "cka"), ("skim", "ski"),
+    ("ską", "ska"), ("cką", "cka"), ("owej", "owa"), ("ową", "owa"), ("iego", "i"),
+    ("ego", ""), ("owi", ""), ("em", ""), ("iem", ""), ("ą", "a"), ("ę", "a"), ("y", "a"),
+    ("i", "a"), ("ii", "ia"), ("a", ""),
+    ("ου", "οσ"), ("ο", "οσ"), ("ασ", "α"), ("ησ", "η"), ("α", "ασ"), ("η", "ησ"),
+    ("ι", "ισ"), ("ων", "οσ"),
+)  # fmt: skip
+
+
+def _known(word: str, names: set[str] | frozenset[str]) -> bool:
+    """Whether a word (any case, any form) is a listed first or last name."""
+    w = fold(word)
+    if len(w) <= 2:
+        return False
+    if w in names:
+        return True
+    for ending, base in _INFLECTIONS:
+        stem = len(w) - len(fold(ending))
+        if stem >= 3 and w.endswith(fold(ending)) and w[:stem] + fold(base) in names:
+            return True
+    return False
+
+
+# Words that make a run of capitalised words an organisation or a place, not a person
+# (`Kanzlei Müller`, `Bosch GmbH`, `St. Anna Krankenhaus`, `Rabobank`, `San Francisco`).
+_ORG_PARTS = (
+    "kanzlei", "gmbh", "gmb", "bank", "banco", "banca", "krankenhaus", "klinik", "clinic",
+    "hospital", "hopital", "ospedale", "ziekenhuis", "szpital", "νοσοκομειο", "universit",
+    "hotel", "restaurant", "stiftung", "verein", "abteilung", "team", "group", "gruppe",
+    "grupo", "company", "compania", "consult", "services", "solutions", "partners",
+    "associates", "holding", "bakkerij", "firma", "schule", "escuela", "colegio", "school",
+    "ayuntamiento", "ministerio", "ministry", "stanley", "versicherung", "insurance",
+    "seguros", "assicurazion", "verzekering",
+)  # fmt: skip
+_ORG_TOKENS = frozenset(
+    {"ag", "sa", "sl", "s.a", "s.l", "ltd", "inc", "llc", "corp", "bv", "nv", "spa", "srl",
+     "oy", "ab", "as", "plc", "kg", "ohg", "ev", "e.v"}
+)  # fmt: skip
+_PLACE_LEAD = frozenset({"san", "santa", "santo", "sao", "st", "saint", "sankt", "sant", "sainte"})
+
+
+def _organisation(words: list[str]) -> bool:
+    folded = [fold(w).strip(".,") for w in words]
+    return (
+        any(t in _ORG_TOKENS for t in folded)
+        # `Rabobank`, `Beratungsteam`, `Rechtsanwaltskanzlei`; not `Bankowski`
+        or any(t.endswith(p) or (len(p) >= 6 and p in t) for t in folded for p in _ORG_PARTS)
+        or (len(folded) > 1 and folded[0] in _PLACE_LEAD)
+    )
+
+
+def _name_spans(text: str, names: set[str] | frozenset[str]) -> list[tuple[int, int, float]]:
+    """PERSON spans: capitalised or all-capital word runs holding a listed (possibly
+    inflected) name, and names announced by a greeting or a verb of speaking."""
+    spans: list[tuple[int, int, float]] = []
+    for rx in (_NAME_SEQ, _CAPS_SEQ):
+        for match in rx.finditer(text):
+            start, words = match.start(), _regex.split(r"[\s\-]+", match.group(0))
+            while len(words) > 1 and fold(words[0]).rstrip(".") in _LEADING:
+                start = text.index(words[1], start + len(words[0]))  # `Hola Marta` -> Marta
+                words = words[1:]
+            end = match.end()
+            cut = next((i for i, w in enumerate(words) if _organisation([w])), None)
+            if cut == 0 or (cut is None and _organisation(words)):
+                continue  # `Kanzlei Müller`, `San Francisco`
+            if cut is not None:  # `Isabel Crehuet Rodríguez Hospital ...`: the name before it
+                words = words[:cut]
+                end = text.index(words[-1], start) + len(words[-1])
+            if any(_known(w, names) for w in words):
+                spans.append((start, end, 0.65))
+    for match in _CUE_NAME.finditer(text):
+        words = match.group(1).split()
+        if fold(words[0]) in _NOT_NAMES or _organisation(words):
+            continue
+        score = 0.7 if any(_known(w, names) for w in words) else 0.55
+        spans.append((match.start(1), match.end(1), score))
+    return spans
+
+
 _DATE_RX = _regex.compile(_DATE_TEXT)
+_PASSPORT_RX = _regex.compile(_PASSPORT_TEXT)
+# Every identifier pattern needs five digits (with separators) somewhere in the text.
+_DIGIT_RUN = _regex.compile(r"[0-9](?:[ .\-/]?[0-9]){4}")
 
 
-def analyzer() -> Any:
-    """The shared offline presidio AnalyzerEngine (built on first use)."""
-    global _analyzer
+@cache
+def _text_patterns() -> tuple[tuple[IdentifierSpec, Any], ...]:
+    flags = _regex.DOTALL | _regex.MULTILINE
+    return tuple((s, _regex.compile(s.text or "(?!)", flags)) for s in TEXT_SPECS)
+
+
+def analyzer(ner_model: str | None = None) -> Any:
+    """The shared offline presidio AnalyzerEngine (built on first use), with the user's
+    spaCy NER pipeline for its language when `ner_model` names one."""
     with _lock:
-        if _analyzer is None:
-            _analyzer = _build_analyzer()
-        return _analyzer
+        if ner_model not in _analyzers:
+            _analyzers[ner_model] = _build_analyzer(ner_model)
+        return _analyzers[ner_model]
 
 
 # -- language ---------------------------------------------------------------------------
@@ -929,9 +1051,11 @@ def guess_language(text: str) -> str:
 # -- the column pass --------------------------------------------------------------------
 
 
-def analyse_texts(texts: Iterable[str]) -> list[list[tuple[str, str | None, float, str]]]:
+def analyse_texts(
+    texts: Iterable[str], ner_model: str | None = None
+) -> list[list[tuple[str, str | None, float, str]]]:
     """For each text: (entity, subtype, score, matched text) found in it."""
-    engine = analyzer()
+    engine = analyzer(ner_model)
     out = []
     for text in texts:
         lang = guess_language(text)
@@ -943,7 +1067,7 @@ def analyse_texts(texts: Iterable[str]) -> list[list[tuple[str, str | None, floa
                 else ""
             )
             subtype = name.rsplit("_", 1)[0] if name else None
-            if subtype not in _ID_ENTITY and subtype not in ("CARD", "IPV4"):
+            if subtype not in _ID_ENTITY and subtype != "IPV4":
                 subtype = None
             if subtype == "IPV4" and ":" in text[r.start : r.end]:
                 subtype = "IPV6"
@@ -968,8 +1092,15 @@ def scan_free_text(
     column: str,
     value_expr: str,
     finding: ColumnFinding,
+    *,
+    min_share: float = 0.0,
+    ner_model: str | None = None,
 ) -> None:
-    """Fill `finding` for a free-text column from presidio over its pre-filtered values."""
+    """Fill `finding` for a free-text column from presidio over its pre-filtered values.
+
+    `min_share`: the share of non-empty rows that must mention an entity for the column to
+    be reported (0: any mention; short-text columns sent here for a few mentions need more).
+    """
     finding.free_text = True
     prefilter = (
         f"regexp_matches(v, '{_sql(P.FREE_TEXT_PREFILTER)}') OR "
@@ -989,7 +1120,7 @@ def scan_free_text(
     counts = [int(r[1]) for r in rows]
     distinct_candidates = int(rows[0][2]) if rows else 0
     candidate_rows = int(rows[0][3]) if rows else 0
-    results = analyse_texts(texts)
+    results = analyse_texts(texts, ner_model)
     entity_hits: Counter[str] = Counter()
     subtype_hits: Counter[tuple[str, str]] = Counter()
     scores: dict[str, list[float]] = {}
@@ -1020,6 +1151,12 @@ def scan_free_text(
     }
     if not entity_hits:
         return
+    share = rows_with * scale / finding.non_empty if finding.non_empty else 0.0
+    if min_share and share < min_share:
+        finding.free_text = False
+        finding.evidence["free_text"]["share_with_mentions"] = round(share, 4)
+        return
+    finding.evidence["free_text"]["share_with_mentions"] = round(share, 4)
     top = entity_hits.most_common(1)[0][0]
     subtypes = [(s, c) for (e, s), c in subtype_hits.most_common() if e == top]
     mean = sum(scores[top]) / len(scores[top])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from tutela.base.identifiers import Entity, IdentifierSpec, header_words, specs_named_by
+from tutela.base.text import fold
 
 # Kinds beyond the entity vocabulary: latitude/longitude halves, quasi-identifiers,
 # free text, and "negative" words naming business objects (orders, SKUs, amounts).
@@ -17,15 +19,6 @@ AGE = "AGE"
 COUNTRY = "COUNTRY"
 FREE_TEXT = "FREE_TEXT"
 NEGATIVE = "NEGATIVE"
-
-QUASI_KINDS = frozenset({POSTCODE, CITY, GENDER, AGE})
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents; the same folding the name lists and SQL use."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.replace("ς", "σ").replace("ł", "l").replace("ß", "ss")
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -342,128 +335,11 @@ _KEYWORDS: dict[str, list[str]] = {
         "geboortedatum",
         "geboren",
     ],
-    "NATIONAL_ID": [
-        "national id",
-        "national identifier",
-        "dni",
-        "nie",
-        "dni nie",
-        "pesel",
-        "amka",
-        "αμκα",
-        "nir",
-        "insee",
-        "securite sociale",
-        "numero securite sociale",
-        "bsn",
-        "burgerservicenummer",
-        "ssn",
-        "social security",
-        "social security number",
-        "nino",
-        "national insurance",
-        "national insurance number",
-        "id card",
-        "identity card",
-        "id number",
-        "documento identidad",
-        "documento",
-        "document identitat",
-        "dowod osobisty",
-        "dowod",
-        "nr dowodu",
-        "ταυτοτητα",
-        "αδτ",
-        "personalausweis",
-        "carta identita",
-        "cartao cidadao",
-        "identificacion",
-        "identificacio",
-        "nss",
-        "numero afiliacion",
-        "ahv",
-    ],
-    "TAX_ID": [
-        "nif",
-        "tax id",
-        "taxid",
-        "tin",
-        "tax number",
-        "nip",
-        "afm",
-        "αφμ",
-        "codice fiscale",
-        "cod fiscale",
-        "steuer id",
-        "steuernummer",
-        "steueridentifikationsnummer",
-        "numero fiscal",
-        "numero contribuinte",
-        "contribuinte",
-        "fiscal code",
-        "vat number",
-    ],
-    "PASSPORT": [
-        "passport",
-        "passport number",
-        "passport no",
-        "pasaporte",
-        "passaport",
-        "paszport",
-        "διαβατηριο",
-        "passeport",
-        "reisepass",
-        "passaporto",
-        "passaporte",
-        "paspoort",
-    ],
-    "IBAN_CODE": [
-        "iban",
-        "bank account",
-        "account number",
-        "cuenta",
-        "cuenta bancaria",
-        "ccc",
-        "compte",
-        "compte bancari",
-        "konto",
-        "numer konta",
-        "nr konta",
-        "rachunek",
-        "λογαριασμοσ",
-        "τραπεζικοσ λογαριασμοσ",
-        "rib",
-        "kontonummer",
-        "conto",
-        "conta",
-        "rekeningnummer",
-        "rekening",
-        "bank",
-        "nib",
-    ],
-    "CREDIT_CARD": [
-        "credit card",
-        "card number",
-        "card",
-        "card no",
-        "pan",
-        "cc number",
-        "ccnum",
-        "tarjeta",
-        "numero tarjeta",
-        "tarjeta credito",
-        "targeta",
-        "karta",
-        "numer karty",
-        "καρτα",
-        "πιστωτικη καρτα",
-        "carte",
-        "carte bancaire",
-        "kreditkarte",
-        "carta di credito",
-        "cartao",
-        "creditcard",
-    ],
+    "NATIONAL_ID": list(header_words(Entity.NATIONAL_ID)),
+    "TAX_ID": list(header_words(Entity.TAX_ID)),
+    "PASSPORT": list(header_words(Entity.PASSPORT)),
+    "IBAN_CODE": list(header_words(Entity.IBAN_CODE)),
+    "CREDIT_CARD": list(header_words(Entity.CREDIT_CARD)),
     "IP_ADDRESS": [
         "ip",
         "ip address",
@@ -956,3 +832,72 @@ def hint_for(hints: list[HeaderHint], kind: str) -> HeaderHint | None:
         if hint.kind == kind:
             return hint
     return None
+
+
+def named_specs(column: str) -> tuple[IdentifierSpec, ...]:
+    """Identifier specs the header names by their own words (`pesel`, `rijksregisternummer`)."""
+    stripped = column.strip(" .")
+    last = tokens(stripped.rsplit(".", 1)[-1]) if "." in stripped else tokens(stripped)
+    return specs_named_by(last or tokens(column))
+
+
+# Header words that say nothing about the values: generated names (`c7`, `col_3`,
+# `field_8`, `ATTR1`, `Unnamed: 4`) and bare "date"/"value" words.
+_MEANINGLESS = frozenset(
+    [
+        "c",
+        "col",
+        "cols",
+        "column",
+        "columna",
+        "colonne",
+        "spalte",
+        "kolumna",
+        "colonna",
+        "coluna",
+        "kolom",
+        "στηλη",
+        "field",
+        "fields",
+        "campo",
+        "camp",
+        "pole",
+        "champ",
+        "feld",
+        "veld",
+        "πεδιο",
+        "attr",
+        "attribute",
+        "atributo",
+        "attribut",
+        "var",
+        "variable",
+        "f",
+        "v",
+        "x",
+        "value",
+        "valor",
+        "valeur",
+        "wert",
+        "valore",
+        "waarde",
+        "τιμη",
+        "unnamed",
+        "data",
+        "dato",
+        "datos",
+        "datum",
+        "dada",
+        "date",
+        "fecha",
+        "ημερομηνια",
+        "item",
+        "elem",
+        "element",
+    ]
+)
+
+
+def meaningless(column: str) -> bool:
+    """Whether the header says nothing (`c1`…`c12`, `field_8`, `ATTR1`, no header row)."""
+    return all(t in _MEANINGLESS for t in tokens(column))

@@ -5,55 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# The vocabulary of /shared/spec/entities.md: entity -> fideslang data category.
-CATEGORIES: dict[str, str] = {
-    "PERSON": "user.name",
-    "EMAIL_ADDRESS": "user.contact.email",
-    "PHONE_NUMBER": "user.contact.phone_number",
-    "POSTAL_ADDRESS": "user.contact.address",
-    "DATE_OF_BIRTH": "user.demographic.date_of_birth",
-    "NATIONAL_ID": "user.government_id",
-    "TAX_ID": "user.government_id",
-    "PASSPORT": "user.government_id.passport_number",
-    "IBAN_CODE": "user.financial.bank_account",
-    "CREDIT_CARD": "user.financial.credit_card",
-    "IP_ADDRESS": "user.device.ip_address",
-    "MAC_ADDRESS": "user.device.device_id",
-    "ONLINE_ID": "user.device.cookie_id",
-    "GEOLOCATION": "user.location.precise",
-}
+from tutela.base.identifiers import ENTITY_CATEGORY
+from tutela.base.identifiers import QUASI_CATEGORIES as _QUASI
+from tutela.base.identifiers import SUBTYPES as _SUBTYPES
+
+# Derived from the registry (`tutela.base.identifiers`): entity -> fideslang category,
+# subtype -> entity, quasi-identifier kind -> category.
+CATEGORIES: dict[str, str] = {e.value: c for e, c in ENTITY_CATEGORY.items()}
 ENTITIES = frozenset(CATEGORIES)
-
-# Finer names used in `subtype`; each maps to exactly one entity.
-SUBTYPES: dict[str, str] = {
-    "ES_DNI": "NATIONAL_ID",
-    "ES_NIE": "NATIONAL_ID",
-    "PL_PESEL": "NATIONAL_ID",
-    "GR_AMKA": "NATIONAL_ID",
-    "FR_NIR": "NATIONAL_ID",
-    "NL_BSN": "NATIONAL_ID",
-    "US_SSN": "NATIONAL_ID",
-    "UK_NINO": "NATIONAL_ID",
-    "ES_NIF": "TAX_ID",
-    "PL_NIP": "TAX_ID",
-    "GR_AFM": "TAX_ID",
-    "PT_NIF": "TAX_ID",
-    "IT_CF": "TAX_ID",
-    "IBAN": "IBAN_CODE",
-    "CARD": "CREDIT_CARD",
-    "IPV4": "IP_ADDRESS",
-    "IPV6": "IP_ADDRESS",
-    "UUID": "ONLINE_ID",
-}
-
-# Quasi-identifiers are reported with entity null; their fideslang category goes in evidence.
-QUASI_CATEGORIES: dict[str, str] = {
-    "POSTCODE": "user.contact.address.postal_code",
-    "CITY": "user.contact.address.city",
-    "GENDER": "user.demographic.gender",
-    "AGE": "user.demographic.age_range",
-    "COARSE_LOCATION": "user.location.imprecise",
-}
+SUBTYPES: dict[str, str] = {code: e.value for code, e in _SUBTYPES.items()}
+QUASI_CATEGORIES: dict[str, str] = dict(_QUASI)
 
 
 @dataclass

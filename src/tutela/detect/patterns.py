@@ -23,13 +23,30 @@ MAC = (
 UUID = r"^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$"
 # Other opaque ids a cookie/device column may hold: GA client ids, hex or base64url tokens.
 TOKEN = r"^(?:[0-9]{6,12}\.[0-9]{6,12}|GA1\.[0-9]\.[0-9]+\.[0-9]+|[A-Za-z0-9_\-]{16,128})$"
+# Analytics and advertising cookie values, as stored by tag managers and CDPs:
+# Google Analytics `_ga`/`_gid` (GA1.2.<random>.<timestamp>), Meta `_fbp`/`_fbc`
+# (fb.1.<ms timestamp>.<random or click id>), Google Ads `_gcl_au` / gclid.
+COOKIE = (
+    r"(?:^|[\s;,&=])(?:_ga=|_gid=|_ga_[A-Z0-9]+=)?GA[0-9]\.[0-9]\.[0-9]{5,}\.[0-9]{6,}"
+    r"|(?:^|[\s;,&=])(?:_fbp=|_fbc=)?fb\.[0-9]\.[0-9]{13}\.[A-Za-z0-9_\-]{6,}"
+    r"|(?:^|[\s;,&])(?:_gcl_au=1\.1\.[0-9]{6,}\.[0-9]{9,}|gclid=[A-Za-z0-9_\-]{20,})"
+)
+COOKIE_KINDS = (
+    ("GA_CLIENT_ID", r"GA[0-9]\.[0-9]\.[0-9]{5,}\.[0-9]{6,}"),
+    ("FB_CLICK_ID", r"fb\.[0-9]\.[0-9]{13}\.[A-Za-z0-9_\-]*[A-Za-z_\-][A-Za-z0-9_\-]*"),
+    ("FB_BROWSER_ID", r"fb\.[0-9]\.[0-9]{13}\.[0-9]{6,}"),
+    ("GCLID", r"_gcl_au=|gclid="),
+)
+# A header names an identifier whose format Tutela has no validator for: values that look
+# like one (letters and at least three digits, no spaces once compacted).
+ID_LIKE = r"^[A-ZΑ-Ω0-9]{5,25}$"
+ID_LIKE_DIGITS = r"[0-9].*[0-9].*[0-9]"
 _LAT = r"[-+]?(?:[0-8]?[0-9](?:\.[0-9]+)?|90(?:\.0+)?)"
 _LON = r"[-+]?(?:1[0-7][0-9]|[0-9]?[0-9])(?:\.[0-9]+)?"
 _LAT3 = r"[-+]?[0-8]?[0-9]\.[0-9]{3,}"
 _LON3 = r"[-+]?(?:1[0-7][0-9]|[0-9]?[0-9])\.[0-9]{3,}"
 GEO_PAIR = rf"^\(?\s*{_LAT}\s*[,; ]\s*{_LON}\s*\)?$|^POINT\s*\(\s*{_LON}\s+{_LAT}\s*\)$"
 GEO_PAIR_PRECISE = rf"^\(?\s*{_LAT3}\s*[,; ]\s*{_LON3}\s*\)?$|^POINT\s*\(\s*{_LON3}\s+{_LAT3}\s*\)$"
-NUMBER = r"^[-+]?[0-9]+(?:[.,][0-9]+)?$"
 DECIMALS3 = r"^[-+]?[0-9]{1,3}\.[0-9]{3,}$"
 # Street keywords in ES, CA, PL, EL, EN, FR, DE, IT, PT, NL (over the lower-cased value).
 STREET_WORDS = (
@@ -136,8 +153,41 @@ STREET_SUFFIXES = (
     "platz",
     "allee",
 )
-_SUFFIXED = r"\pL\pL(?:" + "|".join(STREET_SUFFIXES) + r")\s*[0-9]{1,4}(?:[a-z]|\b)"
-ADDRESS = r"(?:^|[\s,])(?:" + "|".join(STREET_WORDS) + r")(?:\s|$|[0-9,])" + "|" + _SUFFIXED
+# Greek street words are matched accent- and final-sigma-insensitively: exports write Greek
+# addresses in capitals without accents, and DuckDB's lower()
+# turns a capital sigma into σ even at the end of a word (`ΟΔΟΣ` -> `οδοσ`).
+_LOOSE = {
+    "α": "αά",
+    "ε": "εέ",
+    "η": "ηή",
+    "ι": "ιίϊΐ",
+    "ο": "οό",
+    "υ": "υύϋΰ",
+    "ω": "ωώ",
+    "σ": "σς",
+    "ς": "σς",
+    "ά": "αά",
+    "έ": "εέ",
+    "ή": "ηή",
+    "ί": "ιίϊΐ",
+    "ό": "οό",
+    "ύ": "υύϋΰ",
+    "ώ": "ωώ",
+}  # fmt: skip  (Greek only: Latin accents change words, Spanish `vía oral` is no street)
+
+
+def loose(word: str) -> str:
+    """A street-word regex whose letters also match their accented / unaccented forms."""
+    return "".join(f"[{_LOOSE[ch]}]" if ch in _LOOSE else ch for ch in word)
+
+
+_STREET_LOOSE = [loose(w) for w in STREET_WORDS]
+_SUFFIXED = (
+    r"\pL\pL(?:" + "|".join(loose(w) for w in STREET_SUFFIXES) + r")\s*[0-9]{1,4}(?:[a-z]|\b)"
+)
+ADDRESS = r"(?:^|[\s,])(?:" + "|".join(_STREET_LOOSE) + r")(?:\s|$|[0-9,])" + "|" + _SUFFIXED
+ADDRESS_LOOSE_NUMBER_FIRST = r"^[0-9]{1,5}[A-Za-z]?,?\s+\pL[\pL'’.\-]+(?:\s+\pL[\pL'’.\-]*)*"
+ADDRESS_LOOSE_NUMBER_LAST = r"^\pL[\pL'’.\-]+(?:\s+\pL[\pL'’.\-]*)*,?\s+(?:n[ºo°.]\s*)?[0-9]{1,5}"
 # Over the value as written: `Largo` is a street word in Portuguese and Italian only when
 # capitalised and followed by a name (Spanish `a largo plazo` is not an address).
 ADDRESS_CASED = r"(?:^|[\s,])Largo\s+(?:d[aoe]s?\s+|di\s+)?\p{Lu}"
@@ -159,7 +209,6 @@ POSTCODE = (
     r"|[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|[A-Za-z][0-9]{2} ?[A-Za-z0-9]{4})$"
 )
 AGE = r"^(?:[0-9]{1,3}|[0-9]{1,2}\s*[-–]\s*[0-9]{1,3}|[<>+]\s*[0-9]{1,3}|[0-9]{1,3}\s*\+)$"
-FREE_TEXT_SPACES = 4  # a value with at least this many spaces and 25+ characters reads as prose
 FREE_TEXT_MIN_LEN = 25
 PROSE = r"(?:\pL{2,}[\s,.;:!?]+){4}"  # four words of letters in a row
 # SQL pre-filter for free text: only values that can hold an entity reach presidio.

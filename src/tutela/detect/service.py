@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tutela import live
+from tutela.detect.decisions import apply_decisions
 from tutela.detect.engine import scan_table
 from tutela.detect.model import ENTITIES, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
@@ -72,8 +73,17 @@ def scan_workspace(
     *,
     force: bool = False,
     progress: ProgressCallback = no_progress,
+    ner_model: str | None = None,
 ) -> ScanRun:
-    """Scan the named tables (all when none); unchanged tables come from the store."""
+    """Scan the named tables (all when none); unchanged tables come from the store.
+
+    `ner_model`: a spaCy pipeline the user installed, used for names in free text; results
+    made with it are stored under their own rule version, so they are not mixed up."""
+    rule = rule_version(ner_model)
+    if ner_model:
+        from tutela.detect.freetext import load_ner_model
+
+        load_ner_model(ner_model)  # a clear error before any work when it is absent
     names = list(tables) or ws.user_tables()
     for name in names:
         ws.require_table(name)
@@ -82,16 +92,24 @@ def scan_workspace(
         with live.snapshots(ws.con, [name]):  # a live PostgreSQL table is read once
             fingerprint = table_fingerprint(ws.con, name)
             stored = None if force else load_stored_scan(ws.con, name)
-            if stored and stored[1] == fingerprint and stored[2] == RULE_VERSION:
-                run.scans.append(stored[0])
+            if stored and stored[1] == fingerprint and stored[2] == rule:
+                scan = stored[0]
                 run.cached.add(name)
             else:
-                scan = scan_table(ws.con, name, progress=progress)
-                with ws.transaction() as con:
-                    store_scan(con, scan, fingerprint=fingerprint)
-                run.scans.append(scan)
+                scan = scan_table(ws.con, name, progress=progress, ner_model=ner_model)
+                with ws.transaction() as con:  # the scanner's own verdicts:
+                    store_scan(con, scan, fingerprint=fingerprint, rule_version=rule)
+            apply_decisions(ws.con, scan)  # human decisions are read over them, never stored in
+            run.scans.append(scan)
         progress("scanning tables", (i + 1) / len(names))
     return run
+
+
+def rule_version(ner_model: str | None) -> str:
+    """The rule version results are stored under: a user NER model makes its own."""
+    if not ner_model:
+        return RULE_VERSION
+    return f"{RULE_VERSION}+ner:{Path(ner_model).name}"
 
 
 def apply_baseline(run: ScanRun, accepted: set[tuple[str, str, str]]) -> None:
@@ -104,7 +122,8 @@ def apply_baseline(run: ScanRun, accepted: set[tuple[str, str, str]]) -> None:
 
 
 def gate(run: ScanRun, fail_on: set[str]) -> list[tuple[str, str, str]]:
-    """The findings that fail the CI gate: entity in --fail-on and not baselined."""
+    """The findings that fail the CI gate: entity in --fail-on and not baselined (a human
+    decision has already replaced the scanner's entity, see `apply_decisions`)."""
     return [
         (scan.table, col.column, col.entity)
         for scan in run.scans

@@ -13,7 +13,7 @@ from functools import cache
 import regex
 
 from tutela.detect import patterns as P
-from tutela.detect.validators import ID_SPECS
+from tutela.detect.validators import ID_SPECS, IdentifierSpec
 from tutela.sql import sql_literal
 
 # Compacted identifier form, the same in SQL and Python (see `compact_sql`).
@@ -68,9 +68,31 @@ def _and_sql(*parts: str) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
-ID_SHAPES: dict[str, str] = {}  # shape regex -> metric name ("id0", ...)
+# (shape regex, over the raw value?) -> metric name ("id0", ...); specs sharing a shape
+# share one count.
+ID_SHAPES: dict[tuple[str, bool], str] = {}
 for _spec in ID_SPECS:
-    ID_SHAPES.setdefault(_spec.shape, f"id{len(ID_SHAPES)}")
+    ID_SHAPES.setdefault((_spec.shape, _spec.on_raw), f"id{len(ID_SHAPES)}")
+
+
+def id_metric(spec: IdentifierSpec) -> str:
+    return ID_SHAPES[(spec.shape, spec.on_raw)]
+
+
+@cache
+def any_id(metrics: tuple[str, ...]) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
+    """One pattern (over the compacted value, over the raw value) matching any of the
+    identifier shapes of these metrics: one pass tells whether a value can be any of them."""
+    shapes = [key for key, metric in ID_SHAPES.items() if metric in metrics]
+    compact_alts = "|".join(f"(?:{p})" for p, raw in shapes if not raw) or "(?!)"
+    raw_alts = "|".join(f"(?:{p})" for p, raw in shapes if raw) or "(?!)"
+    return regex.compile(compact_alts), regex.compile(raw_alts)
+
+
+# metric -> the specs counted by it
+METRIC_SPECS: dict[str, list[IdentifierSpec]] = {}
+for _spec in ID_SPECS:
+    METRIC_SPECS.setdefault(id_metric(_spec), []).append(_spec)
 
 
 def _build() -> dict[str, Shape]:
@@ -128,6 +150,15 @@ def _build() -> dict[str, Shape]:
             lambda v, k: len(v) in (32, 36) and uuid.py(v, k),
         ),
         _named("token", _full(P.TOKEN)),
+        Shape(
+            "cookie",
+            lambda v, k: _and_sql(
+                f"length({v}) <= 4096",
+                f"(contains({v}, 'GA') OR contains({v}, 'fb.') OR contains({v}, 'gcl'))",
+                f"regexp_matches({v}, {sql_literal(P.COOKIE)})",
+            ),
+            lambda v, k: _rx(P.COOKIE).search(v) is not None,
+        ),
         _named("geo", _full(P.GEO_PAIR)),
         _named("geo3", _full(P.GEO_PAIR_PRECISE)),
         Shape(
@@ -174,8 +205,8 @@ def _build() -> dict[str, Shape]:
             lambda v, k: len(v) >= P.FREE_TEXT_MIN_LEN and _rx(P.PROSE).search(v) is not None,
         ),
     ]
-    for pattern, metric in ID_SHAPES.items():
-        shapes.append(_named(metric, _full(pattern, on_compact=True)))
+    for (pattern, raw), metric in ID_SHAPES.items():
+        shapes.append(_named(metric, _full(pattern, on_compact=not raw)))
     return {s.name: s for s in shapes}
 
 
@@ -195,6 +226,35 @@ HINTED: dict[str, Shape] = {
     "passport": _named("passport", _full(P.PASSPORT, on_compact=True)),
     "postcode": _named("postcode", _full(P.POSTCODE)),
     "age": _named("age", _full(P.AGE)),
+    "idlike": Shape(
+        "idlike",
+        lambda v, k: _and_sql(
+            f"regexp_full_match({k}, {sql_literal(P.ID_LIKE)})",
+            f"regexp_matches({k}, {sql_literal(P.ID_LIKE_DIGITS)})",
+        ),
+        lambda v, k: False,
+    ),
+    # A date whose year puts its holder between 14 and 100 years old today.
+    "dob_range": Shape(
+        "dob_range",
+        lambda v, k: _and_sql(
+            SHAPES["date"].sql(v, k),
+            f"TRY_CAST(regexp_extract({v}, {sql_literal(P.YEAR)}, 1) AS INTEGER) "
+            "BETWEEN year(current_date) - 100 AND year(current_date) - 14",
+        ),
+        lambda v, k: False,
+    ),
+    # Under an address header: a house number and words, whatever the street type
+    # (`17 Jones Light`, `ΔΑΓΛΗ 82`, `Agnes-Wesack-Straße 26-83`, `Borgo Rossi 5`).
+    "addr_loose": Shape(
+        "addr_loose",
+        lambda v, k: _and_sql(
+            f"length({v}) BETWEEN 6 AND 200",
+            f"(regexp_matches({v}, {sql_literal(P.ADDRESS_LOOSE_NUMBER_FIRST)}) OR "
+            f"regexp_matches({v}, {sql_literal(P.ADDRESS_LOOSE_NUMBER_LAST)}))",
+        ),
+        lambda v, k: False,
+    ),
     "letters": Shape(
         "letters", lambda v, k: f"NOT regexp_matches({v}, '[0-9@]')", lambda v, k: False
     ),

@@ -19,7 +19,7 @@ from tutela.workspace import (
     table_columns,
 )
 
-RULE_VERSION = "2025.2"
+RULE_VERSION = "2026.1"
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",
@@ -77,7 +77,13 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def store_scan(con: duckdb.DuckDBPyConnection, scan: TableScan, *, fingerprint: str) -> None:
+def store_scan(
+    con: duckdb.DuckDBPyConnection,
+    scan: TableScan,
+    *,
+    fingerprint: str,
+    rule_version: str = RULE_VERSION,
+) -> None:
     """Persist `scan`, replacing the previous results for the same table."""
     _ensure(con)
     # No BEGIN here: inside a caller's transaction it would abort it. Instead the header
@@ -110,7 +116,7 @@ def store_scan(con: duckdb.DuckDBPyConnection, scan: TableScan, *, fingerprint: 
         )
     con.execute(
         f"INSERT INTO {INTERNAL_SCHEMA}.scans VALUES (?, ?, ?, ?, ?)",
-        [scan.table, scan.rows, fingerprint, RULE_VERSION, datetime.now(UTC)],
+        [scan.table, scan.rows, fingerprint, rule_version, datetime.now(UTC)],
     )
 
 

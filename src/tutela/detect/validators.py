@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import phonenumbers
-from stdnum import iban as std_iban
-from stdnum import luhn
-from stdnum.es import dni as es_dni
-from stdnum.es import nie as es_nie
-from stdnum.fr import nir as fr_nir
-from stdnum.gr import amka as gr_amka
-from stdnum.gr import vat as gr_vat
-from stdnum.it import codicefiscale as it_cf
-from stdnum.nl import bsn as nl_bsn
-from stdnum.pl import nip as pl_nip
-from stdnum.pl import pesel as pl_pesel
-from stdnum.pt import nif as pt_nif
-from stdnum.us import ssn as us_ssn
+
+from tutela.base.identifiers import (
+    PERSONAL_SPECS,
+    SPECS,
+    IdentifierSpec,
+    is_card,
+    is_es_nss,
+    is_uk_nino,
+)
+from tutela.base.text import compact
+
+__all__ = [
+    "ID_SPECS",
+    "SPEC_BY_SUBTYPE",
+    "TAX_FORM_OF",
+    "IdentifierSpec",
+    "compact",
+    "is_card",
+    "is_es_nss",
+    "is_uk_nino",
+]
 
 PHONE_REGIONS: tuple[str, ...] = (
     "ES",
@@ -37,36 +43,6 @@ PHONE_REGIONS: tuple[str, ...] = (
     "US",
 )
 
-_COMPACT = re.compile(r"[\s.\-/]")
-
-
-def compact(value: str) -> str:
-    """Upper-case without spaces, dots, dashes or slashes: the form identifiers are checked in."""
-    return _COMPACT.sub("", value).upper()
-
-
-def _safe(check: Callable[[str], bool]) -> Callable[[str], bool]:
-    def run(value: str) -> bool:
-        try:
-            return bool(check(value))
-        except Exception:  # stdnum raises on odd input; odd input is simply not valid
-            return False
-
-    return run
-
-
-_NINO = re.compile(r"^(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
-
-
-def is_uk_nino(value: str) -> bool:
-    """UK National Insurance number: prefix letters from the allowed sets, suffix A-D."""
-    return bool(_NINO.match(compact(value)))
-
-
-def is_card(value: str) -> bool:
-    digits = compact(value)
-    return digits.isdigit() and 13 <= len(digits) <= 19 and luhn.is_valid(digits)
-
 
 def is_ip(value: str) -> bool:
     try:
@@ -76,81 +52,14 @@ def is_ip(value: str) -> bool:
     return True
 
 
-def _strip_prefix(prefixes: tuple[str, ...], check: Callable[[str], bool]) -> Callable[[str], bool]:
-    """At most one country prefix, then digits only (`EL EL 094501040` is not valid)."""
-
-    def run(value: str) -> bool:
-        v = compact(value).replace(":", "")  # `EL: 094279805`, as python-stdnum cleans it
-        for prefix in prefixes:
-            if v.startswith(prefix):
-                v = v[len(prefix) :]
-                break
-        return v.isdigit() and check(v)
-
-    return run
-
-
-def is_es_nss(value: str) -> bool:
-    """Spanish social-security number (NAF): province 01-53, 8 digits, 2 control digits.
-
-    Control = the first ten digits mod 97; for numbers below 10,000,000 the Seguridad
-    Social computes it over province * 10^7 + number, and both forms are in use.
-    """
-    v = compact(value)
-    if len(v) != 12 or not v.isdigit() or not 1 <= int(v[:2]) <= 53:
-        return False
-    control = int(v[10:])
-    number = int(v[2:10])
-    if int(v[:10]) % 97 == control:
-        return True
-    return number < 10_000_000 and (int(v[:2]) * 10_000_000 + number) % 97 == control
-
-
-@dataclass(frozen=True)
-class IdSpec:
-    """One identifier form: the entity it reports, its SQL shape and its validator."""
-
-    subtype: str
-    entity: str
-    shape: str  # RE2 pattern over the compacted (upper, no separators) value
-    validate: Callable[[str], bool]
-    needs_hint: bool = False  # shape is so common that only a header hint makes it a candidate
-
-
-ID_SPECS: tuple[IdSpec, ...] = (
-    IdSpec("ES_DNI", "NATIONAL_ID", r"^[0-9]{8}[A-Z]$", _safe(es_dni.is_valid)),
-    IdSpec("ES_NIE", "NATIONAL_ID", r"^[XYZ][0-9]{7}[A-Z]$", _safe(es_nie.is_valid)),
-    IdSpec("PL_PESEL", "NATIONAL_ID", r"^[0-9]{11}$", _safe(pl_pesel.is_valid)),
-    IdSpec("GR_AMKA", "NATIONAL_ID", r"^[0-9]{11}$", _safe(gr_amka.is_valid)),
-    IdSpec(
-        "FR_NIR", "NATIONAL_ID", r"^[12][0-9]{4}(2A|2B|[0-9]{2})[0-9]{8}$", _safe(fr_nir.is_valid)
-    ),
-    IdSpec("NL_BSN", "NATIONAL_ID", r"^[0-9]{9}$", _safe(nl_bsn.is_valid)),
-    IdSpec("US_SSN", "NATIONAL_ID", r"^[0-9]{9}$", _safe(us_ssn.is_valid), needs_hint=True),
-    IdSpec("UK_NINO", "NATIONAL_ID", r"^[A-Z]{2}[0-9]{6}[A-D]$", is_uk_nino),
-    IdSpec("ES_NSS", "NATIONAL_ID", r"^[0-9]{12}$", is_es_nss, needs_hint=True),
-    IdSpec("PL_NIP", "TAX_ID", r"^(PL)?[0-9]{10}$", _strip_prefix(("PL",), _safe(pl_nip.is_valid))),
-    IdSpec(
-        "GR_AFM",
-        "TAX_ID",
-        r"^(EL|GR)?[0-9]{9}$",
-        _strip_prefix(("EL", "GR"), _safe(gr_vat.is_valid)),
-    ),
-    IdSpec("PT_NIF", "TAX_ID", r"^(PT)?[0-9]{9}$", _strip_prefix(("PT",), _safe(pt_nif.is_valid))),
-    IdSpec(
-        "IT_CF",
-        "TAX_ID",
-        r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$",
-        _safe(it_cf.is_valid),
-    ),
-    IdSpec("IBAN", "IBAN_CODE", r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", _safe(std_iban.is_valid)),
-    IdSpec("CARD", "CREDIT_CARD", r"^[0-9]{13,19}$", is_card),
-)
-
-SPEC_BY_SUBTYPE = {s.subtype: s for s in ID_SPECS}
+# The column scanner checks every identifier of the registry; business-only ones are
+# recognised so that they are reported as not personal rather than misread as something else.
+ID_SPECS: tuple[IdentifierSpec, ...] = SPECS
+SPEC_BY_SUBTYPE: dict[str, IdentifierSpec] = {s.code: s for s in SPECS}
+PERSONAL_SPEC_BY_SUBTYPE: dict[str, IdentifierSpec] = {s.code: s for s in PERSONAL_SPECS}
 
 # A DNI-shaped number in a column whose header says "NIF"/tax is reported as a tax id.
-TAX_FORM_OF = {"ES_DNI": "ES_NIF", "ES_NIE": "ES_NIF"}
+TAX_FORM_OF: dict[str, str] = {s.code: s.tax_form for s in SPECS if s.tax_form}
 
 
 # Strings that are dates or postcodes are never read as national-format phone numbers.
@@ -308,10 +217,34 @@ _COUNTRY_CODES = {
 }
 
 
-def valid_fraction(values: Iterable[str], check: Callable[[str], bool]) -> tuple[int, int]:
-    """(valid, checked) over the given values."""
-    valid = checked = 0
-    for value in values:
-        checked += 1
-        valid += check(value)
-    return valid, checked
+_MOBILE = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+@lru_cache(maxsize=65536)
+def bare_mobile_region(digits: str) -> str | None:
+    """The region of a mobile number written as bare digits (a BIGINT column), or None.
+
+    Tried as international without `+` (`34612345678`), then as a national number of
+    each region (with its trunk prefix where it has one of 0). Only mobiles count: bare
+    digits are what most identifiers look like, and fixed-line plans cover most of them.
+    """
+    if not digits.isdigit() or not 9 <= len(digits) <= 13:
+        return None
+    try:
+        num = phonenumbers.parse("+" + digits, None)
+        if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in _MOBILE:
+            return phonenumbers.region_code_for_number(num)
+    except phonenumbers.NumberParseException:
+        pass
+    for region in PHONE_REGIONS:
+        if not national_form_ok(digits, region):
+            continue
+        try:
+            num = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in _MOBILE:
+            return phonenumbers.region_code_for_number(num) or region
+    return None

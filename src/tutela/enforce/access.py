@@ -60,10 +60,6 @@ class RoleSelect:
     visibility: dict[str, str]  # column -> clear / masked / pseudonymized / hidden
     filtered: bool
 
-    @property
-    def needs_key(self) -> bool:
-        return "pseudonymized" in self.visibility.values()
-
 
 def role_select(
     ws: Workspace, policy: Policy, role_name: str, table: str, key: HmacKey | None

@@ -94,6 +94,11 @@ def draft_policy(
                 cat = hit.category if hit.category in FIDESLANG_CATEGORIES else None
                 body.append(key + (f"{{category: {cat}, quasi_identifier: true}}"
                                    if cat else "quasi_identifier"))  # fmt: skip
+            elif hit is not None and hit.reviewed is not None:
+                body.append(key + "not_personal  # reviewed: " + _comment(hit.reviewed))
+            elif hit is not None and hit.signals:
+                # something fired: a draft never declares such a column not personal
+                body.append(key + "{}  # TODO: review, " + _comment("; ".join(hit.signals)))
             elif hit is not None:
                 body.append(key + "not_personal")
             else:
@@ -102,6 +107,13 @@ def draft_policy(
         out += ["subjects:", "  customer:", "    identifiers:", *links, ""]
     else:
         out += ["# subjects: no identifying column was found; declare identity links here", ""]
+        # an undeclared subject would make the draft invalid: leave it for the reviewer
+        body = [
+            "    # subject: customer  # TODO: declare the subject above"
+            if b == "    subject: customer"
+            else b
+            for b in body
+        ]
     out += body
     out += [
         "",
@@ -121,6 +133,11 @@ def draft_policy(
         "",
     ]
     return "\n".join(out)
+
+
+def _comment(text: str) -> str:
+    """`text` on one YAML comment line."""
+    return " ".join(text.split())[:200]
 
 
 def _link(table: str, column: str, kind: str, region: str | None) -> str:

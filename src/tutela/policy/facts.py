@@ -7,12 +7,11 @@ only counts and dates come back, never personal values.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tutela.detect import TableScan, load_stored_scan
+from tutela.detect import TableScan, stored_scan_with_decisions
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.subjects.normalize import key_sql
@@ -33,6 +32,8 @@ class ScanColumn:
     category: str | None
     quasi_identifier: bool = False
     free_text: bool = False
+    signals: tuple[str, ...] = ()  # what fired on a column left without an entity
+    reviewed: str | None = None  # the reason of a human decision (`tutela classify`)
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
 
 def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | None:
     """The stored scan results of these tables; None if none was ever scanned."""
-    stored = [s[0] for t in tables if (s := load_stored_scan(ws.con, t)) is not None]
+    stored = [s for t in tables if (s := stored_scan_with_decisions(ws.con, t)) is not None]
     return scan_columns(stored) if stored else None
 
 
@@ -164,6 +165,7 @@ def scan_columns(scans: Iterable[TableScan]) -> tuple[ScanColumn, ...]:
     found: list[ScanColumn] = []
     for scan in scans:
         for col in scan.columns:
+            decision = col.evidence.get("decision") or {}
             found.append(
                 ScanColumn(
                     scan.table,
@@ -172,9 +174,34 @@ def scan_columns(scans: Iterable[TableScan]) -> tuple[ScanColumn, ...]:
                     col.category,
                     col.quasi_identifier,
                     col.free_text and col.entity is not None,
+                    signals=() if col.entity else signals_of(col.evidence),
+                    reviewed=decision.get("reason") if not decision.get("stale") else None,
                 )
             )
     return _dedupe(found)
+
+
+def signals_of(evidence: dict[str, object]) -> tuple[str, ...]:
+    """What fired on a column the scan left without an entity, in words for a TODO."""
+    out: list[str] = []
+    fractions = evidence.get("value_fractions")
+    if isinstance(fractions, dict):
+        out += [f"{e} in {float(f):.0%} of values" for e, f in fractions.items() if f]
+    if evidence.get("header_contradicted"):
+        out.append(f"header: {evidence['header_contradicted']}")
+    free = evidence.get("free_text")
+    if isinstance(free, dict) and free.get("presidio_entities"):
+        found = ", ".join(str(e) for e in free["presidio_entities"])
+        out.append(f"free-text mentions of {found}")
+    if evidence.get("mentions_in_sample"):
+        out.append("values mention e-mails, phones or names")
+    ident = evidence.get("identifier")
+    if isinstance(ident, dict) and ident.get("subtype"):
+        out.append(f"company identifier {ident['subtype']}")
+    decision = evidence.get("decision")
+    if isinstance(decision, dict) and decision.get("stale"):
+        out.append("a human decision whose column changed since")
+    return tuple(out)
 
 
 def _dedupe(rows: list[ScanColumn]) -> tuple[ScanColumn, ...]:
@@ -289,16 +316,3 @@ def _count_consent(
     subjects, missing, withdrawn = ws.query(sql, params)[0]
     return ConsentFact(purpose, link.table, link.column, int(subjects), int(missing),
                        int(withdrawn))  # fmt: skip
-
-
-def source_columns(ws: Workspace) -> dict[str, list[str]]:
-    """Catalog column lists as recorded at load time (falls back to the live table)."""
-    out: dict[str, list[str]] = {}
-    if _internal_table_exists(ws, "sources"):
-        for name, columns in ws.query(f"SELECT table_name, columns FROM {INTERNAL_SCHEMA}.sources"):
-            try:
-                parsed = json.loads(columns) if isinstance(columns, str) else columns
-                out[name] = [c["name"] if isinstance(c, dict) else str(c) for c in parsed]
-            except (TypeError, ValueError, KeyError):
-                continue
-    return out

@@ -120,10 +120,6 @@ class CheckReport:
     policy_files: tuple[str, ...]
     scan_available: bool
 
-    @property
-    def max_severity(self) -> Severity | None:
-        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
-
     def fails(self, threshold: Severity) -> bool:
         return any(f.severity.at_least(threshold) for f in self.findings)
 

@@ -1,14 +1,17 @@
-"""Findings as SARIF 2.1.0, so code-scanning tools show them on the policy file's lines."""
+"""Findings as SARIF 2.1.0, so code-scanning tools show them on the policy file's lines.
+
+Valid for `@microsoft/sarif-multitool validate` (see `tutela.base.sarif`).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from tutela import __version__
+from tutela.base import sarif
 from tutela.policy.findings import RULES, CheckReport, Severity
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = sarif.SCHEMA
 _LEVEL = {
     Severity.critical: "error",
     Severity.high: "error",
@@ -16,16 +19,6 @@ _LEVEL = {
     Severity.low: "note",
     Severity.info: "note",
 }
-
-
-def _uri(file: str) -> str:
-    path = Path(file)
-    if path.is_absolute():
-        try:
-            return path.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            return path.as_uri()
-    return path.as_posix()
 
 
 def to_sarif(report: CheckReport) -> dict[str, Any]:
@@ -37,11 +30,15 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
         location: dict[str, Any] = {}
         if f.location is not None:
             location["physicalLocation"] = {
-                "artifactLocation": {"uri": _uri(f.location.file)},
-                "region": {"startLine": f.location.line, "startColumn": f.location.column},
+                "artifactLocation": sarif.artifact_location(f.location.file),
+                "region": sarif.region(f.location.line, f.location.column),
             }
         elif fallback:
-            location["physicalLocation"] = {"artifactLocation": {"uri": _uri(fallback)}}
+            # no line of its own (a finding on the data): the top of the policy file
+            location["physicalLocation"] = {
+                "artifactLocation": sarif.artifact_location(fallback),
+                "region": sarif.region(1),
+            }
         if f.table:
             name = f"{f.table}.{f.column}" if f.column else f.table
             location["logicalLocations"] = [
@@ -71,17 +68,19 @@ def to_sarif(report: CheckReport) -> dict[str, Any]:
                     "driver": {
                         "name": "tutela",
                         "version": __version__,
-                        "informationUri": "https://tutela.invalid/docs/policy-check",
+                        "informationUri": sarif.INFORMATION_URI,
                         "rules": [
                             {
                                 "id": r.id,
                                 "name": r.name,
                                 "shortDescription": {"text": r.summary},
+                                "fullDescription": {"text": r.summary},
                             }
                             for r in RULES.values()
                         ],
                     }
                 },
+                "originalUriBaseIds": sarif.original_uri_base_ids(),
                 "results": results,
                 "properties": {"as_of": report.as_of.isoformat()},
             }

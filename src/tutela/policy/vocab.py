@@ -4,44 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from enum import StrEnum
 
+from tutela.base.identifiers import ENTITY_CATEGORY, Entity
 
-class Entity(StrEnum):
-    """The personal-data entities of the shared spec (docs: spec/entities.md)."""
+__all__ = ["ENTITY_CATEGORY", "Entity"]  # the vocabulary lives in the registry
 
-    PERSON = "PERSON"
-    EMAIL_ADDRESS = "EMAIL_ADDRESS"
-    PHONE_NUMBER = "PHONE_NUMBER"
-    POSTAL_ADDRESS = "POSTAL_ADDRESS"
-    DATE_OF_BIRTH = "DATE_OF_BIRTH"
-    NATIONAL_ID = "NATIONAL_ID"
-    TAX_ID = "TAX_ID"
-    PASSPORT = "PASSPORT"
-    IBAN_CODE = "IBAN_CODE"
-    CREDIT_CARD = "CREDIT_CARD"
-    IP_ADDRESS = "IP_ADDRESS"
-    MAC_ADDRESS = "MAC_ADDRESS"
-    ONLINE_ID = "ONLINE_ID"
-    GEOLOCATION = "GEOLOCATION"
-
-
-ENTITY_CATEGORY: dict[Entity, str] = {
-    Entity.PERSON: "user.name",
-    Entity.EMAIL_ADDRESS: "user.contact.email",
-    Entity.PHONE_NUMBER: "user.contact.phone_number",
-    Entity.POSTAL_ADDRESS: "user.contact.address",
-    Entity.DATE_OF_BIRTH: "user.demographic.date_of_birth",
-    Entity.NATIONAL_ID: "user.government_id",
-    Entity.TAX_ID: "user.government_id",
-    Entity.PASSPORT: "user.government_id.passport_number",
-    Entity.IBAN_CODE: "user.financial.bank_account",
-    Entity.CREDIT_CARD: "user.financial.credit_card",
-    Entity.IP_ADDRESS: "user.device.ip_address",
-    Entity.MAC_ADDRESS: "user.device.device_id",
-    Entity.ONLINE_ID: "user.device.cookie_id",
-    Entity.GEOLOCATION: "user.location.precise",
-}
 
 # Categories an entity may be declared with: its own category and descendants, plus
 # these close relatives (a device identifier is an ONLINE_ID filed as device_id).

@@ -43,7 +43,6 @@ ALIASES = {"postcode": Method.truncate, "hide": Method.drop, "aes-siv": Method.e
 HMAC_FAMILY = {Method.hmac, Method.email, Method.phone, Method.iban, Method.card}
 MAPPED = {Method.encrypt, Method.phone, Method.iban, Method.card}
 REVERSIBLE = {Method.encrypt}
-NORMALIZING = HMAC_FAMILY
 NORMALIZATIONS = ("auto", "none", "trim", "email", "e164", "compact", "name")
 
 _INT_ARG = {

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from tutela import __version__, audit
-from tutela.detect import RULE_VERSION, ColumnFinding, TableScan
+from tutela.detect import RULE_VERSION, ColumnFinding, TableScan, apply_decisions
 from tutela.enforce import consent, retention
 from tutela.errors import KeyMaterialError
 from tutela.keyguard import workspace_key
@@ -428,7 +428,7 @@ StoredScan = tuple[TableScan, str, str, datetime]  # as load_stored_scan returns
 
 def _stored_scans(ws: Workspace, tables: Iterable[str]) -> dict[str, StoredScan]:
     """The stored scan of each table, as `load_stored_scan` reads it, in two queries for all
-    tables instead of four per table."""
+    tables instead of four per table, with the human decisions applied."""
     wanted = list(tables)
     if not (
         internal_table_exists(ws.con, "scans") and internal_table_exists(ws.con, "scan_results")
@@ -466,7 +466,9 @@ def _stored_scans(ws: Workspace, tables: Iterable[str]) -> dict[str, StoredScan]
         n, fingerprint, version, at = heads[table]
         if isinstance(at, datetime) and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
-        out[table] = (TableScan(table, int(n), columns[table]), str(fingerprint), str(version), at)
+        scan = TableScan(table, int(n), columns[table])
+        apply_decisions(ws.con, scan)  # what a human decided with `tutela classify` holds here too
+        out[table] = (scan, str(fingerprint), str(version), at)
     return out
 
 

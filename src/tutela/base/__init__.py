@@ -1,0 +1,1 @@
+"""The ground floor: building blocks any feature package may use; imports nothing of tutela."""
