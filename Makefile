@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/subjects.py
 	$(BIN)/python benchmarks/protect.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/lake.py
 	$(BIN)/python benchmarks/purge.py
 
 clean:

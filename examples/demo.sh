@@ -76,6 +76,13 @@ tutela attach loyalty "$LIVE_DIR/loyalty.sqlite" --read-only
 tutela attachments
 tutela scan loyalty.main.members
 
+step "A lakehouse: a Delta Lake copy of the CRM, tickets and web events, governed in place"
+python examples/lake/make_lake.py "$LIVE_DIR/lake"
+tutela attach lake "delta:$LIVE_DIR/lake"
+tutela scan lake.crm.customers lake.support.tickets
+tutela erase --email anna.puig@example.com -p examples/lake/policy.yaml --apply --out "$TUTELA_WORKSPACE/reports" --request-id LAKE-1 || true
+echo "files under the lake folder still holding her e-mail or DNI: $(grep -rla -e anna.puig@example.com -e 73240967C "$LIVE_DIR/lake" | wc -l)"
+
 step "A household: two people, one landline. Whose data is whose?"
 HH="$TUTELA_WORKSPACE/households"
 python examples/households/generate.py --out "$HH/drop" --people 60 --requests 4

@@ -46,7 +46,7 @@ from tutela.errors import TutelaError, UsageError
 from tutela.sql import quote_ident
 
 ATTACHMENTS = "_tutela.attachments"
-KINDS = ("postgres", "sqlite")
+KINDS = ("postgres", "sqlite", "delta", "parquet")  # lake kinds: lake.py
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = {"main", "temp", "system", "memory", "_tutela", "information_schema", "pg_catalog"}
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
@@ -85,6 +85,10 @@ _attached: dict[str, _Source] = {}
 def parse_target(target: str, kind: str | None = None) -> tuple[str, str, str | None]:
     """(kind, target without password, password or None) from what the user typed."""
     text = target.strip()
+    from tutela import lake
+
+    if lake.claims(text, kind):  # delta:/path, parquet:/path, a folder
+        return lake.parse_target(text, kind)
     if kind is not None and kind not in KINDS:
         raise UsageError(f"--type must be one of {', '.join(KINDS)}, not {kind!r}")
     if not text:
@@ -234,7 +238,13 @@ def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None
     if current is not None and current.att == att and current.con is con:
         return
     _close(att.name)
-    source: _Source = _Postgres(att, con) if att.kind == "postgres" else _SQLite(att, con)
+    source: _Source
+    if att.kind in ("delta", "parquet"):
+        from tutela import lake
+
+        source = lake.make_source(att, con)
+    else:
+        source = _Postgres(att, con) if att.kind == "postgres" else _SQLite(att, con)
     source.connect(password)
     _attached[att.name] = source
 
@@ -454,16 +464,28 @@ class LiveErasure:
         }
 
 
-def finish_erasure(*, purge: bool = False) -> list[LiveErasure]:
+def finish_erasure(*, purge: bool = False, purge_now: bool = False) -> list[LiveErasure]:
     """After the commit: make the erased content unreadable where the database allows it
-    and report it, per live table written by the last erasure. Never raises: the erasure is
-    committed, and a step that could not run is reported as not done, with the reason."""
+    and report it, per live table written by the last erasure (and lake tables an earlier,
+    interrupted erasure still owes a purge). Never raises: the erasure is committed, and a
+    step that could not run is reported as not done, with the reason. `purge_now`: purge
+    lake tables even where readers may still use old versions (lake.py)."""
     out: list[LiveErasure] = []
     for source in _attached.values():
-        if source.committed:
+        source.force_purge = purge_now
+        if source.committed or source.owes():
             out += source.finish(purge)
             source.committed = set()
     return out
+
+
+def record_lake_commits(con: Any, master: Any, command: str) -> None:
+    """Audit each lake table commit of this run (in the workspace transaction that is
+    about to commit): Delta has no multi-table transaction, so each one is its own entry."""
+    if any(s.att.kind in ("delta", "parquet") for s in _attached.values()):
+        from tutela import lake
+
+        lake.record_commits(_attached.values(), con, master, command)
 
 
 # -- sources ------------------------------------------------------------------------------
@@ -483,6 +505,7 @@ class _Source:
         self.written: set[str] = set()
         self.committed: set[str] = set()
         self._tables: list[tuple[str, str]] | None = None
+        self.force_purge = False  # lake tables: purge even where old versions may be read
 
     # -- to implement per kind
     def connect(self, password: str | None) -> None:
@@ -519,6 +542,10 @@ class _Source:
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def owes(self) -> bool:
+        """Whether an earlier erasure left physical work here (lake tables)."""
+        return False
 
     # -- shared
     def tables(self) -> list[tuple[str, str]]:

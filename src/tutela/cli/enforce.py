@@ -53,6 +53,9 @@ def _render_retention(data: dict[str, object], fmt: OutputFormat) -> None:
         ["table", "action", "rule", "cutoff", "expired", "legal hold", "oldest", "note"],
         rows,
     )
+    storage = data.get("live_sources") or []
+    assert isinstance(storage, list)
+    output.render_storage(storage)  # lake tables: commit, purge and file check
 
 
 @retention_app.command("plan")

@@ -214,10 +214,7 @@ def render_certificate(cert: dict[str, Any], files: Sequence[str]) -> None:
             f"residue in {r['table']}{'.' + r['column'] if 'column' in r else ''}: "
             f"{r['rows']} row(s)"
         )
-    for e in cert.get("live_sources", []):
-        state = "done" if e["done"] else "NOT done"
-        note = f" ({e['note']})" if e["note"] else ""
-        out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}"))
+    render_storage(cert.get("live_sources", []))
     phys = cert.get("physical")
     if phys:
         out.print(f"  {escape(phys['summary'])}")
@@ -299,3 +296,12 @@ def render_scan(run: Any) -> None:
         )
         if quiet:
             out.print(f"[dim]{quiet} other column(s) hold no personal data[/]")
+
+
+def render_storage(entries: list[dict[str, Any]]) -> None:
+    """One line per live or lake table changed: what was done there, and the file check."""
+    for e in entries:
+        state = "done" if e["done"] else "NOT done"
+        note = f" ({e['note']})" if e["note"] else ""
+        check = f"; {e['file_check']}" if e.get("file_check") else ""
+        out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}{check}"))

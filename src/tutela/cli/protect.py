@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from tutela import keyguard
+from tutela import keyguard, lake
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.errors import ExitCode, UsageError
@@ -340,7 +340,10 @@ def pseudonymize_cmd(
             as_of=as_of.date() if as_of else None, max_shift_days=max_shift_days,
         )  # fmt: skip
         result: ps.ProtectResult | None = None
-        if out is not None and not dry_run:
+        lake_out = lake.output_table(str(out)) if out is not None else None
+        if lake_out is not None and not dry_run:  # --out lake.schema.table: a new lake table
+            result = ps.write_table(ws, plan, keyset, master, lake_out, overwrite=force)
+        elif out is not None and not dry_run:
             result = ps.write_file(ws, plan, keyset, master, overwrite=force)
         elif do_apply:
             result = ps.apply_in_place(ws, plan, keyset, master, force=force)
@@ -354,7 +357,8 @@ def pseudonymize_cmd(
         else:
             output.info(f"dry run: nothing changed; pass --apply to rewrite {table} in place")
     elif result.out:
-        output.out.print(f"wrote {escape(result.out)} and {escape(str(result.manifest))}")
+        also = f" and {escape(str(result.manifest))}" if result.manifest else ""
+        output.out.print(f"wrote {escape(result.out)}{also}")
     else:
         output.out.print(f"{escape(table)} protected in place; audit entry #{result.audit_seq}")
 

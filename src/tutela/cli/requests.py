@@ -26,6 +26,11 @@ def run_cmd(
     purge: bool = typer.Option(
         False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
     ),
+    purge_now: bool = typer.Option(
+        False,
+        "--purge-now",
+        help="Lake (Delta) tables: purge old versions even if readers may still use them.",
+    ),
     out: Path = typer.Option(Path("reports"), "--out", "-o", help="Directory for outputs."),
     policy: Path = PolicyPathOption,
     fmt: OutputFormat = FormatOption,
@@ -37,7 +42,9 @@ def run_cmd(
     loaded = load_policy(policy)
     with state(ctx).open_workspace() as ws:
         sctx = service.context(ws, loaded.policy)
-        result = requests.run_batch(sctx, file, apply=apply, out_dir=out, purge=purge)
+        result = requests.run_batch(
+            sctx, file, apply=apply, out_dir=out, purge=purge, purge_now=purge_now
+        )
     if fmt is OutputFormat.json:
         output.emit_json({"summary": result.summary(), "requests": result.rows})
     else:

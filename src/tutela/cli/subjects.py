@@ -107,6 +107,11 @@ def erase_cmd(
     purge: bool = typer.Option(
         False, "--purge", help="Then VACUUM the live tables changed (PostgreSQL: VACUUM (FULL))."
     ),
+    purge_now: bool = typer.Option(
+        False,
+        "--purge-now",
+        help="Lake (Delta) tables: purge old versions even if readers may still use them.",
+    ),
     request_id: str | None = typer.Option(
         None, "--request-id", help="Request reference (default: ERASE-<UTC time>)."
     ),
@@ -135,7 +140,9 @@ def erase_cmd(
                 output.render_erasure_plan(plan_data)
                 output.info("dry run: nothing changed; pass --apply to erase")
             return
-        [(cert, files)] = service.apply_erasures(sctx, clean, plans, out, purge=purge)
+        [(cert, files)] = service.apply_erasures(
+            sctx, clean, plans, out, purge=purge, purge_now=purge_now
+        )
         cert["request_state"] = requests.track_erasure(
             sctx, request_id, clean[request_id], cert, files
         )

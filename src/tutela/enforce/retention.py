@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from tutela import audit
+from tutela import audit, live
 from tutela.enforce.common import rebind
 from tutela.errors import EngineError
 from tutela.keyguard import workspace_key
@@ -28,7 +28,7 @@ from tutela.protect.keys import init_keyset
 from tutela.protect.pseudonymize import hmac_key
 from tutela.protect.sqlhmac import TOKEN_PREFIX, Binder, HmacKey, token_sql
 from tutela.subjects.normalize import key_sql
-from tutela.workspace import Workspace, quote_ident, table_ident
+from tutela.workspace import Workspace, quote_ident, relation, table_ident
 
 KEY_PURPOSE = "retention"
 
@@ -78,6 +78,8 @@ class RetentionPlan:
     items: list[RetentionItem]
     applied: bool = False
     audit_seq: int | None = None
+    storage: list[live.LiveErasure] = field(default_factory=list)
+    """Lake tables changed: their commits, purge and file check (lake.py)."""
     rewrite: dict[str, Any] | None = None
     """The workspace-file rewrite that made the change physical (see purge.py)."""
 
@@ -93,6 +95,7 @@ class RetentionPlan:
             "workspace_rewritten": self.rewrite,
             "expired_rows": self.total,
             "items": [i.to_dict() for i in self.items],
+            "live_sources": [e.to_dict() for e in self.storage],
         }
 
 
@@ -203,7 +206,7 @@ def _count(
         "count(*) FILTER (WHERE h AND coalesce(d < CAST(? AS TIMESTAMP), false)), "
         f"count(*) FILTER (WHERE d IS NULL AND has_value){later} "
         f"FROM (SELECT {pred} AS e, {last} AS l, {day} AS d, {hold} AS h, "
-        f"{quote_ident(rule.after)} IS NOT NULL AS has_value FROM {table_ident(item.table)})"
+        f"{quote_ident(rule.after)} IS NOT NULL AS has_value FROM {relation(item.table)})"
     )
     all_params = [
         item.cutoff, *cutoffs, *params, *last_params, *day_params, *hold_params,
@@ -247,6 +250,56 @@ def _statement(
     return [*pre, f"UPDATE {target} SET {', '.join(sets)} WHERE {where}"], binder.params
 
 
+def _apply_lake(
+    con: Any,
+    item: RetentionItem,
+    rule: RetentionRule,
+    types: dict[str, str],
+    key: HmacKey | None,
+    normalizations: Mapping[str, str],
+) -> int:
+    """A rule on a lake table (Delta, Parquet): the rows are picked on its copy and the
+    change goes through the lake source, committed with the workspace (see lake.py)."""
+    found = live.resolve(item.table)
+    assert found is not None
+    if found.attachment.kind not in ("delta", "parquet"):
+        table_ident(item.table)  # refuses: only lake tables are rewritten in place
+    live.require_writable(found)
+    binder = Binder()
+    pred, params = _predicate(item, rule, types)
+    where = rebind(pred, params, binder)
+    rel = relation(item.table)
+    rowids = [
+        int(r[0])
+        for r in con.execute(f"SELECT rowid FROM {rel} WHERE {where}", binder.params).fetchall()
+    ]
+    if not rowids:
+        return 0
+    if item.action is RetentionAction.delete:
+        live.delete_rows(con, found, rowids)
+    elif item.action is RetentionAction.anonymize:
+        live.set_null(con, found, item.columns, rowids)
+    else:
+        assert key is not None
+        for col in item.columns:
+            if not types[col].upper().startswith("VARCHAR"):
+                raise live.LiveSourceError(
+                    f"{item.table}.{col} is {types[col]}: a lake table's column keeps its type, "
+                    "so Tutela pseudonymizes text columns only there"
+                )
+            c = quote_ident(col)
+            tb = Binder()
+            token = token_sql(key.sql(key_sql(c, normalizations.get(col, "trim")), tb))
+            where_c = rebind(pred, params, tb)
+            rows = con.execute(
+                f"SELECT rowid, {token} FROM {rel} WHERE {where_c} AND {c} IS NOT NULL "
+                f"AND NOT starts_with(CAST({c} AS VARCHAR), '{TOKEN_PREFIX}')",
+                tb.params,
+            ).fetchall()
+            live.set_text(con, found, col, {int(r): str(t) for r, t in rows})
+    return len(rowids)
+
+
 def apply(
     ws: Workspace,
     policy: Policy,
@@ -273,6 +326,10 @@ def apply(
                     link.column: link.method.value if link.method.value in _KEY_NORMS else "trim"
                     for link in policy.identity_links_for(item.table)
                 }
+                if live.resolve(item.table) is not None:
+                    item.applied = _apply_lake(con, item, rule, types, key, norms)
+                    progress("retention", (n + 1) / len(runnable))
+                    continue
                 statements, params = _statement(item, rule, types, key, norms)
                 affected = 0
                 for sql in statements:
@@ -291,8 +348,13 @@ def apply(
                 counts={f"{i.table}#{i.rule_index}:{i.action}": i.applied or 0 for i in runnable},
                 result="applied",
             )
+            live.commit_writes()  # lake tables, one commit each, just before the workspace
+            live.record_lake_commits(con, master, "retention apply")
     except duckdb.Error as exc:
         raise EngineError(str(exc).splitlines()[0]) from None
+    finally:
+        live.rollback_writes()  # a no-op after the commit
+    the_plan.storage = live.finish_erasure(purge=True)  # purge and check the lake files
     for item in the_plan.items:
         if item.applied is None and item.skipped is None:
             item.applied = 0

@@ -46,6 +46,7 @@ from tutela.workspace import (
     Workspace,
     internal_table_exists,
     quote_ident,
+    relation,
     table_ident,
 )
 
@@ -327,7 +328,7 @@ def plan(
     if columns:
         counts = ws.query(
             f"SELECT count(*), {', '.join(f'count({quote_ident(c.column)})' for c in columns)} "
-            f"FROM {table_ident(table)}"
+            f"FROM {relation(table)}"  # a lake table is read in place
         )[0]
         rows = int(counts[0])
         for c, n in zip(columns, counts[1:], strict=True):
@@ -367,8 +368,7 @@ def _normalization(
         return _IMPLIED_NORMALIZATION[req.method]
     col = quote_ident(req.column)
     sample = ws.query(
-        f"SELECT CAST({col} AS VARCHAR) FROM {table_ident(table)} "
-        f"WHERE {col} IS NOT NULL LIMIT 2000"
+        f"SELECT CAST({col} AS VARCHAR) FROM {relation(table)} WHERE {col} IS NOT NULL LIMIT 2000"
     )
     return infer_normalization(req.column, [str(r[0]) for r in sample])
 
@@ -414,10 +414,50 @@ def _select(
         exprs.append(f"{sql} AS {q}")
     if not exprs:
         raise UsageError("every column would be dropped; nothing would be left")
-    sql = f"SELECT {', '.join(exprs)} FROM {table_ident(p.table)} AS t {' '.join(joins)}"
+    sql = f"SELECT {', '.join(exprs)} FROM {relation(p.table)} AS t {' '.join(joins)}"
     if joins:
         sql += " ORDER BY t.rowid"
     return sql, binder.params
+
+
+def protected_select(
+    con: duckdb.DuckDBPyConnection, p: ProtectPlan, keyset: KeySet, temps: list[str]
+) -> tuple[str, dict[str, Any]]:
+    """The protected SELECT (for writers outside this module: lake tables, lake.py)."""
+    return _select(con, p, keyset, temps)
+
+
+def write_table(
+    ws: Workspace,
+    p: ProtectPlan,
+    keyset: KeySet,
+    master: MasterKey,
+    target: Any,
+    *,
+    overwrite: bool = False,
+) -> ProtectResult:
+    """Write the protected table as a new table in an attached lake folder (lake.py):
+    staged, then renamed into place; audited. The source table is not changed."""
+    from tutela import lake
+
+    temps: list[str] = []
+    try:
+        with ws.transaction() as con:
+            sql, params = _select(con, p, keyset, temps)
+            lake.write_table(con, target, sql, params, overwrite=overwrite)
+            drop_temp(con, temps)
+            entry = audit.append(
+                con,
+                master,
+                command="pseudonymize",
+                arguments=_audit_arguments(p),
+                tables=[p.table],
+                counts={"rows": p.rows, "values": {c.column: c.values for c in p.columns}},
+                result=f"written lake table {target.name}",
+            )
+    except duckdb.Error as exc:
+        raise EngineError(_first_line(exc)) from None
+    return ProtectResult(p, True, entry.seq, target.name, None)
 
 
 def _mapping(
@@ -425,7 +465,7 @@ def _mapping(
 ) -> str:
     col = quote_ident(cp.column)
     base = (
-        f"SELECT DISTINCT CAST({col} AS VARCHAR) AS raw FROM {table_ident(p.table)} "
+        f"SELECT DISTINCT CAST({col} AS VARCHAR) AS raw FROM {relation(p.table)} "
         f"WHERE {col} IS NOT NULL"
     )
     if cp.method is Method.encrypt:

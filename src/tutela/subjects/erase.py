@@ -313,6 +313,7 @@ def apply_plans(
                     result="applied",
                 )
                 writers.commit()  # SQLite files; then the workspace (and PostgreSQL with it)
+                live.record_lake_commits(con, master, command)  # one entry per lake table
             finally:
                 writers.close()
     except Exception as exc:
@@ -507,6 +508,10 @@ def _live_markdown(entries: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(f"- {e['table']} ({e['kind']}): {e['method']} — physical removal {state}")
         if e["note"]:
             lines.append(f"  - {e['note']}")
+        if e.get("file_check"):  # lake tables: every file of the table read (lake.py)
+            lines.append(f"  - files of the table: {e['file_check']}")
+        if e.get("time_travel"):
+            lines.append(f"  - time travel: {e['time_travel']}")
         lines += [f"  - may remain: {r}" for r in e["remaining"]]
     return [*lines, ""]
 

@@ -287,6 +287,7 @@ def run_batch(
     out_dir: Path,
     progress: Callable[[str, float], None] | None = None,
     purge: bool = False,
+    purge_now: bool = False,
 ) -> BatchResult:
     rows = read_requests(path)
     done = _state(ctx)
@@ -386,7 +387,13 @@ def run_batch(
                 )
         else:
             for cert, files in service.apply_erasures(
-                ctx, clean, plans, out_dir, command="requests run", purge=purge
+                ctx,
+                clean,
+                plans,
+                out_dir,
+                command="requests run",
+                purge=purge,
+                purge_now=purge_now,
             ):
                 req = erasures[cert["request_id"]]
                 state, reason = erasure_state(ctx.ws.con, cert)

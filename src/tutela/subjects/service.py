@@ -184,6 +184,7 @@ def apply_erasures(
     *,
     command: str = "erase",
     purge: bool = False,
+    purge_now: bool = False,
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Apply all plans in one transaction, verify each, write certificates (0600).
     `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
@@ -195,11 +196,20 @@ def apply_erasures(
     hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
     copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
-    storage = live.finish_erasure(purge=purge)  # after the commit, before the rewrite
-    purged, purge_error = physical.purge_workspace(ctx.ws)
+    storage = live.finish_erasure(purge=purge, purge_now=purge_now)  # after the commit
+    purged, purge_error = physical.purge_workspace(ctx.ws)  # then the workspace file
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
     physical.record_tasks(ctx.ws, owed)
+    touched = {t for p in plans for t in counts[p.request_id]}
+    for e in storage:  # lake tables: files that still hold removed values are residue
+        held: list[str] = list(getattr(e, "residue", ()))
+        for plan in plans:
+            if held and (e.table in counts[plan.request_id] or e.table not in touched):
+                checks[plan.request_id]["ok"] = False
+                checks[plan.request_id]["residue"].append(
+                    {"table": e.table, "files": held, "rows": 0}
+                )
     results = []
     for plan in plans:
         outcome = erasure.ErasureOutcome(
@@ -210,7 +220,8 @@ def apply_erasures(
             erasure.hashed_identifiers(ctx.master, clean[plan.request_id]),
             ctx.master.key_id,
             erasure.now(),
-            [e for e in storage if e.table in counts[plan.request_id]],
+            # and a purge an earlier, interrupted erasure still owed (lake tables)
+            [e for e in storage if e.table in counts[plan.request_id] or e.table not in touched],
         )
         cert = erasure.certificate(outcome)
         physical.annotate(

@@ -1,0 +1,61 @@
+"""Plain Parquet folders: read and scan in place; erasure rewrites the affected files into
+staged copies and renames them over the originals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+from typer.testing import Result
+
+from tests.conftest import json_out
+from tests.lake.conftest import ANNA, CUSTOMERS, ORDERS, POLICY, files_holding
+
+
+def _folder(root: Path) -> Path:
+    con = duckdb.connect()
+    (root / "customers").mkdir(parents=True)
+    (root / "sales").mkdir()
+    con.execute(f"COPY ({CUSTOMERS}) TO '{root}/customers/part-0.parquet' (FORMAT parquet)")
+    con.execute(f"COPY ({ORDERS}) TO '{root}/sales/orders' (FORMAT parquet, PARTITION_BY (item))")
+    con.close()
+    return root
+
+
+def test_parquet_folder_scan_and_erase(cli: Callable[..., Result], tmp_path: Path) -> None:
+    root = _folder(tmp_path / "files")
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    result = cli("attach", "lake", f"parquet:{root}", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json_out(result)["tables"] == ["lake.main.customers", "lake.sales.orders"]
+    scan = json_out(cli("scan", "lake.main.customers", "-f", "json"))
+    assert {c["column"]: c["entity"] for c in scan["tables"][0]["columns"]}["email"] == (
+        "EMAIL_ADDRESS"
+    )
+    untouched = root / "sales" / "orders" / "item=pen"
+    before = {p: p.read_bytes() for p in untouched.rglob("*.parquet")}
+    result = cli("erase", "--email", "anna.puig@example.com", "-p", str(tmp_path / "policy.yaml"),
+                 "-o", str(tmp_path / "certs"), "--request-id", "P1", "--apply")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect()
+    customers = con.execute(
+        f"SELECT customer_id, note FROM '{root}/customers/*.parquet' ORDER BY 1"
+    ).fetchall()
+    assert customers == [("C50322", "cousin of [REDACTED]"), ("C50323", None)]
+    orders = con.execute(
+        "SELECT order_id, customer_id, address FROM "
+        f"read_parquet('{root}/sales/orders/**/*.parquet', hive_partitioning = true) ORDER BY 1"
+    ).fetchall()
+    assert orders == [(10, None, None), (11, "C50322", "Plaça Nova 3, Vic"), (12, None, None),
+                      (13, "C50323", "Rambla 8, Reus")]  # fmt: skip
+    assert {p: p.read_bytes() for p in untouched.rglob("*.parquet")} == before  # not rewritten
+    assert files_holding(root, ANNA) == {}
+    assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]  # no staged leftovers
+    cert = json.loads((tmp_path / "certs" / "erasure-P1.json").read_text())
+    kinds = {e["table"]: (e["kind"], e["done"]) for e in cert["live_sources"]}
+    assert kinds == {
+        "lake.main.customers": ("parquet", True),
+        "lake.sales.orders": ("parquet", True),
+    }
