@@ -108,3 +108,22 @@ def test_a_removed_value_still_inside_kept_text_is_held_not_residue(
     assert any("_delta_log" in f for f in held)  # the statistics of the kept note
     # the removed IP is in no file at all
     assert files_holding(lake, ["10.0.0.1"]) == {}
+
+
+def test_retention_exits_1_while_the_purge_waits_for_readers(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Another writer removed a file within the table's retention window (readers may still
+    use it): the rows are changed, the purge is refused, and the exit code says so."""
+    lake = tmp_path / "lake"
+    write_deltalake(str(lake / "visits"), duckdb.connect().sql(VISITS))
+    DeltaTable(str(lake / "visits")).update(
+        updates={"ip": "'10.9.9.9'"}, predicate="ip = '10.0.0.2'"
+    )
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    result = cli("retention", "apply", "-p", str(tmp_path / "policy.yaml"), "--as-of",
+                 "2026-12-01", "--apply")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "not yet physically removed in: lake.main.visits" in result.output
+    assert [r[0] for r in read_table(lake / "visits")] == ["new.visitor@example.com"]

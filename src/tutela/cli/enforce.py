@@ -93,9 +93,19 @@ def retention_apply_cmd(
             plan = retention.apply(ws, loaded.policy, _day(as_of), table)
         else:
             plan = retention.plan(ws, loaded.policy, _day(as_of), table)
-    _render_retention(plan.to_dict(), fmt)
+    data = plan.to_dict()
+    _render_retention(data, fmt)
     if not apply:
         output.info("dry run: nothing changed; pass --apply to carry it out")
+        return
+    not_purged = [e["table"] for e in data.get("live_sources") or [] if not e["done"]]
+    if not_purged:  # the rows are changed, but older files of these tables still hold them
+        output.warn(
+            "changed but not yet physically removed in: "
+            + ", ".join(not_purged)
+            + " (see above; run again when no reader pins the old versions)"
+        )
+        raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 @consent_app.command("import")
