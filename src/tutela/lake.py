@@ -36,18 +36,27 @@ removed.
 
 Parquet folders: the copy records each row's file and row number; an erasure rewrites each
 affected file into a staged file beside it and swaps it in with an atomic rename, after
-checking that the file is unchanged since it was read. Iceberg tables are refused at attach:
-reading them is not implemented (pyiceberg reads one offline from its metadata file, but
-through pyarrow, which Tutela does not depend on), and no library Tutela can install removes
-their orphan files, so an erasure there could not be made physical.
+checking that the file is unchanged since it was read.
+
+Iceberg tables (`iceberg:/path`: a table's folder, a folder of them, or one metadata file)
+are read only, through pyiceberg (the optional extra `tutela[iceberg]`): the table as its
+newest metadata file describes it (`version-hint.text` if present, else the highest
+version), scanned as Arrow into the copy. They are never written: no library Tutela can
+install offline removes an Iceberg table's orphan files (the data files and manifests that
+still hold deleted rows), so an erasure there could not be made physical. An erasure,
+retention or in-place pseudonymization that would change one is refused before anything
+changes (`live.require_writable`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import os
 import re
+import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +69,7 @@ from tutela.errors import UsageError
 from tutela.live import Attachment, LiveErasure, LiveSourceError, LiveTable, _Source, resolve
 from tutela.sql import json_list, quote_ident
 
-KINDS = ("delta", "parquet")
+KINDS = ("delta", "parquet", "iceberg")
 PREFIXES = {"delta": "delta", "parquet": "parquet", "iceberg": "iceberg"}
 TUTELA_MARK = "tutela"
 DEFAULT_FILE_RETENTION = "interval 7 days"
@@ -82,11 +91,13 @@ def _error(message: str, hint: str | None = None) -> LiveSourceError:
 def claims(text: str, kind: str | None) -> bool:
     """Whether an attach target is a lake folder (`delta:/path`, `parquet:/path`, or a
     folder) rather than a database."""
-    if kind in (*KINDS, "iceberg"):
+    if kind in KINDS:
         return True
     prefix = text.split(":", 1)[0].lower()
     if prefix in PREFIXES and ":" in text:
         return True
+    if kind is None and text.endswith(".metadata.json"):
+        return Path(text).expanduser().is_file()  # an Iceberg table's metadata file
     return kind is None and bool(text) and Path(text).expanduser().is_dir()
 
 
@@ -100,17 +111,17 @@ def parse_target(text: str, kind: str | None) -> tuple[str, str, None]:
             raise UsageError(f"{raw}: a {named} target cannot be attached as --type {kind}")
         kind, raw = named, rest
     path = Path(raw).expanduser()
+    if kind in (None, "iceberg") and path.is_file() and path.name.endswith(".metadata.json"):
+        return "iceberg", str(path.resolve()), None  # one table, pinned to this metadata
     if not path.is_dir():
         raise UsageError(f"{raw}: not a folder (a lake target is a table's or tables' folder)")
     path = path.resolve()
     if kind is None:
         kind = _detect(path)
-    if kind == "iceberg":
+    if kind == "iceberg" and not _iceberg_tables(path):
         raise UsageError(
-            f"{raw}: Iceberg tables cannot be attached: Tutela does not read them (yet), and "
-            "no library Tutela can install removes an Iceberg table's orphan files, so an "
-            "erasure there could not be made physical",
-            hint="export the table to Parquet or Delta and attach that, or load an export",
+            f"{raw}: not an Iceberg table or a folder of them (no metadata/*.metadata.json "
+            "here or one or two levels down)"
         )
     if kind == "delta" and not _delta_tables(path):
         raise UsageError(
@@ -137,9 +148,59 @@ def _detect(path: Path) -> str:
 
 
 def _is_iceberg(path: Path) -> bool:
-    return any((path / "metadata").glob("*.metadata.json")) or any(
-        path.glob("*/metadata/*.metadata.json")
-    )
+    return bool(_iceberg_tables(path))
+
+
+def _iceberg_tables(root: Path) -> dict[tuple[str, str], Path]:
+    """(schema, table) -> the table's folder, or its metadata file when one was given. A
+    namespace folder's `.db` suffix (Hive's layout) is not part of the schema's name."""
+    if root.is_file():
+        return {("main", _table_name(root.parent.parent.name)): root}
+    if _metadata_files(root):
+        return {("main", _table_name(root.name)): root}
+    found: dict[tuple[str, str], Path] = {}
+    for child in _children(root):
+        if _metadata_files(child):
+            found[("main", _table_name(child.name))] = child
+            continue
+        schema = _table_name(child.name.removesuffix(".db"))
+        for grandchild in _children(child):
+            if _metadata_files(grandchild):
+                found[(schema, _table_name(grandchild.name))] = grandchild
+    return found
+
+
+def _metadata_files(folder: Path) -> list[Path]:
+    try:
+        return sorted((folder / "metadata").glob("*.metadata.json"))
+    except OSError:
+        return []
+
+
+_METADATA_VERSION = re.compile(r"^v?(\d+)[-.]")
+
+
+def newest_metadata(table: Path) -> Path | None:
+    """An Iceberg table's current metadata file: the one `metadata/version-hint.text` names
+    (a version number, or a file name), else the highest version (`v3.metadata.json`,
+    `00003-<uuid>.metadata.json`), the newest file among equals. A metadata file given as
+    the table is that file."""
+    if table.is_file():
+        return table
+    meta = table / "metadata"
+    hint = meta / "version-hint.text"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        text = hint.read_text().strip()
+        if text and "/" not in text:
+            for name in (f"v{text}.metadata.json", f"{text}.metadata.json", text):
+                if (meta / name).is_file():
+                    return meta / name
+    ranked = []
+    for p in _metadata_files(table):
+        m = _METADATA_VERSION.match(p.name)
+        with contextlib.suppress(OSError):
+            ranked.append((int(m.group(1)) if m else -1, p.stat().st_mtime_ns, p.name, p))
+    return max(ranked)[-1] if ranked else None
 
 
 def _children(path: Path) -> list[Path]:
@@ -224,6 +285,8 @@ class LakeCommit:
 
 def make_source(att: Attachment, con: duckdb.DuckDBPyConnection) -> Any:
     """The live-source object for a lake attachment (see `live.attach`)."""
+    if att.kind == "iceberg":
+        return _Iceberg(att, con)
     return _Delta(att, con) if att.kind == "delta" else _Parquet(att, con)
 
 
@@ -1332,6 +1395,134 @@ def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
+# -- Iceberg (read only) -----------------------------------------------------------------------
+
+ICEBERG_NOT_ERASABLE = (
+    "no library Tutela can install offline removes an Iceberg table's orphan files (the "
+    "data files and manifests that still hold deleted rows, readable through older "
+    "snapshots), so an erasure there could not be made physical"
+)
+ICEBERG_AT_SOURCE = (
+    "erase the rows with the engine that owns the table (DELETE, then expire the older "
+    "snapshots and remove orphan files)"
+)
+
+
+def iceberg_refusal(name: str) -> LiveSourceError:
+    """Why a change to an Iceberg table is refused (raised before anything changes)."""
+    return _error(
+        f"{name} is an Iceberg table: Tutela reads it but does not change it: "
+        f"{ICEBERG_NOT_ERASABLE}; nothing was changed",
+        hint=f"{ICEBERG_AT_SOURCE}; `tutela detach` its attachment to act on the other tables",
+    )
+
+
+def _require_pyiceberg() -> None:
+    if importlib.util.find_spec("pyiceberg") is None or importlib.util.find_spec("pyarrow") is None:
+        raise _error(
+            "reading Iceberg tables needs pyiceberg and pyarrow, which are not installed: "
+            "pip install 'tutela[iceberg]'",
+            hint="or export the table to Parquet or Delta and attach that",
+        )
+
+
+def prime_pyarrow() -> None:
+    """pyarrow's pandas shim (Cython) takes the `sys.modules["pandas"] = None` marker the
+    workspace sets (workspace.py) for the pandas module itself and fails on it. Let the shim
+    look once without the marker (it then remembers pandas is absent), and restore it."""
+    if "pandas" not in sys.modules or sys.modules["pandas"] is not None:
+        return
+    del sys.modules["pandas"]
+    try:
+        shim = importlib.import_module("pyarrow.lib")._pandas_api
+        shim.have_pandas  # noqa: B018 - the property runs the shim's one import attempt
+    finally:
+        sys.modules.setdefault("pandas", None)
+
+
+class _Iceberg(_Source):
+    """Iceberg tables read through pyiceberg from their newest metadata file; never
+    written (see ICEBERG_NOT_ERASABLE)."""
+
+    def connect(self, password: str | None) -> None:
+        _require_pyiceberg()
+        prime_pyarrow()
+        root = Path(self.att.target)
+        if not root.exists():
+            raise _error(
+                f"cannot attach {self.att.name} (iceberg {root}): the path does not exist "
+                "or cannot be read"
+            )
+        self.paths = _iceberg_tables(root)
+        if not self.paths:
+            raise _error(f"{self.att.name}: {root} holds no Iceberg table any more")
+        for (schema, table), path in self.paths.items():
+            self._open(f"{self.att.name}.{schema}.{table}", path)
+
+    def _open(self, name: str, path: Path) -> Any:
+        from pyiceberg.table import StaticTable
+
+        meta = newest_metadata(path)
+        if meta is None:
+            raise _error(f"{name}: {path} holds no Iceberg metadata file any more")
+        try:
+            return StaticTable.from_metadata(str(meta))
+        except Exception as exc:  # pyiceberg raises validation, IO and plain errors
+            raise _error(
+                f"{name}: {meta} is not readable Iceberg table metadata: {_clean(exc)}",
+                hint="it may be damaged, or written by a newer Iceberg format than "
+                "Tutela's pyiceberg reads; upgrade pyiceberg, or export the table",
+            ) from exc
+
+    def list_tables(self) -> list[tuple[str, str]]:
+        return sorted(self.paths)
+
+    def read(self, live: LiveTable) -> tuple[Any, str, Any]:
+        path = self.paths.get((live.schema, live.table))
+        if path is None:
+            raise _error(f"{live.name}: no such table in {self.att.name}")
+        table = self._open(live.name, path)
+        names = [f.name for f in table.schema().fields]
+        if any(n.casefold() == "rowid" for n in names):
+            raise _error(
+                f"{live.name} has a column named rowid: Tutela uses that name for the row "
+                "address and cannot read this table in place",
+                hint="load an export of it instead",
+            )
+        try:
+            reader = table.scan().to_arrow_batch_reader()
+        except Exception as exc:  # a data file or manifest missing or unreadable
+            raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
+        _settle(self.con)
+        # never written: the row address only tells the copy's rows apart
+        return reader, "SELECT (row_number() OVER () - 1)::BIGINT AS rowid, * FROM {src}", _noop
+
+    def begin(self) -> None:
+        return None
+
+    def apply(
+        self,
+        live: LiveTable,
+        action: str,
+        rowids: list[int],
+        columns: list[str],
+        texts: dict[int, str],
+    ) -> None:
+        raise iceberg_refusal(live.name)  # live.require_writable refuses before this
+
+    def commit(self) -> None:
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        self.in_transaction = False
+
+    def finish(self, purge: bool) -> list[LiveErasure]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
 # -- the audit of lake commits ----------------------------------------------------------------
 
 
@@ -1373,8 +1564,13 @@ def output_table(name: str) -> OutputTable | None:
     if len(parts) == 2:
         parts = [parts[0], "main", parts[1]]
     source = live._attached.get(parts[0]) if len(parts) == 3 else None
-    if not isinstance(source, _LakeMixin):
+    if not isinstance(source, (_LakeMixin, _Iceberg)):
         return None
+    if isinstance(source, _Iceberg):
+        raise _error(
+            f"{source.att.name} holds Iceberg tables, which Tutela does not write",
+            hint="write the output to a Delta or Parquet attachment (attach delta:FOLDER)",
+        )
     att, schema, table = source.att, parts[1], parts[2]
     if not re.fullmatch(r"[A-Za-z0-9_]+", schema + table):
         raise UsageError(f"{name}: lake table names use letters, digits and _ only")

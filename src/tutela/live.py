@@ -46,7 +46,7 @@ from tutela.errors import TutelaError, UsageError
 from tutela.sql import quote_ident
 
 ATTACHMENTS = "_tutela.attachments"
-KINDS = ("postgres", "sqlite", "delta", "parquet")  # lake kinds: lake.py
+KINDS = ("postgres", "sqlite", "delta", "parquet", "iceberg")  # lake kinds: lake.py
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = {"main", "temp", "system", "memory", "_tutela", "information_schema", "pg_catalog"}
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
@@ -239,7 +239,7 @@ def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None
         return
     _close(att.name)
     source: _Source
-    if att.kind in ("delta", "parquet"):
+    if att.kind in ("delta", "parquet", "iceberg"):
         from tutela import lake
 
         source = lake.make_source(att, con)
@@ -375,7 +375,22 @@ def has_synthetic_rowid(live: LiveTable | None) -> bool:
 # -- erasure ------------------------------------------------------------------------------
 
 
+def write_refusal(name: str) -> str | None:
+    """Why Tutela will not change this table whatever the attachment says (an Iceberg
+    table), for plans; None for every other table."""
+    found = resolve(name)
+    if found is None or found.attachment.kind != "iceberg":
+        return None
+    from tutela import lake
+
+    return lake.ICEBERG_NOT_ERASABLE
+
+
 def require_writable(live: LiveTable) -> None:
+    if live.attachment.kind == "iceberg":  # read only, whatever the attachment says
+        from tutela import lake
+
+        raise lake.iceberg_refusal(live.name)
     if live.attachment.read_only:
         raise LiveSourceError(
             f"{live.name} is attached read-only: Tutela will not change it",
@@ -1262,7 +1277,7 @@ def add(
 
     validate_name(name)
     kind, safe, password = parse_target(target, kind)
-    att = Attachment(name, kind, safe, read_only)
+    att = Attachment(name, kind, safe, read_only or kind == "iceberg")  # never written
     if not replace and name in {a.name for a in stored(ws.con)}:
         raise UsageError(
             f"an attachment named {name!r} exists",

@@ -141,7 +141,7 @@ def _iceberg(root: Path) -> Path:
         (lambda root: root, "not a Delta table"),
         (lambda root: root / "missing", "not a folder"),
         (_newer_protocol, "newer"),
-        (_iceberg, "Iceberg tables cannot be attached"),
+        (_iceberg, "is not readable Iceberg table metadata"),
     ],
     ids=["empty-folder", "missing", "newer-protocol", "iceberg"],
 )

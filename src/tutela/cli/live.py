@@ -21,7 +21,9 @@ def attach_cmd(
         "(empty with --type postgres: the PG* environment variables).",
     ),
     kind: str | None = typer.Option(
-        None, "--type", help="postgres or sqlite (default: from the target)."
+        None,
+        "--type",
+        help="postgres, sqlite, delta, parquet or iceberg (default: from the target).",
     ),
     read_only: bool = typer.Option(
         False, "--read-only", help="Scan and report only: Tutela will never write to it."

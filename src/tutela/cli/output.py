@@ -196,6 +196,11 @@ def render_erasure_plan(plan: dict[str, Any]) -> None:
         )
     for r in plan["free_text_redactions"]:
         out.print(f"redact mentions in {escape(r['column'])}: {r['rows']} row(s)")
+    for r in plan.get("not_erasable", []):
+        warn(
+            f"{r['table']} is not erased by Tutela: {r['reason']}. Owed at the source: "
+            f"{r['owed_at_source']}. --apply is refused while it is in the plan"
+        )
     render_held_back(plan.get("held_back", []))
     render_possible(plan["possible_matches_for_review"], "Possible matches (not erased)")
     if plan["possible_matches_for_review"]:

@@ -313,6 +313,10 @@ def apply(
     runnable = [i for i in the_plan.items if i.skipped is None and i.expired]
     # deletes first: rows about to go are not anonymized (and counted) first
     runnable.sort(key=lambda i: (i.action is not RetentionAction.delete, i.rule_index))
+    for item in runnable:  # a live table Tutela may not change: refused before any change
+        found = live.resolve(item.table)
+        if found is not None:
+            live.require_writable(found)
     key: HmacKey | None = None
     if any(i.action is RetentionAction.pseudonymize for i in runnable):
         keyset, _ = init_keyset(ws.root)

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from tutela import __version__, audit, fileout
+from tutela import __version__, audit, fileout, live
 from tutela.errors import EngineError, TutelaError, UsageError
 from tutela.policy.models import Policy, Visibility
 from tutela.policy.vocab import Entity
@@ -519,6 +519,9 @@ def apply_in_place(
     stacks methods (tokens of tokens), which no re-identification undoes in one step."""
     if not p.in_place:
         raise UsageError("this plan writes a file; use write_file")
+    found = live.resolve(p.table)
+    if found is not None:
+        live.require_writable(found)  # an Iceberg table: refused with the reason
     again = [c for c in p.columns if c.previous]
     if again and not force:
         raise UsageError(

@@ -91,7 +91,30 @@ class ErasurePlan:
             "possible_matches_for_review": [p.to_dict() for p in self.match.possible],
             "held_back": [h.to_dict() for h in self.match.held_back],
             "confirmed_by_review": {t: len(r) for t, r in sorted(self.match.confirmed.items())},
+            "not_erasable": self.not_erasable(),
         }
+
+    def not_erasable(self) -> list[dict[str, str]]:
+        """Tables the plan would change that Tutela never changes (Iceberg tables), why,
+        and what is owed at the source: `--apply` is refused while any is in the plan."""
+        changed = {t.table: t for t in self.tables if t.action != "keep"}
+        mentions: dict[str, int] = {}
+        for r in self.redactions:
+            mentions[r.table] = mentions.get(r.table, 0) + 1
+        out = []
+        for table in sorted(set(changed) | set(mentions)):
+            reason = live.write_refusal(table)
+            if reason is None:
+                continue
+            t, parts = changed.get(table), []
+            if t is not None and t.action == "delete":
+                parts.append(f"delete {len(t.rowids)} row(s)")
+            elif t is not None:
+                parts.append(f"blank {', '.join(t.columns)} in {len(t.rowids)} row(s)")
+            if mentions.get(table):
+                parts.append(f"redact the person's mentions in {mentions[table]} free-text values")
+            out.append({"table": table, "reason": reason, "owed_at_source": "; ".join(parts)})
+        return out
 
 
 def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> ErasurePlan:
