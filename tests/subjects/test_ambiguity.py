@@ -592,3 +592,70 @@ def test_family_email_one_customer_two_subscribers(
     # a subscriber alone under an address, with the customer's given name: certain
     joan = service.find(ctx, {"customer_id": ["C2"]})
     assert _ids(workspace, "newsletter", joan.rows.get("newsletter", [])) == {"N3"}
+
+
+LINE_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: full_name, kind: name}
+      - {table: crm, column: phone, kind: phone, region: ES}
+      - {table: orders, column: phone, kind: phone, region: ES}
+      - {table: orders, column: iban, kind: iban}
+      - {table: tickets, column: caller, kind: phone, region: ES}
+      - {table: tickets, column: caller_name, kind: name}
+tables:
+  crm: {columns: {customer_id: {category: user.unique_id}, full_name: PERSON,
+                  phone: PHONE_NUMBER}}
+  orders: {columns: {order_id: not_personal, phone: PHONE_NUMBER, iban: IBAN_CODE}}
+  tickets: {columns: {ticket_id: not_personal, caller: PHONE_NUMBER, caller_name: PERSON}}
+"""
+
+
+def test_landline_rows_that_name_nobody_are_possible_matches(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A household landline is the father's in the CRM; an order placed from it that names
+    nobody (his son's, with the son's IBAN) is not the father's for certain, and its IBAN is
+    not followed. The same from his mobile is his. A call from the landline by `Josep Pujol
+    Roca` is not the father's (`Josep Pujol Poza`), although the names look alike."""
+    path = tmp_path / "line.yaml"
+    path.write_text(LINE_POLICY, encoding="utf-8")
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES "
+        "('C1', 'Josep Pujol Poza', '+34 933 933 842'), ('C2', 'Marta Serra', '612 975 704')"
+        ") t(customer_id, full_name, phone)"
+    )
+    con.execute(
+        "CREATE TABLE orders AS SELECT * FROM (VALUES "
+        "('O1', '933933842', 'ES26 2100 9316 6099 5077 0972'), "
+        "('O2', NULL, 'ES26 2100 9316 6099 5077 0972'), "
+        "('O3', '+34 612975704', NULL)) t(order_id, phone, iban)"
+    )
+    con.execute("CREATE TABLE tickets (ticket_id VARCHAR, caller VARCHAR, caller_name VARCHAR)")
+    ctx = service.context(workspace, load_policy(path).policy)
+    father = service.find(ctx, {"customer_id": ["C1"]})
+    assert _found(workspace, father) == {"crm": {"C1"}}
+    refs = {p.row_ref: p for p in father.possible}
+    assert "a household shares" in refs["order_id=O1"].reason
+    assert "order_id=O2" not in refs  # the son's IBAN was not followed
+    marta = service.find(ctx, {"customer_id": ["C2"]})  # a mobile number is one person's
+    assert _found(workspace, marta) == {"crm": {"C2"}, "orders": {"O3"}}
+    # two calls from the line: the names tell two people apart, so both go to a reviewer
+    con.execute(
+        "INSERT INTO tickets VALUES ('T1', '+34 933933842', 'Josep Pujol Roca'), "
+        "('T2', '+34 933933842', 'Josep Pujol Poza')"
+    )
+    father = service.find(ctx, {"customer_id": ["C1"]})
+    assert _found(workspace, father) == {"crm": {"C1"}}
+    refs = {p.row_ref: p for p in father.possible}
+    assert "carried by 2 different names" in refs["ticket_id=T1"].reason
+    assert any("matches the person's" in e for e in refs["ticket_id=T2"].evidence)
+    before = _snapshot(workspace, "orders", "order_id", {"O1", "O2"})
+    tickets = _snapshot(workspace, "tickets", "ticket_id", {"T1", "T2"})
+    _erase(ctx, {"customer_id": ["C1"]})
+    assert _snapshot(workspace, "orders", "order_id", {"O1", "O2"}) == before
+    assert _snapshot(workspace, "tickets", "ticket_id", {"T1", "T2"}) == tickets

@@ -412,6 +412,7 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJu
                 f"WHERE NOT k.probed AND {rule}"
             )
         con.execute("UPDATE _keys SET probed = true")
+        judge.demote_unvouched()  # before their identifiers are followed
         # every identifier of every certain row becomes a key to search for
         for link in space.links:
             if link.kind not in EXPANDING or not link.matches:
@@ -580,7 +581,11 @@ def _shared_value_matches(
     """Rows reached only through shared values: possible matches, with the reason and which
     of the person's attributes the row agrees with."""
     rows = con.execute(
-        "SELECT m.req, m.tbl, m.rid, min(m.link), list(DISTINCT m.via || ' ' || s.detail) "
+        "SELECT m.req, m.tbl, m.rid, min(m.link), list(DISTINCT m.via || ' ' || CASE "
+        "WHEN s.status <> 'unique' THEN s.detail "
+        "WHEN EXISTS (SELECT 1 FROM _landline l WHERE l.key = m.key AND l.cc = m.cc) "
+        "THEN 'is a landline, which a household shares, and the row names nobody' "
+        "ELSE 'also leads to another person, and the row names nobody' END) "
         "FROM _maybe m JOIN _vstat s ON s.kind = m.via AND s.key = m.key "
         "AND s.cc IS NOT DISTINCT FROM m.cc "
         "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl "

@@ -21,8 +21,10 @@ Everything is set-based SQL over the carrier rows of the values reached in a rou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import duckdb
+import phonenumbers
 
 from tutela.subjects.links import LinkSpec, SearchSpace
 from tutela.subjects.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
@@ -50,7 +52,7 @@ _KIND_WORDS = {
 
 # Two names are the same name written differently when one's words (of 3+ letters) are all
 # in the other ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or
-# spacing ("Puig Anna", "MansoJover"), or by a typo after the same given name. A
+# spacing ("Puig Anna", "MansoJover"), or by one typo after the same given name. A
 # similar-looking given name is NOT the same person here: "Joan Soler" and "Joana Soler"
 # share a phone in many households.
 _NAME_MACROS = [
@@ -61,11 +63,12 @@ _NAME_MACROS = [
     "OR (len(_words(p)) > 0 AND list_has_all(_words(q), _words(p))) "
     "OR (len(_words(q)) > 0 AND list_has_all(_words(p), _words(q))) "
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
-    # the same given name and the rest nearly so: one person with a typo in the surname
-    # ("Sara Pooza Roca"); a different given name is another person ("Joan"/"Joana Soler")
+    # the same given name and one slip of the keyboard after it: one person ("Sara Pooza
+    # Roca"). A different given name ("Joan"/"Joana Soler") or another surname ("Josep
+    # Pujol Poza"/"Josep Pujol Roca", father and son) is another person.
     "CREATE OR REPLACE TEMP MACRO _names_alike(p, q) AS _same_name(p, q) "
     "OR (list_extract(_words(p), 1) = list_extract(_words(q), 1) "
-    "AND jaro_winkler_similarity(p, q) >= 0.9)",
+    "AND damerau_levenshtein(p, q) <= 1)",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
     # close enough to be the same person misspelt: not proof, but no reason to discard
@@ -73,6 +76,17 @@ _NAME_MACROS = [
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q) "
     "OR jaro_winkler_similarity(p, q) >= 0.88)) > 0)) > 0",
 ]
+
+
+@lru_cache(maxsize=65536)
+def is_landline(national: str, country_code: str) -> bool:
+    """Whether a number (national significant number, country calling code) is a fixed
+    line: a household's, not one person's (numbers that may be either are not)."""
+    try:
+        number = phonenumbers.parse(f"+{country_code}{national}")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,7 @@ class IdentityJudge:
             if _attribute_of(link, self.attr_kinds) is not None
         ]
         self.shared_links = [i for i, link in enumerate(space.links) if link.shared]
+        self._lines: dict[tuple[str, str], bool] = {}
         for sql in _NAME_MACROS:
             con.execute(sql)
         cols = ", ".join(f"a{i} VARCHAR[]" for i in range(len(self.attr_kinds)))
@@ -227,11 +242,13 @@ class IdentityJudge:
         )
 
     def demote_unvouched(self) -> int:
-        """Certain rows that say nothing of who they are about (no id, e-mail or name) but
-        carry an identifier that belongs to one other person (unique in the data, and
-        contradicting this request's person, `_kconf`): the value that reached them may be
-        shared in a way the data does not show, so they become possible matches. Returns
-        how many rows moved."""
+        """Certain rows that say nothing of who they are about (no id, e-mail or name) and
+        were reached only through a value that may well be someone else's: one that belongs
+        to one other person (unique in the data, but contradicting this request's person,
+        `_kconf`), or a landline, which a household shares whatever the data shows. They
+        become possible matches, and are not followed further (called each round, before
+        the certain rows' identifiers are searched for). Returns how many rows moved."""
+        self._mark_landlines()
         empty = (
             " AND ".join(f"len(coalesce(s.a{i}, [])) = 0" for i in range(len(self.attr_kinds)))
             or "true"
@@ -241,7 +258,11 @@ class IdentityJudge:
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid AND {empty}
             WHERE EXISTS (SELECT 1 FROM _idx i JOIN _kconf c ON c.req = h.req
                           AND c.kind = i.kind AND c.key = i.key AND c.nobody_agrees
-                          WHERE i.tbl = h.tbl AND i.rid = h.rid)"""
+                          WHERE i.tbl = h.tbl AND i.rid = h.rid)
+               OR NOT EXISTS (SELECT 1 FROM _hits w WHERE w.req = h.req AND w.tbl = h.tbl
+                              AND w.rid = h.rid AND NOT (w.via = 'phone' AND EXISTS (
+                                  SELECT 1 FROM _landline l WHERE l.key = w.key
+                                  AND l.cc = w.cc)))"""
         )
         row = self.con.execute("SELECT count(*) FROM _demote").fetchone()
         if not row or not row[0]:
@@ -252,6 +273,22 @@ class IdentityJudge:
             "AND d.tbl = _hits.tbl AND d.rid = _hits.rid)"
         )
         return int(row[0])
+
+    def _mark_landlines(self) -> None:
+        """`_landline`: the phone keys reached so far that are fixed lines (phonenumbers'
+        metadata for the number's country; numbers of unknown country are not)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT key, cc FROM _hits WHERE via = 'phone' AND cc IS NOT NULL"
+        ).fetchall()
+        for key, cc in rows:
+            if (key, cc) not in self._lines:
+                self._lines[(key, cc)] = is_landline(str(key), str(cc))
+        fixed = [kc for kc, landline in self._lines.items() if landline]
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _landline AS SELECT UNNEST(?::VARCHAR[]) AS key, "
+            "UNNEST(?::VARCHAR[]) AS cc",
+            [[k for k, _ in fixed], [c for _, c in fixed]],
+        )
 
     def judge(self) -> None:
         """Statuses of the values in `_fresh` (kind, key, cc) not judged yet."""
