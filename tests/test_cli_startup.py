@@ -18,7 +18,8 @@ runner = CliRunner()
 
 # Modules a start-up must not pay for (DuckDB, pydantic models, presidio, the renderers).
 HEAVY = ["duckdb", "tutela.workspace", "tutela.policy.models", "presidio_analyzer",
-         "tutela.detect.engine", "tutela.report.governance", "cryptography", "pyarrow"]  # fmt: skip
+         "tutela.detect.engine", "tutela.report.governance", "cryptography", "pyarrow",
+         "importlib.metadata"]  # fmt: skip
 
 
 def _imported_after(*argv: str) -> set[str]:

@@ -659,3 +659,26 @@ def test_landline_rows_that_name_nobody_are_possible_matches(
     _erase(ctx, {"customer_id": ["C1"]})
     assert _snapshot(workspace, "orders", "order_id", {"O1", "O2"}) == before
     assert _snapshot(workspace, "tickets", "ticket_id", {"T1", "T2"}) == tickets
+
+
+def test_name_agreement_and_landline_rules() -> None:
+    import duckdb
+
+    from tutela.subjects.identity import _NAME_MACROS, is_landline
+
+    con = duckdb.connect()
+    for sql in _NAME_MACROS:
+        con.execute(sql)
+
+    def alike(a: str, b: str) -> bool:
+        return bool(con.execute("SELECT _names_alike(?, ?)", [a, b]).fetchone()[0])  # type: ignore[index]
+
+    assert alike("sara pooza roca", "sara poza roca")  # a slip inside a middle word
+    assert alike("anna puig", "anna puig i ferrer")
+    assert not alike("joan soler", "joana soler")  # another given name
+    assert not alike("soler joan", "soler joana")  # ...also when it comes last
+    assert not alike("josep pujol poza", "josep pujol roca")  # father and son
+    assert is_landline("933933842", "34") and not is_landline("612975704", "34")
+    assert is_landline("612345678", "39")  # +39 06 1234 5678: the 0 belongs to the number
+    assert not is_landline("3401234567", "39")  # an Italian mobile
+    assert is_landline("2079460000", "44") and not is_landline("7700900123", "44")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from tutela import __version__
 from tutela.cli.options import state
 from tutela.cli.root import Lazy, RootGroup
 
@@ -158,6 +157,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from tutela import __version__
+
         print(f"tutela {__version__}")
         raise typer.Exit()
 

@@ -515,7 +515,7 @@ def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
         f"WHERE list_contains({_sql_list(CORROBORATING)}, kind)"
     )
     for link in space.links:
-        if link.kind != "name" and link.kind not in CORROBORATING:
+        if (link.kind != "name" and link.kind not in CORROBORATING) or link.attribute_only:
             continue
         source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
         key = key_sql("s.v", link.normalize)
@@ -584,8 +584,8 @@ def _shared_value_matches(
         "SELECT m.req, m.tbl, m.rid, min(m.link), list(DISTINCT m.via || ' ' || CASE "
         "WHEN s.status <> 'unique' THEN s.detail "
         "WHEN EXISTS (SELECT 1 FROM _landline l WHERE l.key = m.key AND l.cc = m.cc) "
-        "THEN 'is a landline, which a household shares, and the row names nobody' "
-        "ELSE 'also leads to another person, and the row names nobody' END) "
+        "THEN 'is a landline, which a household shares' "
+        "ELSE 'also leads to another person' END) "
         "FROM _maybe m JOIN _vstat s ON s.kind = m.via AND s.key = m.key "
         "AND s.cc IS NOT DISTINCT FROM m.cc "
         "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl "

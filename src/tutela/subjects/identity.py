@@ -52,7 +52,7 @@ _KIND_WORDS = {
 
 # Two names are the same name written differently when one's words (of 3+ letters) are all
 # in the other ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or
-# spacing ("Puig Anna", "MansoJover"), or by one typo after the same given name. A
+# spacing ("Puig Anna", "MansoJover"), or by one typo inside a middle word. A
 # similar-looking given name is NOT the same person here: "Joan Soler" and "Joana Soler"
 # share a phone in many households.
 _NAME_MACROS = [
@@ -63,11 +63,13 @@ _NAME_MACROS = [
     "OR (len(_words(p)) > 0 AND list_has_all(_words(q), _words(p))) "
     "OR (len(_words(q)) > 0 AND list_has_all(_words(p), _words(q))) "
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
-    # the same given name and one slip of the keyboard after it: one person ("Sara Pooza
-    # Roca"). A different given name ("Joan"/"Joana Soler") or another surname ("Josep
-    # Pujol Poza"/"Josep Pujol Roca", father and son) is another person.
+    # one slip of the keyboard inside a middle word, first and last words the same: one
+    # person ("Sara Pooza Roca"). The given name may be first or last ("Soler Joan"), so a
+    # change there ("Joan"/"Joana") is another person, as is another surname ("Josep Pujol
+    # Poza"/"Josep Pujol Roca", father and son).
     "CREATE OR REPLACE TEMP MACRO _names_alike(p, q) AS _same_name(p, q) "
-    "OR (list_extract(_words(p), 1) = list_extract(_words(q), 1) "
+    "OR (len(_words(p)) >= 3 AND len(_words(p)) = len(_words(q)) "
+    "AND _words(p)[1] = _words(q)[1] AND _words(p)[-1] = _words(q)[-1] "
     "AND damerau_levenshtein(p, q) <= 1)",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
@@ -82,11 +84,16 @@ _NAME_MACROS = [
 def is_landline(national: str, country_code: str) -> bool:
     """Whether a number (national significant number, country calling code) is a fixed
     line: a household's, not one person's (numbers that may be either are not)."""
-    try:
-        number = phonenumbers.parse(f"+{country_code}{national}")
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+    # keys drop leading zeros; in Italy (and San Marino, the Vatican) the 0 of a landline
+    # belongs to the number: `+39 06 ...` is keyed `6...`, which alone is no valid number
+    for digits in (national, "0" + national):
+        try:
+            number = phonenumbers.parse(f"+{country_code}{digits}")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+    return False
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ class LinkSpec:
     valid_from: str | None = None
     valid_until: str | None = None
     observed_at: str | None = None
+    attribute_only: bool = False
+    """Not declared as a link: only tells rows apart (see policyview._undeclared_names)."""
 
     @property
     def is_unique(self) -> bool:
@@ -120,6 +122,8 @@ def search_space(
             for c in (link.column, link.valid_from, link.valid_until, link.observed_at)
             if c and c not in columns[link.table]
         ]
+        if missing and link.attribute_only:
+            continue  # not a declared link: nothing to say about it
         if missing:
             skipped.append(f"{link.table}.{missing[0]} does not exist")
         elif types[link.table][link.column].endswith("[]"):

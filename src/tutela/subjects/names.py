@@ -95,7 +95,7 @@ def name_candidates(
     """Possible matches by name for every request, from the names in `_keys` (kind 'name':
     the names on the person's certain rows and any name the requester gave) and the
     corroborating attributes in `_corr`. Certain rows (`_hits`) are never candidates."""
-    name_links = [link for link in space.links if link.kind == "name"]
+    name_links = [link for link in space.links if link.kind == "name" and not link.attribute_only]
     if not name_links:
         return []
     for sql in _MACROS:
@@ -251,7 +251,7 @@ def _partial_phone_candidates(
             SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM
               (SELECT rid, right({key_sql("v", link.normalize)}, 4) AS k FROM
                {link.source_sql()} WHERE {cheap}) s
-            JOIN _tkeys c ON c.kind = 'phone' AND right(c.key, 4) = s.k
+            JOIN _tkeys c ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k
             JOIN _qnames q ON q.req = c.req
             JOIN {relation(link.table)} t ON t.rowid = s.rid
             WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req

@@ -33,20 +33,21 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
 
 def _undeclared_names(policy: Policy) -> list[LinkSpec]:
     """Name columns the policy's table specs declare (PERSON, user.name...) in tables that
-    hold identity links, but not as links themselves: they say who a row is about, so the
-    search reads them as identity attributes (a family e-mail on two newsletter rows, `Sara`
-    and `Marc`, is two people's). Names never find rows by themselves."""
+    hold identity links but no name link: they say who a row is about, so the search reads
+    them as identity attributes (a family e-mail on two newsletter rows, `Sara` and `Marc`,
+    is two people's). They find nothing and are not searched for namesakes."""
     declared = {(link.table, link.column) for link in policy.identity_links()}
     linked_tables = {table for table, _ in declared}
+    named = {link.table for link in policy.identity_links() if link.kind == "name"}
     method = str(DEFAULT_NORMALIZATION[IdentifierKind.name])
     out = []
     for table, spec in policy.tables.items():
-        if table not in linked_tables:
-            continue
+        if table not in linked_tables or table in named:
+            continue  # a declared name link says whose row it is (not a sales rep column)
         for column, col in spec.columns.items():
             is_name = col.entity == Entity.PERSON or str(col.category or "").startswith("user.name")
             if is_name and not col.free_text and (table, column) not in declared:
-                out.append(LinkSpec(table, column, "name", method))
+                out.append(LinkSpec(table, column, "name", method, attribute_only=True))
     return out
 
 

@@ -20,7 +20,12 @@ import duckdb
 from tutela import audit
 from tutela.errors import UsageError
 from tutela.protect.keys import MasterKey
-from tutela.subjects.find import Decisions, SubjectMatch, fingerprints_present
+from tutela.subjects.find import (
+    Decisions,
+    SubjectMatch,
+    fingerprints_present,
+    row_fingerprints,
+)
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists, json_list
 
 TABLE = f"{INTERNAL_SCHEMA}.review_queue"
@@ -94,6 +99,42 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_DDL)
 
 
+def _stale_items(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per request, the open items the search no longer lists whose row is gone, changed or
+    now certain for the request (one pass per table over all requests' items)."""
+    if not matches:
+        return {}
+    rows = con.execute(
+        f"SELECT request_id, table_name, fingerprint FROM {TABLE} WHERE decision IS NULL "
+        "AND request_id IN (SELECT UNNEST(?::VARCHAR[]))",
+        [sorted(matches)],
+    ).fetchall()
+    listed = {
+        req: {(p.table, p.fingerprint) for p in m.possible if p.fingerprint}
+        for req, m in matches.items()
+    }
+    unlisted = [(r, t, fp) for r, t, fp in rows if (t, fp) not in listed[r]]
+    by_table: dict[str, set[str]] = {}
+    for _, table, fp in unlisted:
+        by_table.setdefault(table, set()).add(fp)
+    present = {
+        (t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, sorted(fps))
+    }
+    certain: dict[str, set[tuple[str, str]]] = {}
+    for req, m in matches.items():
+        for table, rowids in m.rows.items():
+            if table in by_table:
+                fps = row_fingerprints(ws, table, rowids).values()
+                certain.setdefault(req, set()).update((table, fp) for fp in fps)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for req, table, fp in unlisted:
+        if (table, fp) not in present or (table, fp) in certain.get(req, set()):
+            out.setdefault(req, []).append((table, fp))
+    return out
+
+
 def record(
     ws: Workspace, con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]
 ) -> int:
@@ -106,6 +147,7 @@ def record(
     ensure_table(con)
     now = datetime.now(UTC).replace(tzinfo=None)
     added = 0
+    stale = _stale_items(ws, con, matches)
     for req, match in matches.items():
         current = {(p.table, p.fingerprint): p for p in match.possible if p.fingerprint}
         existing = {
@@ -115,13 +157,7 @@ def record(
                 [req],
             ).fetchall()
         }
-        stale = [k for k, d in existing.items() if d is None and k not in current]
-        by_table: dict[str, list[str]] = {}
-        for table, fp in stale:
-            by_table.setdefault(table, []).append(fp)
-        kept = {(t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, fps)}
-        stale = [k for k in stale if k not in kept]
-        for table, fp in stale:
+        for table, fp in stale.get(req, ()):
             con.execute(
                 f"DELETE FROM {TABLE} WHERE request_id = ? AND table_name = ? AND fingerprint = ?",
                 [req, table, fp],
