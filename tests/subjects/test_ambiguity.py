@@ -200,6 +200,13 @@ def _sar_rows(
     return {t["table"]: {str(next(iter(r.values()))) for r in t["rows"]} for t in report["tables"]}
 
 
+def _policy(tmp_path: Path, text: str) -> Policy:
+    """A policy written to a file and loaded as the CLI would."""
+    path = tmp_path / "policy-under-test.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_policy(path).policy
+
+
 def _erase(ctx: service.Context, ids: dict[str, list[str]]) -> dict[str, object]:
     clean, plans = service.plan_erasures(ctx, {"E": ids})
     [(cert, _)] = service.apply_erasures(ctx, clean, plans, None)
@@ -370,9 +377,7 @@ def _typos(word: str) -> list[str]:
 def test_typo_anywhere_in_the_name_is_a_possible_match(
     workspace: Workspace, tmp_path: Path, variant: str
 ) -> None:
-    path = tmp_path / "typo.yaml"
-    path.write_text(TYPO_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _policy(tmp_path, TYPO_POLICY)
     con = workspace.con
     con.execute("CREATE TABLE signups (email VARCHAR, name VARCHAR, born VARCHAR)")
     con.execute("INSERT INTO signups VALUES ('ana.h@example.com', ?, '1975-02-14')", [variant])
@@ -392,9 +397,7 @@ def test_typo_anywhere_in_the_name_is_a_possible_match(
 
 def test_common_name_alone_is_not_evidence(workspace: Workspace, tmp_path: Path) -> None:
     """Forty namesakes in the CRM and no corroboration: nothing to review."""
-    path = tmp_path / "typo.yaml"
-    path.write_text(TYPO_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _policy(tmp_path, TYPO_POLICY)
     con = workspace.con
     con.execute("CREATE TABLE signups (email VARCHAR, name VARCHAR, born VARCHAR)")
     con.execute("INSERT INTO signups VALUES ('maria@example.com', 'Maria Garcia', NULL)")
@@ -470,9 +473,7 @@ def test_policy_check_reports_a_unique_link_that_is_shared(
 def test_birth_date_typo_is_weak_corroboration(
     workspace: Workspace, tmp_path: Path, born: str, listed: bool
 ) -> None:
-    path = tmp_path / "typo.yaml"
-    path.write_text(TYPO_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _policy(tmp_path, TYPO_POLICY)
     con = workspace.con
     con.execute("CREATE TABLE signups (email VARCHAR, name VARCHAR, born VARCHAR)")
     con.execute("INSERT INTO signups VALUES ('ana.h@example.com', 'Ana Higueras Poza', ?)", [born])
@@ -518,8 +519,7 @@ tables:
 def test_partial_phone_corroborates_in_a_large_batch(workspace: Workspace, tmp_path: Path) -> None:
     """A misspelt name and another number ending in the same four digits: a possible match,
     whether the request comes alone or in a batch of a hundred (many distinct endings)."""
-    path = tmp_path / "phone.yaml"
-    path.write_text(PHONE_POLICY, encoding="utf-8")
+    policy = _policy(tmp_path, PHONE_POLICY)
     con = workspace.con
     first = ["Ana", "Pau", "Laia", "Marc", "Eva", "Joan", "Nuria", "Jordi", "Marta", "Pere"]
     last = ["Higueras", "Casals", "Rovira", "Vidal", "Serra", "Puig", "Ferrer", "Soler", "Mas",
@@ -532,7 +532,7 @@ def test_partial_phone_corroborates_in_a_large_batch(workspace: Workspace, tmp_p
         con.execute("INSERT INTO signups VALUES (?, ?, ?)", [f"s{i}@example.com", typo,
                                                              f"+34 611 22{end}"])  # fmt: skip
         con.execute("INSERT INTO crm VALUES (?, ?, ?)", [f"C{i}", name, f"+34 699 88{end}"])
-    ctx = service.context(workspace, load_policy(path).policy)
+    ctx = service.context(workspace, policy)
     requests = {f"R{i}": {"email": [f"s{i}@example.com"]} for i in range(100)}
     batch = service._find_reviewed(ctx, requests)
     alone = service.find(ctx, {"email": ["s7@example.com"]})
@@ -568,8 +568,7 @@ def test_family_email_one_customer_two_subscribers(
     """Only Sara is a customer, but the newsletter has her and Marc under the family address:
     the address is shared, whether or not the policy lists the first name as a link."""
     link = "      - {table: newsletter, column: first_name, kind: name}" if declared else ""
-    path = tmp_path / "family.yaml"
-    path.write_text(FAMILY_POLICY % link, encoding="utf-8")
+    policy = _policy(tmp_path, FAMILY_POLICY % link)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('C1', 'familia.poza@example.cat', "
@@ -581,7 +580,7 @@ def test_family_email_one_customer_two_subscribers(
         "('N1', 'familia.poza@example.cat', 'Sara'), ('N2', 'familia.poza@example.cat', 'Marc'), "
         "('N3', 'joan@example.cat', 'Joan')) t(subscriber_id, email, first_name)"
     )
-    ctx = service.context(workspace, load_policy(path).policy)
+    ctx = service.context(workspace, policy)
     sara = service.find(ctx, {"customer_id": ["C1"]})
     assert _ids(workspace, "newsletter", sara.rows.get("newsletter", [])) == set()
     assert {p.row_ref for p in sara.possible} == {"subscriber_id=N1", "subscriber_id=N2"}
@@ -621,8 +620,7 @@ def test_landline_rows_that_name_nobody_are_possible_matches(
     nobody (his son's, with the son's IBAN) is not the father's for certain, and its IBAN is
     not followed. The same from his mobile is his. A call from the landline by `Josep Pujol
     Roca` is not the father's (`Josep Pujol Poza`), although the names look alike."""
-    path = tmp_path / "line.yaml"
-    path.write_text(LINE_POLICY, encoding="utf-8")
+    policy = _policy(tmp_path, LINE_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES "
@@ -636,7 +634,7 @@ def test_landline_rows_that_name_nobody_are_possible_matches(
         "('O3', '+34 612975704', NULL)) t(order_id, phone, iban)"
     )
     con.execute("CREATE TABLE tickets (ticket_id VARCHAR, caller VARCHAR, caller_name VARCHAR)")
-    ctx = service.context(workspace, load_policy(path).policy)
+    ctx = service.context(workspace, policy)
     father = service.find(ctx, {"customer_id": ["C1"]})
     assert _found(workspace, father) == {"crm": {"C1"}}
     refs = {p.row_ref: p for p in father.possible}
