@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutela.protect import keys
+from tutela.base import keys
+from tutela.base.normalize import key_sql
 from tutela.protect import pseudonymize as ps
 from tutela.protect.methods import parse_columns
 from tutela.protect.sqlhmac import Binder, token_sql
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import Workspace
 
 OTHER_METHODS = [

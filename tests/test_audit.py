@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tutela import audit
-from tutela.errors import KeyMaterialError
-from tutela.protect.keys import load_master_key
+from tutela.base.errors import KeyMaterialError
+from tutela.base.keys import load_master_key
 from tutela.workspace import Workspace
 
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from typer.testing import Result
 
-from tutela.errors import ExitCode
+from tutela.base.errors import ExitCode
 from tutela.workspace import DB_FILE, Workspace
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutela.errors import WorkspaceLockedError
+from tutela.base.errors import WorkspaceLockedError
 from tutela.workspace import Workspace, quote_ident
 
 HOLD = """
@@ -74,7 +74,7 @@ def test_damaged_workspace_file_is_reported_at_once_not_as_locked(tmp_path: Path
     message) is an error naming the file, at once, not a 5 s wait for a lock."""
     import struct
 
-    from tutela.errors import WorkspaceError
+    from tutela.base.errors import WorkspaceError
 
     Workspace.open(tmp_path / "ws").close()
     db = tmp_path / "ws" / "tutela.duckdb"

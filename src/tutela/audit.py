@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
-from tutela.errors import NoSpaceError, classify
-from tutela.protect.keys import MasterKey
+from tutela.base.errors import NoSpaceError, classify
+from tutela.base.keys import MasterKey
+from tutela.engine import Connection, SqlError
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
 GENESIS = "0" * 64
@@ -112,16 +111,16 @@ def _key(master: MasterKey) -> bytes:
     return master.derive("audit-log-chain")
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_schema(con: Connection) -> None:
     con.execute(_DDL)
 
 
-def _exists(con: duckdb.DuckDBPyConnection) -> bool:
+def _exists(con: Connection) -> bool:
     return internal_table_exists(con, "audit_log")
 
 
 def append(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     master: MasterKey,
     *,
     command: str,
@@ -142,7 +141,7 @@ def append(
             f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [seq, at, command, args_j, tables_j, counts_j, result, prev, entry_hash],
         )
-    except duckdb.Error as exc:
+    except SqlError as exc:
         full = classify(exc)
         if isinstance(full, NoSpaceError):  # say why a read-only command cannot go on
             raise NoSpaceError(
@@ -154,7 +153,7 @@ def append(
     return AuditEntry(seq, at, command, arguments, tables, counts, result, prev, entry_hash)
 
 
-def entries(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[AuditEntry]:
+def entries(con: Connection, limit: int | None = None) -> list[AuditEntry]:
     if not _exists(con):
         return []
     rows = con.execute(
@@ -170,9 +169,7 @@ def entries(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[Au
     ]
 
 
-def verify(
-    con: duckdb.DuckDBPyConnection, master: MasterKey, *, earlier_key_through: int = 0
-) -> VerifyReport:
+def verify(con: Connection, master: MasterKey, *, earlier_key_through: int = 0) -> VerifyReport:
     """Recompute the chain in storage order of seq; report every break found.
 
     Entries up to `earlier_key_through` were keyed by a master key that was replaced: only

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutela import audit
-from tutela.errors import UsageError
-from tutela.protect.keys import MasterKey
+from tutela.base.errors import UsageError
+from tutela.base.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, relation, star
 
 

@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from tutela.errors import UsageError
-from tutela.sql import quote_ident, sql_literal
+from tutela.base.errors import UsageError
+from tutela.base.sql import quote_ident, sql_literal
+from tutela.engine import Connection
 
 FORMATS = {
     ".csv": "(FORMAT csv, HEADER true)",
@@ -48,7 +47,7 @@ def safe_header(name: str) -> str:
     return name
 
 
-def delimited_select(con: duckdb.DuckDBPyConnection, sql: str, params: Any) -> str:
+def delimited_select(con: Connection, sql: str, params: Any) -> str:
     """`sql` made safe for a CSV/TSV file: text values and header names that a spreadsheet
     would run as a formula get a leading `'`; LIST/STRUCT/MAP values are written as JSON."""
     described = con.execute(f"DESCRIBE SELECT * FROM ({sql})", params).fetchall()
@@ -70,9 +69,7 @@ def delimited_select(con: duckdb.DuckDBPyConnection, sql: str, params: Any) -> s
     return f"SELECT {', '.join(parts)} FROM ({sql})"
 
 
-def copy_query(
-    con: duckdb.DuckDBPyConnection, sql: str, params: Any, target: Path, suffix: str
-) -> None:
+def copy_query(con: Connection, sql: str, params: Any, target: Path, suffix: str) -> None:
     """COPY `sql` into `target` (a temporary path the caller moves into place) in the format
     of `suffix`, owner-readable only. Every CSV/TSV goes through `delimited_select`."""
     fmt = output_format(Path("x" + suffix))

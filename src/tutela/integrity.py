@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
-
-from tutela.errors import WorkspaceDamagedError, classify
-from tutela.sql import quote_ident
+from tutela.base.errors import WorkspaceDamagedError, classify
+from tutela.base.sql import quote_ident
+from tutela.engine import SqlError
 from tutela.workspace import DB_FILE, Workspace
 
 
@@ -35,7 +34,7 @@ def read_back(ws: Workspace) -> ReadBack:
         name = f"{quote_ident(str(schema))}.{quote_ident(str(table))}"
         try:
             row = ws.con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {name} AS t").fetchone()
-        except duckdb.Error as exc:
+        except SqlError as exc:
             error = classify(exc, database=str(ws.root / DB_FILE))
             if isinstance(error, WorkspaceDamagedError):
                 raise WorkspaceDamagedError(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutela import audit
-from tutela.errors import KeyMaterialError, UsageError
-from tutela.protect.keys import (
+from tutela.base.errors import KeyMaterialError, UsageError
+from tutela.base.keys import (
     ENV_MASTER_KEY,
     KEY_DIR,
     MASTER_FILE,

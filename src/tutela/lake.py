@@ -63,11 +63,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from tutela.errors import UsageError
+from tutela.base.errors import UsageError
+from tutela.base.sql import json_list, quote_ident
+from tutela.engine import Connection, SqlError
 from tutela.live import Attachment, LiveErasure, LiveSourceError, LiveTable, _Source, resolve
-from tutela.sql import json_list, quote_ident
 
 KINDS = ("delta", "parquet", "iceberg")
 PREFIXES = {"delta": "delta", "parquet": "parquet", "iceberg": "iceberg"}
@@ -283,7 +282,7 @@ class LakeCommit:
         }
 
 
-def make_source(att: Attachment, con: duckdb.DuckDBPyConnection) -> Any:
+def make_source(att: Attachment, con: Connection) -> Any:
     """The live-source object for a lake attachment (see `live.attach`)."""
     if att.kind == "iceberg":
         return _Iceberg(att, con)
@@ -332,7 +331,7 @@ class _LakeMixin:
     an erasure removes and the search for them in every file afterwards."""
 
     att: Attachment
-    con: duckdb.DuckDBPyConnection
+    con: Connection
     copies: dict[str, str]
     in_transaction: bool
     written: set[str]
@@ -541,7 +540,7 @@ class _LakeMixin:
                             [str(p)],
                         ).fetchall()
                         found |= {str(r[0]) for r in rows}
-                except duckdb.Error:
+                except SqlError:
                     held = _values_in_bytes(p, searched)  # unreadable: bytes at least
                     n = len(held)
                     found |= held
@@ -595,7 +594,7 @@ class FileCheck:
         return text
 
 
-def _string_columns(cur: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+def _string_columns(cur: Connection, path: Path) -> list[tuple[str, str]]:
     """(column, type) of a Parquet file's string and nested columns (numbers cannot hold
     a removed string value)."""
     described = cur.execute(
@@ -608,9 +607,7 @@ def _string_columns(cur: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[st
     ]
 
 
-def _values_inside_text(
-    cur: duckdb.DuckDBPyConnection, files: Sequence[Path], values: set[str]
-) -> set[str]:
+def _values_inside_text(cur: Connection, files: Sequence[Path], values: set[str]) -> set[str]:
     """Which values are part of a string cell of these Parquet files (any case). Only run
     for the few values found in a log file."""
     out: set[str] = set()
@@ -647,9 +644,7 @@ def _values_in_bytes(path: Path, values: Sequence[str]) -> set[str]:
     return {v for v in values if v.encode() in data or v.lower().encode() in low}
 
 
-def _parquet_text_values(
-    cur: duckdb.DuckDBPyConnection, path: Path, values: Sequence[str]
-) -> set[str]:
+def _parquet_text_values(cur: Connection, path: Path, values: Sequence[str]) -> set[str]:
     """A log checkpoint (Parquet): the values inside any of its rows, as text."""
     try:
         rows = cur.execute(
@@ -658,7 +653,7 @@ def _parquet_text_values(
             "WHERE contains(CAST(r AS VARCHAR), g.v)",
             [str(path), json_list(list(values))],
         ).fetchall()
-    except duckdb.Error:
+    except SqlError:
         return set()
     return {str(r[0]) for r in rows}
 
@@ -943,10 +938,10 @@ class _Delta(_LakeMixin, _Source):
             [(found,)] = self.con.execute(
                 f"SELECT count(*) FROM _tutela_lake_now n JOIN temp.main._tutela_lake_src s ON {on}"
             ).fetchall()
-        except duckdb.Error as exc:
+        except SqlError as exc:
             raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
         finally:
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(SqlError):
                 self.con.unregister("_tutela_lake_now")
         if int(found) != planned:
             raise _error(
@@ -1129,7 +1124,7 @@ def _noop() -> None:
     return None
 
 
-def _settle(con: duckdb.DuckDBPyConnection) -> None:
+def _settle(con: Connection) -> None:
     """Finish the connection's last result: DuckDB refuses to read an Arrow stream from
     Python while an earlier statement's result is still open."""
     con.execute("SELECT 1").fetchall()
@@ -1212,7 +1207,7 @@ class _Parquet(_LakeMixin, _Source):
                     f"{', '.join(quote_ident(c) for c in data)} FROM "
                     f"temp.main.{quote_ident(temp + '_addr')}"
                 )
-            except duckdb.Error as exc:
+            except SqlError as exc:
                 raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
             self.stamps[live.name] = {str(f): _stamp(f) for f in files}
             self.copies[live.name] = temp
@@ -1223,7 +1218,7 @@ class _Parquet(_LakeMixin, _Source):
         temp = self.copies.get(name)
         super().invalidate(name)
         if temp is not None:
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(SqlError):
                 self.con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp + '_addr')}")
 
     def commit(self) -> None:
@@ -1322,7 +1317,7 @@ class _Parquet(_LakeMixin, _Source):
             added_bytes = sum(stage.stat().st_size for stage, _ in staged)
             for stage, target in staged:  # the swap: one atomic rename per file
                 os.replace(stage, target)
-        except duckdb.Error as exc:
+        except SqlError as exc:
             raise _error(f"{live.name}: cannot rewrite its files: {_clean(exc)}") from exc
         except OSError as exc:
             raise _error(f"{live.name}: cannot rewrite its files: {exc}") from exc
@@ -1588,7 +1583,7 @@ def output_table(name: str) -> OutputTable | None:
 
 
 def write_table(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     target: OutputTable,
     sql: str,
     params: dict[str, Any],
@@ -1628,12 +1623,12 @@ def write_table(
                 f"COPY ({sql}) TO '{_sql_path(stage / 'part-0.parquet')}' (FORMAT parquet)",
                 params,
             )
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(SqlError):
             con.execute("DROP TABLE IF EXISTS _tutela_lake_out")
         if target.path.exists():
             os.rename(target.path, old)
         os.rename(stage, target.path)
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise _error(f"cannot write {target.name}: {_clean(exc)}") from exc
     except OSError as exc:
         raise _error(f"cannot write {target.name}: {exc}") from exc

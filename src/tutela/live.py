@@ -40,10 +40,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-import duckdb
-
-from tutela.errors import TutelaError, UsageError
-from tutela.sql import quote_ident
+from tutela.base.errors import TutelaError, UsageError
+from tutela.base.sql import quote_ident
+from tutela.engine import Connection, SqlError
 
 ATTACHMENTS = "_tutela.attachments"
 KINDS = ("postgres", "sqlite", "delta", "parquet", "iceberg")  # lake kinds: lake.py
@@ -183,7 +182,7 @@ def _strip_conninfo_password(text: str) -> tuple[str, str | None]:
 # -- the catalog of attachments -----------------------------------------------------------
 
 
-def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+def _ensure_table(con: Connection) -> None:
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {ATTACHMENTS} (
             name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, target VARCHAR NOT NULL,
@@ -191,7 +190,7 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def stored(con: duckdb.DuckDBPyConnection) -> list[Attachment]:
+def stored(con: Connection) -> list[Attachment]:
     from tutela.workspace import internal_table_exists
 
     if not internal_table_exists(con, "attachments"):
@@ -210,7 +209,7 @@ def validate_name(name: str) -> None:
         )
 
 
-def save(con: duckdb.DuckDBPyConnection, att: Attachment) -> None:
+def save(con: Connection, att: Attachment) -> None:
     """Store (or replace) the attachment under its name."""
     _ensure_table(con)
     con.execute(f"DELETE FROM {ATTACHMENTS} WHERE name = ?", [att.name])
@@ -220,7 +219,7 @@ def save(con: duckdb.DuckDBPyConnection, att: Attachment) -> None:
     )
 
 
-def remove(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def remove(con: Connection, name: str) -> bool:
     if not stored(con):
         return False
     row = con.execute(f"DELETE FROM {ATTACHMENTS} WHERE name = ? RETURNING name", [name]).fetchall()
@@ -231,7 +230,7 @@ def remove(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 # -- attaching ----------------------------------------------------------------------------
 
 
-def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None = None) -> None:
+def attach(con: Connection, att: Attachment, password: str | None = None) -> None:
     """Connect to the database under its name (idempotent) and check it answers. The
     password, if any, goes to the driver for this process only."""
     current = _attached.get(att.name)
@@ -249,7 +248,7 @@ def attach(con: duckdb.DuckDBPyConnection, att: Attachment, password: str | None
     _attached[att.name] = source
 
 
-def attach_stored(con: duckdb.DuckDBPyConnection) -> list[Attachment]:
+def attach_stored(con: Connection) -> list[Attachment]:
     """Attach every stored attachment (on first use of live tables in a command)."""
     out = stored(con)
     for att in out:
@@ -320,7 +319,7 @@ def _source(live: LiveTable) -> _Source:
     return source
 
 
-def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def tables(con: Connection) -> list[str]:
     """The tables of every attached database (names with dots inside are skipped)."""
     names: list[str] = []
     for source in _attached.values():
@@ -328,7 +327,7 @@ def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return names
 
 
-def columns(con: duckdb.DuckDBPyConnection, live: LiveTable) -> list[tuple[str, str]]:
+def columns(con: Connection, live: LiveTable) -> list[tuple[str, str]]:
     """(name, DuckDB type) of the live table's columns, as its copy holds them."""
     source = _source(live)
     source.relation(live)
@@ -342,7 +341,7 @@ def columns(con: duckdb.DuckDBPyConnection, live: LiveTable) -> list[tuple[str, 
 
 
 @contextmanager
-def snapshots(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> Iterator[None]:
+def snapshots(con: Connection, names: Iterable[str]) -> Iterator[None]:
     """For the block, read each of these live tables once (one consistent copy each),
     however many queries the block runs; the copies made here are dropped after it."""
     made: list[tuple[_Source, str]] = []
@@ -512,7 +511,7 @@ class _Source:
     """One attached database in this process: its connections, the copies read from it,
     and its write transaction during an erasure."""
 
-    def __init__(self, att: Attachment, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, att: Attachment, con: Connection) -> None:
         self.att = att
         self.con = con  # the workspace's: copies live in its temporary schema
         self.copies: dict[str, str] = {}
@@ -594,10 +593,10 @@ class _Source:
                     f"CREATE TEMP TABLE {quote_ident(temp)} AS "
                     + select.format(src=quote_ident(src))
                 )
-            except duckdb.Error as exc:
+            except SqlError as exc:
                 raise LiveSourceError(f"cannot read {live.name}: {_clean(exc)}") from exc
             finally:
-                with contextlib.suppress(duckdb.Error):
+                with contextlib.suppress(SqlError):
                     self.con.unregister(src)
                 closer()
             self.copies[live.name] = temp
@@ -606,7 +605,7 @@ class _Source:
     def invalidate(self, name: str) -> None:
         temp = self.copies.pop(name, None)
         if temp is not None:
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(SqlError):
                 self.con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp)}")
 
     def drop_copies(self) -> None:
@@ -712,7 +711,7 @@ class _Postgres(_Source):
         from adbc_driver_manager import AdbcStatement, Error
 
         st = AdbcStatement(conn)
-        cursors: list[duckdb.DuckDBPyConnection] = []
+        cursors: list[Connection] = []
         try:
             st.set_sql_query(sql)
             if params is not None:
@@ -731,7 +730,7 @@ class _Postgres(_Source):
             return cur.execute("SELECT * FROM _tutela_result").fetchall()
         except Error as exc:
             raise LiveSourceError(f"{self.att.name}: {_clean(exc)}") from exc
-        except duckdb.Error as exc:  # reading the result stream failed
+        except SqlError as exc:  # reading the result stream failed
             raise LiveSourceError(f"{self.att.name}: {_clean(exc)}") from exc
         finally:
             st.close()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from tutela.engine import Connection
 
 REWRITE_SUFFIX = ".rewrite"
 SPILL_DIR = "spill"
@@ -139,10 +139,10 @@ def _zero_fd(fd: int) -> None:
     os.fsync(fd)
 
 
-def copy_database(con: duckdb.DuckDBPyConnection, db: Path, clear_tables: Sequence[str]) -> None:
+def copy_database(con: Connection, db: Path, clear_tables: Sequence[str]) -> None:
     """Steps 1-2: write the live content of the connection's database into the rewrite
     file, with `clear_tables` emptied in the copy. The connection stays open."""
-    from tutela.sql import quote_ident, sql_literal
+    from tutela.base.sql import quote_ident, sql_literal
 
     target = rewrite_path(db)
     remove_leftovers(db)

@@ -15,10 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from tutela import live, purge
-from tutela.errors import (
+from tutela.base.errors import (
     ConfigError,
     EngineError,
     PurgeError,
@@ -26,9 +24,10 @@ from tutela.errors import (
     WorkspaceError,
     WorkspaceLockedError,
 )
+from tutela.base.sql import json_list as json_list  # re-exported: SQL helpers of the workspace
+from tutela.base.sql import quote_ident as quote_ident
+from tutela.engine import VERSION, Connection, SqlError, SqlIOError, connect
 from tutela.lock import LockBusy, WorkspaceLock
-from tutela.sql import json_list as json_list  # re-exported: SQL helpers of the workspace
-from tutela.sql import quote_ident as quote_ident
 
 # DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
 # pandas' missing-value markers). Without pandas installed, each failed import searches
@@ -103,7 +102,7 @@ def star(table: str) -> str:
     return "* EXCLUDE (rowid)" if live.has_synthetic_rowid(live.resolve(table)) else "*"
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+def table_columns(con: Connection, table: str) -> list[tuple[str, str]]:
     """(name, type) of a loaded or live table's columns, in order."""
     found = live.resolve(table)
     if found is not None:
@@ -117,7 +116,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def internal_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def internal_table_exists(con: Connection, name: str) -> bool:
     """Whether Tutela's own table `_tutela.<name>` exists yet (tables are made on first use).
 
     This reads the catalog of every attached database too, which opens a read transaction
@@ -194,7 +193,7 @@ class Workspace:
     def __init__(
         self,
         root: Path,
-        con: duckdb.DuckDBPyConnection,
+        con: Connection,
         read_only: bool,
         lock: WorkspaceLock | None = None,
         command: str = "tutela",
@@ -302,7 +301,7 @@ class Workspace:
         if limit:
             try:
                 self.con.execute("SET memory_limit = ?", [limit])
-            except duckdb.Error as exc:
+            except SqlError as exc:
                 raise ConfigError(f"{ENV_MEMORY_LIMIT}={limit!r} is not a memory size") from exc
 
     def _pending(self) -> list[str]:
@@ -312,17 +311,17 @@ class Workspace:
         return [str(r[0]) for r in rows.fetchall()]
 
     @staticmethod
-    def _connect(db: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    def _connect(db: Path, *, read_only: bool, wait_seconds: float) -> Connection:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                return duckdb.connect(str(db), read_only=read_only, config=dict(_DUCKDB_CONFIG))
-            except duckdb.IOException as exc:
+                return connect(str(db), read_only=read_only, config=dict(_DUCKDB_CONFIG))
+            except SqlIOError as exc:
                 text = str(exc)
                 if "version number" in text and "newer version" in text:
                     raise WorkspaceError(
                         f"workspace {db.parent} was written by a newer DuckDB release than "
-                        f"this installation's ({duckdb.__version__})",
+                        f"this installation's ({VERSION})",
                         hint="use the Tutela installation that created it, "
                         "or give this one its own workspace",
                     ) from exc
@@ -337,7 +336,7 @@ class Workspace:
                         hint="wait for the other command to finish, then retry",
                     ) from exc
                 time.sleep(0.2)
-            except duckdb.Error as exc:
+            except SqlError as exc:
                 raise WorkspaceError(f"cannot open workspace database {db}: {exc}") from exc
 
     def close(self) -> None:
@@ -357,7 +356,7 @@ class Workspace:
 
     # -- transactions --------------------------------------------------------------
     @contextmanager
-    def transaction(self, *, purge_after: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, *, purge_after: str | None = None) -> Iterator[Connection]:
         """All-or-nothing: any exception rolls every statement back.
 
         `purge_after="erase"`: the change must leave no bytes behind. A pending-purge marker
@@ -377,8 +376,8 @@ class Workspace:
         else:
             try:
                 self.con.execute("COMMIT")
-            except duckdb.Error as exc:  # e.g. an attached database refused at commit time
-                with contextlib.suppress(duckdb.Error):
+            except SqlError as exc:  # e.g. an attached database refused at commit time
+                with contextlib.suppress(SqlError):
                     self.con.execute("ROLLBACK")
                 reason = str(exc)
                 reason = reason[reason.find("ERROR:") :] if "ERROR:" in reason else reason
@@ -400,7 +399,7 @@ class Workspace:
         live_was_attached = self._live_attached
         try:
             purge.copy_database(self.con, db, [PURGE_TABLE])
-        except (duckdb.Error, OSError, purge.PurgeFailed) as exc:
+        except (SqlError, OSError, purge.PurgeFailed) as exc:
             purge.remove_leftovers(db)
             raise _purge_error(exc) from exc
         live.forget_all()
@@ -426,7 +425,7 @@ class Workspace:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         try:
             return self.con.execute(sql, params or []).fetchall()
-        except duckdb.Error as exc:
+        except SqlError as exc:
             raise EngineError(str(exc).splitlines()[0]) from exc
 
     # -- catalog -----------------------------------------------------------------
@@ -464,7 +463,7 @@ class Workspace:
     def columns(self, table: str) -> list[ColumnInfo]:
         try:
             return [ColumnInfo(n, t) for n, t in table_columns(self.con, table)]
-        except duckdb.Error as exc:
+        except SqlError as exc:
             raise EngineError(str(exc).splitlines()[0]) from exc
 
     def row_count(self, table: str) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from tutela.base.errors import ExitCode, exit_code_for
 from tutela.cli.app import app
-from tutela.errors import ExitCode, exit_code_for
 
 from ..conftest import asset
 
@@ -55,7 +55,7 @@ def test_interrupt_wrapped_by_the_core_is_still_an_interrupt(
     cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The core wraps DuckDB errors (EngineError ... from exc): the cause decides."""
-    from tutela.errors import EngineError
+    from tutela.base.errors import EngineError
 
     assert cli("load", str(CSV)).exit_code == 0
     from tutela import catalog

@@ -7,8 +7,8 @@ import pytest
 
 from tests.detect import synth
 from tests.detect.conftest import MakeTable, scan_columns
+from tutela.base.errors import TableNotFoundError
 from tutela.detect import scan_table
-from tutela.errors import TableNotFoundError
 
 
 def test_empty_table(con: duckdb.DuckDBPyConnection, make_table: MakeTable) -> None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import Result
 
 from tests.conftest import asset, json_out
-from tutela.errors import InputFileError, TableExistsError, WorkspaceError
+from tutela.base.errors import InputFileError, TableExistsError, WorkspaceError
 from tutela.ingest import load_files, table_name_for
 from tutela.workspace import Workspace, table_ident
 

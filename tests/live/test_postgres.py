@@ -236,7 +236,7 @@ def test_rows_changed_after_planning_stop_the_erasure(
     """A row updated by someone else between planning and applying has a new address
     (ctid): the erasure refuses rather than touching whatever sits at the old one."""
     from tutela import live
-    from tutela.errors import TutelaError
+    from tutela.base.errors import TutelaError
     from tutela.keyguard import workspace_key
     from tutela.policy.loader import load_policy
     from tutela.subjects import service

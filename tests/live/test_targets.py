@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tutela.errors import UsageError
+from tutela.base.errors import UsageError
 from tutela.live import parse_target
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tutela.errors import ExitCode
+from tutela.base.errors import ExitCode
 from tutela.policy import check_policy, load_policy, load_policy_text, policy_json_schema
 from tutela.policy.draft import draft_policy
 from tutela.policy.facts import ScanColumn, SourceInfo

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tutela.errors import ExitCode, PolicyError
+from tutela.base.errors import ExitCode, PolicyError
 from tutela.policy import ErasureAction, IdentifierKind, PolicyInvalidError, load_policy
 from tutela.policy.loader import MAX_VALUES
 

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from tutela.base import keys
 from tutela.cli.app import app as base_app
-from tutela.protect import keys
 from tutela.workspace import Workspace
 
 CUSTOMERS = """

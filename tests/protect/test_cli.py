@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from tutela.protect import keys
+from tutela.base import keys
 from tutela.workspace import Workspace
 
 from .conftest import CUSTOMERS

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tutela.errors import KeyMaterialError
-from tutela.protect import keys
+from tutela.base import keys
+from tutela.base.errors import KeyMaterialError
 from tutela.protect.reversible import Decryptor, Encryptor, parse_token
 
 

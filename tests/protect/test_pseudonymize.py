@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from tutela import audit
-from tutela.errors import UsageError
+from tutela.base import keys
+from tutela.base.errors import UsageError
 from tutela.policy.loader import load_policy
-from tutela.protect import formats, keys
+from tutela.protect import formats
 from tutela.protect import pseudonymize as ps
 from tutela.protect.methods import FREE_TEXT_PATTERN, parse_columns
 from tutela.protect.reidentify import reidentify

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tutela.errors import InputFileError, UsageError
+from tutela.base import keys
+from tutela.base.errors import InputFileError, UsageError
 from tutela.policy.loader import load_policy
-from tutela.protect import keys, shred
 from tutela.protect import reidentify as rid
+from tutela.protect import shred
 from tutela.protect.reversible import DecryptError
 from tutela.subjects import service
 from tutela.workspace import Workspace

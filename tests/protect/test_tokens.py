@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tutela.base.keys import MasterKey
+from tutela.base.normalize import key_sql
 from tutela.protect import formats
-from tutela.protect.keys import MasterKey
 from tutela.protect.methods import ColumnRequest, Method, SqlContext, column_sql
 from tutela.protect.sqlhmac import Binder, HmacKey, token
-from tutela.subjects.normalize import key_sql
 
 CON = duckdb.connect()
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tutela import audit, keyguard
+from tutela.base import keys
 from tutela.cli.app import app
-from tutela.protect import keys
 from tutela.workspace import Workspace
 
 pytestmark = pytest.mark.reliability

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tutela.protect import keys
+from tutela.base import keys
 from tutela.workspace import Workspace
 
 from .conftest import table_state, tutela

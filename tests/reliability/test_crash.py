@@ -22,8 +22,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tutela import purge
+from tutela.base import keys
 from tutela.cli.app import app
-from tutela.protect import keys
 from tutela.workspace import PURGE_TABLE, Workspace
 
 from .conftest import crash_trials, env_int, table_state

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tutela.errors import TutelaError
+from tutela.base.errors import TutelaError
 from tutela.ingest.load import load_files
 from tutela.policy.loader import load_policy, load_policy_text
 from tutela.subjects.requests import read_requests

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tutela.protect import keys
+from tutela.base import keys
 from tutela.workspace import Workspace
 
 from .conftest import tutela_here

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tutela import audit
-from tutela.protect.keys import MasterKey
+from tutela.base.keys import MasterKey
 
 from .conftest import fuzz_examples
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from tutela.base.normalize import country_sql, key_sql
 from tutela.subjects.find import LinkSpec
-from tutela.subjects.normalize import country_sql, key_sql
 
 
 @pytest.mark.parametrize(

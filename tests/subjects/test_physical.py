@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tutela import purge
+from tutela.base.errors import PurgeError, TutelaError
 from tutela.cli.app import app
-from tutela.errors import PurgeError, TutelaError
 from tutela.policy.models import Policy
 from tutela.subjects import physical, requests, service, tasks
 from tutela.workspace import PURGE_TABLE, Workspace

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tutela.errors import InputFileError
+from tutela.base.errors import InputFileError
 from tutela.policy.models import Policy
 from tutela.subjects import requests, service
 from tutela.workspace import Workspace

@@ -12,8 +12,8 @@ from typer.testing import Result
 
 from tests.conftest import json_out
 from tutela import audit
+from tutela.base.keys import load_master_key
 from tutela.policy.models import Policy
-from tutela.protect.keys import load_master_key
 from tutela.subjects import service
 from tutela.workspace import Workspace
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from tutela import audit, integrity
+from tutela.base.errors import ExitCode
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.errors import ExitCode
 from tutela.keyguard import earlier_key_through, workspace_key
 from tutela.report.jsonout import to_json
 

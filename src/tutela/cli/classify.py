@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
+from tutela.base.errors import UsageError
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, state
 from tutela.detect import decisions, load_stored_scan
-from tutela.errors import UsageError
 
 
 def classify_cmd(

@@ -8,10 +8,10 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
 from tutela.enforce import access, consent, export, retention
-from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
 
 retention_app = typer.Typer(help="Rows past their retention period.", no_args_is_help=True)

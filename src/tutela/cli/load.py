@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
+from tutela.base.errors import ExitCode
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.errors import ExitCode
 from tutela.ingest import load_files
 from tutela.keyguard import workspace_key
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tutela.progress import ProgressCallback
+from tutela.base.progress import ProgressCallback
 from tutela.report.jsonout import to_json
 
 # emoji=False: `:100:` in a file name, a value or a policy stays `:100:`, never 💯.

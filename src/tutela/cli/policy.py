@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
+from tutela.base.errors import ExitCode, WorkspaceError
 from tutela.cli.options import state
 from tutela.cli.output import emit_json, info, render_table, warn
-from tutela.errors import ExitCode, WorkspaceError
 from tutela.policy import (
     DEFAULT_POLICY_PATH,
     ENV_POLICY,

@@ -10,12 +10,12 @@ import typer
 from rich.markup import escape
 
 from tutela import keyguard, lake
+from tutela.base import keys as keyring
+from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
-from tutela.errors import ExitCode, UsageError
 from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
-from tutela.protect import keys as keyring
 from tutela.protect import pseudonymize as ps
 from tutela.protect import reidentify as rid
 from tutela.protect import risk as riskmod

@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from tutela.base.errors import UsageError
 from tutela.cli import output
 from tutela.cli.options import PolicyPathOption, state
-from tutela.errors import UsageError
 from tutela.policy.loader import load_policy
 from tutela.report import governance
 from tutela.report.files import check_target, write_private_file

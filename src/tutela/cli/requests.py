@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
-from tutela.errors import ExitCode, UsageError
 from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
 from tutela.subjects import requests, service, tasks

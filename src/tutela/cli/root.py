@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from tutela.errors import ExitCode, InterruptedByUser, TutelaError, classify, exit_code_for
+from tutela.base.errors import ExitCode, InterruptedByUser, TutelaError, classify, exit_code_for
 
 # Global options that may also be given after the subcommand (`tutela tables -w ws`).
 _GLOBAL_WITH_VALUE = ("-w", "--workspace")
@@ -222,12 +222,12 @@ def _cli_error(exc: Exception) -> int:
         _print(error)
         return int(exit_code_for(error))
     if name == "FileError":  # a file given on the command line cannot be opened
-        from tutela.errors import InputFileError
+        from tutela.base.errors import InputFileError
 
         file_error = InputFileError(_usage_message(exc))
         _print(file_error)
         return int(exit_code_for(file_error))
-    from tutela.errors import UsageError
+    from tutela.base.errors import UsageError
 
     usage = UsageError(_usage_message(exc))
     _print(usage)

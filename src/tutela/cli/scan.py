@@ -9,10 +9,10 @@ import typer
 from rich.markup import escape
 
 from tutela import catalog
+from tutela.base.errors import ExitCode
 from tutela.cli import output
 from tutela.cli.options import state
 from tutela.detect import service
-from tutela.errors import ExitCode
 from tutela.report.scan_sarif import to_sarif
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
 from tutela.cli.options import (
     CustomerIdOption,
@@ -20,7 +21,6 @@ from tutela.cli.options import (
     parse_identifiers,
     state,
 )
-from tutela.errors import ExitCode, UsageError
 from tutela.policy.loader import load_policy
 from tutela.subjects import requests, service
 

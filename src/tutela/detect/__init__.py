@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from tutela.detect.decisions import Decision, apply_decisions
 from tutela.detect.engine import scan_table
 from tutela.detect.model import CATEGORIES, ENTITIES, SUBTYPES, ColumnFinding, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
+from tutela.engine import Connection
 
 
-def stored_scan_with_decisions(con: duckdb.DuckDBPyConnection, table: str) -> TableScan | None:
+def stored_scan_with_decisions(con: Connection, table: str) -> TableScan | None:
     """The stored scan of `table` with the human decisions applied, or None."""
     stored = load_stored_scan(con, table)
     if stored is None:

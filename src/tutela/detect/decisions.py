@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from tutela import audit
+from tutela.base.errors import EngineError, TableNotFoundError, UsageError
 from tutela.detect.model import CATEGORIES, ENTITIES, TableScan
-from tutela.errors import EngineError, TableNotFoundError, UsageError
+from tutela.engine import Connection, SqlError
 from tutela.keyguard import workspace_key
 from tutela.workspace import (
     INTERNAL_SCHEMA,
@@ -96,11 +95,11 @@ def split_target(ws: Workspace, target: str) -> tuple[str, str]:
     )
 
 
-def column_fingerprint(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
+def column_fingerprint(con: Connection, table: str, column: str) -> str:
     return fingerprints(con, table, [column])[column]
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> dict[str, str]:
+def fingerprints(con: Connection, table: str, columns: list[str]) -> dict[str, str]:
     """Order-free fingerprints of some columns' values: one scan of the table."""
     if not columns:
         return {}
@@ -110,7 +109,7 @@ def fingerprints(con: duckdb.DuckDBPyConnection, table: str, columns: list[str])
         parts.append(f"count({ident}), sum(hash({ident})::HUGEINT)")
     try:
         row = con.execute(f"SELECT count(*), {', '.join(parts)} FROM {relation(table)}").fetchone()
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(f"fingerprint failed: {str(exc).splitlines()[0]}") from exc
     assert row is not None
     out = {}
@@ -188,9 +187,7 @@ def forget(ws: Workspace, target: str) -> bool:
     return bool(gone)
 
 
-def load_decisions(
-    con: duckdb.DuckDBPyConnection, table: str | None = None
-) -> dict[tuple[str, str], Decision]:
+def load_decisions(con: Connection, table: str | None = None) -> dict[tuple[str, str], Decision]:
     if not internal_table_exists(con, "column_decisions"):
         return {}
     sql = (
@@ -211,7 +208,7 @@ def load_decisions(
     return out
 
 
-def apply_decisions(con: duckdb.DuckDBPyConnection, scan: TableScan) -> None:
+def apply_decisions(con: Connection, scan: TableScan) -> None:
     """Overlay the human decisions on a scan of one table (in place)."""
     decided = load_decisions(con, scan.table)
     if not decided:

@@ -45,10 +45,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import regex
 
+from tutela.base.errors import EngineError, TableNotFoundError
 from tutela.base.identifiers import Holder, Strength
+from tutela.base.progress import ProgressCallback, no_progress
+from tutela.base.sql import sql_literal
 from tutela.detect import headers as H
 from tutela.detect import patterns as P
 from tutela.detect import shapes as S
@@ -64,9 +66,7 @@ from tutela.detect.validators import (
     phone_region,
     regions_with,
 )
-from tutela.errors import EngineError, TableNotFoundError
-from tutela.progress import ProgressCallback, no_progress
-from tutela.sql import sql_literal
+from tutela.engine import Connection, SqlError
 from tutela.workspace import quote_ident, relation, table_columns
 
 BATCH_COLUMNS = 40
@@ -314,7 +314,7 @@ def _column_aggs(col: _Column, v: str, k: str) -> list[tuple[str, str]]:
     return aggs
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, source: str, cols: Sequence[_Column]) -> None:
+def _aggregate(con: Connection, source: str, cols: Sequence[_Column]) -> None:
     """ONE aggregate query over a batch of columns; the counts land in each column's stats."""
     values: list[str] = []
     cleaned: list[str] = []
@@ -350,7 +350,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, source: str, cols: Sequence[_Colu
     )
     try:
         row = con.execute(sql).fetchone()
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(f"scan query failed: {str(exc).splitlines()[0]}") from exc
     assert row is not None
     for (col, metric), value in zip(keys, row, strict=True):
@@ -358,7 +358,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, source: str, cols: Sequence[_Colu
 
 
 def _sample_batch(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     source: str,
     cols: Sequence[_Column],
     country: _Column | None,
@@ -375,7 +375,7 @@ def _sample_batch(
     )
     try:
         rows = con.execute(sql).fetchall()
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(f"sample query failed: {str(exc).splitlines()[0]}") from exc
     for i, col in enumerate(text):
         values = [
@@ -386,7 +386,7 @@ def _sample_batch(
 
 
 def _sample(
-    con: duckdb.DuckDBPyConnection, source: str, col: _Column, country: _Column | None
+    con: Connection, source: str, col: _Column, country: _Column | None
 ) -> list[tuple[str, str | None]]:
     """Up to SAMPLE_ROWS non-empty values of one sparse column, with the row's country."""
     v = _value_expr(col)
@@ -398,7 +398,7 @@ def _sample(
     )
     try:
         return [(str(a), None if b is None else str(b)) for a, b in con.execute(sql).fetchall()]
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(f"sample query failed: {str(exc).splitlines()[0]}") from exc
 
 
@@ -1209,7 +1209,7 @@ def _mode(data_type: str, hints: list[H.HeaderHint]) -> tuple[str, str | None]:
 
 
 def scan_table(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     table: str,
     *,
     progress: ProgressCallback | None = None,
@@ -1221,7 +1221,7 @@ def scan_table(
     meta = table_columns(con, table)
     if not meta:
         raise TableNotFoundError(f"no table named {table!r}")
-    with contextlib.suppress(duckdb.Error):
+    with contextlib.suppress(SqlError):
         con.execute("SET enable_progress_bar = false")  # the core never prints
     source = relation(table)
     rows = int(con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])  # type: ignore[index]

@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-import duckdb
 import phonenumbers
 
+from tutela.base.errors import ConfigError, EngineError
 from tutela.base.identifiers import (
     PASSPORT_CONTEXT,
     PERSONAL_SPECS,
@@ -47,7 +47,7 @@ from tutela.detect.validators import (
     is_postcode_like,
     national_form_ok,
 )
-from tutela.errors import ConfigError, EngineError
+from tutela.engine import Connection, SqlError
 
 MAX_FREE_TEXT = 1000
 SCORE_THRESHOLD = 0.5
@@ -1087,7 +1087,7 @@ def _resolve_overlaps(found: list[Any]) -> list[Any]:
 
 
 def scan_free_text(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     source: str,
     column: str,
     value_expr: str,
@@ -1114,7 +1114,7 @@ def scan_free_text(
     )
     try:
         rows = con.execute(sql).fetchall()
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(f"free-text query failed: {str(exc).splitlines()[0]}") from exc
     texts = [unicodedata.normalize("NFC", str(r[0])) for r in rows]
     counts = [int(r[1]) for r in rows]

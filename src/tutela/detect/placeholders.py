@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tutela.sql import sql_literal
+from tutela.base.sql import sql_literal
 
 # Lower-cased, trimmed. Words for "none / unknown / not available" in the ten languages.
 WORDS: frozenset[str] = frozenset(

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from tutela import live
+from tutela.base.errors import InputFileError, UsageError
+from tutela.base.progress import ProgressCallback, no_progress
 from tutela.detect.decisions import apply_decisions
 from tutela.detect.engine import scan_table
 from tutela.detect.model import ENTITIES, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
-from tutela.errors import InputFileError, UsageError
-from tutela.progress import ProgressCallback, no_progress
 from tutela.workspace import Workspace
 
 

@@ -12,9 +12,9 @@ from functools import cache
 
 import regex
 
+from tutela.base.sql import sql_literal
 from tutela.detect import patterns as P
 from tutela.detect.validators import ID_SPECS, IdentifierSpec
-from tutela.sql import sql_literal
 
 # Compacted identifier form, the same in SQL and Python (see `compact_sql`).
 _COMPACT_CHARS = (" ", "-", ".", "/")

@@ -7,10 +7,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
+from tutela.base.errors import EngineError, TableNotFoundError
 from tutela.detect.model import ColumnFinding, TableScan
-from tutela.errors import EngineError, TableNotFoundError
+from tutela.engine import Connection, SqlError
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     internal_table_exists,
@@ -50,12 +49,12 @@ _DDL = (
 )
 
 
-def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+def _ensure(con: Connection) -> None:
     for ddl in _DDL:
         con.execute(ddl)
 
 
-def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def table_fingerprint(con: Connection, table: str) -> str:
     """A cheap content fingerprint: row count, column names/types and order-free row hashes.
 
     `sum(hash(row))` does not depend on row order and, unlike `bit_xor`, duplicate rows do
@@ -70,7 +69,7 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
             f"SELECT count(*), sum(hash({idents})::HUGEINT), bit_xor(hash({idents})) "
             f"FROM {relation(table)}"
         ).fetchone()
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(f"fingerprint failed: {str(exc).splitlines()[0]}") from exc
     assert row is not None
     text = json.dumps([[list(map(str, c)) for c in cols], [str(x) for x in row]])
@@ -78,7 +77,7 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def store_scan(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     scan: TableScan,
     *,
     fingerprint: str,
@@ -120,9 +119,7 @@ def store_scan(
     )
 
 
-def load_stored_scan(
-    con: duckdb.DuckDBPyConnection, table: str
-) -> tuple[TableScan, str, str, datetime] | None:
+def load_stored_scan(con: Connection, table: str) -> tuple[TableScan, str, str, datetime] | None:
     """The stored scan of `table` with its fingerprint, rule version and time, or None."""
     if not (internal_table_exists(con, "scans") and internal_table_exists(con, "scan_results")):
         return None

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import duckdb
-
 from tutela import audit
+from tutela.base.errors import EngineError
+from tutela.base.keys import init_keyset
 from tutela.enforce.common import RefusedError, inline
-from tutela.errors import EngineError
+from tutela.engine import SqlError
 from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy, Role, Visibility
 from tutela.policy.sql import all_of
-from tutela.protect.keys import init_keyset
 from tutela.protect.methods import ColumnRequest, Method, SqlContext, column_sql
 from tutela.protect.pseudonymize import hmac_key
 from tutela.protect.sqlhmac import Binder, HmacKey
@@ -169,6 +168,6 @@ def create_views(ws: Workspace, policy: Policy, role_name: str) -> ViewResult:
                 counts={"objects": len(objects)},
                 result=f"schema {schema}",
             )
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(str(exc).splitlines()[0]) from None
     return ViewResult(role_name, schema, objects, entry.seq)

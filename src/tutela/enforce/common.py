@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from tutela import workspace
-from tutela.errors import ExitCode, TutelaError, UsageError
-from tutela.protect.keys import MasterKey, keyed_hash
+from tutela.base.errors import ExitCode, TutelaError, UsageError
+from tutela.base.keys import MasterKey, keyed_hash
 from tutela.protect.sqlhmac import Binder
 from tutela.workspace import Workspace
 

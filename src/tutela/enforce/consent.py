@@ -16,16 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from tutela import audit
+from tutela.base.errors import EngineError, InputFileError, UsageError
+from tutela.base.normalize import key_sql
 from tutela.enforce.common import RefusedError, internal_table_exists, subject_hash
-from tutela.errors import EngineError, InputFileError, UsageError
+from tutela.engine import Connection, SqlError
 from tutela.ingest.load import StagedFile, stage_file
 from tutela.keyguard import workspace_key
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
 from tutela.policy.sql import date_expr
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
 
 LEDGER = f"{INTERNAL_SCHEMA}.consent_ledger"
@@ -329,7 +328,7 @@ def import_file(ws: Workspace, policy: Policy, path: Path) -> ImportResult:
                     counts={"rows": rows, "added": added, "duplicates": rows - added},
                     result="imported",
                 )
-        except duckdb.Error as exc:
+        except SqlError as exc:
             raise EngineError(str(exc).splitlines()[0]) from None
     return ImportResult(str(path), rows, added, rows - added, entry.seq)
 
@@ -342,9 +341,7 @@ _PROBLEMS = (
 )
 
 
-def _refuse_bad_rows(
-    con: duckdb.DuckDBPyConnection, policy: Policy, path: Path, staged: _Staged
-) -> None:
+def _refuse_bad_rows(con: Connection, policy: Policy, path: Path, staged: _Staged) -> None:
     """Every kind of bad event with the lines that hold it (the first five of each)."""
     granted, withdrawn = _vocab(policy)
     statuses = " or ".join(dict.fromkeys(granted + withdrawn))

@@ -14,17 +14,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from tutela import audit, fileout
+from tutela.base.errors import EngineError, TutelaError, UsageError
+from tutela.base.normalize import key_sql
 from tutela.enforce import consent
 from tutela.enforce.access import get_role, role_select
 from tutela.enforce.common import RefusedError, rebind
-from tutela.errors import EngineError, TutelaError, UsageError
+from tutela.engine import Connection, SqlError
 from tutela.keyguard import workspace_key
 from tutela.policy.vocab import category_within
 from tutela.protect.sqlhmac import Binder
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import Workspace, quote_ident, table_ident
 
 FORMATS = {k: v for k, v in fileout.FORMATS.items() if k != ".tsv"}
@@ -62,7 +61,7 @@ def output_format(out: Path) -> str:
     return fileout.output_format(out, tuple(FORMATS))
 
 
-def neutralise_csv(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> str:
+def neutralise_csv(con: Connection, sql: str, params: dict[str, Any]) -> str:
     """Text values and header names that a spreadsheet would run as a formula get `'`."""
     return fileout.delimited_select(con, sql, params)
 
@@ -76,9 +75,7 @@ def _check_target(out: Path, force: bool) -> str:
     return fmt
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path, force: bool
-) -> None:
+def _write(con: Connection, sql: str, params: dict[str, Any], out: Path, force: bool) -> None:
     """COPY into a private temporary directory, 0600, then move into place (no clobber)."""
     _check_target(out, force)
     tmpdir = Path(tempfile.mkdtemp(prefix=".tutela-export-", dir=out.parent))  # mode 0700
@@ -123,7 +120,7 @@ def _finish(
                 counts={"rows": rows, **extra_counts},
                 result="written",
             )
-    except duckdb.Error as exc:
+    except SqlError as exc:
         if not existed:
             with contextlib.suppress(FileNotFoundError):
                 out.unlink()

@@ -14,20 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import duckdb
-
 from tutela import audit, live
+from tutela.base.errors import EngineError
+from tutela.base.keys import init_keyset
+from tutela.base.normalize import key_sql
+from tutela.base.progress import ProgressCallback, no_progress
 from tutela.enforce.common import rebind
-from tutela.errors import EngineError
+from tutela.engine import SqlError
 from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy, RetentionAction, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.policy.vocab import category_within
-from tutela.progress import ProgressCallback, no_progress
-from tutela.protect.keys import init_keyset
 from tutela.protect.pseudonymize import hmac_key
 from tutela.protect.sqlhmac import TOKEN_PREFIX, Binder, HmacKey, token_sql
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import Workspace, quote_ident, relation, table_ident
 
 KEY_PURPOSE = "retention"
@@ -354,7 +353,7 @@ def apply(
             )
             live.commit_writes()  # lake tables, one commit each, just before the workspace
             live.record_lake_commits(con, master, "retention apply")
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(str(exc).splitlines()[0]) from None
     finally:
         live.rollback_writes()  # a no-op after the commit

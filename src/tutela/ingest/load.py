@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from anyascii import anyascii
 
 from tutela import __version__, audit
-from tutela.errors import (
+from tutela.base.errors import (
     EngineError,
     InputFileError,
     InterruptedByUser,
@@ -29,6 +28,10 @@ from tutela.errors import (
     WorkspaceDamagedError,
     classify,
 )
+from tutela.base.keys import MasterKey
+from tutela.base.progress import ProgressCallback, no_progress
+from tutela.base.sql import sql_literal
+from tutela.engine import Connection, Relation, SqlError
 from tutela.ingest import readers
 from tutela.ingest.sniff import (
     Dialect,
@@ -39,9 +42,6 @@ from tutela.ingest.sniff import (
     sniff_dialect,
     transcode_to_utf8,
 )
-from tutela.progress import ProgressCallback, no_progress
-from tutela.protect.keys import MasterKey
-from tutela.sql import sql_literal
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
 
 STAGING = "__tutela_staging"
@@ -321,7 +321,7 @@ def _load_one(
                         counts={"rows": rows, "columns": len(columns)},
                         result=f"{'replaced' if exists else 'loaded'} sha256={facts.sha256}",
                     )
-        except duckdb.Error as exc:
+        except SqlError as exc:
             raise EngineError(
                 f"{path}: loading into table {job.table!r} failed: {str(exc).splitlines()[0]}"
             ) from exc
@@ -405,7 +405,7 @@ def _stage(
     return text_encoding, dialect.delimiter, _Staging(inferable=None, notes=notes)
 
 
-def _drop_trailing(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect) -> None:
+def _drop_trailing(con: Connection, path: Path, dialect: Dialect) -> None:
     """Columns after a trailing delimiter have no name: drop them if they hold nothing."""
     for i, name in enumerate(dialect.columns[len(dialect.columns) - dialect.trailing :]):
         row = con.execute(
@@ -420,7 +420,7 @@ def _drop_trailing(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect)
         con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} DROP COLUMN {quote_ident(name)}")
 
 
-def _unwrap_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _unwrap_json(con: Connection, path: Path) -> None:
     """`{"data": [{...}, ...], "count": 2}`: the records are the list, not the wrapper."""
     rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)} LIMIT 2")
     rows = con.execute(f"SELECT count(*) FROM temp.{quote_ident(STAGING)}").fetchone()
@@ -437,7 +437,7 @@ def _unwrap_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 f"CREATE OR REPLACE TEMP TABLE {quote_ident(STAGING)} AS SELECT r.* FROM "
                 f"(SELECT unnest({col}) AS r FROM temp.{quote_ident(STAGING)})"
             )
-        except duckdb.Error as exc:  # e.g. a record field with an empty name
+        except SqlError as exc:  # e.g. a record field with an empty name
             raise InputFileError(
                 f"{path}: the records in {record_lists[0]!r} cannot be read as rows: "
                 f"{str(exc).splitlines()[0]}",
@@ -445,7 +445,7 @@ def _unwrap_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             ) from exc
 
 
-def _flat_columns(rel: duckdb.DuckDBPyRelation) -> list[tuple[str, str]]:
+def _flat_columns(rel: Relation) -> list[tuple[str, str]]:
     """(output name, SQL expression) pairs; STRUCT columns become `parent.child` columns."""
     out: list[tuple[str, str]] = []
 
@@ -482,7 +482,7 @@ _SAMPLE_ROWS = 20_000
 
 
 def _inferred_types(
-    con: duckdb.DuckDBPyConnection, exprs: list[tuple[str, str]], varchar: set[str]
+    con: Connection, exprs: list[tuple[str, str]], varchar: set[str]
 ) -> dict[str, str]:
     """For text columns, the narrowest type that every non-empty value converts to exactly.
 
@@ -549,7 +549,7 @@ def _inferred_types(
 
 
 def _materialize(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     table: str,
     *,
     replace: bool,
@@ -583,7 +583,7 @@ def _materialize(
     return [{"name": r[0], "type": r[1]} for r in described]
 
 
-def _flat_types(rel: duckdb.DuckDBPyRelation) -> list[str]:
+def _flat_types(rel: Relation) -> list[str]:
     out: list[str] = []
 
     def walk(dtype: Any) -> None:
@@ -599,7 +599,7 @@ def _flat_types(rel: duckdb.DuckDBPyRelation) -> list[str]:
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     job: _Job,
     source: str | None,
     facts: FileFacts,

@@ -9,11 +9,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from tutela.errors import InputFileError
+from tutela.base.errors import InputFileError
+from tutela.base.progress import ProgressCallback
+from tutela.engine import Connection, SqlError
 from tutela.ingest.sniff import Dialect, check_column_names
-from tutela.progress import ProgressCallback
 from tutela.workspace import quote_ident
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -21,7 +20,7 @@ _COLS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
 def run_with_progress(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     sql: str,
     params: list[Any],
     label: str,
@@ -34,7 +33,7 @@ def run_with_progress(
         while not done.wait(0.2):
             try:
                 fraction = con.query_progress()
-            except duckdb.Error:
+            except SqlError:
                 return
             if fraction is not None and fraction >= 0:
                 progress(label, fraction / 100.0)
@@ -49,7 +48,7 @@ def run_with_progress(
     progress(label, 1.0)
 
 
-def _engine_message(path: Path, exc: duckdb.Error) -> str:
+def _engine_message(path: Path, exc: SqlError) -> str:
     """A one-line message from a DuckDB reader error; never echoes row content."""
     text = str(exc)
     line = _CSV_LINE.search(text)
@@ -64,7 +63,7 @@ def _engine_message(path: Path, exc: duckdb.Error) -> str:
 
 
 def stage_csv(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     staging: str,
     path: Path,
     text_path: Path,
@@ -84,7 +83,7 @@ def stage_csv(
     params = [str(text_path), dialect.delimiter, dialect.has_header, columns]
     try:
         run_with_progress(con, sql, params, f"reading {path.name}", progress)
-    except duckdb.Error as exc:
+    except SqlError as exc:
         long_line = None if _CSV_LINE.search(str(exc)) else _first_long_line(text_path)
         if long_line is not None:  # DuckDB gives up on such a line without saying where
             number, size = long_line
@@ -121,7 +120,7 @@ def _first_long_line(text_path: Path, limit: int = MAX_LINE_BYTES) -> tuple[int,
 
 
 def stage_json(
-    con: duckdb.DuckDBPyConnection, staging: str, path: Path, fmt: str, progress: ProgressCallback
+    con: Connection, staging: str, path: Path, fmt: str, progress: ProgressCallback
 ) -> None:
     json_format = "newline_delimited" if fmt == "ndjson" else "auto"
     sql = (
@@ -130,19 +129,17 @@ def stage_json(
     )
     try:
         run_with_progress(con, sql, [str(path), json_format], f"reading {path.name}", progress)
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise InputFileError(_engine_message(path, exc)) from exc
 
 
-def stage_parquet(
-    con: duckdb.DuckDBPyConnection, staging: str, path: Path, progress: ProgressCallback
-) -> None:
+def stage_parquet(con: Connection, staging: str, path: Path, progress: ProgressCallback) -> None:
     if not path.open("rb").read(4) == b"PAR1":
         raise InputFileError(f"{path}: not a Parquet file (missing PAR1 magic bytes)")
     sql = f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_parquet(?)"
     try:
         run_with_progress(con, sql, [str(path)], f"reading {path.name}", progress)
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise InputFileError(_engine_message(path, exc)) from exc
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutela.errors import InputFileError
+from tutela.base.errors import InputFileError
 
 CHUNK = 1 << 20
 SAMPLE = 1 << 16

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tutela.base.normalize import key_sql
 from tutela.detect import TableScan, stored_scan_with_decisions
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from tutela.errors import PolicyError
+from tutela.base.errors import PolicyError
 from tutela.policy.models import Policy
 from tutela.policy.vocab import suggest
 

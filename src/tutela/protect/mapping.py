@@ -12,8 +12,7 @@ from collections.abc import Callable
 from itertools import count
 from typing import Any
 
-import duckdb
-
+from tutela.engine import Connection
 from tutela.workspace import json_list
 
 CHUNK = 100_000
@@ -25,7 +24,7 @@ def temp_name(stem: str) -> str:
 
 
 def build_mapping(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     distinct_sql: str,
     params: dict[str, Any],
     fn: Callable[[tuple[Any, ...]], str | None],
@@ -60,7 +59,7 @@ def build_mapping(
     return target
 
 
-def drop_temp(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def drop_temp(con: Connection, names: list[str]) -> None:
     for name in names:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tutela.errors import UsageError
+from tutela.base.errors import UsageError
+from tutela.base.normalize import key_sql, strip_separators
+from tutela.base.sql import sql_literal
 from tutela.protect.formats import EMAIL_DOMAIN
 from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey, token_sql
-from tutela.sql import sql_literal
-from tutela.subjects.normalize import key_sql, strip_separators
 from tutela.workspace import quote_ident
 
 

@@ -17,15 +17,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from tutela import __version__, audit, fileout, live
-from tutela.errors import EngineError, TutelaError, UsageError
+from tutela.base.errors import EngineError, TutelaError, UsageError
+from tutela.base.keys import KeySet, MasterKey
+from tutela.base.normalize import key_sql
+from tutela.base.progress import ProgressCallback, no_progress
+from tutela.engine import Connection, SqlError
 from tutela.policy.models import Policy, Visibility
 from tutela.policy.vocab import Entity
-from tutela.progress import ProgressCallback, no_progress
 from tutela.protect import formats
-from tutela.protect.keys import KeySet, MasterKey
 from tutela.protect.mapping import build_mapping, drop_temp
 from tutela.protect.methods import (
     HMAC_FAMILY,
@@ -40,7 +40,6 @@ from tutela.protect.methods import (
 )
 from tutela.protect.reversible import Encryptor
 from tutela.protect.sqlhmac import Binder, HmacKey, token
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
@@ -170,13 +169,11 @@ class ProtectResult:
         }
 
 
-def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_registry(con: Connection) -> None:
     con.execute(_REGISTRY_DDL)
 
 
-def registry_entries(
-    con: duckdb.DuckDBPyConnection, table: str | None = None
-) -> list[dict[str, Any]]:
+def registry_entries(con: Connection, table: str | None = None) -> list[dict[str, Any]]:
     if not internal_table_exists(con, "protected_columns"):
         return []
     cur = con.execute(
@@ -377,7 +374,7 @@ def _normalization(
 
 
 def _select(
-    con: duckdb.DuckDBPyConnection, p: ProtectPlan, keyset: KeySet, temps: list[str]
+    con: Connection, p: ProtectPlan, keyset: KeySet, temps: list[str]
 ) -> tuple[str, dict[str, Any]]:
     """The protected SELECT over the table; mapped methods get their temp tables first."""
     binder = Binder()
@@ -421,7 +418,7 @@ def _select(
 
 
 def protected_select(
-    con: duckdb.DuckDBPyConnection, p: ProtectPlan, keyset: KeySet, temps: list[str]
+    con: Connection, p: ProtectPlan, keyset: KeySet, temps: list[str]
 ) -> tuple[str, dict[str, Any]]:
     """The protected SELECT (for writers outside this module: lake tables, lake.py)."""
     return _select(con, p, keyset, temps)
@@ -455,14 +452,12 @@ def write_table(
                 counts={"rows": p.rows, "values": {c.column: c.values for c in p.columns}},
                 result=f"written lake table {target.name}",
             )
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(_first_line(exc)) from None
     return ProtectResult(p, True, entry.seq, target.name, None)
 
 
-def _mapping(
-    con: duckdb.DuckDBPyConnection, p: ProtectPlan, cp: ColumnPlan, keyset: KeySet, hkey: HmacKey
-) -> str:
+def _mapping(con: Connection, p: ProtectPlan, cp: ColumnPlan, keyset: KeySet, hkey: HmacKey) -> str:
     col = quote_ident(cp.column)
     base = (
         f"SELECT DISTINCT CAST({col} AS VARCHAR) AS raw FROM {relation(p.table)} "
@@ -560,7 +555,7 @@ def apply_in_place(
                 result="applied",
             )
             progress(f"protecting {p.table}", 1.0)
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(_first_line(exc)) from None
     rewrite = ws.purge()  # the clear values must not stay in the file's free blocks
     return ProtectResult(p, True, entry.seq, rewrite=rewrite.to_dict())
@@ -582,7 +577,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def copy_to(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path) -> None:
+def copy_to(con: Connection, sql: str, params: dict[str, Any], out: Path) -> None:
     """COPY a query to `out` atomically (temp file, then rename), readable by the owner only."""
     output_format(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -630,7 +625,7 @@ def write_file(
             )
             _write_json(manifest_path, manifest)
             progress(f"writing {out.name}", 1.0)
-    except duckdb.Error as exc:
+    except SqlError as exc:
         _cleanup(out, manifest_path)
         raise EngineError(_first_line(exc)) from None
     except (TutelaError, OSError):

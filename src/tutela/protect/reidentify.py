@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from tutela import audit
-from tutela.errors import EngineError, ExitCode, InputFileError, TutelaError, UsageError
+from tutela.base.errors import EngineError, ExitCode, InputFileError, TutelaError, UsageError
+from tutela.base.keys import KeySet, KeyStatus, MasterKey, retire_version
+from tutela.base.sql import sql_literal
+from tutela.engine import Connection, SqlError
 from tutela.policy.models import Policy, Visibility
-from tutela.protect.keys import KeySet, KeyStatus, MasterKey, retire_version
 from tutela.protect.mapping import build_mapping, drop_temp, joined_select
 from tutela.protect.methods import REVERSIBLE, Method
 from tutela.protect.pseudonymize import (
@@ -30,7 +30,6 @@ from tutela.protect.pseudonymize import (
 from tutela.protect.reversible import DecryptError, Decryptor, Encryptor
 from tutela.protect.shred import METHOD as SHRED
 from tutela.protect.shred import ShredDecryptor, column_refs, keys_by_version
-from tutela.sql import sql_literal
 from tutela.workspace import Workspace, quote_ident, table_ident
 
 
@@ -129,7 +128,7 @@ def check_access(policy: Policy, role: str, table: str, columns: list[str]) -> N
 
 
 def _decrypt_mapping(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     source_sql: str,
     column: str,
     decryptor: Decryptor | ShredDecryptor,
@@ -234,7 +233,7 @@ def reidentify(
                 counts={"rows": rows},
                 result="re-identified",
             )
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(str(exc).splitlines()[0]) from None
     return ReidentifyResult(
         src.name, src.table, role, columns, rows, str(out) if out else None, entry.seq, data,
@@ -368,7 +367,7 @@ def apply_rekey(ws: Workspace, p: RekeyPlan, keyset: KeySet, master: MasterKey) 
                 counts={f"{h.table}.{h.column}": h.by_version for h in p.stale},
                 result="re-keyed",
             )
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(str(exc).splitlines()[0]) from None
     return entry.seq
 

@@ -15,8 +15,8 @@ import re
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-from tutela.errors import KeyMaterialError
-from tutela.protect.keys import KeySet
+from tutela.base.errors import KeyMaterialError
+from tutela.base.keys import KeySet
 
 ENC_PREFIX = "enc"
 _TOKEN = re.compile(r"(enc):v([0-9]{1,6}):([A-Za-z0-9_\-]+)")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutela.errors import UsageError
+from tutela.base.errors import UsageError
+from tutela.base.sql import sql_literal
 from tutela.protect.reidentify import READERS, resolve_source
-from tutela.sql import sql_literal
 from tutela.workspace import Workspace, quote_ident
 
 _BUCKETS = ((1, 1), (2, 4), (5, 9), (10, 99), (100, None))

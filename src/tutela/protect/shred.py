@@ -31,16 +31,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tutela import __version__, audit
-from tutela.errors import EngineError, KeyMaterialError, TutelaError, UsageError
+from tutela.base.errors import EngineError, KeyMaterialError, TutelaError, UsageError
+from tutela.base.keys import KEY_BYTES, KeySet, MasterKey, keyed_hash
+from tutela.base.normalize import default_normalization, key_sql
+from tutela.engine import Connection, SqlError
 from tutela.policy.models import Policy
-from tutela.protect.keys import KEY_BYTES, KeySet, MasterKey, keyed_hash
 from tutela.protect.mapping import CHUNK, drop_temp, temp_name
 from tutela.protect.pseudonymize import (
     DEFAULT_PURPOSE,
@@ -52,8 +53,7 @@ from tutela.protect.pseudonymize import (
     sha256_file,
 )
 from tutela.protect.reversible import DecryptError
-from tutela.subjects.find import LinkSpec
-from tutela.subjects.normalize import default_normalization, key_sql
+from tutela.subjects.links import LinkSpec
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
@@ -113,16 +113,16 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection) -> bool:
+def _table_exists(con: Connection) -> bool:
     return internal_table_exists(con, "subject_keys")
 
 
-def ensure_subject_keys(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_subject_keys(con: Connection) -> None:
     con.execute(_DDL)
 
 
 def _subject_keys(
-    con: duckdb.DuckDBPyConnection, keyset: KeySet, hashes_: list[str]
+    con: Connection, keyset: KeySet, hashes_: list[str]
 ) -> tuple[dict[str, bytes], int]:
     """The subject keys of these hashes, creating (or renewing destroyed) ones; (keys, created)."""
     ensure_subject_keys(con)
@@ -172,7 +172,7 @@ def _subject_keys(
 
 
 def destroy_subject_keys(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     master: MasterKey,
     keys_by_kind: Mapping[str, Iterable[str]],
     *,
@@ -204,7 +204,7 @@ def destroy_subject_keys(
     return n
 
 
-def keys_by_version(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+def keys_by_version(con: Connection) -> dict[int, int]:
     """Live subject keys per key-set version that wraps them."""
     if not _table_exists(con):
         return {}
@@ -237,7 +237,7 @@ def parse_token(value: str) -> tuple[str, bytes] | None:
 class ShredDecryptor:
     """Decrypts shred: tokens with the live subject keys of the workspace."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, keyset: KeySet, purpose: str) -> None:
+    def __init__(self, con: Connection, keyset: KeySet, purpose: str) -> None:
         self._con = con
         self._keyset = keyset
         self._purpose = purpose
@@ -297,7 +297,7 @@ class ShredDecryptor:
         raise DecryptError("a shred: token does not decrypt (altered, or another purpose)")
 
 
-def column_refs(con: duckdb.DuckDBPyConnection, source_sql: str, column: str) -> list[str]:
+def column_refs(con: Connection, source_sql: str, column: str) -> list[str]:
     """The distinct subject refs of a column's shred: tokens (for one bulk key lookup)."""
     q = quote_ident(column)
     rows = con.execute(
@@ -473,7 +473,7 @@ def plan(
 
 
 def _select(
-    con: duckdb.DuckDBPyConnection, p: ShredPlan, keyset: KeySet, master: MasterKey
+    con: Connection, p: ShredPlan, keyset: KeySet, master: MasterKey
 ) -> tuple[str, list[str], int]:
     """The shredded SELECT, its temp tables, and how many subject keys were created."""
     refused = [c.column for c in p.columns if c.no_subject]
@@ -544,7 +544,7 @@ def _select(
 
 
 def _audit(
-    con: duckdb.DuckDBPyConnection, master: MasterKey, p: ShredPlan, created: int, result: str
+    con: Connection, master: MasterKey, p: ShredPlan, created: int, result: str
 ) -> audit.AuditEntry:
     return audit.append(
         con,
@@ -592,7 +592,7 @@ def apply_in_place(ws: Workspace, p: ShredPlan, keyset: KeySet, master: MasterKe
                      p.purpose, p.key_version, p.key_id, now],
                 )  # fmt: skip
             entry = _audit(con, master, p, created, "applied")
-    except duckdb.Error as exc:
+    except SqlError as exc:
         raise EngineError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     ws.purge()  # the clear values must not stay in the file's free blocks
     return ShredResult(p, True, entry.seq, keys_created=created)
@@ -659,11 +659,11 @@ def write_file(
             tmp = manifest_path.with_name(f".{manifest_path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             os.replace(tmp, manifest_path)
-    except (duckdb.Error, TutelaError, OSError) as exc:
+    except (SqlError, TutelaError, OSError) as exc:
         for path in (out, manifest_path):
             if path.exists():
                 path.unlink()
-        if isinstance(exc, duckdb.Error):
+        if isinstance(exc, SqlError):
             raise EngineError(str(exc).splitlines()[0]) from None
         raise
     return ShredResult(p, True, entry.seq, str(out), str(manifest_path), created)

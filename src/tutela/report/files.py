@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from tutela.errors import UsageError
+from tutela.base.errors import UsageError
 
 
 def safe_stem(text: str) -> str:

@@ -19,16 +19,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from tutela import __version__, audit
+from tutela.base.errors import KeyMaterialError
+from tutela.base.normalize import key_sql
 from tutela.detect import RULE_VERSION, ColumnFinding, TableScan, apply_decisions
 from tutela.enforce import consent, retention
-from tutela.errors import KeyMaterialError
 from tutela.keyguard import workspace_key
 from tutela.policy.evaluate import evaluate
 from tutela.policy.facts import WorkspaceFacts, load_sources, scan_columns
 from tutela.policy.models import Policy
 from tutela.policy.vocab import ADEQUATE_COUNTRIES, EEA_COUNTRIES, category_within
 from tutela.subjects import requests as subject_requests
-from tutela.subjects.normalize import key_sql
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     USER_SCHEMA,

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tutela import audit, live
+from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.models import Policy
-from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.find import SearchSpace, SubjectMatch, row_fingerprints, search_residue
 from tutela.workspace import (
     Workspace,

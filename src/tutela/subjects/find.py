@@ -22,22 +22,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from tutela import live
-from tutela.detect.mask import mask
-from tutela.errors import UsageError
-from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
-from tutela.subjects.index import index_link, usable
-from tutela.subjects.links import LinkSpec, SearchSpace, search_space
-from tutela.subjects.names import name_candidates
-from tutela.subjects.normalize import (
+from tutela.base.errors import UsageError
+from tutela.base.normalize import (
     CORROBORATING,
     EXPANDING,
     country_sql,
     key_sql,
     strip_separators,
 )
+from tutela.detect.mask import mask
+from tutela.engine import Connection
+from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
+from tutela.subjects.index import index_link, usable
+from tutela.subjects.links import LinkSpec, SearchSpace, search_space
+from tutela.subjects.names import name_candidates
 from tutela.workspace import Workspace, json_list, quote_ident, relation, star
 
 __all__ = [
@@ -313,7 +312,7 @@ def _sql_list(values: Sequence[str]) -> str:
 
 
 def _seed(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     space: SearchSpace,
     requests: Mapping[str, Mapping[str, Sequence[str]]],
 ) -> None:
@@ -356,7 +355,7 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
     for link in space.links:
         if link.kind == kind:
             return link.normalize
-    from tutela.subjects.normalize import default_normalization
+    from tutela.base.normalize import default_normalization
 
     return default_normalization(kind)
 
@@ -364,7 +363,7 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
 
 
-def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJudge) -> None:
+def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     """Follow identifiers that are the person's alone until no new row or key turns up.
 
     Each round indexes only candidate rows: a cheap expression over the whole column is
@@ -429,9 +428,7 @@ def _close(con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJu
             )
 
 
-def _attribute_by_period(
-    con: duckdb.DuckDBPyConnection, space: SearchSpace, judge: IdentityJudge
-) -> None:
+def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     """Recycled identifiers: where the policy says during which period an identifier
     belonged to a row's person (valid_from / valid_until) and when other rows were recorded
     (observed_at), a row reached through a shared value is the person's if it was recorded
@@ -505,7 +502,7 @@ def _ts(column: str | None, alias: str) -> str:
     return f"TRY_CAST({alias}.{quote_ident(column)} AS TIMESTAMP)"
 
 
-def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
+def _subject_names(con: Connection, space: SearchSpace) -> None:
     """Names and corroborating attributes on the certain rows become keys (for free text
     and possible matches)."""
     con.execute("CREATE OR REPLACE TEMP TABLE _rawnames (raw VARCHAR)")
@@ -541,9 +538,7 @@ def _subject_names(con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
             )
 
 
-def _held_back(
-    con: duckdb.DuckDBPyConnection, judge: IdentityJudge, results: dict[str, SubjectMatch]
-) -> None:
+def _held_back(con: Connection, judge: IdentityJudge, results: dict[str, SubjectMatch]) -> None:
     """Per request: the shared or placeholder identifiers reached, and the rows each held
     back (reached only through shared values, so not counted as the person's)."""
     statuses = {(s.kind, s.key, s.cc): s for s in judge.statuses()}
@@ -573,7 +568,7 @@ def _held_back(
 
 
 def _shared_value_matches(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     space: SearchSpace,
     possible: dict[tuple[str, str, int], PossibleMatch],
     agreement: Mapping[tuple[str, str, int], list[str]],
@@ -610,7 +605,7 @@ _TOKEN_RE = r"[A-Za-z0-9][A-Za-z0-9.\-/]{3,}[A-Za-z0-9]"
 
 
 def _free_text(
-    con: duckdb.DuckDBPyConnection, space: SearchSpace, *, with_names: bool
+    con: Connection, space: SearchSpace, *, with_names: bool
 ) -> list[tuple[str, FreeTextHit]]:
     """Mentions of each request's keys inside free text, with the exact fragments."""
     hits: dict[tuple[str, str, str, int], FreeTextHit] = {}
@@ -672,7 +667,7 @@ def _free_text(
 
 
 def _name_mentions(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     table: str,
     column: str,
     hits: dict[tuple[str, str, str, int], FreeTextHit],

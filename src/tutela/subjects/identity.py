@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import duckdb
 import phonenumbers
 
+from tutela.base.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
+from tutela.engine import Connection
 from tutela.subjects.links import LinkSpec, SearchSpace
-from tutela.subjects.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
 
 PLACEHOLDER_PEOPLE = 10
 """A value carried by this many distinct people (of one attribute kind) is a placeholder."""
@@ -119,7 +119,7 @@ class ValueStatus:
 class IdentityJudge:
     """Reads the identity attributes of carrier rows and judges each value reached."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, space: SearchSpace) -> None:
+    def __init__(self, con: Connection, space: SearchSpace) -> None:
         self.con = con
         self.space = space
         self.attr_kinds = attribute_kinds(space.links)

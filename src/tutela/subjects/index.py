@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
-
-from tutela.subjects.links import LinkSpec
-from tutela.subjects.normalize import (
+from tutela.base.normalize import (
     DEFAULT_MIN_KEY_LENGTH,
     MIN_KEY_LENGTH,
     PLACEHOLDERS,
     key_sql,
     probe_sql,
 )
+from tutela.engine import Connection
+from tutela.subjects.links import LinkSpec
 
 
 def like_escape(value: str) -> str:
@@ -33,7 +32,7 @@ def usable(key: str, kind: str) -> str:
 
 
 def index_link(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     i: int,
     link: LinkSpec,
     keys: str = "_keys",

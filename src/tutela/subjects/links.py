@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tutela.subjects.normalize import (
+from tutela.base.normalize import (
     ANCHOR_KINDS,
     CORROBORATING,
     country_sql,

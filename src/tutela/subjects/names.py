@@ -21,11 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import duckdb
-
+from tutela.base.normalize import CORROBORATING, key_sql, placeholder_sql, strip_separators
+from tutela.engine import Connection
 from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace
-from tutela.subjects.normalize import CORROBORATING, key_sql, placeholder_sql, strip_separators
 from tutela.workspace import quote_ident, relation
 
 NAME_SIMILARITY = 0.88
@@ -87,7 +86,7 @@ class NameCandidate:
 
 
 def name_candidates(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     space: SearchSpace,
     *,
     unique_kinds: Sequence[str],
@@ -196,7 +195,7 @@ def name_candidates(
 
 
 def _corroborated_candidates(
-    con: duckdb.DuckDBPyConnection, space: SearchSpace, name_links: list[LinkSpec]
+    con: Connection, space: SearchSpace, name_links: list[LinkSpec]
 ) -> None:
     """Rows of a table holding a name link that share a birth date, postcode or city with
     the person: the name is then scored even if no word of it agrees exactly."""
@@ -223,7 +222,7 @@ def _corroborated_candidates(
 
 
 def _partial_phone_candidates(
-    con: duckdb.DuckDBPyConnection, space: SearchSpace, name_links: list[LinkSpec]
+    con: Connection, space: SearchSpace, name_links: list[LinkSpec]
 ) -> None:
     """Rows of a table holding a name link whose phone ends in the same four digits as one
     of the person's own numbers: the name is then scored too."""
@@ -262,7 +261,7 @@ def _partial_phone_candidates(
 
 
 def _add_evidence(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     space: SearchSpace,
     candidates: list[NameCandidate],
     unique_kinds: Sequence[str],
@@ -355,9 +354,7 @@ def date_typo(a: str, b: str) -> bool:
     return sum(p != q for p, q in zip(a.replace("-", ""), b.replace("-", ""), strict=True)) == 1
 
 
-def _linked_elsewhere(
-    con: duckdb.DuckDBPyConnection, space: SearchSpace, candidates: list[NameCandidate]
-) -> None:
+def _linked_elsewhere(con: Connection, space: SearchSpace, candidates: list[NameCandidate]) -> None:
     """Candidates whose own identifiers (e-mail, phone, IBAN, cookie...) other rows carry
     too are linked to someone: a name alone is then not enough (the identifier says who)."""
     if not candidates:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutela import purge
-from tutela.errors import PurgeError
+from tutela.base.errors import PurgeError
 from tutela.subjects import tasks
 from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace

@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tutela.errors import InputFileError, TutelaError
+from tutela.base.errors import InputFileError, TutelaError
+from tutela.base.keys import keyed_hash
 from tutela.ingest.sniff import detect_encoding, hash_file
-from tutela.protect.keys import keyed_hash
 from tutela.subjects import review, service, tasks
 from tutela.subjects.erase import hashed_identifiers
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists

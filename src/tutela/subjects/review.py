@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from tutela import audit
-from tutela.errors import UsageError
-from tutela.protect.keys import MasterKey
+from tutela.base.errors import UsageError
+from tutela.base.keys import MasterKey
+from tutela.engine import Connection
 from tutela.subjects.find import (
     Decisions,
     SubjectMatch,
@@ -79,7 +78,7 @@ class ReviewItem:
         }
 
 
-def decisions(con: duckdb.DuckDBPyConnection, request_ids: Iterable[str]) -> Decisions:
+def decisions(con: Connection, request_ids: Iterable[str]) -> Decisions:
     """The decided items of these requests: {request: {(table, fingerprint): decision}}."""
     ids = sorted(set(request_ids))
     if not ids or not internal_table_exists(con, "review_queue"):
@@ -95,12 +94,12 @@ def decisions(con: duckdb.DuckDBPyConnection, request_ids: Iterable[str]) -> Dec
     return out
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_table(con: Connection) -> None:
     con.execute(_DDL)
 
 
 def _stale_items(
-    ws: Workspace, con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]
+    ws: Workspace, con: Connection, matches: Mapping[str, SubjectMatch]
 ) -> dict[str, list[tuple[str, str]]]:
     """Per request, the open items the search no longer lists whose row is gone, changed or
     now certain for the request (one pass per table over all requests' items)."""
@@ -135,9 +134,7 @@ def _stale_items(
     return out
 
 
-def record(
-    ws: Workspace, con: duckdb.DuckDBPyConnection, matches: Mapping[str, SubjectMatch]
-) -> int:
+def record(ws: Workspace, con: Connection, matches: Mapping[str, SubjectMatch]) -> int:
     """Store the open possible matches of each request (call inside a transaction).
 
     New rows get the next item number; an open item no longer found is dropped only when its
@@ -192,7 +189,7 @@ def record(
     return added
 
 
-def open_count(con: duckdb.DuckDBPyConnection, request_id: str) -> int:
+def open_count(con: Connection, request_id: str) -> int:
     """Possible matches of this request still waiting for a reviewer."""
     if not internal_table_exists(con, "review_queue"):
         return 0
@@ -203,7 +200,7 @@ def open_count(con: duckdb.DuckDBPyConnection, request_id: str) -> int:
 
 
 def items(
-    con: duckdb.DuckDBPyConnection, request_id: str | None = None, *, open_only: bool = True
+    con: Connection, request_id: str | None = None, *, open_only: bool = True
 ) -> list[ReviewItem]:
     if not internal_table_exists(con, "review_queue"):
         return []

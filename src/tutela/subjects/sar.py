@@ -8,9 +8,9 @@ from pathlib import PurePath
 from typing import Any
 
 from tutela import __version__
+from tutela.base.normalize import key_sql
 from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch, rows_by_table
-from tutela.subjects.normalize import key_sql
 from tutela.subjects.policyview import table_info
 from tutela.subjects.systems import access_systems, copies_written
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident, relation

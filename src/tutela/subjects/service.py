@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tutela import audit, live
-from tutela.errors import TutelaError, UsageError
+from tutela.base.errors import TutelaError, UsageError
+from tutela.base.keys import MasterKey
 from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy
-from tutela.protect.keys import MasterKey
 from tutela.report import sar as sar_render
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json

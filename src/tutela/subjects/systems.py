@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from tutela import audit, live
+from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.models import Policy
-from tutela.protect.keys import MasterKey, keyed_hash
 from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace, SubjectMatch
 from tutela.subjects.physical import Distinct, Rows, distinct_values

@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tutela import audit
-from tutela.errors import UsageError
-from tutela.protect.keys import MasterKey
+from tutela.base.errors import UsageError
+from tutela.base.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 TABLE = f"{INTERNAL_SCHEMA}.request_tasks"

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tutela.errors import KeyMaterialError
+from tutela.base.errors import KeyMaterialError
 
 ENV_MASTER_KEY = "TUTELA_MASTER_KEY"
 KEY_DIR = "keys"

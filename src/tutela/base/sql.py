@@ -12,7 +12,7 @@ from typing import Any
 def quote_ident(name: str) -> str:
     """Quote an identifier (DuckDB and PostgreSQL alike); embedded double quotes are doubled."""
     if "\x00" in name:
-        from tutela.errors import WorkspaceError
+        from tutela.base.errors import WorkspaceError
 
         raise WorkspaceError("identifier contains a NUL character")
     return '"' + name.replace('"', '""') + '"'
