@@ -1,22 +1,14 @@
-"""Personal-data detection: the scan engine, its results, and their persistence."""
+"""Personal-data detection: the scan engine, its results, and their persistence.
+
+This package's public names, re-exported; modules inside `tutela.detect` import each other
+directly (never through this file), so the package has no import cycle."""
 
 from __future__ import annotations
 
-from tutela.detect.decisions import Decision, apply_decisions
+from tutela.detect.decisions import Decision, apply_decisions, stored_scan_with_decisions
 from tutela.detect.engine import scan_table
 from tutela.detect.model import CATEGORIES, ENTITIES, SUBTYPES, ColumnFinding, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
-from tutela.engine import Connection
-
-
-def stored_scan_with_decisions(con: Connection, table: str) -> TableScan | None:
-    """The stored scan of `table` with the human decisions applied, or None."""
-    stored = load_stored_scan(con, table)
-    if stored is None:
-        return None
-    apply_decisions(con, stored[0])
-    return stored[0]
-
 
 __all__ = [
     "CATEGORIES",

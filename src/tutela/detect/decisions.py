@@ -22,6 +22,7 @@ from typing import Any
 from tutela import audit
 from tutela.base.errors import EngineError, TableNotFoundError, UsageError
 from tutela.detect.model import CATEGORIES, ENTITIES, TableScan
+from tutela.detect.store import load_stored_scan
 from tutela.engine import Connection, SqlError
 from tutela.keyguard import workspace_key
 from tutela.workspace import (
@@ -242,3 +243,12 @@ def apply_decisions(con: Connection, scan: TableScan) -> None:
         if decision.entity is None:
             finding.free_text = False
             finding.quasi_identifier = False
+
+
+def stored_scan_with_decisions(con: Connection, table: str) -> TableScan | None:
+    """The stored scan of `table` with the human decisions applied, or None."""
+    stored = load_stored_scan(con, table)
+    if stored is None:
+        return None
+    apply_decisions(con, stored[0])
+    return stored[0]

@@ -47,13 +47,13 @@ from typing import Any
 
 import regex
 
+import tutela.detect.headers as H
+import tutela.detect.patterns as P
+import tutela.detect.shapes as S
 from tutela.base.errors import EngineError, TableNotFoundError
 from tutela.base.identifiers import Holder, Strength
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.base.sql import sql_literal
-from tutela.detect import headers as H
-from tutela.detect import patterns as P
-from tutela.detect import shapes as S
 from tutela.detect.mask import mask
 from tutela.detect.model import CATEGORIES, QUASI_CATEGORIES, ColumnFinding, TableScan
 from tutela.detect.placeholders import is_placeholder, missing_sql

@@ -27,6 +27,8 @@ from typing import Any
 
 import phonenumbers
 
+import tutela.detect.headers as H
+import tutela.detect.patterns as P
 from tutela.base.errors import ConfigError, EngineError
 from tutela.base.identifiers import (
     PASSPORT_CONTEXT,
@@ -37,8 +39,6 @@ from tutela.base.identifiers import (
     generic_context_words,
 )
 from tutela.base.text import fold
-from tutela.detect import headers as H
-from tutela.detect import patterns as P
 from tutela.detect.mask import mask
 from tutela.detect.model import CATEGORIES, ColumnFinding
 from tutela.detect.validators import (

@@ -12,8 +12,8 @@ from functools import cache
 
 import regex
 
+import tutela.detect.patterns as P
 from tutela.base.sql import sql_literal
-from tutela.detect import patterns as P
 from tutela.detect.validators import ID_SPECS, IdentifierSpec
 
 # Compacted identifier form, the same in SQL and Python (see `compact_sql`).

@@ -16,6 +16,7 @@ from typing import Any
 
 from anyascii import anyascii
 
+import tutela.ingest.readers as readers
 from tutela import __version__, audit
 from tutela.base.errors import (
     EngineError,
@@ -32,7 +33,6 @@ from tutela.base.keys import MasterKey
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection, Relation, SqlError
-from tutela.ingest import readers
 from tutela.ingest.sniff import (
     Dialect,
     FileFacts,
