@@ -1,5 +1,6 @@
 """The one writer for every data file Tutela writes (CSV/TSV, Parquet, JSON): formats by
-suffix, spreadsheet-safe text in delimited files, owner-only files moved into place whole."""
+suffix from `tutela.formats`, spreadsheet-safe text in delimited files, owner-only files
+moved into place whole."""
 
 from __future__ import annotations
 
@@ -10,16 +11,10 @@ from typing import Any
 from tutela.base.errors import UsageError
 from tutela.base.sql import quote_ident, sql_literal
 from tutela.engine import Connection
+from tutela.formats import BY_SUFFIX, COPY_OPTIONS
 
-FORMATS = {
-    ".csv": "(FORMAT csv, HEADER true)",
-    ".tsv": "(FORMAT csv, HEADER true, DELIMITER '\t')",
-    ".parquet": "(FORMAT parquet)",
-    ".json": "(FORMAT json, ARRAY true)",
-    ".jsonl": "(FORMAT json)",
-    ".ndjson": "(FORMAT json)",
-}
-DELIMITED = (".csv", ".tsv")
+FORMATS = COPY_OPTIONS  # suffix -> COPY options: the writable formats of `tutela.formats`
+DELIMITED = tuple(s for s in FORMATS if BY_SUFFIX[s].delimited)
 
 # Spreadsheet formula triggers (OWASP CSV injection); plain negative numbers are data.
 FORMULA = r"^[=+\-@\t\r]"

@@ -33,15 +33,9 @@ from tutela.base.keys import MasterKey
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection, Relation, SqlError
-from tutela.ingest.sniff import (
-    Dialect,
-    FileFacts,
-    detect_encoding,
-    detect_format,
-    hash_file,
-    sniff_dialect,
-    transcode_to_utf8,
-)
+from tutela.formats import FileFormat, format_for
+from tutela.ingest.readers import Staged, StageRequest
+from tutela.ingest.sniff import FileFacts, detect_encoding, hash_file, transcode_to_utf8
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
 
 STAGING = "__tutela_staging"
@@ -121,7 +115,7 @@ def table_name_for(stem: str) -> str:
 @dataclass(frozen=True)
 class _Job:
     path: Path
-    fmt: str
+    format: FileFormat
     table: str
     sheet: str | None = None
 
@@ -203,10 +197,10 @@ def stage_file(ws: Workspace, path: Path, staging: str, tmp: Path) -> StagedFile
         ws.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(staging)}")
         ws.con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} RENAME TO {quote_ident(staging)}")
     text_path = None
-    if job.fmt not in ("parquet", "xlsx"):
+    if job.format.text:
         converted = tmp / "utf8.txt"
         text_path = converted if converted.exists() else path
-    return StagedFile(job.fmt, text_path, encoding, delimiter)
+    return StagedFile(job.format.name, text_path, encoding, delimiter)
 
 
 def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
@@ -219,13 +213,13 @@ def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
             pass
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read file ({exc.strerror})") from exc
-    fmt = detect_format(path)
+    fmt = format_for(path)
     if table is not None:
         if not table.strip():
             raise UsageError("--table must not be empty")
         if table.startswith("_tutela") or table == STAGING:
             raise UsageError(f"table name {table!r} is reserved")
-    if fmt != "xlsx":
+    if not fmt.sheets:
         if sheet is not None:
             raise UsageError("--sheet applies to .xlsx files only")
         return [_Job(path, fmt, table or table_name_for(path.stem))]
@@ -288,7 +282,7 @@ def _load_one(
             "unchanged",
             rows=ws.row_count(job.table),
             columns=previous["columns"],
-            format=job.fmt,
+            format=job.format.name,
             sheet=job.sheet,
             sha256=facts.sha256,
         )
@@ -334,7 +328,7 @@ def _load_one(
         "replaced" if exists else "loaded",
         rows=rows,
         columns=columns,
-        format=job.fmt,
+        format=job.format.name,
         encoding=text_encoding,
         sheet=job.sheet,
         sha256=facts.sha256,
@@ -342,16 +336,6 @@ def _load_one(
     )
     result.notes = list(staged.notes)
     return result
-
-
-@dataclass(frozen=True)
-class _Staging:
-    """What the reader knows that the table needs: which text columns may be typed by
-    inference (None: all of them, for all-text CSV; declared types are never re-guessed),
-    and notes for the user."""
-
-    inferable: frozenset[str] | None = None
-    notes: tuple[str, ...] = ()
 
 
 def _stage(
@@ -362,87 +346,33 @@ def _stage(
     encoding: str | None,
     delimiter: str | None,
     progress: ProgressCallback,
-) -> tuple[str | None, str | None, _Staging]:
-    """Fill the temp staging table from the file; returns the text encoding and delimiter."""
+) -> tuple[str | None, str | None, Staged]:
+    """Fill the temp staging table from the file with its format's reader (text formats
+    decoded to UTF-8 first); returns the text encoding, the delimiter, and what was read."""
     con, path = ws.con, job.path
     con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(STAGING)}")
-    typed = _Staging(inferable=frozenset())  # the file declares its types: keep them
-    if job.fmt == "parquet":
-        readers.stage_parquet(con, STAGING, path, progress)
-        return None, None, typed
-    if job.fmt == "xlsx":
-        assert job.sheet is not None
-        csv_path = tmp / "sheet.csv"
-        sheet_dialect = readers.excel_sheet_to_csv(path, job.sheet, csv_path)
-        readers.stage_csv(con, STAGING, path, csv_path, sheet_dialect, progress)
-        # a column with any text cell stays text ('600000030' typed as text in Excel)
-        untyped = frozenset(sheet_dialect.columns) - sheet_dialect.text_columns
-        return None, None, _Staging(inferable=untyped)
-    text_encoding = encoding or detect_encoding(path, facts)
+    text_encoding: str | None = None
     text_path = path
-    if text_encoding not in ("utf-8", "utf-8-sig"):
-        try:
-            "".encode(text_encoding)
-        except LookupError as exc:
-            raise UsageError(f"unknown encoding {text_encoding!r}") from exc
-        text_path = tmp / "utf8.txt"
-        transcode_to_utf8(
-            path, text_encoding, text_path, lambda f: progress(f"decoding {path.name}", f)
-        )
-    elif encoding and facts.utf8_error is not None:
-        raise InputFileError(f"{path}: not valid UTF-8 although --encoding {encoding} was given")
-    if job.fmt in ("json", "ndjson"):
-        readers.stage_json(con, STAGING, text_path, job.fmt, progress)
-        _unwrap_json(con, path)
-        return text_encoding, None, typed
-    dialect = sniff_dialect(path, text_path, delimiter)
-    readers.stage_csv(con, STAGING, path, text_path, dialect, progress)
-    _drop_trailing(con, path, dialect)
-    notes = tuple(
-        f"{path}:1: column {i} has no name in the header; loaded as {name!r}"
-        for i, name in dialect.generated
+    if job.format.text:
+        text_encoding = encoding or detect_encoding(path, facts)
+        if text_encoding not in ("utf-8", "utf-8-sig"):
+            try:
+                "".encode(text_encoding)
+            except LookupError as exc:
+                raise UsageError(f"unknown encoding {text_encoding!r}") from exc
+            text_path = tmp / "utf8.txt"
+            transcode_to_utf8(
+                path, text_encoding, text_path, lambda f: progress(f"decoding {path.name}", f)
+            )
+        elif encoding and facts.utf8_error is not None:
+            raise InputFileError(
+                f"{path}: not valid UTF-8 although --encoding {encoding} was given"
+            )
+    reader = readers.STAGERS[job.format.name]
+    staged = reader(
+        StageRequest(con, STAGING, path, text_path, job.format, job.sheet, tmp, delimiter, progress)
     )
-    return text_encoding, dialect.delimiter, _Staging(inferable=None, notes=notes)
-
-
-def _drop_trailing(con: Connection, path: Path, dialect: Dialect) -> None:
-    """Columns after a trailing delimiter have no name: drop them if they hold nothing."""
-    for i, name in enumerate(dialect.columns[len(dialect.columns) - dialect.trailing :]):
-        row = con.execute(
-            f"SELECT count({quote_ident(name)}) FROM temp.{quote_ident(STAGING)}"
-        ).fetchone()
-        if row and row[0]:
-            position = len(dialect.columns) - dialect.trailing + i + 1
-            raise InputFileError(
-                f"{path}:1: column {position} has an empty name but holds values",
-                hint="give every column a header",
-            )
-        con.execute(f"ALTER TABLE temp.{quote_ident(STAGING)} DROP COLUMN {quote_ident(name)}")
-
-
-def _unwrap_json(con: Connection, path: Path) -> None:
-    """`{"data": [{...}, ...], "count": 2}`: the records are the list, not the wrapper."""
-    rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)} LIMIT 2")
-    rows = con.execute(f"SELECT count(*) FROM temp.{quote_ident(STAGING)}").fetchone()
-    record_lists = [
-        name
-        for name, dtype in zip(rel.columns, rel.types, strict=True)
-        if getattr(dtype, "id", None) == "list"
-        and getattr(dtype.children[0][1], "id", None) == "struct"
-    ]
-    if rows and rows[0] == 1 and len(record_lists) == 1:
-        col = quote_ident(record_lists[0])
-        try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {quote_ident(STAGING)} AS SELECT r.* FROM "
-                f"(SELECT unnest({col}) AS r FROM temp.{quote_ident(STAGING)})"
-            )
-        except SqlError as exc:  # e.g. a record field with an empty name
-            raise InputFileError(
-                f"{path}: the records in {record_lists[0]!r} cannot be read as rows: "
-                f"{str(exc).splitlines()[0]}",
-                hint="every field of a record needs a non-empty name",
-            ) from exc
+    return text_encoding, staged.delimiter, staged
 
 
 def _flat_columns(rel: Relation) -> list[tuple[str, str]]:
@@ -616,7 +546,7 @@ def _record(
             source,
             str(job.path.resolve()),
             job.sheet,
-            job.fmt,
+            job.format.name,
             encoding,
             delimiter,
             facts.sha256,

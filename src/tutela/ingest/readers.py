@@ -1,10 +1,16 @@
-"""One reader per format: each fills a staging table with a file's rows inside DuckDB."""
+"""One reader per format: each fills a staging table with a file's rows inside DuckDB.
+
+`STAGERS` maps a format's name (`tutela.formats.FileFormat.name`) to its reader; every
+reader takes a `StageRequest` and returns `Staged`. A new format adds its reader here.
+"""
 
 from __future__ import annotations
 
 import csv
 import re
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -12,8 +18,42 @@ from typing import Any
 from tutela.base.errors import InputFileError
 from tutela.base.progress import ProgressCallback
 from tutela.engine import Connection, SqlError
-from tutela.ingest.sniff import Dialect, check_column_names
+from tutela.formats import FileFormat
+from tutela.ingest.sniff import Dialect, check_column_names, sniff_dialect
 from tutela.workspace import quote_ident
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """One file (or workbook sheet) to read into the temp table `staging`."""
+
+    con: Connection
+    staging: str
+    path: Path
+    """The user's file, named in every error."""
+    text_path: Path
+    """Its UTF-8 text (decoded copy for text formats in another encoding), else `path`."""
+    format: FileFormat
+    sheet: str | None
+    tmp: Path
+    """A private directory for intermediate files, removed by the caller."""
+    delimiter: str | None
+    """`--delimiter`, when given."""
+    progress: ProgressCallback
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What the reader knows that the table needs: which text columns may be typed by
+    inference (None: all of them, for all-text CSV; declared types are never re-guessed),
+    the delimiter used, and notes for the user."""
+
+    inferable: frozenset[str] | None = frozenset()
+    notes: tuple[str, ...] = ()
+    delimiter: str | None = None
+
+
+Stager = Callable[[StageRequest], Staged]
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COLS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
@@ -235,3 +275,90 @@ def excel_sheet_to_csv(path: Path, sheet: str, target: Path) -> Dialect:
     finally:
         workbook.close()
         formulas.close()
+
+
+def drop_trailing(con: Connection, staging: str, path: Path, dialect: Dialect) -> None:
+    """Columns after a trailing delimiter have no name: drop them if they hold nothing."""
+    for i, name in enumerate(dialect.columns[len(dialect.columns) - dialect.trailing :]):
+        row = con.execute(
+            f"SELECT count({quote_ident(name)}) FROM temp.{quote_ident(staging)}"
+        ).fetchone()
+        if row and row[0]:
+            position = len(dialect.columns) - dialect.trailing + i + 1
+            raise InputFileError(
+                f"{path}:1: column {position} has an empty name but holds values",
+                hint="give every column a header",
+            )
+        con.execute(f"ALTER TABLE temp.{quote_ident(staging)} DROP COLUMN {quote_ident(name)}")
+
+
+def unwrap_json(con: Connection, staging: str, path: Path) -> None:
+    """`{"data": [{...}, ...], "count": 2}`: the records are the list, not the wrapper."""
+    rel = con.sql(f"SELECT * FROM temp.{quote_ident(staging)} LIMIT 2")
+    rows = con.execute(f"SELECT count(*) FROM temp.{quote_ident(staging)}").fetchone()
+    record_lists = [
+        name
+        for name, dtype in zip(rel.columns, rel.types, strict=True)
+        if getattr(dtype, "id", None) == "list"
+        and getattr(dtype.children[0][1], "id", None) == "struct"
+    ]
+    if rows and rows[0] == 1 and len(record_lists) == 1:
+        col = quote_ident(record_lists[0])
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident(staging)} AS SELECT r.* FROM "
+                f"(SELECT unnest({col}) AS r FROM temp.{quote_ident(staging)})"
+            )
+        except SqlError as exc:  # e.g. a record field with an empty name
+            raise InputFileError(
+                f"{path}: the records in {record_lists[0]!r} cannot be read as rows: "
+                f"{str(exc).splitlines()[0]}",
+                hint="every field of a record needs a non-empty name",
+            ) from exc
+
+
+# -- the readers `tutela load` dispatches to, one per format name -------------------------
+
+
+def read_delimited(req: StageRequest) -> Staged:
+    """CSV/TSV: dialect and header sniffed, every field read as text, typed afterwards."""
+    dialect = sniff_dialect(req.path, req.text_path, req.delimiter)
+    stage_csv(req.con, req.staging, req.path, req.text_path, dialect, req.progress)
+    drop_trailing(req.con, req.staging, req.path, dialect)
+    notes = tuple(
+        f"{req.path}:1: column {i} has no name in the header; loaded as {name!r}"
+        for i, name in dialect.generated
+    )
+    return Staged(inferable=None, notes=notes, delimiter=dialect.delimiter)
+
+
+def read_json(req: StageRequest) -> Staged:
+    """A JSON array (or one wrapper object around a list of records) or NDJSON."""
+    stage_json(req.con, req.staging, req.text_path, req.format.name, req.progress)
+    unwrap_json(req.con, req.staging, req.path)
+    return Staged()  # the file declares its types: keep them
+
+
+def read_parquet(req: StageRequest) -> Staged:
+    stage_parquet(req.con, req.staging, req.path, req.progress)
+    return Staged()  # the file declares its types: keep them
+
+
+def read_workbook(req: StageRequest) -> Staged:
+    """One sheet of an .xlsx workbook, streamed through a UTF-8 CSV."""
+    assert req.sheet is not None
+    csv_path = req.tmp / "sheet.csv"
+    sheet_dialect = excel_sheet_to_csv(req.path, req.sheet, csv_path)
+    stage_csv(req.con, req.staging, req.path, csv_path, sheet_dialect, req.progress)
+    # a column with any text cell stays text ('600000030' typed as text in Excel)
+    untyped = frozenset(sheet_dialect.columns) - sheet_dialect.text_columns
+    return Staged(inferable=untyped)
+
+
+STAGERS: dict[str, Stager] = {
+    "csv": read_delimited,
+    "json": read_json,
+    "ndjson": read_json,
+    "parquet": read_parquet,
+    "xlsx": read_workbook,
+}

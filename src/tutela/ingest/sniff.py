@@ -13,40 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutela.base.errors import InputFileError
+from tutela.formats import BY_SUFFIX
 
 CHUNK = 1 << 20
 SAMPLE = 1 << 16
 
-FORMATS = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".tab": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".jsonl": "ndjson",
-    ".ndjson": "ndjson",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-}
-
 # Single-byte encodings we choose between when a file is not UTF-8 (Western, Central
 # European/Polish, Greek, Cyrillic). Order breaks ties in favour of the more common one.
 LEGACY_ENCODINGS = ["cp1252", "cp1250", "cp1253", "iso8859_7", "iso8859_2", "cp1251", "latin_1"]
-
-
-def detect_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise InputFileError(
-            f"{path}: legacy .xls workbooks are not supported", hint="save it as .xlsx or CSV"
-        )
-    fmt = FORMATS.get(suffix)
-    if fmt is None:
-        known = ", ".join(sorted(FORMATS))
-        raise InputFileError(f"{path}: unknown file type {suffix or '(none)'} (supported: {known})")
-    return fmt
 
 
 @dataclass(frozen=True)
@@ -308,8 +282,9 @@ def sniff_dialect(path: Path, text_path: Path, forced_delimiter: str | None = No
         sample = sample[: sample.rfind("\n") + 1]
     delimiter = forced_delimiter
     if delimiter is None:
-        if path.suffix.lower() in (".tsv", ".tab"):
-            delimiter = "\t"
+        fixed = BY_SUFFIX.get(path.suffix.lower())
+        if fixed is not None and fixed.delimiter is not None:
+            delimiter = fixed.delimiter
         else:
             try:
                 delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter

@@ -16,6 +16,7 @@ from tutela.base.errors import EngineError, ExitCode, InputFileError, TutelaErro
 from tutela.base.keys import KeySet, KeyStatus, MasterKey, retire_version
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection, SqlError
+from tutela.formats import SQL_READERS
 from tutela.policy.models import Policy, Visibility
 from tutela.protect.mapping import build_mapping, drop_temp, joined_select
 from tutela.protect.methods import REVERSIBLE, Method
@@ -40,14 +41,7 @@ class AccessDeniedError(TutelaError):
     exit_code = ExitCode.USAGE
 
 
-READERS = {
-    ".parquet": "read_parquet",
-    ".csv": "read_csv",
-    ".tsv": "read_csv",
-    ".json": "read_json",
-    ".jsonl": "read_json",
-    ".ndjson": "read_json",
-}
+READERS = SQL_READERS  # suffix -> DuckDB reader of a file Tutela wrote (`tutela.formats`)
 
 
 @dataclass
