@@ -12,7 +12,7 @@ from tutela.base.errors import ExitCode
 from tutela.policy import check_policy, load_policy, load_policy_text, policy_json_schema
 from tutela.policy.draft import draft_policy
 from tutela.policy.facts import ScanColumn, SourceInfo
-from tutela.policy.sarif import to_sarif
+from tutela.report.sarif import check_to_sarif as to_sarif
 from tutela.workspace import Workspace
 
 from .conftest import AS_OF, REPO, asset, make_app

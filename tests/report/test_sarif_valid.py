@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from tutela.cli.app import app
 from tutela.detect.model import ColumnFinding, TableScan
-from tutela.report.scan_sarif import to_sarif
+from tutela.report.sarif import scan_to_sarif as to_sarif
 
 from ..policy.conftest import build_workspace
 

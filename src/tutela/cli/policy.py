@@ -25,8 +25,9 @@ from tutela.policy import (
 )
 from tutela.policy.draft import draft_from_workspace
 from tutela.policy.facts import load_sources
-from tutela.policy.ropa import build_ropa, to_html, to_markdown
-from tutela.policy.sarif import to_sarif
+from tutela.policy.ropa import build_ropa
+from tutela.report.ropa import to_html, to_markdown
+from tutela.report.sarif import check_to_sarif as to_sarif
 
 policy_app = typer.Typer(
     name="policy",

@@ -13,7 +13,7 @@ from tutela.base.errors import ExitCode
 from tutela.cli import output
 from tutela.cli.options import state
 from tutela.detect import service
-from tutela.report.scan_sarif import to_sarif
+from tutela.report.sarif import scan_to_sarif as to_sarif
 
 
 class ScanFormat(enum.StrEnum):
