@@ -1,0 +1,184 @@
+"""National identifiers, tax ids and IBANs (shape over every row, checksum over the
+sampled distinct values), one entity written in several national forms, and passports.
+
+The identifier specs themselves (shape, checksum, header words, free-text context) live in
+`tutela.base.identifiers`: a new national identifier is a spec there, not a detector.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import tutela.detect.patterns as P
+import tutela.detect.shapes as S
+from tutela.base.identifiers import Holder, Strength
+from tutela.detect.evidence import (
+    MAX_VALIDATE,
+    SPARSE_SHARE,
+    Candidate,
+    Column,
+    Evidence,
+    Sample,
+    may_count,
+    stat,
+    validate_sample,
+)
+from tutela.detect.validators import ID_SPECS, TAX_FORM_OF, IdentifierSpec, compact
+
+
+def national_ids(ev: Evidence) -> list[Candidate]:
+    """One candidate per identifier spec whose shape is common enough in the column."""
+    col, nn, samples = ev.col, ev.nn, ev.samples
+    out: list[Candidate] = []
+    for spec in ID_SPECS:
+        shape_count = stat(col, S.id_metric(spec))
+        # strong checks also count when only a few values hold them (sparse columns)
+        floor = SPARSE_SHARE if spec.strength is Strength.STRONG else 0.2
+        if not shape_count or shape_count / nn < floor:
+            continue
+        # A header naming specific identifiers (`nie`, `afm`) lets only those of them
+        # that need a header through; a generic one (`national_id`) lets all of its entity.
+        if not may_count(col, spec):
+            continue
+        _id_candidate(col, spec, shape_count, nn, samples, out)
+    if stat(col, "ssn_dashed") / nn >= 0.2:
+        spec = next(s for s in ID_SPECS if s.code == "US_SSN")
+        _id_candidate(col, spec, stat(col, "ssn_dashed"), nn, samples, out)
+    return out
+
+
+def mixed_ids(ev: Evidence) -> list[Candidate]:
+    out: list[Candidate] = []
+    _mixed_id_candidates(ev.col, ev.nn, ev.samples, out)
+    return out
+
+
+def passport(ev: Evidence) -> list[Candidate]:
+    if "passport" in ev.col.stats and ev.stat("passport"):
+        return ev.simple("PASSPORT", "passport", 0.8, pattern=P.PASSPORT)
+    return []
+
+
+def _id_candidate(
+    col: Column,
+    spec: IdentifierSpec,
+    shape_count: int,
+    nn: int,
+    samples: Sample,
+    out: list[Candidate],
+) -> None:
+    shape = re.compile(spec.shape if spec.code != "US_SSN" else r"^[0-9]{9}$")
+    valid, checked, _ = validate_sample(
+        samples,
+        shape,
+        lambda v, _c: spec.validate(v),
+        on_compact=not spec.on_raw,
+        give_up_below=None if spec.strength is Strength.STRONG else 0.2,
+    )
+    if not checked:
+        return
+    count = round(shape_count * valid / checked)
+    entity, subtype = (str(spec.entity) if spec.entity else ""), spec.code
+    tax = col.hint("TAX_ID")
+    if subtype in TAX_FORM_OF and tax and not col.hint("NATIONAL_ID"):
+        entity, subtype = "TAX_ID", TAX_FORM_OF[subtype]
+    header = 1.0 if spec in col.named else col.strength(entity)
+    # A format or date check only (no checksum) proves less; a VAT number may be a company's.
+    quality = 0.7 if spec.strength is Strength.NONE else 1.0
+    if spec.holder is Holder.PERSON_OR_BUSINESS:
+        quality *= 0.85
+    out.append(
+        Candidate(
+            entity,
+            subtype,
+            count / nn,
+            quality,
+            header,
+            count,
+            {
+                "value_pattern": {subtype: round(shape_count / nn, 4)},
+                "validated": {
+                    subtype: {
+                        "valid": valid,
+                        "checked": checked,
+                        "method": "checksum on distinct sampled values",
+                    }
+                },
+            },
+            shape,
+            lambda v, _c: spec.validate(v),
+            # a few valid values count only when values of this shape are mostly valid
+            # (not one SKU in ten passing a check digit by chance)
+            sparse_ok=spec.strength is Strength.STRONG and spec.personal and valid >= 0.5 * checked,
+        )
+    )
+
+
+def _mixed_id_candidates(col: Column, nn: int, samples: Sample, out: list[Candidate]) -> None:
+    """One entity written in several national forms (DNI, NIE, PESEL, NINO in one column).
+
+    Judged on the sample: the share of sampled values valid under any form of the entity.
+    """
+    if not samples:
+        return
+    for entity in ("NATIONAL_ID", "TAX_ID"):
+        # Forms with a real checksum only, and those needing a header only under one.
+        specs = [
+            s
+            for s in ID_SPECS
+            if s.entity == entity
+            and s.strength is not Strength.NONE
+            and (not s.needs_hint or col.hint(entity) or s in col.named)
+            and stat(col, S.id_metric(s)) > 0  # its shape occurs in the column at all
+        ]
+        if len(specs) < 2:
+            continue  # a single form is covered by its own candidate
+        subtypes: dict[str, int] = {}
+        valid = 0
+        for value, _country in samples[:MAX_VALIDATE]:
+            k = compact(value)
+            for spec in specs:
+                if _shape_rx(spec.shape).search(k) and spec.validate(value):
+                    subtypes[spec.code] = subtypes.get(spec.code, 0) + 1
+                    valid += 1
+                    break
+        if len(subtypes) < 2:
+            continue  # a single form is covered by its own candidate
+        checked = min(len(samples), MAX_VALIDATE)
+        share = valid / checked
+        top = max(subtypes, key=lambda st: subtypes[st])
+        reported = entity
+        if (
+            all(st in TAX_FORM_OF for st in subtypes)
+            and col.hint("TAX_ID")
+            and not col.hint("NATIONAL_ID")
+        ):
+            reported, top = "TAX_ID", TAX_FORM_OF[top]  # DNI + NIE under a `nif` header
+        out.append(
+            Candidate(
+                reported,
+                top,
+                share,
+                0.95,
+                col.strength(reported),
+                round(share * nn),
+                {
+                    "validated": {
+                        "mixed_forms": dict(sorted(subtypes.items())),
+                        "valid": valid,
+                        "checked": checked,
+                        "method": "checksum on sampled values, any national form",
+                    }
+                },
+                None,
+                lambda v, _c, specs=specs: any(
+                    re.search(sp.shape, compact(v)) and sp.validate(v) for sp in specs
+                ),
+            )
+        )
+
+
+@functools.cache
+def _shape_rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
