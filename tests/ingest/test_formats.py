@@ -10,7 +10,7 @@ import pytest
 from tutela import fileout
 from tutela.base.errors import InputFileError
 from tutela.formats import BY_SUFFIX, COPY_OPTIONS, FORMATS, SQL_READERS, format_for
-from tutela.ingest.readers import STAGERS
+from tutela.ingest.readers import SHEETS, STAGERS
 
 
 def test_every_suffix_has_one_format() -> None:
@@ -21,6 +21,7 @@ def test_every_suffix_has_one_format() -> None:
 
 def test_every_format_has_a_reader() -> None:
     assert {f.name for f in FORMATS} <= set(STAGERS)
+    assert {f.name for f in FORMATS if f.sheets} <= set(SHEETS)
 
 
 def test_written_formats_can_be_read_back() -> None:

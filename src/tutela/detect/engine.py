@@ -19,7 +19,10 @@ How a table is scanned
 4. **Free text** (prose columns, nested values) goes through presidio (`freetext.py`) on
    at most `MAX_FREE_TEXT` distinct values pre-filtered in SQL to those that can hold an
    entity.
-5. **Classification** (`_classify`): a column is an entity when most (>= 50 %) of its
+5. **Candidates**: each detector of `detectors.DETECTORS` (one function per entity family,
+   `(Evidence) -> list[Candidate]`) reads the counts, hints and sample of a column and
+   proposes candidates.
+6. **Classification** (`_classify`): a column is an entity when most (>= 50 %) of its
    non-empty values are that entity. Confidence, in [0, 1]::
 
        value_score = fraction * quality

@@ -225,7 +225,7 @@ def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
         return [_Job(path, fmt, table or table_name_for(path.stem))]
     if path.stat().st_size == 0:
         raise InputFileError(f"{path}: file is empty")
-    sheets = readers.excel_sheets(path)
+    sheets = readers.SHEETS[fmt.name](path)
     if sheet is not None:
         if sheet not in sheets:
             raise InputFileError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(sheets)})")

@@ -1,7 +1,8 @@
 """One reader per format: each fills a staging table with a file's rows inside DuckDB.
 
 `STAGERS` maps a format's name (`tutela.formats.FileFormat.name`) to its reader; every
-reader takes a `StageRequest` and returns `Staged`. A new format adds its reader here.
+reader takes a `StageRequest` and returns `Staged`. A new format adds its reader here (and,
+for a workbook, its sheet lister to `SHEETS`).
 """
 
 from __future__ import annotations
@@ -354,6 +355,9 @@ def read_workbook(req: StageRequest) -> Staged:
     untyped = frozenset(sheet_dialect.columns) - sheet_dialect.text_columns
     return Staged(inferable=untyped)
 
+
+SHEETS: dict[str, Callable[[Path], list[str]]] = {"xlsx": excel_sheets}
+"""The sheet names of a workbook, for each format with `sheets` set."""
 
 STAGERS: dict[str, Stager] = {
     "csv": read_delimited,
