@@ -310,3 +310,18 @@ def render_storage(entries: list[dict[str, Any]]) -> None:
         note = f" ({e['note']})" if e["note"] else ""
         check = f"; {e['file_check']}" if e.get("file_check") else ""
         out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}{check}"))
+
+
+def render_sources(sources: Sequence[Any]) -> None:
+    """The provenance table of `tutela sources` (one row per loaded table)."""
+    render_table(
+        "Provenance",
+        ["table", "source", "file", "sheet", "format", "encoding", "sha256", "bytes", "rows",
+         "loaded at", "tutela"],
+        [
+            (s.table_name, s.source_system, s.path, s.sheet, s.format, s.encoding,
+             s.sha256[:12], f"{s.size_bytes:,}", f"{s.row_count:,}", s.loaded_at[:19],
+             s.tool_version)
+            for s in sources
+        ],
+    )  # fmt: skip
