@@ -325,3 +325,16 @@ def render_sources(sources: Sequence[Any]) -> None:
             for s in sources
         ],
     )  # fmt: skip
+
+
+def render_decisions(decisions: Sequence[Any]) -> None:
+    """The human decisions on columns (`tutela classify --list`)."""
+    render_table(
+        "Decisions",
+        ["column", "verdict", "reason", "decided at"],
+        [
+            (f"{d.table}.{d.column}", d.entity or "not personal", d.reason,
+             d.decided_at.isoformat(timespec="seconds"))
+            for d in decisions
+        ],
+    )  # fmt: skip
