@@ -338,3 +338,33 @@ def render_decisions(decisions: Sequence[Any]) -> None:
             for d in decisions
         ],
     )  # fmt: skip
+
+
+def render_token_holdings(plan: Any) -> None:
+    """The reversible columns and their tokens per key version (`tutela keys rekey`)."""
+    render_table(
+        f"Reversible columns (active version v{plan.active})",
+        ["table", "column", "purpose", "tokens by version"],
+        [
+            (h.table, h.column, h.purpose,
+             ", ".join(f"v{k}: {n:,}" for k, n in h.by_version.items()))
+            for h in plan.holdings
+        ],
+    )  # fmt: skip
+
+
+def render_risk(report: Any) -> None:
+    """k-anonymity, unique rows and l-diversity as a two-column table (`tutela risk`)."""
+    rows: list[tuple[str, Any]] = [
+        ("rows", f"{report.rows:,}"),
+        ("quasi-identifiers", ", ".join(report.quasi)),
+        ("k-anonymity (smallest group)", report.k),
+        ("groups", f"{report.groups:,}"),
+        ("unique rows", f"{report.unique_rows:,} ({report.to_dict()['unique_share']:.1%})"),
+    ]
+    if report.threshold is not None:
+        rows.append((f"rows in groups < {report.threshold}", report.rows_below_threshold))
+    if report.sensitive:
+        rows.append((f"l-diversity of {report.sensitive}", report.l_diversity))
+    rows += [(f"groups of size {k}", v) for k, v in report.group_sizes.items()]
+    render_table(f"Re-identification risk: {report.source}", ["measure", "value"], rows)
