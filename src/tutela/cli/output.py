@@ -153,26 +153,24 @@ def render_held_back(held: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def render_subject_summary(summary: dict[str, Any]) -> None:
-    if not summary["found"]:
+def render_subject_summary(summary: Any) -> None:
+    """Where one person's rows are, and what was held back (`tutela subject find`)."""
+    if not summary.found:
         out.print("no data held for these identifiers")
     else:
-        render_table("Rows found", ["table", "rows"], list(summary["tables"].items()))
-    if summary["free_text_mentions"]:
+        render_table("Rows found", ["table", "rows"], list(summary.tables.items()))
+    if summary.free_text_mentions:
         render_table(
             "Free-text mentions",
             ["table", "column", "identifiers found"],
-            [
-                (m["table"], m["column"], ", ".join(m["kinds"]))
-                for m in summary["free_text_mentions"]
-            ],
+            [(m.table, m.column, ", ".join(m.kinds)) for m in summary.free_text_mentions],
         )
-    render_held_back(summary.get("shared_identifiers", []))
+    render_held_back(summary.shared_identifiers)
     render_possible(
-        summary["possible_matches"],
+        summary.possible_matches,
         "Possible matches (for human review; never reported or erased automatically)",
     )
-    for note in summary.get("not_searched", []):
+    for note in summary.not_searched:
         warn(f"not searched: {note}")
 
 
@@ -368,3 +366,18 @@ def render_risk(report: Any) -> None:
         rows.append((f"l-diversity of {report.sensitive}", report.l_diversity))
     rows += [(f"groups of size {k}", v) for k, v in report.group_sizes.items()]
     render_table(f"Re-identification risk: {report.source}", ["measure", "value"], rows)
+
+
+def render_access_report(result: Any) -> None:
+    """What a subject-access report holds in short, and the files written (`tutela sar`)."""
+    summary = result.summary
+    if result.data_held:
+        out.print(
+            f"{summary.rows} rows in {summary.tables} tables, "
+            f"{summary.free_text_mentions} free-text mentions, "
+            f"{summary.possible_matches_for_review} possible matches for review"
+        )
+    else:
+        out.print("no data held for these identifiers (a valid Art. 15 answer)")
+    for f in result.files:
+        out.print(f"  wrote {escape(f)}")
