@@ -77,7 +77,7 @@ def keys_init_cmd(
     active = view.keyset.active
     verb = "created" if view.created else "exists"
     output.out.print(
-        f"{view.keyset.master_key_id} ({view.master_source}); key set {verb}: "
+        f"{view.master_key_id} ({view.master_source}); key set {verb}: "
         f"v{active.version} {active.key_id}"
     )
 

@@ -26,6 +26,8 @@ class KeySetView:
     """init only: whether the key set was created now."""
     master_source: str | None = None
     """init only: where the master key came from (file, environment)."""
+    master_key_id: str | None = None
+    """init only: the id of the master key in use (not part of the JSON, as before)."""
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -44,7 +46,9 @@ def init_keys(session: Session) -> KeySetView:
     with session.open(create=True) as ws:
         master = workspace_key(ws)  # creates and records the master key on first use
         keyset, created = keyring.init_keyset(ws.root)
-    return KeySetView(keyset, created=created, master_source=master.source)
+    return KeySetView(
+        keyset, created=created, master_source=master.source, master_key_id=master.key_id
+    )
 
 
 def reset_master_key(session: Session, *, apply: bool) -> keyguard.KeyReset:
