@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from tests.subjects.conftest import POLICY, build
 from tutela.cli.app import app
-from tutela.services import catalog, keys, policy, subjects
+from tutela.services import catalog, policy, subjects
+from tutela.services import protect as keys
 from tutela.services.session import Session, purge_notice
 from tutela.workspace import Workspace
 

@@ -19,8 +19,8 @@ from tutela.policy.loader import load_policy
 from tutela.protect import pseudonymize as ps
 from tutela.protect import shred as shredmod
 from tutela.protect.methods import parse_columns
-from tutela.services import keys as keysvc
-from tutela.services.keys import KeySetView
+from tutela.services import protect as keysvc
+from tutela.services.protect import KeySetView
 
 keys_app = typer.Typer(
     help="Manage the workspace keys: the master key and versioned protection keys.",

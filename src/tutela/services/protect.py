@@ -1,4 +1,4 @@
-"""Services of `tutela keys ...`, `reidentify` and `risk`: keys are loaded here, never in the CLI.
+"""Services of `tutela keys ...`, `reidentify` and `risk`: keys are loaded here, not in the CLI.
 
 Key ids are in the results; key material never is."""
 
