@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from tutela import audit, integrity
 from tutela.base.errors import ExitCode
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.keyguard import earlier_key_through, workspace_key
+from tutela.cli.options import FormatOption, OutputFormat, session
 from tutela.report.jsonout import to_json
+from tutela.services import audit
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
 
@@ -17,13 +16,10 @@ audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=T
 @audit_app.command("verify")
 def verify_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Check that no audit entry was edited, removed, reordered or forged (exit 1 if so)."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        report = audit.verify(
-            ws.con, workspace_key(ws), earlier_key_through=earlier_key_through(ws)
-        )
-        stored = integrity.read_back(ws)  # every block it vouches for, checksums included
+    verified = audit.verify(session(ctx))
+    report, stored = verified.chain, verified.read_back
     if fmt is OutputFormat.json:
-        output.emit_json({**report.to_dict(), "read_back": stored.to_dict()})
+        output.emit_json(verified.to_dict())
     elif report.ok:
         output.out.print(
             f"audit log OK: {report.entries} entries, head {report.head}; "
@@ -48,8 +44,7 @@ def show_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """List the newest audit entries (identifiers appear only as keyed hashes)."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        items = audit.entries(ws.con, limit)
+    items = audit.entries(session(ctx), limit)
     if fmt is OutputFormat.json:
         output.emit_json({"entries": [e.to_dict() for e in items]})
         return

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from tutela import catalog
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.keyguard import workspace_key
+from tutela.cli.options import FormatOption, OutputFormat, session
+from tutela.services import catalog
 
 
 def tables_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the tables in the workspace with row and column counts."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        tables = catalog.list_tables(ws)
+    tables = catalog.tables(session(ctx))
     if fmt is OutputFormat.json:
         output.emit_json({"tables": [t.to_dict() for t in tables]})
         return
@@ -26,43 +24,11 @@ def tables_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
 
 def sources_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Show where every table came from: system, file, hash, size, rows, load time."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        sources = catalog.list_sources(ws)
+    sources = catalog.sources(session(ctx))
     if fmt is OutputFormat.json:
-        output.emit_json({"sources": sources})
+        output.emit_json({"sources": [s.to_dict() for s in sources]})
         return
-    output.render_table(
-        "Provenance",
-        [
-            "table",
-            "source",
-            "file",
-            "sheet",
-            "format",
-            "encoding",
-            "sha256",
-            "bytes",
-            "rows",
-            "loaded at",
-            "tutela",
-        ],
-        [
-            (
-                s["table_name"],
-                s["source_system"],
-                s["path"],
-                s["sheet"],
-                s["format"],
-                s["encoding"],
-                s["sha256"][:12],
-                f"{s['size_bytes']:,}",
-                f"{s['row_count']:,}",
-                s["loaded_at"][:19],
-                s["tool_version"],
-            )
-            for s in sources
-        ],
-    )
+    output.render_sources(sources)
 
 
 def show_cmd(
@@ -72,11 +38,8 @@ def show_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Show the first rows of a table (personal data in clear: mind who is watching)."""
-    with state(ctx).open_workspace() as ws:
-        columns, rows = catalog.preview(ws, table, limit, audit_key=workspace_key(ws))
+    shown = catalog.preview(session(ctx), table, limit)
     if fmt is OutputFormat.json:
-        output.emit_json(
-            {"table": table, "rows": [dict(zip(columns, r, strict=True)) for r in rows]}
-        )
+        output.emit_json(shown.to_dict())
         return
-    output.render_table(table, columns, rows)
+    output.render_table(table, shown.columns, shown.rows)

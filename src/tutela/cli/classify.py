@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from tutela.base.errors import UsageError
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.detect import decisions, load_stored_scan
+from tutela.cli.options import FormatOption, OutputFormat, session
+from tutela.services.classify import ClassifyAction, ClassifyRequest, classify
 
 
 def classify_cmd(
@@ -28,45 +27,21 @@ def classify_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Record a human decision on a column: rescans, --fail-on, policy init and SARIF honour it."""
-    with state(ctx).open_workspace() as ws:
-        if list_:
-            found = [d.to_dict() for d in decisions.load_decisions(ws.con).values()]
-            if fmt is OutputFormat.json:
-                output.emit_json({"decisions": found})
-            else:
-                output.render_table(
-                    "Decisions",
-                    ["column", "verdict", "reason", "decided at"],
-                    [
-                        (f"{d['table']}.{d['column']}", d["entity"] or "not personal",
-                         d["reason"], d["decided_at"])
-                        for d in found
-                    ],
-                )  # fmt: skip
-            return
-        if target is None:
-            raise UsageError("name the column: tutela classify TABLE.COLUMN --as ENTITY ...")
-        if forget:
-            gone = decisions.forget(ws, target)
-            output.err.print(
-                f"decision on {escape(target)} removed" if gone else "no decision to remove"
-            )
-            return
-        if (entity is None) == (not not_personal):
-            raise UsageError("give exactly one of --as ENTITY and --not-personal")
-        table, column = decisions.split_target(ws, target)
-        stored = load_stored_scan(ws.con, table)
-        detected = next(
-            (c.entity for c in (stored[0].columns if stored else []) if c.column == column), None
+    request = ClassifyRequest(target, entity, not_personal, reason, forget, list_)
+    result = classify(session(ctx), request)
+    if result.action is ClassifyAction.forget:
+        removed = f"decision on {escape(target or '')} removed"
+        output.err.print(removed if result.removed else "no decision to remove")
+    elif fmt is OutputFormat.json and result.action is ClassifyAction.list:
+        output.emit_json({"decisions": [d.to_dict() for d in result.decisions]})
+    elif fmt is OutputFormat.json:
+        output.emit_json(result.decisions[0].to_dict())
+    elif result.action is ClassifyAction.list:
+        output.render_decisions(result.decisions)
+    else:
+        decision = result.decisions[0]
+        verdict = decision.entity or "not personal data"
+        output.err.print(
+            f"{escape(decision.table)}.{escape(decision.column)}: {escape(verdict)} "
+            f"(recorded and audited; scans show it as a human decision)"
         )
-        decision = decisions.record(
-            ws, target, entity=entity.upper() if entity else None, reason=reason, detected=detected
-        )
-    if fmt is OutputFormat.json:
-        output.emit_json(decision.to_dict())
-        return
-    verdict = decision.entity or "not personal data"
-    output.err.print(
-        f"{escape(decision.table)}.{escape(decision.column)}: {escape(verdict)} "
-        f"(recorded and audited; scans show it as a human decision)"
-    )

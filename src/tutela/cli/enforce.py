@@ -10,9 +10,8 @@ from rich.markup import escape
 
 from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
-from tutela.enforce import access, consent, export, retention
-from tutela.policy.loader import load_policy
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, session
+from tutela.services import enforce
 
 retention_app = typer.Typer(help="Rows past their retention period.", no_args_is_help=True)
 consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
@@ -67,9 +66,9 @@ def retention_plan_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Rows past retention per table: count, oldest date, action, rows under legal hold."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace(read_only=True) as ws:
-        plan = retention.plan(ws, loaded.policy, _day(as_of), table)
+    plan = enforce.retention_plan(
+        session(ctx), enforce.RetentionRequest(policy, _day(as_of), table)
+    )
     _render_retention(plan.to_dict(), fmt)
 
 
@@ -87,12 +86,8 @@ def retention_apply_cmd(
     (plan by default; --apply to run it)."""
     if apply and dry_run:
         raise UsageError("--apply and --dry-run exclude each other")
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        if apply:
-            plan = retention.apply(ws, loaded.policy, _day(as_of), table)
-        else:
-            plan = retention.plan(ws, loaded.policy, _day(as_of), table)
+    request = enforce.RetentionRequest(policy, _day(as_of), table, apply)
+    plan = enforce.retention_apply(session(ctx), request)
     data = plan.to_dict()
     _render_retention(data, fmt)
     if not apply:
@@ -116,9 +111,7 @@ def consent_import_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Append consent events to the ledger (identical events are skipped)."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace(create=True) as ws:
-        results = [consent.import_file(ws, loaded.policy, f).to_dict() for f in files]
+    results = [r.to_dict() for r in enforce.consent_import(session(ctx), policy, files)]
     if fmt is OutputFormat.json:
         output.emit_json({"imports": results})
         return
@@ -138,9 +131,9 @@ def consent_withdraw_cmd(
     policy: Path = PolicyPathOption,
 ) -> None:
     """Record a withdrawal of consent (effective from --at or now); audited, subject hashed."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        seq = consent.withdraw(ws, loaded.policy, email, purpose, _moment(at))
+    seq = enforce.consent_withdraw(
+        session(ctx), enforce.Withdrawal(policy, email, purpose, _moment(at))
+    )
     output.info(f"withdrawal recorded (audit entry {seq})")
 
 
@@ -153,9 +146,7 @@ def consent_status_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Every consent purpose and the subject's current state for it."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace(read_only=True) as ws:
-        rows = consent.status(ws, loaded.policy, email, _moment(as_of))
+    rows = enforce.consent_status(session(ctx), policy, email, _moment(as_of))
     if fmt is OutputFormat.json:
         output.emit_json({"purposes": rows})
         return
@@ -176,9 +167,9 @@ def consent_check_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Audit a list made elsewhere: exit 1, listing every subject without current consent."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace(read_only=True) as ws:
-        result = consent.check_file(ws, loaded.policy, file, purpose, column)
+    result = enforce.consent_check(
+        session(ctx), enforce.ConsentCheck(policy, file, purpose, column)
+    )
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict())
     else:
@@ -205,9 +196,7 @@ def view_create_cmd(
 ) -> None:
     """Create schema role_<name> with one view per table the role may see (masked columns,
     row filters; tables with pseudonymized columns are materialised snapshots)."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        result = access.create_views(ws, loaded.policy, role)
+    result = enforce.create_views(session(ctx), policy, role)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict())
         return
@@ -232,13 +221,8 @@ def export_cmd(
     """Export a table for a purpose (consent enforced) or a role (its view); 0600, audited."""
     if (purpose is None) == (role is None):
         raise UsageError("give exactly one of --purpose and --role")
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        if purpose is not None:
-            result = export.export_for_purpose(ws, loaded.policy, table, purpose, out, force=force)
-        else:
-            assert role is not None
-            result = export.export_for_role(ws, loaded.policy, table, role, out, force=force)
+    request = enforce.ExportRequest(policy, table, out, purpose, role, force)
+    result = enforce.export_table(session(ctx), request)
     data = result.to_dict()
     if fmt is OutputFormat.json:
         output.emit_json(data)

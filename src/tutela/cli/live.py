@@ -6,10 +6,9 @@ import os
 
 import typer
 
-from tutela import live
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.keyguard import workspace_key
+from tutela.cli.options import FormatOption, OutputFormat, session
+from tutela.services import live
 
 
 def attach_cmd(
@@ -32,10 +31,8 @@ def attach_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Attach a live database: its tables are scanned and searched in place, not copied."""
-    with state(ctx).open_workspace(create=True) as ws:
-        result = live.add(
-            ws, workspace_key(ws), name, target, kind=kind, read_only=read_only, replace=replace
-        )
+    request = live.AttachRequest(name, target, kind=kind, read_only=read_only, replace=replace)
+    result = live.attach(session(ctx), request)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict())
     else:
@@ -58,15 +55,13 @@ def detach_cmd(
     name: str = typer.Argument(..., help="Attachment to forget."),
 ) -> None:
     """Forget an attached database (its data is not touched)."""
-    with state(ctx).open_workspace() as ws:
-        live.drop(ws, workspace_key(ws), name)
+    live.detach(session(ctx), name)
     output.info(f"detached {name}")
 
 
 def attachments_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the attached live databases (connection strings shown without passwords)."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        items = live.stored(ws.con)
+    items = live.attachments(session(ctx))
     if fmt is OutputFormat.json:
         output.emit_json({"attachments": [a.to_dict() for a in items]})
         return

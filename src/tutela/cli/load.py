@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from tutela.base.errors import ExitCode
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.ingest import load_files
-from tutela.keyguard import workspace_key
+from tutela.cli.options import FormatOption, OutputFormat, session
+from tutela.services.load import LoadRequest, load
 
 
 def load_cmd(
@@ -29,27 +27,14 @@ def load_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Load customer data files into the workspace, one table per file (or Excel sheet)."""
-    with state(ctx).open_workspace(create=True) as ws, output.progress_bar() as progress:
-        results = load_files(
-            ws,
-            paths,
-            audit_key=workspace_key(ws),
-            table=table,
-            source=source,
-            replace=replace,
-            sheet=sheet,
-            encoding=encoding,
-            delimiter=delimiter,
-            progress=progress,
-        )
-    failed = [r for r in results if r.error is not None]
+    request = LoadRequest(paths, table, source, replace, sheet, encoding, delimiter)
+    with output.progress_bar() as progress:
+        outcome = load(session(ctx), request, progress)
     if fmt is OutputFormat.json:
-        output.emit_json({"results": [r.to_dict() for r in results]})
+        output.emit_json({"results": [r.to_dict() for r in outcome.results]})
     else:
-        output.render_load_results(results)
-    for r in failed:
+        output.render_load_results(outcome.results)
+    for r in outcome.failed:
         assert r.error is not None
         output.print_error(r.error.slug, r.error.message, r.error.hint)
-    if failed:
-        raise typer.Exit(int(max(r.error.exit_code for r in failed if r.error)))
-    raise typer.Exit(int(ExitCode.OK))
+    raise typer.Exit(outcome.exit_code)

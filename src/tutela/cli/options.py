@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from tutela.services.session import Session
     from tutela.workspace import Workspace
 
 
@@ -25,36 +26,15 @@ class State:
     command: str = "tutela"
     """The running command's name (`tutela erase`), recorded in the workspace lock file."""
 
+    def session(self) -> Session:
+        """The workspace the core services open; their notices become warnings."""
+        from tutela.cli.output import warn
+        from tutela.services.session import Session
+
+        return Session(self.workspace, self.command, notify=warn)
+
     def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
-        from tutela.workspace import Workspace
-
-        ws = Workspace.open(
-            self.workspace, create=create, read_only=read_only, command=self.command
-        )
-        _report_purge(ws)
-        return ws
-
-
-def _report_purge(ws: Workspace) -> None:
-    """Say so when this command completed, or could not complete, an earlier purge."""
-    from tutela.cli.output import warn
-
-    if ws.resumed_purge is not None:
-        warn(
-            "an earlier command ("
-            + ", ".join(ws.resumed_purge.commands)
-            + ") committed its change but was interrupted before rewriting the workspace "
-            "file; the rewrite was completed now, so no old value is left in it"
-        )
-    elif ws.pending_purge:
-        warn(
-            "an earlier command ("
-            + ", ".join(ws.pending_purge)
-            + ") committed its change but the workspace file is not rewritten yet, so old "
-            "values may remain in its free blocks"
-            + (f" ({ws.purge_error})" if ws.purge_error else "")
-            + "; the next command that writes to the workspace completes it"
-        )
+        return self.session().open(create=create, read_only=read_only)
 
 
 def state(ctx: typer.Context) -> State:
@@ -115,3 +95,8 @@ NationalIdOption = typer.Option(None, "--national-id", help="National ID number 
 OtherIdOption = typer.Option(
     None, "--id", help="Any identity-link kind as KIND=VALUE, e.g. iban=ES91... (repeatable)."
 )
+
+
+def session(ctx: typer.Context) -> Session:
+    """The running command's session: what every core service call takes first."""
+    return state(ctx).session()

@@ -153,26 +153,24 @@ def render_held_back(held: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def render_subject_summary(summary: dict[str, Any]) -> None:
-    if not summary["found"]:
+def render_subject_summary(summary: Any) -> None:
+    """Where one person's rows are, and what was held back (`tutela subject find`)."""
+    if not summary.found:
         out.print("no data held for these identifiers")
     else:
-        render_table("Rows found", ["table", "rows"], list(summary["tables"].items()))
-    if summary["free_text_mentions"]:
+        render_table("Rows found", ["table", "rows"], list(summary.tables.items()))
+    if summary.free_text_mentions:
         render_table(
             "Free-text mentions",
             ["table", "column", "identifiers found"],
-            [
-                (m["table"], m["column"], ", ".join(m["kinds"]))
-                for m in summary["free_text_mentions"]
-            ],
+            [(m.table, m.column, ", ".join(m.kinds)) for m in summary.free_text_mentions],
         )
-    render_held_back(summary.get("shared_identifiers", []))
+    render_held_back(summary.shared_identifiers)
     render_possible(
-        summary["possible_matches"],
+        summary.possible_matches,
         "Possible matches (for human review; never reported or erased automatically)",
     )
-    for note in summary.get("not_searched", []):
+    for note in summary.not_searched:
         warn(f"not searched: {note}")
 
 
@@ -310,3 +308,76 @@ def render_storage(entries: list[dict[str, Any]]) -> None:
         note = f" ({e['note']})" if e["note"] else ""
         check = f"; {e['file_check']}" if e.get("file_check") else ""
         out.print(escape(f"  {e['table']}: {e['method']}; physical removal {state}{note}{check}"))
+
+
+def render_sources(sources: Sequence[Any]) -> None:
+    """The provenance table of `tutela sources` (one row per loaded table)."""
+    render_table(
+        "Provenance",
+        ["table", "source", "file", "sheet", "format", "encoding", "sha256", "bytes", "rows",
+         "loaded at", "tutela"],
+        [
+            (s.table_name, s.source_system, s.path, s.sheet, s.format, s.encoding,
+             s.sha256[:12], f"{s.size_bytes:,}", f"{s.row_count:,}", s.loaded_at[:19],
+             s.tool_version)
+            for s in sources
+        ],
+    )  # fmt: skip
+
+
+def render_decisions(decisions: Sequence[Any]) -> None:
+    """The human decisions on columns (`tutela classify --list`)."""
+    render_table(
+        "Decisions",
+        ["column", "verdict", "reason", "decided at"],
+        [
+            (f"{d.table}.{d.column}", d.entity or "not personal", d.reason,
+             d.decided_at.isoformat(timespec="seconds"))
+            for d in decisions
+        ],
+    )  # fmt: skip
+
+
+def render_token_holdings(plan: Any) -> None:
+    """The reversible columns and their tokens per key version (`tutela keys rekey`)."""
+    render_table(
+        f"Reversible columns (active version v{plan.active})",
+        ["table", "column", "purpose", "tokens by version"],
+        [
+            (h.table, h.column, h.purpose,
+             ", ".join(f"v{k}: {n:,}" for k, n in h.by_version.items()))
+            for h in plan.holdings
+        ],
+    )  # fmt: skip
+
+
+def render_risk(report: Any) -> None:
+    """k-anonymity, unique rows and l-diversity as a two-column table (`tutela risk`)."""
+    rows: list[tuple[str, Any]] = [
+        ("rows", f"{report.rows:,}"),
+        ("quasi-identifiers", ", ".join(report.quasi)),
+        ("k-anonymity (smallest group)", report.k),
+        ("groups", f"{report.groups:,}"),
+        ("unique rows", f"{report.unique_rows:,} ({report.to_dict()['unique_share']:.1%})"),
+    ]
+    if report.threshold is not None:
+        rows.append((f"rows in groups < {report.threshold}", report.rows_below_threshold))
+    if report.sensitive:
+        rows.append((f"l-diversity of {report.sensitive}", report.l_diversity))
+    rows += [(f"groups of size {k}", v) for k, v in report.group_sizes.items()]
+    render_table(f"Re-identification risk: {report.source}", ["measure", "value"], rows)
+
+
+def render_access_report(result: Any) -> None:
+    """What a subject-access report holds in short, and the files written (`tutela sar`)."""
+    summary = result.summary
+    if result.data_held:
+        out.print(
+            f"{summary.rows} rows in {summary.tables} tables, "
+            f"{summary.free_text_mentions} free-text mentions, "
+            f"{summary.possible_matches_for_review} possible matches for review"
+        )
+    else:
+        out.print("no data held for these identifiers (a valid Art. 15 answer)")
+    for f in result.files:
+        out.print(f"  wrote {escape(f)}")

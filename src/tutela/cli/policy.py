@@ -8,26 +8,21 @@ from pathlib import Path
 
 import typer
 
-from tutela.base.errors import ExitCode, WorkspaceError
-from tutela.cli.options import state
+from tutela.base.errors import ExitCode
+from tutela.cli.options import session
 from tutela.cli.output import emit_json, info, render_table, warn
 from tutela.policy import (
     DEFAULT_POLICY_PATH,
     ENV_POLICY,
     CheckReport,
-    Issue,
     LoadedPolicy,
     PolicyInvalidError,
     Severity,
-    check_policy,
-    load_policy,
     policy_json_schema_text,
 )
-from tutela.policy.draft import draft_from_workspace
-from tutela.policy.facts import load_sources
-from tutela.policy.ropa import build_ropa
 from tutela.report.ropa import to_html, to_markdown
 from tutela.report.sarif import check_to_sarif as to_sarif
+from tutela.services import policy as service
 
 policy_app = typer.Typer(
     name="policy",
@@ -81,30 +76,17 @@ def validate_cmd(
     fmt: ValidateFormat = typer.Option(ValidateFormat.table, "--format", "-f"),
 ) -> None:
     """Check policy files against the schema and their references; report every error."""
-    issues: list[Issue] = []
-    loaded: list[LoadedPolicy] = []
-    for target in paths or [policy]:
-        try:
-            loaded.append(load_policy(target))
-        except PolicyInvalidError as exc:
-            issues += exc.issues
-    unfinished = [todo for item in loaded for todo in item.unfinished()]
+    result = service.validate(paths or [policy])
     if fmt is ValidateFormat.json:
-        emit_json(
-            {
-                "valid": not issues,
-                "issues": [i.to_dict() for i in issues],
-                "warnings": unfinished,
-            }
-        )
-        if issues:
+        emit_json(result.to_dict())
+        if not result.valid:
             raise typer.Exit(int(ExitCode.INVALID_CONFIG))
         return
-    if issues:
-        raise PolicyInvalidError(issues)
-    for item in loaded:
+    if not result.valid:
+        raise PolicyInvalidError(result.issues)
+    for item in result.loaded:
         info(_summary(item))
-    for todo in unfinished:
+    for todo in result.unfinished:
         warn(todo)
 
 
@@ -121,9 +103,7 @@ def check_cmd(
     ),
 ) -> None:
     """Check the loaded data against the policy: retention, consent, transfers, access."""
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace(read_only=True) as ws:
-        report = check_policy(loaded, ws, as_of=as_of.date() if as_of else None)
+    report = service.check(session(ctx), policy, as_of.date() if as_of else None)
     if fmt is CheckFormat.json:
         emit_json(report.to_dict())
     elif fmt is CheckFormat.sarif:
@@ -163,9 +143,7 @@ def init_cmd(
     ),
 ) -> None:
     """Print a draft policy from the catalog and the last scan (redirect it to a file)."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        text = draft_from_workspace(ws, region=region.upper() if region else None)
-    print(text, end="")
+    print(service.draft(session(ctx), region), end="")
     info("draft written; review the TODOs, then run `tutela policy validate`")
 
 
@@ -182,14 +160,7 @@ def ropa_cmd(
     fmt: RopaFormat = typer.Option(RopaFormat.md, "--format", "-f"),
 ) -> None:
     """Print the records of processing activities (GDPR Art. 30) from policy and catalog."""
-    loaded = load_policy(policy)
-    try:
-        with state(ctx).open_workspace(read_only=True) as ws:
-            sources = load_sources(ws)
-    except WorkspaceError as exc:
-        warn(f"{exc.message}; records are built from the policy alone")
-        sources = {}
-    ropa = build_ropa(loaded.policy, sources)
+    ropa = service.ropa(session(ctx), policy)
     if fmt is RopaFormat.json:
         emit_json(ropa.to_dict())
     elif fmt is RopaFormat.html:

@@ -13,14 +13,14 @@ from tutela import keyguard, lake
 from tutela.base import keys as keyring
 from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, session, state
 from tutela.keyguard import workspace_key
 from tutela.policy.loader import load_policy
 from tutela.protect import pseudonymize as ps
-from tutela.protect import reidentify as rid
-from tutela.protect import risk as riskmod
 from tutela.protect import shred as shredmod
 from tutela.protect.methods import parse_columns
+from tutela.services import protect as keysvc
+from tutela.services.protect import KeySetView
 
 keys_app = typer.Typer(
     help="Manage the workspace keys: the master key and versioned protection keys.",
@@ -49,15 +49,6 @@ def _render_versions(keyset: keyring.KeySet) -> None:
     )
 
 
-def _keyset_dict(keyset: keyring.KeySet, **extra: Any) -> dict[str, Any]:
-    return {
-        "master_key_id": keyset.master_key_id,
-        "active_version": keyset.active.version,
-        "versions": [v.to_dict() for v in keyset.versions],
-        **extra,
-    }
-
-
 # -- keys ---------------------------------------------------------------------------------
 
 
@@ -77,20 +68,17 @@ def keys_init_cmd(
     if apply and not new_key:
         raise UsageError("--apply goes with --new-key")
     if new_key:
-        with state(ctx).open_workspace() as ws:
-            reset = keyguard.reset_master_key(ws, apply=apply)
-        _render_key_reset(reset, fmt)
+        _render_key_reset(keysvc.reset_master_key(session(ctx), apply=apply), fmt)
         return
-    with state(ctx).open_workspace(create=True) as ws:
-        master = workspace_key(ws)  # creates and records the master key on first use
-        keyset, created = keyring.init_keyset(ws.root)
+    view = keysvc.init_keys(session(ctx))
     if fmt is OutputFormat.json:
-        output.emit_json(_keyset_dict(keyset, created=created, master_source=master.source))
+        output.emit_json(view.to_dict())
         return
-    active = keyset.active
-    verb = "created" if created else "exists"
+    active = view.keyset.active
+    verb = "created" if view.created else "exists"
     output.out.print(
-        f"{master.key_id} ({master.source}); key set {verb}: v{active.version} {active.key_id}"
+        f"{view.master_key_id} ({view.master_source}); key set {verb}: "
+        f"v{active.version} {active.key_id}"
     )
 
 
@@ -126,36 +114,21 @@ def _render_key_reset(reset: keyguard.KeyReset, fmt: OutputFormat) -> None:
 @keys_app.command("list")
 def keys_list_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """List the key versions with their ids and status (active, readable, retired)."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        keyset = keyring.load_keyset(ws.root, workspace_key(ws))
+    view = keysvc.list_keys(session(ctx))
     if fmt is OutputFormat.json:
-        output.emit_json(_keyset_dict(keyset))
+        output.emit_json(view.to_dict())
     else:
-        _render_versions(keyset)
+        _render_versions(view.keyset)
 
 
 @keys_app.command("rotate")
 def keys_rotate_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     """Make a new active key version; older ones stay readable until retired."""
-    from tutela import audit
-
-    with state(ctx).open_workspace() as ws:
-        master = workspace_key(ws)
-        before = keyring.load_keyset(ws.root, master)
-        with ws.transaction() as con:
-            keyset = keyring.rotate_keyset(ws.root)
-            audit.append(
-                con,
-                master,
-                command="keys rotate",
-                arguments={"from": before.active.key_id, "to": keyset.active.key_id},
-                tables=[],
-                counts={"version": keyset.active.version},
-                result="rotated",
-            )
+    view: KeySetView = keysvc.rotate_keys(session(ctx))
     if fmt is OutputFormat.json:
-        output.emit_json(_keyset_dict(keyset))
+        output.emit_json(view.to_dict())
         return
+    keyset = view.keyset
     output.out.print(f"active key version is now v{keyset.active.version} {keyset.active.key_id}")
     output.info("re-encrypt older enc: tokens with `tutela keys rekey --apply`")
 
@@ -168,28 +141,12 @@ def keys_rekey_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Re-encrypt reversible tokens of older key versions under the active one (plan first)."""
-    do_apply = _mode(apply, dry_run)
-    with state(ctx).open_workspace() as ws:
-        master = workspace_key(ws)
-        keyset = keyring.load_keyset(ws.root, master)
-        plan = rid.plan_rekey(ws, keyset)
-        seq = rid.apply_rekey(ws, plan, keyset, master) if do_apply and plan.stale else None
+    outcome = keysvc.rekey(session(ctx), apply=_mode(apply, dry_run))
     if fmt is OutputFormat.json:
-        output.emit_json({"applied": seq is not None, "audit_entry": seq, "plan": plan.to_dict()})
+        output.emit_json(outcome.to_dict())
         return
-    output.render_table(
-        f"Reversible columns (active version v{plan.active})",
-        ["table", "column", "purpose", "tokens by version"],
-        [
-            (
-                h.table,
-                h.column,
-                h.purpose,
-                ", ".join(f"v{k}: {n:,}" for k, n in h.by_version.items()),
-            )
-            for h in plan.holdings
-        ],
-    )
+    plan, seq = outcome.plan, outcome.audit_entry
+    output.render_token_holdings(plan)
     if not plan.stale:
         output.info("every token is under the active version; nothing to re-key")
     elif seq is None:
@@ -210,15 +167,11 @@ def keys_retire_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Destroy an old key version: what it encrypted becomes unreadable (plan first)."""
-    do_apply = _mode(apply, dry_run)
-    with state(ctx).open_workspace() as ws:
-        master = workspace_key(ws)
-        keyset = keyring.load_keyset(ws.root, master)
-        plan = rid.plan_retire(ws, keyset, version)
-        seq = rid.apply_retire(ws, plan, master, force=force) if do_apply else None
+    outcome = keysvc.retire(session(ctx), version, apply=_mode(apply, dry_run), force=force)
     if fmt is OutputFormat.json:
-        output.emit_json({"applied": do_apply, "audit_entry": seq, "plan": plan.to_dict()})
+        output.emit_json(outcome.to_dict())
         return
+    plan, seq, do_apply = outcome.plan, outcome.audit_entry, outcome.applied
     for h in plan.still_used:
         output.warn(
             f"{h.table}.{h.column} holds {h.by_version.get(version, 0):,} value(s) under v{version}"
@@ -478,14 +431,8 @@ def reidentify_cmd(
 
     Works on encrypt and shred tokens, for a role the policy allows to see the columns in
     clear; every re-identification is an audit entry."""
-    pol = load_policy(policy).policy
-    with state(ctx).open_workspace() as ws:
-        master = workspace_key(ws)
-        keyset = keyring.load_keyset(ws.root, master)
-        result = rid.reidentify(
-            ws, source, _split(columns), role=role, policy=pol, keyset=keyset, master=master,
-            out=out, overwrite=force, limit=limit,
-        )  # fmt: skip
+    request = keysvc.ReidentifyRequest(source, _split(columns), role, policy, out, force, limit)
+    result = keysvc.reidentify(session(ctx), request)
     for w in result.warnings:
         output.warn(w)
     if fmt is OutputFormat.json:
@@ -515,27 +462,12 @@ def risk_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Re-identification risk: k-anonymity, unique rows and l-diversity over quasi-identifiers."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        report = riskmod.assess(
-            ws, source, _split(quasi), sensitive=sensitive, fail_below=fail_below
-        )
+    request = keysvc.RiskRequest(source, _split(quasi), sensitive, fail_below)
+    report = keysvc.risk(session(ctx), request)
     if fmt is OutputFormat.json:
         output.emit_json(report.to_dict())
     else:
-        d = report.to_dict()
-        rows = [
-            ("rows", f"{report.rows:,}"),
-            ("quasi-identifiers", ", ".join(report.quasi)),
-            ("k-anonymity (smallest group)", report.k),
-            ("groups", f"{report.groups:,}"),
-            ("unique rows", f"{report.unique_rows:,} ({d['unique_share']:.1%})"),
-        ]
-        if report.threshold is not None:
-            rows.append((f"rows in groups < {report.threshold}", report.rows_below_threshold))
-        if report.sensitive:
-            rows.append((f"l-diversity of {report.sensitive}", report.l_diversity))
-        rows += [(f"groups of size {k}", v) for k, v in report.group_sizes.items()]
-        output.render_table(f"Re-identification risk: {report.source}", ["measure", "value"], rows)
+        output.render_risk(report)
     if not report.passes:
         if fmt is not OutputFormat.json:
             output.print_error("k-anonymity", f"k = {report.k} is below {report.threshold}")

@@ -11,12 +11,8 @@ from rich.markup import escape
 
 from tutela.base.errors import UsageError
 from tutela.cli import output
-from tutela.cli.options import PolicyPathOption, state
-from tutela.policy.loader import load_policy
-from tutela.report import governance
-from tutela.report.files import check_target, write_private_file
-from tutela.report.governance_html import render_html
-from tutela.report.jsonout import to_json
+from tutela.cli.options import PolicyPathOption, session
+from tutela.services.report import ReportRequest, governance_report
 
 
 class ReportFormat(enum.StrEnum):
@@ -46,21 +42,13 @@ def report_cmd(
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise UsageError(f"--as-of takes YYYY-MM-DD, not {as_of!r}") from None
-    target = None if fmt is ReportFormat.json and out is None else out or Path("governance.html")
-    if target is not None:
-        check_target(target, force=force)
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace(read_only=True) as ws:
-        report = governance.build(
-            ws, loaded.policy, as_of=day, policy_files=tuple(str(f) for f in loaded.files)
-        )
-    if target is None:
-        output.emit_json(report.to_dict())
+    request = ReportRequest(policy, out, fmt is ReportFormat.html, day, force)
+    outcome = governance_report(session(ctx), request)
+    if outcome.path is None:
+        output.emit_json(outcome.report.to_dict())
         return
-    text = render_html(report) if fmt is ReportFormat.html else to_json(report.to_dict()) + "\n"
-    path = write_private_file(target, text, force=force)
-    output.out.print(escape(str(path.resolve())))
-    summary = report.summary()
+    output.out.print(escape(str(outcome.path.resolve())))
+    summary = outcome.report.summary()
     if not summary["audit_chain_verified"]:
         output.warn("the audit chain did not verify: see the report's integrity section")
     if summary["overdue_requests"]:

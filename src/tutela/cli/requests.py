@@ -9,10 +9,9 @@ from rich.markup import escape
 
 from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, state
-from tutela.keyguard import workspace_key
-from tutela.policy.loader import load_policy
-from tutela.subjects import requests, service, tasks
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, session
+from tutela.services import subjects
+from tutela.subjects import tasks
 
 requests_app = typer.Typer(help="Process batches of data-subject requests.", no_args_is_help=True)
 
@@ -39,12 +38,8 @@ def run_cmd(
     Exit 1 if any request failed or needs review."""
     if apply and dry_run:
         raise UsageError("--apply and --dry-run exclude each other")
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        sctx = service.context(ws, loaded.policy)
-        result = requests.run_batch(
-            sctx, file, apply=apply, out_dir=out, purge=purge, purge_now=purge_now
-        )
+    request = subjects.BatchRequest(file, policy, apply, purge, purge_now, out)
+    result = subjects.run_requests(session(ctx), request)
     if fmt is OutputFormat.json:
         output.emit_json({"summary": result.summary(), "requests": result.rows})
     else:
@@ -70,8 +65,7 @@ def list_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Every tracked request with its state and one-month deadline."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        rows = requests.list_requests(ws, overdue=overdue)
+    rows = subjects.list_requests(session(ctx), overdue=overdue)
     if fmt is OutputFormat.json:
         output.emit_json({"requests": rows})
         return
@@ -121,8 +115,7 @@ def confirm_cmd(
 ) -> None:
     """Record that an erasure owed at a source system was carried out there (audited);
     the request is done when no system is owed any more."""
-    with state(ctx).open_workspace() as ws:
-        result = tasks.confirm(ws, workspace_key(ws), request_id, system, note)
+    result = subjects.confirm_task(session(ctx), request_id, system, note)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict())
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, state
-from tutela.keyguard import workspace_key
+from tutela.cli.options import FormatOption, OutputFormat, session
+from tutela.services import subjects
 from tutela.subjects import review
 
 review_app = typer.Typer(
@@ -22,8 +22,7 @@ def list_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Open possible matches: table, row to look up, masked values, why, and the evidence."""
-    with state(ctx).open_workspace(read_only=True) as ws:
-        items = review.items(ws.con, request_id, open_only=not all_items)
+    items = subjects.review_items(session(ctx), request_id, open_only=not all_items)
     if fmt is OutputFormat.json:
         output.emit_json({"items": [i.to_dict() for i in items]})
         return
@@ -32,8 +31,8 @@ def list_cmd(
 
 def _decide(ctx: typer.Context, request_id: str, items: list[int], decision: str,
             note: str | None, fmt: OutputFormat) -> None:  # fmt: skip
-    with state(ctx).open_workspace() as ws:
-        done = review.decide(ws, workspace_key(ws), request_id, items, decision, note)
+    request = subjects.ReviewDecision(request_id, items, decision, note)
+    done = subjects.decide(session(ctx), request)
     if fmt is OutputFormat.json:
         output.emit_json({"items": [i.to_dict() for i in done]})
         return

@@ -8,12 +8,11 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from tutela import catalog
 from tutela.base.errors import ExitCode
 from tutela.cli import output
-from tutela.cli.options import state
-from tutela.detect import service
+from tutela.cli.options import session
 from tutela.report.sarif import scan_to_sarif as to_sarif
+from tutela.services.scan import ScanRequest, scan
 
 
 class ScanFormat(enum.StrEnum):
@@ -43,21 +42,16 @@ def scan_cmd(
     ),
 ) -> None:
     """Scan every column of the loaded tables for personal data."""
-    gate_on = service.parse_fail_on(fail_on)
-    accepted = service.load_baseline(baseline) if baseline else set()
-    with state(ctx).open_workspace() as ws, output.progress_bar() as progress:
-        run = service.scan_workspace(
-            ws, tables or [], force=force, progress=progress, ner_model=ner_model
-        )
-        sources = {s["table_name"]: s["path"] for s in catalog.list_sources(ws)}
-    service.apply_baseline(run, accepted)
+    request = ScanRequest(tables or [], fail_on, baseline, force, ner_model)
+    with output.progress_bar() as progress:
+        outcome = scan(session(ctx), request, progress)
+    run, failing = outcome.run, outcome.failing
     if fmt is ScanFormat.json:
         output.emit_json(run.to_dict())
     elif fmt is ScanFormat.sarif:
-        output.emit_json(to_sarif(run.scans, sources))
+        output.emit_json(to_sarif(run.scans, outcome.sources))
     else:
         output.render_scan(run)
-    failing = service.gate(run, gate_on)
     if failing:
         output.err.print(
             f"{len(failing)} personal-data column(s) match --fail-on: "

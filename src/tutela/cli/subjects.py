@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
@@ -19,10 +18,9 @@ from tutela.cli.options import (
     PhoneOption,
     PolicyPathOption,
     parse_identifiers,
-    state,
+    session,
 )
-from tutela.policy.loader import load_policy
-from tutela.subjects import requests, service
+from tutela.services import subjects
 
 subject_app = typer.Typer(help="Find a data subject across every table.", no_args_is_help=True)
 
@@ -40,13 +38,9 @@ def find_cmd(
 ) -> None:
     """Every row of one person in every table, following identity links transitively."""
     ids = parse_identifiers(email, phone, customer_id, national_id, other)
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        sctx = service.context(ws, loaded.policy)
-        match = service.find(sctx, ids)
-        summary = service.match_summary(sctx, match)
+    summary = subjects.find(session(ctx), subjects.FindRequest(ids, policy))
     if fmt is OutputFormat.json:
-        output.emit_json(summary)
+        output.emit_json(summary.to_dict())
         return
     output.render_subject_summary(summary)
 
@@ -67,32 +61,12 @@ def sar_cmd(
 ) -> None:
     """Subject-access report (Art. 15/20): JSON, self-contained HTML and Markdown, mode 0600."""
     ids = parse_identifiers(email, phone, customer_id, national_id, other)
-    request_id = request_id or service.new_request_id("SAR")
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        sctx = service.context(ws, loaded.policy)
-        result = service.access_reports(sctx, {request_id: ids}, out)[request_id]
-    summary = result["report"]["summary"]
+    request = subjects.AccessRequest(ids, policy, out, request_id)
+    result = subjects.access_report(session(ctx), request)
     if fmt is OutputFormat.json:
-        output.emit_json(
-            {
-                "request_id": request_id,
-                "data_held": result["report"]["data_held"],
-                "summary": summary,
-                "files": result["files"],
-            }
-        )
+        output.emit_json(result.to_dict())
         return
-    if result["report"]["data_held"]:
-        output.out.print(
-            f"{summary['rows']} rows in {summary['tables']} tables, "
-            f"{summary['free_text_mentions']} free-text mentions, "
-            f"{summary['possible_matches_for_review']} possible matches for review"
-        )
-    else:
-        output.out.print("no data held for these identifiers (a valid Art. 15 answer)")
-    for f in result["files"]:
-        output.out.print(f"  wrote {escape(f)}")
+    output.render_access_report(result)
 
 
 def erase_cmd(
@@ -126,30 +100,15 @@ def erase_cmd(
     if apply and dry_run:
         raise UsageError("--apply and --dry-run exclude each other")
     ids = parse_identifiers(email, phone, customer_id, national_id, other)
-    request_id = request_id or service.new_request_id("ERASE")
-    loaded = load_policy(policy)
-    with state(ctx).open_workspace() as ws:
-        sctx = service.context(ws, loaded.policy)
-        clean, plans = service.plan_erasures(sctx, {request_id: ids})
-        plan = plans[0]
-        if not apply:
-            plan_data = plan.to_dict()
-            if fmt is OutputFormat.json:
-                output.emit_json({"applied": False, "plan": plan_data})
-            else:
-                output.render_erasure_plan(plan_data)
-                output.info("dry run: nothing changed; pass --apply to erase")
-            return
-        [(cert, files)] = service.apply_erasures(
-            sctx, clean, plans, out, purge=purge, purge_now=purge_now
-        )
-        cert["request_state"] = requests.track_erasure(
-            sctx, request_id, clean[request_id], cert, files
-        )
+    request = subjects.ErasureRequest(ids, policy, apply, purge, purge_now, request_id, out)
+    result = subjects.erase(session(ctx), request)
     if fmt is OutputFormat.json:
-        output.emit_json({"applied": True, "certificate": cert, "files": files})
+        output.emit_json(result.to_dict())
     else:
-        output.render_erasure_plan(plan.to_dict())
-        output.render_certificate(cert, files)
-    if not cert["verification"]["ok"]:
+        output.render_erasure_plan(result.plan)
+        if result.certificate is None:
+            output.info("dry run: nothing changed; pass --apply to erase")
+        else:
+            output.render_certificate(result.certificate, result.files)
+    if not result.verified:
         raise typer.Exit(int(ExitCode.FINDINGS))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 from tutela import audit, live
 from tutela.base.errors import TutelaError, UsageError
@@ -110,20 +110,58 @@ def find(ctx: Context, identifiers: Identifiers, request_id: str = "find") -> Su
     return match
 
 
-def match_summary(ctx: Context, match: SubjectMatch) -> dict[str, Any]:
-    return {
-        "found": match.found,
-        "tables": {t: len(r) for t, r in sorted(match.rows.items())},
-        "rows": match.row_count(),
-        "free_text_mentions": [
-            {"table": h.table, "column": h.column, "kinds": sorted(h.kinds)}
-            for h in match.free_text
-        ],
-        "possible_matches": [p.to_dict() for p in match.possible],
-        "shared_identifiers": [h.to_dict() for h in match.held_back],
-        "identifier_kinds_found": {k: len(v) for k, v in sorted(match.keys.items())},
-        "not_searched": ctx.space.skipped,
-    }
+@dataclass(frozen=True)
+class Mention:
+    """Free-text mentions of the person in one column: which identifier kinds were seen."""
+
+    table: str
+    column: str
+    kinds: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "column": self.column, "kinds": self.kinds}
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    """What `subject find` shows: where the person's rows are, and what was held back."""
+
+    found: bool
+    tables: dict[str, int]
+    """Table -> rows of the person in it."""
+    rows: int
+    free_text_mentions: list[Mention] = field(default_factory=list)
+    possible_matches: list[dict[str, Any]] = field(default_factory=list)
+    """Rows for a human to review (masked values only)."""
+    shared_identifiers: list[dict[str, Any]] = field(default_factory=list)
+    """Identifiers shared with other people or placeholders: not followed."""
+    identifier_kinds_found: dict[str, int] = field(default_factory=dict)
+    not_searched: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "tables": self.tables,
+            "rows": self.rows,
+            "free_text_mentions": [m.to_dict() for m in self.free_text_mentions],
+            "possible_matches": self.possible_matches,
+            "shared_identifiers": self.shared_identifiers,
+            "identifier_kinds_found": self.identifier_kinds_found,
+            "not_searched": self.not_searched,
+        }
+
+
+def match_summary(ctx: Context, match: SubjectMatch) -> MatchSummary:
+    return MatchSummary(
+        found=match.found,
+        tables={t: len(r) for t, r in sorted(match.rows.items())},
+        rows=match.row_count(),
+        free_text_mentions=[Mention(h.table, h.column, sorted(h.kinds)) for h in match.free_text],
+        possible_matches=[p.to_dict() for p in match.possible],
+        shared_identifiers=[h.to_dict() for h in match.held_back],
+        identifier_kinds_found={k: len(v) for k, v in sorted(match.keys.items())},
+        not_searched=list(ctx.space.skipped),
+    )
 
 
 def _find_reviewed(ctx: Context, requests: Mapping[str, Identifiers]) -> dict[str, SubjectMatch]:
@@ -139,11 +177,30 @@ def record_review(ctx: Context, matches: Mapping[str, SubjectMatch]) -> None:
             review.record(ctx.ws, con, matches)
 
 
+class AccessReport(TypedDict):
+    """One request's subject-access report (the document build_sar makes) and its files."""
+
+    report: dict[str, Any]
+    files: list[str]
+
+
+class AppliedErasure(NamedTuple):
+    """One applied erasure: its certificate and the files it was written to."""
+
+    certificate: dict[str, Any]
+    files: list[str]
+
+    @property
+    def verified(self) -> bool:
+        """Nothing of the person was left anywhere it was checked."""
+        return bool(self.certificate["verification"]["ok"])
+
+
 def access_reports(
     ctx: Context,
     requests: Mapping[str, Identifiers],
     out_dir: Path,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, AccessReport]:
     """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     prepare_output_dir(out_dir)
@@ -155,7 +212,7 @@ def access_reports(
         }
     _audit_read(ctx, "sar", clean, matches)  # before any file leaves the workspace
     record_review(ctx, matches)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, AccessReport] = {}
     for req, report in reports.items():
         stem = f"sar-{safe_stem(req)}"
         files = [
@@ -163,7 +220,7 @@ def access_reports(
             write_private(out_dir, f"{stem}.html", sar_render.to_html(report)),
             write_private(out_dir, f"{stem}.md", sar_render.to_markdown(report)),
         ]
-        out[req] = {"report": report, "files": [str(f) for f in files]}
+        out[req] = AccessReport(report=report, files=[str(f) for f in files])
     return out
 
 
@@ -185,7 +242,7 @@ def apply_erasures(
     command: str = "erase",
     purge: bool = False,
     purge_now: bool = False,
-) -> list[tuple[dict[str, Any], list[str]]]:
+) -> list[AppliedErasure]:
     """Apply all plans in one transaction, verify each, write certificates (0600).
     `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
     if out_dir is not None:
@@ -241,5 +298,5 @@ def apply_erasures(
                     f"certificate could not be written: {exc}",
                     hint="the certificate data is in the audit log; re-run with another --out",
                 ) from exc
-        results.append((cert, files))
+        results.append(AppliedErasure(cert, files))
     return results
