@@ -442,6 +442,46 @@ class ShredPlan(Plan):
 ShredResult = Result
 
 
+def shred_columns(
+    columns: list[str] | None, method: str, subject_column: str | None
+) -> tuple[list[str], str] | None:
+    """(columns, subject column) when a `--columns` request uses the shred method, else None.
+
+    `--method shred --subject-column S -c a,b` or `-c a=shred:S,b=shred:S`; shred cannot be
+    mixed with other methods in one command."""
+    shred: list[str] = []
+    others: list[str] = []
+    subjects: set[str] = set()
+    for part in (p.strip() for item in columns or [] for p in item.split(",")):
+        if not part:
+            continue
+        column, sep, text = part.partition("=")
+        name, _, arg = (text if sep else method).strip().partition(":")
+        if name.strip().lower() == METHOD:
+            shred.append(column.strip())
+            subject = arg.strip() or subject_column
+            if not subject:
+                raise UsageError(
+                    f"shred needs the subject column of {column.strip()!r}",
+                    hint="--subject-column customer_id, or -c email=shred:customer_id",
+                )
+            subjects.add(subject)
+        else:
+            others.append(column.strip())
+    if not shred:
+        if method.strip().lower() == METHOD:
+            raise UsageError("shred needs --columns", hint="-c email,phone --subject-column id")
+        return None
+    if others:
+        raise UsageError(
+            f"shred cannot be combined with other methods in one command ({', '.join(others)})",
+            hint="run pseudonymize once for the shredded columns and once for the others",
+        )
+    if len(subjects) != 1:
+        raise UsageError("every shredded column must use the same subject column")
+    return shred, subjects.pop()
+
+
 def subject_link(
     table: str, column: str, policy: Policy | None, kind: str | None
 ) -> tuple[LinkSpec, str | None]:
@@ -527,6 +567,7 @@ __all__ = [
     "apply_in_place",
     "destroy_subject_keys",
     "plan",
+    "shred_columns",
     "subject_hash",
     "write_file",
 ]
