@@ -109,20 +109,13 @@ def _register(con: Connection, p: Plan) -> None:
 # -- planning: what every method checks the same way -----------------------------------
 
 
-@dataclass(frozen=True)
-class Basis:
-    """What every plan starts from: the table and its columns."""
-
-    table: str
-    types: dict[str, str]  # column -> type, in table order
-
-
-def basis(ws: Workspace, table: str, purpose: str) -> Basis:
-    """The table a plan may protect, or a usage error saying why not."""
+def basis(ws: Workspace, table: str, purpose: str) -> dict[str, str]:
+    """The columns (name -> type, in table order) of a table a plan may protect, or a usage
+    error saying why not."""
     ws.require_table(table)
     if not purpose.strip():
         raise UsageError("--purpose must not be empty")
-    return Basis(table, {c.name: c.type for c in ws.columns(table)})
+    return {c.name: c.type for c in ws.columns(table)}
 
 
 def key_record(keyset: KeySet, key_version: int | None) -> KeyVersion:
@@ -132,12 +125,12 @@ def key_record(keyset: KeySet, key_version: int | None) -> KeyVersion:
     return rec
 
 
-def require_columns(b: Basis, names: list[str]) -> None:
-    unknown = [n for n in names if n not in b.types]
+def require_columns(table: str, types: dict[str, str], names: list[str]) -> None:
+    unknown = [n for n in names if n not in types]
     if unknown:
         raise UsageError(
-            f"no column {', '.join(map(repr, unknown))} in table {b.table!r}",
-            hint="columns: " + ", ".join(b.types),
+            f"no column {', '.join(map(repr, unknown))} in table {table!r}",
+            hint="columns: " + ", ".join(types),
         )
 
 

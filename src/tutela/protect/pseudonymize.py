@@ -32,9 +32,6 @@ from tutela.protect.methods import (
 from tutela.protect.pipeline import (
     DEFAULT_PURPOSE,
     IN_PLACE,
-    MANIFEST_SUFFIX,
-    OUTPUT_FORMATS,
-    REGISTRY,
     Plan,
     Registered,
     Result,
@@ -42,22 +39,16 @@ from tutela.protect.pipeline import (
     Selection,
     apply_in_place,
     basis,
-    build_manifest,
-    copy_to,
-    ensure_registry,
     key_record,
-    read_manifest,
     registry_entries,
     require_columns,
     sha256_file,
     write_file,
-    write_table,
 )
 from tutela.protect.reversible import Encryptor
 from tutela.protect.sqlhmac import Binder, HmacKey, token
 from tutela.workspace import Workspace, quote_ident, relation
 
-ProtectResult = Result
 _IMPLIED_NORMALIZATION = {
     Method.email: "email",
     Method.phone: "e164",
@@ -298,16 +289,16 @@ def plan(
     max_shift_days: int = 30,
 ) -> ProtectPlan:
     """Check a request against the table and say exactly what would happen."""
-    b = basis(ws, table, purpose)
+    types = basis(ws, table, purpose)
     if normalize not in NORMALIZATIONS:
         raise UsageError(f"unknown normalisation {normalize!r} ({', '.join(NORMALIZATIONS)})")
     if not 1 <= max_shift_days <= 3650:
         raise UsageError("--max-shift-days must be between 1 and 3650")
     rec = key_record(keyset, key_version)
-    types = b.types
     pairs = [r if isinstance(r, tuple) else (r, "requested") for r in requests]
     require_columns(
-        b,
+        table,
+        types,
         [r.column for r, _ in pairs]
         + [str(r.arg) for r, _ in pairs if r.method is Method.date_shift],
     )
@@ -410,22 +401,14 @@ def _mapping(con: Connection, p: ProtectPlan, cp: ColumnPlan, keyset: KeySet, hk
 
 __all__ = [
     "DEFAULT_PURPOSE",
-    "MANIFEST_SUFFIX",
-    "OUTPUT_FORMATS",
-    "REGISTRY",
     "ColumnPlan",
     "ProtectPlan",
-    "ProtectResult",
     "apply_in_place",
-    "build_manifest",
-    "copy_to",
-    "ensure_registry",
+    "hmac_key",
     "plan",
-    "read_manifest",
     "registry_entries",
     "requests_from_policy",
     "sha256_file",
     "token",
     "write_file",
-    "write_table",
 ]

@@ -365,7 +365,6 @@ class ShredPlan(Plan):
     def select(self, con: Connection, keyset: KeySet, master: MasterKey) -> Selection:
         """Each column mapped over its distinct (subject, value) pairs, joined back; the
         subject keys are created (or renewed) in the caller's transaction."""
-        self.check(force=False)
         source = relation(self.table)
         subj_raw = f"CAST(t.{quote_ident(self.subject.column)} AS VARCHAR)"
         subj_key = key_sql(self.subject.value_sql("t."), self.subject.normalize)
@@ -515,9 +514,9 @@ def plan(
     subject_kind: str | None = None,
     target: str = IN_PLACE,
 ) -> ShredPlan:
-    b = basis(ws, table, purpose)
+    types = basis(ws, table, purpose)
     rec = key_record(keyset, key_version)
-    require_columns(b, [*columns, subject_column])
+    require_columns(table, types, [*columns, subject_column])
     if subject_column in columns:
         raise UsageError(
             f"{subject_column!r} identifies the subject; it cannot be shredded itself",
@@ -535,7 +534,7 @@ def plan(
         0
     ]
     cols = [
-        ShredColumn(c, b.types[c], int(row[2 + 2 * i]), int(row[3 + 2 * i]))
+        ShredColumn(c, types[c], int(row[2 + 2 * i]), int(row[3 + 2 * i]))
         for i, c in enumerate(columns)
     ]
     warnings = [warning] if warning else []
@@ -552,7 +551,7 @@ def plan(
     return ShredPlan(
         table=table, rows=int(row[0]), purpose=purpose, key_version=rec.version,
         key_id=rec.key_id, target=target, subject=link, columns=cols,
-        kept=[c for c in b.types if c not in columns], layout=list(b.types),
+        kept=[c for c in types if c not in columns], layout=list(types),
         subjects=int(row[1]), warnings=warnings,
     )  # fmt: skip
 
