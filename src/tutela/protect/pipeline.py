@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -276,17 +277,38 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _audit(con: Connection, master: MasterKey, p: Plan, keys_created: int, result: str) -> int:
-    entry = audit.append(
-        con,
-        master,
-        command=AUDIT_COMMAND,
-        arguments=p.audit_arguments(),
-        tables=[p.table],
-        counts=p.audit_counts(keys_created),
-        result=result,
-    )
-    return entry.seq
+def _transact(
+    ws: Workspace,
+    p: Plan,
+    keyset: KeySet,
+    master: MasterKey,
+    write: Callable[[Connection, Selection], str],
+    *,
+    step: str,
+    purge_after: str | None = None,
+    progress: ProgressCallback = no_progress,
+) -> tuple[int, Selection]:
+    """One transaction: the protected SELECT, `write` (which returns what the audit entry
+    says was done), the temp tables dropped, the audit entry. (audit seq, selection)."""
+    try:
+        with ws.transaction(purge_after=purge_after) as con:
+            progress(step, 0.0)
+            sel = p.select(con, keyset, master)
+            done = write(con, sel)
+            drop_temp(con, sel.temps)
+            entry = audit.append(
+                con,
+                master,
+                command=AUDIT_COMMAND,
+                arguments=p.audit_arguments(),
+                tables=[p.table],
+                counts=p.audit_counts(sel.keys_created),
+                result=done,
+            )
+            progress(step, 1.0)
+    except SqlError as exc:
+        raise EngineError(_first_line(exc)) from None
+    return entry.seq, sel
 
 
 def carry_out(
@@ -327,19 +349,18 @@ def apply_in_place(
     if found is not None:
         live.require_writable(found)  # an Iceberg table: refused with the reason
     p.check(force=force)
-    try:
-        with ws.transaction(purge_after=AUDIT_COMMAND) as con:
-            progress(f"protecting {p.table}", 0.0)
-            sel = p.select(con, keyset, master)
-            con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sel.sql}", sel.params)
-            drop_temp(con, sel.temps)
-            _register(con, p)
-            seq = _audit(con, master, p, sel.keys_created, "applied")
-            progress(f"protecting {p.table}", 1.0)
-    except SqlError as exc:
-        raise EngineError(_first_line(exc)) from None
-    rewrite = ws.purge()
-    return Result(p, True, seq, rewrite=rewrite.to_dict(), keys_created=sel.keys_created)
+
+    def rewrite(con: Connection, sel: Selection) -> str:
+        con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sel.sql}", sel.params)
+        _register(con, p)
+        return "applied"
+
+    seq, sel = _transact(
+        ws, p, keyset, master, rewrite, step=f"protecting {p.table}", purge_after=AUDIT_COMMAND,
+        progress=progress,
+    )  # fmt: skip
+    purged = ws.purge()
+    return Result(p, True, seq, rewrite=purged.to_dict(), keys_created=sel.keys_created)
 
 
 def write_table(
@@ -356,14 +377,12 @@ def write_table(
     from tutela import lake
 
     p.check(force=overwrite)
-    try:
-        with ws.transaction() as con:
-            sel = p.select(con, keyset, master)
-            lake.write_table(con, target, sel.sql, sel.params, overwrite=overwrite)
-            drop_temp(con, sel.temps)
-            seq = _audit(con, master, p, sel.keys_created, f"written lake table {target.name}")
-    except SqlError as exc:
-        raise EngineError(_first_line(exc)) from None
+
+    def write(con: Connection, sel: Selection) -> str:
+        lake.write_table(con, target, sel.sql, sel.params, overwrite=overwrite)
+        return f"written lake table {target.name}"
+
+    seq, sel = _transact(ws, p, keyset, master, write, step=f"writing {target.name}")
     return Result(p, True, seq, target.name, None, keys_created=sel.keys_created)
 
 
@@ -377,7 +396,8 @@ def write_file(
     progress: ProgressCallback = no_progress,
 ) -> Result:
     """Write the protected table to a file plus its manifest; the table is not changed.
-    Anything a method creates (subject keys) commits with the audit entry."""
+    Anything a method creates (subject keys) commits with the audit entry; the file and
+    the manifest are removed again if anything fails before."""
     out = Path(p.target)
     manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
     output_format(out)
@@ -386,24 +406,20 @@ def write_file(
     if out.exists() and not overwrite:
         raise UsageError(f"{out} exists", hint="pass --force to replace it")
     p.check(force=overwrite)
+
+    def write(con: Connection, sel: Selection) -> str:
+        copy_to(con, sel.sql, sel.params, out)
+        manifest = build_manifest(p, out)
+        _write_json(manifest_path, manifest)  # before the commit: no manifest, no entry
+        return f"written {out.name} sha256:{manifest['sha256']}"
+
     try:
-        with ws.transaction() as con:
-            progress(f"writing {out.name}", 0.0)
-            sel = p.select(con, keyset, master)
-            copy_to(con, sel.sql, sel.params, out)
-            drop_temp(con, sel.temps)
-            manifest = build_manifest(p, out)
-            seq = _audit(
-                con, master, p, sel.keys_created, f"written {out.name} sha256:{manifest['sha256']}"
-            )
-            _write_json(manifest_path, manifest)
-            progress(f"writing {out.name}", 1.0)
-    except (SqlError, TutelaError, OSError) as exc:
+        seq, sel = _transact(ws, p, keyset, master, write, step=f"writing {out.name}",
+                             progress=progress)  # fmt: skip
+    except (TutelaError, OSError):
         for path in (out, manifest_path):
             if path.exists():
                 path.unlink()
-        if isinstance(exc, SqlError):
-            raise EngineError(_first_line(exc)) from None
         raise
     return Result(p, True, seq, str(out), str(manifest_path), keys_created=sel.keys_created)
 
