@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutela import __version__, audit, fileout, live
 from tutela.base.errors import EngineError, TutelaError, UsageError
@@ -42,6 +42,9 @@ from tutela.workspace import (
     relation,
     table_ident,
 )
+
+if TYPE_CHECKING:
+    from tutela.lake import OutputTable
 
 DEFAULT_PURPOSE = "pseudonymization"
 IN_PLACE = "in-place"
@@ -368,7 +371,7 @@ def write_table(
     p: Plan,
     keyset: KeySet,
     master: MasterKey,
-    target: Any,
+    target: OutputTable,
     *,
     overwrite: bool = False,
 ) -> Result:
