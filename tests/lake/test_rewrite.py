@@ -80,6 +80,25 @@ def test_pseudonymize_into_a_new_delta_table(
     assert all(r[2] in csv for r in rows)
 
 
+def test_shredded_copy_into_a_new_delta_table(cli: Callable[..., Result], lake: Path) -> None:
+    """Shred goes through the same pipeline as every method: a lake table is an output too,
+    and the subject keys commit with its audit entry."""
+    assert cli("attach", "lake", f"delta:{lake}").exit_code == 0
+    assert cli("keys", "init").exit_code == 0
+    result = cli("pseudonymize", "lake.main.customers", "-c", "name,phone", "--method", "shred",
+                 "--subject-column", "customer_id", "--out", "lake.main.customers_shred",
+                 "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    done = json_out(result)
+    assert done["applied"] is True and done["subject_keys_created"] == 3
+    rows = read_table(lake / "customers_shred")
+    assert [r[0] for r in rows] == ["C50321", "C50322", "C50323"]
+    assert all(str(r[1]).startswith("shred:v1:") for r in rows)
+    assert [r[3] is None for r in rows] == [False, False, True]  # no phone stays no phone
+    assert files_holding(lake / "customers_shred", ["Anna Puig", "612 345"]) == {}
+    assert DeltaTable(str(lake / "customers")).version() == 0  # the source is not changed
+
+
 def test_a_removed_value_still_inside_kept_text_is_held_not_residue(
     cli: Callable[..., Result], tmp_path: Path
 ) -> None:

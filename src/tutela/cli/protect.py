@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
 
-from tutela import keyguard, lake
+from tutela import keyguard
 from tutela.base import keys as keyring
 from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
 from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, session, state
-from tutela.keyguard import workspace_key
-from tutela.policy.loader import load_policy
 from tutela.protect import pseudonymize as ps
 from tutela.protect import shred as shredmod
-from tutela.protect.methods import parse_columns
+from tutela.protect.pipeline import Result
+from tutela.protect.service import ProtectRequest, protect
 from tutela.services import protect as keysvc
 from tutela.services.protect import KeySetView
 
@@ -198,8 +196,48 @@ def _render_plan(plan: ps.ProtectPlan) -> None:
     )
     if plan.kept:
         output.out.print(f"[dim]unchanged: {escape(', '.join(plan.kept))}[/]")
+
+
+def _render_shred_plan(plan: shredmod.ShredPlan) -> None:
+    target = "in place" if plan.in_place else f"to {plan.target}"
+    output.render_table(
+        f"{plan.table}: {plan.rows:,} rows, {target}; shred by {plan.subject.column} "
+        f"(kind {plan.subject.kind}, {plan.subjects:,} subjects); purpose {plan.purpose}, "
+        f"key v{plan.key_version} {plan.key_id}",
+        ["column", "method", "values", "without subject"],
+        [
+            (c.column, f"shred:{plan.subject.column}", f"{c.values:,}", c.no_subject)
+            for c in plan.columns
+        ],
+    )
+
+
+def _render_protected(result: Result) -> None:
+    """The plan, its warnings, and what was done (or how to do it)."""
+    plan = result.plan
+    if isinstance(plan, shredmod.ShredPlan):
+        _render_shred_plan(plan)
+    elif isinstance(plan, ps.ProtectPlan):
+        _render_plan(plan)
     for w in plan.warnings:
         output.warn(w)
+    if not result.applied:
+        if plan.in_place:
+            output.info(f"dry run: nothing changed; pass --apply to rewrite {plan.table} in place")
+        else:
+            output.info(f"dry run: nothing written; drop --dry-run to write {plan.target}")
+    elif result.out:
+        also = f" and {escape(str(result.manifest))}" if result.manifest else ""
+        output.out.print(f"wrote {escape(result.out)}{also}")
+    elif isinstance(plan, shredmod.ShredPlan):
+        output.out.print(
+            f"{escape(plan.table)} shredded in place ({result.keys_created:,} new subject keys); "
+            f"audit entry #{result.audit_seq}"
+        )
+    else:
+        output.out.print(
+            f"{escape(plan.table)} protected in place; audit entry #{result.audit_seq}"
+        )
 
 
 def pseudonymize_cmd(
@@ -261,156 +299,17 @@ def pseudonymize_cmd(
 
     Shredding encrypts under per-subject keys that erasure destroys. Plan by default; --apply
     rewrites the table in one audited transaction; --out writes a file instead."""
-    do_apply = _mode(apply, dry_run)
-    if out is not None and apply:
-        raise UsageError("--out writes a file and leaves the table alone; drop --apply")
-    if role and policy is None:
-        raise UsageError("--role needs --policy")
-    if not columns and policy is None:
-        raise UsageError("say what to protect: --columns COL,... or --policy FILE")
-    pol = load_policy(policy).policy if policy is not None else None
-    shred_request = _shred_request(columns, method, subject_column)
-    if shred_request is not None:
-        _shred(
-            ctx, table, *shred_request, policy=pol, subject_kind=subject_kind, purpose=purpose,
-            key_version=key_version, out=out, do_apply=do_apply, dry_run=dry_run, force=force,
-            fmt=fmt,
-        )  # fmt: skip
-        return
-    with state(ctx).open_workspace() as ws:
-        master = workspace_key(ws)
-        keyset = keyring.load_keyset(ws.root, master)
-        ws.require_table(table)
-        if columns:
-            requests: Any = parse_columns(columns, method)
-        else:
-            assert pol is not None
-            layout = [c.name for c in ws.columns(table)]
-            requests = ps.requests_from_policy(pol, table, layout, role)
-        plan = ps.plan(
-            ws, table, requests, keyset=keyset, purpose=purpose, key_version=key_version,
-            normalize=normalize, policy=pol, target=str(out) if out else "in-place",
-            as_of=as_of.date() if as_of else None, max_shift_days=max_shift_days,
-        )  # fmt: skip
-        result: ps.ProtectResult | None = None
-        lake_out = lake.output_table(str(out)) if out is not None else None
-        if lake_out is not None and not dry_run:  # --out lake.schema.table: a new lake table
-            result = ps.write_table(ws, plan, keyset, master, lake_out, overwrite=force)
-        elif out is not None and not dry_run:
-            result = ps.write_file(ws, plan, keyset, master, overwrite=force)
-        elif do_apply:
-            result = ps.apply_in_place(ws, plan, keyset, master, force=force)
+    request = ProtectRequest(
+        table, columns=columns, method=method, policy=policy, role=role, purpose=purpose,
+        key_version=key_version, normalize=normalize, out=out, apply=apply, dry_run=dry_run,
+        force=force, as_of=as_of.date() if as_of else None, max_shift_days=max_shift_days,
+        subject_column=subject_column, subject_kind=subject_kind,
+    )  # fmt: skip
+    result = protect(state(ctx).open_workspace, request)
     if fmt is OutputFormat.json:
-        output.emit_json(result.to_dict() if result else ps.ProtectResult(plan, False).to_dict())
-        return
-    _render_plan(plan)
-    if result is None:
-        if out:
-            output.info(f"dry run: nothing written; drop --dry-run to write {out}")
-        else:
-            output.info(f"dry run: nothing changed; pass --apply to rewrite {table} in place")
-    elif result.out:
-        also = f" and {escape(str(result.manifest))}" if result.manifest else ""
-        output.out.print(f"wrote {escape(result.out)}{also}")
+        output.emit_json(result.to_dict())
     else:
-        output.out.print(f"{escape(table)} protected in place; audit entry #{result.audit_seq}")
-
-
-def _shred_request(
-    columns: list[str] | None, method: str, subject_column: str | None
-) -> tuple[list[str], str] | None:
-    """(columns, subject column) when the request uses the shred method, else None.
-
-    `--method shred --subject-column S -c a,b` or `-c a=shred:S,b=shred:S`; shred cannot be
-    mixed with other methods in one command."""
-    shred: list[str] = []
-    others: list[str] = []
-    subjects: set[str] = set()
-    for part in _split(columns):
-        column, sep, text = part.partition("=")
-        name, _, arg = (text if sep else method).strip().partition(":")
-        if name.strip().lower() == shredmod.METHOD:
-            shred.append(column.strip())
-            subject = arg.strip() or subject_column
-            if not subject:
-                raise UsageError(
-                    f"shred needs the subject column of {column.strip()!r}",
-                    hint="--subject-column customer_id, or -c email=shred:customer_id",
-                )
-            subjects.add(subject)
-        else:
-            others.append(column.strip())
-    if not shred:
-        if method.strip().lower() == shredmod.METHOD:
-            raise UsageError("shred needs --columns", hint="-c email,phone --subject-column id")
-        return None
-    if others:
-        raise UsageError(
-            f"shred cannot be combined with other methods in one command ({', '.join(others)})",
-            hint="run pseudonymize once for the shredded columns and once for the others",
-        )
-    if len(subjects) != 1:
-        raise UsageError("every shredded column must use the same subject column")
-    return shred, subjects.pop()
-
-
-def _shred(
-    ctx: typer.Context,
-    table: str,
-    columns: list[str],
-    subject_column: str,
-    *,
-    policy: Any,
-    subject_kind: str | None,
-    purpose: str,
-    key_version: int | None,
-    out: Path | None,
-    do_apply: bool,
-    dry_run: bool,
-    force: bool,
-    fmt: OutputFormat,
-) -> None:
-    with state(ctx).open_workspace() as ws:
-        master = workspace_key(ws)
-        keyset = keyring.load_keyset(ws.root, master)
-        plan = shredmod.plan(
-            ws, table, columns, subject_column, keyset=keyset, purpose=purpose,
-            key_version=key_version, policy=policy, subject_kind=subject_kind,
-            target=str(out) if out else "in-place",
-        )  # fmt: skip
-        result: shredmod.ShredResult | None = None
-        if out is not None and not dry_run:
-            result = shredmod.write_file(ws, plan, keyset, master, overwrite=force)
-        elif do_apply:
-            result = shredmod.apply_in_place(ws, plan, keyset, master)
-    if fmt is OutputFormat.json:
-        output.emit_json(
-            result.to_dict() if result else shredmod.ShredResult(plan, False).to_dict()
-        )
-        return
-    target = "in place" if plan.in_place else f"to {plan.target}"
-    output.render_table(
-        f"{plan.table}: {plan.rows:,} rows, {target}; shred by {plan.subject.column} "
-        f"(kind {plan.subject.kind}, {plan.subjects:,} subjects); purpose {plan.purpose}, "
-        f"key v{plan.key_version} {plan.key_id}",
-        ["column", "method", "values", "without subject"],
-        [
-            (c.column, f"shred:{subject_column}", f"{c.values:,}", c.no_subject)
-            for c in plan.columns
-        ],
-    )
-    for w in plan.warnings:
-        output.warn(w)
-    if result is None:
-        where = f"drop --dry-run to write {out}" if out else f"pass --apply to rewrite {table}"
-        output.info(f"dry run: nothing changed; {where}")
-    elif result.out:
-        output.out.print(f"wrote {escape(result.out)} and {escape(str(result.manifest))}")
-    else:
-        output.out.print(
-            f"{escape(table)} shredded in place ({result.keys_created:,} new subject keys); "
-            f"audit entry #{result.audit_seq}"
-        )
+        _render_protected(result)
 
 
 # -- reidentify ------------------------------------------------------------------------------

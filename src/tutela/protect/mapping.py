@@ -28,11 +28,15 @@ def build_mapping(
     distinct_sql: str,
     params: dict[str, Any],
     fn: Callable[[tuple[Any, ...]], str | None],
+    *,
+    keys: tuple[str, ...] = ("raw",),
 ) -> str:
     """Create a temp table (raw VARCHAR, token VARCHAR) from `distinct_sql`'s rows.
 
     `distinct_sql` yields the raw value first (one row per distinct value), then any
     helper columns (e.g. an HMAC computed in SQL) that `fn` needs. Returns the table name.
+    `keys` names the leading columns the mapping is keyed by, when more than the raw value
+    (per-subject mappings: `("s", "raw")`).
     """
     source = temp_name("distinct")
     target = temp_name("map")
@@ -42,7 +46,10 @@ def build_mapping(
         f"FROM ({distinct_sql})",
         params,
     )
-    con.execute(f"CREATE TEMP TABLE {target} (raw VARCHAR, token VARCHAR)")
+    con.execute(
+        f"CREATE TEMP TABLE {target} ({', '.join(f'{k} VARCHAR' for k in keys)}, token VARCHAR)"
+    )
+    unnest = ", ".join(f"unnest(CAST(${k}::JSON AS VARCHAR[]))" for k in (*keys, "tok"))
     row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
     total = int(row[0]) if row else 0
     for start in range(0, total, CHUNK):
@@ -50,11 +57,9 @@ def build_mapping(
             f"SELECT * EXCLUDE (_i) FROM {source} WHERE _i >= ? AND _i < ?",
             [start, start + CHUNK],
         ).fetchall()
-        con.execute(
-            f"INSERT INTO {target} SELECT unnest(CAST($raw::JSON AS VARCHAR[])), "
-            "unnest(CAST($tok::JSON AS VARCHAR[]))",
-            {"raw": json_list(r[0] for r in rows), "tok": json_list(fn(r) for r in rows)},
-        )
+        columns = {k: json_list(r[i] for r in rows) for i, k in enumerate(keys)}
+        tokens = json_list(fn(r) for r in rows)
+        con.execute(f"INSERT INTO {target} SELECT {unnest}", {**columns, "tok": tokens})
     con.execute(f"DROP TABLE {source}")
     return target
 

@@ -20,7 +20,7 @@ from tutela.formats import SQL_READERS
 from tutela.policy.models import Policy, Visibility
 from tutela.protect.mapping import build_mapping, drop_temp, joined_select
 from tutela.protect.methods import REVERSIBLE, Method
-from tutela.protect.pseudonymize import (
+from tutela.protect.pipeline import (
     OUTPUT_FORMATS,
     REGISTRY,
     copy_to,

@@ -26,8 +26,7 @@ import binascii
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +35,27 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tutela import __version__, audit
-from tutela.base.errors import EngineError, KeyMaterialError, TutelaError, UsageError
+from tutela import audit as audit  # the pipeline audits; tests reach it as shred.audit
+from tutela.base.errors import KeyMaterialError, UsageError
 from tutela.base.keys import KEY_BYTES, KeySet, MasterKey, keyed_hash
 from tutela.base.normalize import default_normalization, key_sql
-from tutela.engine import Connection, SqlError
+from tutela.engine import Connection
 from tutela.policy.models import Policy
-from tutela.protect.mapping import CHUNK, drop_temp, temp_name
-from tutela.protect.pseudonymize import (
+from tutela.protect.mapping import CHUNK, build_mapping
+from tutela.protect.pipeline import (
     DEFAULT_PURPOSE,
-    MANIFEST_SUFFIX,
-    REGISTRY,
-    copy_to,
-    ensure_registry,
-    output_format,
-    sha256_file,
+    IN_PLACE,
+    Plan,
+    Registered,
+    Result,
+    SelectBuilder,
+    Selection,
+    apply_in_place,
+    basis,
+    key_record,
+    registry_entries,
+    require_columns,
+    write_file,
 )
 from tutela.protect.reversible import DecryptError
 from tutela.subjects.links import LinkSpec
@@ -60,7 +65,7 @@ from tutela.workspace import (
     internal_table_exists,
     json_list,
     quote_ident,
-    table_ident,
+    relation,
 )
 
 METHOD = "shred"
@@ -327,33 +332,17 @@ class ShredColumn:
         }
 
 
-@dataclass
-class ShredPlan:
-    table: str
-    rows: int
-    purpose: str
-    key_version: int
-    key_id: str
-    target: str
+@dataclass(kw_only=True)
+class ShredPlan(Plan):
+    """Columns encrypted under the keys of the subjects their rows belong to."""
+
     subject: LinkSpec
     columns: list[ShredColumn]
-    kept: list[str]
-    layout: list[str]
     subjects: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def in_place(self) -> bool:
-        return self.target == "in-place"
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "table": self.table,
-            "rows": self.rows,
-            "purpose": self.purpose,
-            "key_version": self.key_version,
-            "key_id": self.key_id,
-            "target": self.target,
+            **self._header(),
             "method": METHOD,
             "subject_column": self.subject.column,
             "subject_kind": self.subject.kind,
@@ -364,25 +353,132 @@ class ShredPlan:
             "warnings": self.warnings,
         }
 
+    def check(self, *, force: bool) -> None:
+        refused = [c.column for c in self.columns if c.no_subject]
+        if refused:
+            raise UsageError(
+                f"{', '.join(refused)}: some values have no {self.subject.column}; "
+                "they cannot be shredded",
+                hint="fill in the subject column, or blank those values first",
+            )
 
-@dataclass
-class ShredResult:
-    plan: ShredPlan
-    applied: bool
-    audit_seq: int | None = None
-    out: str | None = None
-    manifest: str | None = None
-    keys_created: int = 0
+    def select(self, con: Connection, keyset: KeySet, master: MasterKey) -> Selection:
+        """Each column mapped over its distinct (subject, value) pairs, joined back; the
+        subject keys are created (or renewed) in the caller's transaction."""
+        source = relation(self.table)
+        subj_raw = f"CAST(t.{quote_ident(self.subject.column)} AS VARCHAR)"
+        subj_key = key_sql(self.subject.value_sql("t."), self.subject.normalize)
+        distinct_keys = [
+            str(r[0])
+            for r in con.execute(
+                f"SELECT DISTINCT {subj_key} FROM {source} AS t WHERE {subj_key} IS NOT NULL"
+            ).fetchall()
+        ]
+        hashes_ = {k: subject_hash(master, self.subject.kind, k) for k in distinct_keys}
+        keys, created = _subject_keys(con, keyset, sorted(set(hashes_.values())))
 
-    def to_dict(self) -> dict[str, Any]:
+        def encrypt(row: tuple[Any, ...]) -> str | None:  # (subject, raw, subject key)
+            h = hashes_[row[2]]
+            return encrypt_value(keys[h], h, self.purpose, row[1])
+
+        sel = SelectBuilder(self.table)
+        shredded = {c.column for c in self.columns}
+        for name in self.layout:
+            if name not in shredded:
+                sel.keep(name)
+                continue
+            q = quote_ident(name)
+            pairs = (
+                f"SELECT DISTINCT {subj_raw} AS s, CAST(t.{q} AS VARCHAR) AS raw, {subj_key} "
+                f"AS k FROM {source} AS t WHERE t.{q} IS NOT NULL"
+            )
+            mapping = build_mapping(con, pairs, {}, encrypt, keys=("s", "raw"))
+            sel.join(name, mapping, subject=subj_raw)
+        return sel.build(keys_created=created)
+
+    def registered(self) -> list[Registered]:
+        s = self.subject
+        return [Registered(c.column, METHOD, s.column, s.normalize) for c in self.columns]
+
+    def audit_arguments(self) -> dict[str, Any]:
         return {
-            "plan": self.plan.to_dict(),
-            "applied": self.applied,
-            "audit_entry": self.audit_seq,
-            "out": self.out,
-            "manifest": self.manifest,
-            "subject_keys_created": self.keys_created,
+            "table": self.table,
+            "target": self.target if self.in_place else Path(self.target).name,
+            **self._key_fields(),
+            "columns": {c.column: f"{METHOD}:{self.subject.column}" for c in self.columns},
+            "subject_kind": self.subject.kind,
         }
+
+    def audit_counts(self, keys_created: int) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "subjects": self.subjects,
+            "subject_keys_created": keys_created,
+            "values": {c.column: c.values for c in self.columns},
+        }
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """Which columns are subject-shredded, by which subject column."""
+        s = self.subject
+        return {
+            "columns": {
+                c.column: {
+                    "method": METHOD,
+                    "arg": s.column,
+                    "subject_kind": s.kind,
+                    "normalize": s.normalize,
+                    **self._key_fields(),
+                }
+                for c in self.columns
+            },
+            "subject_shredded_columns": [c.column for c in self.columns],
+        }
+
+    def result_fields(self, result: Result) -> dict[str, Any]:
+        return {"subject_keys_created": result.keys_created}
+
+
+ShredResult = Result
+
+
+def shred_columns(
+    columns: list[str] | None, method: str, subject_column: str | None
+) -> tuple[list[str], str] | None:
+    """(columns, subject column) when a `--columns` request uses the shred method, else None.
+
+    `--method shred --subject-column S -c a,b` or `-c a=shred:S,b=shred:S`; shred cannot be
+    mixed with other methods in one command."""
+    shred: list[str] = []
+    others: list[str] = []
+    subjects: set[str] = set()
+    for part in (p.strip() for item in columns or [] for p in item.split(",")):
+        if not part:
+            continue
+        column, sep, text = part.partition("=")
+        name, _, arg = (text if sep else method).strip().partition(":")
+        if name.strip().lower() == METHOD:
+            shred.append(column.strip())
+            subject = arg.strip() or subject_column
+            if not subject:
+                raise UsageError(
+                    f"shred needs the subject column of {column.strip()!r}",
+                    hint="--subject-column customer_id, or -c email=shred:customer_id",
+                )
+            subjects.add(subject)
+        else:
+            others.append(column.strip())
+    if not shred:
+        if method.strip().lower() == METHOD:
+            raise UsageError("shred needs --columns", hint="-c email,phone --subject-column id")
+        return None
+    if others:
+        raise UsageError(
+            f"shred cannot be combined with other methods in one command ({', '.join(others)})",
+            hint="run pseudonymize once for the shredded columns and once for the others",
+        )
+    if len(subjects) != 1:
+        raise UsageError("every shredded column must use the same subject column")
+    return shred, subjects.pop()
 
 
 def subject_link(
@@ -416,20 +512,11 @@ def plan(
     key_version: int | None = None,
     policy: Policy | None = None,
     subject_kind: str | None = None,
-    target: str = "in-place",
+    target: str = IN_PLACE,
 ) -> ShredPlan:
-    ws.require_table(table)
-    if not purpose.strip():
-        raise UsageError("--purpose must not be empty")
-    rec = keyset.active if key_version is None else keyset.record(key_version)
-    keyset.key(rec.version)  # refuses retired versions
-    types = {c.name: c.type for c in ws.columns(table)}
-    unknown = [c for c in [*columns, subject_column] if c not in types]
-    if unknown:
-        raise UsageError(
-            f"no column {', '.join(map(repr, unknown))} in table {table!r}",
-            hint="columns: " + ", ".join(types),
-        )
+    types = basis(ws, table, purpose)
+    rec = key_record(keyset, key_version)
+    require_columns(table, types, [*columns, subject_column])
     if subject_column in columns:
         raise UsageError(
             f"{subject_column!r} identifies the subject; it cannot be shredded itself",
@@ -443,9 +530,9 @@ def plan(
         f"count({quote_ident(c)}), count({quote_ident(c)}) FILTER (WHERE {subj} IS NULL)"
         for c in columns
     )
-    row = ws.query(
-        f"SELECT count(*), count(DISTINCT {subj}), {aggs} FROM {table_ident(table)} AS t"
-    )[0]
+    row = ws.query(f"SELECT count(*), count(DISTINCT {subj}), {aggs} FROM {relation(table)} AS t")[
+        0
+    ]
     cols = [
         ShredColumn(c, types[c], int(row[2 + 2 * i]), int(row[3 + 2 * i]))
         for i, c in enumerate(columns)
@@ -457,216 +544,16 @@ def plan(
         for c in cols
         if c.no_subject
     ]
-    if target == "in-place" and internal_table_exists(ws.con, "protected_columns"):
-        for name, method in ws.query(
-            f"SELECT column_name, method FROM {REGISTRY} WHERE table_name = ?", [table]
-        ):
-            if name in columns:
-                warnings.append(f"{name} was already protected ({method})")
+    if target == IN_PLACE:
+        for e in registry_entries(ws.con, table):
+            if e["column_name"] in columns:
+                warnings.append(f"{e['column_name']} was already protected ({e['method']})")
     return ShredPlan(
-        table, int(row[0]), purpose, rec.version, rec.key_id, target, link, cols,
-        [c for c in types if c not in columns], list(types), int(row[1]), warnings,
+        table=table, rows=int(row[0]), purpose=purpose, key_version=rec.version,
+        key_id=rec.key_id, target=target, subject=link, columns=cols,
+        kept=[c for c in types if c not in columns], layout=list(types),
+        subjects=int(row[1]), warnings=warnings,
     )  # fmt: skip
-
-
-# -- apply ---------------------------------------------------------------------------------
-
-
-def _select(
-    con: Connection, p: ShredPlan, keyset: KeySet, master: MasterKey
-) -> tuple[str, list[str], int]:
-    """The shredded SELECT, its temp tables, and how many subject keys were created."""
-    refused = [c.column for c in p.columns if c.no_subject]
-    if refused:
-        raise UsageError(
-            f"{', '.join(refused)}: some values have no {p.subject.column}; "
-            "they cannot be shredded",
-            hint="fill in the subject column, or blank those values first",
-        )
-    temps: list[str] = []
-    subj_raw = f"CAST(t.{quote_ident(p.subject.column)} AS VARCHAR)"
-    subj_key = key_sql(p.subject.value_sql("t."), p.subject.normalize)
-    distinct_keys = [
-        str(r[0])
-        for r in con.execute(
-            f"SELECT DISTINCT {subj_key} FROM {table_ident(p.table)} AS t "
-            f"WHERE {subj_key} IS NOT NULL"
-        ).fetchall()
-    ]
-    hashes_ = {k: subject_hash(master, p.subject.kind, k) for k in distinct_keys}
-    keys, created = _subject_keys(con, keyset, sorted(set(hashes_.values())))
-    joins: list[str] = []
-    exprs: list[str] = []
-    shredded = {c.column for c in p.columns}
-    for name in p.layout:
-        q = quote_ident(name)
-        if name not in shredded:
-            exprs.append(f"t.{q}")
-            continue
-        source, target = temp_name("shred_src"), temp_name("shred_map")
-        temps += [source, target]
-        con.execute(
-            f"CREATE TEMP TABLE {source} AS SELECT row_number() OVER () - 1 AS _i, * FROM ("
-            f"SELECT DISTINCT {subj_raw} AS s, {subj_key} AS k, CAST(t.{q} AS VARCHAR) AS raw "
-            f"FROM {table_ident(p.table)} AS t WHERE t.{q} IS NOT NULL)"
-        )
-        con.execute(f"CREATE TEMP TABLE {target} (s VARCHAR, raw VARCHAR, token VARCHAR)")
-        row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
-        total = int(row[0]) if row else 0
-        for start in range(0, total, CHUNK):
-            chunk = con.execute(
-                f"SELECT s, k, raw FROM {source} WHERE _i >= ? AND _i < ?", [start, start + CHUNK]
-            ).fetchall()
-            tokens = []
-            for _, k, raw in chunk:
-                h = hashes_[k]
-                tokens.append(encrypt_value(keys[h], h, p.purpose, raw))
-            con.execute(
-                f"INSERT INTO {target} SELECT UNNEST(CAST($s::JSON AS VARCHAR[])), "
-                "UNNEST(CAST($r::JSON AS VARCHAR[])), UNNEST(CAST($t::JSON AS VARCHAR[]))",
-                {
-                    "s": json_list(c[0] for c in chunk),
-                    "r": json_list(c[2] for c in chunk),
-                    "t": json_list(tokens),
-                },
-            )
-        alias = f"m{len(joins)}"
-        joins.append(
-            f"LEFT JOIN {target} AS {alias} ON {alias}.s = {subj_raw} "
-            f"AND {alias}.raw = CAST(t.{q} AS VARCHAR)"
-        )
-        exprs.append(f"CASE WHEN t.{q} IS NULL THEN NULL ELSE {alias}.token END AS {q}")
-    sql = (
-        f"SELECT {', '.join(exprs)} FROM {table_ident(p.table)} AS t {' '.join(joins)} "
-        "ORDER BY t.rowid"
-    )
-    return sql, temps, created
-
-
-def _audit(
-    con: Connection, master: MasterKey, p: ShredPlan, created: int, result: str
-) -> audit.AuditEntry:
-    return audit.append(
-        con,
-        master,
-        command="pseudonymize",
-        arguments={
-            "table": p.table,
-            "target": p.target if p.in_place else Path(p.target).name,
-            "purpose": p.purpose,
-            "key_version": p.key_version,
-            "key_id": p.key_id,
-            "columns": {c.column: f"{METHOD}:{p.subject.column}" for c in p.columns},
-            "subject_kind": p.subject.kind,
-        },
-        tables=[p.table],
-        counts={
-            "rows": p.rows,
-            "subjects": p.subjects,
-            "subject_keys_created": created,
-            "values": {c.column: c.values for c in p.columns},
-        },
-        result=result,
-    )
-
-
-def apply_in_place(ws: Workspace, p: ShredPlan, keyset: KeySet, master: MasterKey) -> ShredResult:
-    """Rewrite the table, create the subject keys, register and audit: one transaction."""
-    if not p.in_place:
-        raise UsageError("this plan writes a file; use write_file")
-    try:
-        with ws.transaction(purge_after="pseudonymize") as con:
-            sql, temps, created = _select(con, p, keyset, master)
-            con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sql}")
-            drop_temp(con, temps)
-            ensure_registry(con)
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            for c in p.columns:
-                con.execute(
-                    f"DELETE FROM {REGISTRY} WHERE table_name = ? AND column_name = ?",
-                    [p.table, c.column],
-                )
-                con.execute(
-                    f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [p.table, c.column, METHOD, p.subject.column, p.subject.normalize,
-                     p.purpose, p.key_version, p.key_id, now],
-                )  # fmt: skip
-            entry = _audit(con, master, p, created, "applied")
-    except SqlError as exc:
-        raise EngineError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    ws.purge()  # the clear values must not stay in the file's free blocks
-    return ShredResult(p, True, entry.seq, keys_created=created)
-
-
-def build_manifest(p: ShredPlan, out: Path) -> dict[str, Any]:
-    """The file's manifest: which columns are subject-shredded, by which subject column."""
-    return {
-        "tool": "tutela",
-        "tool_version": __version__,
-        "manifest_version": 1,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "file": out.name,
-        "sha256": sha256_file(out),
-        "source_table": p.table,
-        "rows": p.rows,
-        "purpose": p.purpose,
-        "key": {"version": p.key_version, "key_id": p.key_id},
-        "columns": {
-            c.column: {
-                "method": METHOD,
-                "arg": p.subject.column,
-                "subject_kind": p.subject.kind,
-                "normalize": p.subject.normalize,
-                "purpose": p.purpose,
-                "key_version": p.key_version,
-                "key_id": p.key_id,
-            }
-            for c in p.columns
-        },
-        "subject_shredded_columns": [c.column for c in p.columns],
-        "unchanged_columns": p.kept,
-    }
-
-
-def write_file(
-    ws: Workspace,
-    p: ShredPlan,
-    keyset: KeySet,
-    master: MasterKey,
-    *,
-    overwrite: bool = False,
-) -> ShredResult:
-    """Write the shredded table to a file plus manifest; the subject keys are committed with
-    the audit entry; the table is not changed."""
-    import json
-
-    out = Path(p.target)
-    manifest_path = out.with_name(out.name + MANIFEST_SUFFIX)
-    output_format(out)
-    if not out.parent.is_dir():
-        raise UsageError(f"directory {out.parent} does not exist")
-    if out.exists() and not overwrite:
-        raise UsageError(f"{out} exists", hint="pass --force to replace it")
-    try:
-        with ws.transaction() as con:
-            sql, temps, created = _select(con, p, keyset, master)
-            copy_to(con, sql, {}, out)
-            drop_temp(con, temps)
-            manifest = build_manifest(p, out)
-            entry = _audit(
-                con, master, p, created, f"written {out.name} sha256:{manifest['sha256']}"
-            )
-            tmp = manifest_path.with_name(f".{manifest_path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-            os.replace(tmp, manifest_path)
-    except (SqlError, TutelaError, OSError) as exc:
-        for path in (out, manifest_path):
-            if path.exists():
-                path.unlink()
-        if isinstance(exc, SqlError):
-            raise EngineError(str(exc).splitlines()[0]) from None
-        raise
-    return ShredResult(p, True, entry.seq, str(out), str(manifest_path), created)
 
 
 __all__ = [
@@ -679,6 +566,7 @@ __all__ = [
     "apply_in_place",
     "destroy_subject_keys",
     "plan",
+    "shred_columns",
     "subject_hash",
     "write_file",
 ]
