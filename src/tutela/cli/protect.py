@@ -340,7 +340,7 @@ def pseudonymize_cmd(
             as_of=as_of.date() if as_of else None, max_shift_days=max_shift_days,
         )  # fmt: skip
         result: ps.ProtectResult | None = None
-        lake_out = lake.output_table(str(out)) if out is not None else None
+        lake_out = lake.output_table(ws.attachments, str(out)) if out is not None else None
         if lake_out is not None and not dry_run:  # --out lake.schema.table: a new lake table
             result = ps.write_table(ws, plan, keyset, master, lake_out, overwrite=force)
         elif out is not None and not dry_run:

@@ -7,14 +7,18 @@ from tutela.detect.engine import scan_table
 from tutela.detect.model import CATEGORIES, ENTITIES, SUBTYPES, ColumnFinding, TableScan
 from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
 from tutela.engine import Connection
+from tutela.workspace import TableReader
 
 
-def stored_scan_with_decisions(con: Connection, table: str) -> TableScan | None:
-    """The stored scan of `table` with the human decisions applied, or None."""
+def stored_scan_with_decisions(
+    con: Connection, table: str, *, tables: TableReader | None = None
+) -> TableScan | None:
+    """The stored scan of `table` with the human decisions applied, or None. `tables`:
+    where to read it (a workspace, for attached tables)."""
     stored = load_stored_scan(con, table)
     if stored is None:
         return None
-    apply_decisions(con, stored[0])
+    apply_decisions(con, stored[0], tables=tables)
     return stored[0]
 
 

@@ -19,18 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tutela import audit, live
+from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.models import Policy
+from tutela.sources import LiveErasure, Writes
 from tutela.subjects.find import SearchSpace, SubjectMatch, row_fingerprints, search_residue
-from tutela.workspace import (
-    Workspace,
-    internal_table_exists,
-    json_list,
-    quote_ident,
-    relation,
-    table_ident,
-)
+from tutela.workspace import Workspace, internal_table_exists, json_list, quote_ident
 
 REDACTED = "[REDACTED]"
 
@@ -70,6 +64,8 @@ class ErasurePlan:
     match: SubjectMatch
     tables: list[TablePlan] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    """Tables of the plan that Tutela never changes (Iceberg tables), and why."""
 
     @property
     def empty(self) -> bool:
@@ -103,7 +99,7 @@ class ErasurePlan:
             mentions[r.table] = mentions.get(r.table, 0) + 1
         out = []
         for table in sorted(set(changed) | set(mentions)):
-            reason = live.write_refusal(table)
+            reason = self.refused.get(table)
             if reason is None:
                 continue
             t, parts = changed.get(table), []
@@ -117,7 +113,11 @@ class ErasurePlan:
         return out
 
 
-def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> ErasurePlan:
+def plan_erasure(
+    policy: Policy, match: SubjectMatch, request_id: str, ws: Workspace | None = None
+) -> ErasurePlan:
+    """`ws`: the workspace whose attached tables the match may name (for the tables Tutela
+    never changes); without it every table is taken as changeable."""
     plan = ErasurePlan(request_id, match)
     deleted: dict[str, set[int]] = {}
     blanked: dict[str, set[str]] = {}
@@ -155,38 +155,23 @@ def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> Erasur
                 sorted(hit.kinds),
             )
         )
+    if ws is not None:
+        for table in {t.table for t in plan.tables} | {r.table for r in plan.redactions}:
+            reason = ws.attachments.write_refusal(table)
+            if reason is not None:
+                plan.refused[table] = reason
     return plan
 
 
-class _Writers:
-    """Where each table's changes go. Loaded tables change in the workspace transaction;
-    live tables in their source database's own transaction (live.py), committed just
-    before the workspace: a refused commit there rolls the workspace back."""
-
-    def __init__(self, ws: Workspace, con: Any) -> None:
-        self.ws = ws
-        self.con = con
-
-    def target(self, table: str) -> tuple[Any, live.LiveTable | None]:
-        return self.con, live.resolve(table)
-
-    def commit(self) -> None:
-        live.commit_writes()
-
-    def close(self) -> None:
-        live.rollback_writes()  # no-op after a commit
-
-
-def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
-    """Free-text redactions: one read and one joined UPDATE per column, however many rows
+def _redact_all(ws: Workspace, writes: Writes, redactions: Sequence[Redaction]) -> None:
+    """Free-text redactions: one read and one write per column, however many rows
     (fragments of several people in one text are all applied)."""
     by_column: dict[tuple[str, str], dict[int, list[str]]] = {}
     for r in redactions:
         by_column.setdefault((r.table, r.column), {}).setdefault(r.rowid, []).extend(r.fragments)
     for (table, column), fragments in sorted(by_column.items()):
-        con, live_table = writers.target(table)
-        rows = con.execute(
-            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {relation(table)} "
+        rows = ws.con.execute(
+            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {ws.relation(table)} "
             "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
             [json_list(sorted(fragments))],
         ).fetchall()
@@ -195,20 +180,8 @@ def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
             for rid, text in rows
             if text is not None
         }
-        if not new:
-            continue
-        if live_table is not None:
-            live.set_text(con, live_table, column, new)
-            continue
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT "
-            "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid, UNNEST(CAST(?::JSON AS VARCHAR[])) AS txt",
-            [json_list(new), json_list(new.values())],
-        )
-        con.execute(
-            f"UPDATE {table_ident(table)} SET {quote_ident(column)} = _redacted.txt "
-            f"FROM _redacted WHERE {table_ident(table)}.rowid = _redacted.rid"
-        )
+        if new:
+            writes.set_text(table, column, new)
 
 
 def redact(text: str, fragments: Sequence[str]) -> str:
@@ -226,7 +199,7 @@ class ErasureOutcome:
     identifiers: dict[str, list[str]]
     key_id: str
     finished_at: str
-    live: list[live.LiveErasure] = field(default_factory=list)
+    live: list[LiveErasure] = field(default_factory=list)
     """What became of the erased content in each live table's storage (live.py)."""
 
     @property
@@ -275,9 +248,9 @@ def apply_plans(
         {t.table for p in plans for t in p.tables if t.action != "keep"}
         | {r.table for p in plans for r in p.redactions}
     )
-    live_tables = [lt for lt in map(live.resolve, touched) if lt is not None]
-    for lt in live_tables:
-        live.require_writable(lt)  # before anything changes
+    checking = ws.writes(ws.con)
+    checking.check_writable(touched)  # before anything changes
+    live_tables = checking.external(touched)
     # Catalog lookups read every attached catalog; inside the transaction that would hold
     # a read lock on an attached SQLite file and make its commit fail. Look up first.
     shred_table = internal_table_exists(ws.con, "subject_keys")
@@ -291,37 +264,22 @@ def apply_plans(
                 master,
                 command=command,
                 arguments={"requests": hashed},
-                tables=[lt.name for lt in live_tables],
+                tables=live_tables,
                 counts={},
                 result="started",
             )
     try:
         with ws.transaction(purge_after=command) as con:  # physical purge: Workspace.purge
-            writers = _Writers(ws, con)
+            # Loaded tables change in this transaction; attached ones in their own,
+            # committed just before it (a refused commit there rolls this one back).
+            writes = ws.writes(con)
             try:
                 # Set-based: one statement per table and action, however many requests.
-                _redact_all(writers, [r for plan in plans for r in plan.redactions])
+                _redact_all(ws, writes, [r for plan in plans for r in plan.redactions])
                 for (table, columns), rowids in sorted(blanks.items()):
-                    target, live_table = writers.target(table)
-                    if live_table is not None:
-                        live.set_null(target, live_table, list(columns), sorted(rowids))
-                        continue
-                    sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
-                    target.execute(
-                        f"UPDATE {table_ident(table)} SET {sets} "
-                        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-                        [json_list(sorted(rowids))],
-                    )
+                    writes.set_null(table, columns, sorted(rowids))
                 for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
-                    target, live_table = writers.target(table)
-                    if live_table is not None:
-                        live.delete_rows(target, live_table, sorted(rowids))
-                        continue
-                    target.execute(
-                        f"DELETE FROM {table_ident(table)} "
-                        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-                        [json_list(sorted(rowids))],
-                    )
+                    writes.delete_rows(table, sorted(rowids))
                 _shred_subject_keys(con, master, plans, counts, shred_table)  # same txn
                 entry = audit.append(
                     con,
@@ -335,10 +293,10 @@ def apply_plans(
                     counts=counts,
                     result="applied",
                 )
-                writers.commit()  # SQLite files; then the workspace (and PostgreSQL with it)
-                live.record_lake_commits(con, master, command)  # one entry per lake table
+                landed = writes.commit()  # attached sources; then the workspace
+                audit.append_commits(con, master, command, landed)  # one entry per lake table
             finally:
-                writers.close()
+                writes.rollback()  # no-op after a commit
     except Exception as exc:
         if live_tables:  # nothing was committed: say so next to the "started" entry
             with contextlib.suppress(Exception), ws.transaction() as con:
@@ -347,7 +305,7 @@ def apply_plans(
                     master,
                     command=command,
                     arguments={"requests": hashed},
-                    tables=[lt.name for lt in live_tables],
+                    tables=live_tables,
                     counts={"error": getattr(exc, "slug", type(exc).__name__)},
                     result="failed",
                 )

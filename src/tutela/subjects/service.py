@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tutela import audit, live
+from tutela import audit
 from tutela.base.errors import TutelaError, UsageError
 from tutela.base.keys import MasterKey
 from tutela.keyguard import workspace_key
@@ -147,7 +147,7 @@ def access_reports(
     """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     prepare_output_dir(out_dir)
-    with live.snapshots(ctx.ws.con, ctx.space.tables()):  # live tables: one read each
+    with ctx.ws.snapshots(ctx.space.tables()):  # live tables: one read each
         matches = _find_reviewed(ctx, clean)
         reports = {
             req: build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
@@ -173,7 +173,7 @@ def plan_erasures(
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     matches = _find_reviewed(ctx, clean)
     record_review(ctx, matches)
-    return clean, [erasure.plan_erasure(ctx.policy, matches[r], r) for r in clean]
+    return clean, [erasure.plan_erasure(ctx.policy, matches[r], r, ctx.ws) for r in clean]
 
 
 def apply_erasures(
@@ -187,7 +187,7 @@ def apply_erasures(
     purge_now: bool = False,
 ) -> list[tuple[dict[str, Any], list[str]]]:
     """Apply all plans in one transaction, verify each, write certificates (0600).
-    `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
+    `purge`: also VACUUM the live tables changed (see Attachments.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
     # read before applying: the values that must vanish, and the keys owed at each source
@@ -196,7 +196,7 @@ def apply_erasures(
     hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
     copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
-    storage = live.finish_erasure(purge=purge, purge_now=purge_now)  # after the commit
+    storage = ctx.ws.attachments.finish_erasure(purge=purge, purge_now=purge_now)  # after commit
     purged, purge_error = physical.purge_workspace(ctx.ws)  # then the workspace file
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
