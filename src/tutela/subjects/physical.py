@@ -23,8 +23,8 @@ from typing import Any
 from tutela import purge
 from tutela.base.errors import PurgeError
 from tutela.subjects import tasks
-from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace
+from tutela.subjects.plan import ErasurePlan
 from tutela.workspace import DB_FILE, PurgeReport, Workspace, json_list, quote_ident
 
 

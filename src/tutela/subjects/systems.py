@@ -23,9 +23,9 @@ from typing import Any
 from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.models import Policy
-from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace, SubjectMatch
 from tutela.subjects.physical import Distinct, Rows, distinct_values
+from tutela.subjects.plan import ErasurePlan
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
