@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from tutela.base.errors import NoSpaceError, classify
 from tutela.base.keys import MasterKey
 from tutela.engine import Connection, SqlError
+from tutela.sources import Attachment, Commit
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
 
 GENESIS = "0" * 64
@@ -151,6 +153,26 @@ def append(
             ) from exc
         raise
     return AuditEntry(seq, at, command, arguments, tables, counts, result, prev, entry_hash)
+
+
+def append_commits(
+    con: Connection,
+    master: MasterKey,
+    command: str,
+    commits: Sequence[tuple[Attachment, Commit]],
+) -> None:
+    """One entry per table commit of an attached source without multi-table transactions
+    (a lake table: `Writes.commit()` returns them), in the caller's transaction."""
+    for att, c in commits:
+        append(
+            con,
+            master,
+            command=f"{command} (lake commit)",
+            arguments={"attachment": att.name, "kind": att.kind},
+            tables=[c.table],
+            counts=c.to_dict(),
+            result="committed",
+        )
 
 
 def entries(con: Connection, limit: int | None = None) -> list[AuditEntry]:

@@ -9,7 +9,7 @@ from typing import Any
 from tutela import audit
 from tutela.base.errors import UsageError
 from tutela.base.keys import MasterKey
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, relation, star
+from tutela.workspace import INTERNAL_SCHEMA, Workspace
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def preview(
     if limit < 0:
         raise UsageError("--limit must be zero or more")
     ws.require_table(table)
-    cur = ws.con.execute(f"SELECT {star(table)} FROM {relation(table)} LIMIT ?", [limit])
+    cur = ws.con.execute(f"SELECT {ws.star(table)} FROM {ws.relation(table)} LIMIT ?", [limit])
     columns, rows = [d[0] for d in cur.description], cur.fetchall()
     if audit_key is not None:
         audit.append(

@@ -4,7 +4,7 @@
 are `lake.main.customers` (a table directly in the folder, or the folder itself) and
 `lake.sales.orders` (one folder level down). `parquet:/data/exports` does the same for plain
 Parquet folders (a folder of `.parquet` files, Hive partition folders allowed, is one table).
-They plug into the live-source machinery of `live.py`: each table is read once per command
+They plug into the attached-source machinery of `sources.py`: each table is read once per command
 into a temporary DuckDB copy with a synthetic `rowid`, and an erasure's writes arrive through
 `delete_rows/set_null/set_text`, are collected per table and committed by `commit_writes()`.
 
@@ -45,7 +45,7 @@ version), scanned as Arrow into the copy. They are never written: no library Tut
 install offline removes an Iceberg table's orphan files (the data files and manifests that
 still hold deleted rows), so an erasure there could not be made physical. An erasure,
 retention or in-place pseudonymization that would change one is refused before anything
-changes (`live.require_writable`).
+changes (`Source.check_writable`).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,15 @@ from typing import Any
 from tutela.base.errors import UsageError
 from tutela.base.sql import json_list, quote_ident
 from tutela.engine import Connection, SqlError
-from tutela.live import Attachment, LiveErasure, LiveSourceError, LiveTable, _Source, resolve
+from tutela.sources import (
+    Attachment,
+    Attachments,
+    LiveErasure,
+    LiveSourceError,
+    LiveTable,
+    Source,
+    register_kind,
+)
 
 KINDS = ("delta", "parquet", "iceberg")
 PREFIXES = {"delta": "delta", "parquet": "parquet", "iceberg": "iceberg"}
@@ -282,13 +290,6 @@ class LakeCommit:
         }
 
 
-def make_source(att: Attachment, con: Connection) -> Any:
-    """The live-source object for a lake attachment (see `live.attach`)."""
-    if att.kind == "iceberg":
-        return _Iceberg(att, con)
-    return _Delta(att, con) if att.kind == "delta" else _Parquet(att, con)
-
-
 @dataclass(frozen=True)
 class LakeErasure(LiveErasure):
     """A lake table's erasure: versions, files removed, what time travel returns."""
@@ -348,11 +349,6 @@ class _LakeMixin:
     @property
     def root(self) -> Path:
         return Path(self.att.target)
-
-    def _live(self, name: str) -> LiveTable:
-        found = resolve(name)
-        assert found is not None
-        return found
 
     def path_of(self, live: LiveTable) -> Path:
         path = self.paths.get((live.schema, live.table))
@@ -694,7 +690,7 @@ def _log_actions(folder: Path, version: int) -> list[dict[str, Any]]:
         return []
 
 
-class _Delta(_LakeMixin, _Source):
+class _Delta(_LakeMixin, Source):
     """A folder of Delta tables (or one), read and written through delta-rs."""
 
     def connect(self, password: str | None) -> None:
@@ -775,7 +771,7 @@ class _Delta(_LakeMixin, _Source):
             for name in order:
                 if not self.ops[name]:
                     continue
-                live = self._live(name)
+                live = self.table(name)
                 self.landed.append(self._commit_table(live))
                 self.committed.add(name)
         except Exception as exc:
@@ -957,7 +953,7 @@ class _Delta(_LakeMixin, _Source):
     def _owed(self, name: str) -> list[str]:
         """Files that a Tutela erasure commit removed and that are still on disk (an earlier
         run stopped before its purge, or the purge was refused)."""
-        live = self._live(name)
+        live = self.table(name)
         path = self.path_of(live)
         try:
             dt = self._open(name, path)
@@ -986,7 +982,7 @@ class _Delta(_LakeMixin, _Source):
     def _purge(self, name: str, landed: LakeCommit | None) -> Any:
         from deltalake import CommitProperties
 
-        live = self._live(name)
+        live = self.table(name)
         path = self.path_of(live)
         gone = landed.gone if landed else []
         ours = set(landed.files_removed if landed else []) | set(self._owed(name))
@@ -1153,7 +1149,7 @@ def _drop_empty_dirs(folder: Path) -> None:
 # -- plain Parquet folders ---------------------------------------------------------------------
 
 
-class _Parquet(_LakeMixin, _Source):
+class _Parquet(_LakeMixin, Source):
     """A folder of Parquet files as one table, or a folder of such folders. Erasure rewrites
     each affected file into a staged copy and renames it over the original."""
 
@@ -1225,7 +1221,7 @@ class _Parquet(_LakeMixin, _Source):
         try:
             for name in sorted(self.ops):
                 if self.ops[name]:
-                    self.landed.append(self._rewrite(self._live(name)))
+                    self.landed.append(self._rewrite(self.table(name)))
                     self.committed.add(name)
         except Exception as exc:
             done = [c.table for c in self.landed]
@@ -1345,7 +1341,7 @@ class _Parquet(_LakeMixin, _Source):
     def finish(self, purge: bool) -> list[Any]:
         out = []
         for c in self.landed:
-            path = self.path_of(self._live(c.table))
+            path = self.path_of(self.table(c.table))
             check = self.check_files(path, c.gone)
             residue = check.residue
             out.append(
@@ -1435,7 +1431,7 @@ def prime_pyarrow() -> None:
         sys.modules.setdefault("pandas", None)
 
 
-class _Iceberg(_Source):
+class _Iceberg(Source):
     """Iceberg tables read through pyiceberg from their newest metadata file; never
     written (see ICEBERG_NOT_ERASABLE)."""
 
@@ -1503,7 +1499,13 @@ class _Iceberg(_Source):
         columns: list[str],
         texts: dict[int, str],
     ) -> None:
-        raise iceberg_refusal(live.name)  # live.require_writable refuses before this
+        raise iceberg_refusal(live.name)  # check_writable refuses before this
+
+    def refusal(self) -> str | None:
+        return ICEBERG_NOT_ERASABLE
+
+    def refusal_error(self, live: LiveTable) -> LiveSourceError:
+        return iceberg_refusal(live.name)
 
     def commit(self) -> None:
         self.in_transaction = False
@@ -1518,28 +1520,6 @@ class _Iceberg(_Source):
         return None
 
 
-# -- the audit of lake commits ----------------------------------------------------------------
-
-
-def record_commits(sources: Iterable[Any], con: Any, master: Any, command: str) -> None:
-    """One audit entry per lake table commit of this run, in the caller's transaction."""
-    from tutela import audit
-
-    for source in sources:
-        if not isinstance(source, _LakeMixin):
-            continue
-        for c in source.unrecorded():
-            audit.append(
-                con,
-                master,
-                command=f"{command} (lake commit)",
-                arguments={"attachment": source.att.name, "kind": source.att.kind},
-                tables=[c.table],
-                counts=c.to_dict(),
-                result="committed",
-            )
-
-
 # -- new tables in a lake (pseudonymize --out lake.schema.table) -------------------------------
 
 
@@ -1550,15 +1530,13 @@ class OutputTable:
     path: Path
 
 
-def output_table(name: str) -> OutputTable | None:
+def output_table(attachments: Attachments, name: str) -> OutputTable | None:
     """`lake.main.t` or `lake.t` when `lake` is an attached lake folder: where a new table
     of that name goes (`<folder>/t`, `<folder>/<schema>/t`). None for anything else."""
-    from tutela import live
-
     parts = name.split(".")
     if len(parts) == 2:
         parts = [parts[0], "main", parts[1]]
-    source = live._attached.get(parts[0]) if len(parts) == 3 else None
+    source = attachments.get(parts[0]) if len(parts) == 3 else None
     if not isinstance(source, (_LakeMixin, _Iceberg)):
         return None
     if isinstance(source, _Iceberg):
@@ -1637,3 +1615,8 @@ def write_table(
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+register_kind("delta", lambda att, con: _Delta(att, con))
+register_kind("parquet", lambda att, con: _Parquet(att, con))
+register_kind("iceberg", lambda att, con: _Iceberg(att, con))

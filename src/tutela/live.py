@@ -18,64 +18,66 @@ Writes happen only through `tutela erase` (see `subjects/erase.py`), as statemen
 source database's own transaction: PostgreSQL through the same driver (rows locked `FOR
 UPDATE` and checked unchanged first), SQLite through Python's `sqlite3` with
 `secure_delete` on. The sources commit just before the workspace; a refused commit rolls the
-workspace back. After the commit `finish_erasure` makes the deleted content unreadable where
-the database allows it (SQLite: WAL checkpoint, optional VACUUM; PostgreSQL: `VACUUM (FULL)`
-with `--purge`) and says what may remain (`LiveErasure`, shown in the certificate).
+workspace back. After the commit `Attachments.finish_erasure` (sources.py) makes the deleted
+content unreadable where the database allows it (SQLite: WAL checkpoint, optional VACUUM;
+PostgreSQL: `VACUUM (FULL)` with `--purge`) and says what may remain (`LiveErasure`, shown
+in the certificate).
 
-Nothing is downloaded and no DuckDB extension is loaded.
+Nothing is downloaded and no DuckDB extension is loaded. What every kind shares (the copies,
+the erasure interface, the attachments a workspace owns) is in `sources.py`; this module
+registers the two database kinds there and, by importing `lake.py`, the lake kinds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from tutela.base.errors import TutelaError, UsageError
+from tutela import audit, lake
+from tutela.base.errors import UsageError
+from tutela.base.keys import MasterKey
 from tutela.base.sql import quote_ident
 from tutela.engine import Connection, SqlError
+from tutela.sources import (
+    Attachment,
+    LiveErasure,
+    LiveSourceError,
+    LiveTable,
+    Source,
+    clean_message,
+    register_kind,
+    save,
+    stored,
+    unsave,
+    validate_name,
+)
+from tutela.workspace import Workspace, legacy_resolve
 
-ATTACHMENTS = "_tutela.attachments"
-KINDS = ("postgres", "sqlite", "delta", "parquet", "iceberg")  # lake kinds: lake.py
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_RESERVED = {"main", "temp", "system", "memory", "_tutela", "information_schema", "pg_catalog"}
+__all__ = [
+    "AttachResult",
+    "Attachment",
+    "LiveErasure",
+    "LiveSourceError",
+    "LiveTable",
+    "add",
+    "drop",
+    "parse_target",
+    "require_writable",
+    "resolve",
+    "stored",
+]
+
+KINDS = ("postgres", "sqlite", *lake.KINDS)
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
-
-
-class LiveSourceError(TutelaError):
-    slug = "live-source"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    name: str
-    kind: str
-    target: str
-    """Connection string or file path, password removed: safe to store and show."""
-    read_only: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "target": self.target,
-            "read_only": self.read_only,
-        }
-
-
-# The open workspace registers its attached sources here: table names must be resolvable
-# without a connection (SQL builders take only a table name). A later step moves this into
-# the Workspace object.
-_attached: dict[str, _Source] = {}
+_clean = clean_message
 
 
 # -- parsing targets ------------------------------------------------------------------
@@ -84,8 +86,6 @@ _attached: dict[str, _Source] = {}
 def parse_target(target: str, kind: str | None = None) -> tuple[str, str, str | None]:
     """(kind, target without password, password or None) from what the user typed."""
     text = target.strip()
-    from tutela import lake
-
     if lake.claims(text, kind):  # delta:/path, parquet:/path, a folder
         return lake.parse_target(text, kind)
     if kind is not None and kind not in KINDS:
@@ -179,470 +179,6 @@ def _strip_conninfo_password(text: str) -> tuple[str, str | None]:
     return " ".join(kept), password
 
 
-# -- the catalog of attachments -----------------------------------------------------------
-
-
-def _ensure_table(con: Connection) -> None:
-    con.execute(
-        f"""CREATE TABLE IF NOT EXISTS {ATTACHMENTS} (
-            name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, target VARCHAR NOT NULL,
-            read_only BOOLEAN NOT NULL, attached_at TIMESTAMP NOT NULL)"""
-    )
-
-
-def stored(con: Connection) -> list[Attachment]:
-    from tutela.workspace import internal_table_exists
-
-    if not internal_table_exists(con, "attachments"):
-        return []
-    rows = con.execute(
-        f"SELECT name, kind, target, read_only FROM {ATTACHMENTS} ORDER BY name"
-    ).fetchall()
-    return [Attachment(r[0], r[1], r[2], bool(r[3])) for r in rows]
-
-
-def validate_name(name: str) -> None:
-    if not _NAME_RE.match(name) or name in _RESERVED:
-        raise UsageError(
-            f"attachment name {name!r}: use lower-case letters, digits and _ "
-            "(starting with a letter), not a reserved name like main or temp"
-        )
-
-
-def save(con: Connection, att: Attachment) -> None:
-    """Store (or replace) the attachment under its name."""
-    _ensure_table(con)
-    con.execute(f"DELETE FROM {ATTACHMENTS} WHERE name = ?", [att.name])
-    con.execute(
-        f"INSERT INTO {ATTACHMENTS} VALUES (?, ?, ?, ?, ?)",
-        [att.name, att.kind, att.target, att.read_only, datetime.now(UTC).replace(tzinfo=None)],
-    )
-
-
-def remove(con: Connection, name: str) -> bool:
-    if not stored(con):
-        return False
-    row = con.execute(f"DELETE FROM {ATTACHMENTS} WHERE name = ? RETURNING name", [name]).fetchall()
-    _close(name)
-    return bool(row)
-
-
-# -- attaching ----------------------------------------------------------------------------
-
-
-def attach(con: Connection, att: Attachment, password: str | None = None) -> None:
-    """Connect to the database under its name (idempotent) and check it answers. The
-    password, if any, goes to the driver for this process only."""
-    current = _attached.get(att.name)
-    if current is not None and current.att == att and current.con is con:
-        return
-    _close(att.name)
-    source: _Source
-    if att.kind in ("delta", "parquet", "iceberg"):
-        from tutela import lake
-
-        source = lake.make_source(att, con)
-    else:
-        source = _Postgres(att, con) if att.kind == "postgres" else _SQLite(att, con)
-    source.connect(password)
-    _attached[att.name] = source
-
-
-def attach_stored(con: Connection) -> list[Attachment]:
-    """Attach every stored attachment (on first use of live tables in a command)."""
-    out = stored(con)
-    for att in out:
-        attach(con, att)
-    return out
-
-
-def forget_all() -> None:
-    """Close every source (open write transactions roll back); their copies die with the
-    workspace connection."""
-    for name in list(_attached):
-        _close(name)
-
-
-def drop_copies() -> None:
-    """Forget the copies read so far: the next read of a live table reads it again."""
-    for source in _attached.values():
-        source.drop_copies()
-
-
-def _close(name: str) -> None:
-    source = _attached.pop(name, None)
-    if source is not None:
-        source.close()
-
-
-_ADBC_PREFIX = re.compile(r"^[A-Z_]+: (\[[A-Za-z]+\] )?")
-
-
-def _clean(exc: BaseException, password: str | None = None) -> str:
-    """The first line of a driver's message, without the password or the SQL text."""
-    text = str(exc).strip()
-    if "ERROR:" in text:  # a server error: its own line, not the statement it quotes
-        text = text[text.find("ERROR:") :]
-    text = text.splitlines()[0] if text else type(exc).__name__
-    text = _ADBC_PREFIX.sub("", text)
-    if password:
-        text = text.replace(password, "***")
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
-
-
-# -- live table names ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LiveTable:
-    attachment: Attachment
-    schema: str
-    table: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.attachment.name}.{self.schema}.{self.table}"
-
-
-def resolve(name: str) -> LiveTable | None:
-    """`crm.public.customers` when `crm` is attached in this process; else None."""
-    parts = name.split(".")
-    if len(parts) != 3 or parts[0] not in _attached:
-        return None
-    return LiveTable(_attached[parts[0]].att, parts[1], parts[2])
-
-
-def _source(live: LiveTable) -> _Source:
-    source = _attached.get(live.attachment.name)
-    if source is None:
-        raise LiveSourceError(f"{live.attachment.name} is not attached in this command")
-    return source
-
-
-def tables(con: Connection) -> list[str]:
-    """The tables of every attached database (names with dots inside are skipped)."""
-    names: list[str] = []
-    for source in _attached.values():
-        names += [f"{source.att.name}.{s}.{t}" for s, t in source.tables() if "." not in s + t]
-    return names
-
-
-def columns(con: Connection, live: LiveTable) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of the live table's columns, as its copy holds them."""
-    source = _source(live)
-    source.relation(live)
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_catalog = 'temp' AND table_name = ? AND column_name <> 'rowid' "
-        "ORDER BY ordinal_position",
-        [source.copies[live.name]],
-    ).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
-
-
-@contextmanager
-def snapshots(con: Connection, names: Iterable[str]) -> Iterator[None]:
-    """For the block, read each of these live tables once (one consistent copy each),
-    however many queries the block runs; the copies made here are dropped after it."""
-    made: list[tuple[_Source, str]] = []
-    try:
-        for name in dict.fromkeys(names):
-            found = resolve(name)
-            if found is None:
-                continue
-            source = _source(found)
-            if source.has_copy(found.name):
-                continue
-            source.relation(found)
-            made.append((source, found.name))
-        yield
-    finally:
-        for source, name in made:
-            source.invalidate(name)
-
-
-def relation(live: LiveTable) -> str:
-    """A DuckDB relation holding the live table's rows, with its row address as `rowid`."""
-    return _source(live).relation(live)
-
-
-def has_synthetic_rowid(live: LiveTable | None) -> bool:
-    """Live relations carry `rowid` as a real column (to leave out of `SELECT *`)."""
-    return live is not None
-
-
-# -- erasure ------------------------------------------------------------------------------
-
-
-def write_refusal(name: str) -> str | None:
-    """Why Tutela will not change this table whatever the attachment says (an Iceberg
-    table), for plans; None for every other table."""
-    found = resolve(name)
-    if found is None or found.attachment.kind != "iceberg":
-        return None
-    from tutela import lake
-
-    return lake.ICEBERG_NOT_ERASABLE
-
-
-def require_writable(live: LiveTable) -> None:
-    if live.attachment.kind == "iceberg":  # read only, whatever the attachment says
-        from tutela import lake
-
-        raise lake.iceberg_refusal(live.name)
-    if live.attachment.read_only:
-        raise LiveSourceError(
-            f"{live.name} is attached read-only: Tutela will not change it",
-            hint=f"re-attach with `tutela attach {live.attachment.name} ... --replace` "
-            "(without --read-only) to erase there",
-        )
-
-
-def delete_rows(con: Any, live: LiveTable, rowids: list[int]) -> None:
-    """Delete these rows in the source's open write transaction (`con`, the workspace's,
-    is not used: the source commits on its own, see `commit_writes`)."""
-    require_writable(live)
-    if rowids:
-        _source(live).write(live, "delete", rowids)
-
-
-def set_null(con: Any, live: LiveTable, columns: list[str], rowids: list[int]) -> None:
-    require_writable(live)
-    if rowids:
-        _source(live).write(live, "null", rowids, columns=columns)
-
-
-def set_text(con: Any, live: LiveTable, column: str, values: dict[int, str]) -> None:
-    """Replace one text column's value on the given rows (free-text redaction)."""
-    require_writable(live)
-    if values:
-        _source(live).write(live, "text", sorted(values), columns=[column], texts=values)
-
-
-def commit_writes() -> None:
-    """Commit every source's open write transaction, PostgreSQL first (its deferred checks
-    can still refuse at commit; SQLite's rarely do). Called just before the workspace
-    commits: an error here rolls the workspace back."""
-    pending = sorted(
-        (s for s in _attached.values() if s.in_transaction),
-        key=lambda s: (s.att.kind != "postgres", s.att.name),
-    )
-    committed: list[str] = []
-    for source in pending:
-        try:
-            source.commit()
-            source.drop_written()
-        except LiveSourceError as exc:
-            if not committed:
-                raise
-            raise LiveSourceError(
-                f"{exc.message}; {', '.join(committed)} had already committed its part "
-                "of the erasure",
-                hint="run the same erasure again: it finds and erases what is left",
-            ) from exc
-        committed.append(source.att.name)
-
-
-def rollback_writes() -> None:
-    """Roll back every source's open write transaction (a no-op after `commit_writes`)."""
-    for source in _attached.values():
-        if source.in_transaction:
-            source.rollback()
-            source.drop_written()
-
-
-@dataclass(frozen=True)
-class LiveErasure:
-    """What an erasure did to one live table's storage, and what may still hold the old
-    values: for the certificate."""
-
-    table: str
-    kind: str
-    method: str
-    """What was done so the deleted content is gone from the table's files."""
-    done: bool
-    """True when the table's files no longer hold the deleted content."""
-    note: str | None
-    """Why it was not done (not requested, permissions, a busy table...)."""
-    remaining: tuple[str, ...]
-    """Where copies of the old values may remain, and until when."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "kind": self.kind,
-            "method": self.method,
-            "done": self.done,
-            "note": self.note,
-            "remaining": list(self.remaining),
-        }
-
-
-def finish_erasure(*, purge: bool = False, purge_now: bool = False) -> list[LiveErasure]:
-    """After the commit: make the erased content unreadable where the database allows it
-    and report it, per live table written by the last erasure (and lake tables an earlier,
-    interrupted erasure still owes a purge). Never raises: the erasure is committed, and a
-    step that could not run is reported as not done, with the reason. `purge_now`: purge
-    lake tables even where readers may still use old versions (lake.py)."""
-    out: list[LiveErasure] = []
-    for source in _attached.values():
-        source.force_purge = purge_now
-        if source.committed or source.owes():
-            out += source.finish(purge)
-            source.committed = set()
-    return out
-
-
-def record_lake_commits(con: Any, master: Any, command: str) -> None:
-    """Audit each lake table commit of this run (in the workspace transaction that is
-    about to commit): Delta has no multi-table transaction, so each one is its own entry."""
-    if any(s.att.kind in ("delta", "parquet") for s in _attached.values()):
-        from tutela import lake
-
-        lake.record_commits(_attached.values(), con, master, command)
-
-
-# -- sources ------------------------------------------------------------------------------
-
-_COPY_IDS = itertools.count(1)
-
-
-class _Source:
-    """One attached database in this process: its connections, the copies read from it,
-    and its write transaction during an erasure."""
-
-    def __init__(self, att: Attachment, con: Connection) -> None:
-        self.att = att
-        self.con = con  # the workspace's: copies live in its temporary schema
-        self.copies: dict[str, str] = {}
-        self.in_transaction = False
-        self.written: set[str] = set()
-        self.committed: set[str] = set()
-        self._tables: list[tuple[str, str]] | None = None
-        self.force_purge = False  # lake tables: purge even where old versions may be read
-
-    # -- to implement per kind
-    def connect(self, password: str | None) -> None:
-        raise NotImplementedError
-
-    def list_tables(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
-
-    def read(self, live: LiveTable) -> tuple[Any, str, Any]:
-        """(Arrow stream of `rowid` and the columns, DuckDB query text over `{src}`, closer)."""
-        raise NotImplementedError
-
-    def begin(self) -> None:
-        raise NotImplementedError
-
-    def apply(
-        self,
-        live: LiveTable,
-        action: str,
-        rowids: list[int],
-        columns: list[str],
-        texts: dict[int, str],
-    ) -> None:
-        raise NotImplementedError
-
-    def commit(self) -> None:
-        raise NotImplementedError
-
-    def rollback(self) -> None:
-        raise NotImplementedError
-
-    def finish(self, purge: bool) -> list[LiveErasure]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def owes(self) -> bool:
-        """Whether an earlier erasure left physical work here (lake tables)."""
-        return False
-
-    # -- shared
-    def tables(self) -> list[tuple[str, str]]:
-        if self._tables is None:
-            self._tables = self.list_tables()
-        return self._tables
-
-    def has_copy(self, name: str) -> bool:
-        temp = self.copies.get(name)
-        if temp is None:
-            return False
-        # a copy made inside a transaction that rolled back is gone
-        row = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [temp]
-        ).fetchone()
-        if row and row[0]:
-            return True
-        del self.copies[name]
-        return False
-
-    def relation(self, live: LiveTable) -> str:
-        if not self.has_copy(live.name):
-            if (live.schema, live.table) not in set(self.tables()):
-                raise LiveSourceError(f"{live.name}: no such table in {self.att.name}")
-            temp = f"_tutela_live_{next(_COPY_IDS)}"
-            stream, select, closer = self.read(live)
-            src = f"{temp}_stream"
-            try:
-                self.con.register(src, stream)
-                self.con.execute(
-                    f"CREATE TEMP TABLE {quote_ident(temp)} AS "
-                    + select.format(src=quote_ident(src))
-                )
-            except SqlError as exc:
-                raise LiveSourceError(f"cannot read {live.name}: {_clean(exc)}") from exc
-            finally:
-                with contextlib.suppress(SqlError):
-                    self.con.unregister(src)
-                closer()
-            self.copies[live.name] = temp
-        return f"temp.main.{quote_ident(self.copies[live.name])}"
-
-    def invalidate(self, name: str) -> None:
-        temp = self.copies.pop(name, None)
-        if temp is not None:
-            with contextlib.suppress(SqlError):
-                self.con.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(temp)}")
-
-    def drop_copies(self) -> None:
-        for name in list(self.copies):
-            self.invalidate(name)
-        self._tables = None  # tables made since are seen too
-
-    def write(
-        self,
-        live: LiveTable,
-        action: str,
-        rowids: list[int],
-        *,
-        columns: Sequence[str] = (),
-        texts: dict[int, str] | None = None,
-    ) -> None:
-        if not self.in_transaction:
-            self.begin()
-            self.in_transaction = True
-            self.written = set()
-        self.apply(live, action, rowids, list(columns), texts or {})
-        self.written.add(live.name)
-
-    def drop_written(self) -> None:
-        """After the commit or rollback: the next read of a changed table (verification)
-        reads it again. Until then every step reads the copy the plan was made from."""
-        for name in self.written:
-            self.invalidate(name)
-
-    def _moved(self, live: LiveTable, found: int, wanted: int) -> LiveSourceError:
-        return LiveSourceError(
-            f"{live.name} changed while the erasure was being prepared "
-            f"({wanted - found} of {wanted} rows moved or vanished); nothing was changed",
-            hint="run the erasure again",
-        )
-
-
 # -- PostgreSQL -----------------------------------------------------------------------------
 
 
@@ -677,7 +213,9 @@ def _require_driver(kind: str) -> None:
         ) from exc
 
 
-class _Postgres(_Source):
+class _Postgres(Source):
+    commit_rank = 0  # first: its deferred checks can still refuse at commit
+
     def connect(self, password: str | None) -> None:
         _require_driver("postgres")
         from adbc_driver_manager import AdbcConnection, Error
@@ -915,8 +453,7 @@ class _Postgres(_Source):
         )
         out = []
         for name in sorted(self.committed):
-            live = resolve(name)
-            assert live is not None
+            live = self.table(name)
             remaining = [wal]
             if archive not in ("off", "unknown"):
                 remaining.append(
@@ -1008,7 +545,7 @@ class _Postgres(_Source):
 # -- SQLite ---------------------------------------------------------------------------------
 
 
-class _SQLite(_Source):
+class _SQLite(Source):
     @property
     def _path(self) -> str:
         return self.att.target
@@ -1262,8 +799,8 @@ class AttachResult:
 
 
 def add(
-    ws: Any,
-    master: Any,
+    ws: Workspace,
+    master: MasterKey,
     name: str,
     target: str,
     *,
@@ -1272,8 +809,6 @@ def add(
     replace: bool = False,
 ) -> AttachResult:
     """Check the connection, then store the attachment (password removed) and audit it."""
-    from tutela import audit
-
     validate_name(name)
     kind, safe, password = parse_target(target, kind)
     att = Attachment(name, kind, safe, read_only or kind == "iceberg")  # never written
@@ -1282,9 +817,9 @@ def add(
             f"an attachment named {name!r} exists",
             hint="pass --replace to point it elsewhere, or `tutela detach` it first",
         )
-    _close(name)
-    attach(ws.con, att, password)
-    names = [t for t in tables(ws.con) if t.startswith(name + ".")]
+    ws.attachments.close(name)
+    ws.attachments.attach(att, password)
+    names = [t for t in ws.attachments.tables() if t.startswith(name + ".")]
     with ws.transaction() as con:
         save(con, att)
         audit.append(
@@ -1299,12 +834,11 @@ def add(
     return AttachResult(att, names, password is not None)
 
 
-def drop(ws: Any, master: Any, name: str) -> None:
-    from tutela import audit
-
+def drop(ws: Workspace, master: MasterKey, name: str) -> None:
     with ws.transaction() as con:
-        if not remove(con, name):
+        if not unsave(con, name):
             raise UsageError(f"no attachment named {name!r}")
+        ws.attachments.close(name)
         audit.append(
             con,
             master,
@@ -1314,3 +848,26 @@ def drop(ws: Any, master: Any, name: str) -> None:
             counts={},
             result="detached",
         )
+
+
+def require_writable(live: LiveTable) -> None:
+    """Refuse a change to this table before anything changes (an Iceberg table, or an
+    attachment made --read-only)."""
+    if live.attachment.kind == "iceberg":  # read only, whatever the attachment says
+        raise lake.iceberg_refusal(live.name)
+    if live.attachment.read_only:
+        raise LiveSourceError(
+            f"{live.name} is attached read-only: Tutela will not change it",
+            hint=f"re-attach with `tutela attach {live.attachment.name} ... --replace` "
+            "(without --read-only) to erase there",
+        )
+
+
+def resolve(name: str) -> LiveTable | None:
+    """TRANSITIONAL, for protect/pseudonymize.py only (its last caller): the attached table
+    of that name in an open workspace. Everything else asks `Workspace.attachments`."""
+    return legacy_resolve(name)
+
+
+register_kind("postgres", lambda att, con: _Postgres(att, con))
+register_kind("sqlite", lambda att, con: _SQLite(att, con))

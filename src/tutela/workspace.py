@@ -8,14 +8,15 @@ import importlib.util
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from tutela import live, purge
+from tutela import purge
 from tutela.base.errors import (
     ConfigError,
     EngineError,
@@ -28,6 +29,7 @@ from tutela.base.sql import json_list as json_list  # re-exported: SQL helpers o
 from tutela.base.sql import quote_ident as quote_ident
 from tutela.engine import VERSION, Connection, SqlError, SqlIOError, connect
 from tutela.lock import LockBusy, WorkspaceLock
+from tutela.sources import Attachment, Attachments, LiveSourceError, LiveTable, Writes
 
 # DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
 # pandas' missing-value markers). Without pandas installed, each failed import searches
@@ -79,34 +81,14 @@ _SCHEMA_DDL = [
 ]
 
 
-def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
-    """A loaded table, for reading or writing. Live tables are refused: only `tutela erase`
-    writes to a live database (through `live.py`), and readers use `relation()`."""
-    if schema == USER_SCHEMA and live.resolve(table) is not None:
-        raise live.LiveSourceError(
-            f"{table} is a live table: this command works on loaded tables only",
-            hint="scan, find, sar and erase work on live tables; "
-            "to use other commands, load an export of it",
-        )
+def local_ident(table: str, schema: str = USER_SCHEMA) -> str:
+    """A table of the workspace database itself (`main."t"`), quoted. Attached tables are
+    not looked up: use `Workspace.table_ident`/`Workspace.relation` where they may occur."""
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
-def relation(table: str) -> str:
-    """Where to read a table from: a loaded table, or a live one in place (with `rowid`)."""
-    found = live.resolve(table)
-    return live.relation(found) if found is not None else table_ident(table)
-
-
-def star(table: str) -> str:
-    """`*` for a table's own columns (PostgreSQL relations add a `rowid` column)."""
-    return "* EXCLUDE (rowid)" if live.has_synthetic_rowid(live.resolve(table)) else "*"
-
-
-def table_columns(con: Connection, table: str) -> list[tuple[str, str]]:
-    """(name, type) of a loaded or live table's columns, in order."""
-    found = live.resolve(table)
-    if found is not None:
-        return live.columns(con, found)
+def local_columns(con: Connection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a loaded table's columns, in order (empty when there is none)."""
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
@@ -114,6 +96,80 @@ def table_columns(con: Connection, table: str) -> list[tuple[str, str]]:
         [USER_SCHEMA, table],
     ).fetchall()
     return [(str(r[0]), str(r[1])) for r in rows]
+
+
+class TableReader(Protocol):
+    """Where to read a table from and which columns it has: `Workspace` (attached tables
+    included) or `LocalTables` (a bare connection, loaded tables only)."""
+
+    def relation(self, table: str) -> str: ...
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]: ...
+
+
+class LocalTables:
+    """Where to read tables on a bare connection (no attachments): the loaded tables only.
+    `Workspace` answers the same two questions with its attached tables included."""
+
+    def __init__(self, con: Connection) -> None:
+        self.con = con
+
+    def relation(self, table: str) -> str:
+        return local_ident(table)
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]:
+        return local_columns(self.con, table)
+
+
+class LocalWriter:
+    """The erasure actions (`sources.Writer`) on loaded tables. They run on the connection
+    of the open workspace transaction: that transaction is this writer's own, begun and
+    committed by `Workspace.transaction` after every attached source has committed (so
+    `begin`, `commit` and `rollback` have nothing left to do here)."""
+
+    def __init__(self, ws: Workspace, con: Connection) -> None:
+        self.ws = ws
+        self.con = con
+
+    def check_writable(self, table: str) -> None:
+        self.ws.table_ident(table)  # refuses what is not a loaded table
+
+    def begin(self) -> None:
+        return None
+
+    def delete_rows(self, table: str, rowids: Sequence[int]) -> None:
+        self.con.execute(
+            f"DELETE FROM {local_ident(table)} "
+            "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(sorted(rowids))],
+        )
+
+    def set_null(self, table: str, columns: Sequence[str], rowids: Sequence[int]) -> None:
+        sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
+        self.con.execute(
+            f"UPDATE {local_ident(table)} SET {sets} "
+            "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(sorted(rowids))],
+        )
+
+    def set_text(self, table: str, column: str, values: Mapping[int, str]) -> None:
+        """One joined UPDATE, however many rows."""
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT "
+            "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid, UNNEST(CAST(?::JSON AS VARCHAR[])) AS txt",
+            [json_list(values), json_list(values.values())],
+        )
+        ident = local_ident(table)
+        self.con.execute(
+            f"UPDATE {ident} SET {quote_ident(column)} = _redacted.txt "
+            f"FROM _redacted WHERE {ident}.rowid = _redacted.rid"
+        )
+
+    def commit(self) -> None:
+        return None
+
+    def rollback(self) -> None:
+        return None
 
 
 def internal_table_exists(con: Connection, name: str) -> bool:
@@ -203,6 +259,9 @@ class Workspace:
         self.read_only = read_only
         self.command = command
         self._lock = lock
+        self.attachments = Attachments(con)
+        """The sources attached in this process (sources.py): attached on first need."""
+        _open.add(self)
         self._live_attached = False
         self.resumed_purge: PurgeReport | None = None
         """Set when opening completed the physical purge of an interrupted earlier command."""
@@ -340,7 +399,8 @@ class Workspace:
                 raise WorkspaceError(f"cannot open workspace database {db}: {exc}") from exc
 
     def close(self) -> None:
-        live.forget_all()  # the attachments lived in this connection
+        self.attachments.close_all()  # the attachments lived in this connection
+        _open.discard(self)
         try:
             self.con.close()
         finally:
@@ -402,7 +462,7 @@ class Workspace:
         except (SqlError, OSError, purge.PurgeFailed) as exc:
             purge.remove_leftovers(db)
             raise _purge_error(exc) from exc
-        live.forget_all()
+        self.attachments.close_all()
         self._live_attached = False
         self.con.close()
         try:
@@ -419,6 +479,7 @@ class Workspace:
 
     def _reopen(self) -> None:
         self.con = self._connect(self.root / DB_FILE, read_only=False, wait_seconds=_lock_wait())
+        self.attachments = Attachments(self.con)
         self._configure()
 
     # -- queries -----------------------------------------------------------------
@@ -429,12 +490,12 @@ class Workspace:
             raise EngineError(str(exc).splitlines()[0]) from exc
 
     # -- catalog -----------------------------------------------------------------
-    def attach_live(self) -> list[live.Attachment]:
+    def attach_live(self) -> list[Attachment]:
         """Attach the stored live databases (once per command, on first need)."""
         if not self._live_attached:
-            live.attach_stored(self.con)
+            self.attachments.attach_stored()
             self._live_attached = True
-        return list(live.stored(self.con))
+        return [s.att for s in self.attachments]
 
     def user_tables(self, *, include_live: bool = True) -> list[str]:
         """Loaded tables, then the tables of attached live databases (`crm.public.t`)."""
@@ -446,7 +507,7 @@ class Workspace:
         names = [r[0] for r in rows]
         if include_live:
             self.attach_live()
-            names += live.tables(self.con)
+            names += self.attachments.tables()
         return names
 
     def has_table(self, table: str) -> bool:
@@ -462,9 +523,91 @@ class Workspace:
 
     def columns(self, table: str) -> list[ColumnInfo]:
         try:
-            return [ColumnInfo(n, t) for n, t in table_columns(self.con, table)]
+            return [ColumnInfo(n, t) for n, t in self.table_columns(table)]
         except SqlError as exc:
             raise EngineError(str(exc).splitlines()[0]) from exc
 
     def row_count(self, table: str) -> int:
-        return int(self.query(f"SELECT count(*) FROM {relation(table)}")[0][0])
+        return int(self.query(f"SELECT count(*) FROM {self.relation(table)}")[0][0])
+
+    # -- table names in SQL ----------------------------------------------------------
+    def live_table(self, table: str) -> LiveTable | None:
+        """The attached table of that name (`crm.public.customers`), None for a loaded one."""
+        return self.attachments.resolve(table)
+
+    def table_ident(self, table: str, schema: str = USER_SCHEMA) -> str:
+        """A loaded table, for reading or writing. Attached tables are refused: only
+        erasure and retention write to them (through `writes()`); readers use `relation()`."""
+        if schema == USER_SCHEMA and self.attachments.resolve(table) is not None:
+            raise LiveSourceError(
+                f"{table} is a live table: this command works on loaded tables only",
+                hint="scan, find, sar and erase work on live tables; "
+                "to use other commands, load an export of it",
+            )
+        return local_ident(table, schema)
+
+    def relation(self, table: str) -> str:
+        """Where to read a table from: a loaded table, or an attached one in place (its
+        copy for this command, with the row address as `rowid`)."""
+        found = self.attachments.resolve(table)
+        return self.attachments.relation(found) if found is not None else self.table_ident(table)
+
+    def star(self, table: str) -> str:
+        """`*` for a table's own columns (an attached table's copy adds a `rowid` column)."""
+        return "* EXCLUDE (rowid)" if self.attachments.resolve(table) is not None else "*"
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, type) of a loaded or attached table's columns, in order."""
+        found = self.attachments.resolve(table)
+        if found is not None:
+            return self.attachments.columns(found)
+        return local_columns(self.con, table)
+
+    def snapshots(self, tables: Sequence[str]) -> contextlib.AbstractContextManager[None]:
+        """For the block, read each attached table among these once (see sources.py)."""
+        return self.attachments.snapshots(tables)
+
+    # -- erasure ---------------------------------------------------------------------
+    def writes(self, con: Connection) -> Writes:
+        """The erasure interface for every table (sources.Writer): loaded tables change on
+        `con`, the connection of the open workspace transaction; attached ones in their own
+        transactions, committed by `Writes.commit()` just before the workspace."""
+        return Writes(LocalWriter(self, con), self.attachments)
+
+
+# -- TRANSITIONAL ---------------------------------------------------------------------------
+# The last callers of these module-level lookups are protect/pseudonymize.py, protect/shred.py
+# and protect/reidentify.py (being rewritten on another branch; `live.resolve` serves
+# pseudonymize.py the same way). They find attached tables among the workspaces open in this
+# process. Remove this block when those call `ws.table_ident` / `ws.relation` /
+# `ws.live_table`.
+_open: weakref.WeakSet[Workspace] = weakref.WeakSet()
+
+
+def legacy_resolve(table: str) -> LiveTable | None:
+    """TRANSITIONAL: the attached table of that name in any open workspace."""
+    for ws in list(_open):
+        found = ws.attachments.resolve(table)
+        if found is not None:
+            return found
+    return None
+
+
+def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
+    """TRANSITIONAL (last callers: protect/pseudonymize.py, shred.py, reidentify.py): use
+    `Workspace.table_ident`."""
+    if schema == USER_SCHEMA and legacy_resolve(table) is not None:
+        raise LiveSourceError(
+            f"{table} is a live table: this command works on loaded tables only",
+            hint="scan, find, sar and erase work on live tables; "
+            "to use other commands, load an export of it",
+        )
+    return local_ident(table, schema)
+
+
+def relation(table: str) -> str:
+    """TRANSITIONAL (last caller: protect/pseudonymize.py): use `Workspace.relation`."""
+    for ws in list(_open):
+        if ws.attachments.resolve(table) is not None:
+            return ws.relation(table)
+    return table_ident(table)

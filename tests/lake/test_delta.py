@@ -265,7 +265,7 @@ def test_rows_gone_since_the_plan_change_nothing_in_that_table(
     live.add(workspace, workspace_key(workspace), "lake", f"delta:{lake}")
     ctx = service.context(workspace, load_policy(tmp_path / "policy.yaml").policy)
     clean, plans = service.plan_erasures(ctx, {"R1": {"email": ["anna.puig@example.com"]}})
-    live.drop_copies()  # as a later command would: the table is read again
+    workspace.attachments.drop_copies()  # as a later command would: the table is read again
     DeltaTable(str(lake / "customers")).delete("customer_id = 'C50321'")
     with pytest.raises(live.LiveSourceError, match="changed while the erasure was being prepared"):
         service.apply_erasures(ctx, clean, plans, None)

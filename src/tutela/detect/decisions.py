@@ -27,11 +27,11 @@ from tutela.engine import Connection, SqlError
 from tutela.keyguard import workspace_key
 from tutela.workspace import (
     INTERNAL_SCHEMA,
+    LocalTables,
+    TableReader,
     Workspace,
     internal_table_exists,
     quote_ident,
-    relation,
-    table_columns,
 )
 
 TABLE = f"{INTERNAL_SCHEMA}.column_decisions"
@@ -96,11 +96,15 @@ def split_target(ws: Workspace, target: str) -> tuple[str, str]:
     )
 
 
-def column_fingerprint(con: Connection, table: str, column: str) -> str:
-    return fingerprints(con, table, [column])[column]
+def column_fingerprint(
+    con: Connection, table: str, column: str, *, tables: TableReader | None = None
+) -> str:
+    return fingerprints(con, table, [column], tables=tables)[column]
 
 
-def fingerprints(con: Connection, table: str, columns: list[str]) -> dict[str, str]:
+def fingerprints(
+    con: Connection, table: str, columns: list[str], *, tables: TableReader | None = None
+) -> dict[str, str]:
     """Order-free fingerprints of some columns' values: one scan of the table."""
     if not columns:
         return {}
@@ -108,8 +112,9 @@ def fingerprints(con: Connection, table: str, columns: list[str]) -> dict[str, s
     for col in columns:
         ident = quote_ident(col)
         parts.append(f"count({ident}), sum(hash({ident})::HUGEINT)")
+    source = (tables or LocalTables(con)).relation(table)
     try:
-        row = con.execute(f"SELECT count(*), {', '.join(parts)} FROM {relation(table)}").fetchone()
+        row = con.execute(f"SELECT count(*), {', '.join(parts)} FROM {source}").fetchone()
     except SqlError as exc:
         raise EngineError(f"fingerprint failed: {str(exc).splitlines()[0]}") from exc
     assert row is not None
@@ -137,7 +142,7 @@ def record(
         raise UsageError("--reason must say why (it is shown to the next reviewer)")
     table, column = split_target(ws, target)
     master = workspace_key(ws)
-    fingerprint = column_fingerprint(ws.con, table, column)
+    fingerprint = column_fingerprint(ws.con, table, column, tables=ws)
     decision = Decision(
         table, column, entity, reason.strip(), datetime.now(UTC), fingerprint, detected
     )
@@ -209,14 +214,17 @@ def load_decisions(con: Connection, table: str | None = None) -> dict[tuple[str,
     return out
 
 
-def apply_decisions(con: Connection, scan: TableScan) -> None:
-    """Overlay the human decisions on a scan of one table (in place)."""
+def apply_decisions(con: Connection, scan: TableScan, *, tables: TableReader | None = None) -> None:
+    """Overlay the human decisions on a scan of one table (in place). `tables`: where to
+    read it (a workspace, for attached tables); the connection's loaded tables by default."""
     decided = load_decisions(con, scan.table)
     if not decided:
         return
     present = {c.column for c in scan.columns}
     live = [col for (_t, col) in decided if col in present]
-    current = fingerprints(con, scan.table, live) if table_columns(con, scan.table) else {}
+    tables = tables or LocalTables(con)
+    present_now = tables.table_columns(scan.table)
+    current = fingerprints(con, scan.table, live, tables=tables) if present_now else {}
     for finding in scan.columns:
         decision = decided.get((scan.table, finding.column))
         if decision is None:
@@ -245,10 +253,13 @@ def apply_decisions(con: Connection, scan: TableScan) -> None:
             finding.quasi_identifier = False
 
 
-def stored_scan_with_decisions(con: Connection, table: str) -> TableScan | None:
-    """The stored scan of `table` with the human decisions applied, or None."""
+def stored_scan_with_decisions(
+    con: Connection, table: str, *, tables: TableReader | None = None
+) -> TableScan | None:
+    """The stored scan of `table` with the human decisions applied, or None. `tables`:
+    where to read it (a workspace, for attached tables)."""
     stored = load_stored_scan(con, table)
     if stored is None:
         return None
-    apply_decisions(con, stored[0])
+    apply_decisions(con, stored[0], tables=tables)
     return stored[0]

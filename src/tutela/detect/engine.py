@@ -73,7 +73,7 @@ from tutela.detect.validators import (
     compact,
 )
 from tutela.engine import Connection, SqlError
-from tutela.workspace import quote_ident, relation, table_columns
+from tutela.workspace import LocalTables, TableReader, quote_ident
 
 BATCH_COLUMNS = 40
 SAMPLE_ROWS = 4000
@@ -572,16 +572,19 @@ def scan_table(
     *,
     progress: ProgressCallback | None = None,
     ner_model: str | None = None,
+    tables: TableReader | None = None,
 ) -> TableScan:
     """Scan every column of a loaded or live table for personal data (see the module
-    docstring); a live table is read in place."""
+    docstring); a live table is read in place. `tables`: where to read it (a workspace,
+    for its attached tables); the connection's loaded tables by default."""
     report = progress or no_progress
-    meta = table_columns(con, table)
+    tables = tables or LocalTables(con)
+    meta = tables.table_columns(table)
     if not meta:
         raise TableNotFoundError(f"no table named {table!r}")
     with contextlib.suppress(SqlError):
         con.execute("SET enable_progress_bar = false")  # the core never prints
-    source = relation(table)
+    source = tables.relation(table)
     rows = int(con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])  # type: ignore[index]
     cols = []
     for i, (name, dtype) in enumerate(meta):

@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tutela import live
 from tutela.base.errors import InputFileError, UsageError
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.detect.decisions import apply_decisions
@@ -89,17 +88,19 @@ def scan_workspace(
         ws.require_table(name)
     run = ScanRun([])
     for i, name in enumerate(names):
-        with live.snapshots(ws.con, [name]):  # a live PostgreSQL table is read once
-            fingerprint = table_fingerprint(ws.con, name)
+        with ws.snapshots([name]):  # a live PostgreSQL table is read once
+            fingerprint = table_fingerprint(ws.con, name, tables=ws)
             stored = None if force else load_stored_scan(ws.con, name)
             if stored and stored[1] == fingerprint and stored[2] == rule:
                 scan = stored[0]
                 run.cached.add(name)
             else:
-                scan = scan_table(ws.con, name, progress=progress, ner_model=ner_model)
+                scan = scan_table(ws.con, name, progress=progress, ner_model=ner_model, tables=ws)
                 with ws.transaction() as con:  # the scanner's own verdicts:
                     store_scan(con, scan, fingerprint=fingerprint, rule_version=rule)
-            apply_decisions(ws.con, scan)  # human decisions are read over them, never stored in
+            apply_decisions(
+                ws.con, scan, tables=ws
+            )  # human decisions are read over them, never stored in
             run.scans.append(scan)
         progress("scanning tables", (i + 1) / len(names))
     return run

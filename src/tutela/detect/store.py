@@ -12,10 +12,10 @@ from tutela.detect.model import ColumnFinding, TableScan
 from tutela.engine import Connection, SqlError
 from tutela.workspace import (
     INTERNAL_SCHEMA,
+    LocalTables,
+    TableReader,
     internal_table_exists,
     quote_ident,
-    relation,
-    table_columns,
 )
 
 RULE_VERSION = "2026.1"
@@ -54,20 +54,21 @@ def _ensure(con: Connection) -> None:
         con.execute(ddl)
 
 
-def table_fingerprint(con: Connection, table: str) -> str:
+def table_fingerprint(con: Connection, table: str, *, tables: TableReader | None = None) -> str:
     """A cheap content fingerprint: row count, column names/types and order-free row hashes.
 
     `sum(hash(row))` does not depend on row order and, unlike `bit_xor`, duplicate rows do
     not cancel out. One scan of the table; no data leaves DuckDB.
     """
-    cols = table_columns(con, table)
+    tables = tables or LocalTables(con)  # a workspace knows its attached tables too
+    cols = tables.table_columns(table)
     if not cols:
         raise TableNotFoundError(f"no table named {table!r}")
     idents = ", ".join(quote_ident(str(c[0])) for c in cols)
     try:
         row = con.execute(
             f"SELECT count(*), sum(hash({idents})::HUGEINT), bit_xor(hash({idents})) "
-            f"FROM {relation(table)}"
+            f"FROM {tables.relation(table)}"
         ).fetchone()
     except SqlError as exc:
         raise EngineError(f"fingerprint failed: {str(exc).splitlines()[0]}") from exc

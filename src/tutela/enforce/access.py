@@ -26,7 +26,7 @@ from tutela.policy.sql import all_of
 from tutela.protect.methods import ColumnRequest, Method, SqlContext, column_sql
 from tutela.protect.pseudonymize import hmac_key
 from tutela.protect.sqlhmac import Binder, HmacKey
-from tutela.workspace import Workspace, quote_ident, table_ident
+from tutela.workspace import Workspace, quote_ident
 
 ALIAS = "t"
 _KEY_NORMS = {"none", "trim", "email", "compact", "name", "e164"}
@@ -111,7 +111,7 @@ def role_select(
     where, where_params = all_of(conditions)
     # row filters read the stored values: qualify their columns with the alias
     sql = (
-        f"SELECT {', '.join(parts)} FROM {table_ident(table)} AS {ALIAS} "
+        f"SELECT {', '.join(parts)} FROM {ws.table_ident(table)} AS {ALIAS} "
         f"WHERE {inline(where, where_params)}"
     )
     return RoleSelect(
@@ -147,7 +147,7 @@ def create_views(ws: Workspace, policy: Policy, role_name: str) -> ViewResult:
             con.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE")
             con.execute(f"CREATE SCHEMA {quote_ident(schema)}")
             for s in selects:
-                target = table_ident(s.table, schema)
+                target = ws.table_ident(s.table, schema)
                 kind = "table" if s.params else "view"
                 if s.params:
                     con.execute(f"CREATE TABLE {target} AS {s.sql}", s.params)

@@ -25,7 +25,7 @@ from tutela.ingest.load import StagedFile, stage_file
 from tutela.keyguard import workspace_key
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
 from tutela.policy.sql import date_expr
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident
 
 LEDGER = f"{INTERNAL_SCHEMA}.consent_ledger"
 GRANTED = "granted"
@@ -146,7 +146,7 @@ def events_sql(ws: Workspace, policy: Policy) -> tuple[str, list[Any]]:
             "source": src.source_column if src.source_column in types else None,
         }
         if all(v in types for k, v in cols.items() if k != "source"):
-            sql, p = _normalised_select(policy, table_ident(src.table), cols, types)
+            sql, p = _normalised_select(policy, ws.table_ident(src.table), cols, types)
             parts.append(
                 f"SELECT * FROM ({sql}) WHERE subject_key IS NOT NULL AND status IS NOT NULL "
                 "AND recorded_at IS NOT NULL"

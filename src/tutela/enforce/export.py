@@ -24,7 +24,7 @@ from tutela.engine import Connection, SqlError
 from tutela.keyguard import workspace_key
 from tutela.policy.vocab import category_within
 from tutela.protect.sqlhmac import Binder
-from tutela.workspace import Workspace, quote_ident, table_ident
+from tutela.workspace import Workspace, quote_ident
 
 FORMATS = {k: v for k, v in fileout.FORMATS.items() if k != ".tsv"}
 
@@ -189,7 +189,7 @@ def export_for_purpose(
             "AND status = 'granted'"
         )
         where = f"{subj} IN ({rebind(granted, [*cur_params, purpose, kind.value], binder)})"
-    sql = f"SELECT {select} FROM {table_ident(table)} WHERE {where}"
+    sql = f"SELECT {select} FROM {ws.table_ident(table)} WHERE {where}"
     source_rows = ws.row_count(table)
     rows, seq = _finish(
         ws, sql, binder.params, out, force, {"purpose": purpose}, table,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tutela import audit, live
+from tutela import audit
 from tutela.base.errors import EngineError
 from tutela.base.keys import init_keyset
 from tutela.base.normalize import key_sql
@@ -27,7 +27,8 @@ from tutela.policy.sql import any_of, date_expr
 from tutela.policy.vocab import category_within
 from tutela.protect.pseudonymize import hmac_key
 from tutela.protect.sqlhmac import TOKEN_PREFIX, Binder, HmacKey, token_sql
-from tutela.workspace import Workspace, quote_ident, relation, table_ident
+from tutela.sources import LiveErasure, LiveSourceError, Writes
+from tutela.workspace import Workspace, quote_ident
 
 KEY_PURPOSE = "retention"
 
@@ -77,7 +78,7 @@ class RetentionPlan:
     items: list[RetentionItem]
     applied: bool = False
     audit_seq: int | None = None
-    storage: list[live.LiveErasure] = field(default_factory=list)
+    storage: list[LiveErasure] = field(default_factory=list)
     """Lake tables changed: their commits, purge and file check (lake.py)."""
     rewrite: dict[str, Any] | None = None
     """The workspace-file rewrite that made the change physical (see purge.py)."""
@@ -205,7 +206,7 @@ def _count(
         "count(*) FILTER (WHERE h AND coalesce(d < CAST(? AS TIMESTAMP), false)), "
         f"count(*) FILTER (WHERE d IS NULL AND has_value){later} "
         f"FROM (SELECT {pred} AS e, {last} AS l, {day} AS d, {hold} AS h, "
-        f"{quote_ident(rule.after)} IS NOT NULL AS has_value FROM {relation(item.table)})"
+        f"{quote_ident(rule.after)} IS NOT NULL AS has_value FROM {ws.relation(item.table)})"
     )
     all_params = [
         item.cutoff, *cutoffs, *params, *last_params, *day_params, *hold_params,
@@ -219,6 +220,7 @@ def _count(
 
 
 def _statement(
+    ws: Workspace,
     item: RetentionItem,
     rule: RetentionRule,
     types: dict[str, str],
@@ -228,7 +230,7 @@ def _statement(
     binder = Binder()
     pred, params = _predicate(item, rule, types)
     where = rebind(pred, params, binder)
-    target = table_ident(item.table)
+    target = ws.table_ident(item.table)
     if item.action is RetentionAction.delete:
         return [f"DELETE FROM {target} WHERE {where}"], binder.params
     pre: list[str] = []
@@ -250,7 +252,8 @@ def _statement(
 
 
 def _apply_lake(
-    con: Any,
+    ws: Workspace,
+    writes: Writes,
     item: RetentionItem,
     rule: RetentionRule,
     types: dict[str, str],
@@ -259,15 +262,16 @@ def _apply_lake(
 ) -> int:
     """A rule on a lake table (Delta, Parquet): the rows are picked on its copy and the
     change goes through the lake source, committed with the workspace (see lake.py)."""
-    found = live.resolve(item.table)
+    found = ws.live_table(item.table)
     assert found is not None
     if found.attachment.kind not in ("delta", "parquet"):
-        table_ident(item.table)  # refuses: only lake tables are rewritten in place
-    live.require_writable(found)
+        ws.table_ident(item.table)  # refuses: only lake tables are rewritten in place
+    writes.check_writable([item.table])
+    con = ws.con
     binder = Binder()
     pred, params = _predicate(item, rule, types)
     where = rebind(pred, params, binder)
-    rel = relation(item.table)
+    rel = ws.relation(item.table)
     rowids = [
         int(r[0])
         for r in con.execute(f"SELECT rowid FROM {rel} WHERE {where}", binder.params).fetchall()
@@ -275,14 +279,14 @@ def _apply_lake(
     if not rowids:
         return 0
     if item.action is RetentionAction.delete:
-        live.delete_rows(con, found, rowids)
+        writes.delete_rows(item.table, rowids)
     elif item.action is RetentionAction.anonymize:
-        live.set_null(con, found, item.columns, rowids)
+        writes.set_null(item.table, item.columns, rowids)
     else:
         assert key is not None
         for col in item.columns:
             if not types[col].upper().startswith("VARCHAR"):
-                raise live.LiveSourceError(
+                raise LiveSourceError(
                     f"{item.table}.{col} is {types[col]}: a lake table's column keeps its type, "
                     "so Tutela pseudonymizes text columns only there"
                 )
@@ -295,7 +299,7 @@ def _apply_lake(
                 f"AND NOT starts_with(CAST({c} AS VARCHAR), '{TOKEN_PREFIX}')",
                 tb.params,
             ).fetchall()
-            live.set_text(con, found, col, {int(r): str(t) for r, t in rows})
+            writes.set_text(item.table, col, {int(r): str(t) for r, t in rows})
     return len(rowids)
 
 
@@ -312,16 +316,15 @@ def apply(
     runnable = [i for i in the_plan.items if i.skipped is None and i.expired]
     # deletes first: rows about to go are not anonymized (and counted) first
     runnable.sort(key=lambda i: (i.action is not RetentionAction.delete, i.rule_index))
-    for item in runnable:  # a live table Tutela may not change: refused before any change
-        found = live.resolve(item.table)
-        if found is not None:
-            live.require_writable(found)
+    checking = ws.writes(ws.con)  # a live table Tutela may not change: refused before any change
+    checking.check_writable(checking.external(i.table for i in runnable))
     key: HmacKey | None = None
     if any(i.action is RetentionAction.pseudonymize for i in runnable):
         keyset, _ = init_keyset(ws.root)
         key = hmac_key(keyset, keyset.active.version, KEY_PURPOSE)
     try:
         with ws.transaction(purge_after="retention apply" if runnable else None) as con:
+            writes = ws.writes(con)
             for n, item in enumerate(runnable):
                 rule = policy.retention[item.rule_index]
                 types = {c.name: c.type for c in ws.columns(item.table)}
@@ -329,11 +332,11 @@ def apply(
                     link.column: link.method.value if link.method.value in _KEY_NORMS else "trim"
                     for link in policy.identity_links_for(item.table)
                 }
-                if live.resolve(item.table) is not None:
-                    item.applied = _apply_lake(con, item, rule, types, key, norms)
+                if ws.live_table(item.table) is not None:
+                    item.applied = _apply_lake(ws, writes, item, rule, types, key, norms)
                     progress("retention", (n + 1) / len(runnable))
                     continue
-                statements, params = _statement(item, rule, types, key, norms)
+                statements, params = _statement(ws, item, rule, types, key, norms)
                 affected = 0
                 for sql in statements:
                     row = con.execute(sql, params if sql.startswith(("DELETE", "UPDATE")) else [])
@@ -351,13 +354,13 @@ def apply(
                 counts={f"{i.table}#{i.rule_index}:{i.action}": i.applied or 0 for i in runnable},
                 result="applied",
             )
-            live.commit_writes()  # lake tables, one commit each, just before the workspace
-            live.record_lake_commits(con, master, "retention apply")
+            landed = writes.commit()  # lake tables, one commit each, just before the workspace
+            audit.append_commits(con, master, "retention apply", landed)
     except SqlError as exc:
         raise EngineError(str(exc).splitlines()[0]) from None
     finally:
-        live.rollback_writes()  # a no-op after the commit
-    the_plan.storage = live.finish_erasure(purge=True)  # purge and check the lake files
+        ws.attachments.rollback_writes()  # a no-op after the commit
+    the_plan.storage = ws.attachments.finish_erasure(purge=True)  # purge and check the lake files
     for item in the_plan.items:
         if item.applied is None and item.skipped is None:
             item.applied = 0

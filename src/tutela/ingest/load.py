@@ -36,7 +36,7 @@ from tutela.engine import Connection, Relation, SqlError
 from tutela.formats import FileFormat, format_for
 from tutela.ingest.readers import Staged, StageRequest
 from tutela.ingest.sniff import FileFacts, detect_encoding, hash_file, transcode_to_utf8
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident, table_ident
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident
 
 STAGING = "__tutela_staging"
 
@@ -302,7 +302,10 @@ def _load_one(
         )
         try:
             with ws.transaction() as con:
-                columns = _materialize(con, job.table, replace=exists, inferable=staged.inferable)
+                target = ws.table_ident(job.table)  # refuses an attached table's name
+                columns = _materialize(
+                    con, job.table, target, replace=exists, inferable=staged.inferable
+                )
                 rows = ws.row_count(job.table)
                 _record(con, job, source, facts, text_encoding, used_delimiter, rows, columns)
                 if audit_key is not None:
@@ -481,10 +484,12 @@ def _inferred_types(
 def _materialize(
     con: Connection,
     table: str,
+    target: str,
     *,
     replace: bool,
     inferable: frozenset[str] | None = None,
 ) -> list[dict[str, str]]:
+    """Create the loaded table `table` (quoted as `target`) from the staged rows."""
     rel = con.sql(f"SELECT * FROM temp.{quote_ident(STAGING)}")
     exprs = _flat_columns(rel)
     check_names = [n for n, _ in exprs]
@@ -504,12 +509,11 @@ def _materialize(
             expr = f"CAST(NULLIF(trim({expr}), '') AS {inferred[name]})"
         select.append(f"{expr} AS {quote_ident(name)}")
     if replace:
-        con.execute(f"DROP TABLE {table_ident(table)}")
+        con.execute(f"DROP TABLE {target}")
     con.execute(
-        f"CREATE TABLE {table_ident(table)} AS SELECT {', '.join(select)} "
-        f"FROM temp.{quote_ident(STAGING)}"
+        f"CREATE TABLE {target} AS SELECT {', '.join(select)} FROM temp.{quote_ident(STAGING)}"
     )
-    described = con.execute(f"DESCRIBE {table_ident(table)}").fetchall()
+    described = con.execute(f"DESCRIBE {target}").fetchall()
     return [{"name": r[0], "type": r[1]} for r in described]
 
 

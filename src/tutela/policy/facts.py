@@ -20,7 +20,6 @@ from tutela.workspace import (
     Workspace,
     internal_table_exists,
     quote_ident,
-    table_ident,
 )
 
 
@@ -130,7 +129,7 @@ def _shared_unique(
         who = key_sql(quote_ident(by.column), str(by.method))
         row = ws.con.execute(
             f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {key} AS k, count(*) AS n, "
-            f"count(DISTINCT {who}) AS people FROM {table_ident(link.table)} "
+            f"count(DISTINCT {who}) AS people FROM {ws.table_ident(link.table)} "
             f"WHERE {key} IS NOT NULL GROUP BY k HAVING people > 1)"
         ).fetchone()
         if row and row[0]:
@@ -156,7 +155,9 @@ def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
 
 def load_scan(ws: Workspace, tables: Iterable[str]) -> tuple[ScanColumn, ...] | None:
     """The stored scan results of these tables; None if none was ever scanned."""
-    stored = [s for t in tables if (s := stored_scan_with_decisions(ws.con, t)) is not None]
+    stored = [
+        s for t in tables if (s := stored_scan_with_decisions(ws.con, t, tables=ws)) is not None
+    ]
     return scan_columns(stored) if stored else None
 
 
@@ -247,7 +248,7 @@ def _count_expired(
         "min(d) FILTER (WHERE d < CAST(? AS TIMESTAMP)), "
         "count(*) FILTER (WHERE d IS NULL AND raw IS NOT NULL) "
         f"FROM (SELECT {day} AS d, {quote_ident(rule.after)} AS raw "
-        f"FROM {table_ident(table)} WHERE NOT {hold})"
+        f"FROM {ws.table_ident(table)} WHERE NOT {hold})"
     )
     expired, oldest, unreadable = ws.query(sql, [cutoff, cutoff, *day_params, *hold_params])[0]
     if isinstance(oldest, datetime):
@@ -296,11 +297,11 @@ def _count_consent(
         WITH events AS (
             SELECT {subj} AS s, CAST({quote_ident(source.status_column)} AS VARCHAR) AS st,
                    row_number() OVER (PARTITION BY {subj} ORDER BY {ts} DESC NULLS LAST) AS rn
-            FROM {table_ident(source.table)}
+            FROM {ws.table_ident(source.table)}
             WHERE CAST({quote_ident(source.purpose_column)} AS VARCHAR) = ?
         ),
         latest AS (SELECT s, st FROM events WHERE rn = 1 AND s IS NOT NULL),
-        processed AS (SELECT DISTINCT {mine} AS s FROM {table_ident(link.table)})
+        processed AS (SELECT DISTINCT {mine} AS s FROM {ws.table_ident(link.table)})
         SELECT count(*),
                count(*) FILTER (WHERE latest.s IS NULL
                                 OR NOT (list_contains(?, latest.st)

@@ -328,7 +328,7 @@ def carry_out(
         return apply_in_place(ws, p, keyset, master, progress, force=force)
     from tutela import lake
 
-    target = lake.output_table(p.target)
+    target = lake.output_table(ws.attachments, p.target)
     if target is not None:
         return write_table(ws, p, keyset, master, target, overwrite=force)
     return write_file(ws, p, keyset, master, overwrite=force, progress=progress)

@@ -106,7 +106,8 @@ def protect(
                 target=r.target, as_of=r.as_of, max_shift_days=r.max_shift_days,
             )  # fmt: skip
         if r.out is not None:
-            lake.output_table(r.target)  # a lake target it refuses is refused in a dry run too
+            # a lake target it refuses is refused in a dry run too
+            lake.output_table(ws.attachments, r.target)
         if not r.carries_out:
             return Result(p, False)
         return carry_out(ws, p, keyset, master, force=r.force, progress=progress)

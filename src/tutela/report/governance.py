@@ -36,7 +36,6 @@ from tutela.workspace import (
     internal_table_exists,
     quote_ident,
 )
-from tutela.workspace import relation as table_relation
 
 # `policy check` rules that mean "a personal-data column the policy does not classify"
 UNCLASSIFIED_RULES = ("unclassified-column", "scan-disagrees", "missing-category")
@@ -467,7 +466,9 @@ def _stored_scans(ws: Workspace, tables: Iterable[str]) -> dict[str, StoredScan]
         if isinstance(at, datetime) and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         scan = TableScan(table, int(n), columns[table])
-        apply_decisions(ws.con, scan)  # what a human decided with `tutela classify` holds here too
+        apply_decisions(
+            ws.con, scan, tables=ws
+        )  # what a human decided with `tutela classify` holds here too
         out[table] = (scan, str(fingerprint), str(version), at)
     return out
 
@@ -722,7 +723,7 @@ def _consent(
             for link in links:
                 parts.append(
                     f"SELECT {key_sql(quote_ident(link.column), norm)} AS k "
-                    f"FROM {table_relation(table)}"
+                    f"FROM {ws.relation(table)}"
                 )
         processed = " UNION ".join(parts) or "SELECT NULL::VARCHAR AS k WHERE false"
         sql = f"""

@@ -6,7 +6,10 @@ Free-text mentions in rows that stay are redacted in place. Possible matches (si
 name, no certain identifier) are listed for review and never touched.
 
 Applying runs every statement and the audit entry in one DuckDB transaction: a crash or
-kill part-way leaves the data exactly as before. Verification then searches again for
+kill part-way leaves the data exactly as before. Each action (delete rows, blank columns,
+rewrite a text) goes through one interface, `sources.Writer` (`Workspace.writes`), whatever
+holds the table: loaded tables change in that transaction, attached ones (PostgreSQL,
+SQLite, lake tables) in their own, committed just before it. Verification then searches again for
 every identifier found while planning; anything left outside kept rows is residue.
 """
 
@@ -19,174 +22,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tutela import audit, live
+from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
-from tutela.policy.models import Policy
-from tutela.subjects.find import SearchSpace, SubjectMatch, row_fingerprints, search_residue
-from tutela.workspace import (
-    Workspace,
-    internal_table_exists,
-    json_list,
-    quote_ident,
-    relation,
-    table_ident,
-)
+from tutela.sources import LiveErasure, Writes
+from tutela.subjects.find import SearchSpace, row_fingerprints, search_residue
+from tutela.subjects.plan import ErasurePlan, Redaction
+from tutela.subjects.plan import TablePlan as TablePlan  # re-exported: plans are made here too
+from tutela.subjects.plan import plan_erasure as plan_erasure
+from tutela.subjects.systems import markdown as systems_markdown
+from tutela.workspace import Workspace, internal_table_exists, json_list, quote_ident
 
 REDACTED = "[REDACTED]"
 
 
-@dataclass
-class TablePlan:
-    table: str
-    action: str
-    rowids: list[int]
-    columns: list[str] = field(default_factory=list)
-    legal_basis: str | None = None
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "action": self.action,
-            "rows": len(self.rowids),
-            "columns": self.columns,
-            "legal_basis": self.legal_basis,
-            "reason": self.reason,
-        }
-
-
-@dataclass
-class Redaction:
-    table: str
-    column: str
-    rowid: int
-    fragments: list[str]
-    kinds: list[str]
-
-
-@dataclass
-class ErasurePlan:
-    request_id: str
-    match: SubjectMatch
-    tables: list[TablePlan] = field(default_factory=list)
-    redactions: list[Redaction] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.tables and not self.redactions
-
-    def kept_rows(self) -> dict[str, set[int]]:
-        return {t.table: set(t.rowids) for t in self.tables if t.action == "keep"}
-
-    def to_dict(self) -> dict[str, Any]:
-        redacted: dict[str, int] = {}
-        for r in self.redactions:
-            key = f"{r.table}.{r.column}"
-            redacted[key] = redacted.get(key, 0) + 1
-        return {
-            "request_id": self.request_id,
-            "found": not self.empty,
-            "tables": [t.to_dict() for t in self.tables],
-            "free_text_redactions": [{"column": k, "rows": v} for k, v in sorted(redacted.items())],
-            "possible_matches_for_review": [p.to_dict() for p in self.match.possible],
-            "held_back": [h.to_dict() for h in self.match.held_back],
-            "confirmed_by_review": {t: len(r) for t, r in sorted(self.match.confirmed.items())},
-            "not_erasable": self.not_erasable(),
-        }
-
-    def not_erasable(self) -> list[dict[str, str]]:
-        """Tables the plan would change that Tutela never changes (Iceberg tables), why,
-        and what is owed at the source: `--apply` is refused while any is in the plan."""
-        changed = {t.table: t for t in self.tables if t.action != "keep"}
-        mentions: dict[str, int] = {}
-        for r in self.redactions:
-            mentions[r.table] = mentions.get(r.table, 0) + 1
-        out = []
-        for table in sorted(set(changed) | set(mentions)):
-            reason = live.write_refusal(table)
-            if reason is None:
-                continue
-            t, parts = changed.get(table), []
-            if t is not None and t.action == "delete":
-                parts.append(f"delete {len(t.rowids)} row(s)")
-            elif t is not None:
-                parts.append(f"blank {', '.join(t.columns)} in {len(t.rowids)} row(s)")
-            if mentions.get(table):
-                parts.append(f"redact the person's mentions in {mentions[table]} free-text values")
-            out.append({"table": table, "reason": reason, "owed_at_source": "; ".join(parts)})
-        return out
-
-
-def plan_erasure(policy: Policy, match: SubjectMatch, request_id: str) -> ErasurePlan:
-    plan = ErasurePlan(request_id, match)
-    deleted: dict[str, set[int]] = {}
-    blanked: dict[str, set[str]] = {}
-    for table in sorted(match.rows):
-        rule = policy.erasure_rule(table)
-        action = str(rule.action)
-        plan.tables.append(
-            TablePlan(
-                table,
-                action,
-                sorted(match.rows[table]),
-                list(rule.columns),
-                rule.legal_basis and str(rule.legal_basis),
-                rule.reason,
-            )
-        )
-        if action == "delete":
-            deleted[table] = set(match.rows[table])
-        if action == "anonymize":
-            blanked[table] = set(rule.columns)
-    kept = plan.kept_rows()
-    for hit in match.free_text:
-        if hit.rowid in deleted.get(hit.table, set()) or hit.rowid in kept.get(hit.table, set()):
-            continue
-        if hit.column in blanked.get(hit.table, set()) and hit.rowid in match.rows.get(
-            hit.table, []
-        ):
-            continue
-        plan.redactions.append(
-            Redaction(
-                hit.table,
-                hit.column,
-                hit.rowid,
-                sorted(hit.fragments, key=len, reverse=True),
-                sorted(hit.kinds),
-            )
-        )
-    return plan
-
-
-class _Writers:
-    """Where each table's changes go. Loaded tables change in the workspace transaction;
-    live tables in their source database's own transaction (live.py), committed just
-    before the workspace: a refused commit there rolls the workspace back."""
-
-    def __init__(self, ws: Workspace, con: Any) -> None:
-        self.ws = ws
-        self.con = con
-
-    def target(self, table: str) -> tuple[Any, live.LiveTable | None]:
-        return self.con, live.resolve(table)
-
-    def commit(self) -> None:
-        live.commit_writes()
-
-    def close(self) -> None:
-        live.rollback_writes()  # no-op after a commit
-
-
-def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
-    """Free-text redactions: one read and one joined UPDATE per column, however many rows
+def _redact_all(ws: Workspace, writes: Writes, redactions: Sequence[Redaction]) -> None:
+    """Free-text redactions: one read and one write per column, however many rows
     (fragments of several people in one text are all applied)."""
     by_column: dict[tuple[str, str], dict[int, list[str]]] = {}
     for r in redactions:
         by_column.setdefault((r.table, r.column), {}).setdefault(r.rowid, []).extend(r.fragments)
     for (table, column), fragments in sorted(by_column.items()):
-        con, live_table = writers.target(table)
-        rows = con.execute(
-            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {relation(table)} "
+        rows = ws.con.execute(
+            f"SELECT rowid, CAST({quote_ident(column)} AS VARCHAR) FROM {ws.relation(table)} "
             "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
             [json_list(sorted(fragments))],
         ).fetchall()
@@ -195,20 +52,8 @@ def _redact_all(writers: _Writers, redactions: Sequence[Redaction]) -> None:
             for rid, text in rows
             if text is not None
         }
-        if not new:
-            continue
-        if live_table is not None:
-            live.set_text(con, live_table, column, new)
-            continue
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _redacted AS SELECT "
-            "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid, UNNEST(CAST(?::JSON AS VARCHAR[])) AS txt",
-            [json_list(new), json_list(new.values())],
-        )
-        con.execute(
-            f"UPDATE {table_ident(table)} SET {quote_ident(column)} = _redacted.txt "
-            f"FROM _redacted WHERE {table_ident(table)}.rowid = _redacted.rid"
-        )
+        if new:
+            writes.set_text(table, column, new)
 
 
 def redact(text: str, fragments: Sequence[str]) -> str:
@@ -226,7 +71,7 @@ class ErasureOutcome:
     identifiers: dict[str, list[str]]
     key_id: str
     finished_at: str
-    live: list[live.LiveErasure] = field(default_factory=list)
+    live: list[LiveErasure] = field(default_factory=list)
     """What became of the erased content in each live table's storage (live.py)."""
 
     @property
@@ -275,9 +120,9 @@ def apply_plans(
         {t.table for p in plans for t in p.tables if t.action != "keep"}
         | {r.table for p in plans for r in p.redactions}
     )
-    live_tables = [lt for lt in map(live.resolve, touched) if lt is not None]
-    for lt in live_tables:
-        live.require_writable(lt)  # before anything changes
+    checking = ws.writes(ws.con)
+    checking.check_writable(touched)  # before anything changes
+    live_tables = checking.external(touched)
     # Catalog lookups read every attached catalog; inside the transaction that would hold
     # a read lock on an attached SQLite file and make its commit fail. Look up first.
     shred_table = internal_table_exists(ws.con, "subject_keys")
@@ -291,37 +136,22 @@ def apply_plans(
                 master,
                 command=command,
                 arguments={"requests": hashed},
-                tables=[lt.name for lt in live_tables],
+                tables=live_tables,
                 counts={},
                 result="started",
             )
     try:
         with ws.transaction(purge_after=command) as con:  # physical purge: Workspace.purge
-            writers = _Writers(ws, con)
+            # Loaded tables change in this transaction; attached ones in their own,
+            # committed just before it (a refused commit there rolls this one back).
+            writes = ws.writes(con)
             try:
                 # Set-based: one statement per table and action, however many requests.
-                _redact_all(writers, [r for plan in plans for r in plan.redactions])
+                _redact_all(ws, writes, [r for plan in plans for r in plan.redactions])
                 for (table, columns), rowids in sorted(blanks.items()):
-                    target, live_table = writers.target(table)
-                    if live_table is not None:
-                        live.set_null(target, live_table, list(columns), sorted(rowids))
-                        continue
-                    sets = ", ".join(f"{quote_ident(col)} = NULL" for col in columns)
-                    target.execute(
-                        f"UPDATE {table_ident(table)} SET {sets} "
-                        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-                        [json_list(sorted(rowids))],
-                    )
+                    writes.set_null(table, columns, sorted(rowids))
                 for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
-                    target, live_table = writers.target(table)
-                    if live_table is not None:
-                        live.delete_rows(target, live_table, sorted(rowids))
-                        continue
-                    target.execute(
-                        f"DELETE FROM {table_ident(table)} "
-                        "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
-                        [json_list(sorted(rowids))],
-                    )
+                    writes.delete_rows(table, sorted(rowids))
                 _shred_subject_keys(con, master, plans, counts, shred_table)  # same txn
                 entry = audit.append(
                     con,
@@ -335,10 +165,10 @@ def apply_plans(
                     counts=counts,
                     result="applied",
                 )
-                writers.commit()  # SQLite files; then the workspace (and PostgreSQL with it)
-                live.record_lake_commits(con, master, command)  # one entry per lake table
+                landed = writes.commit()  # attached sources; then the workspace
+                audit.append_commits(con, master, command, landed)  # one entry per lake table
             finally:
-                writers.close()
+                writes.rollback()  # no-op after a commit
     except Exception as exc:
         if live_tables:  # nothing was committed: say so next to the "started" entry
             with contextlib.suppress(Exception), ws.transaction() as con:
@@ -347,7 +177,7 @@ def apply_plans(
                     master,
                     command=command,
                     arguments={"requests": hashed},
-                    tables=[lt.name for lt in live_tables],
+                    tables=live_tables,
                     counts={"error": getattr(exc, "slug", type(exc).__name__)},
                     result="failed",
                 )
@@ -512,8 +342,6 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
             for r in v["residue"]
         ]
         lines.append("")
-    from tutela.subjects.systems import markdown as systems_markdown  # imports this module
-
     lines.append(systems_markdown(cert))
     lines.append(
         "Identifiers appear only as keyed hashes (HMAC-SHA256); record ids needed to act at "

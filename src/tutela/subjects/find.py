@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutela import live
 from tutela.base.errors import UsageError
 from tutela.base.normalize import (
     CORROBORATING,
@@ -37,7 +36,7 @@ from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, Value
 from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
-from tutela.workspace import Workspace, json_list, quote_ident, relation, star
+from tutela.workspace import Workspace, json_list, quote_ident
 
 __all__ = [
     "FreeTextHit",
@@ -176,7 +175,7 @@ def find_subjects(
 ) -> dict[str, SubjectMatch]:
     """Resolve every request ({request id: {kind: [values]}}) in one set-based pass
     (live PostgreSQL tables are read once, into a temporary copy, for the pass)."""
-    with live.snapshots(ws.con, space.tables()):
+    with ws.snapshots(space.tables()):
         return _find_subjects(ws, space, requests, names=names, decisions=decisions or {})
 
 
@@ -268,7 +267,7 @@ def search_residue(
     """Every row and free-text mention still carrying one of these normalised keys (the
     person's own identifiers, found while planning): no judging, no following. Used to
     verify an erasure."""
-    with live.snapshots(ws.con, space.tables()):
+    with ws.snapshots(space.tables()):
         con = ws.con
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
@@ -438,13 +437,13 @@ def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJud
     owners = [
         f"SELECT i.kind, i.key, i.cc, i.tbl AS otbl, i.rid AS orid, "
         f"{_ts(link.valid_from, 't')} AS vf, {_ts(link.valid_until, 't')} AS vu "
-        f"FROM _idx i JOIN {relation(link.table)} t ON t.rowid = i.rid WHERE i.link = {n}"
+        f"FROM _idx i JOIN {space.relation(link.table)} t ON t.rowid = i.rid WHERE i.link = {n}"
         for n, link in enumerate(space.links)
         if link.valid_from or link.valid_until
     ]
     events = [
         f"SELECT i.kind, i.key, i.cc, i.tbl, i.rid, {_ts(link.observed_at, 't')} AS ts "
-        f"FROM _idx i JOIN {relation(link.table)} t ON t.rowid = i.rid WHERE i.link = {n}"
+        f"FROM _idx i JOIN {space.relation(link.table)} t ON t.rowid = i.rid WHERE i.link = {n}"
         for n, link in enumerate(space.links)
         if link.observed_at
     ]
@@ -624,7 +623,7 @@ def _free_text(
         # the texts that can mention a key: read once, then searched by each extractor
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _ftext AS SELECT rowid AS rid, CAST({col} AS VARCHAR) "
-            f"AS t FROM {relation(table)} WHERE {col} IS NOT NULL AND {prefilter}",
+            f"AS t FROM {space.relation(table)} WHERE {col} IS NOT NULL AND {prefilter}",
             pre_params,
         )
         text = "t"
@@ -662,12 +661,13 @@ def _free_text(
                 hit.kinds.add(kind)
                 hit.fragments.add(fragment)
         if with_names:
-            _name_mentions(con, table, column, hits)
+            _name_mentions(con, space, table, column, hits)
     return [(req, hit) for (req, *_), hit in sorted(hits.items(), key=lambda kv: kv[0])]
 
 
 def _name_mentions(
     con: Connection,
+    space: SearchSpace,
     table: str,
     column: str,
     hits: dict[tuple[str, str, str, int], FreeTextHit],
@@ -690,7 +690,7 @@ def _name_mentions(
         prefilter = "(" + " OR ".join(["contains(lower(" + text + "), ?)"] * len(surnames)) + ")"
         params = surnames
     rows = con.execute(
-        f"SELECT k.req, t.rowid, k.key, {text} FROM {relation(table)} t JOIN _tkeys k "
+        f"SELECT k.req, t.rowid, k.key, {text} FROM {space.relation(table)} t JOIN _tkeys k "
         "ON k.kind = 'name' AND contains(k.key, ' ') "
         f"AND contains(' ' || {words.format(text)} || ' ', ' ' || {words.format('k.key')} || ' ') "
         f"WHERE {prefilter}",
@@ -766,7 +766,7 @@ def _ref_column(ws: Workspace, space: SearchSpace, table: str, columns: list[str
         col = quote_ident(column)
         row = ws.con.execute(
             f"SELECT count({col}) = count(DISTINCT {col}) AND count({col}) > 0 "
-            f"FROM {relation(table)}"
+            f"FROM {ws.relation(table)}"
         ).fetchone()
         if row and row[0]:
             return column
@@ -789,7 +789,7 @@ def row_fingerprints(ws: Workspace, table: str, rowids: Sequence[int]) -> dict[i
     if not rowids:
         return {}
     rows = ws.con.execute(
-        f"SELECT rowid, {fingerprint_sql(_own_columns(ws, table))} FROM {relation(table)} "
+        f"SELECT rowid, {fingerprint_sql(_own_columns(ws, table))} FROM {ws.relation(table)} "
         "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
         [json_list(sorted(rowids))],
     ).fetchall()
@@ -802,14 +802,14 @@ def fingerprints_present(ws: Workspace, table: str, fingerprints: Sequence[str])
         return set()
     rows = ws.con.execute(
         f"SELECT DISTINCT fp FROM (SELECT {fingerprint_sql(_own_columns(ws, table))} AS fp "
-        f"FROM {relation(table)}) WHERE fp IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        f"FROM {ws.relation(table)}) WHERE fp IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
         [json_list(sorted(fingerprints))],
     ).fetchall()
     return {str(r[0]) for r in rows}
 
 
 def _own_columns(ws: Workspace, table: str) -> list[str]:
-    return [c.name for c in ws.columns(table) if not (c.name == "rowid" and star(table) != "*")]
+    return [c.name for c in ws.columns(table) if not (c.name == "rowid" and ws.star(table) != "*")]
 
 
 def _describe(
@@ -829,7 +829,7 @@ def _describe(
         ]
         select += [f"CAST({quote_ident(link.column)} AS VARCHAR)" for link in shown]
         rows = ws.con.execute(
-            f"SELECT rowid, {', '.join(select)} FROM {relation(table)} "
+            f"SELECT rowid, {', '.join(select)} FROM {ws.relation(table)} "
             "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
             [json_list(sorted({p.rowid for p in items}))],
         ).fetchall()
@@ -871,7 +871,7 @@ def _apply_decisions(
             if not ws.has_table(table):
                 continue
             rows = ws.con.execute(
-                f"SELECT rowid FROM {relation(table)} WHERE "
+                f"SELECT rowid FROM {ws.relation(table)} WHERE "
                 f"{fingerprint_sql(_own_columns(ws, table))} IN "
                 "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
                 [json_list(fps)],
@@ -889,7 +889,7 @@ def rows_by_table(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The full rows (every column) with these rowids."""
     cur = ws.con.execute(
-        f"SELECT {star(table)} FROM {relation(table)} WHERE rowid IN "
+        f"SELECT {ws.star(table)} FROM {ws.relation(table)} WHERE rowid IN "
         "(SELECT UNNEST(CAST(?::JSON AS BIGINT[]))) ORDER BY rowid",
         [json_list(rowids)],
     )

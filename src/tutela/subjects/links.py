@@ -12,7 +12,7 @@ from tutela.base.normalize import (
     CORROBORATING,
     country_sql,
 )
-from tutela.workspace import Workspace, quote_ident, relation
+from tutela.workspace import TableReader, Workspace, local_ident, quote_ident
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class LinkSpec:
     observed_at: str | None = None
     attribute_only: bool = False
     """Not declared as a link: only tells rows apart (see policyview._undeclared_names)."""
+    reader: TableReader | None = field(default=None, compare=False, repr=False)
+    """Where the table is read from (the workspace, set by `search_space`: attached tables
+    are read in place); None reads the loaded table of that name."""
 
     @property
     def is_unique(self) -> bool:
@@ -72,7 +75,7 @@ class LinkSpec:
         """A relation (rid, v, rg): each row's value as text (one row per item for lists)
         and its phone region when the link has a region column."""
         rg = f"{quote_ident(self.region_column)}" if self.region_column else "NULL"
-        table = relation(self.table)
+        table = self.reader.relation(self.table) if self.reader else local_ident(self.table)
         cond = f" WHERE {where}" if where else ""
         if self.list_column:
             return (
@@ -94,6 +97,12 @@ class SearchSpace:
     skipped: list[str] = field(default_factory=list)
     placeholders: tuple[str, ...] = ()
     """Subject-wide placeholder values from the policy (added to the built-in list)."""
+    reader: TableReader | None = field(default=None, compare=False, repr=False)
+    """Where its tables are read from (the workspace it was made for)."""
+
+    def relation(self, table: str) -> str:
+        """Where to read one of its tables from (an attached table: its copy)."""
+        return self.reader.relation(table) if self.reader else local_ident(table)
 
     def tables(self) -> list[str]:
         return sorted({link.table for link in self.links} | {table for table, _ in self.free_text})
@@ -127,12 +136,12 @@ def search_space(
         if missing:
             skipped.append(f"{link.table}.{missing[0]} does not exist")
         elif types[link.table][link.column].endswith("[]"):
-            kept.append(dataclasses.replace(link, list_column=True))
+            kept.append(dataclasses.replace(link, list_column=True, reader=ws))
         elif types[link.table][link.column].startswith(("STRUCT", "MAP", "BLOB")):
             skipped.append(f"{link.table}.{link.column} is not a text or list column")
         else:
-            kept.append(link)
+            kept.append(dataclasses.replace(link, reader=ws))
     for table, column in free_text:
         if table in tables and column in columns[table]:
             texts.append((table, column))
-    return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)), tuple(placeholders))
+    return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)), tuple(placeholders), ws)

@@ -25,7 +25,7 @@ from tutela.base.normalize import CORROBORATING, key_sql, placeholder_sql, strip
 from tutela.engine import Connection
 from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace
-from tutela.workspace import quote_ident, relation
+from tutela.workspace import quote_ident
 
 NAME_SIMILARITY = 0.88
 """Least similarity for a name alone (a row nothing else links to anyone)."""
@@ -213,7 +213,7 @@ def _corroborated_candidates(
               (SELECT rid, {key} AS k FROM {link.source_sql()}) s
             JOIN _corr c ON c.kind = ? AND c.key = s.k
             JOIN _qnames q ON q.req = c.req
-            JOIN {relation(link.table)} t ON t.rowid = s.rid
+            JOIN {space.relation(link.table)} t ON t.rowid = s.rid
             WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req
                   AND h.tbl = ? AND h.rid = s.rid)
             GROUP BY q.req, s.rid""",
@@ -252,7 +252,7 @@ def _partial_phone_candidates(
                {link.source_sql()} WHERE {cheap}) s
             JOIN _tkeys c ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k
             JOIN _qnames q ON q.req = c.req
-            JOIN {relation(link.table)} t ON t.rowid = s.rid
+            JOIN {space.relation(link.table)} t ON t.rowid = s.rid
             WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req
                   AND h.tbl = ? AND h.rid = s.rid)
             GROUP BY q.req, s.rid""",

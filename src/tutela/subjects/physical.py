@@ -23,9 +23,9 @@ from typing import Any
 from tutela import purge
 from tutela.base.errors import PurgeError
 from tutela.subjects import tasks
-from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace
-from tutela.workspace import DB_FILE, PurgeReport, Workspace, json_list, quote_ident, relation
+from tutela.subjects.plan import ErasurePlan
+from tutela.workspace import DB_FILE, PurgeReport, Workspace, json_list, quote_ident
 
 
 @dataclass
@@ -95,7 +95,7 @@ def distinct_values(
         "WITH w AS (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
         "UNNEST(CAST(?::JSON AS BIGINT[])) AS rid), "
         f"d AS (SELECT DISTINCT req, v FROM (SELECT w.req, {value} AS v FROM w "
-        f"JOIN {relation(table)} t ON t.rowid = w.rid) WHERE v IS NOT NULL AND trim(v) <> '') "
+        f"JOIN {ws.relation(table)} t ON t.rowid = w.rid) WHERE v IS NOT NULL AND trim(v) <> '') "
         "SELECT req, v, count(*) OVER (PARTITION BY req) FROM d "
         "QUALIFY row_number() OVER (PARTITION BY req ORDER BY v) <= ?",
         [rows_.requests, rows_.rowids, limit],

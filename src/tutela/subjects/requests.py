@@ -27,9 +27,9 @@ from tutela.base.keys import keyed_hash
 from tutela.ingest.sniff import detect_encoding, hash_file
 from tutela.subjects import review, service, tasks
 from tutela.subjects.erase import hashed_identifiers
-from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
+from tutela.workspace import internal_table_exists
 
-TABLE = f"{INTERNAL_SCHEMA}.requests"
+TABLE = tasks.REQUESTS
 TYPES = ("access", "erasure")
 FINISHED = ("done", "needs_review", tasks.AWAITING)
 """States of a request that was answered; a `needs_review` one is answered again (with the

@@ -13,7 +13,7 @@ from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch, rows_by_table
 from tutela.subjects.policyview import table_info
 from tutela.subjects.systems import access_systems, copies_written
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident, relation
+from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident
 
 ADM_DEFAULT = (
     "The controller's policy declares no automated decision-making, including profiling, "
@@ -59,7 +59,7 @@ def consent_history(ws: Workspace, policy: Policy, match: SubjectMatch) -> list[
         f"SELECT CAST({quote_ident(source.purpose_column)} AS VARCHAR), "
         f"CAST({quote_ident(source.status_column)} AS VARCHAR), "
         f"CAST({quote_ident(source.timestamp_column)} AS VARCHAR){src} "
-        f"FROM {relation(source.table)} WHERE {key} IN "
+        f"FROM {ws.relation(source.table)} WHERE {key} IN "
         "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) ORDER BY 3",
         [json_list(keys)],
     ).fetchall()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
-from tutela import audit, live
+from tutela import audit
 from tutela.base.errors import TutelaError, UsageError
 from tutela.base.keys import MasterKey
 from tutela.keyguard import workspace_key
@@ -20,6 +20,7 @@ from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
 from tutela.subjects import physical, review, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
+from tutela.subjects.plan import ErasurePlan
 from tutela.subjects.policyview import free_text_columns, link_specs, placeholders
 from tutela.subjects.sar import build_sar
 from tutela.workspace import Workspace
@@ -204,7 +205,7 @@ def access_reports(
     """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     prepare_output_dir(out_dir)
-    with live.snapshots(ctx.ws.con, ctx.space.tables()):  # live tables: one read each
+    with ctx.ws.snapshots(ctx.space.tables()):  # live tables: one read each
         matches = _find_reviewed(ctx, clean)
         reports = {
             req: build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
@@ -226,17 +227,17 @@ def access_reports(
 
 def plan_erasures(
     ctx: Context, requests: Mapping[str, Identifiers]
-) -> tuple[dict[str, dict[str, list[str]]], list[erasure.ErasurePlan]]:
+) -> tuple[dict[str, dict[str, list[str]]], list[ErasurePlan]]:
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     matches = _find_reviewed(ctx, clean)
     record_review(ctx, matches)
-    return clean, [erasure.plan_erasure(ctx.policy, matches[r], r) for r in clean]
+    return clean, [erasure.plan_erasure(ctx.policy, matches[r], r, ctx.ws) for r in clean]
 
 
 def apply_erasures(
     ctx: Context,
     clean: Mapping[str, Identifiers],
-    plans: Sequence[erasure.ErasurePlan],
+    plans: Sequence[ErasurePlan],
     out_dir: Path | None,
     *,
     command: str = "erase",
@@ -244,7 +245,7 @@ def apply_erasures(
     purge_now: bool = False,
 ) -> list[AppliedErasure]:
     """Apply all plans in one transaction, verify each, write certificates (0600).
-    `purge`: also VACUUM the live tables changed (see live.finish_erasure)."""
+    `purge`: also VACUUM the live tables changed (see Attachments.finish_erasure)."""
     if out_dir is not None:
         prepare_output_dir(out_dir)  # fail before changing anything, not after
     # read before applying: the values that must vanish, and the keys owed at each source
@@ -253,7 +254,7 @@ def apply_erasures(
     hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
     copies = systems.copies_for_plans(ctx.ws, plans, hashed)
     counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
-    storage = live.finish_erasure(purge=purge, purge_now=purge_now)  # after the commit
+    storage = ctx.ws.attachments.finish_erasure(purge=purge, purge_now=purge_now)  # after commit
     purged, purge_error = physical.purge_workspace(ctx.ws)  # then the workspace file
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)

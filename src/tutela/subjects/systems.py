@@ -20,18 +20,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tutela import audit, live
+from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.models import Policy
-from tutela.subjects.erase import ErasurePlan
 from tutela.subjects.find import SearchSpace, SubjectMatch
 from tutela.subjects.physical import Distinct, Rows, distinct_values
+from tutela.subjects.plan import ErasurePlan
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
     internal_table_exists,
     quote_ident,
-    table_ident,
 )
 
 RECORD_ID_KINDS = frozenset(
@@ -74,10 +73,12 @@ def _provenance(ws: Workspace) -> dict[str, dict[str, Any]]:
     }
 
 
-def system_of(table: str, provenance: Mapping[str, Mapping[str, Any]]) -> tuple[str, str]:
+def system_of(
+    ws: Workspace, table: str, provenance: Mapping[str, Mapping[str, Any]]
+) -> tuple[str, str]:
     """(system, mode) of a table: a live attachment's name (in place), else the source
     system it was loaded with, else the file it came from (copy)."""
-    found = live.resolve(table)
+    found = ws.live_table(table)
     if found is not None:
         return found.attachment.name, "in_place"
     prov = provenance.get(table)
@@ -90,7 +91,7 @@ def _row_key_columns(ws: Workspace, policy: Policy, table: str) -> list[str]:
     """Columns that name a row at its source: declared not personal in the policy, named
     like an id, and unique and non-null in the table (`ticket_id`, `order_id`)."""
     spec = policy.tables.get(table)
-    if spec is None or live.resolve(table) is not None:
+    if spec is None or ws.live_table(table) is not None:
         return []
     present = {c.name for c in ws.columns(table)}
     names = [
@@ -104,7 +105,7 @@ def _row_key_columns(ws: Workspace, policy: Policy, table: str) -> list[str]:
         f"count(DISTINCT {quote_ident(n)}) = count(*) AND count({quote_ident(n)}) = count(*)"
         for n in names
     )
-    row = ws.con.execute(f"SELECT {checks} FROM {table_ident(table)}").fetchone()
+    row = ws.con.execute(f"SELECT {checks} FROM {ws.table_ident(table)}").fetchone()
     return [n for n, unique in zip(names, row or (), strict=False) if unique][:1]
 
 
@@ -193,7 +194,7 @@ def erasure_systems(
         planned = {t.table for t in plan.tables}
         entries += [(tb, "redact", [], [], None) for tb in sorted(redacted) if tb not in planned]
         for table, action, rowids, columns, basis in entries:
-            system, mode = system_of(table, provenance)
+            system, mode = system_of(ws, table, provenance)
             sysd = by_system.setdefault(
                 system,
                 {"system": system, "mode": mode, "names": [], "tables": [], "rows": 0},
@@ -235,13 +236,13 @@ def erasure_systems(
             if not acting:
                 sysd["state"] = "kept"
             elif sysd["mode"] == "in_place" and all(
-                live.resolve(t["table"]) is not None for t in acting
+                ws.live_table(t["table"]) is not None for t in acting
             ):
                 sysd["state"] = "erased"
             else:
                 sysd["state"] = "owed"
             sysd["action_owed"] = (
-                _owed_text(sysd, [t for t in acting if live.resolve(t["table"]) is None])
+                _owed_text(sysd, [t for t in acting if ws.live_table(t["table"]) is None])
                 if sysd["state"] == "owed"
                 else None
             )
@@ -272,7 +273,7 @@ def access_systems(ws: Workspace, match: SubjectMatch) -> list[dict[str, Any]]:
     by_system: dict[str, dict[str, Any]] = {}
     tables = sorted(set(match.rows) | {h.table for h in match.free_text})
     for table in tables:
-        system, mode = system_of(table, provenance)
+        system, mode = system_of(ws, table, provenance)
         sysd = by_system.setdefault(system, {"system": system, "mode": mode, "tables": []})
         prov = provenance.get(table) or {}
         sysd["tables"].append(

@@ -22,6 +22,8 @@ from tutela.base.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 TABLE = f"{INTERNAL_SCHEMA}.request_tasks"
+REQUESTS = f"{INTERNAL_SCHEMA}.requests"
+"""The requests table (made and filled by requests.py; a confirmation can finish one)."""
 AWAITING = "awaiting_systems"
 
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -109,8 +111,6 @@ def confirm(
 ) -> Confirmation:
     """Record that the erasure was carried out at `system`; the request becomes done when
     no task is owed any more. Audited, in one transaction."""
-    from tutela.subjects.requests import TABLE as REQUESTS
-
     if not internal_table_exists(ws.con, "request_tasks"):
         raise UsageError(f"no erasure request {request_id!r} has tasks to confirm")
     known = ws.con.execute(
