@@ -405,10 +405,6 @@ def register_kind(kind: str, factory: SourceFactory) -> None:
     _KINDS[kind] = factory
 
 
-def kinds() -> tuple[str, ...]:
-    return tuple(_KINDS)
-
-
 # -- one workspace's attached sources ---------------------------------------------------------
 
 

@@ -26,8 +26,9 @@ from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.sources import LiveErasure, Writes
 from tutela.subjects.find import SearchSpace, row_fingerprints, search_residue
-from tutela.subjects.plan import ErasurePlan, Redaction
-from tutela.subjects.plan import TablePlan as TablePlan  # re-exported: plans are made here too
+from tutela.subjects.plan import ErasurePlan as ErasurePlan  # re-exported with the two below
+from tutela.subjects.plan import Redaction
+from tutela.subjects.plan import TablePlan as TablePlan
 from tutela.subjects.plan import plan_erasure as plan_erasure
 from tutela.subjects.systems import markdown as systems_markdown
 from tutela.workspace import Workspace, internal_table_exists, json_list, quote_ident
