@@ -59,7 +59,7 @@ from tutela.sources import (
     unsave,
     validate_name,
 )
-from tutela.workspace import Workspace, legacy_resolve
+from tutela.workspace import Workspace
 
 __all__ = [
     "AttachResult",
@@ -71,7 +71,6 @@ __all__ = [
     "drop",
     "parse_target",
     "require_writable",
-    "resolve",
     "stored",
 ]
 
@@ -861,12 +860,6 @@ def require_writable(live: LiveTable) -> None:
             hint=f"re-attach with `tutela attach {live.attachment.name} ... --replace` "
             "(without --read-only) to erase there",
         )
-
-
-def resolve(name: str) -> LiveTable | None:
-    """TRANSITIONAL, for protect/pseudonymize.py only (its last caller): the attached table
-    of that name in an open workspace. Everything else asks `Workspace.attachments`."""
-    return legacy_resolve(name)
 
 
 register_kind("postgres", lambda att, con: _Postgres(att, con))

@@ -8,7 +8,6 @@ import importlib.util
 import os
 import sys
 import time
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -261,7 +260,6 @@ class Workspace:
         self._lock = lock
         self.attachments = Attachments(con)
         """The sources attached in this process (sources.py): attached on first need."""
-        _open.add(self)
         self._live_attached = False
         self.resumed_purge: PurgeReport | None = None
         """Set when opening completed the physical purge of an interrupted earlier command."""
@@ -400,7 +398,6 @@ class Workspace:
 
     def close(self) -> None:
         self.attachments.close_all()  # the attachments lived in this connection
-        _open.discard(self)
         try:
             self.con.close()
         finally:
@@ -573,41 +570,3 @@ class Workspace:
         `con`, the connection of the open workspace transaction; attached ones in their own
         transactions, committed by `Writes.commit()` just before the workspace."""
         return Writes(LocalWriter(self, con), self.attachments)
-
-
-# -- TRANSITIONAL ---------------------------------------------------------------------------
-# The last callers of these module-level lookups are protect/pseudonymize.py, protect/shred.py
-# and protect/reidentify.py (being rewritten on another branch; `live.resolve` serves
-# pseudonymize.py the same way). They find attached tables among the workspaces open in this
-# process. Remove this block when those call `ws.table_ident` / `ws.relation` /
-# `ws.live_table`.
-_open: weakref.WeakSet[Workspace] = weakref.WeakSet()
-
-
-def legacy_resolve(table: str) -> LiveTable | None:
-    """TRANSITIONAL: the attached table of that name in any open workspace."""
-    for ws in list(_open):
-        found = ws.attachments.resolve(table)
-        if found is not None:
-            return found
-    return None
-
-
-def table_ident(table: str, schema: str = USER_SCHEMA) -> str:
-    """TRANSITIONAL (last callers: protect/pseudonymize.py, shred.py, reidentify.py): use
-    `Workspace.table_ident`."""
-    if schema == USER_SCHEMA and legacy_resolve(table) is not None:
-        raise LiveSourceError(
-            f"{table} is a live table: this command works on loaded tables only",
-            hint="scan, find, sar and erase work on live tables; "
-            "to use other commands, load an export of it",
-        )
-    return local_ident(table, schema)
-
-
-def relation(table: str) -> str:
-    """TRANSITIONAL (last caller: protect/pseudonymize.py): use `Workspace.relation`."""
-    for ws in list(_open):
-        if ws.attachments.resolve(table) is not None:
-            return ws.relation(table)
-    return table_ident(table)

@@ -12,7 +12,8 @@ from typer.testing import Result
 from tests.conftest import asset, json_out
 from tutela.base.errors import InputFileError, TableExistsError, WorkspaceError
 from tutela.ingest import load_files, table_name_for
-from tutela.workspace import Workspace, table_ident
+from tutela.workspace import Workspace
+from tutela.workspace import local_ident as table_ident
 
 Cli = Callable[..., Result]
 

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import Result
 
 from tutela.ingest import load_files, table_name_for
-from tutela.workspace import Workspace, table_ident
+from tutela.workspace import Workspace
+from tutela.workspace import local_ident as table_ident
 
 Cli = Callable[..., Result]
 

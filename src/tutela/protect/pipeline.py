@@ -39,8 +39,6 @@ from tutela.workspace import (
     Workspace,
     internal_table_exists,
     quote_ident,
-    relation,
-    table_ident,
 )
 
 if TYPE_CHECKING:
@@ -156,8 +154,8 @@ class SelectBuilder:
     """The SELECT over every column of a table (alias `t`), in table order: each kept,
     replaced by an expression, dropped, or joined through a mapping table (raw -> token)."""
 
-    def __init__(self, table: str) -> None:
-        self.source = relation(table)  # a live or lake table is read in place
+    def __init__(self, source: str) -> None:
+        self.source = source  # `Workspace.relation`: a live or lake table is read in place
         self.exprs: list[str] = []
         self.joins: list[str] = []
         self.temps: list[str] = []
@@ -228,7 +226,9 @@ class Plan(ABC):
     def to_dict(self) -> dict[str, Any]: ...
 
     @abstractmethod
-    def select(self, con: Connection, keyset: KeySet, master: MasterKey) -> Selection:
+    def select(
+        self, ws: Workspace, con: Connection, keyset: KeySet, master: MasterKey
+    ) -> Selection:
         """The protected SELECT (inside the pipeline's transaction)."""
 
     @abstractmethod
@@ -296,7 +296,7 @@ def _transact(
     try:
         with ws.transaction(purge_after=purge_after) as con:
             progress(step, 0.0)
-            sel = p.select(con, keyset, master)
+            sel = p.select(ws, con, keyset, master)
             done = write(con, sel)
             drop_temp(con, sel.temps)
             entry = audit.append(
@@ -348,13 +348,13 @@ def apply_in_place(
     free blocks)."""
     if not p.in_place:
         raise UsageError("this plan writes a file; use write_file")
-    found = live.resolve(p.table)
+    found = ws.live_table(p.table)
     if found is not None:
         live.require_writable(found)  # an Iceberg table: refused with the reason
     p.check(force=force)
 
     def rewrite(con: Connection, sel: Selection) -> str:
-        con.execute(f"CREATE OR REPLACE TABLE {table_ident(p.table)} AS {sel.sql}", sel.params)
+        con.execute(f"CREATE OR REPLACE TABLE {ws.table_ident(p.table)} AS {sel.sql}", sel.params)
         _register(con, p)
         return "applied"
 

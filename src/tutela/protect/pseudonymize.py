@@ -47,7 +47,7 @@ from tutela.protect.pipeline import (
 )
 from tutela.protect.reversible import Encryptor
 from tutela.protect.sqlhmac import Binder, HmacKey, token
-from tutela.workspace import Workspace, quote_ident, relation
+from tutela.workspace import Workspace, quote_ident
 
 _IMPLIED_NORMALIZATION = {
     Method.email: "email",
@@ -128,7 +128,9 @@ class ProtectPlan(Plan):
                 hint="leave those columns out, or pass --force to protect them again",
             )
 
-    def select(self, con: Connection, keyset: KeySet, master: MasterKey) -> Selection:
+    def select(
+        self, ws: Workspace, con: Connection, keyset: KeySet, master: MasterKey
+    ) -> Selection:
         """SQL methods are expressions; mapped ones get their temp tables first."""
         binder = Binder()
         hkey = hmac_key(keyset, self.key_version, self.purpose)
@@ -141,13 +143,13 @@ class ProtectPlan(Plan):
             max_shift_days=self.max_shift_days,
         )
         by_column = {c.column: c for c in self.columns}
-        sel = SelectBuilder(self.table)
+        sel = SelectBuilder(ws.relation(self.table))
         for name in self.layout:
             cp = by_column.get(name)
             if cp is None:
                 sel.keep(name)
             elif cp.method in MAPPED:
-                sel.join(name, _mapping(con, self, cp, keyset, hkey))
+                sel.join(name, _mapping(con, self, sel.source, cp, keyset, hkey))
             elif cp.method is not Method.drop:
                 request = ColumnRequest(cp.column, cp.method, cp.arg)
                 sql = column_sql(request, cp.type, cp.normalize or "trim", ctx)
@@ -323,7 +325,7 @@ def plan(
     if columns:
         counts = ws.query(
             f"SELECT count(*), {', '.join(f'count({quote_ident(c.column)})' for c in columns)} "
-            f"FROM {relation(table)}"  # a lake table is read in place
+            f"FROM {ws.relation(table)}"  # a lake table is read in place
         )[0]
         rows = int(counts[0])
         for c, n in zip(columns, counts[1:], strict=True):
@@ -362,8 +364,9 @@ def _normalization(
     if req.method in _IMPLIED_NORMALIZATION:
         return _IMPLIED_NORMALIZATION[req.method]
     col = quote_ident(req.column)
+    source = ws.relation(table)
     sample = ws.query(
-        f"SELECT CAST({col} AS VARCHAR) FROM {relation(table)} WHERE {col} IS NOT NULL LIMIT 2000"
+        f"SELECT CAST({col} AS VARCHAR) FROM {source} WHERE {col} IS NOT NULL LIMIT 2000"
     )
     return infer_normalization(req.column, [str(r[0]) for r in sample])
 
@@ -371,12 +374,11 @@ def _normalization(
 # -- mapped methods (Python over distinct values) ------------------------------------
 
 
-def _mapping(con: Connection, p: ProtectPlan, cp: ColumnPlan, keyset: KeySet, hkey: HmacKey) -> str:
+def _mapping(
+    con: Connection, p: ProtectPlan, source: str, cp: ColumnPlan, keyset: KeySet, hkey: HmacKey
+) -> str:
     col = quote_ident(cp.column)
-    base = (
-        f"SELECT DISTINCT CAST({col} AS VARCHAR) AS raw FROM {relation(p.table)} "
-        f"WHERE {col} IS NOT NULL"
-    )
+    base = f"SELECT DISTINCT CAST({col} AS VARCHAR) AS raw FROM {source} WHERE {col} IS NOT NULL"
     if cp.method is Method.encrypt:
         enc = Encryptor(keyset, p.purpose, p.key_version)
 

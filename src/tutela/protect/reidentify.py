@@ -31,7 +31,7 @@ from tutela.protect.pipeline import (
 from tutela.protect.reversible import DecryptError, Decryptor, Encryptor
 from tutela.protect.shred import METHOD as SHRED
 from tutela.protect.shred import ShredDecryptor, column_refs, keys_by_version
-from tutela.workspace import Workspace, quote_ident, table_ident
+from tutela.workspace import Workspace, quote_ident
 
 
 class AccessDeniedError(TutelaError):
@@ -76,7 +76,7 @@ def resolve_source(ws: Workspace, source: str) -> Source:
         )
     ws.require_table(source)
     entries = {e["column_name"]: e for e in registry_entries(ws.con, source)}
-    return Source(source, source, table_ident(source), entries, False)
+    return Source(source, source, ws.table_ident(source), entries, False)
 
 
 @dataclass
@@ -267,7 +267,7 @@ def token_holdings(ws: Workspace) -> list[TokenHolding]:
         q = quote_ident(e["column_name"])
         rows = ws.query(
             f"SELECT TRY_CAST(regexp_extract({q}, '^enc:v([0-9]+):', 1) AS INTEGER) AS v, "
-            f"count(*) FROM {table_ident(e['table_name'])} WHERE {q} IS NOT NULL GROUP BY 1 "
+            f"count(*) FROM {ws.table_ident(e['table_name'])} WHERE {q} IS NOT NULL GROUP BY 1 "
             "ORDER BY 1"
         )
         out.append(
@@ -337,14 +337,14 @@ def apply_rekey(ws: Workspace, p: RekeyPlan, keyset: KeySet, master: MasterKey) 
                     q = quote_ident(h.column)
                     maps[h.column] = build_mapping(
                         con,
-                        f"SELECT DISTINCT {q} FROM {table_ident(table)} WHERE {q} IS NOT NULL",
+                        f"SELECT DISTINCT {q} FROM {ws.table_ident(table)} WHERE {q} IS NOT NULL",
                         {},
                         rekey,
                     )
                     temps.append(maps[h.column])
                 layout = [c.name for c in ws.columns(table)]
-                sql = joined_select(table_ident(table), layout, maps, order_by="rowid")
-                con.execute(f"CREATE OR REPLACE TABLE {table_ident(table)} AS {sql}")
+                sql = joined_select(ws.table_ident(table), layout, maps, order_by="rowid")
+                con.execute(f"CREATE OR REPLACE TABLE {ws.table_ident(table)} AS {sql}")
                 for h in holdings:
                     con.execute(
                         f"UPDATE {REGISTRY} SET key_version = ?, key_id = ? "

@@ -65,7 +65,6 @@ from tutela.workspace import (
     internal_table_exists,
     json_list,
     quote_ident,
-    relation,
 )
 
 METHOD = "shred"
@@ -362,10 +361,12 @@ class ShredPlan(Plan):
                 hint="fill in the subject column, or blank those values first",
             )
 
-    def select(self, con: Connection, keyset: KeySet, master: MasterKey) -> Selection:
+    def select(
+        self, ws: Workspace, con: Connection, keyset: KeySet, master: MasterKey
+    ) -> Selection:
         """Each column mapped over its distinct (subject, value) pairs, joined back; the
         subject keys are created (or renewed) in the caller's transaction."""
-        source = relation(self.table)
+        source = ws.relation(self.table)
         subj_raw = f"CAST(t.{quote_ident(self.subject.column)} AS VARCHAR)"
         subj_key = key_sql(self.subject.value_sql("t."), self.subject.normalize)
         distinct_keys = [
@@ -381,7 +382,7 @@ class ShredPlan(Plan):
             h = hashes_[row[2]]
             return encrypt_value(keys[h], h, self.purpose, row[1])
 
-        sel = SelectBuilder(self.table)
+        sel = SelectBuilder(source)
         shredded = {c.column for c in self.columns}
         for name in self.layout:
             if name not in shredded:
@@ -530,9 +531,9 @@ def plan(
         f"count({quote_ident(c)}), count({quote_ident(c)}) FILTER (WHERE {subj} IS NULL)"
         for c in columns
     )
-    row = ws.query(f"SELECT count(*), count(DISTINCT {subj}), {aggs} FROM {relation(table)} AS t")[
-        0
-    ]
+    row = ws.query(
+        f"SELECT count(*), count(DISTINCT {subj}), {aggs} FROM {ws.relation(table)} AS t"
+    )[0]
     cols = [
         ShredColumn(c, types[c], int(row[2 + 2 * i]), int(row[3 + 2 * i]))
         for i, c in enumerate(columns)
