@@ -45,10 +45,11 @@ from typing import Any
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scan import build_drop  # noqa: E402  (the 15-column drop of benchmarks/scan.py)
-from subjects import POLICY, build  # noqa: E402  (the 6 x N workspace of benchmarks/subjects.py)
+# the 15-column drop of benchmarks/scan.py, the 6 x N workspace of benchmarks/subjects.py
+from scan import build_drop
 
-from tutela.workspace import DB_FILE, Workspace  # noqa: E402
+from subjects import POLICY, build
+from tutela.workspace import DB_FILE, Workspace
 
 TUTELA = str(Path(sys.executable).with_name("tutela"))
 TABLES = ("crm", "orders", "tickets", "newsletter", "web", "invoices")
@@ -223,7 +224,7 @@ def bench_erasure(tmp: Path, n: int, policy: Path, only: set[str]) -> None:
             w.writerow(["request_id", "type", "received_at", "customer_id"])
             w.writerows([f"R{r}-{i}", "erasure", "2026-11-30", c] for i, c in enumerate(ids))
 
-        def tut(batch: Path = batch) -> None:
+        def tut(batch: Path = batch, r: int = r) -> None:
             t, stdout = cli(
                 ws_t, "requests", "run", str(batch), "--apply", "-p", str(policy), "-o",
                 str(out), "--format", "json",
@@ -247,7 +248,7 @@ def bench_erasure(tmp: Path, n: int, policy: Path, only: set[str]) -> None:
     if "b" in only:
         check_same(ws_t, ws_s, "batch")
         record("b. requests run --apply, 1,000 erasures", t_runs, s_runs, "vs set-based SQL")
-        record("b. requests run --apply, 1,000 erasures", t_runs, s_rw_runs, "vs SQL + file rewrite")
+        record("b. requests run --apply, 1,000 erasures", t_runs, s_rw_runs, "vs SQL + rewrite")
 
     # (c) SAR for one subject
     con = duckdb.connect(str(ws_s / DB_FILE), read_only=True)
@@ -255,31 +256,17 @@ def bench_erasure(tmp: Path, n: int, policy: Path, only: set[str]) -> None:
     for r in range(ROUNDS if "c" in only else 0):
         email = f"user{77 + r * 1013}@example.com"
 
-        def tut(email: str = email) -> None:
-            t, stdout = cli(
-                ws_t, "sar", "--email", email, "-p", str(policy), "-o", str(tmp / "sar"),
-                "--format", "json",
-            )  # fmt: skip
-            summary = json.loads(stdout)["summary"]
-            t_runs.append(t)
-            got = (summary["rows"], summary["free_text_mentions"])
-            assert got == counts, f"SAR found {got}, the SELECTs {counts}"
-
-        def sql(email: str = email) -> None:
-            nonlocal counts
-            s, counts = timed(lambda: sar_sql(con, email))
-            s_runs.append(s)
-
-        counts: tuple[int, int] = (0, 0)
-        sql()  # the SELECTs' counts are what the SAR must find
-        if r % 2:
-            s_runs.pop()
-            tut()
-            sql()
-        else:
-            s_runs.pop()
-            sql()
-            tut()
+        # the SELECTs' row counts are what the SAR must find
+        s, counts = timed(lambda email=email: sar_sql(con, email))
+        t, stdout = cli(
+            ws_t, "sar", "--email", email, "-p", str(policy), "-o", str(tmp / "sar"),
+            "--format", "json",
+        )  # fmt: skip
+        summary = json.loads(stdout)["summary"]
+        got = (summary["rows"], summary["free_text_mentions"])
+        assert got == counts, f"SAR found {got}, the SELECTs {counts}"
+        t_runs.append(t)
+        s_runs.append(s)
     con.close()
     if "c" in only:
         record("c. sar, one subject", t_runs, s_runs, "vs the SELECTs")
