@@ -419,11 +419,12 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
             key = key_sql("s.v", link.normalize)
             cc = link.country_sql("s.v", "s.rg")
             source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
+            # keyed once (MATERIALIZED): inlined, the checks would repeat the key's regexes
             con.execute(
-                f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, $kind, {key}, "
-                f"{cc} FROM _hits h JOIN {source} s ON s.rid = h.rid "
-                f"WHERE h.tbl = $tbl AND {usable(key, link.kind)} "
-                "EXCEPT SELECT req, kind, key, cc FROM _keys",
+                f"INSERT INTO _keys (req, kind, key, cc) WITH x AS MATERIALIZED (SELECT h.req, "
+                f"{key} AS k, {cc} AS c FROM _hits h JOIN {source} s ON s.rid = h.rid "
+                f"WHERE h.tbl = $tbl) SELECT DISTINCT req, $kind, k, c FROM x "
+                f"WHERE {usable('k', link.kind)} EXCEPT SELECT req, kind, key, cc FROM _keys",
                 {"kind": link.kind, "tbl": link.table},
             )
 

@@ -87,9 +87,10 @@ def index_link(
         params,
     )
     key = key_sql("v", link.normalize)
+    # keyed once (MATERIALIZED): inlined, the checks would repeat the key's regexes
     con.execute(
-        f"INSERT INTO {target} SELECT ?, rid, ?, ?, k, cc FROM (SELECT rid, {key} AS k, "
-        f"{link.country_sql('v', 'rg')} AS cc FROM _cand) WHERE {usable('k', link.kind)} "
-        f"EXCEPT SELECT tbl, rid, link, kind, key, cc FROM {target}",
+        f"INSERT INTO {target} WITH x AS MATERIALIZED (SELECT rid, {key} AS k, "
+        f"{link.country_sql('v', 'rg')} AS cc FROM _cand) SELECT ?, rid, ?, ?, k, cc FROM x "
+        f"WHERE {usable('k', link.kind)} EXCEPT SELECT tbl, rid, link, kind, key, cc FROM {target}",
         [link.table, i, link.kind],
     )
