@@ -21,7 +21,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -288,6 +288,23 @@ def load_ner_model(path: str) -> tuple[str, Any]:
     return nlp.lang, nlp
 
 
+class _LazyPipelines(dict[str, Any]):
+    """Language -> spaCy pipeline, each built when first asked for."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, lang: str) -> Any:
+        if lang not in LANGS:
+            raise KeyError(lang)
+        self[lang] = pipeline = self._build(lang)
+        return pipeline
+
+    def __bool__(self) -> bool:  # loaded, although nothing is built yet
+        return True
+
+
 @cache
 def _blank(lang: str) -> Any:
     """A blank spaCy pipeline (a tokenizer), built once per process: an analyzer with the
@@ -327,13 +344,16 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
             )
 
         def load(self) -> None:
-            self.nlp: Any = {
-                lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else _blank(lang)
-                for lang in LANGS
-                if user is None or lang != user[0]
-            }
+            # built on first use, per language: a drop in Spanish never pays for French
+            # (`spacy.blank("fr")` alone takes seconds)
+            self.nlp: Any = _LazyPipelines(
+                lambda lang: spacy.load(NER_MODELS[lang]) if has_model[lang] else _blank(lang)
+            )
             if user is not None:
                 self.nlp[user[0]] = user[1]
+
+        def get_supported_languages(self) -> list[str]:
+            return list(LANGS)
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
             # Blank pipelines have no lemmas; presidio's context words match on them.

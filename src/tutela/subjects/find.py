@@ -418,11 +418,12 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
             key = key_sql("s.v", link.normalize)
             cc = link.country_sql("s.v", "s.rg")
             source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
+            # keyed once (MATERIALIZED): inlined, the checks would repeat the key's regexes
             con.execute(
-                f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT h.req, $kind, {key}, "
-                f"{cc} FROM _hits h JOIN {source} s ON s.rid = h.rid "
-                f"WHERE h.tbl = $tbl AND {usable(key, link.kind)} "
-                "EXCEPT SELECT req, kind, key, cc FROM _keys",
+                f"INSERT INTO _keys (req, kind, key, cc) WITH x AS MATERIALIZED (SELECT h.req, "
+                f"{key} AS k, {cc} AS c FROM _hits h JOIN {source} s ON s.rid = h.rid "
+                f"WHERE h.tbl = $tbl) SELECT DISTINCT req, $kind, k, c FROM x "
+                f"WHERE {usable('k', link.kind)} EXCEPT SELECT req, kind, key, cc FROM _keys",
                 {"kind": link.kind, "tbl": link.table},
             )
 
@@ -633,26 +634,34 @@ def _free_text(
             if few
             else "k.key = keyed.key"
         )
+        # (fragments, the texts that can hold one, and how fragments are keyed); each text
+        # is searched once per pattern, and not at all for kinds no request has a key of
+        email, compact, trim = key_sql("x", "email"), key_sql("x", "compact"), key_sql("x", "trim")
+        exact = "k.key = keyed.key"
         extractors = [
-            (f"regexp_extract_all({text}, '{_EMAIL_RE}')", key_sql("x", "email"), "NULL",
-             ["email"], "k.key = keyed.key"),
-            (f"regexp_extract_all({text}, '(?:\\+|00)?[0-9][0-9 .\\-()]{{6,}}[0-9]')",
-             key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match),
-            (f"regexp_extract_all({text}, '{_IBAN_RE}')", key_sql("x", "compact"), "NULL",
-             ["iban"], "k.key = keyed.key"),
-            (f"regexp_extract_all({text}, '{_TOKEN_RE}')", key_sql("x", "compact"), "NULL",
-             id_kinds, "k.key = keyed.key"),
-            (f"regexp_extract_all({text}, '{_TOKEN_RE}')", key_sql("x", "trim"), "NULL",
-             id_kinds, "k.key = keyed.key"),
+            (_EMAIL_RE, "contains(t, '@')", [(email, "NULL", ["email"], exact)]),
+            ("(?:\\+|00)?[0-9][0-9 .\\-()]{6,}[0-9]", "true",
+             [(key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match)]),
+            (_IBAN_RE, "true", [(compact, "NULL", ["iban"], exact)]),
+            (_TOKEN_RE, "true",
+             [(compact, "NULL", id_kinds, exact), (trim, "NULL", id_kinds, exact)]),
         ]  # fmt: skip
-        for extract, key, cc, kinds, match in extractors:
+        present = {kind for kind, _ in keys}
+        for pattern, texts, keyings in extractors:
+            wanted = [k for k in keyings if present & set(k[2])]
+            if not wanted:
+                continue
+            matched = " UNION ALL ".join(
+                f"SELECT k.req, keyed.rid, k.kind, keyed.x FROM (SELECT rid, x, {key} AS key, "
+                f"{cc} AS cc FROM frag) keyed JOIN _tkeys k ON {match} "
+                "AND (k.cc IS NULL OR keyed.cc IS NULL OR k.cc = keyed.cc) "
+                f"WHERE list_contains(${n}, k.kind)"
+                for n, (key, cc, _, match) in enumerate(wanted, start=1)
+            )
             rows = con.execute(
-                f"WITH frag AS (SELECT rid, unnest({extract}) AS x FROM _ftext), "
-                f"keyed AS (SELECT rid, x, {key} AS key, {cc} AS cc FROM frag) "
-                "SELECT k.req, keyed.rid, k.kind, keyed.x FROM keyed JOIN _tkeys k "
-                f"ON {match} AND (k.cc IS NULL OR keyed.cc IS NULL OR k.cc = keyed.cc) "
-                "WHERE list_contains(?, k.kind)",
-                [kinds],
+                f"WITH frag AS MATERIALIZED (SELECT rid, unnest(regexp_extract_all({text}, "
+                f"'{pattern}')) AS x FROM _ftext WHERE {texts}) {matched}",
+                [kinds for _, _, kinds, _ in wanted],
             ).fetchall()
             for req, rid, kind, fragment in rows:
                 hit = hits.setdefault(

@@ -143,26 +143,25 @@ def record(ws: Workspace, con: Connection, matches: Mapping[str, SubjectMatch]) 
     only a reviewer closes it. Decided items are kept as they are."""
     ensure_table(con)
     now = datetime.now(UTC).replace(tzinfo=None)
-    added = 0
     stale = _stale_items(ws, con, matches)
+    # the whole batch in a few statements: one read, one delete, one update, one insert
+    existing: dict[str, dict[tuple[str, str], str | None]] = {}
+    last_item: dict[str, int] = {}
+    for req, table, fp, decision, item in con.execute(
+        f"SELECT request_id, table_name, fingerprint, decision, item FROM {TABLE} "
+        "WHERE request_id IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        [json_list(sorted(matches))],
+    ).fetchall():
+        existing.setdefault(req, {})[(table, fp)] = decision
+        if (table, fp) not in stale.get(req, ()):
+            last_item[req] = max(last_item.get(req, 0), int(item))
+    gone = [(req, table, fp) for req, items in stale.items() for table, fp in items]
+    updates: list[list[Any]] = []
+    inserts: list[list[Any]] = []
     for req, match in matches.items():
         current = {(p.table, p.fingerprint): p for p in match.possible if p.fingerprint}
-        existing = {
-            (r[0], r[1]): r[2]
-            for r in con.execute(
-                f"SELECT table_name, fingerprint, decision FROM {TABLE} WHERE request_id = ?",
-                [req],
-            ).fetchall()
-        }
-        for table, fp in stale.get(req, ()):
-            con.execute(
-                f"DELETE FROM {TABLE} WHERE request_id = ? AND table_name = ? AND fingerprint = ?",
-                [req, table, fp],
-            )
-        row = con.execute(
-            f"SELECT coalesce(max(item), 0) FROM {TABLE} WHERE request_id = ?", [req]
-        ).fetchone()
-        item = int(row[0]) if row else 0
+        known = existing.get(req, {})
+        item = last_item.get(req, 0)
         for (table, fp), p in sorted(current.items(), key=lambda kv: (kv[1].table, kv[1].rowid)):
             values = [
                 p.row_ref,
@@ -171,22 +170,49 @@ def record(ws: Workspace, con: Connection, matches: Mapping[str, SubjectMatch]) 
                 json.dumps(p.evidence, ensure_ascii=False),
                 json.dumps(p.masked, ensure_ascii=False),
             ]
-            if (table, fp) in existing:
-                if existing[(table, fp)] is None:
-                    con.execute(
-                        f"UPDATE {TABLE} SET row_ref = ?, reason = ?, score = ?, evidence = ?, "
-                        "masked = ? WHERE request_id = ? AND table_name = ? AND fingerprint = ?",
-                        [*values, req, table, fp],
-                    )
+            if (table, fp) in known:
+                if known[(table, fp)] is None:
+                    updates.append([req, table, fp, *values])
                 continue
             item += 1
-            added += 1
-            con.execute(
-                f"INSERT INTO {TABLE} (request_id, item, table_name, row_ref, fingerprint, "
-                "reason, score, evidence, masked, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [req, item, table, values[0], fp, *values[1:], now],
-            )
+            inserts.append([req, item, table, fp, *values])
+    if gone:
+        con.execute(
+            f"DELETE FROM {TABLE} WHERE EXISTS (SELECT 1 FROM (SELECT "
+            f"{_unnest(3)}) d WHERE d.c0 = request_id AND d.c1 = table_name "
+            "AND d.c2 = fingerprint)",
+            _columns(gone, 3),
+        )
+    if updates:
+        con.execute(
+            f"UPDATE {TABLE} SET row_ref = u.c3, reason = u.c4, score = CAST(u.c5 AS DOUBLE), "
+            f"evidence = u.c6, masked = u.c7 FROM (SELECT {_unnest(8)}) u "
+            f"WHERE {TABLE}.request_id = u.c0 AND {TABLE}.table_name = u.c1 "
+            f"AND {TABLE}.fingerprint = u.c2",
+            _columns(updates, 8),
+        )
+    if inserts:
+        con.execute(
+            f"INSERT INTO {TABLE} (request_id, item, table_name, fingerprint, row_ref, reason, "
+            f"score, evidence, masked, found_at) SELECT c0, CAST(c1 AS INTEGER), c2, c3, c4, "
+            f"c5, CAST(c6 AS DOUBLE), c7, c8, ? FROM (SELECT {_unnest(9)})",
+            [now, *_columns(inserts, 9)],
+        )
+    added = len(inserts)
     return added
+
+
+def _unnest(n: int) -> str:
+    """n parallel JSON lists (bound in order) as columns c0..c{n-1}, as text."""
+    return ", ".join(f"UNNEST(CAST(?::JSON AS VARCHAR[])) AS c{i}" for i in range(n))
+
+
+def _columns(rows: Sequence[Sequence[Any]], n: int) -> list[str]:
+    """The columns of `rows` as JSON lists of text (None stays null), for `_unnest`."""
+    return [
+        json.dumps([None if r[i] is None else str(r[i]) for r in rows], ensure_ascii=False)
+        for i in range(n)
+    ]
 
 
 def open_count(con: Connection, request_id: str) -> int:
