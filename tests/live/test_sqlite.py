@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -211,3 +213,20 @@ def test_requests_run_purge_vacuums_the_sqlite_file(
     (entry,) = json.loads((tmp_path / "out" / "erasure-V1.json").read_text())["live_sources"]
     assert entry["done"] is True and "VACUUM" in entry["method"]
     assert [name for name, _ in _rows(legacy)] == ["Núria Puig", "Pau Vidal"]
+
+
+def test_a_new_process_opens_the_stored_attachment(legacy: Path, tmp_path: Path) -> None:
+    """`tutela attach` in one process, `tutela scan`/`tables` in the next (as a user runs
+    them): the stored attachment is opened again without the attach command's modules."""
+    env = {**os.environ, "TUTELA_WORKSPACE": str(tmp_path / "ws")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tutela", *args], env=env, capture_output=True, text=True
+        )
+
+    assert run("attach", "legacy", str(legacy)).returncode == 0
+    scan = run("scan", "legacy.main.clients", "--format", "json")
+    assert scan.returncode in (0, 1), scan.stderr
+    assert "EMAIL_ADDRESS" in scan.stdout
+    assert "legacy.main.clients" in run("tables").stdout

@@ -310,6 +310,6 @@ def test_exports_of_the_persons_tables_are_listed_as_copies(
 
 
 def erase_markdown(cert: dict[str, object]) -> str:
-    from tutela.subjects.erase import certificate_markdown
+    from tutela.report.certificate import certificate_markdown
 
     return certificate_markdown(cert)  # type: ignore[arg-type]

@@ -11,7 +11,6 @@ import typer
 
 if TYPE_CHECKING:
     from tutela.services.session import Session
-    from tutela.workspace import Workspace
 
 
 class OutputFormat(enum.StrEnum):
@@ -32,9 +31,6 @@ class State:
         from tutela.services.session import Session
 
         return Session(self.workspace, self.command, notify=warn)
-
-    def open_workspace(self, *, create: bool = False, read_only: bool = False) -> Workspace:
-        return self.session().open(create=create, read_only=read_only)
 
 
 def state(ctx: typer.Context) -> State:

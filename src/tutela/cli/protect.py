@@ -12,13 +12,13 @@ from tutela import keyguard
 from tutela.base import keys as keyring
 from tutela.base.errors import ExitCode, UsageError
 from tutela.cli import output
-from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, session, state
+from tutela.cli.options import FormatOption, OutputFormat, PolicyPathOption, session
 from tutela.protect import pseudonymize as ps
 from tutela.protect import shred as shredmod
 from tutela.protect.pipeline import Result
-from tutela.protect.service import ProtectRequest, protect
 from tutela.services import protect as keysvc
 from tutela.services.protect import KeySetView
+from tutela.services.pseudonymize import ProtectRequest, protect
 
 keys_app = typer.Typer(
     help="Manage the workspace keys: the master key and versioned protection keys.",
@@ -305,7 +305,7 @@ def pseudonymize_cmd(
         force=force, as_of=as_of.date() if as_of else None, max_shift_days=max_shift_days,
         subject_column=subject_column, subject_kind=subject_kind,
     )  # fmt: skip
-    result = protect(state(ctx).open_workspace, request)
+    result = protect(session(ctx), request)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict())
     else:

@@ -28,6 +28,7 @@ class Session:
 
     def open(self, *, create: bool = False, read_only: bool = False) -> Workspace:
         """The workspace, open (use it as a context manager); notices go to `notify`."""
+        import tutela.live  # noqa: F401  # registers the attachment kinds (its own and the lake's)
         from tutela.workspace import Workspace
 
         ws = Workspace.open(

@@ -30,7 +30,6 @@ from tutela.subjects.plan import ErasurePlan as ErasurePlan  # re-exported with 
 from tutela.subjects.plan import Redaction
 from tutela.subjects.plan import TablePlan as TablePlan
 from tutela.subjects.plan import plan_erasure as plan_erasure
-from tutela.subjects.systems import markdown as systems_markdown
 from tutela.workspace import Workspace, internal_table_exists, json_list, quote_ident
 
 REDACTED = "[REDACTED]"
@@ -291,81 +290,6 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "audit_entry": {"seq": outcome.audit_entry.seq, "hash": outcome.audit_entry.entry_hash},
         "live_sources": [e.to_dict() for e in outcome.live],
     }
-
-
-def certificate_markdown(cert: dict[str, Any]) -> str:
-    v = cert["verification"]
-    lines = [
-        f"# Erasure certificate — request {cert['request_id']}",
-        "",
-        f"- Completed: {cert['completed_at']}",
-        f"- Key id for identifier hashes: `{cert['key_id']}`",
-        f"- Audit entry: #{cert['audit_entry']['seq']} `{cert['audit_entry']['hash']}`",
-        f"- Verification: **{'passed' if v['ok'] else 'FAILED'}** "
-        f"({v['searched_identifiers']} identifiers searched again)",
-        "",
-    ]
-    if not cert["found"]:
-        lines += ["No personal data was found for the identifiers given; nothing to erase.", ""]
-    else:
-        lines += [
-            "| table | action | rows | columns | legal basis | reason |",
-            "|---|---|---|---|---|---|",
-        ]
-        for t in cert["tables"]:
-            lines.append(
-                f"| {t['table']} | {t['action']} | {t['rows']} | {', '.join(t['columns'])} | "
-                f"{t['legal_basis'] or ''} | {(t['reason'] or '').replace('|', '/')} |"
-            )
-        lines += [
-            "",
-            f"Free-text mentions redacted: {cert['free_text_redactions']}.",
-            f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
-            "",
-        ]
-    if cert.get("held_back"):
-        lines += [
-            "## Identifiers shared with other people (rows reached only through them "
-            "were not erased)",
-            "",
-        ]
-        lines += [
-            f"- {h['kind'].replace('_', ' ')} `{h['value']}`: {h['status']}, {h['why']}; "
-            f"{h['rows_held_back']} row(s) held back for review"
-            for h in cert["held_back"]
-        ]
-        lines.append("")
-    lines += _live_markdown(cert.get("live_sources", []))
-    if v["residue"]:
-        lines += ["## Residue found after erasure", ""]
-        lines += [
-            f"- {r['table']}{'.' + r['column'] if 'column' in r else ''}: {r['rows']} row(s)"
-            for r in v["residue"]
-        ]
-        lines.append("")
-    lines.append(systems_markdown(cert))
-    lines.append(
-        "Identifiers appear only as keyed hashes (HMAC-SHA256); record ids needed to act at "
-        "a source system appear in clear."
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _live_markdown(entries: Sequence[Mapping[str, Any]]) -> list[str]:
-    if not entries:
-        return []
-    lines = ["## Live databases: what remains in storage", ""]
-    for e in entries:
-        state = "done" if e["done"] else "NOT done"
-        lines.append(f"- {e['table']} ({e['kind']}): {e['method']} — physical removal {state}")
-        if e["note"]:
-            lines.append(f"  - {e['note']}")
-        if e.get("file_check"):  # lake tables: every file of the table read (lake.py)
-            lines.append(f"  - files of the table: {e['file_check']}")
-        if e.get("time_travel"):
-            lines.append(f"  - time travel: {e['time_travel']}")
-        lines += [f"  - may remain: {r}" for r in e["remaining"]]
-    return [*lines, ""]
 
 
 def now() -> str:

@@ -15,6 +15,7 @@ from tutela.base.keys import MasterKey
 from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy
 from tutela.report import sar as sar_render
+from tutela.report.certificate import certificate_markdown
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
@@ -291,7 +292,7 @@ def apply_erasures(
             try:
                 files = [
                     str(write_private(out_dir, f"{stem}.json", to_json(cert) + "\n")),
-                    str(write_private(out_dir, f"{stem}.md", erasure.certificate_markdown(cert))),
+                    str(write_private(out_dir, f"{stem}.md", certificate_markdown(cert))),
                 ]
             except (OSError, TutelaError) as exc:
                 raise TutelaError(

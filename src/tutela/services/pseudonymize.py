@@ -7,7 +7,6 @@ plan to the pipeline. Keys are used here and never returned: the result names ke
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from tutela.base.progress import ProgressCallback, no_progress
 from tutela.protect import pseudonymize, shred
 from tutela.protect.methods import ColumnRequest, parse_columns
 from tutela.protect.pipeline import DEFAULT_PURPOSE, IN_PLACE, Plan, Result, carry_out
-from tutela.workspace import Workspace
+from tutela.services.session import Session
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class ProtectRequest:
 
 
 def protect(
-    open_workspace: Callable[[], Workspace],
+    session: Session,
     request: ProtectRequest,
     progress: ProgressCallback = no_progress,
 ) -> Result:
@@ -81,7 +80,7 @@ def protect(
     r.check()
     policy = load_policy(r.policy).policy if r.policy is not None else None
     shredded = shred.shred_columns(r.columns, r.method, r.subject_column)
-    with open_workspace() as ws:
+    with session.open() as ws:
         master = workspace_key(ws)
         keyset = load_keyset(ws.root, master)
         p: Plan
