@@ -21,11 +21,14 @@ demo: $(STAMP)
 
 # The live-source tests start their own PostgreSQL: ensure-postgres installs the server
 # binaries first when they are missing (without them those tests skip, loudly).
+# The suite runs on every CPU (pytest-xdist; each worker starts its own PostgreSQL on its own
+# port and directory): `make test TEST_JOBS=0` runs it in one process.
+TEST_JOBS ?= auto
 test: $(STAMP)
 	@sh scripts/ensure-postgres
 	@sh scripts/ensure-chromium
 	@sh scripts/ensure-sarif-multitool
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal --durations=15
 
 test-live: $(STAMP)
 	@sh scripts/ensure-postgres

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner, Result
 
 from tutela.cli.app import app
@@ -17,8 +17,9 @@ from tutela.workspace import Workspace
 ASSETS = Path(__file__).parent / "assets"
 
 # No test depends on wall-clock speed: on a busy 2-core CI machine one slow example is no
-# failure (hypothesis' default 200 ms deadline per example made the suite flaky).
-settings.register_profile("tutela", deadline=None)
+# failure (hypothesis' default 200 ms deadline per example made the suite flaky), and neither
+# is slow data generation (the `too_slow` health check times it).
+settings.register_profile("tutela", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("tutela")
 
 

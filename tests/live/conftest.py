@@ -77,22 +77,28 @@ def _start() -> tuple[PgServer | None, str, list[str], Path | None]:
     pwfile.write_text(PASSWORD + "\n")
     if as_user:
         os.chown(pwfile, pwd.getpwnam("nobody").pw_uid, -1)
-    port = _free_port()
     data = root / "data"
-    steps = [
-        [str(bindir / "initdb"), "-D", str(data), "-U", USER, "--auth=scram-sha-256",
-         f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale"],
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
-         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-         "-c max_connections=60", "start"],
-    ]  # fmt: skip
-    for cmd in steps:
-        done = subprocess.run(as_user + cmd, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            log = (root / "log").read_text()[-500:] if (root / "log").exists() else ""
-            shutil.rmtree(root, ignore_errors=True)
-            return None, f"could not start PostgreSQL: {done.stderr[-300:]} {log}", [], None
+    initdb = [str(bindir / "initdb"), "-D", str(data), "-U", USER, "--auth=scram-sha-256",
+              f"--pwfile={pwfile}", "-E", "UTF8", "--no-locale"]  # fmt: skip
+    done = subprocess.run(as_user + initdb, capture_output=True, text=True, timeout=120)
+    # Under pytest-xdist every worker starts its own server (its own directory and socket):
+    # another worker may take the free port between `_free_port` and the start, so a failed
+    # start is retried on a fresh port.
+    port = 0
+    for _attempt in range(3 if done.returncode == 0 else 0):
+        port = _free_port()
+        start = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w",
+                 "-t", "120", "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
+                 "-c fsync=off -c max_connections=60", "start"]  # fmt: skip
+        done = subprocess.run(as_user + start, capture_output=True, text=True, timeout=180)
+        if done.returncode == 0:
+            break
     stop = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+    if done.returncode != 0:
+        log = (root / "log").read_text()[-500:] if (root / "log").exists() else ""
+        subprocess.run(stop, capture_output=True, timeout=60)  # a start that timed out
+        shutil.rmtree(root, ignore_errors=True)
+        return None, f"could not start PostgreSQL: {done.stderr[-300:]} {log}", [], None
     psql_dir = bindir if (bindir / "psql").exists() else Path(shutil.which("psql") or "").parent
     return PgServer("127.0.0.1", port, psql_dir), "", stop, root
 
