@@ -3,7 +3,8 @@
 The statements are the ones `detect.engine.scan_table` really runs on DuckDB (recorded
 through a connection that passes them on), translated by `to_spark_sql`, run on Spark over
 the same rows, and compared result by result: counts exactly, averages to float rounding,
-approximate distinct counts within HyperLogLog's error (the two engines' sketches differ).
+approximate distinct counts within three standard errors of Spark's HyperLogLog (the
+two engines' sketches differ).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _duckdb_table(rows: list[tuple[Any, ...]]) -> Connection:
 
 def _to_spark(spark: Any, con: Connection) -> None:
     """The same rows as the Spark view `t`, through Arrow."""
-    spark.createDataFrame(con.execute("SELECT * FROM t").to_arrow_table()).createOrReplaceTempView(
+    spark.createDataFrame(con.sql("SELECT * FROM t").to_arrow_table()).createOrReplaceTempView(
         "t"
     )
 
@@ -101,7 +102,8 @@ def _equal(duck: Any, spark: Any, projection: str) -> bool:
     if duck is None or spark is None:
         return duck is spark
     if "APPROX" in projection.upper():
-        return abs(duck - spark) <= max(2, 0.1 * duck)
+        # two different sketches: Spark's errs by 5 % (one sd), DuckDB's by ~1.6 %
+        return abs(duck - spark) <= max(2, 0.16 * duck)
     if isinstance(duck, float) or isinstance(spark, float):
         return abs(float(duck) - float(spark)) <= 1e-9 * max(1.0, abs(float(duck)))
     return bool(duck == spark)
