@@ -93,9 +93,7 @@ def _duckdb_table(rows: list[tuple[Any, ...]]) -> Connection:
 
 def _to_spark(spark: Any, con: Connection) -> None:
     """The same rows as the Spark view `t`, through Arrow."""
-    spark.createDataFrame(con.sql("SELECT * FROM t").to_arrow_table()).createOrReplaceTempView(
-        "t"
-    )
+    spark.createDataFrame(con.sql("SELECT * FROM t").to_arrow_table()).createOrReplaceTempView("t")
 
 
 def _equal(duck: Any, spark: Any, projection: str) -> bool:
