@@ -1,0 +1,616 @@
+"""Apache Spark, the scale-out engine (groundwork of #19): the only module importing pyspark.
+
+Not wired into the CLI yet (see docs/scale-out.md). What is here, each part checked against
+DuckDB by the differential tests in tests/spark/:
+
+* `StandaloneCluster`: a Spark standalone master and workers on 127.0.0.1, started from
+  pyspark's own distribution (`SPARK_HOME` = the installed pyspark package; no downloads),
+  and `session()` for a SparkSession on it or on `local[N]`, with small JVM settings.
+* Keyed tokens bit-for-bit equal to DuckDB's (`protect/sqlhmac.py`): HMAC-SHA256 spelled out
+  with Spark's `sha2` over binary (RFC 2104), the padded keys bound as parameters, never in
+  SQL text; and the same as an Arrow-vectorized UDF around Python's `hmac`.
+* `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, reservoir samples)
+  translated for Spark through sqlglot, with the dialect traps sqlglot leaves in fixed here:
+  RE2 regular expressions rewritten for Java's engine (case-insensitive flags kept and made
+  Unicode-aware, `$`, `\\s`, `\\b`, character classes), `regexp_full_match` anchored, and
+  DuckDB's reservoir sample (taken from the FROM relation, before WHERE) as a seeded
+  random order with a limit. A function without a known translation is an error, never a
+  silently different query.
+
+pyspark and sqlglot are optional (`pip install 'tutela[spark]'`); they are imported lazily,
+so Tutela without them never pays for them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutela.base.errors import EngineError
+
+JAVA_MIN = 17
+LOOPBACK = "127.0.0.1"
+_BLOCK = 64  # SHA-256 block size (RFC 2104)
+TOKEN_PREFIX = "tok_"
+
+# Small JVMs: the machines this runs on in tests have 2 cores shared with other work.
+DRIVER_MEMORY = "512m"
+EXECUTOR_MEMORY = "512m"  # Spark refuses less than ~450 MB per executor
+DAEMON_MEMORY = "128m"  # master and worker daemons
+
+
+class SparkUnavailableError(EngineError):
+    """pyspark or a Java runtime is missing, or a cluster could not be started."""
+
+    slug = "spark-unavailable"
+
+
+class TranslationError(EngineError):
+    """A DuckDB statement has no faithful Spark translation."""
+
+    slug = "spark-translation"
+
+
+# -- the runtime ----------------------------------------------------------------------
+
+
+def _module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise SparkUnavailableError(
+            f"cannot import {name} ({exc}); install it with pip install 'tutela[spark]'"
+        ) from exc
+
+
+def java_major() -> int | None:
+    """The major version of `java` on PATH (or under JAVA_HOME), None when there is none."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not Path(java).exists():
+        return None
+    try:
+        done = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', done.stderr)
+    if found is None:
+        return None
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major
+
+
+def unavailable() -> str | None:
+    """Why Spark cannot run here (a sentence), or None when it can."""
+    try:
+        importlib.import_module("pyspark")
+    except ImportError:
+        return "pyspark is not installed (pip install 'tutela[spark]')"
+    major = java_major()
+    if major is None:
+        return "no Java runtime (java) found; Spark needs Java 17 or newer"
+    if major < JAVA_MIN:
+        return f"Java {major} found; Spark needs Java {JAVA_MIN} or newer"
+    return None
+
+
+def spark_home() -> Path:
+    """pyspark's own distribution: its package directory holds bin/spark-class and jars/."""
+    pyspark = _module("pyspark")
+    home = Path(pyspark.__file__).parent
+    if not (home / "bin" / "spark-class").exists() or not (home / "jars").is_dir():
+        raise SparkUnavailableError(f"pyspark at {home} has no bin/spark-class or jars/")
+    return home
+
+
+def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "SPARK_HOME": str(spark_home()),
+            "SPARK_LOCAL_IP": LOOPBACK,
+            "SPARK_LOCAL_HOSTNAME": "localhost",
+            "PYSPARK_PYTHON": sys.executable,
+            "PYSPARK_DRIVER_PYTHON": sys.executable,
+            "SPARK_DAEMON_MEMORY": DAEMON_MEMORY,
+            # daemons only route work: the quick JIT tier and one GC thread start them faster
+            "SPARK_DAEMON_JAVA_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+            "SPARK_NO_DAEMONIZE": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (Linux /proc), 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(found.group(1)) * 1024 if found else 0
+
+
+@dataclass
+class StandaloneCluster:
+    """A Spark standalone master and workers on 127.0.0.1 (stop() ends them).
+
+    Each daemon runs in the foreground of its own `spark-class` process (which execs
+    java), so the processes started here are exactly the JVMs, ended by their pids."""
+
+    master_url: str
+    workdir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    startup_seconds: float = 0.0
+
+    @classmethod
+    def start(
+        cls,
+        workers: int = 2,
+        *,
+        cores: int = 1,
+        memory: str = "768m",
+        timeout: float = 180.0,
+    ) -> StandaloneCluster:
+        """Start a master and `workers` workers (each offering `cores` and `memory` to
+        executors); returns once every worker has registered with the master."""
+        reason = unavailable()
+        if reason is not None:
+            raise SparkUnavailableError(reason)
+        began = time.monotonic()
+        workdir = Path(tempfile.mkdtemp(prefix="tutela-spark-"))
+        port = _free_port()
+        cluster = cls(f"spark://{LOOPBACK}:{port}", workdir)
+        env = _env({"SPARK_LOG_DIR": str(workdir), "SPARK_WORKER_DIR": str(workdir / "work")})
+        spark_class = str(spark_home() / "bin" / "spark-class")
+        try:
+            cluster._spawn(
+                "master",
+                [spark_class, "org.apache.spark.deploy.master.Master",
+                 "--host", LOOPBACK, "--port", str(port), "--webui-port", "0"],
+                env,
+            )  # fmt: skip
+            cluster._wait_for("master", r"Starting Spark master at|I have been elected leader", 1,
+                              began + timeout)  # fmt: skip
+            for i in range(workers):
+                cluster._spawn(
+                    f"worker{i + 1}",
+                    [spark_class, "org.apache.spark.deploy.worker.Worker",
+                     "--host", LOOPBACK, "--port", "0", "--webui-port", "0",
+                     "--cores", str(cores), "--memory", memory,
+                     "--work-dir", str(workdir / f"work{i + 1}"), cluster.master_url],
+                    env,
+                )  # fmt: skip
+            cluster._wait_for("master", r"Registering worker", workers, began + timeout)
+        except BaseException:
+            cluster.stop()
+            raise
+        atexit.register(cluster.stop)  # daemons never outlive the process that started them
+        cluster.startup_seconds = time.monotonic() - began
+        return cluster
+
+    def _log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str]) -> None:
+        with self._log(name).open("wb") as log:
+            self.processes[name] = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+
+    def _wait_for(self, name: str, pattern: str, count: int, deadline: float) -> None:
+        rx = re.compile(pattern)
+        while True:
+            text = self._log(name).read_text(errors="replace")
+            if sum(1 for line in text.splitlines() if rx.search(line)) >= count:
+                return
+            for proc_name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    tail = self._log(proc_name).read_text(errors="replace")[-2000:]
+                    raise SparkUnavailableError(
+                        f"Spark {proc_name} exited ({proc.returncode}) while starting: {tail}"
+                    )
+            if time.monotonic() > deadline:
+                raise SparkUnavailableError(f"Spark {name} did not report {pattern!r} in time")
+            time.sleep(0.25)
+
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.processes.items()}
+
+    def memory(self) -> dict[str, int]:
+        """Resident bytes of each daemon JVM (executors are children of the workers)."""
+        out = {name: rss_bytes(pid) for name, pid in self.pids().items()}
+        for name, pid in self.pids().items():
+            for child in _children(pid):
+                out[f"{name}/executor{child}"] = rss_bytes(child)
+        return out
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """End the workers, then the master (SIGTERM, SIGKILL after `timeout`)."""
+        for name in sorted(self.processes, key=lambda n: n == "master"):
+            proc = self.processes[name]
+            if proc.poll() is None:
+                for child in _children(proc.pid):
+                    with _ignore_gone():
+                        os.kill(child, signal.SIGTERM)
+                proc.terminate()
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout)
+        self.processes.clear()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> StandaloneCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _ignore_gone() -> AbstractContextManager[None]:
+    return suppress(ProcessLookupError)
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of `pid` (any of its threads may have started one)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(p) for p in task.read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def session(
+    master: str = "local[2]", *, app: str = "tutela", conf: Mapping[str, str] | None = None
+) -> Any:
+    """A SparkSession on `master` (`local[N]` or `spark://host:port`), small and quiet:
+    no web UI, loopback only, UTC, a few shuffle partitions. Only one runs per process;
+    stop it (`.stop()`) before opening another."""
+    reason = unavailable()
+    if reason is not None:
+        raise SparkUnavailableError(reason)
+    for key, value in _env().items():
+        if key.startswith(("SPARK_", "PYSPARK_")):
+            os.environ[key] = value
+    sql = _module("pyspark.sql")
+    settings = {
+        "spark.driver.memory": DRIVER_MEMORY,
+        "spark.executor.memory": EXECUTOR_MEMORY,
+        "spark.driver.host": LOOPBACK,
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.python.worker.reuse": "true",
+        "spark.eventLog.enabled": "false",
+        "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+        "spark.executor.extraJavaOptions": "-XX:+UseSerialGC",
+    }
+    settings.update(conf or {})
+    builder = sql.SparkSession.builder.master(master).appName(app)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j and Spark raise many kinds; all mean "no session"
+        raise SparkUnavailableError(f"cannot start Spark on {master}: {exc}") from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# -- keyed tokens (HMAC-SHA256), bit-for-bit as in DuckDB -----------------------------------
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    """RFC 2104's inner and outer padded keys, exactly as `protect/sqlhmac.HmacKey`."""
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    padded = key.ljust(_BLOCK, b"\x00")
+    return bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
+
+
+def hmac_hex_sql(expr: str, key: bytes, args: dict[str, Any]) -> str:
+    """Spark SQL for the hex HMAC-SHA256 of the text expression `expr` (NULL stays NULL).
+
+    The padded keys go into `args` (named parameters for `spark.sql(text, args=args)`), so
+    they never appear in the SQL text."""
+    inner, outer = _pads(key)
+    n = len(args)
+    args[f"hk{n}"], args[f"hk{n + 1}"] = bytearray(inner), bytearray(outer)
+    return (
+        f"sha2(concat(:hk{n + 1}, unhex(sha2(concat(:hk{n}, encode({expr}, 'UTF-8')), 256))), 256)"
+    )
+
+
+def hmac_hex_column(column: Any, key: bytes) -> Any:
+    """The same HMAC as a DataFrame column expression over a string column."""
+    functions = _module("pyspark.sql.functions")
+    inner, outer = _pads(key)
+    encoded = functions.encode(column, "UTF-8")
+    first = functions.unhex(functions.sha2(functions.concat(functions.lit(inner), encoded), 256))
+    return functions.sha2(functions.concat(functions.lit(outer), first), 256)
+
+
+def hmac_hex_udf(key: bytes) -> Any:
+    """The same HMAC as an Arrow-vectorized UDF (Python's `hmac` on each value of a batch):
+    the key travels in the pickled function, never in a query plan."""
+    functions = _module("pyspark.sql.functions")
+    pa = _module("pyarrow")
+    import hmac as _hmac
+
+    def digest(value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    # no type hints on the batch function: the UDF type is given, not inferred
+    batch = lambda values: pa.array([digest(v) for v in values.to_pylist()], pa.string())  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "It is preferred to specify type hints", UserWarning)
+        return functions.arrow_udf(batch, "string", functions.ArrowUDFType.SCALAR)
+
+
+def token_column(hex_column: Any, length: int = 24) -> Any:
+    """`tok_` and the first `length` hex digits, as `protect/sqlhmac.token_sql`."""
+    functions = _module("pyspark.sql.functions")
+    return functions.concat(
+        functions.lit(TOKEN_PREFIX), functions.left(hex_column, functions.lit(length))
+    )
+
+
+# -- DuckDB SQL -> Spark SQL --------------------------------------------------------------
+
+_WORD = "[0-9A-Za-z_]"
+_RE2_SPACE = r"\t\n\f\r "  # RE2's \s (Java's also holds \x0B)
+_OUTSIDE = {
+    "s": f"[{_RE2_SPACE}]",
+    "S": f"[^{_RE2_SPACE}]",
+    "b": f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))",  # RE2's \b is ASCII
+    "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))",
+}
+_INSIDE = {"s": _RE2_SPACE, "S": f"[^{_RE2_SPACE}]"}  # Java allows a class inside a class
+
+
+_SIMPLE_GROUP = re.compile(r"\(\?:([^()]*)\)")
+_TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[^\\\[\]|*+?{}.^$]")
+_TRIE_MIN = 20  # alternatives: below this, Java's backtracking over them is cheap
+_END = ""
+
+
+def _tokens(alternative: str) -> list[str] | None:
+    """An alternative as a sequence of single-character tokens (a literal, an escape, a
+    class), or None when it holds anything else (quantifiers, anchors, dots)."""
+    tokens = _TOKEN.findall(alternative)
+    return tokens if "".join(tokens) == alternative else None
+
+
+def _emit(trie: dict[str, Any]) -> str:
+    alts = [token + _emit(child) for token, child in trie.items() if token != _END]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return f"(?:{body})?" if _END in trie else body
+
+
+def _as_trie(group: re.Match[str]) -> str:
+    """`(?:a|b|...)` of many literal alternatives as a prefix tree: the same strings, but
+    Java's backtracking engine tries each first character once instead of every
+    alternative at every position (RE2 builds an automaton; java.util.regex does not)."""
+    content = group.group(1)
+    alternatives = content.split("|")
+    if len(alternatives) < _TRIE_MIN or content.endswith("\\"):
+        return group.group(0)
+    trie: dict[str, Any] = {}
+    for alternative in alternatives:
+        tokens = _tokens(alternative)
+        if tokens is None:
+            return group.group(0)
+        node = trie
+        for token in tokens:
+            node = node.setdefault(token, {})
+        node[_END] = {}
+    return "(?:" + _emit(trie) + ")"
+
+
+def java_regex(pattern: str, *, case_insensitive: bool = False, full: bool = False) -> str:
+    """An RE2 pattern (as DuckDB runs it) rewritten to mean the same for java.util.regex.
+
+    `.` and anchors follow RE2 (only \\n ends a line; `$` is the end of the text, not
+    "before a final newline"); `\\s` and `\\b` are RE2's ASCII ones; inside a class `[` and
+    `&&` are literal as in RE2; a case-insensitive match folds Unicode case as RE2 does
+    (Java's `(?i)` alone folds ASCII only). `full` anchors the whole pattern
+    (`regexp_full_match`)."""
+    pattern = _SIMPLE_GROUP.sub(_as_trie, pattern)
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    class_start = -1
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            table = _INSIDE if in_class else _OUTSIDE
+            out.append(table.get(nxt, ch + nxt))
+            i += 2
+            continue
+        if in_class:
+            if ch == "]" and i > class_start:
+                in_class = False
+                out.append("]")
+            elif ch == "[" and pattern.startswith("[:", i):
+                raise TranslationError(f"POSIX class in regular expression {pattern!r}")
+            elif ch in "[]" or (ch == "&" and pattern.startswith("&&", i)):
+                out.append("\\" + ch)
+            else:
+                out.append(ch)
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            out.append("[")
+            i += 1
+            if pattern.startswith("^", i):
+                out.append("^")
+                i += 1
+            class_start = i + 1  # a `]` first in the class is a literal
+            if pattern.startswith("]", i):
+                out.append("\\]")
+                i += 1
+            continue
+        if ch == "$":
+            out.append("\\z")
+        elif ch == "(" and pattern.startswith("(?", i):
+            flags = re.match(r"\(\?([a-zA-Z]+)([:)])", pattern[i:])
+            if flags:
+                letters = flags.group(1)
+                if "i" in letters and "u" not in letters:
+                    letters += "u"
+                out.append(f"(?{letters}{flags.group(2)}")
+                i += len(flags.group(0))
+                continue
+            out.append(ch)
+        else:
+            out.append(ch)
+        i += 1
+    body = "".join(out)
+    if full:
+        body = f"^(?:{body})\\z"
+    mode = "d" + ("iu" if case_insensitive else "")
+    return f"(?{mode}){body}"
+
+
+# Functions sqlglot writes for Spark that Spark has under the same name and meaning.
+_SPARK_FUNCTIONS = frozenset(
+    {"CONTAINS", "LEFT", "RIGHT", "LENGTH", "REPLACE", "UPPER", "LOWER", "TRIM", "NULLIF",
+     "YEAR", "ABS", "COUNT", "AVG", "MAX", "MIN", "SUM", "STDDEV_POP", "APPROX_COUNT_DISTINCT",
+     "COALESCE", "RAND", "REGEXP_EXTRACT", "CONCAT", "SUBSTRING", "SHA2", "UNHEX", "ENCODE"}
+)  # fmt: skip
+
+
+def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> str:
+    """Translate one of the scan's DuckDB statements to Spark SQL (see the module docstring).
+
+    `tables` maps a workspace table as the statement names it (`main.customers`) to the
+    Spark table or view holding the same data (`lake.sales.customers`).
+
+    Raises `TranslationError` for anything without a faithful translation: a regular
+    expression that is not a literal, an unknown function, a sample not in rows."""
+    sqlglot = _module("sqlglot")
+    exp = sqlglot.exp
+    try:
+        tree = sqlglot.parse_one(duckdb_sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise TranslationError(f"cannot parse the statement: {exc}") from exc
+
+    def literal(node: Any, what: str) -> str:
+        if not isinstance(node, exp.Literal) or not node.is_string:
+            raise TranslationError(f"{what}: the regular expression must be a literal")
+        return str(node.this)
+
+    def rlike(this: Any, pattern: str) -> Any:
+        return exp.RegexpLike(this=this, expression=exp.Literal.string(pattern))
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, exp.RegexpLike):  # regexp_matches: a match anywhere
+            flag = node.args.get("flag")
+            flags = "" if flag is None else literal(flag, "regexp_matches flags")
+            if set(flags) - {"i", "c", "s"}:
+                raise TranslationError(f"regexp_matches flags {flags!r} have no translation")
+            insensitive = "i" in flags.replace("c", "") and flags.rfind("i") > flags.rfind("c")
+            pattern = literal(node.expression, "regexp_matches")
+            return rlike(node.this, java_regex(pattern, case_insensitive=insensitive))
+        if isinstance(node, exp.RegexpFullMatch):
+            if set(node.args) - {"this", "expression"}:
+                raise TranslationError("regexp_full_match with options has no translation")
+            pattern = literal(node.expression, "regexp_full_match")
+            return rlike(node.this, java_regex(pattern, full=True))
+        if isinstance(node, exp.RegexpExtract):
+            pattern = literal(node.expression, "regexp_extract")
+            group = node.args.get("group")
+            return exp.RegexpExtract(
+                this=node.this,
+                expression=exp.Literal.string(java_regex(pattern)),
+                group=group if group is not None else exp.Literal.number(0),
+            )
+        if isinstance(node, exp.Upper):  # DuckDB maps ß to ẞ, Java to SS
+            inner = exp.func("REPLACE", node.this, exp.Literal.string("ß"), exp.Literal.string("ẞ"))
+            return exp.Upper(this=inner)
+        if isinstance(node, exp.Select) and node.args.get("sample") is not None:
+            return _sample_as_order(node, exp)
+        if isinstance(node, exp.Table) and tables:
+            dotted = ".".join(part.name for part in node.parts)
+            if dotted in tables:
+                target = exp.to_table(tables[dotted], dialect="spark")
+                if node.alias:
+                    target.set("alias", node.args["alias"].copy())
+                return target
+        if isinstance(node, exp.Anonymous):
+            raise TranslationError(f"no Spark translation for the function {node.name}()")
+        return node
+
+    # children before parents, so a rewritten node keeps its rewritten arguments
+    spark_tree = tree
+    for node in reversed(list(tree.walk())):
+        new = rewrite(node)
+        if new is not node:
+            if node is spark_tree:
+                spark_tree = new
+            else:
+                node.replace(new)
+    for table_sample in spark_tree.find_all(exp.TableSample):
+        raise TranslationError(f"no Spark translation for the sample {table_sample.sql()}")
+    text: str = spark_tree.sql(dialect="spark")
+    return text
+
+
+def _sample_as_order(select: Any, exp: Any) -> Any:
+    """DuckDB's `USING SAMPLE reservoir(N ROWS) REPEATABLE (s)` draws N rows of the FROM
+    relation (before WHERE): in Spark, the FROM relation in a seeded random order, first N."""
+    sample = select.args["sample"]
+    size = sample.args.get("size")
+    seed = sample.args.get("seed")
+    if size is None or sample.args.get("percent") is not None:
+        raise TranslationError("only a sample of a number of rows has a Spark translation")
+    source = select.args["from_"].this if "from_" in select.args else select.args["from"].this
+    inner = (
+        exp.select("*")
+        .from_(source.copy())
+        .order_by(exp.func("RAND", seed.copy() if seed is not None else exp.Literal.number(42)))
+        .limit(size.copy())
+    )
+    out = select.copy()
+    out.set("sample", None)
+    out.set(
+        "from_" if "from_" in select.args else "from", exp.From(this=inner.subquery("_sampled"))
+    )
+    return out
