@@ -304,8 +304,7 @@ def purge_workspace(ws: Workspace) -> tuple[PurgeReport | None, PurgeError | Non
 def record_tasks(ws: Workspace, owed: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """One task per source system and request (see tasks.py), in one transaction."""
     with ws.transaction() as con:
-        for request_id, systems in owed.items():
-            tasks.record(con, request_id, systems)
+        tasks.record(con, owed)
 
 
 def annotate(

@@ -47,29 +47,38 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def record(con: Any, request_id: str, systems: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The tasks of one applied erasure (systems from `systems.erasure_systems`); a system
-    confirmed earlier stays confirmed. Returns the systems still owed."""
+def record(con: Any, systems_by_request: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """The tasks of applied erasures (systems from `systems.erasure_systems`, by request id),
+    written in one statement for the whole batch; a system confirmed earlier stays
+    confirmed, one kept under a legal basis gets no task."""
     ensure_table(con)
-    owed: list[str] = []
-    for s in systems:
-        if s["state"] == "kept":
-            continue  # nothing to erase there: kept under a legal basis
-        previous = con.execute(
-            f"SELECT state FROM {TABLE} WHERE request_id = ? AND system = ?",
-            [request_id, s["system"]],
-        ).fetchone()
-        if previous and previous[0] == "confirmed":
-            continue
-        state = "erased" if s["state"] == "erased" else "owed"
-        con.execute(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [request_id, s["system"], s["mode"], state, None, _now(),
-             json.dumps([t["table"] for t in s["tables"]]), int(s["rows"])],
-        )  # fmt: skip
-        if state == "owed":
-            owed.append(str(s["system"]))
-    return owed
+    ids = list(systems_by_request)
+    confirmed = {
+        (str(r[0]), str(r[1]))
+        for r in con.execute(
+            f"SELECT request_id, system FROM {TABLE} "
+            "WHERE state = 'confirmed' AND list_contains(?::VARCHAR[], request_id)",
+            [ids],
+        ).fetchall()
+    }
+    rows = [
+        (request_id, str(s["system"]), str(s["mode"]),
+         "erased" if s["state"] == "erased" else "owed",
+         json.dumps([t["table"] for t in s["tables"]]), int(s["rows"]))
+        for request_id, systems in systems_by_request.items()
+        for s in systems
+        if s["state"] != "kept" and (request_id, str(s["system"])) not in confirmed
+    ]  # fmt: skip
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    con.execute(
+        f"INSERT OR REPLACE INTO {TABLE} SELECT * FROM (SELECT unnest(?::VARCHAR[]), "
+        "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), NULL, "
+        "?::TIMESTAMP, unnest(?::VARCHAR[]), unnest(?::BIGINT[]))",
+        [list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3]), _now(),
+         list(columns[4]), list(columns[5])],
+    )  # fmt: skip
 
 
 def owed_systems(con: Any, request_id: str) -> list[str]:
