@@ -96,3 +96,28 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN", red=True, bold=True)
         for reason in browser:
             terminalreporter.write_line(reason, red=True, bold=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist the default temporary paths gain a `popen-gwN/` level, and output
+    that prints a path (folded to 80 columns) then wraps differently from a run in one
+    process. A fresh, short base directory keeps every worker's paths no longer than those of
+    a run in one process (/tmp/pytest-of-USER/pytest-N/); it is removed after a green run."""
+    controller = not hasattr(config, "workerinput")  # workers inherit the controller's base
+    if (
+        getattr(config.option, "numprocesses", None)
+        and config.option.basetemp is None
+        and controller
+    ):
+        import tempfile
+
+        config.option.basetemp = tempfile.mkdtemp(prefix="pytest-")
+        config._tutela_basetemp = config.option.basetemp  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    base = getattr(session.config, "_tutela_basetemp", None)
+    if base is not None and exitstatus == 0:
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
