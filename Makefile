@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
+	$(BIN)/python scripts/import_graph.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/load.py
