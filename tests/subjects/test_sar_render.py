@@ -95,3 +95,26 @@ def test_sar_from_the_cli_uses_policy_names_and_states_retention(
         assert re.search(r"^- (Kept |Retention: )", chunk, re.M), chunk
     for text in (md, json.dumps(data), (out / "sar-REQ-1.html").read_text(encoding="utf-8")):
         assert str(DROP) not in text and str(ROOT) not in text
+
+
+def test_a_pseudonymized_link_column_is_reported_as_not_searched(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Once crm_customers.email holds keyed tokens, an e-mail given in a request is not
+    compared with them: the access report and the erasure certificate say so, rather than
+    only 'nothing found'."""
+    assert cli("load", str(DROP / "crm_customers.csv")).exit_code == 0
+    assert cli("keys", "init").exit_code == 0
+    done = cli("pseudonymize", "crm_customers", "-c", "email=hmac", "--apply")
+    assert done.exit_code == 0, done.output
+    policy = str(ROOT / "policies" / "acme.yaml")
+    out = tmp_path / "reports"
+    ask = ["--email", "anna.puig@example.com", "-p", policy, "--out", str(out)]
+    assert cli("sar", *ask, "--request-id", "SAR-1").exit_code == 0
+    sar = json.loads((out / "sar-SAR-1.json").read_text(encoding="utf-8"))
+    assert any("crm_customers.email is pseudonymized" in n for n in sar["not_searched"])
+    erased = cli("erase", *ask, "--request-id", "ER-1", "--apply")
+    assert erased.exit_code == 0, erased.output
+    cert = json.loads((out / "erasure-ER-1.json").read_text(encoding="utf-8"))
+    assert any("crm_customers.email is pseudonymized" in n for n in cert["not_searched"])
+    assert "## Not searched" in (out / "erasure-ER-1.md").read_text(encoding="utf-8")

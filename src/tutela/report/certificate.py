@@ -39,6 +39,10 @@ def certificate_markdown(cert: Mapping[str, Any]) -> str:
             f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
             "",
         ]
+    if cert.get("not_searched"):
+        lines += ["## Not searched", ""]
+        lines += [f"- {note}" for note in cert["not_searched"]]
+        lines.append("")
     if cert.get("held_back"):
         lines += [
             "## Identifiers shared with other people (rows reached only through them "

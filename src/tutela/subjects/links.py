@@ -12,6 +12,7 @@ from tutela.base.normalize import (
     CORROBORATING,
     country_sql,
 )
+from tutela.protect.pipeline import registry_entries
 from tutela.workspace import TableReader, Workspace, local_ident, quote_ident
 
 
@@ -144,4 +145,21 @@ def search_space(
     for table, column in free_text:
         if table in tables and column in columns[table]:
             texts.append((table, column))
+    skipped += _tokenised(ws, kept)
     return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)), tuple(placeholders), ws)
+
+
+def _tokenised(ws: Workspace, links: Iterable[LinkSpec]) -> list[str]:
+    """Link columns pseudonymized in place: they hold tokens, which the identifiers given are
+    not compared with, so a search that finds nothing there must say it did not look."""
+    protected = {(e["table_name"], e["column_name"]): e for e in registry_entries(ws.con)}
+    notes = []
+    for link in links:
+        entry = protected.get((link.table, link.column))
+        if entry is not None and link.matches:
+            notes.append(
+                f"{link.table}.{link.column} is pseudonymized in place ({entry['method']}, "
+                f"{str(entry['applied_at'])[:10]}): the identifiers given are not compared "
+                "with its tokens; search by another identifier, or re-identify first"
+            )
+    return notes

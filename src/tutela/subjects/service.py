@@ -283,6 +283,7 @@ def apply_erasures(
             [e for e in storage if e.table in counts[plan.request_id] or e.table not in touched],
         )
         cert = erasure.certificate(outcome)
+        cert["not_searched"] = list(ctx.space.skipped)
         physical.annotate(
             cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
         )
