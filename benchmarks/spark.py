@@ -68,21 +68,6 @@ def _seconds(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - began, out
 
 
-class _Recording:
-    def __init__(self, con: Connection) -> None:
-        self.con = con
-        self.statements: list[str] = []
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        if params is None:
-            self.statements.append(sql)
-            return self.con.execute(sql)
-        return self.con.execute(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.con, name)
-
-
 def _scan_statements(statements: list[str]) -> list[str]:
     return [
         s
@@ -92,7 +77,7 @@ def _scan_statements(statements: list[str]) -> list[str]:
 
 
 def duckdb_figures(con: Connection, rows: int) -> tuple[dict[str, Any], list[str]]:
-    recording = _Recording(con)
+    recording = engine_spark.Recording(con)
     whole, _ = _seconds(lambda: scan_table(recording, "t"))  # type: ignore[arg-type]
     statements = _scan_statements(recording.statements)
     alone, _ = _seconds(lambda: [con.execute(s).fetchall() for s in statements])

@@ -88,6 +88,16 @@ MIN_BYTES_NEEDLE = 5
 _NESTED = re.compile(r"(\[\]|\[\d+\]|^STRUCT|^MAP|^UNION|^VARIANT)", re.IGNORECASE)
 
 
+def _refuse_rowid_column(name: str, columns: list[str]) -> None:
+    """Tables are read with their row address as `rowid`: a column of that name is refused."""
+    if any(c.casefold() == "rowid" for c in columns):
+        raise _error(
+            f"{name} has a column named rowid: Tutela uses that name for the row "
+            "address and cannot read this table in place",
+            hint="load an export of it instead",
+        )
+
+
 def _error(message: str, hint: str | None = None) -> LiveSourceError:
     return LiveSourceError(message, hint=hint)
 
@@ -741,12 +751,7 @@ class _Delta(_LakeMixin, Source):
         path = self.path_of(live)
         dt = self._open(live.name, path)
         names = [f.name for f in dt.schema().fields]
-        if any(n.casefold() == "rowid" for n in names):
-            raise _error(
-                f"{live.name} has a column named rowid: Tutela uses that name for the row "
-                "address and cannot read this table in place",
-                hint="load an export of it instead",
-            )
+        _refuse_rowid_column(live.name, names)
         try:
             reader = dt.scan()
         except Exception as exc:  # delta-rs raises its own classes and plain ones
@@ -1473,13 +1478,7 @@ class _Iceberg(Source):
         if path is None:
             raise _error(f"{live.name}: no such table in {self.att.name}")
         table = self._open(live.name, path)
-        names = [f.name for f in table.schema().fields]
-        if any(n.casefold() == "rowid" for n in names):
-            raise _error(
-                f"{live.name} has a column named rowid: Tutela uses that name for the row "
-                "address and cannot read this table in place",
-                hint="load an export of it instead",
-            )
+        _refuse_rowid_column(live.name, [f.name for f in table.schema().fields])
         try:
             reader = table.scan().to_arrow_batch_reader()
         except Exception as exc:  # a data file or manifest missing or unreadable

@@ -22,23 +22,6 @@ from tutela.engine import spark as engine_spark
 sqlglot = pytest.importorskip("sqlglot", reason="SPARK TESTS SKIPPED: sqlglot is not installed")
 
 
-class _Recording:
-    """A connection that records the statements it is given and passes them on."""
-
-    def __init__(self, con: Connection) -> None:
-        self.con = con
-        self.statements: list[str] = []
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        if params is None:
-            self.statements.append(sql)
-            return self.con.execute(sql)
-        return self.con.execute(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.con, name)
-
-
 def _letters(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
 
@@ -137,7 +120,7 @@ def people() -> list[tuple[Any, ...]]:
 def test_scan_statements_give_the_same_results_on_spark(spark: Any, people: Any) -> None:
     assert len(people) < SAMPLE_ROWS
     con = _duckdb_table(people)
-    recording = _Recording(con)
+    recording = engine_spark.Recording(con)
     scan = scan_table(recording, "t")  # type: ignore[arg-type]
     found = {c.column: c.entity for c in scan.columns if c.entity}
     assert {"email", "dni", "ip"} <= set(found), found  # the data exercises the shapes

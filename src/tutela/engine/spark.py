@@ -517,6 +517,24 @@ _SPARK_FUNCTIONS = frozenset(
 )  # fmt: skip
 
 
+class Recording:
+    """A DuckDB connection that records the unparameterised statements it runs (those a
+    scan sends) and passes everything on: what `to_spark_sql` is checked and measured on."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if params is None:
+            self.statements.append(sql)
+            return self.con.execute(sql)
+        return self.con.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+
 def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> str:
     """Translate one of the scan's DuckDB statements to Spark SQL (see the module docstring).
 
