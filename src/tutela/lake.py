@@ -366,6 +366,10 @@ class _LakeMixin:
             raise _error(f"{live.name}: no such table in {self.att.name}")
         return path
 
+    def new_table_path(self, schema: str, table: str) -> Path:
+        """Where a new table `<attachment>.<schema>.<table>` goes in this folder."""
+        return self.root / table if schema == "main" else self.root / schema / table
+
     def check_root(self) -> None:
         if not self.root.is_dir():
             raise _error(
@@ -1555,8 +1559,7 @@ def output_table(attachments: Attachments, name: str) -> OutputTable | None:
         )
     if att.read_only:
         raise _error(f"{att.name} is attached read-only: Tutela will not write there")
-    path = source.root / table if schema == "main" else source.root / schema / table
-    return OutputTable(att, f"{att.name}.{schema}.{table}", path)
+    return OutputTable(att, f"{att.name}.{schema}.{table}", source.new_table_path(schema, table))
 
 
 def write_table(

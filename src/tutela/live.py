@@ -25,7 +25,8 @@ in the certificate).
 
 Nothing is downloaded and no DuckDB extension is loaded. What every kind shares (the copies,
 the erasure interface, the attachments a workspace owns) is in `sources.py`; this module
-registers the two database kinds there and, by importing `lake.py`, the lake kinds.
+registers the two database kinds there and, by importing `lake.py` and `lake_spark.py`, the
+lake kinds.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from tutela import audit, lake
+from tutela import audit, lake, lake_spark
 from tutela.base.errors import UsageError
 from tutela.base.keys import MasterKey
 from tutela.base.sql import quote_ident
@@ -74,7 +75,7 @@ __all__ = [
     "stored",
 ]
 
-KINDS = ("postgres", "sqlite", *lake.KINDS)
+KINDS = ("postgres", "sqlite", *lake.KINDS, lake_spark.KIND)
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
 _clean = clean_message
 
@@ -82,9 +83,20 @@ _clean = clean_message
 # -- parsing targets ------------------------------------------------------------------
 
 
-def parse_target(target: str, kind: str | None = None) -> tuple[str, str, str | None]:
-    """(kind, target without password, password or None) from what the user typed."""
+def parse_target(
+    target: str,
+    kind: str | None = None,
+    *,
+    warehouse: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+) -> tuple[str, str, str | None]:
+    """(kind, target without password, password or None) from what the user typed.
+    `warehouse`, `spark_conf`: a Spark master's lake folder and extra settings."""
     text = target.strip()
+    if kind == lake_spark.KIND or (kind is None and lake_spark.claims(text)):
+        return lake_spark.parse_target(text, warehouse, spark_conf)
+    if warehouse or spark_conf:
+        raise UsageError("--warehouse and --spark-conf go with a Spark master (spark://host:port)")
     if lake.claims(text, kind):  # delta:/path, parquet:/path, a folder
         return lake.parse_target(text, kind)
     if kind is not None and kind not in KINDS:
@@ -806,10 +818,12 @@ def add(
     kind: str | None = None,
     read_only: bool = False,
     replace: bool = False,
+    warehouse: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
 ) -> AttachResult:
     """Check the connection, then store the attachment (password removed) and audit it."""
     validate_name(name)
-    kind, safe, password = parse_target(target, kind)
+    kind, safe, password = parse_target(target, kind, warehouse=warehouse, spark_conf=spark_conf)
     att = Attachment(name, kind, safe, read_only or kind == "iceberg")  # never written
     if not replace and name in {a.name for a in stored(ws.con)}:
         raise UsageError(

@@ -269,6 +269,22 @@ class Source:
         """Commits of this run not audited yet (sources without multi-table transactions)."""
         return []
 
+    def placement(
+        self, live: LiveTable, progress: Callable[[str, float], None]
+    ) -> Placement | None:
+        """Where the scan's plans for this table run when not on the workspace's DuckDB
+        copy of it (a Spark cluster); None: on the copy (`relation`)."""
+        return None
+
+    def row_count(self, live: LiveTable) -> int | None:
+        """The table's row count from the source's own metadata, or None: count the copy."""
+        return None
+
+    def fingerprint(self, live: LiveTable) -> str | None:
+        """A cheap fingerprint of the table's content the source keeps itself (its files),
+        or None: the workspace hashes the rows."""
+        return None
+
     # -- shared
     def table(self, name: str) -> LiveTable:
         """`crm.public.t` as one of this source's tables."""
@@ -394,6 +410,18 @@ class Source:
             f"({wanted - found} of {wanted} rows moved or vanished); nothing was changed",
             hint="run the erasure again",
         )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one table's read plans run (`Workspace.placement`): the engine's name, what
+    runs the plans' DuckDB-dialect statements (`engine.Queries`: the workspace connection,
+    or an engine translating them), and the table's relation and columns as those
+    statements name them (a `TableReader`)."""
+
+    engine: str
+    queries: Any
+    tables: Any
 
 
 SourceFactory = Callable[[Attachment, Connection], Source]

@@ -24,11 +24,19 @@ from tutela.base.errors import (
     WorkspaceError,
     WorkspaceLockedError,
 )
+from tutela.base.progress import ProgressCallback, no_progress
 from tutela.base.sql import json_list as json_list  # re-exported: SQL helpers of the workspace
 from tutela.base.sql import quote_ident as quote_ident
 from tutela.engine import VERSION, Connection, SqlError, SqlIOError, connect
 from tutela.lock import LockBusy, WorkspaceLock
-from tutela.sources import Attachment, Attachments, LiveSourceError, LiveTable, Writes
+from tutela.sources import (
+    Attachment,
+    Attachments,
+    LiveSourceError,
+    LiveTable,
+    Placement,
+    Writes,
+)
 
 # DuckDB 1.5 tries `import pandas` for every Python value it binds as a parameter (to spot
 # pandas' missing-value markers). Without pandas installed, each failed import searches
@@ -525,6 +533,10 @@ class Workspace:
             raise EngineError(str(exc).splitlines()[0]) from exc
 
     def row_count(self, table: str) -> int:
+        found = self.attachments.resolve(table)
+        counted = None if found is None else self.attachments.source(found).row_count(found)
+        if counted is not None:  # from the source's own metadata (a lake's file footers)
+            return counted
         return int(self.query(f"SELECT count(*) FROM {self.relation(table)}")[0][0])
 
     # -- table names in SQL ----------------------------------------------------------
@@ -559,6 +571,23 @@ class Workspace:
         if found is not None:
             return self.attachments.columns(found)
         return local_columns(self.con, table)
+
+    def placement(self, table: str, progress: ProgressCallback = no_progress) -> Placement:
+        """Where the read plans of a table run (a scan): its attached source's engine when
+        that has one (Spark), else this workspace's DuckDB (attached tables read once into
+        a copy, see `snapshots`)."""
+        found = self.attachments.resolve(table)
+        if found is not None:
+            place = self.attachments.source(found).placement(found, progress)
+            if place is not None:
+                return place
+        return Placement("duckdb", self.con, self)
+
+    def source_fingerprint(self, table: str) -> str | None:
+        """The fingerprint an attached source keeps of this table itself (its files), or
+        None: hash the rows."""
+        found = self.attachments.resolve(table)
+        return None if found is None else self.attachments.source(found).fingerprint(found)
 
     def snapshots(self, tables: Sequence[str]) -> contextlib.AbstractContextManager[None]:
         """For the block, read each attached table among these once (see sources.py)."""

@@ -16,13 +16,23 @@ def attach_cmd(
     name: str = typer.Argument(..., help="Name, e.g. crm (its tables become crm.schema.table)."),
     target: str = typer.Argument(
         "",
-        help="postgresql:// URL, libpq key=value string, or an SQLite file "
-        "(empty with --type postgres: the PG* environment variables).",
+        help="postgresql:// URL, libpq key=value string, an SQLite file, a lake folder "
+        "(delta:/path, parquet:/path, iceberg:/path) or a Spark master (spark://host:7077, "
+        "local[2]) (empty with --type postgres: the PG* environment variables).",
     ),
     kind: str | None = typer.Option(
         None,
         "--type",
-        help="postgres, sqlite, delta, parquet or iceberg (default: from the target).",
+        help="postgres, sqlite, delta, parquet, iceberg or spark (default: from the target).",
+    ),
+    warehouse: str | None = typer.Option(
+        None,
+        "--warehouse",
+        help="With a Spark master (spark://host:7077 or local[N]): the folder of the lake's "
+        "tables (<database>.db/<table>/ Parquet folders).",
+    ),
+    spark_conf: list[str] = typer.Option(
+        [], "--spark-conf", help="An extra Spark setting key=value (repeatable; no secrets)."
     ),
     read_only: bool = typer.Option(
         False, "--read-only", help="Scan and report only: Tutela will never write to it."
@@ -30,8 +40,12 @@ def attach_cmd(
     replace: bool = typer.Option(False, "--replace", help="Point an existing name elsewhere."),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Attach a live database: its tables are scanned and searched in place, not copied."""
-    request = live.AttachRequest(name, target, kind=kind, read_only=read_only, replace=replace)
+    """Attach a live database, a lake folder or a Spark lake: its tables are scanned and searched
+    in place, not copied."""
+    request = live.AttachRequest(
+        name, target, kind=kind, read_only=read_only, replace=replace, warehouse=warehouse,
+        spark_conf=tuple(spark_conf),
+    )  # fmt: skip
     result = live.attach(session(ctx), request)
     if fmt is OutputFormat.json:
         output.emit_json(result.to_dict())

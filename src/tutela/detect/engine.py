@@ -72,7 +72,7 @@ from tutela.detect.validators import (
     TAX_FORM_OF,
     compact,
 )
-from tutela.engine import Connection, SqlError
+from tutela.engine import Connection, Queries, SqlError
 from tutela.workspace import LocalTables, TableReader, quote_ident
 
 BATCH_COLUMNS = 40
@@ -245,7 +245,7 @@ def _column_aggs(col: Column, v: str, k: str) -> list[tuple[str, str]]:
     return aggs
 
 
-def _aggregate(con: Connection, source: str, cols: Sequence[Column]) -> None:
+def _aggregate(con: Queries, source: str, cols: Sequence[Column]) -> None:
     """ONE aggregate query over a batch of columns; the counts land in each column's stats."""
     values: list[str] = []
     cleaned: list[str] = []
@@ -289,7 +289,7 @@ def _aggregate(con: Connection, source: str, cols: Sequence[Column]) -> None:
 
 
 def _sample_batch(
-    con: Connection,
+    con: Queries,
     source: str,
     cols: Sequence[Column],
     country: Column | None,
@@ -317,7 +317,7 @@ def _sample_batch(
 
 
 def _sample(
-    con: Connection, source: str, col: Column, country: Column | None
+    con: Queries, source: str, col: Column, country: Column | None
 ) -> list[tuple[str, str | None]]:
     """Up to SAMPLE_ROWS non-empty values of one sparse column, with the row's country."""
     v = _value_expr(col)
@@ -567,7 +567,7 @@ def _mode(data_type: str, hints: list[H.HeaderHint]) -> tuple[str, str | None]:
 
 
 def scan_table(
-    con: Connection,
+    con: Queries,
     table: str,
     *,
     progress: ProgressCallback | None = None,
@@ -578,7 +578,9 @@ def scan_table(
     docstring); a live table is read in place. `tables`: where to read it (a workspace,
     for its attached tables); the connection's loaded tables by default."""
     report = progress or no_progress
-    tables = tables or LocalTables(con)
+    if tables is None:  # a bare DuckDB connection: its loaded tables
+        assert isinstance(con, Connection), "a query runner other than DuckDB needs `tables`"
+        tables = LocalTables(con)
     meta = tables.table_columns(table)
     if not meta:
         raise TableNotFoundError(f"no table named {table!r}")

@@ -47,7 +47,7 @@ from tutela.detect.validators import (
     is_postcode_like,
     national_form_ok,
 )
-from tutela.engine import Connection, SqlError
+from tutela.engine import Queries, SqlError
 
 MAX_FREE_TEXT = 1000
 SCORE_THRESHOLD = 0.5
@@ -1107,7 +1107,7 @@ def _resolve_overlaps(found: list[Any]) -> list[Any]:
 
 
 def scan_free_text(
-    con: Connection,
+    con: Queries,
     source: str,
     column: str,
     value_expr: str,

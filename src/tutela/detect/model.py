@@ -45,13 +45,18 @@ class TableScan:
     table: str
     rows: int
     columns: list[ColumnFinding] = field(default_factory=list)
+    engine: str = "duckdb"
+    """Where the plans ran: the workspace's DuckDB, or the attachment's Spark."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "table": self.table,
             "rows": self.rows,
             "columns": [c.to_dict() for c in self.columns],
         }
+        if self.engine != "duckdb":
+            out["engine"] = self.engine
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TableScan:
@@ -59,6 +64,7 @@ class TableScan:
             table=data["table"],
             rows=int(data["rows"]),
             columns=[ColumnFinding.from_dict(c) for c in data["columns"]],
+            engine=str(data.get("engine", "duckdb")),
         )
 
     @property

@@ -88,14 +88,21 @@ def scan_workspace(
         ws.require_table(name)
     run = ScanRun([])
     for i, name in enumerate(names):
-        with ws.snapshots([name]):  # a live PostgreSQL table is read once
-            fingerprint = table_fingerprint(ws.con, name, tables=ws)
+        own = ws.source_fingerprint(name)  # a lake's files: no read of the rows
+        # a live PostgreSQL table is read once; a table behind Spark is not copied at all
+        with ws.snapshots([] if own else [name]):
+            fingerprint = own or table_fingerprint(ws.con, name, tables=ws)
             stored = None if force else load_stored_scan(ws.con, name)
             if stored and stored[1] == fingerprint and stored[2] == rule:
                 scan = stored[0]
                 run.cached.add(name)
             else:
-                scan = scan_table(ws.con, name, progress=progress, ner_model=ner_model, tables=ws)
+                place = ws.placement(name, progress)  # DuckDB, or the attachment's Spark
+                scan = scan_table(
+                    place.queries, name, progress=progress, ner_model=ner_model,
+                    tables=place.tables,
+                )  # fmt: skip
+                scan.engine = place.engine
                 with ws.transaction() as con:  # the scanner's own verdicts:
                     store_scan(con, scan, fingerprint=fingerprint, rule_version=rule)
             apply_decisions(

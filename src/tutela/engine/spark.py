@@ -34,10 +34,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Mapping
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,6 +329,136 @@ def session(
     return spark
 
 
+def reachable(master: str, timeout: float = 5.0) -> str | None:
+    """Why the master of a `spark://host:port` URL cannot be reached (a sentence), or None
+    (also for `local[N]`, which needs no master). Checked before a session is made: Spark's
+    own client retries an absent master for a minute before it gives up."""
+    if not master.startswith("spark://"):
+        return None
+    host, _, port = master[len("spark://") :].partition(":")
+    try:
+        with socket.create_connection((host, int(port or 7077)), timeout=timeout):
+            return None
+    except ValueError:
+        return f"{master}: the port is not a number"
+    except OSError as exc:
+        return f"cannot reach the Spark master at {master} ({exc.strerror or exc})"
+
+
+def wait_for_executors(spark: Any, timeout: float = 90.0) -> None:
+    """Return once the cluster gave the application an executor; a master without live
+    workers would otherwise leave every job waiting for ever."""
+    if str(spark.sparkContext.master).startswith("local"):
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        infos = spark.sparkContext.statusTracker().getExecutorInfos()
+        if len(infos) > 1:  # the driver is listed too
+            return
+        time.sleep(0.5)
+    raise SparkUnavailableError(
+        f"the Spark master at {spark.sparkContext.master} gave no executor within "
+        f"{timeout:.0f} s (no live workers, or none with free cores and memory)"
+    )
+
+
+def first_line(exc: BaseException) -> str:
+    """The first meaningful line of a Spark or py4j error, without the JVM stack."""
+    text = str(exc).strip()
+    for line in text.splitlines():
+        line = line.strip()
+        skip = ("An error occurred while calling", "at ", "JVM stacktrace")
+        if line and not line.startswith(skip):
+            return line[:400]
+    return type(exc).__name__
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+class SparkQueries:
+    """Where a table's read plans run when the table lives behind Spark: each DuckDB-dialect
+    SELECT the plans send (`execute`, as on a DuckDB connection) is translated by
+    `to_spark_sql`, its table names mapped to the Spark views holding the data, and run as a
+    Spark job; the job's tasks drive the progress callback under `label`. Bound parameters
+    are refused (the read plans bind none), `SET` statements meant for DuckDB are ignored."""
+
+    def __init__(
+        self,
+        spark: Any,
+        tables: Mapping[str, str],
+        *,
+        label: str = "Spark job",
+        progress: Callable[[str, float], None] | None = None,
+        what: str = "",
+    ) -> None:
+        self.spark = spark
+        self.tables = dict(tables)
+        self.label = label
+        self.progress = progress
+        self.what = what
+        self.jobs = 0
+
+    def execute(self, sql: str, parameters: Any = None, /) -> _Rows:
+        if sql.lstrip().upper().startswith("SET "):
+            return _Rows([])
+        if parameters:
+            raise TranslationError("a statement with bound parameters cannot run on Spark")
+        translated = to_spark_sql(sql, self.tables)
+        self.jobs += 1
+        try:
+            with _watch(self.spark, self.label, self.progress):
+                rows = [tuple(r) for r in self.spark.sql(translated).collect()]
+        except TranslationError:
+            raise
+        except Exception as exc:  # py4j and Spark raise many kinds; all mean the job failed
+            where = f" on {self.what}" if self.what else ""
+            raise SparkJobError(f"a Spark job failed{where}: {first_line(exc)}") from None
+        return _Rows(rows)
+
+
+class SparkJobError(EngineError):
+    """A Spark job failed (a lost cluster, a missing file, a type Spark cannot read)."""
+
+    slug = "spark-job"
+
+
+@contextmanager
+def _watch(spark: Any, label: str, progress: Callable[[str, float], None] | None) -> Iterator[None]:
+    """Report the running jobs' finished share of tasks while the block runs."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        tracker = spark.sparkContext.statusTracker()
+        while not stop.wait(0.5):
+            with suppress(Exception):  # the context may be stopping
+                stages = [tracker.getStageInfo(s) for s in tracker.getActiveStageIds()]
+                total = sum(s.numTasks for s in stages if s is not None)
+                done = sum(s.numCompletedTasks for s in stages if s is not None)
+                if total:
+                    progress(label, done / total)
+
+    thread = threading.Thread(target=poll, name="tutela-spark-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        progress(label, 1.0)
+
+
 # -- keyed tokens (HMAC-SHA256), bit-for-bit as in DuckDB -----------------------------------
 
 
@@ -386,6 +517,67 @@ def token_column(hex_column: Any, length: int = 24) -> Any:
     return functions.concat(
         functions.lit(TOKEN_PREFIX), functions.left(hex_column, functions.lit(length))
     )
+
+
+def pads_hex_udf(inner: bytes, outer: bytes) -> Any:
+    """HMAC-SHA256 from RFC 2104's padded keys (`protect/sqlhmac.HmacKey.pads`) as an
+    Arrow-vectorized UDF: sha256(outer || sha256(inner || value)), hex, as DuckDB's SQL
+    spells it. The padded keys travel in the pickled function, never in a query plan."""
+    functions = _module("pyspark.sql.functions")
+    pa = _module("pyarrow")
+
+    def digest(value: str | None) -> str | None:
+        if value is None:
+            return None
+        first = hashlib.sha256(inner + value.encode("utf-8")).digest()
+        return hashlib.sha256(outer + first).hexdigest()
+
+    batch = lambda values: pa.array([digest(v) for v in values.to_pylist()], pa.string())  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "It is preferred to specify type hints", UserWarning)
+        return functions.arrow_udf(batch, "string", functions.ArrowUDFType.SCALAR)
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A column replaced by a keyed token of its (normalised) value: `tok_` + hex digits."""
+
+    pads: tuple[bytes, bytes] = field(repr=False)
+    length: int = 24
+    suffix: str = ""
+
+    def __repr__(self) -> str:  # never print the key
+        return f"Keyed(length={self.length}, suffix={self.suffix!r})"
+
+
+def write_parquet(
+    spark: Any,
+    duckdb_select: str,
+    tables: Mapping[str, str],
+    keyed: Mapping[str, Keyed],
+    out: Path,
+) -> int:
+    """Run a DuckDB-dialect SELECT on Spark (translated), replace each `keyed` column by
+    its token (the UDF over the column's value as the SELECT gives it), and write the rows
+    as Parquet files into the new folder `out`. Returns the number of rows written."""
+    functions = _module("pyspark.sql.functions")
+    try:
+        frame = spark.sql(to_spark_sql(duckdb_select, tables))
+        names = list(frame.columns)
+        for name, key in keyed.items():
+            digest = pads_hex_udf(*key.pads)(functions.col(f"`{name}`"))
+            value = token_column(digest, key.length)
+            if key.suffix:
+                value = functions.concat(value, functions.lit(key.suffix))
+            frame = frame.withColumn(name, value)
+        frame = frame.select(*[functions.col(f"`{n}`") for n in names])
+        frame.write.mode("errorifexists").parquet(str(out))
+        rows = spark.read.parquet(str(out)).count()
+    except TranslationError:
+        raise
+    except Exception as exc:
+        raise SparkJobError(f"writing {out.name} failed: {first_line(exc)}") from None
+    return int(rows)
 
 
 # -- DuckDB SQL -> Spark SQL --------------------------------------------------------------

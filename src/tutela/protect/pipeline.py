@@ -231,6 +231,10 @@ class Plan(ABC):
     ) -> Selection:
         """The protected SELECT (inside the pipeline's transaction)."""
 
+    def spark_select(self, relation: str, keyset: KeySet) -> tuple[str, dict[str, Any]]:
+        """The SELECT and keyed columns for an engine computing tokens itself (Spark)."""
+        raise UsageError(f"{self.table}: this protection does not run on Spark")
+
     @abstractmethod
     def registered(self) -> list[Registered]:
         """The registry rows of the rewritten columns (in place only)."""
@@ -329,6 +333,10 @@ def carry_out(
     from tutela import lake
 
     target = lake.output_table(ws.attachments, p.target)
+    found = ws.live_table(p.table)
+    held = None if found is None else ws.attachments.source(found)
+    if target is not None and held is not None and hasattr(held, "write_protected"):
+        return write_on_engine(ws, p, keyset, master, target, overwrite=force)
     if target is not None:
         return write_table(ws, p, keyset, master, target, overwrite=force)
     return write_file(ws, p, keyset, master, overwrite=force, progress=progress)
@@ -387,6 +395,49 @@ def write_table(
 
     seq, sel = _transact(ws, p, keyset, master, write, step=f"writing {target.name}")
     return Result(p, True, seq, target.name, None, keys_created=sel.keys_created)
+
+
+def write_on_engine(
+    ws: Workspace,
+    p: Plan,
+    keyset: KeySet,
+    master: MasterKey,
+    target: OutputTable,
+    *,
+    overwrite: bool = False,
+) -> Result:
+    """A table behind Spark, written as a new lake table by Spark itself (the rows never
+    pass through this machine): the keyed tokens bit-for-bit those DuckDB would write.
+    Staged and renamed into place by the source; audited once written (the new table is
+    removed again if the audit entry cannot be written). The source table is not changed."""
+    import shutil
+
+    from tutela import lake_spark
+
+    p.check(force=overwrite)
+    found = ws.live_table(p.table)
+    assert found is not None
+    source = ws.attachments.source(found)
+    assert isinstance(source, lake_spark.SparkLake)
+    select, keyed = p.spark_select(lake_spark.spark_relation(found), keyset)
+    existed = target.path.exists()
+    rows = source.write_protected(found, select, keyed, target.path, overwrite=overwrite)
+    try:
+        with ws.transaction() as con:
+            entry = audit.append(
+                con,
+                master,
+                command=AUDIT_COMMAND,
+                arguments=p.audit_arguments(),
+                tables=[p.table],
+                counts={**p.audit_counts(0), "rows_written": rows},
+                result=f"written lake table {target.name} on Spark",
+            )
+    except BaseException:
+        if not existed:
+            shutil.rmtree(target.path, ignore_errors=True)
+        raise
+    return Result(p, True, entry.seq, target.name, None)
 
 
 def write_file(

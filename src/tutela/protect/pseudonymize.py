@@ -14,9 +14,11 @@ from tutela.base.errors import UsageError
 from tutela.base.keys import KeySet, MasterKey
 from tutela.base.normalize import key_sql
 from tutela.engine import Connection
+from tutela.engine.spark import Keyed
 from tutela.policy.models import Policy, Visibility
 from tutela.policy.vocab import Entity
 from tutela.protect import formats
+from tutela.protect.formats import EMAIL_DOMAIN
 from tutela.protect.mapping import build_mapping
 from tutela.protect.methods import (
     HMAC_FAMILY,
@@ -46,7 +48,7 @@ from tutela.protect.pipeline import (
     write_file,
 )
 from tutela.protect.reversible import Encryptor
-from tutela.protect.sqlhmac import Binder, HmacKey, token
+from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey, token
 from tutela.workspace import Workspace, quote_ident
 
 _IMPLIED_NORMALIZATION = {
@@ -55,6 +57,10 @@ _IMPLIED_NORMALIZATION = {
     Method.iban: "compact",
     Method.card: "compact",
 }
+
+
+# Methods whose SQL needs a per-subject shift, a bound date or pattern rewriting of text.
+_NOT_ON_SPARK = {Method.date_shift, Method.age_band, Method.freetext}
 
 
 def hmac_key(keyset: KeySet, version: int, purpose: str) -> HmacKey:
@@ -156,6 +162,45 @@ class ProtectPlan(Plan):
                 assert sql is not None  # every method but the mapped ones and drop is SQL
                 sel.expr(name, sql)
         return sel.build(binder.params)
+
+    def spark_select(self, relation: str, keyset: KeySet) -> tuple[str, dict[str, Keyed]]:
+        """The same columns for an engine that computes keyed tokens itself (Spark): a
+        SELECT giving each keyed column's normalised value (the engine turns it into the
+        token, `engine.spark.write_parquet`) and every other column as `select` would.
+        Methods that need a mapping, a bound date or the subject's shift are refused."""
+        hkey = hmac_key(keyset, self.key_version, self.purpose)
+        binder = Binder()
+        ctx = SqlContext(
+            hmac_key=hkey, shift_key=hkey, binder=binder, alias="t", as_of=self.as_of,
+            max_shift_days=self.max_shift_days,
+        )  # fmt: skip
+        by_column = {c.column: c for c in self.columns}
+        exprs: list[str] = []
+        keyed: dict[str, Keyed] = {}
+        for name in self.layout:
+            cp, q = by_column.get(name), quote_ident(name)
+            if cp is None:
+                exprs.append(f"t.{q}")
+            elif cp.method in (Method.hmac, Method.email):
+                exprs.append(f"{key_sql(f't.{q}', cp.normalize or 'trim')} AS {q}")
+                email = cp.method is Method.email
+                length = DEFAULT_TOKEN_HEX if email else int(cp.arg or DEFAULT_TOKEN_HEX)
+                keyed[name] = Keyed(hkey.pads(), length, f"@{EMAIL_DOMAIN}" if email else "")
+            elif cp.method is not Method.drop:
+                sql = None
+                if cp.method not in MAPPED and cp.method not in _NOT_ON_SPARK:
+                    sql = column_sql(ColumnRequest(name, cp.method, cp.arg), cp.type, "trim", ctx)
+                if sql is None or binder.params:
+                    raise UsageError(
+                        f"{self.table}: {name}={cp.method} does not run on Spark (it needs "
+                        "a mapping table or a bound value); keyed tokens (hmac, email), "
+                        "masks, truncation, year/month, null and drop do",
+                        hint="write that column with another method, or leave it out",
+                    )
+                exprs.append(f"{sql} AS {q}")
+        if not exprs:
+            raise UsageError("every column would be dropped; nothing would be left")
+        return f"SELECT {', '.join(exprs)} FROM {relation} AS t", keyed
 
     def registered(self) -> list[Registered]:
         return [

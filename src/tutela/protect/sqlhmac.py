@@ -50,6 +50,11 @@ class HmacKey:
     def hexdigest(self, value: str) -> str:
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def pads(self) -> tuple[bytes, bytes]:
+        """RFC 2104's inner and outer padded keys, for an engine that computes the same HMAC
+        itself (Spark's UDF, `engine/spark.pads_hex_udf`). Key material: never print it."""
+        return self._inner, self._outer
+
     def sql(self, expr: str, binder: Binder) -> str:
         """SQL for the hex HMAC of the text expression `expr` (NULL stays NULL)."""
         inner = binder.bind(self._inner)

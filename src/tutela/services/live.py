@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tutela import live
 from tutela.keyguard import workspace_key
+from tutela.lake_spark import spark_conf
 from tutela.live import Attachment, AttachResult
 from tutela.services.session import Session
 
@@ -17,6 +18,8 @@ class AttachRequest:
     kind: str | None = None
     read_only: bool = False
     replace: bool = False
+    warehouse: str | None = None
+    spark_conf: tuple[str, ...] = ()
 
 
 def attach(session: Session, request: AttachRequest) -> AttachResult:
@@ -29,6 +32,8 @@ def attach(session: Session, request: AttachRequest) -> AttachResult:
             kind=request.kind,
             read_only=request.read_only,
             replace=request.replace,
+            warehouse=request.warehouse,
+            spark_conf=spark_conf(request.spark_conf),
         )
 
 

@@ -1,0 +1,327 @@
+"""Lake tables behind an Apache Spark cluster: `tutela attach lake spark://host:7077
+--warehouse /data/warehouse` (or `local[N]`, Spark inside this process).
+
+The warehouse is a folder laid out as Spark lays out its managed tables: `<db>.db/<table>/`
+(and `<table>/` for the `default` database), each table a folder of Parquet files. Its tables
+are `lake.<db>.<table>`. Tutela lists them and reads their schemas from the files' footers
+without starting Spark, so `tutela tables` stays quick; a Spark session starts only for work
+that runs there, once per command.
+
+What runs on Spark (`placement`): the scan's whole-column plans (counts, shape matches,
+samples, free-text candidates), sent as DuckDB SQL and translated (`engine/spark.py`), and
+`pseudonymize ... --out lake.db.table` for keyed tokens, masks and blanks, written to a
+staging folder and renamed into place. The subject search, access reports, erasure and
+policy checks read the table's Parquet files through DuckDB on this machine, as for a
+`parquet:` attachment (erasure rewrites the affected files and renames them into place).
+
+Connection settings (master URL, warehouse, extra Spark settings) are stored like other
+attachments; a setting whose name looks like a secret is refused (give it in Spark's own
+configuration, `spark-defaults.conf`, instead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import shlex
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tutela.base.errors import UsageError
+from tutela.base.progress import ProgressCallback
+from tutela.base.sql import quote_ident
+from tutela.engine import SqlError
+from tutela.lake import _children, _has_parquet, _Parquet, _sql_path
+from tutela.sources import LiveSourceError, LiveTable, Placement, register_kind
+
+KIND = "spark"
+_MASTER = re.compile(r"^(spark://[A-Za-z0-9_.\-\[\]:]+|local(\[(\d+|\*)\])?)$")
+_SECRET_WORDS = ("secret", "password", "token", "credential", "key")
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    master: str
+    warehouse: Path
+    conf: tuple[tuple[str, str], ...] = ()
+
+    def target(self) -> str:
+        """How the attachment is stored and shown: no secrets in it (refused before)."""
+        parts = [self.master, f"warehouse={self.warehouse}"]
+        parts += [f"conf={k}={v}" for k, v in self.conf]
+        return shlex.join(parts)
+
+
+def claims(text: str) -> bool:
+    """Whether an attach target is a Spark master (`spark://host:port`, `local[N]`)."""
+    return bool(_MASTER.match(text.strip()))
+
+
+def parse_target(
+    text: str, warehouse: str | None, conf: Mapping[str, str] | None = None
+) -> tuple[str, str, None]:
+    """(kind, stored target, no password) from what the user typed."""
+    master = text.strip()
+    if not claims(master):
+        raise UsageError(f"{master}: not a Spark master (spark://host:port or local[N])")
+    if not warehouse:
+        raise UsageError(
+            f"attaching {master} needs --warehouse: the folder holding the lake's tables "
+            "(<database>.db/<table>/ folders of Parquet files)"
+        )
+    path = Path(warehouse).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"--warehouse {warehouse}: not a folder")
+    items = tuple(sorted((conf or {}).items()))
+    for key, _ in items:
+        if any(word in key.lower() for word in _SECRET_WORDS):
+            raise UsageError(
+                f"--spark-conf {key}: looks like a secret, and Tutela stores attachment "
+                "settings in the workspace",
+                hint="put it in Spark's own configuration (spark-defaults.conf) or the "
+                "environment instead",
+            )
+    from tutela.engine import spark as engine_spark
+
+    reason = engine_spark.unavailable() or engine_spark.reachable(master)
+    if reason is not None:
+        raise LiveSourceError(f"cannot attach {master}: {reason}")
+    settings = Settings(master, path.resolve(), items)
+    if not warehouse_tables(settings.warehouse):
+        raise UsageError(
+            f"--warehouse {warehouse}: no tables (folders of .parquet files) here or in "
+            "its <database>.db folders"
+        )
+    return KIND, settings.target(), None
+
+
+def settings_of(target: str) -> Settings:
+    words = shlex.split(target)
+    master, rest = words[0], words[1:]
+    warehouse = Path()
+    conf: list[tuple[str, str]] = []
+    for word in rest:
+        key, _, value = word.partition("=")
+        if key == "warehouse":
+            warehouse = Path(value)
+        elif key == "conf":
+            name, _, setting = value.partition("=")
+            conf.append((name, setting))
+    return Settings(master, warehouse, tuple(conf))
+
+
+def warehouse_tables(root: Path) -> dict[tuple[str, str], Path]:
+    """(database, table) -> folder, as Spark lays out a warehouse: `<db>.db/<table>`, and
+    `<table>` for the default database (a plain `<db>/<table>` folder is read too)."""
+    found: dict[tuple[str, str], Path] = {}
+    for child in _children(root):
+        if _has_parquet(child):
+            found[("default", child.name)] = child
+            continue
+        database = child.name[:-3] if child.name.endswith(".db") else child.name
+        for table in _children(child):
+            if _has_parquet(table):
+                found[(database, table.name)] = table
+    return {k: v for k, v in found.items() if _NAME.match(k[0]) and _NAME.match(k[1])}
+
+
+class SparkLake(_Parquet):
+    """A Spark warehouse: Parquet tables, with the scan and pseudonymization running as
+    Spark jobs (see the module docstring)."""
+
+    def connect(self, password: str | None) -> None:
+        self._init_lake()
+        self.settings = settings_of(self.att.target)
+        self.check_root()  # Spark itself is checked when attached and when a job needs it
+        self.paths = warehouse_tables(self.root)
+        self.stamps: dict[str, dict[str, tuple[int, int]]] = {}
+        self.spark: Any = None
+        self.views: dict[str, str] = {}
+
+    @property
+    def root(self) -> Path:
+        return settings_of(self.att.target).warehouse
+
+    def list_tables(self) -> list[tuple[str, str]]:
+        return sorted(self.paths)
+
+    def new_table_path(self, schema: str, table: str) -> Path:
+        """Where a new table `lake.<schema>.<table>` goes, as Spark would put it."""
+        if schema in ("default", "main"):
+            return self.root / table
+        plain = self.root / schema
+        return plain / table if plain.is_dir() else self.root / f"{schema}.db" / table
+
+    def columns(self, live: LiveTable) -> list[tuple[str, str]]:
+        """(name, DuckDB type) from the Parquet footers: no copy, no Spark job."""
+        if self.has_copy(live.name):
+            return super().columns(live)
+        files = self._files(self.path_of(live))
+        if not files:
+            raise LiveSourceError(f"{live.name}: no .parquet files in {self.path_of(live)}")
+        listing = ", ".join(f"'{_sql_path(f)}'" for f in files)
+        try:
+            rows = self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet([{listing}], union_by_name = true)"
+            ).fetchall()
+        except SqlError as exc:
+            raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def row_count(self, live: LiveTable) -> int:
+        """From the Parquet footers: no copy, no Spark job."""
+        if self.has_copy(live.name):
+            return int(
+                self.con.execute(f"SELECT count(*) FROM {self.relation(live)}").fetchall()[0][0]
+            )
+        listing = ", ".join(f"'{_sql_path(f)}'" for f in self._files(self.path_of(live)))
+        row = self.con.execute(
+            f"SELECT sum(num_rows) FROM parquet_file_metadata([{listing}])"
+        ).fetchall()
+        return int(row[0][0] or 0)
+
+    def fingerprint(self, live: LiveTable) -> str:
+        """The table's files (names, sizes, change times): a scan of an unchanged table is
+        reused without a Spark job."""
+        path = self.path_of(live)
+        stamps = [[str(f.relative_to(path)), *f.stat()[6:7], f.stat().st_mtime_ns]
+                  for f in self._files(path)]  # fmt: skip
+        text = json.dumps([self.columns(live), stamps])
+        return "files:" + hashlib.sha256(text.encode()).hexdigest()
+
+    # -- Spark
+    def session(self) -> Any:
+        """This command's Spark session (started on first use) and the table views."""
+        if self.spark is None:
+            from tutela.engine import spark as engine_spark
+
+            conf = dict(self.settings.conf)
+            conf.setdefault("spark.sql.warehouse.dir", str(self.root))
+            try:
+                self.spark = engine_spark.session(
+                    self.settings.master, app=f"tutela-{self.att.name}", conf=conf
+                )
+                engine_spark.wait_for_executors(self.spark)
+            except engine_spark.SparkUnavailableError as exc:
+                self._stop()
+                raise LiveSourceError(f"{self.att.name}: {exc.message}") from None
+        return self.spark
+
+    def view(self, live: LiveTable) -> str:
+        """The Spark view over one table's files (made once per command)."""
+        if live.name not in self.views:
+            from tutela.engine import spark as engine_spark
+
+            spark = self.session()
+            name = f"tutela_{uuid.uuid4().hex[:10]}"
+            try:
+                spark.read.parquet(str(self.path_of(live))).createOrReplaceTempView(name)
+            except Exception as exc:  # a folder gone since it was listed, unreadable files
+                raise LiveSourceError(
+                    f"cannot read {live.name} on Spark: {engine_spark.first_line(exc)}"
+                ) from None
+            self.views[live.name] = name
+        return self.views[live.name]
+
+    def placement(self, live: LiveTable, progress: ProgressCallback) -> Placement:
+        """Where the scan's plans for this table run: Spark, over a view of its files."""
+        from tutela.engine import spark as engine_spark
+
+        relation = spark_relation(live)
+        queries = engine_spark.SparkQueries(
+            self.session(),
+            {live.name: self.view(live)},
+            label=f"Spark jobs on {live.name}",
+            progress=progress,
+            what=live.name,
+        )
+        return Placement("spark", queries, _SparkTables(self, live, relation))
+
+    def write_protected(
+        self,
+        live: LiveTable,
+        select: str,
+        keyed: Mapping[str, Any],
+        out: Path,
+        *,
+        overwrite: bool,
+    ) -> int:
+        """Write `select` (DuckDB SQL over this table, alias-free names as `placement`
+        gives them), the `keyed` columns turned into tokens, as the new table folder `out`:
+        staged beside it and renamed into place. Returns the rows written."""
+        import os
+        import shutil
+
+        from tutela.engine import spark as engine_spark
+
+        if out.exists() and not overwrite:
+            raise UsageError(f"{out.name} exists", hint="pass --force to replace it")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = out.parent / f".tutela-staging-{uuid.uuid4().hex[:12]}"
+        old = out.parent / f".tutela-replaced-{uuid.uuid4().hex[:12]}"
+        tables = {live.name: self.view(live)}
+        try:
+            rows = engine_spark.write_parquet(self.session(), select, tables, keyed, stage)
+            if out.exists():
+                os.rename(out, old)
+            os.rename(stage, out)
+        except OSError as exc:
+            raise LiveSourceError(f"cannot write {out}: {exc}") from exc
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+        self._tables = None
+        self.paths = warehouse_tables(self.root)
+        return rows
+
+    def _stop(self) -> None:
+        if self.spark is not None:
+            with contextlib.suppress(Exception):
+                self.spark.stop()
+        self.spark = None
+        self.views = {}
+
+    def close(self) -> None:
+        self._stop()
+        super().close()
+
+
+class _SparkTables:
+    """The `TableReader` of a Spark placement: the table under its dotted name (mapped to
+    the Spark view by the query runner), its columns from the files."""
+
+    def __init__(self, source: SparkLake, live: LiveTable, relation: str) -> None:
+        self.source = source
+        self.live = live
+        self._relation = relation
+
+    def relation(self, table: str) -> str:
+        return self._relation
+
+    def table_columns(self, table: str) -> list[tuple[str, str]]:
+        return self.source.columns(self.live)
+
+
+def spark_relation(live: LiveTable) -> str:
+    """How the plans sent to Spark name a table (mapped to its view by the query runner)."""
+    return ".".join(quote_ident(p) for p in (live.attachment.name, live.schema, live.table))
+
+
+def spark_conf(items: Sequence[str]) -> dict[str, str]:
+    """`--spark-conf key=value` options as a mapping (a clear error for a malformed one)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--spark-conf {item!r}: write key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+register_kind(KIND, lambda att, con: SparkLake(att, con))
