@@ -40,8 +40,9 @@ How a table is scanned
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import regex
 
@@ -312,7 +313,7 @@ def _sample_batch(
         values = [
             (str(r[i]), None if r[-1] is None else str(r[-1])) for r in rows if r[i] is not None
         ]
-        col.sample = [(v, c) for v, c in values if not is_placeholder(v)]
+        col.sample = _stable([(v, c) for v, c in values if not is_placeholder(v)])
         col.placeholders = len(col.sample) < len(values)
 
 
@@ -328,9 +329,20 @@ def _sample(
         f"WHERE v IS NOT NULL USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
     )
     try:
-        return [(str(a), None if b is None else str(b)) for a, b in con.execute(sql).fetchall()]
+        rows = con.execute(sql).fetchall()
     except SqlError as exc:
         raise EngineError(f"sample query failed: {str(exc).splitlines()[0]}") from exc
+    return _stable([(str(a), None if b is None else str(b)) for a, b in rows])
+
+
+def _stable(sample: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """The sample in an order of its own values (a keyless hash), not the engine's: the
+    checks that read its first distinct values, and the examples, are then the same on
+    every engine (DuckDB's reservoir and Spark's seeded order return rows differently)."""
+    return sorted(
+        sample,
+        key=lambda vc: hashlib.blake2b(f"{vc[0]}\x00{vc[1]}".encode(), digest_size=8).digest(),
+    )
 
 
 # -- classification ------------------------------------------------------------------
@@ -578,9 +590,8 @@ def scan_table(
     docstring); a live table is read in place. `tables`: where to read it (a workspace,
     for its attached tables); the connection's loaded tables by default."""
     report = progress or no_progress
-    if tables is None:  # a bare DuckDB connection: its loaded tables
-        assert isinstance(con, Connection), "a query runner other than DuckDB needs `tables`"
-        tables = LocalTables(con)
+    if tables is None:  # a bare DuckDB connection (or one wrapping it): its loaded tables
+        tables = LocalTables(cast(Connection, con))
     meta = tables.table_columns(table)
     if not meta:
         raise TableNotFoundError(f"no table named {table!r}")

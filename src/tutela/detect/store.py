@@ -18,7 +18,7 @@ from tutela.workspace import (
     quote_ident,
 )
 
-RULE_VERSION = "2026.1"
+RULE_VERSION = "2026.2"  # 2026.2: samples in a stable order (the same on every engine)
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",

@@ -318,6 +318,7 @@ def session(
         "spark.executor.extraJavaOptions": "-XX:+UseSerialGC",
     }
     settings.update(conf or {})
+    _quiet_gateway(settings)
     builder = sql.SparkSession.builder.master(master).appName(app)
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -327,6 +328,34 @@ def session(
         raise SparkUnavailableError(f"cannot start Spark on {master}: {exc}") from exc
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+JVM_LOG = Path(tempfile.gettempdir()) / f"tutela-spark-{os.getuid()}.log"
+
+
+def _quiet_gateway(settings: Mapping[str, str]) -> None:
+    """Start this process's Spark JVM with its console output going to `JVM_LOG`, not to
+    the user's terminal (log4j's banner, JDK notices). The JVM options need the settings
+    at launch; a JVM already running in this process is kept."""
+    context = _module("pyspark").SparkContext
+    if context._gateway is not None:
+        return
+    java_gateway = _module("pyspark.java_gateway")
+    spark_conf = _module("pyspark").SparkConf(loadDefaults=True)
+    for key, value in settings.items():
+        spark_conf.set(key, value)
+    log = JVM_LOG.open("ab")
+    try:
+        gateway = java_gateway.launch_gateway(
+            spark_conf, popen_kwargs={"stdout": log, "stderr": log}
+        )
+    except Exception as exc:
+        raise SparkUnavailableError(
+            f"cannot start Spark's JVM ({first_line(exc)}; see {JVM_LOG})"
+        ) from None
+    finally:
+        log.close()
+    context._ensure_initialized(gateway=gateway)
 
 
 def reachable(master: str, timeout: float = 5.0) -> str | None:
@@ -414,14 +443,13 @@ class SparkQueries:
             raise TranslationError("a statement with bound parameters cannot run on Spark")
         translated = to_spark_sql(sql, self.tables)
         self.jobs += 1
-        try:
-            with _watch(self.spark, self.label, self.progress):
+        with _watch(self.spark, self.label, self.progress) as lost:
+            try:
                 rows = [tuple(r) for r in self.spark.sql(translated).collect()]
-        except TranslationError:
-            raise
-        except Exception as exc:  # py4j and Spark raise many kinds; all mean the job failed
-            where = f" on {self.what}" if self.what else ""
-            raise SparkJobError(f"a Spark job failed{where}: {first_line(exc)}") from None
+            except Exception as exc:  # py4j and Spark raise many kinds: the job failed
+                reason = lost[0] if lost else first_line(exc)
+                where = f" on {self.what}" if self.what else ""
+                raise SparkJobError(f"a Spark job failed{where}: {reason}") from None
         return _Rows(rows)
 
 
@@ -431,32 +459,62 @@ class SparkJobError(EngineError):
     slug = "spark-job"
 
 
+def lost_after() -> float:
+    """Seconds a job may wait with no executor left before Tutela cancels it
+    (TUTELA_SPARK_LOST_SECONDS, default 120): Spark itself would wait for ever."""
+    try:
+        return max(1.0, float(os.environ.get("TUTELA_SPARK_LOST_SECONDS", "120")))
+    except ValueError:
+        return 120.0
+
+
 @contextmanager
-def _watch(spark: Any, label: str, progress: Callable[[str, float], None] | None) -> Iterator[None]:
-    """Report the running jobs' finished share of tasks while the block runs."""
-    if progress is None:
-        yield
-        return
+def _watch(
+    spark: Any, label: str, progress: Callable[[str, float], None] | None
+) -> Iterator[list[str]]:
+    """While the block runs: report the running jobs' finished share of tasks, and cancel
+    them when the cluster has had no executor for `lost_after()` seconds (every worker
+    gone). The yielded list receives the reason when that happened."""
     stop = threading.Event()
+    lost: list[str] = []
+    context = spark.sparkContext
+    cluster = not str(context.master).startswith("local")
+    patience = lost_after()
 
     def poll() -> None:
-        tracker = spark.sparkContext.statusTracker()
+        tracker = context.statusTracker()
+        alone_since: float | None = None
         while not stop.wait(0.5):
             with suppress(Exception):  # the context may be stopping
                 stages = [tracker.getStageInfo(s) for s in tracker.getActiveStageIds()]
                 total = sum(s.numTasks for s in stages if s is not None)
                 done = sum(s.numCompletedTasks for s in stages if s is not None)
-                if total:
+                if total and progress is not None:
                     progress(label, done / total)
+                if not cluster:
+                    continue
+                if len(tracker.getExecutorInfos()) > 1:  # the driver is listed too
+                    alone_since = None
+                    continue
+                alone_since = alone_since or time.monotonic()
+                if time.monotonic() - alone_since >= patience:
+                    lost.append(
+                        f"the cluster at {context.master} had no executor left for "
+                        f"{patience:.0f} s (its workers stopped or were killed); the job "
+                        "was cancelled"
+                    )
+                    context.cancelAllJobs()
+                    return
 
-    thread = threading.Thread(target=poll, name="tutela-spark-progress", daemon=True)
+    thread = threading.Thread(target=poll, name="tutela-spark-watch", daemon=True)
     thread.start()
     try:
-        yield
+        yield lost
     finally:
         stop.set()
         thread.join(timeout=2)
-        progress(label, 1.0)
+        if progress is not None:
+            progress(label, 1.0)
 
 
 # -- keyed tokens (HMAC-SHA256), bit-for-bit as in DuckDB -----------------------------------
@@ -561,23 +619,27 @@ def write_parquet(
     its token (the UDF over the column's value as the SELECT gives it), and write the rows
     as Parquet files into the new folder `out`. Returns the number of rows written."""
     functions = _module("pyspark.sql.functions")
-    try:
-        frame = spark.sql(to_spark_sql(duckdb_select, tables))
-        names = list(frame.columns)
-        for name, key in keyed.items():
-            digest = pads_hex_udf(*key.pads)(functions.col(f"`{name}`"))
-            value = token_column(digest, key.length)
-            if key.suffix:
-                value = functions.concat(value, functions.lit(key.suffix))
-            frame = frame.withColumn(name, value)
-        frame = frame.select(*[functions.col(f"`{n}`") for n in names])
-        frame.write.mode("errorifexists").parquet(str(out))
-        rows = spark.read.parquet(str(out)).count()
-    except TranslationError:
-        raise
-    except Exception as exc:
-        raise SparkJobError(f"writing {out.name} failed: {first_line(exc)}") from None
-    return int(rows)
+    translated = to_spark_sql(duckdb_select, tables)
+    with _watch(spark, f"writing {out.name}", None) as lost:
+        try:
+            return _write(spark, functions, translated, keyed, out)
+        except Exception as exc:
+            reason = lost[0] if lost else first_line(exc)
+            raise SparkJobError(f"writing {out.name} failed: {reason}") from None
+
+
+def _write(spark: Any, functions: Any, sql: str, keyed: Mapping[str, Keyed], out: Path) -> int:
+    frame = spark.sql(sql)
+    names = list(frame.columns)
+    for name, key in keyed.items():
+        digest = pads_hex_udf(*key.pads)(functions.col(f"`{name}`"))
+        value = token_column(digest, key.length)
+        if key.suffix:
+            value = functions.concat(value, functions.lit(key.suffix))
+        frame = frame.withColumn(name, value)
+    frame = frame.select(*[functions.col(f"`{n}`") for n in names])
+    frame.write.mode("errorifexists").parquet(str(out))
+    return int(spark.read.parquet(str(out)).count())
 
 
 # -- DuckDB SQL -> Spark SQL --------------------------------------------------------------
@@ -784,6 +846,10 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
                 if node.alias:
                     target.set("alias", node.args["alias"].copy())
                 return target
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "hash":
+            # only orders rows (which free-text values are analysed first): any stable
+            # 64-bit hash does; Spark's is xxHash64
+            return exp.func("XXHASH64", *[e.copy() for e in node.expressions])
         if isinstance(node, exp.Anonymous):
             raise TranslationError(f"no Spark translation for the function {node.name}()")
         return node

@@ -182,6 +182,12 @@ class ProtectPlan(Plan):
             if cp is None:
                 exprs.append(f"t.{q}")
             elif cp.method in (Method.hmac, Method.email):
+                if any(mark in cp.type.upper() for mark in ("STRUCT", "MAP", "[", "UNION")):
+                    raise UsageError(
+                        f"{self.table}: {name} is {cp.type}: Spark and DuckDB spell nested "
+                        "values differently as text, so their tokens would not join",
+                        hint="pseudonymize the fields inside it from a flattened table",
+                    )
                 exprs.append(f"{key_sql(f't.{q}', cp.normalize or 'trim')} AS {q}")
                 email = cp.method is Method.email
                 length = DEFAULT_TOKEN_HEX if email else int(cp.arg or DEFAULT_TOKEN_HEX)

@@ -1,0 +1,191 @@
+"""`tutela attach lake spark://… --warehouse`, then scan and pseudonymize from the CLI: the same
+findings and the same keyed tokens as DuckDB gives over the same files, and clear errors when
+the master is unreachable, a table is missing, a type cannot be read, or the workers die.
+
+The CLI runs in this process and starts its own Spark session on the JVM the other Spark
+tests use (one SparkContext per process: the fixture's is stopped first)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from typer.testing import Result
+
+from tests.conftest import json_out
+from tests.spark.test_scan import COLUMNS, _rows
+from tutela.engine import spark as engine_spark
+
+
+@pytest.fixture
+def no_session(sparks: Any) -> Any:
+    """Spark available, and no session open in this process: the CLI opens its own."""
+    reason = engine_spark.unavailable()
+    if reason is not None:
+        pytest.skip(f"SPARK TESTS SKIPPED: {reason}")
+    sparks.close_session()
+    return sparks
+
+
+def _warehouse(root: Path, rows: list[tuple[Any, ...]]) -> Path:
+    """A Spark-layout warehouse: crm.db/people/ as Parquet, written by DuckDB."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t ({', '.join(f'{c} VARCHAR' for c in COLUMNS)})")
+    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COLUMNS)})", rows)
+    (root / "crm.db" / "people").mkdir(parents=True)
+    con.execute(f"COPY t TO '{root}/crm.db/people/part-00000.parquet' (FORMAT parquet)")
+    con.close()
+    return root
+
+
+def _findings(result: Result) -> dict[str, tuple[Any, ...]]:
+    assert result.exit_code == 0, result.output
+    (table,) = json_out(result)["tables"]
+    return {
+        c["column"]: (c["entity"], c.get("subtype"), c.get("matched"), c.get("non_empty"))
+        for c in table["columns"]
+    }
+
+
+def test_spark_lake_scans_and_tokens_equal_duckdb(
+    cli: Callable[..., Result], tmp_path: Path, no_session: Any
+) -> None:
+    wh = _warehouse(tmp_path / "wh", _rows(seed=23, n=2500))
+    assert cli("keys", "init").exit_code == 0
+    attached = cli("attach", "lake", "local[2]", "--warehouse", str(wh), "-f", "json")
+    assert attached.exit_code == 0, attached.output
+    assert json_out(attached)["tables"] == ["lake.crm.people"]
+    # the same files read by DuckDB: a plain Parquet attachment of the database folder
+    assert cli("attach", "duck", f"parquet:{wh / 'crm.db'}").exit_code == 0
+    listed = cli("tables", "-f", "json")
+    assert {"lake.crm.people", "duck.main.people"} <= {t["table"] for t in json_out(listed)["tables"]}
+
+    on_spark = cli("scan", "lake.crm.people", "-f", "json")
+    assert json_out(on_spark)["tables"][0]["engine"] == "spark"
+    on_duckdb = cli("scan", "duck.main.people", "-f", "json")
+    spark_found, duck_found = _findings(on_spark), _findings(on_duckdb)
+    assert spark_found == duck_found
+    assert {spark_found[c][0] for c in ("email", "dni", "ip")} == {
+        "EMAIL_ADDRESS", "NATIONAL_ID", "IP_ADDRESS"
+    }  # fmt: skip
+
+    columns = "email=hmac,telefono=hmac,nombre=email,direccion=mask,fecha_nacimiento=drop"
+    out = cli("pseudonymize", "lake.crm.people", "--columns", columns,
+              "--out", "lake.crm.people_tok")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    local = cli("pseudonymize", "duck.main.people", "--columns", columns,
+                "--out", str(tmp_path / "local.parquet"))  # fmt: skip
+    assert local.exit_code == 0, local.output
+    written = sorted(wh.joinpath("crm.db", "people_tok").glob("*.parquet"))
+    assert written and not list(wh.joinpath("crm.db").glob(".tutela-*"))  # staged, renamed
+    con = duckdb.connect()
+    query = "SELECT * EXCLUDE (c9), c9 FROM read_parquet({}) ORDER BY c9"
+    spark_rows = con.execute(query.format([str(p) for p in written])).fetchall()
+    duck_rows = con.execute(query.format(f"'{tmp_path / 'local.parquet'}'")).fetchall()
+    assert len(spark_rows) == 2500
+    assert spark_rows == duck_rows  # bit-for-bit the same tokens, masks and columns
+    tokens = [r[1] for r in spark_rows if r[1] is not None]
+    assert tokens and all(t.startswith("tok_") and len(t) == 28 for t in tokens)
+    assert cli("tables", "-f", "json").stdout.count("lake.crm.people_tok") == 1
+    log = cli("audit", "log", "-f", "json")
+    assert "written lake table lake.crm.people_tok on Spark" in log.stdout
+
+
+def test_spark_errors_name_the_attachment_and_table(
+    cli: Callable[..., Result], tmp_path: Path, no_session: Any
+) -> None:
+    wh = _warehouse(tmp_path / "wh", _rows(seed=3, n=50))
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    refused = cli("attach", "lake", f"spark://127.0.0.1:{port}", "--warehouse", str(wh))
+    assert refused.exit_code != 0
+    assert "error[live-source]" in refused.output
+    assert f"cannot reach the Spark master at spark://127.0.0.1:{port}" in refused.output
+    assert "Traceback" not in refused.output
+    secret = cli("attach", "lake", "local[1]", "--warehouse", str(wh),
+                 "--spark-conf", "spark.hadoop.fs.s3a.secret.key=abc")  # fmt: skip
+    assert secret.exit_code != 0 and "looks like a secret" in secret.output
+    assert "abc" not in cli("attachments").output
+
+    # a TIME column: DuckDB writes it, Spark cannot read it
+    con = duckdb.connect()
+    (wh / "crm.db" / "shifts").mkdir()
+    con.execute(
+        "COPY (SELECT 'Anna' AS name, TIME '08:30:00' AS starts) "
+        f"TO '{wh}/crm.db/shifts/part-0.parquet' (FORMAT parquet)"
+    )
+    assert cli("attach", "lake", "local[1]", "--warehouse", str(wh)).exit_code == 0
+    missing = cli("scan", "lake.crm.nobody")
+    assert missing.exit_code != 0 and "lake.crm.nobody" in missing.output
+    unreadable = cli("scan", "lake.crm.shifts")
+    assert unreadable.exit_code != 0, unreadable.output
+    assert "cannot read lake.crm.shifts on Spark" in unreadable.output
+    assert "Traceback" not in unreadable.output
+    report = cli("scan", "lake.crm.people", "-f", "json")  # the rest still scans
+    assert report.exit_code == 0, report.output
+
+
+def test_a_scan_survives_a_killed_worker_and_fails_cleanly_without_any(
+    cli: Callable[..., Result], tmp_path: Path, no_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_session.get("cluster")  # starts the standalone master and two workers
+    cluster = no_session.cluster
+    no_session.close_session()  # keep the cluster, free the process's SparkContext
+    try:
+        _kill_workers_during_scans(cli, tmp_path, cluster, monkeypatch)
+    finally:
+        no_session.close()  # its workers are dead: later tests start a fresh cluster
+
+
+def _kill_workers_during_scans(
+    cli: Callable[..., Result], tmp_path: Path, cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wh = _warehouse(tmp_path / "wh", _rows(seed=7, n=4000))
+    assert cli("attach", "lake", cluster.master_url, "--warehouse", str(wh)).exit_code == 0
+    workers = sorted(n for n in cluster.pids if n.startswith("worker"))
+    assert len(workers) == 2
+
+    def kill_when_running(name: str) -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            context = _active_context()
+            if context is not None and context.statusTracker().getActiveJobsIds():
+                os.kill(cluster.pids[name], signal.SIGKILL)
+                return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_when_running, args=(workers[0],))
+    killer.start()
+    survived = cli("scan", "lake.crm.people", "-f", "json")
+    killer.join()
+    assert survived.exit_code == 0, survived.output  # the other worker ran the lost tasks
+    first = _findings(survived)
+    assert first["email"][0] == "EMAIL_ADDRESS"
+
+    monkeypatch.setenv("TUTELA_SPARK_LOST_SECONDS", "5")
+    killer = threading.Thread(target=kill_when_running, args=(workers[1],))
+    killer.start()
+    failed = cli("scan", "lake.crm.people", "--force")
+    killer.join()
+    assert failed.exit_code != 0
+    assert "error[spark-job]" in failed.output and "lake.crm.people" in failed.output
+    assert "no executor left" in failed.output and "Traceback" not in failed.output
+    # nothing of the failed run was stored: the scan on record is still the first one
+    again = cli("scan", "lake.crm.people", "-f", "json")
+    assert json_out(again)["tables"][0]["cached"] is True
+    assert _findings(again) == first
+
+
+def _active_context() -> Any:
+    from pyspark import SparkContext
+
+    return SparkContext._active_spark_context
