@@ -7,6 +7,7 @@ tests use (one SparkContext per process: the fixture's is stopped first)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -66,7 +67,9 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     # the same files read by DuckDB: a plain Parquet attachment of the database folder
     assert cli("attach", "duck", f"parquet:{wh / 'crm.db'}").exit_code == 0
     listed = cli("tables", "-f", "json")
-    assert {"lake.crm.people", "duck.main.people"} <= {t["table"] for t in json_out(listed)["tables"]}
+    assert {"lake.crm.people", "duck.main.people"} <= {
+        t["table"] for t in json_out(listed)["tables"]
+    }
 
     on_spark = cli("scan", "lake.crm.people", "-f", "json")
     assert json_out(on_spark)["tables"][0]["engine"] == "spark"
@@ -95,7 +98,7 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     tokens = [r[1] for r in spark_rows if r[1] is not None]
     assert tokens and all(t.startswith("tok_") and len(t) == 28 for t in tokens)
     assert cli("tables", "-f", "json").stdout.count("lake.crm.people_tok") == 1
-    log = cli("audit", "log", "-f", "json")
+    log = cli("audit", "show", "-f", "json")
     assert "written lake table lake.crm.people_tok on Spark" in log.stdout
 
 
@@ -151,7 +154,8 @@ def _kill_workers_during_scans(
 ) -> None:
     wh = _warehouse(tmp_path / "wh", _rows(seed=7, n=4000))
     assert cli("attach", "lake", cluster.master_url, "--warehouse", str(wh)).exit_code == 0
-    workers = sorted(n for n in cluster.pids if n.startswith("worker"))
+    pids = cluster.pids()
+    workers = sorted(n for n in pids if n.startswith("worker"))
     assert len(workers) == 2
 
     def kill_when_running(name: str) -> None:
@@ -159,7 +163,10 @@ def _kill_workers_during_scans(
         while time.monotonic() < deadline:
             context = _active_context()
             if context is not None and context.statusTracker().getActiveJobsIds():
-                os.kill(cluster.pids[name], signal.SIGKILL)
+                # the machine is gone: the worker daemon and the executor it started
+                for pid in [*engine_spark._children(pids[name]), pids[name]]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 return
             time.sleep(0.2)
 
