@@ -220,12 +220,14 @@ class SparkLake(_Parquet):
 
             spark = self.session()
             name = f"tutela_{uuid.uuid4().hex[:10]}"
-            try:
-                spark.read.parquet(str(self.path_of(live))).createOrReplaceTempView(name)
-            except Exception as exc:  # a folder gone since it was listed, unreadable files
-                raise LiveSourceError(
-                    f"cannot read {live.name} on Spark: {engine_spark.first_line(exc)}"
-                ) from None
+            path = str(self.path_of(live))
+            # reading the schema is a job too: watched like the scan's (a folder gone since
+            # it was listed, files Spark cannot read, a cluster without executors)
+            engine_spark.run_job(
+                spark,
+                lambda: spark.read.parquet(path).createOrReplaceTempView(name),
+                failed=f"cannot read {live.name} on Spark",
+            )
             self.views[live.name] = name
         return self.views[live.name]
 

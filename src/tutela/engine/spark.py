@@ -41,10 +41,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tutela.base.errors import EngineError
 
+T = TypeVar("T")
 JAVA_MIN = 17
 LOOPBACK = "127.0.0.1"
 _BLOCK = 64  # SHA-256 block size (RFC 2104)
@@ -443,13 +444,14 @@ class SparkQueries:
             raise TranslationError("a statement with bound parameters cannot run on Spark")
         translated = to_spark_sql(sql, self.tables)
         self.jobs += 1
-        with _watch(self.spark, self.label, self.progress) as lost:
-            try:
-                rows = [tuple(r) for r in self.spark.sql(translated).collect()]
-            except Exception as exc:  # py4j and Spark raise many kinds: the job failed
-                reason = lost[0] if lost else first_line(exc)
-                where = f" on {self.what}" if self.what else ""
-                raise SparkJobError(f"a Spark job failed{where}: {reason}") from None
+        where = f" on {self.what}" if self.what else ""
+        rows = run_job(
+            self.spark,
+            lambda: [tuple(r) for r in self.spark.sql(translated).collect()],
+            failed=f"a Spark job failed{where}",
+            label=self.label,
+            progress=self.progress,
+        )
         return _Rows(rows)
 
 
@@ -457,6 +459,24 @@ class SparkJobError(EngineError):
     """A Spark job failed (a lost cluster, a missing file, a type Spark cannot read)."""
 
     slug = "spark-job"
+
+
+def run_job(
+    spark: Any,
+    work: Callable[[], T],
+    *,
+    failed: str,
+    label: str = "Spark job",
+    progress: Callable[[str, float], None] | None = None,
+) -> T:
+    """Run `work` (which starts Spark jobs) under `_watch`: progress reported, cancelled when
+    the cluster has no executor left; any failure is a `SparkJobError` starting `failed`."""
+    with _watch(spark, label, progress) as lost:
+        try:
+            return work()
+        except Exception as exc:  # py4j and Spark raise many kinds: the job failed
+            reason = lost[0] if lost else first_line(exc)
+            raise SparkJobError(f"{failed}: {reason}") from None
 
 
 def lost_after() -> float:
@@ -620,12 +640,11 @@ def write_parquet(
     as Parquet files into the new folder `out`. Returns the number of rows written."""
     functions = _module("pyspark.sql.functions")
     translated = to_spark_sql(duckdb_select, tables)
-    with _watch(spark, f"writing {out.name}", None) as lost:
-        try:
-            return _write(spark, functions, translated, keyed, out)
-        except Exception as exc:
-            reason = lost[0] if lost else first_line(exc)
-            raise SparkJobError(f"writing {out.name} failed: {reason}") from None
+    return run_job(
+        spark,
+        lambda: _write(spark, functions, translated, keyed, out),
+        failed=f"writing {out.name} failed",
+    )
 
 
 def _write(spark: Any, functions: Any, sql: str, keyed: Mapping[str, Keyed], out: Path) -> int:
