@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tutela.base.errors import PolicyError
+from tutela.policy.erasure_actions import ErasureAction
 from tutela.policy.models import Policy
 from tutela.policy.vocab import suggest
 
@@ -525,6 +526,8 @@ def _keys_of(tp: Any) -> list[str]:
 def _enum_values(tp: Any) -> list[str]:
     if isinstance(tp, type) and issubclass(tp, Enum):
         return [str(m.value) for m in tp]
+    if isinstance(tp, type) and issubclass(tp, ErasureAction):  # a registry, not an enum
+        return tp.choices()
     return []
 
 

@@ -21,6 +21,8 @@ from pydantic import (
 )
 
 from tutela.policy.duration import DURATION_PATTERN, Duration, parse_duration
+from tutela.policy.erasure_actions import ACTIONS
+from tutela.policy.erasure_actions import ErasureAction as ErasureAction  # the registry's
 from tutela.policy.vocab import (
     ENTITY_CATEGORY,
     FIDESLANG_CATEGORIES,
@@ -119,12 +121,6 @@ class RetentionAction(StrEnum):
     delete = "delete"
     anonymize = "anonymize"
     pseudonymize = "pseudonymize"
-
-
-class ErasureAction(StrEnum):
-    delete = "delete"  # delete the subject's rows
-    anonymize = "anonymize"  # keep the rows, irreversibly blank the listed columns
-    keep = "keep"  # keep as is, under a stated legal basis (Art. 17(3))
 
 
 class RecipientKind(StrEnum):
@@ -679,19 +675,14 @@ class ErasureRule(PolicyModel):
 
     @model_validator(mode="after")
     def _action_rules(self) -> ErasureRule:
-        if self.action is ErasureAction.anonymize and not self.columns:
-            raise ValueError(
-                "action anonymize needs the columns to blank; write:\n"
-                "  action: anonymize\n  columns: [shipping_address]"
-            )
-        if self.action is not ErasureAction.anonymize and self.columns:
-            raise ValueError(f"action {self.action} does not take `columns` (only anonymize)")
-        if self.action is ErasureAction.keep and not (self.legal_basis and self.reason):
-            raise ValueError(
-                "keeping data after an erasure request needs a stated basis (Art. 17(3)); "
-                "write:\n  action: keep\n  legal_basis: legal_obligation\n"
-                "  reason: invoices kept 6 years (Código de Comercio art. 30)"
-            )
+        action = self.action  # what each action needs: policy/erasure_actions.py
+        if action.columns and not self.columns:
+            raise ValueError(action.requirement)
+        if not action.columns and self.columns:
+            taking = ", ".join(a for a in ACTIONS.values() if a.columns)
+            raise ValueError(f"action {action} does not take `columns` (only {taking})")
+        if action.legal_basis and not (self.legal_basis and self.reason):
+            raise ValueError(action.requirement)
         if (self.period is None) != (self.after is None):
             raise ValueError("`period` and `after` go together: period: 6 years, after: order_date")
         return self
@@ -706,7 +697,7 @@ class Erasure(PolicyModel):
     @field_validator("default")
     @classmethod
     def _default_not_keep(cls, value: ErasureAction) -> ErasureAction:
-        if value is ErasureAction.anonymize or value is ErasureAction.keep:
+        if not value.can_be_default:
             raise ValueError(
                 f"default: {value} cannot apply to every table (it needs columns or a legal "
                 "basis); write default: delete and list the exceptions under tables:"

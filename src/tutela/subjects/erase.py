@@ -1,7 +1,8 @@
 """Erasure (GDPR Art. 17): plan, apply in one transaction, verify, certify.
 
 The plan follows the policy's erasure rules per table: delete the person's rows, blank the
-listed columns (anonymize), or keep the rows under a stated legal basis (Art. 17(3)).
+listed columns (anonymize), or keep the rows under a stated legal basis (Art. 17(3)); each
+action is one object in `policy/erasure_actions.py`, applied here through its `apply`.
 Free-text mentions in rows that stay are redacted in place. Possible matches (similar
 name, no certain identifier) are listed for review and never touched.
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
+from tutela.policy.erasure_actions import ErasureAction
 from tutela.sources import LiveErasure, Writes
 from tutela.subjects.find import SearchSpace, row_fingerprints, search_residue
 from tutela.subjects.plan import ErasurePlan as ErasurePlan  # re-exported with the two below
@@ -99,25 +101,19 @@ def apply_plans(
 ) -> tuple[dict[str, dict[str, dict[str, int]]], audit.AuditEntry]:
     """Every plan, and one audit entry, in one transaction."""
     counts: dict[str, dict[str, dict[str, int]]] = {p.request_id: {} for p in plans}
-    deletes: dict[str, set[int]] = {}
-    blanks: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+    # Set-based: one call per action, table and column list, however many requests.
+    steps: dict[tuple[ErasureAction, str, tuple[str, ...]], set[int]] = {}
     for plan in plans:
         per_table = counts[plan.request_id]
         for t in plan.tables:
-            c = per_table.setdefault(t.table, {})
-            if t.action == "delete":
-                deletes.setdefault(t.table, set()).update(t.rowids)
-                c["deleted"] = len(t.rowids)
-            elif t.action == "anonymize":
-                blanks.setdefault((t.table, tuple(t.columns)), set()).update(t.rowids)
-                c["anonymized"] = len(t.rowids)
-            else:
-                c["kept"] = len(t.rowids)
+            per_table.setdefault(t.table, {})[t.action.done] = len(t.rowids)
+            if not t.action.keeps:
+                steps.setdefault((t.action, t.table, tuple(t.columns)), set()).update(t.rowids)
         for r in plan.redactions:
             c = per_table.setdefault(r.table, {})
             c["redacted"] = c.get("redacted", 0) + 1
     touched = sorted(
-        {t.table for p in plans for t in p.tables if t.action != "keep"}
+        {t.table for p in plans for t in p.tables if not t.action.keeps}
         | {r.table for p in plans for r in p.redactions}
     )
     checking = ws.writes(ws.con)
@@ -146,12 +142,13 @@ def apply_plans(
             # committed just before it (a refused commit there rolls this one back).
             writes = ws.writes(con)
             try:
-                # Set-based: one statement per table and action, however many requests.
                 _redact_all(ws, writes, [r for plan in plans for r in plan.redactions])
-                for (table, columns), rowids in sorted(blanks.items()):
-                    writes.set_null(table, columns, sorted(rowids))
-                for table, rowids in sorted(deletes.items()):  # last: the updates address rowids
-                    writes.delete_rows(table, sorted(rowids))
+                # updates first, row deletions last: the updates address rows by rowid
+                for (action, table, columns), rowids in sorted(
+                    steps.items(), key=lambda s: (s[0][0].last, s[0][1], s[0][2], str(s[0][0]))
+                ):
+                    if action.apply is not None:
+                        action.apply(writes, table, columns, sorted(rowids))
                 _shred_subject_keys(con, master, plans, counts, shred_table)  # same txn
                 entry = audit.append(
                     con,
@@ -198,7 +195,7 @@ def _shred_subject_keys(
     from tutela.protect.shred import destroy_subject_keys
 
     for plan in plans:
-        if any(t.action == "keep" for t in plan.tables):
+        if any(t.action.keeps for t in plan.tables):
             continue
         n = destroy_subject_keys(con, master, plan.match.keys, table_exists=table_exists)
         if n:
@@ -282,7 +279,7 @@ def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
         "subject_keys_destroyed": sum(
             c.get("subject_keys_destroyed", 0) for c in outcome.counts.values()
         ),
-        "kept": [t.to_dict() for t in plan.tables if t.action == "keep"],
+        "kept": [t.to_dict() for t in plan.tables if t.action.keeps],
         "possible_matches_for_review": len(plan.match.possible),
         "held_back": [h.to_dict() for h in plan.match.held_back],
         "confirmed_by_review": {t: len(r) for t, r in sorted(plan.match.confirmed.items())},

@@ -127,7 +127,7 @@ def erased_values(
             gone_pairs: list[tuple[str, int]] = []
             stay_pairs: list[tuple[str, int]] = []
             for req, t in steps:
-                erased = t.action == "delete" or (t.action == "anonymize" and column in t.columns)
+                erased = t.action.removes(column, t.columns)
                 (gone_pairs if erased else stay_pairs).extend((req, rid) for rid in t.rowids)
             for pairs in (gone_pairs, stay_pairs):
                 if tuple(pairs) not in serialised:

@@ -1,13 +1,15 @@
-"""An erasure plan: what the policy's erasure rules do to one person's rows (delete, blank
-columns, keep under a legal basis) and which free-text mentions are redacted. Made by
-`plan_erasure`; applied, verified and certified by `erase.py`. Below `erase.py`, `physical.py`
-and `systems.py`, which all read plans."""
+"""An erasure plan: what the policy's erasure rules do to one person's rows (each rule's
+action, from `policy/erasure_actions.py`: delete, blank columns, keep under a legal basis...)
+and which free-text mentions are redacted. Made by `plan_erasure`; applied, verified and
+certified by `erase.py`. Below `erase.py`, `physical.py` and `systems.py`, which all read
+plans."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutela.policy.erasure_actions import ErasureAction
 from tutela.policy.models import Policy
 from tutela.subjects.find import SubjectMatch
 from tutela.workspace import Workspace
@@ -16,7 +18,7 @@ from tutela.workspace import Workspace
 @dataclass
 class TablePlan:
     table: str
-    action: str
+    action: ErasureAction
     rowids: list[int]
     columns: list[str] = field(default_factory=list)
     legal_basis: str | None = None
@@ -25,7 +27,7 @@ class TablePlan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "table": self.table,
-            "action": self.action,
+            "action": str(self.action),
             "rows": len(self.rowids),
             "columns": self.columns,
             "legal_basis": self.legal_basis,
@@ -56,7 +58,7 @@ class ErasurePlan:
         return not self.tables and not self.redactions
 
     def kept_rows(self) -> dict[str, set[int]]:
-        return {t.table: set(t.rowids) for t in self.tables if t.action == "keep"}
+        return {t.table: set(t.rowids) for t in self.tables if t.action.keeps}
 
     def to_dict(self) -> dict[str, Any]:
         redacted: dict[str, int] = {}
@@ -77,7 +79,7 @@ class ErasurePlan:
     def not_erasable(self) -> list[dict[str, str]]:
         """Tables the plan would change that Tutela never changes (Iceberg tables), why,
         and what is owed at the source: `--apply` is refused while any is in the plan."""
-        changed = {t.table: t for t in self.tables if t.action != "keep"}
+        changed = {t.table: t for t in self.tables if not t.action.keeps}
         mentions: dict[str, int] = {}
         for r in self.redactions:
             mentions[r.table] = mentions.get(r.table, 0) + 1
@@ -87,10 +89,9 @@ class ErasurePlan:
             if reason is None:
                 continue
             t, parts = changed.get(table), []
-            if t is not None and t.action == "delete":
-                parts.append(f"delete {len(t.rowids)} row(s)")
-            elif t is not None:
-                parts.append(f"blank {', '.join(t.columns)} in {len(t.rowids)} row(s)")
+            owed = t.action.owed_at_source(len(t.rowids), t.columns) if t else None
+            if owed:
+                parts.append(owed)
             if mentions.get(table):
                 parts.append(f"redact the person's mentions in {mentions[table]} free-text values")
             out.append({"table": table, "reason": reason, "owed_at_source": "; ".join(parts)})
@@ -103,31 +104,27 @@ def plan_erasure(
     """`ws`: the workspace whose attached tables the match may name (for the tables Tutela
     never changes); without it every table is taken as changeable."""
     plan = ErasurePlan(request_id, match)
-    deleted: dict[str, set[int]] = {}
-    blanked: dict[str, set[str]] = {}
     for table in sorted(match.rows):
         rule = policy.erasure_rule(table)
-        action = str(rule.action)
         plan.tables.append(
             TablePlan(
                 table,
-                action,
+                rule.action,
                 sorted(match.rows[table]),
                 list(rule.columns),
                 rule.legal_basis and str(rule.legal_basis),
                 rule.reason,
             )
         )
-        if action == "delete":
-            deleted[table] = set(match.rows[table])
-        if action == "anonymize":
-            blanked[table] = set(rule.columns)
-    kept = plan.kept_rows()
+    planned = {t.table: (t, set(t.rowids)) for t in plan.tables}
     for hit in match.free_text:
-        if hit.rowid in deleted.get(hit.table, set()) or hit.rowid in kept.get(hit.table, set()):
-            continue
-        if hit.column in blanked.get(hit.table, set()) and hit.rowid in match.rows.get(
-            hit.table, []
+        t, rows = planned.get(hit.table, (None, set()))
+        # a mention in a row of the person's that is kept as it is, or whose column the
+        # action removes anyway, is not redacted
+        if (
+            t is not None
+            and hit.rowid in rows
+            and (t.action.keeps or t.action.removes(hit.column, t.columns))
         ):
             continue
         plan.redactions.append(

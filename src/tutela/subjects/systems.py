@@ -22,6 +22,7 @@ from typing import Any
 
 from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
+from tutela.policy.erasure_actions import ErasureAction
 from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch
 from tutela.subjects.physical import Distinct, Rows, distinct_values
@@ -135,12 +136,14 @@ def _keys(
     return clear, hashed
 
 
-def _owed(action: str, rows: int, columns: Sequence[str], redactions: int) -> str | None:
+def _owed(
+    action: ErasureAction | None, rows: int, columns: Sequence[str], redactions: int
+) -> str | None:
+    """`action` None: a table whose rows only mention the person in free text."""
     parts = []
-    if action == "delete":
-        parts.append(f"delete {rows} row(s)")
-    elif action == "anonymize":
-        parts.append(f"blank {', '.join(columns)} in {rows} row(s)")
+    owed = action.owed_at_source(rows, columns) if action is not None else None
+    if owed:
+        parts.append(owed)
     if redactions:
         parts.append(f"redact the person's mentions in {redactions} free-text value(s)")
     return "; ".join(parts) or None
@@ -190,9 +193,11 @@ def erasure_systems(
         redacted: dict[str, list[int]] = {}
         for r in plan.redactions:
             redacted.setdefault(r.table, []).append(r.rowid)
-        entries = [(t.table, t.action, t.rowids, t.columns, t.legal_basis) for t in plan.tables]
+        entries: list[tuple[str, ErasureAction | None, list[int], list[str], str | None]] = [
+            (t.table, t.action, t.rowids, t.columns, t.legal_basis) for t in plan.tables
+        ]
         planned = {t.table for t in plan.tables}
-        entries += [(tb, "redact", [], [], None) for tb in sorted(redacted) if tb not in planned]
+        entries += [(tb, None, [], [], None) for tb in sorted(redacted) if tb not in planned]
         for table, action, rowids, columns, basis in entries:
             system, mode = system_of(ws, table, provenance)
             sysd = by_system.setdefault(
@@ -214,7 +219,7 @@ def erasure_systems(
             prov = provenance.get(table) or {}
             entry = {
                 "table": table,
-                "action": action,
+                "action": "redact" if action is None else str(action),
                 "rows": len(rowids),
                 "columns": list(columns),
                 "legal_basis": basis,
@@ -226,7 +231,9 @@ def erasure_systems(
                 "record_keys": clear,
                 "identifiers_hashed": hashed,
                 "owed": (
-                    None if action == "keep" else _owed(action, len(rowids), columns, len(mentions))
+                    None
+                    if action is not None and action.keeps
+                    else _owed(action, len(rowids), columns, len(mentions))
                 ),
             }
             sysd["tables"].append(entry)
