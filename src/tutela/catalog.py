@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutela import audit
 from tutela.base.errors import UsageError
-from tutela.base.keys import MasterKey
 from tutela.workspace import INTERNAL_SCHEMA, Workspace
+
+if TYPE_CHECKING:
+    from tutela.base.keys import MasterKey
 
 
 @dataclass(frozen=True)
