@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+import tutela.cli.overview as overview
 from tutela.base.errors import ExitCode, InterruptedByUser, TutelaError, classify, exit_code_for
 from tutela.cli.coercion import install as install_coercion
 
@@ -147,7 +148,10 @@ class RootGroup(TyperGroup):
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
         try:
-            super().format_help(ctx, formatter)
+            if self.rich_markup_mode == "rich" and overview.supports(self, ctx):
+                overview.print_help(self, ctx)  # as Typer draws it, without typer.rich_utils
+            else:
+                super().format_help(ctx, formatter)
         finally:
             self._listing = False
 
