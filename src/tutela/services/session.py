@@ -34,8 +34,12 @@ class Session:
         ws = Workspace.open(
             self.workspace, create=create, read_only=read_only, command=self.command
         )
-        if stored(ws.con):  # only then (start-up): live.py and lake.py cost a tenth of a second
-            import tutela.live  # noqa: F401  # registers the attachment kinds (its own and the lake's)
+        try:
+            if stored(ws.con):  # only then (start-up): live.py and lake.py cost a tenth of a second
+                import tutela.live  # noqa: F401  # registers the attachment kinds (its own and the lake's)
+        except BaseException:  # the caller never gets the workspace to close
+            ws.close()
+            raise
         notice = purge_notice(ws)
         if notice:
             self.notify(notice)
