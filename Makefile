@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/lake.py
 	$(BIN)/python benchmarks/purge.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) .venv-live .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -17,13 +17,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutela.base.errors import NoSpaceError, classify
-from tutela.base.keys import MasterKey
 from tutela.engine import Connection, SqlError
 from tutela.sources import Attachment, Commit
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
+
+if TYPE_CHECKING:  # only a type here: cryptography is not imported by commands that only read
+    from tutela.base.keys import MasterKey
 
 GENESIS = "0" * 64
 TABLE = f"{INTERNAL_SCHEMA}.audit_log"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutela import audit
 from tutela.base.errors import UsageError
-from tutela.base.keys import MasterKey
-from tutela.workspace import INTERNAL_SCHEMA, Workspace
+from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, Workspace, local_ident
+
+if TYPE_CHECKING:
+    from tutela.base.keys import MasterKey
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,38 @@ def list_tables(ws: Workspace) -> list[TableSummary]:
         r[0]: (r[1], r[2])
         for r in ws.query(f"SELECT table_name, source_system, path FROM {INTERNAL_SCHEMA}.sources")
     }
+    names = ws.user_tables()
+    loaded = [t for t in names if ws.live_table(t) is None]
+    rows, columns = _loaded_counts(ws, loaded)
     out = []
-    for table in ws.user_tables():
+    for table in names:
         source, path = provenance.get(table, (None, None))
-        out.append(TableSummary(table, ws.row_count(table), len(ws.columns(table)), source, path))
+        if table in rows:
+            counts = rows[table], columns.get(table, 0)
+        else:  # an attached table: its own copy and columns
+            counts = ws.row_count(table), len(ws.columns(table))
+        out.append(TableSummary(table, *counts, source, path))
     return out
+
+
+def _loaded_counts(ws: Workspace, tables: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows and columns of every loaded table in two queries (one each per table took a
+    tenth of a second for ten tables)."""
+    if not tables:
+        return {}, {}
+    counts = " UNION ALL ".join(
+        f"SELECT {i} AS i, count(*) FROM {local_ident(t)}" for i, t in enumerate(tables)
+    )
+    rows = {tables[int(i)]: int(n) for i, n in ws.query(counts)}
+    columns = {
+        str(name): int(n)
+        for name, n in ws.query(
+            "SELECT table_name, count(*) FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_catalog = current_database() GROUP BY table_name",
+            [USER_SCHEMA],
+        )
+    }
+    return rows, columns
 
 
 def list_sources(ws: Workspace) -> list[dict[str, Any]]:

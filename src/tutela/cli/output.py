@@ -9,7 +9,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tutela.base.progress import ProgressCallback
@@ -69,6 +68,8 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
     if not enabled or not err.is_terminal:
         yield lambda label, fraction: None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # a terminal
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

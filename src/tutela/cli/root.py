@@ -19,7 +19,9 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+import tutela.cli.overview as overview
 from tutela.base.errors import ExitCode, InterruptedByUser, TutelaError, classify, exit_code_for
+from tutela.cli.coercion import install as install_coercion
 
 # Global options that may also be given after the subcommand (`tutela tables -w ws`).
 _GLOBAL_WITH_VALUE = ("-w", "--workspace")
@@ -87,8 +89,10 @@ def _type_label(param: Any, ctx: Any) -> str | None:
 
 
 def _tidy_help(command: Any) -> None:
-    """No `<bool>` or `<list[Path]>` placeholders in --help, for every command."""
+    """No `<bool>` or `<list[Path]>` placeholders in --help, for every command; Enum and Path
+    options checked without importing pydantic (cli/coercion.py)."""
     for param in getattr(command, "params", []):
+        install_coercion(param)
         if hasattr(param, "display_type_rich"):
             param.display_type_rich = lambda ctx, _p=param: _type_label(_p, ctx)
     make_help = getattr(command, "get_help_option", None)
@@ -96,6 +100,8 @@ def _tidy_help(command: Any) -> None:
 
         def get_help_option(ctx: Any, _make: Any = make_help) -> Any:
             option = _make(ctx)
+            if option is not None:
+                install_coercion(option)
             if option is not None and hasattr(option, "display_type_rich"):
                 option.display_type_rich = lambda ctx, _p=option: _type_label(_p, ctx)
             return option
@@ -142,7 +148,10 @@ class RootGroup(TyperGroup):
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
         try:
-            super().format_help(ctx, formatter)
+            if self.rich_markup_mode == "rich" and overview.supports(self, ctx):
+                overview.print_help(self, ctx)  # as Typer draws it, without typer.rich_utils
+            else:
+                super().format_help(ctx, formatter)
         finally:
             self._listing = False
 

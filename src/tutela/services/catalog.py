@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tutela import catalog
-from tutela.keyguard import workspace_key
 from tutela.services.session import Session
 
 
@@ -57,6 +56,8 @@ def sources(session: Session) -> list[Source]:
 
 def preview(session: Session, table: str, limit: int) -> Preview:
     """The first rows of a table; the read is audited (the rows may be personal)."""
+    from tutela.keyguard import workspace_key  # the keys (cryptography): only `show` needs them
+
     with session.open() as ws:
         columns, rows = catalog.preview(ws, table, limit, audit_key=workspace_key(ws))
     return Preview(table, columns, rows)

@@ -28,12 +28,18 @@ class Session:
 
     def open(self, *, create: bool = False, read_only: bool = False) -> Workspace:
         """The workspace, open (use it as a context manager); notices go to `notify`."""
-        import tutela.live  # noqa: F401  # registers the attachment kinds (its own and the lake's)
+        from tutela.sources import stored
         from tutela.workspace import Workspace
 
         ws = Workspace.open(
             self.workspace, create=create, read_only=read_only, command=self.command
         )
+        try:
+            if stored(ws.con):  # only then (start-up): live.py and lake.py cost a tenth of a second
+                import tutela.live  # noqa: F401  # registers the attachment kinds (its own and the lake's)
+        except BaseException:  # the caller never gets the workspace to close
+            ws.close()
+            raise
         notice = purge_notice(ws)
         if notice:
             self.notify(notice)
