@@ -57,7 +57,6 @@ def measure(rows: int, cluster_url: str | None) -> dict[str, Any]:
             engines["spark cluster (2 workers)"] = cluster_url
         for label, master in engines.items():
             ws = Path(tmp) / f"ws-{len(out)}"
-            _run(ws, "init")
             _run(ws, "keys", "init")
             if master is None:
                 _run(ws, "attach", "lake", f"parquet:{wh / 'crm.db'}")
