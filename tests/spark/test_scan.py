@@ -75,8 +75,10 @@ def _duckdb_table(rows: list[tuple[Any, ...]]) -> Connection:
 
 
 def _to_spark(spark: Any, con: Connection) -> None:
-    """The same rows as the Spark view `t`, through Arrow."""
-    spark.createDataFrame(con.sql("SELECT * FROM t").to_arrow_table()).createOrReplaceTempView("t")
+    """The same rows as the Spark view `t`, through Arrow. Read on a cursor of its own: the
+    scan leaves its last result unfinished on `con`, which blocks `con.sql` (DuckDB 2.0)."""
+    rows = con.cursor().sql("SELECT * FROM t").to_arrow_table()
+    spark.createDataFrame(rows).createOrReplaceTempView("t")
 
 
 def _equal(duck: Any, spark: Any, projection: str) -> bool:
