@@ -297,6 +297,13 @@ def session(
     reason = unavailable()
     if reason is not None:
         raise SparkUnavailableError(reason)
+    if master.startswith("spark://"):  # Spark's own client retries an absent master for 60 s
+        host, _, port = master[len("spark://") :].partition(":")
+        try:
+            socket.create_connection((host, int(port or 7077)), timeout=5.0).close()
+        except (OSError, ValueError) as exc:
+            message = f"cannot reach the Spark master at {master}: {exc}"
+            raise SparkUnavailableError(message) from None
     for key, value in _env().items():
         if key.startswith(("SPARK_", "PYSPARK_")):
             os.environ[key] = value
