@@ -18,6 +18,7 @@ import pytest
 from tutela.detect.engine import SAMPLE_ROWS, scan_table
 from tutela.engine import Connection, connect
 from tutela.engine import spark as engine_spark
+from tutela.workspace import LocalTables
 
 sqlglot = pytest.importorskip("sqlglot", reason="SPARK TESTS SKIPPED: sqlglot is not installed")
 
@@ -123,7 +124,9 @@ def test_scan_statements_give_the_same_results_on_spark(spark: Any, people: Any)
     assert len(people) < SAMPLE_ROWS
     con = _duckdb_table(people)
     recording = engine_spark.Recording(con)
-    scan = scan_table(recording, "t")  # type: ignore[arg-type]
+    # its tables named (the recorder is no DuckDB connection): the statements it records
+    # are the scan's, not those that look up the columns
+    scan = scan_table(recording, "t", tables=LocalTables(con))  # type: ignore[arg-type]
     found = {c.column: c.entity for c in scan.columns if c.entity}
     assert {"email", "dni", "ip"} <= set(found), found  # the data exercises the shapes
     _to_spark(spark, con)
