@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import _pytest.nodes
 import pytest
 
 from tutela.engine import spark as engine_spark
@@ -46,14 +47,29 @@ def _rank(item: pytest.Item) -> int:
     return 0
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the marks
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Every test of this directory is in the `spark` group. Under `--dist loadgroup`
+    pytest-xdist's worker appends `@group` to the node ids it reports, by setting
+    `item._nodeid`; pytest 9 reads node ids from `item._id`, so that silently groups
+    nothing (measured: the tests spread over both workers). Done here the same way."""
+    if _HERE not in item.path.parents:
+        return
+    item.add_marker(pytest.mark.xdist_group(GROUP))
+    if getattr(item.config.option, "loadgroup", False) and "@" not in item.nodeid:
+        coerce = getattr(_pytest.nodes, "coerce_node_id", None)
+        grouped = f"{item.nodeid}@{GROUP}"
+        if coerce is not None and hasattr(item, "_id"):
+            item._id = coerce(grouped)
+        else:
+            item._nodeid = grouped
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put every test of this directory in the `spark` group, and order them (see above).
-    The Spark tests keep their places among the suite's; only their order changes."""
+    """Order the tests of this directory (see above). They keep their places among the
+    suite's tests; only their order among themselves changes."""
     places = [i for i, item in enumerate(items) if _HERE in item.path.parents]
     ours = sorted((items[i] for i in places), key=_rank)  # stable: file order within a rank
     for place, item in zip(places, ours, strict=True):
-        item.add_marker(pytest.mark.xdist_group(GROUP))
         items[place] = item
 
 
