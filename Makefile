@@ -16,19 +16,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make test` adds the `spark` extra (pyspark ships Spark's jars: about 450 MB, a minute to
+# install), with its own stamp so `make demo` stays light. When pip cannot install it, the
+# Spark tests skip and the run says so in capitals; the stamp is left out so the next
+# `make test` tries again.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]' && touch $(SPARK_STAMP) \
+	    || echo "make: pip could not install tutela[spark]: the Spark tests will skip" >&2
+
 demo: $(STAMP)
 	TUTELA_WORKSPACE=$(DEMO_WS) PATH=$(CURDIR)/$(BIN):$$PATH bash examples/demo.sh
 
 # The live-source tests start their own PostgreSQL: ensure-postgres installs the server
-# binaries first when they are missing (without them those tests skip, loudly).
+# binaries first when they are missing (without them those tests skip, loudly); the Spark
+# tests need Java 17+, which ensure-java installs the same way.
 # The suite runs on every CPU (pytest-xdist; each worker starts its own PostgreSQL on its own
-# port and directory): `make test TEST_JOBS=0` runs it in one process.
+# port and directory): `make test TEST_JOBS=0` runs it in one process. `--dist loadgroup`
+# keeps the tests marked xdist_group (all of tests/spark/) on one worker: one Spark JVM and
+# one standalone cluster for the run, not one per worker.
 TEST_JOBS ?= auto
-test: $(STAMP)
+test: $(STAMP) $(SPARK_STAMP)
 	@sh scripts/ensure-postgres
+	@sh scripts/ensure-java
 	@sh scripts/ensure-chromium
 	@sh scripts/ensure-sarif-multitool
-	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal --durations=15
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadgroup --durations=15
 
 test-live: $(STAMP)
 	@sh scripts/ensure-postgres

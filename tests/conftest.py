@@ -76,7 +76,7 @@ def json_out(result: Result) -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Skipped live-database and browser tests must not pass unnoticed: say so in capitals."""
+    """Skipped live-database, Spark and browser tests must not pass unnoticed: in capitals."""
     reasons = {
         str(rep.longrepr[2]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         for rep in terminalreporter.stats.get("skipped", [])
@@ -90,6 +90,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if sarif:
         terminalreporter.write_sep("!", "SARIF VALIDATOR TESTS DID NOT RUN", red=True, bold=True)
         for reason in sarif:
+            terminalreporter.write_line(reason, red=True, bold=True)
+    # here, not in tests/spark/conftest.py: under pytest-xdist the controller, which writes
+    # this summary, never loads a conftest below tests/ (it collects nothing)
+    spark = sorted(r for r in reasons if "SPARK TESTS SKIPPED" in r)
+    if spark:
+        terminalreporter.write_sep("!", "SPARK TESTS DID NOT RUN", red=True, bold=True)
+        for reason in spark:
             terminalreporter.write_line(reason, red=True, bold=True)
     browser = sorted(r for r in reasons if "CHROMIUM" in r)
     if browser:

@@ -138,15 +138,17 @@ def test_spark_errors_name_the_attachment_and_table(
 
 
 def test_a_scan_survives_a_killed_worker_and_fails_cleanly_without_any(
-    cli: Callable[..., Result], tmp_path: Path, no_session: Any, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Result],
+    tmp_path: Path,
+    stopping_cluster: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    no_session.get("cluster")  # starts the standalone master and two workers
-    cluster = no_session.cluster
-    no_session.close_session()  # keep the cluster, free the process's SparkContext
+    cluster = stopping_cluster.cluster  # the shared standalone master and two workers
+    stopping_cluster.close_session()  # keep the cluster, free the process's SparkContext
     try:
         _kill_workers_during_scans(cli, tmp_path, cluster, monkeypatch)
     finally:
-        no_session.close()  # its workers are dead: later tests start a fresh cluster
+        stopping_cluster.close()  # its workers are dead: a later test starts a fresh one
 
 
 def _kill_workers_during_scans(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +11,12 @@ from tutela.engine import spark as engine_spark
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, ended but not yet reaped, does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_local_session_runs_a_job(spark: Any) -> None:
@@ -42,26 +43,24 @@ def test_cluster_runs_jobs_on_both_workers(
     assert all(_alive(pid) for pid in daemons.values())
 
 
-def test_a_stopped_cluster_leaves_no_process() -> None:
-    reason = engine_spark.unavailable()
-    if reason is not None:
-        pytest.skip(f"SPARK TESTS SKIPPED: {reason}")
-    cluster = engine_spark.StandaloneCluster.start(workers=1)
-    pids = list(cluster.pids().values())
-    workdir = cluster.workdir
-    assert all(_alive(pid) for pid in pids)
-    cluster.stop()
-    assert not any(_alive(pid) for pid in pids)
-    assert not workdir.exists()
-
-
 def test_an_unreachable_master_is_a_clear_error(sparks: Any) -> None:
-    reason = engine_spark.unavailable()
-    if reason is not None:
-        pytest.skip(f"SPARK TESTS SKIPPED: {reason}")
-    sparks.close_session()
+    sparks.require()
+    sparks.close_session()  # one SparkContext per process
     with pytest.raises(engine_spark.SparkUnavailableError, match=r"spark://127\.0\.0\.1:9"):
         engine_spark.session(
             "spark://127.0.0.1:9",
             conf={"spark.deploy.maxExecutorRetries": "0"},
         )
+
+
+def test_a_stopped_cluster_leaves_no_process(stopping_cluster: Any) -> None:
+    """The shared cluster, after its jobs ran (a session still on it): stopping it ends the
+    master and the workers and removes its work directory."""
+    cluster = stopping_cluster.cluster
+    daemons = cluster.pids()
+    assert set(daemons) == {"master", "worker1", "worker2"}
+    workdir = cluster.workdir
+    assert workdir.exists() and all(_alive(pid) for pid in daemons.values())
+    stopping_cluster.close()  # the session, then the cluster
+    assert not any(_alive(pid) for pid in daemons.values())
+    assert not workdir.exists()

@@ -296,7 +296,7 @@ def session(
     """A SparkSession on `master` (`local[N]` or `spark://host:port`), small and quiet:
     no web UI, loopback only, UTC, a few shuffle partitions. Only one runs per process;
     stop it (`.stop()`) before opening another."""
-    reason = unavailable()
+    reason = unavailable() or reachable(master)
     if reason is not None:
         raise SparkUnavailableError(reason)
     for key, value in _env().items():
