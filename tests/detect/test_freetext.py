@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Any
 
@@ -9,8 +10,11 @@ import duckdb
 import pytest
 
 from tests.detect.conftest import MakeTable, scan_columns
-from tutela.detect import freetext
+from tutela.base.identifiers import Entity
+from tutela.detect import freetext, recognizers
 from tutela.detect.freetext import analyse_texts, guess_language
+from tutela.detect.recognizers import Recognizer
+from tutela.detect.textmatch import Hit
 
 NOTES = {
     "es": "Llamar a la Sra. Lucía Martínez al 612 345 678 para confirmar la entrega del pedido",
@@ -135,3 +139,71 @@ def test_presidio_default_engine_still_builds_after_ours() -> None:
     registry.load_predefined_recognizers(languages=["en"])
     names = {type(r).__name__ for r in registry.recognizers}
     assert "PhoneRecognizer" in names
+
+
+# -- one entry in the recognizer list is all a new free-text recognizer needs ----------------
+
+
+def _what3words(text: str, lang: str) -> list[Hit]:
+    return [Hit(m.start(), m.end()) for m in re.finditer(r"///[a-z]+\.[a-z]+\.[a-z]+", text)]
+
+
+ADDED = {
+    # a pattern, with context words
+    "pattern": (
+        Recognizer(
+            "COORDINATES",
+            Entity.GEOLOCATION,
+            patterns={"latlon": r"-?[0-9]{1,2}\.[0-9]{4,6},\s?-?[0-9]{1,3}\.[0-9]{4,6}"},
+            score=0.6,
+            context=("gps", "coordinates"),
+        ),
+        "delivery left at 41.3874{i:02d}, 2.168602 as agreed",
+    ),
+    # a deny list: texts holding its words reach presidio though nothing else would send them
+    "deny_list": (
+        Recognizer("HANDLES", Entity.ONLINE_ID, deny_list=("zyxq_wopl", "brin.kalos"), score=0.8),
+        "complaint number {i} posted by zyxq_wopl on the forum",
+    ),
+    # a finder, with its own SQL pre-filter
+    "finder": (
+        Recognizer("WHAT3WORDS", Entity.GEOLOCATION, find=_what3words, score=0.8, prefilter="///"),
+        "parcel {i} left at ///index.home.raft by the door",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(ADDED))
+def test_a_recognizer_added_to_the_list_is_used_by_a_scan(
+    kind: str,
+    con: duckdb.DuckDBPyConnection,
+    make_table: MakeTable,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entry, template = ADDED[kind]
+    entity = str(entry.entity)
+    make_table("t", {"notes": [template.format(i=i) for i in range(30)]})
+    before = scan_columns(con, "t")["notes"]
+    assert entity not in before.evidence.get("free_text", {}).get("presidio_entities", {})
+
+    monkeypatch.setattr(recognizers, "RECOGNIZERS", [*recognizers.RECOGNIZERS, entry])
+    monkeypatch.setattr(freetext, "_analyzers", {})  # the next scan builds the engine anew
+    found = scan_columns(con, "t")["notes"]
+    assert found.free_text is True
+    assert found.entity == entity
+    assert found.matched == 30
+    assert found.evidence["free_text"]["presidio_entities"] == {entity: 30}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Recognizer("NOTHING", Entity.PERSON),  # neither patterns, a finder nor NER
+        lambda: Recognizer("BOTH", Entity.PERSON, patterns={"x": "x"}, find=_what3words),
+        lambda: Recognizer("TWO", (Entity.PERSON, Entity.ONLINE_ID), patterns={"x": "x"}),
+        lambda: Recognizer("SV", Entity.PERSON, patterns={"x": "x"}, languages=("sv",)),
+    ],
+)
+def test_a_malformed_entry_is_refused_where_it_is_written(make: Any) -> None:
+    with pytest.raises(ValueError, match="recognizer"):
+        make()
