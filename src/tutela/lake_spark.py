@@ -34,9 +34,9 @@ from typing import Any
 
 from tutela.base.errors import UsageError
 from tutela.base.progress import ProgressCallback
-from tutela.base.sql import quote_ident
+from tutela.base.sql import json_list, quote_ident
 from tutela.engine import SqlError
-from tutela.lake import _children, _has_parquet, _Parquet, _sql_path
+from tutela.lake import _children, _has_parquet, _Parquet, _stamp
 from tutela.sources import LiveSourceError, LiveTable, Placement, register_kind
 
 KIND = "spark"
@@ -165,10 +165,11 @@ class SparkLake(_Parquet):
         files = self._files(self.path_of(live))
         if not files:
             raise LiveSourceError(f"{live.name}: no .parquet files in {self.path_of(live)}")
-        listing = ", ".join(f"'{_sql_path(f)}'" for f in files)
         try:
             rows = self.con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet([{listing}], union_by_name = true)"
+                "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
+                "union_by_name = true)",
+                [json_list(str(f) for f in files)],
             ).fetchall()
         except SqlError as exc:
             raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
@@ -180,9 +181,10 @@ class SparkLake(_Parquet):
             return int(
                 self.con.execute(f"SELECT count(*) FROM {self.relation(live)}").fetchall()[0][0]
             )
-        listing = ", ".join(f"'{_sql_path(f)}'" for f in self._files(self.path_of(live)))
+        files = self._files(self.path_of(live))
         row = self.con.execute(
-            f"SELECT sum(num_rows) FROM parquet_file_metadata([{listing}])"
+            "SELECT sum(num_rows) FROM parquet_file_metadata(CAST(?::JSON AS VARCHAR[]))",
+            [json_list(str(f) for f in files)],
         ).fetchall()
         return int(row[0][0] or 0)
 
@@ -190,8 +192,7 @@ class SparkLake(_Parquet):
         """The table's files (names, sizes, change times): a scan of an unchanged table is
         reused without a Spark job."""
         path = self.path_of(live)
-        stamps = [[str(f.relative_to(path)), *f.stat()[6:7], f.stat().st_mtime_ns]
-                  for f in self._files(path)]  # fmt: skip
+        stamps = [[str(f.relative_to(path)), *_stamp(f)] for f in self._files(path)]
         text = json.dumps([self.columns(live), stamps])
         return "files:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -254,16 +255,16 @@ class SparkLake(_Parquet):
         *,
         overwrite: bool,
     ) -> int:
-        """Write `select` (DuckDB SQL over this table, alias-free names as `placement`
-        gives them), the `keyed` columns turned into tokens, as the new table folder `out`:
-        staged beside it and renamed into place. Returns the rows written."""
+        """Write `select` (DuckDB SQL over this table, named as `spark_relation` names it),
+        the `keyed` columns turned into tokens, as the new table folder `out`: staged beside
+        it and renamed into place. Returns the rows written."""
         import os
         import shutil
 
         from tutela.engine import spark as engine_spark
 
         if out.exists() and not overwrite:
-            raise UsageError(f"{out.name} exists", hint="pass --force to replace it")
+            raise UsageError(f"{out} exists", hint="pass --force to replace it")
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = out.parent / f".tutela-staging-{uuid.uuid4().hex[:12]}"
         old = out.parent / f".tutela-replaced-{uuid.uuid4().hex[:12]}"

@@ -334,8 +334,12 @@ def carry_out(
 
     target = lake.output_table(ws.attachments, p.target)
     found = ws.live_table(p.table)
-    held = None if found is None else ws.attachments.source(found)
-    if target is not None and held is not None and hasattr(held, "write_protected"):
+    if (
+        target is not None
+        and found is not None
+        and found.attachment.name == target.attachment.name  # its own engine writes it
+        and hasattr(ws.attachments.source(found), "write_protected")
+    ):
         return write_on_engine(ws, p, keyset, master, target, overwrite=force)
     if target is not None:
         return write_table(ws, p, keyset, master, target, overwrite=force)
@@ -406,10 +410,10 @@ def write_on_engine(
     *,
     overwrite: bool = False,
 ) -> Result:
-    """A table behind Spark, written as a new lake table by Spark itself (the rows never
-    pass through this machine): the keyed tokens bit-for-bit those DuckDB would write.
-    Staged and renamed into place by the source; audited once written (the new table is
-    removed again if the audit entry cannot be written). The source table is not changed."""
+    """A table behind an engine of its own (Spark), written as a new table beside it by
+    that engine: the keyed tokens bit-for-bit those DuckDB would write. Staged and renamed
+    into place by the source; audited once written (the new table is removed again if the
+    audit entry cannot be written). The source table is not changed."""
     import shutil
 
     from tutela import lake_spark
@@ -417,8 +421,7 @@ def write_on_engine(
     p.check(force=overwrite)
     found = ws.live_table(p.table)
     assert found is not None
-    source = ws.attachments.source(found)
-    assert isinstance(source, lake_spark.SparkLake)
+    source: Any = ws.attachments.source(found)
     select, keyed = p.spark_select(lake_spark.spark_relation(found), keyset)
     existed = target.path.exists()
     rows = source.write_protected(found, select, keyed, target.path, overwrite=overwrite)
