@@ -370,7 +370,7 @@ def reachable(master: str, timeout: float = 5.0) -> str | None:
         with socket.create_connection((host, int(port or 7077)), timeout=timeout):
             return None
     except ValueError:
-        return f"{master}: the port is not a number"
+        return "its port is not a number"
     except OSError as exc:
         return f"cannot reach the Spark master at {master} ({exc.strerror or exc})"
 
