@@ -58,7 +58,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1573,17 +1573,8 @@ def write_table(
     """Write a query's rows as a new lake table: into a hidden staging folder first, then
     renamed into place, so readers never see a half-written table. An existing table is
     replaced only with `overwrite` (the old folder is removed after the swap)."""
-    import shutil
 
-    if target.path.exists() and not overwrite:
-        raise UsageError(f"{target.name} exists", hint="pass --force to replace it")
-    parent = target.path.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if not _writable(parent):
-        raise _error(f"{parent} is read-only: cannot write {target.name}")
-    stage = parent / f".tutela-staging-{uuid.uuid4().hex[:12]}"
-    old = parent / f".tutela-replaced-{uuid.uuid4().hex[:12]}"
-    try:
+    def write(stage: Path) -> None:
         if target.attachment.kind == "delta":
             from deltalake import CommitProperties, write_deltalake
 
@@ -1605,15 +1596,40 @@ def write_table(
             )
         with contextlib.suppress(SqlError):
             con.execute("DROP TABLE IF EXISTS _tutela_lake_out")
-        if target.path.exists():
-            os.rename(target.path, old)
-        os.rename(stage, target.path)
+
+    try:
+        staged_swap(target.path, target.name, write, overwrite=overwrite)
     except SqlError as exc:
         raise _error(f"cannot write {target.name}: {_clean(exc)}") from exc
-    except OSError as exc:
-        raise _error(f"cannot write {target.name}: {exc}") from exc
+    except (UsageError, LiveSourceError):
+        raise
     except Exception as exc:  # delta-rs's own errors
         raise _error(f"cannot write {target.name}: {_clean(exc)}") from exc
+
+
+def staged_swap(
+    path: Path, name: str, write: Callable[[Path], None], *, overwrite: bool = False
+) -> None:
+    """Make the table folder `path` (the table `name`): `write` fills a hidden staging folder
+    beside it, which is then renamed into place, so readers never see a half-written table.
+    An existing folder is replaced only with `overwrite` (removed after the swap)."""
+    import shutil
+
+    if path.exists() and not overwrite:
+        raise UsageError(f"{name} exists", hint="pass --force to replace it")
+    parent = path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if not _writable(parent):
+        raise _error(f"{parent} is read-only: cannot write {name}")
+    stage = parent / f".tutela-staging-{uuid.uuid4().hex[:12]}"
+    old = parent / f".tutela-replaced-{uuid.uuid4().hex[:12]}"
+    try:
+        write(stage)
+        if path.exists():
+            os.rename(path, old)
+        os.rename(stage, path)
+    except OSError as exc:
+        raise _error(f"cannot write {name}: {exc}") from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)

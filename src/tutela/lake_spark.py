@@ -36,7 +36,7 @@ from tutela.base.errors import UsageError
 from tutela.base.progress import ProgressCallback
 from tutela.base.sql import json_list, quote_ident
 from tutela.engine import SqlError
-from tutela.lake import _children, _has_parquet, _Parquet, _stamp
+from tutela.lake import _children, _has_parquet, _Parquet, _stamp, staged_swap
 from tutela.sources import LiveSourceError, LiveTable, Placement, register_kind
 
 KIND = "spark"
@@ -252,33 +252,24 @@ class SparkLake(_Parquet):
         select: str,
         keyed: Mapping[str, Any],
         out: Path,
+        name: str,
         *,
         overwrite: bool,
     ) -> int:
         """Write `select` (DuckDB SQL over this table, named as `spark_relation` names it),
-        the `keyed` columns turned into tokens, as the new table folder `out`: staged beside
-        it and renamed into place. Returns the rows written."""
-        import os
-        import shutil
-
+        the `keyed` columns turned into tokens, as the new table `name` in the folder `out`:
+        staged beside it and renamed into place (`lake.staged_swap`). Returns the rows
+        written."""
         from tutela.engine import spark as engine_spark
 
-        if out.exists() and not overwrite:
-            raise UsageError(f"{out} exists", hint="pass --force to replace it")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        stage = out.parent / f".tutela-staging-{uuid.uuid4().hex[:12]}"
-        old = out.parent / f".tutela-replaced-{uuid.uuid4().hex[:12]}"
         tables = {live.name: self.view(live)}
-        try:
-            rows = engine_spark.write_parquet(self.session(), select, tables, keyed, stage)
-            if out.exists():
-                os.rename(out, old)
-            os.rename(stage, out)
-        except OSError as exc:
-            raise LiveSourceError(f"cannot write {out}: {exc}") from exc
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
-            shutil.rmtree(old, ignore_errors=True)
+        written: list[int] = []
+
+        def write(stage: Path) -> None:
+            written.append(engine_spark.write_parquet(self.session(), select, tables, keyed, stage))
+
+        staged_swap(out, name, write, overwrite=overwrite)
+        rows = written[0]
         self._tables = None
         self.paths = warehouse_tables(self.root)
         return rows

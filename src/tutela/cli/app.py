@@ -35,7 +35,8 @@ COMMANDS: dict[str, Lazy] = {
     "attach": Lazy(
         "tutela.cli.live",
         "attach_cmd",
-        "Attach a live database: its tables are scanned and searched in place, not copied.",
+        "Attach a live database, a lake folder or a Spark lake: its tables are scanned and "
+        "searched in place, not copied.",
     ),
     "detach": Lazy(
         "tutela.cli.live",

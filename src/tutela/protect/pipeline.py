@@ -424,7 +424,9 @@ def write_on_engine(
     source: Any = ws.attachments.source(found)
     select, keyed = p.spark_select(lake_spark.spark_relation(found), keyset)
     existed = target.path.exists()
-    rows = source.write_protected(found, select, keyed, target.path, overwrite=overwrite)
+    rows = source.write_protected(
+        found, select, keyed, target.path, target.name, overwrite=overwrite
+    )
     try:
         with ws.transaction() as con:
             entry = audit.append(
