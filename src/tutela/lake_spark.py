@@ -266,7 +266,10 @@ class SparkLake(_Parquet):
         written: list[int] = []
 
         def write(stage: Path) -> None:
-            written.append(engine_spark.write_parquet(self.session(), select, tables, keyed, stage))
+            rows = engine_spark.write_parquet(
+                self.session(), select, tables, keyed, stage, what=name
+            )
+            written.append(rows)
 
         staged_swap(out, name, write, overwrite=overwrite)
         rows = written[0]

@@ -634,29 +634,34 @@ def write_parquet(
     tables: Mapping[str, str],
     keyed: Mapping[str, Keyed],
     out: Path,
+    *,
+    what: str,
 ) -> int:
     """Run a DuckDB-dialect SELECT on Spark (translated), replace each `keyed` column by
     its token (the UDF over the column's value as the SELECT gives it), and write the rows
-    as Parquet files into the new folder `out`. Returns the number of rows written."""
+    as Parquet files into the new folder `out` (the table `what`). Returns the rows written."""
     functions = _module("pyspark.sql.functions")
     translated = to_spark_sql(duckdb_select, tables)
     return run_job(
         spark,
         lambda: _write(spark, functions, translated, keyed, out),
-        failed=f"writing {out.name} failed",
+        failed=f"writing {what} failed",
     )
 
 
 def _write(spark: Any, functions: Any, sql: str, keyed: Mapping[str, Keyed], out: Path) -> int:
+    def col(name: str) -> Any:
+        return functions.col("`" + name.replace("`", "``") + "`")
+
     frame = spark.sql(sql)
     names = list(frame.columns)
     for name, key in keyed.items():
-        digest = pads_hex_udf(*key.pads)(functions.col(f"`{name}`"))
+        digest = pads_hex_udf(*key.pads)(col(name))
         value = token_column(digest, key.length)
         if key.suffix:
             value = functions.concat(value, functions.lit(key.suffix))
         frame = frame.withColumn(name, value)
-    frame = frame.select(*[functions.col(f"`{n}`") for n in names])
+    frame = frame.select(*[col(n) for n in names])
     frame.write.mode("errorifexists").parquet(str(out))
     return int(spark.read.parquet(str(out)).count())
 
