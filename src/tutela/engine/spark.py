@@ -8,7 +8,8 @@ DuckDB by the differential tests in tests/spark/:
   and `session()` for a SparkSession on it or on `local[N]`, with small JVM settings.
 * Keyed tokens bit-for-bit equal to DuckDB's (`protect/sqlhmac.py`): HMAC-SHA256 spelled out
   with Spark's `sha2` over binary (RFC 2104), the padded keys bound as parameters, never in
-  SQL text; and the same as an Arrow-vectorized UDF around Python's `hmac`.
+  SQL text; and the same as an Arrow-vectorized UDF over the padded keys (the one
+  pseudonymization uses).
 * `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, reservoir samples)
   translated for Spark through sqlglot, with the dialect traps sqlglot leaves in fixed here:
   RE2 regular expressions rewritten for Java's engine (case-insensitive flags kept and made
@@ -435,7 +436,6 @@ class SparkQueries:
         self.label = label
         self.progress = progress
         self.what = what
-        self.jobs = 0
 
     def execute(self, sql: str, parameters: Any = None, /) -> _Rows:
         if sql.lstrip().upper().startswith("SET "):
@@ -443,7 +443,6 @@ class SparkQueries:
         if parameters:
             raise TranslationError("a statement with bound parameters cannot run on Spark")
         translated = to_spark_sql(sql, self.tables)
-        self.jobs += 1
         where = f" on {self.what}" if self.what else ""
         rows = run_job(
             self.spark,
@@ -571,22 +570,9 @@ def hmac_hex_column(column: Any, key: bytes) -> Any:
 
 
 def hmac_hex_udf(key: bytes) -> Any:
-    """The same HMAC as an Arrow-vectorized UDF (Python's `hmac` on each value of a batch):
-    the key travels in the pickled function, never in a query plan."""
-    functions = _module("pyspark.sql.functions")
-    pa = _module("pyarrow")
-    import hmac as _hmac
-
-    def digest(value: str | None) -> str | None:
-        if value is None:
-            return None
-        return _hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-    # no type hints on the batch function: the UDF type is given, not inferred
-    batch = lambda values: pa.array([digest(v) for v in values.to_pylist()], pa.string())  # noqa: E731
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "It is preferred to specify type hints", UserWarning)
-        return functions.arrow_udf(batch, "string", functions.ArrowUDFType.SCALAR)
+    """The same HMAC as an Arrow-vectorized UDF, from the key itself (`pads_hex_udf`, which
+    pseudonymization uses, over RFC 2104's padded keys)."""
+    return pads_hex_udf(*_pads(key))
 
 
 def token_column(hex_column: Any, length: int = 24) -> Any:
