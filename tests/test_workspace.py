@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -87,7 +88,15 @@ def test_damaged_workspace_file_is_reported_at_once_not_as_locked(
     data[12:20] = struct.pack("<Q", 12_345_678)
     db.write_bytes(bytes(data))
     waits: list[float] = []
-    monkeypatch.setattr(time, "sleep", waits.append)  # "at once": no pause to retry a lock
+    real_sleep, here = time.sleep, threading.get_ident()
+
+    def sleep(seconds: float) -> None:  # "at once": no pause to retry a lock, in this thread
+        if threading.get_ident() == here:  # (other threads, e.g. py4j's left by the Spark
+            waits.append(seconds)  # tests in this worker process, keep their own sleeps)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
     with pytest.raises(
         WorkspaceError, match=r"cannot open workspace database|newer DuckDB release"
     ) as caught:
