@@ -136,17 +136,24 @@ def name_candidates(
             and other.matches
             and not other.list_column
         ]
+        # names repeat (a large CRM holds many rows per common name): each distinct value is
+        # normalised, blocked and scored once, and the scores joined back to its rows
         con.execute(
             f"""INSERT INTO _ncand
             WITH rows AS (
-                SELECT rid, {key} AS n FROM {link.source_sql(" AND ".join(anchors))}
-                WHERE v IS NOT NULL AND ({where or "false"})
-            ), blocks AS (SELECT rid, n, unnest(_nblock(n)) AS b FROM rows)
-            SELECT q.req, ?, b.rid, ?, max(_nscore(q.n, b.n)) FROM blocks b
-            JOIN _qblock q ON q.b = b.b
-            WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req AND h.tbl = ?
-                              AND h.rid = b.rid)
-            GROUP BY q.req, b.rid""",
+                SELECT rid, v FROM {link.source_sql(" AND ".join(anchors))} WHERE v IS NOT NULL
+            ), names AS MATERIALIZED (
+                SELECT v, {key} AS n FROM (SELECT DISTINCT v FROM rows)
+                WHERE {where or "false"}
+            ),
+            blocks AS (SELECT v, n, unnest(_nblock(n)) AS b FROM names),
+            scored AS (
+                SELECT q.req, b.v, max(_nscore(q.n, b.n)) AS sim FROM blocks b
+                JOIN _qblock q ON q.b = b.b GROUP BY q.req, b.v
+            )
+            SELECT s.req, ?, r.rid, ?, s.sim FROM scored s JOIN rows r ON r.v = s.v
+            WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = s.req AND h.tbl = ?
+                              AND h.rid = r.rid)""",
             [*params, link.table, link.column, link.table],
         )
         if anchors:  # rows of known people: the very same name (any order) is scored too,
@@ -154,12 +161,16 @@ def name_candidates(
             con.execute(
                 f"""INSERT INTO _ncand
                 WITH rows AS (
-                    SELECT rid, {key} AS n FROM {link.source_sql()}
-                    WHERE v IS NOT NULL AND ({where or "false"})
+                    SELECT rid, v FROM {link.source_sql()} WHERE v IS NOT NULL
+                ), names AS MATERIALIZED (
+                    SELECT v, {key} AS n FROM (SELECT DISTINCT v FROM rows)
+                    WHERE {where or "false"}
+                ), same AS (
+                    SELECT q.req, n.v FROM names n JOIN _qnames q
+                      ON list_sort(_ntoks(q.n)) = list_sort(_ntoks(n.n))
                 )
-                SELECT q.req, ?, r.rid, ?, 1.0 FROM rows r JOIN _qnames q
-                  ON list_sort(_ntoks(q.n)) = list_sort(_ntoks(r.n))
-                WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req AND h.tbl = ?
+                SELECT s.req, ?, r.rid, ?, 1.0 FROM same s JOIN rows r ON r.v = s.v
+                WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = s.req AND h.tbl = ?
                                   AND h.rid = r.rid)""",
                 [*params, link.table, link.column, link.table],
             )

@@ -16,7 +16,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -346,11 +346,12 @@ def run_batch(
         reports = service.access_reports(
             ctx, {k: r.identifiers for k, r in access.items()}, out_dir
         )
+        waiting = review.open_counts(ctx.ws.con, list(access))
         for req_id, req in access.items():
             rep = reports[req_id]
             pending = max(
                 rep["report"]["summary"]["possible_matches_for_review"],
-                review.open_count(ctx.ws.con, req_id),
+                waiting.get(req_id, 0),
             )
             state, reason = (
                 ("needs_review", f"{pending} possible match(es) to review (tutela review list)")
@@ -386,17 +387,20 @@ def run_batch(
                     }
                 )
         else:
-            for cert, files in service.apply_erasures(
-                ctx,
-                clean,
-                plans,
-                out_dir,
-                command="requests run",
-                purge=purge,
-                purge_now=purge_now,
-            ):
+            applied = list(
+                service.apply_erasures(
+                    ctx,
+                    clean,
+                    plans,
+                    out_dir,
+                    command="requests run",
+                    purge=purge,
+                    purge_now=purge_now,
+                )
+            )
+            states = erasure_states(ctx.ws.con, [cert for cert, _ in applied])
+            for (cert, files), (state, reason) in zip(applied, states, strict=True):
                 req = erasures[cert["request_id"]]
-                state, reason = erasure_state(ctx.ws.con, cert)
                 ledger.record(req, state, reason, files)
                 results.append(
                     {
@@ -413,20 +417,29 @@ def run_batch(
     return BatchResult(results)
 
 
-def erasure_state(con: Any, cert: dict[str, Any]) -> tuple[str, str | None]:
-    """A request's state after its erasure was applied: done only when every system is and
-    no possible match waits for a reviewer (counting those of earlier runs: a re-run after
-    the person's own rows are gone no longer reaches them, but nobody has looked at them)."""
-    if not cert["verification"]["ok"]:
-        return "failed", "residue found after erasure"
-    request_id = cert["request_id"]
-    pending = max(cert["possible_matches_for_review"], review.open_count(con, request_id))
-    if pending:
-        return "needs_review", f"{pending} possible match(es) to review (tutela review list)"
-    owed = sorted({*(cert.get("owed_at_sources") or []), *tasks.owed_systems(con, request_id)})
-    if owed:
-        return tasks.AWAITING, tasks.awaiting_reason(owed)
-    return "done", None
+def erasure_states(con: Any, certs: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """Each request's state after its erasure was applied: done only when every system is
+    and no possible match waits for a reviewer (counting those of earlier runs: a re-run
+    after the person's own rows are gone no longer reaches them, but nobody has looked at
+    them). One query per table for the whole batch."""
+    ids = [c["request_id"] for c in certs]
+    waiting = review.open_counts(con, ids)
+    owed_tasks = tasks.owed_by_request(con, ids)
+    states: list[tuple[str, str | None]] = []
+    for cert in certs:
+        request_id = cert["request_id"]
+        if not cert["verification"]["ok"]:
+            states.append(("failed", "residue found after erasure"))
+            continue
+        pending = max(cert["possible_matches_for_review"], waiting.get(request_id, 0))
+        if pending:
+            states.append(
+                ("needs_review", f"{pending} possible match(es) to review (tutela review list)")
+            )
+            continue
+        owed = sorted({*(cert.get("owed_at_sources") or []), *owed_tasks.get(request_id, [])})
+        states.append((tasks.AWAITING, tasks.awaiting_reason(owed)) if owed else ("done", None))
+    return states
 
 
 def track_erasure(
@@ -440,7 +453,7 @@ def track_erasure(
     tasks can be listed and confirmed like a batch's. Returns its state."""
     ctx.ws.con.execute(_DDL)
     ledger = _Ledger(ctx)
-    state, reason = erasure_state(ctx.ws.con, cert)
+    [(state, reason)] = erasure_states(ctx.ws.con, [cert])
     row = ctx.ws.con.execute(
         f"SELECT received_at FROM {TABLE} WHERE request_id = ?", [request_id]
     ).fetchone()  # a request received earlier (a batch row) keeps its date and deadline

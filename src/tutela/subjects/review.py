@@ -215,14 +215,17 @@ def _columns(rows: Sequence[Sequence[Any]], n: int) -> list[str]:
     ]
 
 
-def open_count(con: Connection, request_id: str) -> int:
-    """Possible matches of this request still waiting for a reviewer."""
-    if not internal_table_exists(con, "review_queue"):
-        return 0
-    row = con.execute(
-        f"SELECT count(*) FROM {TABLE} WHERE request_id = ? AND decision IS NULL", [request_id]
-    ).fetchone()
-    return int(row[0]) if row else 0
+def open_counts(con: Connection, request_ids: Sequence[str]) -> dict[str, int]:
+    """Possible matches still waiting for a reviewer, per request (one query for a batch;
+    requests with none are left out)."""
+    if not request_ids or not internal_table_exists(con, "review_queue"):
+        return {}
+    rows = con.execute(
+        f"SELECT request_id, count(*) FROM {TABLE} WHERE decision IS NULL AND request_id IN "
+        "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) GROUP BY request_id",
+        [json_list(list(request_ids))],
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 def items(

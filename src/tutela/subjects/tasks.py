@@ -81,14 +81,19 @@ def record(con: Any, systems_by_request: Mapping[str, Sequence[Mapping[str, Any]
     )  # fmt: skip
 
 
-def owed_systems(con: Any, request_id: str) -> list[str]:
-    if not internal_table_exists(con, "request_tasks"):
-        return []
+def owed_by_request(con: Any, request_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The systems where each request's erasure is still owed (one query for a batch)."""
+    if not request_ids or not internal_table_exists(con, "request_tasks"):
+        return {}
     rows = con.execute(
-        f"SELECT system FROM {TABLE} WHERE request_id = ? AND state = 'owed' ORDER BY system",
-        [request_id],
+        f"SELECT request_id, system FROM {TABLE} WHERE state = 'owed' AND request_id IN "
+        "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) ORDER BY request_id, system",
+        [json.dumps(list(request_ids))],
     ).fetchall()
-    return [str(r[0]) for r in rows]
+    out: dict[str, list[str]] = {}
+    for req, system in rows:
+        out.setdefault(str(req), []).append(str(system))
+    return out
 
 
 def awaiting_reason(owed: Sequence[str]) -> str:
