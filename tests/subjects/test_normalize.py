@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from tutela.base.normalize import country_sql, key_sql
+from tutela.base.normalize import MIN_KEY_LENGTH, country_sql, key_sql, probe_sql
 from tutela.subjects.find import LinkSpec
 
 
@@ -44,3 +46,28 @@ def test_country_codes_and_prefixes() -> None:
     ref = LinkSpec("t", "v", "customer_id", "trim", strip_prefix="CUST-")
     got = con.execute(f"SELECT {key_sql(ref.value_sql(), 'trim')} FROM t WHERE v LIKE 'CUST%'")
     assert got.fetchall() == [("C001",)]
+
+
+PHONE_TEXT = st.lists(
+    st.sampled_from([*"0123456789 \t-./()+x#\u00a0\u0661", "ext", "(home)", "00"]), max_size=16
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(PHONE_TEXT, min_size=1, max_size=30))
+@example(values=["612 345 6+78", "612345678 (home)", "(0) 612-345-678", "+34\t612.345.678"])
+def test_phone_probe_keeps_every_carrier(values: list[str]) -> None:
+    """The cheap pre-selection of phone rows never drops a row whose exact key matches:
+    every value's probe equals the probe of its own key (so a search for that key picks
+    it), however the number is written. Keys shorter than a phone number's minimum are
+    never searched for."""
+    cheap, probe = probe_sql("v", "e164")
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT v, key, {cheap}, {probe} FROM (SELECT v, {key_sql('v', 'e164')} AS key "
+        "FROM (SELECT UNNEST(?::VARCHAR[]) AS v))",
+        [values],
+    ).fetchall()
+    for value, key, row_probe, key_probe in rows:
+        if key_probe is not None and len(key) >= MIN_KEY_LENGTH["phone"]:
+            assert row_probe == key_probe, (value, row_probe, key_probe)

@@ -218,17 +218,24 @@ def _corroborated_candidates(
         name = by_table[link.table]
         key = key_sql("v", link.normalize)
         nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
+        # the rows are picked first (MATERIALIZED), then only their names are normalised
         con.execute(
             f"""INSERT INTO _ncand
-            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM
-              (SELECT rid, {key} AS k FROM {link.source_sql()}) s
-            JOIN _corr c ON c.kind = ? AND c.key = s.k
-            JOIN _qnames q ON q.req = c.req
-            JOIN {space.relation(link.table)} t ON t.rowid = s.rid
-            WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req
-                  AND h.tbl = ? AND h.rid = s.rid)
+            WITH s AS MATERIALIZED (
+              SELECT DISTINCT c.req, s.rid FROM (SELECT rid, {key} AS k FROM {link.source_sql()}) s
+              JOIN _corr c ON c.kind = ? AND c.key = s.k
+              WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
+                    AND h.tbl = ? AND h.rid = s.rid)
+            ), t AS MATERIALIZED (
+              SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(link.table)}
+              WHERE rowid IN (SELECT rid FROM s)
+            )
+            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM s
+            JOIN _qnames q ON q.req = s.req
+            JOIN t ON t._nrid = s.rid
+            WHERE {nkey} IS NOT NULL
             GROUP BY q.req, s.rid""",
-            [link.table, name.column, link.kind, link.table],
+            [link.kind, link.table, link.table, name.column],
         )
 
 
@@ -256,18 +263,26 @@ def _partial_phone_candidates(
             probes = ends
         else:
             cheap, probes = "v IS NOT NULL", []
+        # the rows are picked first (MATERIALIZED), then only their names are normalised
         con.execute(
             f"""INSERT INTO _ncand
-            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM
-              (SELECT rid, right({key_sql("v", link.normalize)}, 4) AS k FROM
-               {link.source_sql()} WHERE {cheap}) s
-            JOIN _tkeys c ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k
-            JOIN _qnames q ON q.req = c.req
-            JOIN {space.relation(link.table)} t ON t.rowid = s.rid
-            WHERE {nkey} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = q.req
-                  AND h.tbl = ? AND h.rid = s.rid)
+            WITH s AS MATERIALIZED (
+              SELECT DISTINCT c.req, s.rid FROM
+                (SELECT rid, right({key_sql("v", link.normalize)}, 4) AS k FROM
+                 {link.source_sql()} WHERE {cheap}) s
+              JOIN _tkeys c ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k
+              WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
+                    AND h.tbl = ? AND h.rid = s.rid)
+            ), t AS MATERIALIZED (
+              SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(link.table)}
+              WHERE rowid IN (SELECT rid FROM s)
+            )
+            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM s
+            JOIN _qnames q ON q.req = s.req
+            JOIN t ON t._nrid = s.rid
+            WHERE {nkey} IS NOT NULL
             GROUP BY q.req, s.rid""",
-            [link.table, name.column, *probes, link.table],
+            [*probes, link.table, link.table, name.column],
         )
 
 
@@ -279,30 +294,28 @@ def _add_evidence(
 ) -> None:
     """What corroborates or contradicts each candidate, and whether it is someone known."""
     by_row = {(c.request, c.table, c.rowid): c for c in candidates}
+    # the candidates are the rows of `_ncand` read above; their values are keyed below
+    # (MATERIALIZED: only those rows, never the whole column)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _ncands AS SELECT UNNEST(?::VARCHAR[]) AS req, "
-        "UNNEST(?::VARCHAR[]) AS tbl, UNNEST(?::BIGINT[]) AS rid",
-        [
-            [c.request for c in candidates],
-            [c.table for c in candidates],
-            [c.rowid for c in candidates],
-        ],
+        "CREATE OR REPLACE TEMP TABLE _ncands AS SELECT DISTINCT req, tbl, rid FROM _ncand "
+        f"WHERE sim >= {CORROBORATED_SIMILARITY}"
     )
     tables = sorted({c.table for c in candidates})
     for table in tables:
-        rids = sorted({c.rowid for c in candidates if c.table == table})
         for link in space.links:
             if link.table != table:
                 continue
+            mine = link.source_sql("rowid IN (SELECT rid FROM _ncands WHERE tbl = $tbl)")
             if link.kind in CORROBORATING:
                 key = key_sql("v", link.normalize)
                 rows = con.execute(
+                    f"WITH m AS MATERIALIZED (SELECT * FROM {mine}) "
                     f"SELECT s.rid, c.req, s.k, list(c.key) FROM "
-                    f"(SELECT rid, {key} AS k FROM {link.source_sql()}) s "
-                    "JOIN _ncands x ON x.tbl = ? AND x.rid = s.rid "
-                    "JOIN _corr c ON c.kind = ? AND c.req = x.req "
+                    f"(SELECT rid, {key} AS k FROM m) s "
+                    "JOIN _ncands x ON x.tbl = $tbl AND x.rid = s.rid "
+                    "JOIN _corr c ON c.kind = $kind AND c.req = x.req "
                     "WHERE s.k IS NOT NULL GROUP BY s.rid, c.req, s.k",
-                    [table, link.kind],
+                    {"tbl": table, "kind": link.kind},
                 ).fetchall()
                 word = link.kind.replace("_", " ")
                 for rid, req, value, mine in rows:
@@ -320,12 +333,12 @@ def _add_evidence(
             elif link.kind == "phone":
                 key = key_sql("v", link.normalize)
                 rows = con.execute(
-                    f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k "
-                    f"FROM {link.source_sql()}) s "
-                    "JOIN _ncands x ON x.tbl = ? AND x.rid = s.rid "
+                    f"WITH m AS MATERIALIZED (SELECT * FROM {mine}) "
+                    f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k FROM m) s "
+                    "JOIN _ncands x ON x.tbl = $tbl AND x.rid = s.rid "
                     "JOIN _tkeys k ON k.req = x.req AND k.kind = 'phone' "
                     "AND length(k.key) >= 7 AND right(k.key, 4) = right(s.k, 4)",
-                    [table],
+                    {"tbl": table},
                 ).fetchall()
                 for rid, req in rows:
                     c = by_row.get((req, table, int(rid)))
@@ -333,9 +346,8 @@ def _add_evidence(
                         c.evidence.append("same last 4 phone digits")
             elif link.kind in unique_kinds:
                 rows = con.execute(
-                    f"SELECT DISTINCT rid FROM {link.source_sql()} WHERE v IS NOT NULL "
-                    "AND trim(v) <> '' AND rid IN (SELECT unnest(?::BIGINT[]))",
-                    [rids],
+                    f"SELECT DISTINCT rid FROM {mine} WHERE v IS NOT NULL AND trim(v) <> ''",
+                    {"tbl": table},
                 ).fetchall()
                 linked = {int(r[0]) for r in rows}
                 for c in candidates:
@@ -388,9 +400,11 @@ def _linked_elsewhere(con: Connection, space: SearchSpace, candidates: list[Name
                 continue
             key = key_sql("v", link.normalize)
             cc = link.country_sql("v", "rg")
+            mine = link.source_sql("rowid IN (SELECT UNNEST($rids::BIGINT[]))")
             con.execute(
-                f"INSERT INTO _ckeys (req, tbl, rid, kind, key, cc) SELECT c.req, $tbl, s.rid, "
-                f"$kind, {key}, {cc} FROM {link.source_sql()} s JOIN "
+                f"INSERT INTO _ckeys (req, tbl, rid, kind, key, cc) "
+                f"WITH m AS MATERIALIZED (SELECT * FROM {mine}) "
+                f"SELECT c.req, $tbl, s.rid, $kind, {key}, {cc} FROM m s JOIN "
                 "(SELECT UNNEST($reqs::VARCHAR[]) AS req, UNNEST($rids::BIGINT[]) AS rid) c "
                 f"ON c.rid = s.rid WHERE {usable(key, link.kind)} "
                 f"AND NOT {placeholder_sql('$kind', key, space.placeholders)}",
