@@ -5,10 +5,41 @@ directly (never through this file), so the package has no import cycle."""
 
 from __future__ import annotations
 
-from tutela.detect.decisions import Decision, apply_decisions, stored_scan_with_decisions
-from tutela.detect.engine import scan_table
-from tutela.detect.model import CATEGORIES, ENTITIES, SUBTYPES, ColumnFinding, TableScan
-from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tutela.detect.decisions import Decision, apply_decisions, stored_scan_with_decisions
+    from tutela.detect.engine import scan_table
+    from tutela.detect.model import CATEGORIES, ENTITIES, SUBTYPES, ColumnFinding, TableScan
+    from tutela.detect.store import RULE_VERSION, load_stored_scan, store_scan, table_fingerprint
+
+# Imported when first used: a module that needs one part (masking, the model) does not load
+# the scan engine with its detectors.
+_LAZY = {
+    "Decision": "decisions",
+    "apply_decisions": "decisions",
+    "stored_scan_with_decisions": "decisions",
+    "scan_table": "engine",
+    "CATEGORIES": "model",
+    "ENTITIES": "model",
+    "SUBTYPES": "model",
+    "ColumnFinding": "model",
+    "TableScan": "model",
+    "RULE_VERSION": "store",
+    "load_stored_scan": "store",
+    "store_scan": "store",
+    "table_fingerprint": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tutela.detect' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tutela.detect.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CATEGORIES",

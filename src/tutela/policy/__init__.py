@@ -13,11 +13,10 @@ The entry points other engines use:
 
 from __future__ import annotations
 
+import importlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tutela.policy.evaluate import build_report, check_policy, evaluate
-from tutela.policy.facts import WorkspaceFacts, collect_facts
 from tutela.policy.findings import RULES, CheckReport, Finding, Severity
 from tutela.policy.loader import (
     DEFAULT_POLICY_PATH,
@@ -52,6 +51,29 @@ from tutela.policy.models import (
     Visibility,
 )
 from tutela.policy.vocab import FIDESLANG_CATEGORIES, Entity
+
+if TYPE_CHECKING:
+    from tutela.policy.checks import build_report, check_policy, evaluate
+    from tutela.policy.facts import WorkspaceFacts, collect_facts
+
+# The checks (and the workspace facts they read, which need the scan engine) are imported
+# when first used: a command that only loads a policy (subject requests, enforcement) does
+# not pay for them.
+_LAZY = {
+    "build_report": "checks",
+    "check_policy": "checks",
+    "evaluate": "checks",
+    "WorkspaceFacts": "facts",
+    "collect_facts": "facts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tutela.policy' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tutela.policy.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 def policy_json_schema() -> dict[str, Any]:

@@ -34,10 +34,9 @@ from tutela.base.keys import KeySet, KeyVersion, MasterKey
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.engine import Connection, SqlError
 from tutela.protect.mapping import drop_temp
+from tutela.protect.registry import REGISTRY, ensure_registry
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
     Workspace,
-    internal_table_exists,
     quote_ident,
 )
 
@@ -49,22 +48,9 @@ IN_PLACE = "in-place"
 MANIFEST_SUFFIX = ".tutela.json"
 OUTPUT_FORMATS = fileout.FORMATS
 AUDIT_COMMAND = "pseudonymize"
-REGISTRY = f"{INTERNAL_SCHEMA}.protected_columns"
-_REGISTRY_DDL = f"""CREATE TABLE IF NOT EXISTS {REGISTRY} (
-    table_name VARCHAR NOT NULL,
-    column_name VARCHAR NOT NULL,
-    method VARCHAR NOT NULL,
-    arg VARCHAR,
-    normalize VARCHAR,
-    purpose VARCHAR NOT NULL,
-    key_version INTEGER NOT NULL,
-    key_id VARCHAR NOT NULL,
-    applied_at VARCHAR NOT NULL,
-    PRIMARY KEY (table_name, column_name)
-)"""
 
 
-# -- the registry of protected columns --------------------------------------------------
+# -- the registry of protected columns (kept in tutela.protect.registry) -----------------
 
 
 @dataclass(frozen=True)
@@ -75,22 +61,6 @@ class Registered:
     method: str | None
     arg: str | None = None
     normalize: str | None = None
-
-
-def ensure_registry(con: Connection) -> None:
-    con.execute(_REGISTRY_DDL)
-
-
-def registry_entries(con: Connection, table: str | None = None) -> list[dict[str, Any]]:
-    if not internal_table_exists(con, "protected_columns"):
-        return []
-    cur = con.execute(
-        f"SELECT * FROM {REGISTRY} WHERE ? IS NULL OR table_name = ? "
-        "ORDER BY table_name, column_name",
-        [table, table],
-    )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _register(con: Connection, p: Plan) -> None:

@@ -42,11 +42,11 @@ from tutela.protect.pipeline import (
     apply_in_place,
     basis,
     key_record,
-    registry_entries,
     require_columns,
     sha256_file,
     write_file,
 )
+from tutela.protect.registry import registry_entries
 from tutela.protect.reversible import Encryptor
 from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey, token
 from tutela.workspace import Workspace, quote_ident

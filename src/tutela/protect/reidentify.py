@@ -22,12 +22,11 @@ from tutela.protect.mapping import build_mapping, drop_temp, joined_select
 from tutela.protect.methods import REVERSIBLE, Method
 from tutela.protect.pipeline import (
     OUTPUT_FORMATS,
-    REGISTRY,
     copy_to,
     read_manifest,
-    registry_entries,
     sha256_file,
 )
+from tutela.protect.registry import REGISTRY, registry_entries
 from tutela.protect.reversible import DecryptError, Decryptor, Encryptor
 from tutela.protect.shred import METHOD as SHRED
 from tutela.protect.shred import ShredDecryptor, column_refs, keys_by_version

@@ -53,10 +53,10 @@ from tutela.protect.pipeline import (
     apply_in_place,
     basis,
     key_record,
-    registry_entries,
     require_columns,
     write_file,
 )
+from tutela.protect.registry import registry_entries
 from tutela.protect.reversible import DecryptError
 from tutela.subjects.links import LinkSpec
 from tutela.workspace import (

@@ -24,7 +24,7 @@ from tutela.base.normalize import key_sql
 from tutela.detect import RULE_VERSION, ColumnFinding, TableScan, apply_decisions
 from tutela.enforce import consent, retention
 from tutela.keyguard import workspace_key
-from tutela.policy.evaluate import evaluate
+from tutela.policy.checks import evaluate
 from tutela.policy.facts import WorkspaceFacts, load_sources, scan_columns
 from tutela.policy.models import Policy
 from tutela.policy.vocab import ADEQUATE_COUNTRIES, EEA_COUNTRIES, category_within

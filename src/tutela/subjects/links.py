@@ -12,7 +12,7 @@ from tutela.base.normalize import (
     CORROBORATING,
     country_sql,
 )
-from tutela.protect.pipeline import registry_entries
+from tutela.protect.registry import registry_entries
 from tutela.workspace import TableReader, Workspace, local_ident, quote_ident
 
 
