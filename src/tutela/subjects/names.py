@@ -21,7 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tutela.base.normalize import CORROBORATING, key_sql, placeholder_sql, strip_separators
+from tutela.base.normalize import (
+    CORROBORATING,
+    digits_sql,
+    key_sql,
+    placeholder_sql,
+    strip_separators,
+)
 from tutela.engine import Connection
 from tutela.subjects.index import index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace
@@ -258,11 +264,15 @@ def _partial_phone_candidates(
             continue
         name = by_table[link.table]
         nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
-        if len(ends) <= 64:  # a cheap test first; a large batch joins every number instead
+        if len(ends) <= 64:  # a cheap test first; a large batch joins the endings instead
             cheap = " OR ".join([f"contains({strip_separators('v')}, ?)"] * len(ends))
             probes = ends
-        else:
-            cheap, probes = "v IS NOT NULL", []
+        else:  # the digits end as the key does (a superset: the key is computed next)
+            cheap = (
+                f"right({digits_sql('v')}, 4) IN (SELECT right(key, 4) FROM _tkeys "
+                "WHERE kind = 'phone' AND length(key) >= 7)"
+            )
+            probes = []
         # the rows are picked first (MATERIALIZED), then only their names are normalised
         con.execute(
             f"""INSERT INTO _ncand
