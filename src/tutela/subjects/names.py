@@ -315,11 +315,11 @@ def _add_evidence(
         for link in space.links:
             if link.table != table:
                 continue
-            mine = link.source_sql("rowid IN (SELECT rid FROM _ncands WHERE tbl = $tbl)")
+            their_rows = link.source_sql("rowid IN (SELECT rid FROM _ncands WHERE tbl = $tbl)")
             if link.kind in CORROBORATING:
                 key = key_sql("v", link.normalize)
                 rows = con.execute(
-                    f"WITH m AS MATERIALIZED (SELECT * FROM {mine}) "
+                    f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
                     f"SELECT s.rid, c.req, s.k, list(c.key) FROM "
                     f"(SELECT rid, {key} AS k FROM m) s "
                     "JOIN _ncands x ON x.tbl = $tbl AND x.rid = s.rid "
@@ -343,7 +343,7 @@ def _add_evidence(
             elif link.kind == "phone":
                 key = key_sql("v", link.normalize)
                 rows = con.execute(
-                    f"WITH m AS MATERIALIZED (SELECT * FROM {mine}) "
+                    f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
                     f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k FROM m) s "
                     "JOIN _ncands x ON x.tbl = $tbl AND x.rid = s.rid "
                     "JOIN _tkeys k ON k.req = x.req AND k.kind = 'phone' "
@@ -356,7 +356,7 @@ def _add_evidence(
                         c.evidence.append("same last 4 phone digits")
             elif link.kind in unique_kinds:
                 rows = con.execute(
-                    f"SELECT DISTINCT rid FROM {mine} WHERE v IS NOT NULL AND trim(v) <> ''",
+                    f"SELECT DISTINCT rid FROM {their_rows} WHERE v IS NOT NULL AND trim(v) <> ''",
                     {"tbl": table},
                 ).fetchall()
                 linked = {int(r[0]) for r in rows}
@@ -410,10 +410,10 @@ def _linked_elsewhere(con: Connection, space: SearchSpace, candidates: list[Name
                 continue
             key = key_sql("v", link.normalize)
             cc = link.country_sql("v", "rg")
-            mine = link.source_sql("rowid IN (SELECT UNNEST($rids::BIGINT[]))")
+            their_rows = link.source_sql("rowid IN (SELECT UNNEST($rids::BIGINT[]))")
             con.execute(
                 f"INSERT INTO _ckeys (req, tbl, rid, kind, key, cc) "
-                f"WITH m AS MATERIALIZED (SELECT * FROM {mine}) "
+                f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
                 f"SELECT c.req, $tbl, s.rid, $kind, {key}, {cc} FROM m s JOIN "
                 "(SELECT UNNEST($reqs::VARCHAR[]) AS req, UNNEST($rids::BIGINT[]) AS rid) c "
                 f"ON c.rid = s.rid WHERE {usable(key, link.kind)} "
