@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import Result
 
 from tests.conftest import json_out
@@ -279,3 +282,40 @@ def test_identity_link_on_a_list_column(workspace: Workspace) -> None:
     match = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}})["r"]
     assert match.rows == {"accounts": [0]}
     assert "anna.work@example.com" in match.keys["email"]  # the other item is hers too
+
+
+@st.composite
+def written_numbers(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """One mobile number and the ways people write it: any grouping of its digits, any
+    separator, with or without the country's prefix (a German extension "2345678-0")."""
+    digits = "151" + draw(st.text(alphabet="0123456789", min_size=8, max_size=8))
+    forms = []
+    for _ in range(draw(st.integers(1, 6))):
+        cuts = sorted(draw(st.sets(st.integers(1, len(digits) - 1), max_size=4)))
+        parts = [digits[i:j] for i, j in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
+        seps = [draw(st.sampled_from([" ", "-", ".", "/", ""])) for _ in parts[1:]]
+        body = parts[0] + "".join(s + p for s, p in zip(seps, parts[1:], strict=True))
+        forms.append(draw(st.sampled_from(["+49 ", "0049 ", "0", "+49"])) + body)
+    return digits, forms
+
+
+@settings(max_examples=40, deadline=None)
+@given(person=written_numbers())
+def test_a_phone_is_found_however_it_is_written(person: tuple[str, list[str]]) -> None:
+    """Every row carrying the person's number is found, whatever grouping and separators it
+    was typed with (the cheap pre-selection of rows must never drop one); other numbers
+    ending alike are not."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    digits, forms = person
+    other = digits[:-3] + str((int(digits[-3]) + 1) % 10) + digits[-2:]  # same last two
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.open(Path(tmp))
+        ws.con.execute("CREATE TABLE calls (id INTEGER, phone VARCHAR)")
+        rows = [*forms, f"+49 {other}", f"0{other[:-1]}-{other[-1]}"]
+        ws.con.executemany("INSERT INTO calls VALUES (?, ?)", list(enumerate(rows)))
+        link = LinkSpec("calls", "phone", "phone", "e164", region="DE")
+        space = search_space(ws, [link], [])
+        match = find_subjects(ws, space, {"r": {"phone": [f"+49 {digits}"]}})["r"]
+        ws.close()
+    assert match.rows == {"calls": list(range(len(forms)))}, (forms, match.rows)

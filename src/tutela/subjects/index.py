@@ -67,14 +67,21 @@ def index_link(
         params = [f"%{like_escape(p)}%" for p in probes]
     elif len(probes) <= 16 and link.normalize == "e164":
         ends = sorted({p[-2:] for p in probes if p})
+        lasts = sorted({e[-1] for e in ends})
         # `suffix` and `ascii(reverse())` are byte-level and several times cheaper than
-        # `right()`, which counts characters; both tests together pass every row the
-        # exact key can match (a superset is fine: the exact key is computed next)
-        where = " OR ".join(["suffix(v, ?)"] * len(ends) + [
+        # `right()`, which counts characters; the tests together pass every row the exact
+        # key can match (a superset is fine: the exact key is computed next). A key ends
+        # with the value's last two digits, which the value writes together ("...78") or
+        # split by a separator ("2345678-0", a German extension: its last digit follows a
+        # character that is not a digit).
+        split = [
+            "(suffix(v, ?) AND NOT (" + " OR ".join(["suffix(v, ?)"] * 10) + "))" for _ in lasts
+        ]
+        where = " OR ".join(["suffix(v, ?)"] * len(ends) + split + [
             # a number followed by a space or a note ("612 345 678 (home)"): judged exactly
             "ascii(reverse(v)) NOT BETWEEN 48 AND 57"
         ])  # fmt: skip
-        params = ends
+        params = [*ends, *(p for d in lasts for p in [d, *(f"{x}{d}" for x in "0123456789")])]
     elif len(probes) <= 64:
         where = f"{cheap} IN ({', '.join('?' * len(probes))})"
         params = list(probes)
