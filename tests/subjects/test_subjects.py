@@ -319,3 +319,20 @@ def test_a_phone_is_found_however_it_is_written(person: tuple[str, list[str]]) -
         match = find_subjects(ws, space, {"r": {"phone": [f"+49 {digits}"]}})["r"]
         ws.close()
     assert match.rows == {"calls": list(range(len(forms)))}, (forms, match.rows)
+
+
+def test_a_phone_mentioned_in_text_is_redacted_however_it_is_written(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    """Another person's ticket mentions her number with slashes, dots or a tab: every form is
+    redacted by her erasure, and the ticket stays."""
+    shop.con.execute(
+        "INSERT INTO tickets VALUES ('T5', '699 555 444', 'Pau Vidal', "
+        "'llamar al 612/345/678, al 612.345.678 o al 612\t345\t678 mañana')"
+    )
+    ctx = service.context(shop, policy)
+    clean, plans = service.plan_erasures(ctx, {"E1": {"email": ["anna.puig@example.com"]}})
+    [(cert, _)] = service.apply_erasures(ctx, clean, plans, tmp_path)
+    [t5] = [r for r in _content(shop)["tickets"] if r[0] == "T5"]
+    assert "345" not in t5[3] and t5[3].count("[REDACTED]") == 3, t5[3]
+    assert cert["verification"]["ok"] is True

@@ -602,6 +602,8 @@ def _shared_value_matches(
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 _IBAN_RE = r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
 _TOKEN_RE = r"[A-Za-z0-9][A-Za-z0-9.\-/]{3,}[A-Za-z0-9]"
+# a number as people type it: digits with the separators `strip_separators` removes
+_PHONE_RE = r"(?:\+|00)?[0-9][0-9 \t./()\-]{6,}[0-9]"
 
 
 def _free_text(
@@ -640,7 +642,7 @@ def _free_text(
         exact = "k.key = keyed.key"
         extractors = [
             (_EMAIL_RE, "contains(t, '@')", [(email, "NULL", ["email"], exact)]),
-            ("(?:\\+|00)?[0-9][0-9 .\\-()]{6,}[0-9]", "true",
+            (_PHONE_RE, "true",
              [(key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match)]),
             (_IBAN_RE, "true", [(compact, "NULL", ["iban"], exact)]),
             (_TOKEN_RE, "true",
