@@ -44,6 +44,11 @@ def _rows(seed: int, n: int) -> list[tuple[Any, ...]]:
         name = f"{rng.choice(given)} {rng.choice(family)}"
         domain = rng.choice(["example.com", "ÉXAMPLE.es", "mail.co"])
         email = f"{_letters(rng, 6)}.{rng.randint(1, 99)}@{domain}"
+        form = rng.random()  # as mail tools export addresses, now and then
+        if form < 0.04:
+            email = f"{name} <{email}>"
+        elif form < 0.06:
+            email = f"mailto:{email}"
         phone = rng.choice(["+34 6", "0034 6", "6", "+30 69", "(+44) 7"]) + "".join(
             rng.choice("0123456789 -.") for _ in range(rng.randint(6, 12))
         )

@@ -22,6 +22,14 @@ from tutela.subjects.find import LinkSpec
         ("e164", "0034 600-000-001", "600000001"),
         ("e164", "07700 900123", "7700900123"),
         ("email", "   ", None),
+        ("email", "Anna Puig <Anna.Puig@Example.com>", "anna.puig@example.com"),
+        ("email", "mailto: anna@example.com", "anna@example.com"),
+        # two addresses are no one person's: the value stays whole and matches neither
+        (
+            "email",
+            "Anna <a@example.com>; Bob <b@example.com>",
+            "anna <a@example.com>; bob <b@example.com>",
+        ),
     ],
 )
 def test_keys(method: str, raw: str, expected: str | None) -> None:

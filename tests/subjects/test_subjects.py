@@ -336,3 +336,18 @@ def test_a_phone_mentioned_in_text_is_redacted_however_it_is_written(
     [t5] = [r for r in _content(shop)["tickets"] if r[0] == "T5"]
     assert "345" not in t5[3] and t5[3].count("[REDACTED]") == 3, t5[3]
     assert cert["verification"]["ok"] is True
+
+
+def test_an_email_with_a_display_name_is_the_persons(workspace: Workspace) -> None:
+    """Mail tools export addresses as `Name <address>` or `mailto:address`: those rows are
+    the person's too (an erasure must reach them); a row holding two addresses is not."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    workspace.con.execute(
+        "CREATE TABLE newsletter AS SELECT * FROM (VALUES (1, 'Anna Puig <Anna@Example.com>'), "
+        "(2, 'mailto:anna@example.com'), (3, 'ANNA@example.com '), (4, 'bob@example.com'), "
+        "(5, 'Anna <anna@example.com>, Bob <bob@example.com>')) t(id, email)"
+    )
+    space = search_space(workspace, [LinkSpec("newsletter", "email", "email", "email")], [])
+    match = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}})["r"]
+    assert match.rows == {"newsletter": [0, 1, 2]}

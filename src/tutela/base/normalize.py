@@ -128,7 +128,16 @@ def key_sql(expr: str, normalize: str) -> str:
     if normalize == "trim":
         return f"NULLIF(trim({v}), '')"
     if normalize == "email":
-        return f"NULLIF(lower(trim({v})), '')"
+        # the address itself, also when written with a display name ("Anna <a@b.es>", as
+        # mail tools export it) or as a link ("mailto:a@b.es"); a value holding two
+        # addresses stays whole (it is no one person's)
+        e = f"lower(trim({v}))"
+        one = f"length({e}) - length(replace({e}, '@', '')) = 1"
+        inside = f"regexp_extract({e}, '<\\s*([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
+        return (
+            f"NULLIF(CASE WHEN contains({e}, '<') AND {one} THEN coalesce(NULLIF({inside}, ''), "
+            f"{e}) WHEN starts_with({e}, 'mailto:') THEN trim(substr({e}, 8)) ELSE {e} END, '')"
+        )
     if normalize == "compact":
         return f"NULLIF(upper({strip_separators(v)}), '')"
     if normalize == "name":
