@@ -134,9 +134,14 @@ def key_sql(expr: str, normalize: str) -> str:
         e = f"lower(trim({v}))"
         one = f"length({e}) - length(replace({e}, '@', '')) = 1"
         inside = f"regexp_extract({e}, '<\\s*([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
+        unwrapped = (
+            f"CASE WHEN contains({e}, '<') AND {one} THEN coalesce(NULLIF({inside}, ''), {e}) "
+            f"WHEN starts_with({e}, 'mailto:') THEN trim(substr({e}, 8)) ELSE {e} END"
+        )
+        # nearly every value has neither: one cheap test, then the plain key
         return (
-            f"NULLIF(CASE WHEN contains({e}, '<') AND {one} THEN coalesce(NULLIF({inside}, ''), "
-            f"{e}) WHEN starts_with({e}, 'mailto:') THEN trim(substr({e}, 8)) ELSE {e} END, '')"
+            f"NULLIF(CASE WHEN contains({v}, '<') OR contains({v}, ':') THEN {unwrapped} "
+            f"ELSE {e} END, '')"
         )
     if normalize == "compact":
         return f"NULLIF(upper({strip_separators(v)}), '')"
