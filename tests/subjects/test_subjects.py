@@ -351,3 +351,21 @@ def test_an_email_with_a_display_name_is_the_persons(workspace: Workspace) -> No
     space = search_space(workspace, [LinkSpec("newsletter", "email", "email", "email")], [])
     match = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}})["r"]
     assert match.rows == {"newsletter": [0, 1, 2]}
+
+
+def test_slash_joined_numbers_in_text_are_not_a_phone(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    """Numbering written with slashes that holds her digits ('4612/3456/7890') is not her
+    number, and a number next to hers after a slash stays a separate number."""
+    shop.con.execute(
+        "INSERT INTO tickets VALUES ('T6', '699 555 444', 'Pau Vidal', "
+        "'pedidos 4612/3456/7890'), ('T7', '699 555 444', 'Pau Vidal', "
+        "'Tel 612 345 678 / 699 555 444')"
+    )
+    ctx = service.context(shop, policy)
+    clean, plans = service.plan_erasures(ctx, {"E1": {"email": ["anna.puig@example.com"]}})
+    service.apply_erasures(ctx, clean, plans, tmp_path)
+    notes = {r[0]: r[3] for r in _content(shop)["tickets"]}
+    assert notes["T6"] == "pedidos 4612/3456/7890"
+    assert notes["T7"] == "Tel [REDACTED] / 699 555 444"

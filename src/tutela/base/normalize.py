@@ -133,10 +133,13 @@ def key_sql(expr: str, normalize: str) -> str:
         # addresses stays whole (it is no one person's)
         e = f"lower(trim({v}))"
         one = f"length({e}) - length(replace({e}, '@', '')) = 1"
-        inside = f"regexp_extract({e}, '<\\s*([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
+        # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
+        inside = f"regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
+        link = f"split_part(trim(substr({e}, 8)), '?', 1)"
         unwrapped = (
-            f"CASE WHEN contains({e}, '<') AND {one} THEN coalesce(NULLIF({inside}, ''), {e}) "
-            f"WHEN starts_with({e}, 'mailto:') THEN trim(substr({e}, 8)) ELSE {e} END"
+            f"CASE WHEN NOT ({one}) THEN {e} "
+            f"WHEN contains({e}, '<') THEN coalesce(NULLIF({inside}, ''), {e}) "
+            f"WHEN starts_with({e}, 'mailto:') THEN {link} ELSE {e} END"
         )
         # nearly every value has neither: one cheap test, then the plain key
         return (

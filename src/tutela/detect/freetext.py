@@ -186,7 +186,8 @@ def _build_analyzer(ner_model: str | None = None) -> Any:
         def ensure(self, language: str) -> None:
             with self._made:
                 if language in self._pending:
-                    for recognizer in presidio_recognizers(language, ner=has_model[language]):
+                    made = presidio_recognizers(language, ner=has_model[language])
+                    for recognizer in made:  # all made first: a failure adds none
                         self.add_recognizer(recognizer)
                     self._pending.discard(language)
 

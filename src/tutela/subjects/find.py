@@ -602,8 +602,11 @@ def _shared_value_matches(
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 _IBAN_RE = r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
 _TOKEN_RE = r"[A-Za-z0-9][A-Za-z0-9.\-/]{3,}[A-Za-z0-9]"
-# a number as people type it: digits with the separators `strip_separators` removes
-_PHONE_RE = r"(?:\+|00)?[0-9][0-9 \t./()\-]{6,}[0-9]"
+# a number as people type it: digits with spaces, tabs, dots, dashes and brackets
+_PHONE_RE = r"(?:\+|00)?[0-9][0-9 \t.()\-]{6,}[0-9]"
+# or with slashes ("612/345/678"): a standalone token of 3-4 short groups (group 1), so
+# that slash-joined numbering ("pedidos 4612/3456/7890") never runs into a number
+_SLASHED_PHONE_RE = r"(?:^|[^0-9/])([0-9]{2,4}(?:/[0-9]{2,4}){2,3})(?:$|[^0-9/])"
 
 
 def _free_text(
@@ -644,15 +647,18 @@ def _free_text(
             (_EMAIL_RE, "contains(t, '@')", [(email, "NULL", ["email"], exact)]),
             (_PHONE_RE, "true",
              [(key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match)]),
+            ((_SLASHED_PHONE_RE, 1), "contains(t, '/')",
+             [(key_sql("x", "e164"), country_sql("x"), ["phone"], exact)]),
             (_IBAN_RE, "true", [(compact, "NULL", ["iban"], exact)]),
             (_TOKEN_RE, "true",
              [(compact, "NULL", id_kinds, exact), (trim, "NULL", id_kinds, exact)]),
         ]  # fmt: skip
         present = {kind for kind, _ in keys}
-        for pattern, texts, keyings in extractors:
+        for extractor, texts, keyings in extractors:
             wanted = [k for k in keyings if present & set(k[2])]
             if not wanted:
                 continue
+            pattern, group = extractor if isinstance(extractor, tuple) else (extractor, 0)
             matched = " UNION ALL ".join(
                 f"SELECT k.req, keyed.rid, k.kind, keyed.x FROM (SELECT rid, x, {key} AS key, "
                 f"{cc} AS cc FROM frag) keyed JOIN _tkeys k ON {match} "
@@ -662,7 +668,7 @@ def _free_text(
             )
             rows = con.execute(
                 f"WITH frag AS MATERIALIZED (SELECT rid, unnest(regexp_extract_all({text}, "
-                f"'{pattern}')) AS x FROM _ftext WHERE {texts}) {matched}",
+                f"'{pattern}', {group})) AS x FROM _ftext WHERE {texts}) {matched}",
                 [kinds for _, _, kinds, _ in wanted],
             ).fetchall()
             for req, rid, kind, fragment in rows:
