@@ -5,8 +5,9 @@ directly (never through this file), so the package has no import cycle."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tutela.base.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tutela.detect.decisions import Decision, apply_decisions, stored_scan_with_decisions
@@ -33,12 +34,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'tutela.detect' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tutela.detect.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

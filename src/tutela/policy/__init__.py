@@ -13,10 +13,10 @@ The entry points other engines use:
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from tutela.base.lazy import lazy_exports
 from tutela.policy.findings import RULES, CheckReport, Finding, Severity
 from tutela.policy.loader import (
     DEFAULT_POLICY_PATH,
@@ -68,12 +68,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'tutela.policy' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tutela.policy.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 def policy_json_schema() -> dict[str, Any]:

@@ -223,26 +223,11 @@ def _corroborated_candidates(
             continue
         name = by_table[link.table]
         key = key_sql("v", link.normalize)
-        nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
-        # the rows are picked first (MATERIALIZED), then only their names are normalised
-        con.execute(
-            f"""INSERT INTO _ncand
-            WITH s AS MATERIALIZED (
-              SELECT DISTINCT c.req, s.rid FROM (SELECT rid, {key} AS k FROM {link.source_sql()}) s
-              JOIN _corr c ON c.kind = ? AND c.key = s.k
-              WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
-                    AND h.tbl = ? AND h.rid = s.rid)
-            ), t AS MATERIALIZED (
-              SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(link.table)}
-              WHERE rowid IN (SELECT rid FROM s)
-            )
-            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM s
-            JOIN _qnames q ON q.req = s.req
-            JOIN t ON t._nrid = s.rid
-            WHERE {nkey} IS NOT NULL
-            GROUP BY q.req, s.rid""",
-            [link.kind, link.table, link.table, name.column],
+        picked = (
+            f"SELECT DISTINCT c.req, s.rid FROM (SELECT rid, {key} AS k FROM "
+            f"{link.source_sql()}) s JOIN _corr c ON c.kind = ? AND c.key = s.k"
         )
+        _score_names(con, space, name, picked, [link.kind])
 
 
 def _partial_phone_candidates(
@@ -263,7 +248,6 @@ def _partial_phone_candidates(
         if link.kind != "phone" or link.table not in by_table:
             continue
         name = by_table[link.table]
-        nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
         if len(ends) <= 64:  # a cheap test first; a large batch joins the endings instead
             cheap = " OR ".join([f"contains({strip_separators('v')}, ?)"] * len(ends))
             probes = ends
@@ -273,27 +257,37 @@ def _partial_phone_candidates(
                 "WHERE kind = 'phone' AND length(key) >= 7)"
             )
             probes = []
-        # the rows are picked first (MATERIALIZED), then only their names are normalised
-        con.execute(
-            f"""INSERT INTO _ncand
-            WITH s AS MATERIALIZED (
-              SELECT DISTINCT c.req, s.rid FROM
-                (SELECT rid, right({key_sql("v", link.normalize)}, 4) AS k FROM
-                 {link.source_sql()} WHERE {cheap}) s
-              JOIN _tkeys c ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k
-              WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
-                    AND h.tbl = ? AND h.rid = s.rid)
-            ), t AS MATERIALIZED (
-              SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(link.table)}
-              WHERE rowid IN (SELECT rid FROM s)
-            )
-            SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM s
-            JOIN _qnames q ON q.req = s.req
-            JOIN t ON t._nrid = s.rid
-            WHERE {nkey} IS NOT NULL
-            GROUP BY q.req, s.rid""",
-            [*probes, link.table, link.table, name.column],
+        picked = (
+            f"SELECT DISTINCT c.req, s.rid FROM (SELECT rid, right({key_sql('v', link.normalize)}, "
+            f"4) AS k FROM {link.source_sql()} WHERE {cheap}) s JOIN _tkeys c "
+            "ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k"
         )
+        _score_names(con, space, name, picked, probes)
+
+
+def _score_names(
+    con: Connection, space: SearchSpace, name: LinkSpec, picked: str, params: Sequence[object]
+) -> None:
+    """Score the names of the rows `picked` (a SELECT of c.req, s.rid, with `params`) against
+    the person's names, into `_ncand`; rows already the person's are left out. The rows are
+    picked first (MATERIALIZED), then only their names are normalised."""
+    nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
+    con.execute(
+        f"""INSERT INTO _ncand
+        WITH s AS MATERIALIZED (
+          {picked} WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
+                AND h.tbl = ? AND h.rid = s.rid)
+        ), t AS MATERIALIZED (
+          SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(name.table)}
+          WHERE rowid IN (SELECT rid FROM s)
+        )
+        SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM s
+        JOIN _qnames q ON q.req = s.req
+        JOIN t ON t._nrid = s.rid
+        WHERE {nkey} IS NOT NULL
+        GROUP BY q.req, s.rid""",
+        [*params, name.table, name.table, name.column],
+    )
 
 
 def _add_evidence(
