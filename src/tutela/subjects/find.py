@@ -643,22 +643,21 @@ def _free_text(
         # is searched once per pattern, and not at all for kinds no request has a key of
         email, compact, trim = key_sql("x", "email"), key_sql("x", "compact"), key_sql("x", "trim")
         exact = "k.key = keyed.key"
-        extractors = [
-            (_EMAIL_RE, "contains(t, '@')", [(email, "NULL", ["email"], exact)]),
-            (_PHONE_RE, "true",
+        extractors = [  # (pattern, which group is the fragment, texts to search, keyings)
+            (_EMAIL_RE, 0, "contains(t, '@')", [(email, "NULL", ["email"], exact)]),
+            (_PHONE_RE, 0, "true",
              [(key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match)]),
-            ((_SLASHED_PHONE_RE, 1), "contains(t, '/')",
+            (_SLASHED_PHONE_RE, 1, "contains(t, '/')",
              [(key_sql("x", "e164"), country_sql("x"), ["phone"], exact)]),
-            (_IBAN_RE, "true", [(compact, "NULL", ["iban"], exact)]),
-            (_TOKEN_RE, "true",
+            (_IBAN_RE, 0, "true", [(compact, "NULL", ["iban"], exact)]),
+            (_TOKEN_RE, 0, "true",
              [(compact, "NULL", id_kinds, exact), (trim, "NULL", id_kinds, exact)]),
         ]  # fmt: skip
         present = {kind for kind, _ in keys}
-        for extractor, texts, keyings in extractors:
+        for pattern, group, texts, keyings in extractors:
             wanted = [k for k in keyings if present & set(k[2])]
             if not wanted:
                 continue
-            pattern, group = extractor if isinstance(extractor, tuple) else (extractor, 0)
             matched = " UNION ALL ".join(
                 f"SELECT k.req, keyed.rid, k.kind, keyed.x FROM (SELECT rid, x, {key} AS key, "
                 f"{cc} AS cc FROM frag) keyed JOIN _tkeys k ON {match} "
