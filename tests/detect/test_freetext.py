@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import socket
 from typing import Any
@@ -9,12 +10,15 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.detect.conftest import MakeTable, scan_columns
+from tests.detect.conftest import MakeTable, by_column, scan_columns
+from tutela.base.errors import EngineError
 from tutela.base.identifiers import Entity
 from tutela.detect import freetext, recognizers
+from tutela.detect.engine import scan_table
 from tutela.detect.freetext import analyse_texts, guess_language
 from tutela.detect.recognizers import Recognizer
 from tutela.detect.textmatch import Hit
+from tutela.workspace import LocalTables
 
 NOTES = {
     "es": "Llamar a la Sra. Lucía Martínez al 612 345 678 para confirmar la entrega del pedido",
@@ -207,3 +211,51 @@ def test_a_recognizer_added_to_the_list_is_used_by_a_scan(
 def test_a_malformed_entry_is_refused_where_it_is_written(make: Any) -> None:
     with pytest.raises(ValueError, match="recognizer"):
         make()
+
+
+class _Workers:
+    """A query runner with workers (as Spark's): statements run on DuckDB, `map_texts`
+    sends the work through pickle, as Spark ships it to its executors, or fails as told."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, fail: str | None = None) -> None:
+        self.con = con
+        self.fail = fail
+        self.sent = 0
+
+    def execute(self, sql: str, parameters: Any = None, /) -> Any:
+        return self.con.execute(sql, parameters)
+
+    def map_texts(self, work: Any, texts: Any) -> list[str]:
+        if self.fail is not None:
+            raise EngineError(f"a Spark job failed on t: {self.fail}")
+        self.sent += len(texts)
+        shipped = pickle.loads(pickle.dumps(work))
+        return [r for start in range(0, len(texts), 7) for r in shipped(texts[start : start + 7])]
+
+
+def test_free_text_runs_on_the_engines_workers_with_the_same_result(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    make_table("t", {"notes": list(NOTES.values()) * 3 + ["Sin incidencias"] * 10})
+    here = scan_columns(con, "t")["notes"]
+    workers = _Workers(con)
+    there = by_column(scan_table(workers, "t", tables=LocalTables(con)))["notes"]
+    assert workers.sent == 5  # the distinct candidates, in batches
+    placed = there.evidence["free_text"].pop("presidio_ran_on")
+    assert placed["engine"] == "executors" and placed["python_workers"] == 1
+    assert "presidio_ran_on" not in here.evidence["free_text"]
+    assert (there.entity, there.matched, there.confidence, there.evidence) == (
+        here.entity, here.matched, here.confidence, here.evidence
+    )  # fmt: skip
+
+    # executors without Tutela or presidio installed: the same analysis here, said so
+    missing = "ModuleNotFoundError: No module named 'presidio_analyzer'"
+    fallback = scan_table(_Workers(con, fail=missing), "t", tables=LocalTables(con))
+    notes = by_column(fallback)["notes"]
+    assert notes.evidence["free_text"]["presidio_ran_on"] == {
+        "engine": "driver", "reason": "No module named 'presidio_analyzer'"
+    }  # fmt: skip
+    assert (notes.entity, notes.matched) == (here.entity, here.matched)
+    # any other failure of the job is the scan's error
+    with pytest.raises(EngineError, match="no executor left"):
+        scan_table(_Workers(con, fail="no executor left"), "t", tables=LocalTables(con))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import threading
@@ -47,6 +48,38 @@ def _warehouse(root: Path, rows: list[tuple[Any, ...]]) -> Path:
     return root
 
 
+def _tickets(root: Path, seed: int, n: int) -> None:
+    """crm.db/tickets/: call-centre notes in several languages, some naming a person, a
+    phone number or an e-mail, most not (free text: presidio's work)."""
+    rng = random.Random(seed)
+    people = ["Anna Gómez", "Josep Pujol", "Laura Müller", "Ελένη Παπαδοπούλου", "John Smith"]
+    notes = [
+        "Llamar a {p} al {t} por la factura {i}",
+        "Customer {p} asked for a refund, mail {e}",
+        "Rückruf bei {p} unter {t} erbeten",
+        "Pedido {i} entregado sin incidencias",
+        "Sin incidencias",
+        "Client {e} demana la baixa del butlletí",
+        "El client ha trucat per l'enviament {i}",
+        "No answer; try again tomorrow",
+    ]
+    rows = []
+    for i in range(n):
+        note = rng.choice(notes).format(
+            p=rng.choice(people),
+            t=f"6{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+            e=f"{rng.choice(['anna', 'jp', 'laura'])}{rng.randint(1, 999)}@example.com",
+            i=rng.randint(10000, 99999),
+        )
+        rows.append((f"T{i}", note if rng.random() > 0.05 else None))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (ticket VARCHAR, notas VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    (root / "crm.db" / "tickets").mkdir(parents=True)
+    con.execute(f"COPY t TO '{root}/crm.db/tickets/part-00000.parquet' (FORMAT parquet)")
+    con.close()
+
+
 def _findings(result: Result) -> dict[str, tuple[Any, ...]]:
     assert result.exit_code == 0, result.output
     (table,) = json_out(result)["tables"]
@@ -64,10 +97,11 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     attached = cli("attach", "lake", "local[2]", "--warehouse", str(wh), "-f", "json")
     assert attached.exit_code == 0, attached.output
     assert json_out(attached)["tables"] == ["lake.crm.people"]
+    _tickets(wh, seed=5, n=3000)  # added after attaching: listed on the next command
     # the same files read by DuckDB: a plain Parquet attachment of the database folder
     assert cli("attach", "duck", f"parquet:{wh / 'crm.db'}").exit_code == 0
     listed = cli("tables", "-f", "json")
-    assert {"lake.crm.people", "duck.main.people"} <= {
+    assert {"lake.crm.people", "lake.crm.tickets", "duck.main.people"} <= {
         t["table"] for t in json_out(listed)["tables"]
     }
 
@@ -79,6 +113,19 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     assert {spark_found[c][0] for c in ("email", "dni", "ip")} == {
         "EMAIL_ADDRESS", "NATIONAL_ID", "IP_ADDRESS"
     }  # fmt: skip
+
+    # free text: presidio on the executors (one analyzer per Python worker, not per row),
+    # the same entities and counts as presidio in this process over the same notes
+    spark_notes = _free_text(cli("scan", "lake.crm.tickets", "-f", "json"))
+    duck_notes = _free_text(cli("scan", "duck.main.tickets", "-f", "json"))
+    placed = spark_notes.pop("presidio_ran_on")
+    assert "presidio_ran_on" not in duck_notes
+    assert spark_notes == duck_notes
+    # more candidates than the cap: the same 1,000 are analysed on both engines
+    assert spark_notes["candidates_distinct"] > spark_notes["analysed_distinct"] == 1000
+    assert spark_notes["presidio_entities"]
+    assert placed["engine"] == "executors"
+    assert 1 <= placed["analyzer_builds"] <= placed["python_workers"] <= 2
 
     columns = "email=hmac,telefono=hmac,nombre=email,direccion=mask,fecha_nacimiento=drop"
     out = cli("pseudonymize", "lake.crm.people", "--columns", columns,
@@ -100,6 +147,16 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     assert cli("tables", "-f", "json").stdout.count("lake.crm.people_tok") == 1
     log = cli("audit", "show", "-f", "json")
     assert "written lake table lake.crm.people_tok on Spark" in log.stdout
+
+
+def _free_text(result: Result) -> dict[str, Any]:
+    """The free-text evidence of the notes column, and its finding."""
+    assert result.exit_code == 0, result.output
+    (table,) = json_out(result)["tables"]
+    (notes,) = [c for c in table["columns"] if c["column"] == "notas"]
+    evidence = dict(notes["evidence"]["free_text"])
+    evidence["finding"] = (notes["entity"], notes.get("matched"), notes.get("confidence"))
+    return evidence
 
 
 def test_spark_errors_name_the_attachment_and_table(

@@ -19,13 +19,15 @@ finding is
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import tutela.detect.headers as H
@@ -35,7 +37,7 @@ from tutela.detect.mask import mask
 from tutela.detect.model import CATEGORIES, ColumnFinding
 from tutela.detect.recognizers import LANGS, REGEX_FLAGS, presidio_recognizers, sql_prefilters
 from tutela.detect.textmatch import TEXT_SPECS
-from tutela.engine import Queries, SqlError
+from tutela.engine import Distributed, Queries, SqlError
 
 MAX_FREE_TEXT = 1000
 SCORE_THRESHOLD = 0.5
@@ -421,10 +423,11 @@ def guess_language(text: str) -> str:
 
 # -- the column pass --------------------------------------------------------------------
 
+Found = list[list[tuple[str, str | None, float, str]]]
+"""For each text: (entity, subtype, score, matched text) found in it."""
 
-def analyse_texts(
-    texts: Iterable[str], ner_model: str | None = None
-) -> list[list[tuple[str, str | None, float, str]]]:
+
+def analyse_texts(texts: Iterable[str], ner_model: str | None = None) -> Found:
     """For each text: (entity, subtype, score, matched text) found in it."""
     engine = analyzer(ner_model)
     out = []
@@ -445,6 +448,50 @@ def analyse_texts(
             found.append((r.entity_type, subtype, float(r.score), text[r.start : r.end], r))
         out.append([f[:4] for f in _resolve_overlaps(found)])
     return out
+
+
+def analyse_on_worker(texts: list[str], ner_model: str | None = None) -> list[str]:
+    """`analyse_texts` as an engine's worker runs it (`Distributed.map_texts`): each text's
+    results as JSON, with this process's id and, on the first text of the batch, whether
+    this batch built the analyzer (so the scan can say where presidio ran, and how often
+    it was built)."""
+    built = ner_model not in _analyzers
+    results = analyse_texts(texts, ner_model)
+    pid = os.getpid()
+    return [
+        json.dumps([found, pid, built and i == 0], ensure_ascii=False)
+        for i, found in enumerate(results)
+    ]
+
+
+def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Found, dict[str, Any]]:
+    """presidio over `texts`: on the engine's workers when it has them (Spark's executors,
+    the analyzer built once per Python worker), else here. Where it ran, for the evidence
+    (nothing when here: the DuckDB scan)."""
+    if not isinstance(con, Distributed) or not texts:
+        return analyse_texts(texts, ner_model), {}
+    try:
+        sent = con.map_texts(partial(analyse_on_worker, ner_model=ner_model), texts)
+    except EngineError as exc:
+        if "No module named" not in exc.message:
+            raise
+        # executors without Tutela's `spark` extra: the same analysis, here
+        missing = exc.message[exc.message.index("No module named") :].splitlines()[0]
+        _log.warning("presidio ran on the driver: the executors lack a module (%s)", missing)
+        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": missing}
+    results: Found = []
+    workers: set[int] = set()
+    builds = 0
+    for item in sent:
+        found, pid, built = json.loads(item)
+        results.append([(str(e), s, float(score), str(t)) for e, s, score, t in found])
+        workers.add(int(pid))
+        builds += bool(built)
+    return results, {
+        "engine": "executors",
+        "python_workers": len(workers),
+        "analyzer_builds": builds,
+    }
 
 
 def _resolve_overlaps(found: list[Any]) -> list[Any]:
@@ -484,7 +531,9 @@ def scan_free_text(
         "SELECT v, n, count(*) OVER () AS distinct_candidates, sum(n) OVER () AS candidate_rows "
         f"FROM (SELECT v, count(*) AS n FROM (SELECT {value_expr} AS v FROM {source}) "
         f"WHERE v IS NOT NULL AND ({prefilter}) GROUP BY v) "
-        f"ORDER BY hash(v) LIMIT {MAX_FREE_TEXT}"
+        # which values are analysed when there are more than the cap: the same on every
+        # engine (md5 is; the engines' own hash functions are not)
+        f"ORDER BY md5(v), v LIMIT {MAX_FREE_TEXT}"
     )
     try:
         rows = con.execute(sql).fetchall()
@@ -494,7 +543,7 @@ def scan_free_text(
     counts = [int(r[1]) for r in rows]
     distinct_candidates = int(rows[0][2]) if rows else 0
     candidate_rows = int(rows[0][3]) if rows else 0
-    results = analyse_texts(texts, ner_model)
+    results, placed = _analyse(con, texts, ner_model)
     entity_hits: Counter[str] = Counter()
     subtype_hits: Counter[tuple[str, str]] = Counter()
     scores: dict[str, list[float]] = {}
@@ -523,6 +572,8 @@ def scan_free_text(
         "languages": dict(languages.most_common()),
         "presidio_entities": dict(entity_hits.most_common()),
     }
+    if placed:
+        finding.evidence["free_text"]["presidio_ran_on"] = placed
     if not entity_hits:
         return
     share = rows_with * scale / finding.non_empty if finding.non_empty else 0.0

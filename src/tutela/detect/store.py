@@ -18,7 +18,9 @@ from tutela.workspace import (
     quote_ident,
 )
 
-RULE_VERSION = "2026.2"  # 2026.2: samples in a stable order (the same on every engine)
+# 2026.2: samples in a stable order (the same on every engine); 2026.3: so are the free-text
+# values analysed when a column has more than the cap
+RULE_VERSION = "2026.3"
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",

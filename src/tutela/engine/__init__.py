@@ -4,7 +4,8 @@ Feature modules type their connections as `Connection` and catch `EngineError`; 
 import the engine's package themselves. DuckDB is the embedded default (`tutela.engine.duck`).
 """
 
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from tutela.engine.duck import (
     VERSION,
@@ -29,10 +30,21 @@ class Queries(Protocol):
     def execute(self, sql: str, parameters: Any = None, /) -> Cursor: ...
 
 
+@runtime_checkable
+class Distributed(Protocol):
+    """A query runner that also runs Python where the data is: `work` over `texts` on the
+    engine's workers, results in the order of `texts` (`engine.spark.SparkQueries`)."""
+
+    def map_texts(
+        self, work: Callable[[list[str]], list[str]], texts: Sequence[str]
+    ) -> list[str]: ...
+
+
 __all__ = [
     "VERSION",
     "Connection",
     "Cursor",
+    "Distributed",
     "Queries",
     "Relation",
     "SqlError",

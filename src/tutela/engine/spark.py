@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -452,6 +452,37 @@ class SparkQueries:
             progress=self.progress,
         )
         return _Rows(rows)
+
+    def map_texts(self, work: Callable[[list[str]], list[str]], texts: Sequence[str]) -> list[str]:
+        """`work` over `texts` on the executors, as an Arrow-vectorized UDF (batches of
+        values, not one call per value), spread over the cluster's cores; the results in
+        the order of `texts`. `work` must be importable on the executors (a module-level
+        function, or a partial of one): each Python worker imports what it needs once and
+        keeps it for every batch it is given (`spark.python.worker.reuse`)."""
+        if not texts:
+            return []
+        spark = self.spark
+        functions = _module("pyspark.sql.functions")
+        pa = _module("pyarrow")
+        parts = max(1, min(len(texts), int(spark.sparkContext.defaultParallelism)))
+        rows = spark.sparkContext.parallelize(list(enumerate(texts)), parts)
+        frame = spark.createDataFrame(rows, "i long, t string")
+        batch = lambda values: pa.array(work(values.to_pylist()), pa.string())  # noqa: E731
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "It is preferred to specify type hints", UserWarning)
+            udf = functions.arrow_udf(batch, "string", functions.ArrowUDFType.SCALAR)
+        where = f" on {self.what}" if self.what else ""
+        found = run_job(
+            spark,
+            lambda: frame.select("i", udf("t")).collect(),
+            failed=f"a Spark job failed{where}",
+            label=self.label,
+            progress=self.progress,
+        )
+        out: list[str] = [""] * len(texts)
+        for row in found:
+            out[int(row[0])] = str(row[1])
+        return out
 
 
 class SparkJobError(EngineError):
