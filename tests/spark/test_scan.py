@@ -52,6 +52,8 @@ def _rows(seed: int, n: int) -> list[tuple[Any, ...]]:
         phone = rng.choice(["+34 6", "0034 6", "6", "+30 69", "(+44) 7"]) + "".join(
             rng.choice("0123456789 -.") for _ in range(rng.randint(6, 12))
         )
+        if rng.random() < 0.04:  # an office line's extension
+            phone += rng.choice([" ext. 12", " x7", " #204", ", Durchwahl: 3"])
         ident = _dni(rng) if rng.random() < 0.8 else _dni(rng)[:-1] + "A"
         ip = ".".join(str(rng.randint(0, 300)) for _ in range(4))
         address = rng.choice(["Calle Mayor", "Carrer de Pau", "Hauptstraße", "Οδός Ερμού"]) + (

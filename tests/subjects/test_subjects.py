@@ -287,7 +287,8 @@ def test_identity_link_on_a_list_column(workspace: Workspace) -> None:
 @st.composite
 def written_numbers(draw: st.DrawFn) -> tuple[str, list[str]]:
     """One mobile number and the ways people write it: any grouping of its digits, any
-    separator, with or without the country's prefix (a German extension "2345678-0")."""
+    separator, with or without the country's prefix (a German extension "2345678-0"), now
+    and then with an extension after it ("ext. 12", "x7", "#204", "Durchwahl: 3")."""
     digits = "151" + draw(st.text(alphabet="0123456789", min_size=8, max_size=8))
     forms = []
     for _ in range(draw(st.integers(1, 6))):
@@ -295,7 +296,8 @@ def written_numbers(draw: st.DrawFn) -> tuple[str, list[str]]:
         parts = [digits[i:j] for i, j in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
         seps = [draw(st.sampled_from([" ", "-", ".", "/", ""])) for _ in parts[1:]]
         body = parts[0] + "".join(s + p for s, p in zip(seps, parts[1:], strict=True))
-        forms.append(draw(st.sampled_from(["+49 ", "0049 ", "0", "+49"])) + body)
+        extension = draw(st.sampled_from(["", "", " ext. 12", "x7", " #204", ", Durchwahl: 3"]))
+        forms.append(draw(st.sampled_from(["+49 ", "0049 ", "0", "+49"])) + body + extension)
     return digits, forms
 
 
@@ -319,6 +321,42 @@ def test_a_phone_is_found_however_it_is_written(person: tuple[str, list[str]]) -
         match = find_subjects(ws, space, {"r": {"phone": [f"+49 {digits}"]}})["r"]
         ws.close()
     assert match.rows == {"calls": list(range(len(forms)))}, (forms, match.rows)
+
+
+def test_a_number_with_an_extension_is_the_numbers_and_a_shared_switchboard_is_a_question(
+    workspace: Workspace,
+) -> None:
+    """'612 345 678 ext. 12' carries the number 612 345 678: the row is found (an erasure
+    must reach it). A switchboard shared by colleagues (the same number, other extensions,
+    other names and customer ids) is judged shared: their rows are possible matches for a
+    human, never the person's."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    workspace.con.execute(
+        "CREATE TABLE contacts AS SELECT * FROM (VALUES "
+        "('C1', 'Anna Puig', '+34 612 345 678 ext. 12'), ('C1', 'Anna Puig', '612345678 x7'), "
+        "('C2', 'Pau Vidal', '699 555 444 ext. 12'), "
+        "('C3', 'Marta Soler', '93 123 45 67 ext. 21'), "
+        "('C4', 'Joan Ferrer', '93 123 45 67, Durchwahl: 22')) t(id, name, phone)"
+    )
+    workspace.con.execute(
+        "CREATE TABLE calls AS SELECT * FROM (VALUES ('93 123 45 67 ext. 22'), "
+        "('612 345 678 #3')) t(caller)"
+    )
+    links = [
+        LinkSpec("contacts", "id", "customer_id", "trim"),
+        LinkSpec("contacts", "phone", "phone", "e164", region="ES"),
+        LinkSpec("contacts", "name", "name", "name"),
+        LinkSpec("calls", "caller", "phone", "e164", region="ES"),
+    ]
+    space = search_space(workspace, links, [])
+    found = find_subjects(workspace, space, {"r": {"phone": ["612 345 678"]}})["r"]
+    assert found.rows == {"contacts": [0, 1], "calls": [1]}
+    assert found.keys["customer_id"] == {"C1"}
+    office = find_subjects(workspace, space, {"r": {"customer_id": ["C3"]}})["r"]
+    assert office.rows == {"contacts": [3]}  # Joan's row is someone else's: not even possible
+    # a call from the switchboard says nothing of who called: a question for a human
+    assert [(p.table, p.rowid) for p in office.possible] == [("calls", 0)]
 
 
 def test_a_phone_mentioned_in_text_is_redacted_however_it_is_written(

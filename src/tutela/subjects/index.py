@@ -7,6 +7,7 @@ from typing import Any
 
 from tutela.base.normalize import (
     DEFAULT_MIN_KEY_LENGTH,
+    HAS_LETTER,
     MIN_KEY_LENGTH,
     PLACEHOLDERS,
     key_sql,
@@ -79,7 +80,9 @@ def index_link(
         ]
         where = " OR ".join(["suffix(v, ?)"] * len(ends) + split + [
             # a number followed by a space or a note ("612 345 678 (home)"): judged exactly
-            "ascii(reverse(v)) NOT BETWEEN 48 AND 57"
+            "ascii(reverse(v)) NOT BETWEEN 48 AND 57",
+            # or by an extension ("612 345 678 ext. 12"), which its key leaves out
+            f"regexp_matches(v, '{HAS_LETTER}')",
         ])  # fmt: skip
         params = [*ends, *(p for d in lasts for p in [d, *(f"{x}{d}" for x in "0123456789")])]
     elif len(probes) <= 64:
