@@ -49,6 +49,8 @@ def _rows(seed: int, n: int) -> list[tuple[Any, ...]]:
             email = f"{name} <{email}>"
         elif form < 0.06:
             email = f"mailto:{email}"
+        elif form < 0.07:
+            email = f'"{email}" <{email}>'  # as Outlook writes it
         phone = rng.choice(["+34 6", "0034 6", "6", "+30 69", "(+44) 7"]) + "".join(
             rng.choice("0123456789 -.") for _ in range(rng.randint(6, 12))
         )

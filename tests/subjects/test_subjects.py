@@ -384,11 +384,14 @@ def test_an_email_with_a_display_name_is_the_persons(workspace: Workspace) -> No
     workspace.con.execute(
         "CREATE TABLE newsletter AS SELECT * FROM (VALUES (1, 'Anna Puig <Anna@Example.com>'), "
         "(2, 'mailto:anna@example.com'), (3, 'ANNA@example.com '), (4, 'bob@example.com'), "
-        "(5, 'Anna <anna@example.com>, Bob <bob@example.com>')) t(id, email)"
+        "(5, 'Anna <anna@example.com>, Bob <bob@example.com>'), "
+        # the address as its own display name, as Outlook writes it; a different one
+        "(6, '\"anna@example.com\" <Anna@example.com>'), (7, 'bob@example.com <anna@example.com>')"
+        ") t(id, email)"
     )
     space = search_space(workspace, [LinkSpec("newsletter", "email", "email", "email")], [])
     match = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}})["r"]
-    assert match.rows == {"newsletter": [0, 1, 2]}
+    assert match.rows == {"newsletter": [0, 1, 2, 5]}
 
 
 def test_slash_joined_numbers_in_text_are_not_a_phone(

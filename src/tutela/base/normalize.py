@@ -130,14 +130,18 @@ def key_sql(expr: str, normalize: str) -> str:
     if normalize == "email":
         # the address itself, also when written with a display name ("Anna <a@b.es>", as
         # mail tools export it) or as a link ("mailto:a@b.es"); a value holding two
-        # addresses stays whole (it is no one person's)
+        # different addresses stays whole (it is no one person's)
         e = f"lower(trim({v}))"
         one = f"length({e}) - length(replace({e}, '@', '')) = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
         inside = f"regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
         link = f"split_part(trim(substr({e}, 8)), '?', 1)"
+        # ... or with the address itself as the display name ('"a@b.es" <a@b.es>', as
+        # Outlook writes it): the one address the value names
+        shown = f"trim(regexp_replace({e}, '<[^<>]*>', '', 'g'), ' \"''')"
+        same = f"CASE WHEN contains({e}, '<') AND {shown} = {inside} THEN {inside} ELSE {e} END"
         unwrapped = (
-            f"CASE WHEN NOT ({one}) THEN {e} "
+            f"CASE WHEN NOT ({one}) THEN {same} "
             f"WHEN contains({e}, '<') THEN coalesce(NULLIF({inside}, ''), {e}) "
             f"WHEN starts_with({e}, 'mailto:') THEN {link} ELSE {e} END"
         )
