@@ -97,15 +97,49 @@ def test_sar_from_the_cli_uses_policy_names_and_states_retention(
         assert str(DROP) not in text and str(ROOT) not in text
 
 
-def test_a_pseudonymized_link_column_is_reported_as_not_searched(
+def test_a_column_of_keyed_tokens_is_searched_by_the_tokens_of_her_identifiers(
     cli: Callable[..., Result], tmp_path: Path
 ) -> None:
-    """Once crm_customers.email holds keyed tokens, an e-mail given in a request is not
-    compared with them: the access report and the erasure certificate say so, rather than
-    only 'nothing found'."""
+    """Once crm_customers.email holds keyed tokens (`pseudonymize --apply`), an e-mail given
+    in a request finds her row through its token: the access report has the row and the
+    erasure deletes it (pseudonymized data is still hers). A column of reversible
+    ciphertexts is not compared with identifiers: the report and the certificate say so,
+    rather than only 'nothing found'."""
     assert cli("load", str(DROP / "crm_customers.csv")).exit_code == 0
     assert cli("keys", "init").exit_code == 0
+    policy = str(ROOT / "policies" / "acme.yaml")
+    out = tmp_path / "reports"
+    ask = ["--email", "anna.puig@example.com", "-p", policy, "--out", str(out)]
+    assert cli("sar", *ask, "--request-id", "SAR-0").exit_code == 0
+    before = json.loads((out / "sar-SAR-0.json").read_text(encoding="utf-8"))
     done = cli("pseudonymize", "crm_customers", "-c", "email=hmac", "--apply")
+    assert done.exit_code == 0, done.output
+
+    assert cli("sar", *ask, "--request-id", "SAR-1").exit_code == 0
+    sar = json.loads((out / "sar-SAR-1.json").read_text(encoding="utf-8"))
+    assert not any("crm_customers" in n for n in sar["not_searched"])
+    rows = {t["table"]: len(t["rows"]) for t in sar["tables"]}
+    assert rows == {t["table"]: len(t["rows"]) for t in before["tables"]}
+    assert rows["crm_customers"] == 1
+    (row,) = next(t for t in sar["tables"] if t["table"] == "crm_customers")["rows"]
+    assert str(row["email"]).startswith("tok_")  # her row as it is held now
+    plan = cli("erase", *ask, "--request-id", "ER-0", "--dry-run", "-f", "json")
+    assert plan.exit_code == 0, plan.output
+    assert "crm_customers" in plan.stdout
+    erased = cli("erase", *ask, "--request-id", "ER-1", "--apply")
+    assert erased.exit_code == 0, erased.output
+    cert = json.loads((out / "erasure-ER-1.json").read_text(encoding="utf-8"))
+    assert cert["verification"]["ok"] is True
+    again = cli("subject", "find", "--email", "anna.puig@example.com", "-p", policy, "-f", "json")
+    assert "crm_customers" not in again.stdout
+
+
+def test_a_column_of_ciphertexts_is_reported_as_not_searched(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert cli("load", str(DROP / "crm_customers.csv")).exit_code == 0
+    assert cli("keys", "init").exit_code == 0
+    done = cli("pseudonymize", "crm_customers", "-c", "email=encrypt", "--apply")
     assert done.exit_code == 0, done.output
     policy = str(ROOT / "policies" / "acme.yaml")
     out = tmp_path / "reports"

@@ -40,7 +40,10 @@ def index_link(
     target: str = "_idx",
 ) -> None:
     """Rows of one link column that carry one of the keys (of table `keys`, kind, key,
-    probed) not probed yet, into `target` (tbl, rid, link, kind, key, cc)."""
+    probed) not probed yet, into `target` (tbl, rid, link, kind, key, cc). A column of keyed
+    tokens is read through the tokens of those keys (`links.Tokens`)."""
+    if link.tokens is not None:
+        link.tokens.remember(con, link, keys)
     cheap, probe = probe_sql("v", link.normalize)
     probes = [
         r[0]

@@ -6,14 +6,53 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from tutela.base.errors import TutelaError
 from tutela.base.normalize import (
     ANCHOR_KINDS,
     CORROBORATING,
     country_sql,
 )
+from tutela.base.sql import sql_literal
+from tutela.engine import Connection
 from tutela.protect.registry import registry_entries
+from tutela.protect.sqlhmac import Binder, HmacKey
 from tutela.workspace import TableReader, Workspace, local_ident, quote_ident
+
+TOKEN_MAP = "_tokmap"
+"""Temp table (tbl, col, key, token): the tokens of the keys reached, per tokenised column."""
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """How a link column pseudonymized in place holds its values: keyed tokens (`hmac`,
+    `email`) of the values normalised as the link normalises them. The search turns the
+    keys it reaches into the same tokens (`index_link`, through `TOKEN_MAP`), so the
+    column's rows are found by the person's identifiers, as before pseudonymization; a
+    token of nobody the search knows reads as no value."""
+
+    method: str
+    arg: str | None
+    normalize: str
+    key: HmacKey = field(repr=False)
+
+    def remember(self, con: Connection, link: LinkSpec, keys: str) -> None:
+        """Add to `TOKEN_MAP` the tokens of this link's kind of keys in table `keys`."""
+        from tutela.protect.methods import ColumnRequest, Method, SqlContext, column_sql
+
+        binder = Binder()
+        ctx = SqlContext(self.key, self.key, binder, "k", "1970-01-01", 1)
+        token = column_sql(
+            ColumnRequest("key", Method(self.method), self.arg), "VARCHAR", self.normalize, ctx
+        )
+        binder.params.update({"tbl": link.table, "col": link.column, "kind": link.kind})
+        create_token_map(con)  # this connection may not be the one the space was made on
+        con.execute(
+            f"INSERT INTO {TOKEN_MAP} SELECT DISTINCT $tbl, $col, k.key, {token} FROM {keys} k "
+            f"WHERE k.kind = $kind AND k.key IS NOT NULL EXCEPT SELECT * FROM {TOKEN_MAP}",
+            binder.params,
+        )
 
 
 @dataclass(frozen=True)
@@ -46,6 +85,9 @@ class LinkSpec:
     reader: TableReader | None = field(default=None, compare=False, repr=False)
     """Where the table is read from (the workspace, set by `search_space`: attached tables
     are read in place); None reads the loaded table of that name."""
+    tokens: Tokens | None = field(default=None, compare=False, repr=False)
+    """The column was pseudonymized in place with keyed tokens of its values (set by
+    `search_space`): see `Tokens`."""
 
     @property
     def is_unique(self) -> bool:
@@ -83,7 +125,16 @@ class LinkSpec:
                 f"(SELECT rid, {self._text('item')} AS v, rg FROM (SELECT rowid AS rid, "
                 f"unnest({quote_ident(self.column)}) AS item, {rg} AS rg FROM {table}{cond}))"
             )
-        return f"(SELECT rowid AS rid, {self.value_sql()} AS v, {rg} AS rg FROM {table}{cond})"
+        plain = f"(SELECT rowid AS rid, {self.value_sql()} AS v, {rg} AS rg FROM {table}{cond})"
+        if self.tokens is None:
+            return plain
+        # tokens of keys the search has reached read as those keys; any other token as
+        # nothing (its digits or letters are no one's identifier)
+        return (
+            f"(SELECT b.rid, m.key AS v, b.rg FROM {plain} b LEFT JOIN {TOKEN_MAP} m "
+            f"ON m.tbl = {sql_literal(self.table)} AND m.col = {sql_literal(self.column)} "
+            "AND m.token = trim(b.v))"
+        )
 
     def country_sql(self, value: str, region_value: str | None) -> str:
         if self.normalize != "e164":
@@ -145,21 +196,70 @@ def search_space(
     for table, column in free_text:
         if table in tables and column in columns[table]:
             texts.append((table, column))
-    skipped += _tokenised(ws, kept)
+    kept, notes = _tokenised(ws, kept)
+    skipped += notes
     return SearchSpace(kept, sorted(set(texts)), sorted(set(skipped)), tuple(placeholders), ws)
 
 
-def _tokenised(ws: Workspace, links: Iterable[LinkSpec]) -> list[str]:
-    """Link columns pseudonymized in place: they hold tokens, which the identifiers given are
-    not compared with, so a search that finds nothing there must say it did not look."""
+_TOKEN_METHODS = ("hmac", "email")
+"""Methods whose tokens are computed in SQL from the normalised value alone."""
+
+
+def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], list[str]]:
+    """Link columns pseudonymized in place hold tokens. Keyed tokens of the link's own
+    normalisation are searched by the tokens of the person's keys (`Tokens`); any other
+    (reversible encryption, shaped tokens, a different normalisation, a key that cannot be
+    read) is not searched, and the search says it did not look there."""
     protected = {(e["table_name"], e["column_name"]): e for e in registry_entries(ws.con)}
-    notes = []
+    if not any((link.table, link.column) in protected for link in links):
+        return links, []
+    out, notes = [], []
+    keyset: Any = None
     for link in links:
         entry = protected.get((link.table, link.column))
-        if entry is not None and link.matches:
+        if entry is None:
+            out.append(link)
+            continue
+        why = None
+        if entry["method"] not in _TOKEN_METHODS:
+            why = f"its {entry['method']} values are not computed from the identifiers given"
+        elif entry["normalize"] != link.normalize or link.list_column:
+            why = (
+                f"its tokens are of values normalised as {entry['normalize']!r}, the link "
+                f"normalises them as {link.normalize!r}"
+            )
+        else:
+            try:
+                from tutela.protect.pseudonymize import hmac_key  # cryptography: only here
+
+                keyset = keyset or _keyset(ws)
+                key = hmac_key(keyset, int(entry["key_version"]), str(entry["purpose"]))
+            except TutelaError as exc:
+                why = f"its key cannot be read ({exc.message})"
+        if why is None:
+            tokens = Tokens(str(entry["method"]), entry["arg"], link.normalize, key)
+            out.append(dataclasses.replace(link, tokens=tokens))
+            continue
+        out.append(link)
+        if link.matches:
             notes.append(
                 f"{link.table}.{link.column} is pseudonymized in place ({entry['method']}, "
-                f"{str(entry['applied_at'])[:10]}): the identifiers given are not compared "
-                "with its tokens; search by another identifier, or re-identify first"
+                f"{str(entry['applied_at'])[:10]}): {why}; the identifiers given are not "
+                "compared with it; search by another identifier, or re-identify first"
             )
-    return notes
+    create_token_map(ws.con)
+    return out, notes
+
+
+def create_token_map(con: Connection) -> None:
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {TOKEN_MAP} (tbl VARCHAR, col VARCHAR, key VARCHAR, "
+        "token VARCHAR)"
+    )
+
+
+def _keyset(ws: Workspace) -> Any:
+    from tutela.base.keys import load_keyset
+    from tutela.keyguard import workspace_key
+
+    return load_keyset(ws.root, workspace_key(ws))
