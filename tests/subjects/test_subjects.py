@@ -378,7 +378,8 @@ def test_a_phone_mentioned_in_text_is_redacted_however_it_is_written(
 
 def test_an_email_with_a_display_name_is_the_persons(workspace: Workspace) -> None:
     """Mail tools export addresses as `Name <address>` or `mailto:address`: those rows are
-    the person's too (an erasure must reach them); a row holding two addresses is not."""
+    the person's too (an erasure must reach them); a row holding two addresses is not, and
+    is a possible match for each of them."""
     from tutela.subjects.find import LinkSpec, find_subjects, search_space
 
     workspace.con.execute(
@@ -392,6 +393,12 @@ def test_an_email_with_a_display_name_is_the_persons(workspace: Workspace) -> No
     space = search_space(workspace, [LinkSpec("newsletter", "email", "email", "email")], [])
     match = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}})["r"]
     assert match.rows == {"newsletter": [0, 1, 2, 5]}
+    # the rows naming her address among others: no one person's, but a human must see them
+    assert sorted(p.rowid for p in match.possible) == [4, 6]
+    assert all("together with other addresses" in p.reason for p in match.possible)
+    bob = find_subjects(workspace, space, {"r": {"email": ["bob@example.com"]}})["r"]
+    assert bob.rows == {"newsletter": [3]}
+    assert sorted(p.rowid for p in bob.possible) == [4, 6]
 
 
 def test_slash_joined_numbers_in_text_are_not_a_phone(

@@ -33,7 +33,7 @@ from tutela.base.normalize import (
 from tutela.detect.mask import mask
 from tutela.engine import Connection
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
-from tutela.subjects.index import index_link, usable
+from tutela.subjects.index import SEVERAL, create_several, index_link, usable
 from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
 from tutela.workspace import Workspace, json_list, quote_ident
@@ -237,6 +237,7 @@ def _find_subjects(
             continue
         results[hit_req].free_text.append(hit)
     _shared_value_matches(con, space, possible, agreement)
+    _several_addresses(con, space, possible)
     if names:
         unique_kinds = [k for k in judge.attr_kinds if k not in SOFT_KINDS]
         for c in name_candidates(con, space, unique_kinds=unique_kinds):
@@ -289,6 +290,7 @@ def search_residue(
             "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, "
             "kind VARCHAR, key VARCHAR, cc VARCHAR)"
         )
+        create_several(con)
         present = set(kinds)
         for i, link in enumerate(space.links):
             if link.matches and link.kind in present:
@@ -343,6 +345,7 @@ def _seed(
             f"FROM _in WHERE kind = ? AND {key} IS NOT NULL",
             [kind],
         )
+    create_several(con)
     for name in ("_hits", "_maybe"):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} (req VARCHAR, tbl VARCHAR, rid BIGINT, "
@@ -596,6 +599,37 @@ def _shared_value_matches(
         possible.setdefault(
             (req, tbl, int(rid)),
             PossibleMatch(tbl, int(rid), column, min(score, 0.9), reason, list(evidence)),
+        )
+
+
+# an address among others: a run around '@' up to a separator, a bracket or a quote
+_ADDRESS_RE = r"""[^\s<>,;"'()\[\]:]+@[^\s<>,;"'()\[\]:?]+"""
+
+
+def _several_addresses(
+    con: Connection, space: SearchSpace, possible: dict[tuple[str, str, int], PossibleMatch]
+) -> None:
+    """Rows whose e-mail value names the person's address and other ones ("anna@x.es;
+    pau@x.es", a family's newsletter entry): the row is no one person's, so it is neither
+    reported as hers nor erased, but a human must see it (it holds her address)."""
+    rows = con.execute(
+        f"SELECT DISTINCT k.req, s.tbl, s.rid, s.link FROM {SEVERAL} s JOIN _tkeys k "
+        "ON k.kind = 'email' AND list_contains(regexp_extract_all(s.v, ?), k.key) "
+        "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = k.req AND h.tbl = s.tbl "
+        "AND h.rid = s.rid) ORDER BY ALL",
+        [_ADDRESS_RE],
+    ).fetchall()
+    for req, tbl, rid, link in rows:
+        possible.setdefault(
+            (req, tbl, int(rid)),
+            PossibleMatch(
+                tbl,
+                int(rid),
+                space.links[int(link)].column,
+                0.5,
+                "the value holds the person's e-mail address together with other addresses: "
+                "whose row it is, a human decides",
+            ),
         )
 
 

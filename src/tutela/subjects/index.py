@@ -16,6 +16,16 @@ from tutela.base.normalize import (
 from tutela.engine import Connection
 from tutela.subjects.links import LinkSpec
 
+SEVERAL = "_several"
+"""Temp table (tbl, rid, link, v): candidate rows of e-mail links whose value names two or
+more addresses (`create_several` makes it empty)."""
+
+
+def create_several(con: Connection) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SEVERAL} (tbl VARCHAR, rid BIGINT, link INTEGER, v VARCHAR)"
+    )
+
 
 def like_escape(value: str) -> str:
     """A literal for ILIKE ... ESCAPE '\\': wildcards in the value match themselves."""
@@ -99,6 +109,14 @@ def index_link(
         f"FROM {link.source_sql()} WHERE {where or 'false'}",
         params,
     )
+    if link.normalize == "email" and target == "_idx":
+        # a value naming two addresses is no one person's (its key is the whole value): kept
+        # aside, so the search can say which of them hold a person's address
+        con.execute(
+            f"INSERT INTO {SEVERAL} SELECT ?, rid, ?, lower(v) FROM _cand "
+            "WHERE length(v) - length(replace(v, '@', '')) >= 2",
+            [link.table, i],
+        )
     key = key_sql("v", link.normalize)
     # keyed once (MATERIALIZED): inlined, the checks would repeat the key's regexes
     con.execute(
