@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import socket
@@ -217,9 +218,12 @@ class _Workers:
     """A query runner with workers (as Spark's): statements run on DuckDB, `map_texts`
     sends the work through pickle, as Spark ships it to its executors, or fails as told."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, fail: str | None = None) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, fail: str | None = None, version: str = ""
+    ) -> None:
         self.con = con
         self.fail = fail
+        self.version = version  # what the workers say they run (default: this version)
         self.sent = 0
 
     def execute(self, sql: str, parameters: Any = None, /) -> Any:
@@ -230,7 +234,10 @@ class _Workers:
             raise EngineError(f"a Spark job failed on t: {self.fail}")
         self.sent += len(texts)
         shipped = pickle.loads(pickle.dumps(work))
-        return [r for start in range(0, len(texts), 7) for r in shipped(texts[start : start + 7])]
+        out = [r for start in range(0, len(texts), 7) for r in shipped(texts[start : start + 7])]
+        if self.version:
+            out = [json.dumps([*json.loads(r)[:3], self.version]) for r in out]
+        return out
 
 
 def test_free_text_runs_on_the_engines_workers_with_the_same_result(
@@ -256,6 +263,10 @@ def test_free_text_runs_on_the_engines_workers_with_the_same_result(
         "engine": "driver", "reason": "No module named 'presidio_analyzer'"
     }  # fmt: skip
     assert (notes.entity, notes.matched) == (here.entity, here.matched)
+    # executors with another Tutela: their recognizers may differ, so not mixed in
+    older = scan_table(_Workers(con, version="0.0.1"), "t", tables=LocalTables(con))
+    placed = by_column(older)["notes"].evidence["free_text"]["presidio_ran_on"]
+    assert placed["engine"] == "driver" and "Tutela 0.0.1" in placed["reason"]
     # any other failure of the job is the scan's error
     with pytest.raises(EngineError, match="no executor left"):
         scan_table(_Workers(con, fail="no executor left"), "t", tables=LocalTables(con))

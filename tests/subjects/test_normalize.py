@@ -64,6 +64,7 @@ PHONE_TEXT = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(PHONE_TEXT, min_size=1, max_size=30))
 @example(values=["612 345 6+78", "612345678 (home)", "(0) 612-345-678", "+34\t612.345.678"])
+@example(values=["612 345 678 ext. 12\u00a0", "612 345 678 x\u00a012", "612 345 678 (ext. 12)"])
 def test_phone_probe_keeps_every_carrier(values: list[str]) -> None:
     """The cheap pre-selection of phone rows never drops a row whose exact key matches:
     every value's probe equals the probe of its own key (so a search for that key picks

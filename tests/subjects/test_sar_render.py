@@ -152,3 +152,61 @@ def test_a_column_of_ciphertexts_is_reported_as_not_searched(
     cert = json.loads((out / "erasure-ER-1.json").read_text(encoding="utf-8"))
     assert any("crm_customers.email is pseudonymized" in n for n in cert["not_searched"])
     assert "## Not searched" in (out / "erasure-ER-1.md").read_text(encoding="utf-8")
+
+
+TOKEN_POLICY = """version: 1
+organisation: {name: T, country: ES, dpo: dpo@example.com}
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: calls, column: customer_id, kind: customer_id}
+      - {table: calls, column: phone, kind: phone, region: ES}
+      - {table: orders, column: customer_ref, kind: customer_id, strip_prefix: "CUST-"}
+tables:
+  crm:
+    columns:
+      customer_id: {personal: true, category: user.unique_id}
+      email: {entity: EMAIL_ADDRESS}
+  calls:
+    columns:
+      customer_id: {personal: true, category: user.unique_id}
+      phone: {entity: PHONE_NUMBER}
+  orders:
+    columns:
+      customer_ref: {personal: true, category: user.unique_id}
+"""
+
+
+def test_tokens_of_other_people_still_tell_them_apart(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """calls.customer_id holds tokens; Anna and Bob called from one number. Bob's row is
+    someone else's (his token is another customer id than hers), not hers: it is neither
+    reported nor erased with hers. A column whose link strips a prefix before comparing is
+    not searched by token (its tokens are of the whole values), and the search says so."""
+    for name, text in {
+        "crm.csv": "customer_id,email\nC1,anna@example.com\nC2,bob@example.com\n",
+        "calls.csv": "customer_id,phone\nC1,612 345 678\nC2,612 345 678\n",
+        "orders.csv": "customer_ref,total\nCUST-C1,10\nCUST-C2,20\n",
+    }.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert cli("load", str(tmp_path / name)).exit_code == 0
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(TOKEN_POLICY, encoding="utf-8")
+    assert cli("keys", "init").exit_code == 0
+    for table, column in (("calls", "customer_id"), ("orders", "customer_ref")):
+        done = cli("pseudonymize", table, "-c", f"{column}=hmac", "--apply")
+        assert done.exit_code == 0, done.output
+    found = cli("subject", "find", "--email", "anna@example.com", "-p", str(policy), "-f", "json")
+    assert found.exit_code == 0, found.output
+    report = json.loads(found.stdout)
+    assert report["tables"] == {"crm": 1, "calls": 1}
+    assert not [p for p in report["possible_matches"] if p["table"] == "calls"]
+    assert any("orders.customer_ref is pseudonymized" in n for n in report["not_searched"])
+    plan = cli("erase", "--email", "anna@example.com", "-p", str(policy), "--dry-run",
+               "-f", "json")  # fmt: skip
+    assert plan.exit_code == 0, plan.output
+    calls = [t for t in json.loads(plan.stdout)["plan"]["tables"] if t["table"] == "calls"]
+    assert [t["rows"] for t in calls] == [1]

@@ -9,6 +9,11 @@ from functools import cache
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
+KEY_RULES = "2026.12"
+"""The version of the rules below that change keys (and so keyed tokens): 2026.12, e-mail
+addresses inside display names and mailto: links, phone numbers without their extension.
+Recorded with pseudonymized columns, so a search can say which tokens are older."""
+
 # Identifier kinds whose values, found on a row that certainly belongs to the person, are
 # searched for in turn (transitively). Names never are (namesakes); IP addresses neither
 # (NAT); a value shared between people never is either (see identity.py).
@@ -139,7 +144,8 @@ def key_sql(expr: str, normalize: str) -> str:
         # ... or with the address itself as the display name ('"a@b.es" <a@b.es>', as
         # Outlook writes it): the one address the value names
         shown = f"trim(regexp_replace({e}, '<[^<>]*>', '', 'g'), ' \"''')"
-        same = f"CASE WHEN contains({e}, '<') AND {shown} = {inside} THEN {inside} ELSE {e} END"
+        two = f"length({e}) - length(replace({e}, '@', '')) = 2"  # the address, twice
+        same = f"CASE WHEN {two} AND {shown} = {inside} THEN {inside} ELSE {e} END"
         unwrapped = (
             f"CASE WHEN NOT ({one}) THEN {same} "
             f"WHEN contains({e}, '<') THEN coalesce(NULLIF({inside}, ''), {e}) "
@@ -180,18 +186,23 @@ def key_sql(expr: str, normalize: str) -> str:
 # "poste 12", "anexo 12", "interno 12", "wewn. 12"): not part of the number, so the row
 # meets the number's key (a switchboard shared by people is then judged shared, see
 # identity.py: possible matches, never certain ones).
+_S = r"[\s\p{Zs}]"  # a space of any kind (RE2's \s is ASCII only)
 _EXTENSION = (
-    r"[,;]?\s*(?:ext|extn|extension|x|#|anexo|durchwahl|dw|poste|interno|int|wewn)\.?"
-    r"\s*:?\s*[0-9]{1,6}\s*$"
+    rf"[,;]?{_S}*\(?{_S}*(?:ext|extn|extension|x|#|anexo|durchwahl|dw|poste|interno|int|wewn)"
+    rf"\.?{_S}*[:.\-]?{_S}*[0-9]{{1,8}}{_S}*\)?(?:{_S}*\([^()]*\))?{_S}*$"
 )
+"""An extension, optionally bracketed ("(ext. 12)") or followed by a note in brackets
+("ext 12 (office)"), at the end of the value."""
 HAS_LETTER = "[A-Za-z#]"
 """Values that may carry an extension (a cheap regex: about 35 ms per million values)."""
 
 
 def without_extension(text: str) -> str:
-    """The text value `text` without a trailing extension (see `_EXTENSION`)."""
+    """The text value `text` without a trailing extension (see `_EXTENSION`). A marker
+    that ends a word ("Max 12", "Fax 12") is no extension."""
     return (
         f"CASE WHEN regexp_matches({text}, '{HAS_LETTER}') "
+        f"AND NOT regexp_matches({text}, '[a-z]{_EXTENSION}', 'i') "
         f"THEN regexp_replace({text}, '{_EXTENSION}', '', 'i') ELSE {text} END"
     )
 
@@ -221,7 +232,7 @@ def digits_sql(expr: str) -> str:
     plain = f"regexp_full_match({text}, '[0-9 \\t./()+-]*')"
     return (
         f"CASE WHEN {plain} THEN replace({strip_separators(text)}, '+', '') "
-        f"ELSE regexp_replace({without_extension(text)}, '[^0-9]', '', 'g') END"
+        f"ELSE regexp_replace({without_extension(f'trim({text})')}, '[^0-9]', '', 'g') END"
     )
 
 

@@ -455,11 +455,13 @@ def analyse_on_worker(texts: list[str], ner_model: str | None = None) -> list[st
     results as JSON, with this process's id and, on the first text of the batch, whether
     this batch built the analyzer (so the scan can say where presidio ran, and how often
     it was built)."""
+    from tutela import __version__
+
     built = ner_model not in _analyzers
     results = analyse_texts(texts, ner_model)
     pid = os.getpid()
     return [
-        json.dumps([found, pid, built and i == 0], ensure_ascii=False)
+        json.dumps([found, pid, built and i == 0, __version__], ensure_ascii=False)
         for i, found in enumerate(results)
     ]
 
@@ -470,6 +472,8 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
     (nothing when here: the DuckDB scan)."""
     if not isinstance(con, Distributed) or not texts:
         return analyse_texts(texts, ner_model), {}
+    if ner_model:  # a path on this machine: the executors may not have it
+        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": "--ner-model"}
     try:
         sent = con.map_texts(partial(analyse_on_worker, ner_model=ner_model), texts)
     except EngineError as exc:
@@ -479,14 +483,22 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
         missing = exc.message[exc.message.index("No module named") :].splitlines()[0]
         _log.warning("presidio ran on the driver: the executors lack a module (%s)", missing)
         return analyse_texts(texts, ner_model), {"engine": "driver", "reason": missing}
+    from tutela import __version__
+
     results: Found = []
     workers: set[int] = set()
     builds = 0
+    versions: set[str] = set()
     for item in sent:
-        found, pid, built = json.loads(item)
+        found, pid, built, version = json.loads(item)
         results.append([(str(e), s, float(score), str(t)) for e, s, score, t in found])
         workers.add(int(pid))
         builds += bool(built)
+        versions.add(str(version))
+    if versions != {__version__}:  # other recognizers may find other things: not mixed
+        reason = f"the executors run Tutela {', '.join(sorted(versions))}, this is {__version__}"
+        _log.warning("presidio ran on the driver: %s", reason)
+        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": reason}
     return results, {
         "engine": "executors",
         "python_workers": len(workers),

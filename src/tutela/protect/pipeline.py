@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tutela import __version__, audit, fileout, live
 from tutela.base.errors import EngineError, TutelaError, UsageError
 from tutela.base.keys import KeySet, KeyVersion, MasterKey
+from tutela.base.normalize import KEY_RULES
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.engine import Connection, SqlError
 from tutela.protect.mapping import drop_temp
@@ -72,9 +73,11 @@ def _register(con: Connection, p: Plan) -> None:
         )
         if r.method is not None:
             con.execute(
-                f"INSERT INTO {REGISTRY} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO {REGISTRY} (table_name, column_name, method, arg, normalize, "
+                "purpose, key_version, key_id, applied_at, key_rules) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [p.table, r.column, r.method, r.arg, r.normalize, p.purpose, p.key_version,
-                 p.key_id, now],
+                 p.key_id, now, KEY_RULES],
             )  # fmt: skip
 
 

@@ -20,12 +20,16 @@ _REGISTRY_DDL = f"""CREATE TABLE IF NOT EXISTS {REGISTRY} (
     key_version INTEGER NOT NULL,
     key_id VARCHAR NOT NULL,
     applied_at VARCHAR NOT NULL,
+    key_rules VARCHAR,
     PRIMARY KEY (table_name, column_name)
 )"""
+# key_rules: the identifier rules (`base.normalize.KEY_RULES`) the tokens were made under
+# (NULL: before they were recorded)
 
 
 def ensure_registry(con: Connection) -> None:
     con.execute(_REGISTRY_DDL)
+    con.execute(f"ALTER TABLE {REGISTRY} ADD COLUMN IF NOT EXISTS key_rules VARCHAR")
 
 
 def registry_entries(con: Connection, table: str | None = None) -> list[dict[str, Any]]:

@@ -164,10 +164,13 @@ class IdentityJudge:
                     continue
                 a = _attribute_of(link, self.attr_kinds)
                 key = key_sql("v", link.normalize)
-                parts.append(
-                    f"SELECT rid, {a} AS a, {key} AS val FROM "
-                    f"{link.source_sql('rowid IN (SELECT rid FROM _newrows WHERE tbl = $t)')}"
+                opaque = link.tokens is not None
+                if opaque:  # the token of someone not reached: a value of its own, not a key
+                    key = f"CASE WHEN starts_with(v, chr(1)) THEN v ELSE {key} END"
+                rows = link.source_sql(
+                    "rowid IN (SELECT rid FROM _newrows WHERE tbl = $t)", opaque=opaque
                 )
+                parts.append(f"SELECT rid, {a} AS a, {key} AS val FROM {rows}")
             lists = ", ".join(
                 f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
                 for i in range(n)

@@ -12,6 +12,7 @@ from tutela.base.errors import TutelaError
 from tutela.base.normalize import (
     ANCHOR_KINDS,
     CORROBORATING,
+    KEY_RULES,
     country_sql,
 )
 from tutela.base.sql import sql_literal
@@ -114,9 +115,12 @@ class LinkSpec:
         """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
         return self._text(f"{alias}{quote_ident(self.column)}")
 
-    def source_sql(self, where: str = "") -> str:
+    def source_sql(self, where: str = "", *, opaque: bool = False) -> str:
         """A relation (rid, v, rg): each row's value as text (one row per item for lists)
-        and its phone region when the link has a region column."""
+        and its phone region when the link has a region column. A column of keyed tokens
+        (`tokens`) gives the key of each token the search has reached, and NULL for the
+        others; `opaque`: the others as the token behind chr(1), a value no key equals
+        (for telling people apart: two such tokens differ when their values do)."""
         rg = f"{quote_ident(self.region_column)}" if self.region_column else "NULL"
         table = self.reader.relation(self.table) if self.reader else local_ident(self.table)
         cond = f" WHERE {where}" if where else ""
@@ -129,9 +133,11 @@ class LinkSpec:
         if self.tokens is None:
             return plain
         # tokens of keys the search has reached read as those keys; any other token as
-        # nothing (its digits or letters are no one's identifier)
+        # nothing (its digits or letters are no one's identifier), or as itself (`opaque`)
+        other = "chr(1) || trim(b.v)" if opaque else "NULL"
         return (
-            f"(SELECT b.rid, m.key AS v, b.rg FROM {plain} b LEFT JOIN {TOKEN_MAP} m "
+            f"(SELECT b.rid, coalesce(m.key, {other}) AS v, b.rg FROM {plain} b "
+            f"LEFT JOIN {TOKEN_MAP} m "
             f"ON m.tbl = {sql_literal(self.table)} AND m.col = {sql_literal(self.column)} "
             "AND m.token = trim(b.v))"
         )
@@ -223,7 +229,11 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
         why = None
         if entry["method"] not in _TOKEN_METHODS:
             why = f"its {entry['method']} values are not computed from the identifiers given"
-        elif entry["normalize"] != link.normalize or link.list_column:
+        elif link.list_column:
+            why = "it is a list column"
+        elif link.strip_prefix:
+            why = f"its tokens are of whole values, the link strips {link.strip_prefix!r} first"
+        elif entry["normalize"] != link.normalize:
             why = (
                 f"its tokens are of values normalised as {entry['normalize']!r}, the link "
                 f"normalises them as {link.normalize!r}"
@@ -239,6 +249,14 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
         if why is None:
             tokens = Tokens(str(entry["method"]), entry["arg"], link.normalize, key)
             out.append(dataclasses.replace(link, tokens=tokens))
+            if link.matches and entry.get("key_rules") != KEY_RULES:
+                notes.append(
+                    f"{link.table}.{link.column} was pseudonymized "
+                    f"({str(entry['applied_at'])[:10]}) under earlier identifier rules: it is "
+                    "searched by token, but a value written with a display name, a mailto: "
+                    "link or a phone extension may not be found; pseudonymize it again from "
+                    "the clear values to search every one"
+                )
             continue
         out.append(link)
         if link.matches:
