@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from typer.testing import Result
 
 from tutela.report.sar import to_html, to_markdown
+from tutela.workspace import DB_FILE
 
 ROOT = Path(__file__).parents[2]
 DROP = ROOT / "examples" / "drop"
@@ -210,3 +212,22 @@ def test_tokens_of_other_people_still_tell_them_apart(
     assert plan.exit_code == 0, plan.output
     calls = [t for t in json.loads(plan.stdout)["plan"]["tables"] if t["table"] == "calls"]
     assert [t["rows"] for t in calls] == [1]
+
+
+def test_tokens_made_under_earlier_rules_are_searched_with_a_note(
+    cli: Callable[..., Result], ws_path: Path
+) -> None:
+    assert cli("load", str(DROP / "crm_customers.csv")).exit_code == 0
+    assert cli("keys", "init").exit_code == 0
+    assert cli("pseudonymize", "crm_customers", "-c", "email=hmac", "--apply").exit_code == 0
+    policy = str(ROOT / "policies" / "acme.yaml")
+    ask = ["subject", "find", "--email", "anna.puig@example.com", "-p", policy, "-f", "json"]
+    now = json.loads(cli(*ask).stdout)
+    assert now["tables"].get("crm_customers") == 1
+    assert not any("crm_customers" in n for n in now["not_searched"])
+    con = duckdb.connect(str(ws_path / DB_FILE))  # as a workspace from before 2026.12 holds it
+    con.execute("UPDATE _tutela.protected_columns SET key_rules = NULL")
+    con.close()
+    older = json.loads(cli(*ask).stdout)
+    assert older["tables"].get("crm_customers") == 1
+    assert any("under earlier identifier rules" in n for n in older["not_searched"])
