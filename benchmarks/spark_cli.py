@@ -28,10 +28,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from spark import GENERATE  # the same generated people as benchmarks/spark.py
 
 
+TUTELA = str(Path(sys.executable).with_name("tutela"))  # this environment's, not PATH's
+
+
 def _run(ws: Path, *args: str) -> float:
     env = dict(os.environ, TUTELA_WORKSPACE=str(ws))
     began = time.perf_counter()
-    done = subprocess.run(["tutela", *args], env=env, capture_output=True, text=True)
+    done = subprocess.run([TUTELA, *args], env=env, capture_output=True, text=True)
     took = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"tutela {' '.join(args)} failed:\n{done.stderr}")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tutela.base.normalize import key_sql
 from tutela.detect.engine import SAMPLE_ROWS, scan_table
 from tutela.engine import Connection, connect
 from tutela.engine import spark as engine_spark
@@ -218,8 +219,32 @@ def test_regular_expressions_mean_what_they_mean_in_duckdb(
     assert got == expected
 
 
+@pytest.mark.parametrize("kind", ["e164", "email", "compact"])
+def test_identifier_keys_are_the_same_on_spark(spark: Any, kind: str) -> None:
+    """The keys tokens and subject search are made of (`normalize.key_sql`), including the
+    regexp_replace flags and anchors they use (an extension written in capitals, a
+    trailing newline, `\x0b`, NBSP)."""
+    values = [
+        "+34 612 345 678 EXT. 12", "612 345 678, Durchwahl: 3", "612345678 X7\n",
+        "612 345 678 (Ext. 12)", "612 345 678 Max 12", "0049 151 2345678-0", "+30\x0b6912345678",
+        "612 345 678 x\u00a012", '"Anna@X.es" <anna@x.es>', "Anna <mailto:ANNA@x.es?subject=hi>",
+        "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "",
+    ]  # fmt: skip
+    con = connect(":memory:")
+    statement = f"SELECT {key_sql('v', kind)} FROM t ORDER BY i"
+    con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+    spark.createDataFrame(list(enumerate(values)), "i INT, v STRING").createOrReplaceTempView("t")
+    expected = con.execute(statement).fetchall()
+    got = [tuple(r) for r in spark.sql(engine_spark.to_spark_sql(statement)).collect()]
+    assert got == expected
+
+
 def test_a_function_without_translation_is_an_error() -> None:
     with pytest.raises(engine_spark.TranslationError, match=r"(?i)strip_accents"):
         engine_spark.to_spark_sql("SELECT strip_accents(v) FROM t")
     with pytest.raises(engine_spark.TranslationError, match="literal"):
         engine_spark.to_spark_sql("SELECT regexp_matches(v, w) FROM t")
+    # DuckDB replaces the first match only without 'g'; Spark would replace every one
+    with pytest.raises(engine_spark.TranslationError, match="first match"):
+        engine_spark.to_spark_sql("SELECT regexp_replace(v, 'a', 'b') FROM t")

@@ -163,6 +163,7 @@ subjects:
     identifiers:
       - {table: crm, column: customer_id, kind: customer_id}
       - {table: crm, column: email, kind: email}
+      - {table: crm, column: phone, kind: phone, region: ES}
       - {table: calls, column: customer_id, kind: customer_id}
       - {table: calls, column: phone, kind: phone, region: ES}
       - {table: orders, column: customer_ref, kind: customer_id, strip_prefix: "CUST-"}
@@ -171,6 +172,7 @@ tables:
     columns:
       customer_id: {personal: true, category: user.unique_id}
       email: {entity: EMAIL_ADDRESS}
+      phone: {entity: PHONE_NUMBER}
   calls:
     columns:
       customer_id: {personal: true, category: user.unique_id}
@@ -189,8 +191,9 @@ def test_tokens_of_other_people_still_tell_them_apart(
     reported nor erased with hers. A column whose link strips a prefix before comparing is
     not searched by token (its tokens are of the whole values), and the search says so."""
     for name, text in {
-        "crm.csv": "customer_id,email\nC1,anna@example.com\nC2,bob@example.com\n",
-        "calls.csv": "customer_id,phone\nC1,612 345 678\nC2,612 345 678\n",
+        "crm.csv": "customer_id,email,phone\nC1,anna@example.com,\nC2,bob@example.com,\n"
+        "C3,carla@example.com,699 111 222\n",
+        "calls.csv": "customer_id,phone\nC1,612 345 678\nC2,612 345 678\nC3,699 111 222\n",
         "orders.csv": "customer_ref,total\nCUST-C1,10\nCUST-C2,20\n",
     }.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
@@ -212,6 +215,9 @@ def test_tokens_of_other_people_still_tell_them_apart(
     assert plan.exit_code == 0, plan.output
     calls = [t for t in json.loads(plan.stdout)["plan"]["tables"] if t["table"] == "calls"]
     assert [t["rows"] for t in calls] == [1]
+    # her own call carries a token of her own customer id: it agrees with her CRM row
+    carla = cli("subject", "find", "--phone", "699111222", "-p", str(policy), "-f", "json")
+    assert json.loads(carla.stdout)["tables"] == {"crm": 1, "calls": 1}
 
 
 def test_tokens_made_under_earlier_rules_are_searched_with_a_note(

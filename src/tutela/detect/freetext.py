@@ -477,10 +477,11 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
     try:
         sent = con.map_texts(partial(analyse_on_worker, ner_model=ner_model), texts)
     except EngineError as exc:
-        if "No module named" not in exc.message:
+        if "No module named" not in exc.message and "analyse_on_worker" not in exc.message:
             raise
         # executors without Tutela's `spark` extra: the same analysis, here
-        missing = exc.message[exc.message.index("No module named") :].splitlines()[0]
+        at = exc.message.find("No module named")
+        missing = exc.message[at:].splitlines()[0] if at >= 0 else "an older Tutela"
         _log.warning("presidio ran on the driver: the executors lack a module (%s)", missing)
         return analyse_texts(texts, ner_model), {"engine": "driver", "reason": missing}
     from tutela import __version__
@@ -490,7 +491,8 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
     builds = 0
     versions: set[str] = set()
     for item in sent:
-        found, pid, built, version = json.loads(item)
+        found, pid, built, *rest = json.loads(item)
+        version = rest[0] if rest else "before 2026.12"
         results.append([(str(e), s, float(score), str(t)) for e, s, score, t in found])
         workers.add(int(pid))
         builds += bool(built)

@@ -875,6 +875,27 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
                 expression=exp.Literal.string(java_regex(pattern)),
                 group=group if group is not None else exp.Literal.number(0),
             )
+        if isinstance(node, exp.RegexpReplace):
+            # DuckDB replaces the first match unless 'g'; Spark every match. Both agree
+            # when 'g' is given or the pattern is anchored (one match at most)
+            flag = node.args.get("modifiers")
+            flags = "" if flag is None else literal(flag, "regexp_replace flags")
+            if set(flags) - {"g", "i", "c"}:
+                raise TranslationError(f"regexp_replace flags {flags!r} have no translation")
+            pattern = literal(node.expression, "regexp_replace")
+            if "g" not in flags and not (pattern.startswith("^") or pattern.endswith("$")):
+                raise TranslationError(
+                    "regexp_replace of the first match only has no Spark translation"
+                )
+            replacement = literal(node.args["replacement"], "regexp_replace replacement")
+            if "\\" in replacement or "$" in replacement:
+                raise TranslationError("regexp_replace with group references has no translation")
+            insensitive = "i" in flags.replace("c", "") and flags.rfind("i") > flags.rfind("c")
+            return exp.RegexpReplace(
+                this=node.this,
+                expression=exp.Literal.string(java_regex(pattern, case_insensitive=insensitive)),
+                replacement=exp.Literal.string(replacement),
+            )
         if isinstance(node, exp.Upper):  # DuckDB maps ß to ẞ, Java to SS
             inner = exp.func("REPLACE", node.this, exp.Literal.string("ß"), exp.Literal.string("ẞ"))
             return exp.Upper(this=inner)

@@ -603,7 +603,7 @@ def _shared_value_matches(
 
 
 # an address among others: a run around '@' up to a separator, a bracket or a quote
-_ADDRESS_RE = r"""[^\s<>,;"'()\[\]:]+@[^\s<>,;"'()\[\]:?]+"""
+_ADDRESS_RE = r"""[^\s\p{Zs}<>,;"'()\[\]:/|@]+@[^\s\p{Zs}<>,;"'()\[\]:?/|@]+"""
 
 
 def _several_addresses(

@@ -26,6 +26,7 @@ from functools import lru_cache
 import phonenumbers
 
 from tutela.base.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
+from tutela.base.sql import sql_literal
 from tutela.engine import Connection
 from tutela.subjects.links import LinkSpec, SearchSpace
 
@@ -151,6 +152,7 @@ class IdentityJudge:
     def read_attributes(self) -> None:
         """Signatures of the carrier rows indexed since the last call (one statement per
         table, over the table's rows that carry a value reached)."""
+        self._map_tokens()
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _newrows AS SELECT DISTINCT tbl, rid FROM _idx "
             "EXCEPT SELECT tbl, rid FROM _sig"
@@ -188,6 +190,41 @@ class IdentityJudge:
                 "AND rid NOT IN (SELECT rid FROM _sig WHERE tbl = $t)",
                 {"t": table},
             )
+
+    def _map_tokens(self) -> None:
+        """A column of keyed tokens (`links.Tokens`) reads a token as the clear value it
+        stands for when the search knows that value. Here the clear attribute values of the
+        carrier rows reached so far are made known, so a token of her customer id reads as
+        that id and agrees with her row elsewhere (unknown, it would look like another
+        person's); rows of those tables are read again as more values become known."""
+        tokenised = [link for _, link in self.attr_links if link.tokens is not None]
+        if not tokenised:
+            return
+        for kind in sorted({link.kind for link in tokenised}):
+            clear = [
+                f"SELECT {key_sql('v', link.normalize)} AS key FROM "
+                f"{link.source_sql(f'rowid IN (SELECT rid FROM _idx WHERE tbl = {i})')}"
+                for i, link in (
+                    (sql_literal(other.table), other)
+                    for _, other in self.attr_links
+                    if other.kind == kind and other.tokens is None
+                )
+            ]
+            if not clear:
+                continue
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE _clear AS SELECT DISTINCT ? AS kind, key FROM ("
+                + " UNION ALL ".join(clear)
+                + ") WHERE key IS NOT NULL",
+                [kind],
+            )
+            for link in tokenised:
+                if link.kind == kind and link.tokens is not None:
+                    link.tokens.remember(self.con, link, "_clear")
+        tables = sorted({link.table for link in tokenised})
+        self.con.execute(
+            "DELETE FROM _sig WHERE list_contains(?::VARCHAR[], tbl)", [tables]
+        )  # read again below, with the tokens known now
 
     # -- judging values ---------------------------------------------------------------
     def conflict_sql(self, x: str, y: str, judged: str | None = None) -> str:
