@@ -249,13 +249,13 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
         if why is None:
             tokens = Tokens(str(entry["method"]), entry["arg"], link.normalize, key)
             out.append(dataclasses.replace(link, tokens=tokens))
-            if link.matches and entry.get("key_rules") != KEY_RULES:
+            changed = {"email": "a display name or a mailto: link", "e164": "an extension"}
+            if link.matches and link.normalize in changed and entry.get("key_rules") != KEY_RULES:
                 notes.append(
                     f"{link.table}.{link.column} was pseudonymized "
                     f"({str(entry['applied_at'])[:10]}) under earlier identifier rules: it is "
-                    "searched by token, but a value written with a display name, a mailto: "
-                    "link or a phone extension may not be found; pseudonymize it again from "
-                    "the clear values to search every one"
+                    f"searched by token, but a value written with {changed[link.normalize]} "
+                    "had its token made from the whole value and is not found by it"
                 )
             continue
         out.append(link)
