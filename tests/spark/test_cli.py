@@ -212,7 +212,14 @@ def _kill_workers_during_scans(
     cli: Callable[..., Result], tmp_path: Path, cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wh = _warehouse(tmp_path / "wh", _rows(seed=7, n=1500))
+    _tickets(wh, seed=8, n=400)
     assert cli("attach", "lake", cluster.master_url, "--warehouse", str(wh)).exit_code == 0
+    # first, with both workers: presidio runs on the cluster's executors, built once each
+    notes = _free_text(cli("scan", "lake.crm.tickets", "-f", "json"))
+    placed = notes["presidio_ran_on"]
+    assert placed["engine"] == "executors", placed
+    assert 1 <= placed["analyzer_builds"] <= placed["python_workers"] <= 2
+    assert notes["presidio_entities"]
     pids = cluster.pids()
     workers = sorted(n for n in pids if n.startswith("worker"))
     assert len(workers) == 2
