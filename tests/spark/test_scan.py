@@ -228,7 +228,8 @@ def test_identifier_keys_are_the_same_on_spark(spark: Any, kind: str) -> None:
         "+34 612 345 678 EXT. 12", "612 345 678, Durchwahl: 3", "612345678 X7\n",
         "612 345 678 (Ext. 12)", "612 345 678 Max 12", "0049 151 2345678-0", "+30\x0b6912345678",
         "612 345 678 x\u00a012", '"Anna@X.es" <anna@x.es>', "Anna <mailto:ANNA@x.es?subject=hi>",
-        "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "",
+        "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "", "\u00a0anna@x.es\u3000",
+        "\u2007612 345 678\u00a0", "\t12345678Z ",
     ]  # fmt: skip
     con = connect(":memory:")
     statement = f"SELECT {key_sql('v', kind)} FROM t ORDER BY i"

@@ -896,6 +896,18 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
                 expression=exp.Literal.string(java_regex(pattern, case_insensitive=insensitive)),
                 replacement=exp.Literal.string(replacement),
             )
+        if isinstance(node, exp.Trim) and node.args.get("expression") is None:
+            # DuckDB's trim strips every Unicode space separator (NBSP, U+3000...), Spark's
+            # only ' '
+            position = str(node.args.get("position") or "").upper()
+            ends = {"LEADING": r"^\p{Zs}+", "TRAILING": r"\p{Zs}+$"}.get(
+                position, r"^\p{Zs}+|\p{Zs}+$"
+            )
+            return exp.RegexpReplace(
+                this=node.this,
+                expression=exp.Literal.string(java_regex(ends)),
+                replacement=exp.Literal.string(""),
+            )
         if isinstance(node, exp.Upper):  # DuckDB maps ß to ẞ, Java to SS
             inner = exp.func("REPLACE", node.this, exp.Literal.string("ß"), exp.Literal.string("ẞ"))
             return exp.Upper(this=inner)
