@@ -206,11 +206,17 @@ def test_sqlglot_alone_drops_the_case_insensitive_flag(spark: Any) -> None:
 def test_regular_expressions_mean_what_they_mean_in_duckdb(
     spark: Any, pattern: str, values: list[str]
 ) -> None:
-    con = connect(":memory:")
     statement = (
         f"SELECT regexp_matches(v, '{pattern}'), regexp_full_match(v, '{pattern}') "
         "FROM t ORDER BY i"
     )
+    _same_on_both(spark, statement, values)
+
+
+def _same_on_both(spark: Any, statement: str, values: list[str | None]) -> None:
+    """`statement` over a table t (i, v) of `values` gives the same rows on DuckDB and,
+    translated, on Spark."""
+    con = connect(":memory:")
     con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     spark.createDataFrame(list(enumerate(values)), "i INT, v STRING").createOrReplaceTempView("t")
@@ -231,14 +237,7 @@ def test_identifier_keys_are_the_same_on_spark(spark: Any, kind: str) -> None:
         "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "", "\u00a0anna@x.es\u3000",
         "\u2007612 345 678\u00a0", "\t12345678Z ",
     ]  # fmt: skip
-    con = connect(":memory:")
-    statement = f"SELECT {key_sql('v', kind)} FROM t ORDER BY i"
-    con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
-    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
-    spark.createDataFrame(list(enumerate(values)), "i INT, v STRING").createOrReplaceTempView("t")
-    expected = con.execute(statement).fetchall()
-    got = [tuple(r) for r in spark.sql(engine_spark.to_spark_sql(statement)).collect()]
-    assert got == expected
+    _same_on_both(spark, f"SELECT {key_sql('v', kind)} FROM t ORDER BY i", values)
 
 
 def test_a_function_without_translation_is_an_error() -> None:
