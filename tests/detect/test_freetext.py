@@ -270,3 +270,21 @@ def test_free_text_runs_on_the_engines_workers_with_the_same_result(
     # any other failure of the job is the scan's error
     with pytest.raises(EngineError, match="no executor left"):
         scan_table(_Workers(con, fail="no executor left"), "t", tables=LocalTables(con))
+
+
+def test_a_python_workers_error_is_named_by_its_exception() -> None:
+    """pyspark wraps an executor's Python error in a preamble: the message the scan shows
+    (and the driver fallback reads) is the exception the worker ended with."""
+    from tutela.engine.spark import first_line
+
+    text = (
+        "An exception was thrown from the Python worker. Please see the stack trace below.\n"
+        "Traceback (most recent call last):\n"
+        '  File "/x/pyspark/worker.py", line 1, in main\n'
+        "    func = read_command(...)\n"
+        "ModuleNotFoundError: No module named 'presidio_analyzer'\n"
+    )
+    assert first_line(RuntimeError(text)) == (
+        "ModuleNotFoundError: No module named 'presidio_analyzer'"
+    )
+    assert first_line(RuntimeError("Py4JJavaError\n\tat org.apache")) == "Py4JJavaError"

@@ -477,7 +477,8 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
     try:
         sent = con.map_texts(partial(analyse_on_worker, ner_model=ner_model), texts)
     except EngineError as exc:
-        if "No module named" not in exc.message and "analyse_on_worker" not in exc.message:
+        older = "Can't get attribute 'analyse_on_worker'" in exc.message
+        if "No module named" not in exc.message and not older:
             raise
         # executors without Tutela's `spark` extra: the same analysis, here
         at = exc.message.find("No module named")

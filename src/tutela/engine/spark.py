@@ -397,7 +397,14 @@ def wait_for_executors(spark: Any, timeout: float = 90.0) -> None:
 def first_line(exc: BaseException) -> str:
     """The first meaningful line of a Spark or py4j error, without the JVM stack."""
     text = str(exc).strip()
-    for line in text.splitlines():
+    lines = text.splitlines()
+    if "Traceback (most recent call last):" in lines:
+        # a Python worker's error: the exception it ended with, not pyspark's preamble
+        after = lines[lines.index("Traceback (most recent call last):") + 1 :]
+        raised = [line for line in after if line.strip() and not line[0].isspace()]
+        if raised:
+            return raised[0].strip()[:400]
+    for line in lines:
         line = line.strip()
         skip = ("An error occurred while calling", "at ", "JVM stacktrace")
         if line and not line.startswith(skip):
@@ -484,6 +491,31 @@ class SparkQueries:
         for row in found:
             out[int(row[0])] = str(row[1])
         return out
+
+
+def _one_match(pattern: str, replacement: str) -> bool:
+    """Whether replacing the first match (DuckDB without 'g') and every match (Spark) must
+    give the same text: a pattern anchored at the start, or at the end with an empty
+    replacement (an empty match after the removed one changes nothing), and no
+    alternative outside a group that could match elsewhere."""
+    depth, escaped, top_bar = 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            top_bar = True
+    if top_bar:
+        return False
+    if pattern.startswith("^"):
+        return True
+    ends_unescaped = pattern.endswith("$") and not pattern.endswith("\\$")
+    return ends_unescaped and replacement == ""
 
 
 def addressed_parquet(spark: Any, path: str, files: Sequence[str]) -> Any:
@@ -837,6 +869,11 @@ def java_regex(pattern: str, *, case_insensitive: bool = False, full: bool = Fal
     return f"(?{mode}){body}"
 
 
+_SPACE_SEPARATORS = (
+    " \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+)
+"""Unicode category Zs: what DuckDB's trim() strips."""
+
 # Functions sqlglot writes for Spark that Spark has under the same name and meaning.
 _SPARK_FUNCTIONS = frozenset(
     {"CONTAINS", "LEFT", "RIGHT", "LENGTH", "REPLACE", "UPPER", "LOWER", "TRIM", "NULLIF",
@@ -916,11 +953,11 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
             if set(flags) - {"g", "i", "c"}:
                 raise TranslationError(f"regexp_replace flags {flags!r} have no translation")
             pattern = literal(node.expression, "regexp_replace")
-            if "g" not in flags and not (pattern.startswith("^") or pattern.endswith("$")):
+            replacement = literal(node.args["replacement"], "regexp_replace replacement")
+            if "g" not in flags and not _one_match(pattern, replacement):
                 raise TranslationError(
                     "regexp_replace of the first match only has no Spark translation"
                 )
-            replacement = literal(node.args["replacement"], "regexp_replace replacement")
             if "\\" in replacement or "$" in replacement:
                 raise TranslationError("regexp_replace with group references has no translation")
             insensitive = "i" in flags.replace("c", "") and flags.rfind("i") > flags.rfind("c")
@@ -931,16 +968,10 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
             )
         if isinstance(node, exp.Trim) and node.args.get("expression") is None:
             # DuckDB's trim strips every Unicode space separator (NBSP, U+3000...), Spark's
-            # only ' '
-            position = str(node.args.get("position") or "").upper()
-            ends = {"LEADING": r"^\p{Zs}+", "TRAILING": r"\p{Zs}+$"}.get(
-                position, r"^\p{Zs}+|\p{Zs}+$"
-            )
-            return exp.RegexpReplace(
-                this=node.this,
-                expression=exp.Literal.string(java_regex(ends)),
-                replacement=exp.Literal.string(""),
-            )
+            # only ' ': Spark's own trim, told those characters (linear, no regex)
+            spark_trim = node.copy()
+            spark_trim.set("expression", exp.Literal.string(_SPACE_SEPARATORS))
+            return spark_trim
         if isinstance(node, exp.Upper):  # DuckDB maps ß to ẞ, Java to SS
             inner = exp.func("REPLACE", node.this, exp.Literal.string("ß"), exp.Literal.string("ẞ"))
             return exp.Upper(this=inner)

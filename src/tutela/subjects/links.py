@@ -18,7 +18,7 @@ from tutela.base.normalize import (
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection
 from tutela.protect.registry import registry_entries
-from tutela.protect.sqlhmac import Binder, HmacKey
+from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey
 from tutela.workspace import TableReader, Workspace, local_ident, quote_ident
 
 TOKEN_MAP = "_tokmap"
@@ -209,6 +209,8 @@ def search_space(
 
 _TOKEN_METHODS = ("hmac", "email")
 """Methods whose tokens are computed in SQL from the normalised value alone."""
+MIN_SEARCH_TOKEN_HEX = 16
+"""Shorter tokens (`hmac:8`, 32 bits) collide between people too often to be searched."""
 
 
 def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], list[str]]:
@@ -229,6 +231,9 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
         why = None
         if entry["method"] not in _TOKEN_METHODS:
             why = f"its {entry['method']} values are not computed from the identifiers given"
+        elif int(entry["arg"] or DEFAULT_TOKEN_HEX) < MIN_SEARCH_TOKEN_HEX:
+            # 1M rows of 32-bit tokens: one in ~4,000 keys meets another person's token
+            why = f"its tokens are {int(entry['arg']) * 4}-bit, too short to tell people apart"
         elif link.list_column:
             why = "it is a list column"
         elif link.strip_prefix:
