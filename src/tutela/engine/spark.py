@@ -10,14 +10,13 @@ DuckDB by the differential tests in tests/spark/:
   with Spark's `sha2` over binary (RFC 2104), the padded keys bound as parameters, never in
   SQL text; and the same as an Arrow-vectorized UDF over the padded keys (the one
   pseudonymization uses).
-* `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, samples ordered
-  by a hash of the row address) translated for Spark through sqlglot, with the dialect
-  traps sqlglot leaves in fixed here: RE2 regular expressions rewritten for Java's engine
-  (case-insensitive flags kept and made Unicode-aware, `$`, `\\s`, `\\b`, character classes)
-  in `regexp_matches`, `regexp_full_match` (anchored) and `regexp_replace`, and `trim` as
-  DuckDB's (every Unicode space). A function without a known translation, or a sample
-  clause, is an error, never a silently different query.
-* `addressed_parquet`: a lake table's rows with the row address DuckDB gives them.
+* `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, reservoir samples)
+  translated for Spark through sqlglot, with the dialect traps sqlglot leaves in fixed here:
+  RE2 regular expressions rewritten for Java's engine (case-insensitive flags kept and made
+  Unicode-aware, `$`, `\\s`, `\\b`, character classes), `regexp_full_match` anchored, and
+  DuckDB's reservoir sample (taken from the FROM relation, before WHERE) as a seeded
+  random order with a limit. A function without a known translation is an error, never a
+  silently different query.
 
 pyspark and sqlglot are optional (`pip install 'tutela[spark]'`); they are imported lazily,
 so Tutela without them never pays for them.
@@ -907,7 +906,7 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
     Spark table or view holding the same data (`lake.sales.customers`).
 
     Raises `TranslationError` for anything without a faithful translation: a regular
-    expression that is not a literal, an unknown function, a sample clause."""
+    expression that is not a literal, an unknown function, a sample not in rows."""
     sqlglot = _module("sqlglot")
     exp = sqlglot.exp
     try:
@@ -975,6 +974,8 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
         if isinstance(node, exp.Upper):  # DuckDB maps ß to ẞ, Java to SS
             inner = exp.func("REPLACE", node.this, exp.Literal.string("ß"), exp.Literal.string("ẞ"))
             return exp.Upper(this=inner)
+        if isinstance(node, exp.Select) and node.args.get("sample") is not None:
+            return _sample_as_order(node, exp)
         if isinstance(node, exp.Table) and tables:
             dotted = ".".join(part.name for part in node.parts)
             if dotted in tables:
@@ -1003,3 +1004,26 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
         raise TranslationError(f"no Spark translation for the sample {table_sample.sql()}")
     text: str = spark_tree.sql(dialect="spark")
     return text
+
+
+def _sample_as_order(select: Any, exp: Any) -> Any:
+    """DuckDB's `USING SAMPLE reservoir(N ROWS) REPEATABLE (s)` draws N rows of the FROM
+    relation (before WHERE): in Spark, the FROM relation in a seeded random order, first N."""
+    sample = select.args["sample"]
+    size = sample.args.get("size")
+    seed = sample.args.get("seed")
+    if size is None or sample.args.get("percent") is not None:
+        raise TranslationError("only a sample of a number of rows has a Spark translation")
+    source = select.args["from_"].this if "from_" in select.args else select.args["from"].this
+    inner = (
+        exp.select("*")
+        .from_(source.copy())
+        .order_by(exp.func("RAND", seed.copy() if seed is not None else exp.Literal.number(42)))
+        .limit(size.copy())
+    )
+    out = select.copy()
+    out.set("sample", None)
+    out.set(
+        "from_" if "from_" in select.args else "from", exp.From(this=inner.subquery("_sampled"))
+    )
+    return out
