@@ -222,14 +222,11 @@ class SparkLake(_Parquet):
             spark = self.session()
             name = f"tutela_{uuid.uuid4().hex[:10]}"
             path = str(self.path_of(live))
-            files = [str(f) for f in self._files(self.path_of(live))]
             # reading the schema is a job too: watched like the scan's (a folder gone since
             # it was listed, files Spark cannot read, a cluster without executors)
             engine_spark.run_job(
                 spark,
-                lambda: engine_spark.addressed_parquet(spark, path, files).createOrReplaceTempView(
-                    name
-                ),
+                lambda: spark.read.parquet(path).createOrReplaceTempView(name),
                 failed=f"cannot read {live.name} on Spark",
             )
             self.views[live.name] = name

@@ -11,7 +11,7 @@ How a table is scanned
    Values are cast with `TRY_CAST(... AS VARCHAR)` and cut to 4,096 characters first;
    BOOLEAN, BLOB and non-integer numbers without an identifying header are not analysed.
 3. **Validation on a bounded sample**: for columns where a shape needing a checksum or a
-   parser matched, one query draws a sample of up to `SAMPLE_ROWS` non-empty
+   parser matched, one query draws a reservoir sample of up to `SAMPLE_ROWS` non-empty
    values (with the table's country column, if any); the distinct shape-matching values
    among them (at most `MAX_VALIDATE`) are checked with python-stdnum / phonenumbers /
    ipaddress. The valid share is applied to the whole-column shape count:
@@ -289,29 +289,22 @@ def _aggregate(con: Queries, source: str, cols: Sequence[Column]) -> None:
         col.stats[metric] = float(value) if isinstance(value, float) else value
 
 
-# The sample: the rows whose address (`rowid`, the same on every engine for the same
-# files) hashes lowest. md5, not the engine's own hash or sampler: the same rows on DuckDB
-# and Spark (a reservoir sample drew different rows on each); about 0.06 s per million
-# rows more than DuckDB's reservoir sample.
-SAMPLE_ORDER = "md5(CAST(rowid AS VARCHAR)) NULLS LAST"
-
-
 def _sample_batch(
     con: Queries,
     source: str,
     cols: Sequence[Column],
     country: Column | None,
 ) -> None:
-    """One sample of rows for the batch (`SAMPLE_ORDER`); each column keeps its non-empty
-    values."""
+    """One reservoir sample of rows for the batch; each column keeps its non-empty values."""
     text = [c for c in cols if c.mode != "temporal"]
     if not text:
         return
     exprs = [_raw_expr(c) for c in text]
     exprs.append(_value_expr(country) if country is not None else "NULL")
-    # the rows first, then their values: computed on the sampled rows only
-    sampled = f"(SELECT * FROM {source} ORDER BY {SAMPLE_ORDER} LIMIT {SAMPLE_ROWS})"
-    sql = f"SELECT {', '.join(exprs)} FROM {sampled}"
+    sql = (
+        f"SELECT {', '.join(exprs)} FROM {source} "
+        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+    )
     try:
         rows = con.execute(sql).fetchall()
     except SqlError as exc:
@@ -331,9 +324,9 @@ def _sample(
     v = _value_expr(col)
     c = _value_expr(country) if country is not None else "NULL"
     sql = (
-        f"SELECT v, c FROM (SELECT {v} AS v, {c} AS c, rowid FROM {source} "
+        f"SELECT v, c FROM (SELECT {v} AS v, {c} AS c FROM {source} "
         f"WHERE {quote_ident(col.name)} IS NOT NULL) "
-        f"WHERE v IS NOT NULL ORDER BY {SAMPLE_ORDER} LIMIT {SAMPLE_ROWS}"
+        f"WHERE v IS NOT NULL USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
     )
     try:
         rows = con.execute(sql).fetchall()
@@ -345,7 +338,7 @@ def _sample(
 def _stable(sample: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     """The sample in an order of its own values (a keyless hash), not the engine's: the
     checks that read its first distinct values, and the examples, are then the same on
-    every engine (which return the sampled rows in different orders)."""
+    every engine (DuckDB's reservoir and Spark's seeded order return rows differently)."""
     return sorted(
         sample,
         key=lambda vc: hashlib.blake2b(f"{vc[0]}\x00{vc[1]}".encode(), digest_size=8).digest(),

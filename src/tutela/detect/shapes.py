@@ -1,6 +1,6 @@
 """Value-shape metrics, each in two equivalent forms: an SQL count and a Python predicate.
 
-The Python form runs on the batch's sample to decide which shapes are worth
+The Python form runs on the batch's reservoir sample to decide which shapes are worth
 counting; the SQL form then counts those over every row of the column.
 """
 

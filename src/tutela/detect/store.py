@@ -19,8 +19,8 @@ from tutela.workspace import (
 )
 
 # 2026.2: samples in a stable order (the same on every engine); 2026.3: so are the free-text
-# values analysed when a column has more than the cap; 2026.4: and the sampled rows
-RULE_VERSION = "2026.4"
+# values analysed when a column has more than the cap
+RULE_VERSION = "2026.3"
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",

@@ -517,38 +517,6 @@ def _one_match(pattern: str, replacement: str) -> bool:
     return ends_unescaped and replacement == ""
 
 
-def addressed_parquet(spark: Any, path: str, files: Sequence[str]) -> Any:
-    """The Parquet files under `path` as a DataFrame with each row's address as `rowid`:
-    the same number DuckDB gives the row (`lake._Parquet.relation`: the file's 1-based
-    place in `files`, the sorted listing, shifted 32 bits, plus the row's number in its
-    file), so the scan's samples, ordered by a hash of the address, are the same rows on
-    both engines. A table with a column named rowid, or a file Spark reads that is not
-    in `files`, is refused."""
-    from urllib.parse import unquote
-
-    functions = _module("pyspark.sql.functions")
-    frame = spark.read.parquet(path)
-    if any(c.casefold() == "rowid" for c in frame.columns):
-        raise EngineError("it has a column named rowid: Tutela uses that name for the row address")
-    place = {f: i + 1 for i, f in enumerate(files)}
-    # Spark names a file by its URI (`file:/...` in the rows, `file:///...` in the
-    # listing, both percent-encoded): keyed here as the rows spell it, without the scheme
-    spelled: dict[str, int] = {}
-    for uri in frame.inputFiles():
-        bare = re.sub(r"^file:(//)?", "", uri)
-        if unquote(bare) not in place:
-            raise EngineError(f"Spark reads a file that was not listed: {uri}")
-        spelled[bare] = place[unquote(bare)]
-    if not spelled:
-        return frame.withColumn("rowid", functions.lit(None).cast("long"))
-    index = functions.create_map(*[functions.lit(x) for item in spelled.items() for x in item])
-    bare_path = functions.regexp_replace(functions.col("_metadata.file_path"), "^file:(//)?", "")
-    at = functions.element_at(index, bare_path).cast("long")
-    return frame.withColumn(
-        "rowid", functions.shiftleft(at, 32) + functions.col("_metadata.row_index")
-    )
-
-
 class SparkJobError(EngineError):
     """A Spark job failed (a lost cluster, a missing file, a type Spark cannot read)."""
 
