@@ -8,6 +8,7 @@ tests use (one SparkContext per process: the fixture's is stopped first)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -83,10 +84,15 @@ def _tickets(root: Path, seed: int, n: int) -> None:
 def _findings(result: Result) -> dict[str, tuple[Any, ...]]:
     assert result.exit_code == 0, result.output
     (table,) = json_out(result)["tables"]
-    return {
-        c["column"]: (c["entity"], c.get("subtype"), c.get("matched"), c.get("non_empty"))
-        for c in table["columns"]
-    }
+    found = {}
+    for c in table["columns"]:
+        evidence = json.loads(json.dumps(c.get("evidence", {})))
+        evidence.get("free_text", {}).pop("presidio_ran_on", None)  # where, not what
+        found[c["column"]] = (
+            c["entity"], c.get("subtype"), c.get("matched"), c.get("non_empty"),
+            c.get("confidence"), evidence,
+        )  # fmt: skip
+    return found
 
 
 def test_spark_lake_scans_and_tokens_equal_duckdb(
