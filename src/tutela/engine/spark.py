@@ -13,10 +13,12 @@ DuckDB by the differential tests in tests/spark/:
 * `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, reservoir samples)
   translated for Spark through sqlglot, with the dialect traps sqlglot leaves in fixed here:
   RE2 regular expressions rewritten for Java's engine (case-insensitive flags kept and made
-  Unicode-aware, `$`, `\\s`, `\\b`, character classes), `regexp_full_match` anchored, and
-  DuckDB's reservoir sample (taken from the FROM relation, before WHERE) as a seeded
-  random order with a limit. A function without a known translation is an error, never a
-  silently different query.
+  Unicode-aware, `$`, `\\s`, `\\b`, character classes) in `regexp_matches`,
+  `regexp_replace` (with its flags; a first-match-only one only when one match is
+  certain) and `regexp_full_match` (anchored); `trim` told DuckDB's characters (every
+  Unicode space separator); and DuckDB's reservoir sample (taken from the FROM relation,
+  before WHERE) as a seeded random order with a limit. A function without a known
+  translation is an error, never a silently different query.
 
 pyspark and sqlglot are optional (`pip install 'tutela[spark]'`); they are imported lazily,
 so Tutela without them never pays for them.
