@@ -137,14 +137,15 @@ def key_sql(expr: str, normalize: str) -> str:
         # mail tools export it) or as a link ("mailto:a@b.es"); a value holding two
         # different addresses stays whole (it is no one person's)
         e = f"lower(trim({v}))"
-        one = f"length({e}) - length(replace({e}, '@', '')) = 1"
+        ats = f"length({e}) - length(replace({e}, '@', ''))"
+        one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
         inside = f"regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
         link = f"split_part(trim(substr({e}, 8)), '?', 1)"
         # ... or with the address itself as the display name ('"a@b.es" <a@b.es>', as
         # Outlook writes it): the one address the value names
         shown = f"trim(regexp_replace({e}, '<[^<>]*>', '', 'g'), ' \"''')"
-        two = f"length({e}) - length(replace({e}, '@', '')) = 2"  # the address, twice
+        two = f"{ats} = 2"  # the address, twice
         same = f"CASE WHEN {two} AND {shown} = {inside} THEN {inside} ELSE {e} END"
         unwrapped = (
             f"CASE WHEN NOT ({one}) THEN {same} "

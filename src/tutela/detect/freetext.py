@@ -470,21 +470,26 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
     """presidio over `texts`: on the engine's workers when it has them (Spark's executors,
     the analyzer built once per Python worker), else here. Where it ran, for the evidence
     (nothing when here: the DuckDB scan)."""
+
+    def on_driver(reason: str, *, warn: bool = True) -> tuple[Found, dict[str, Any]]:
+        if warn:
+            _log.warning("presidio ran on the driver: %s", reason)
+        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": reason}
+
     if not isinstance(con, Distributed) or not texts:
         return analyse_texts(texts, ner_model), {}
     if ner_model:  # a path on this machine: the executors may not have it
-        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": "--ner-model"}
+        return on_driver("--ner-model", warn=False)
     try:
         sent = con.map_texts(partial(analyse_on_worker, ner_model=ner_model), texts)
     except EngineError as exc:
-        older = "Can't get attribute 'analyse_on_worker'" in exc.message
-        if "No module named" not in exc.message and not older:
-            raise
-        # executors without Tutela's `spark` extra: the same analysis, here
+        # executors without Tutela's `spark` extra, or with a Tutela older than this function
         at = exc.message.find("No module named")
-        missing = exc.message[at:].splitlines()[0] if at >= 0 else "an older Tutela"
-        _log.warning("presidio ran on the driver: the executors lack a module (%s)", missing)
-        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": missing}
+        if at >= 0:
+            return on_driver(exc.message[at:].splitlines()[0])
+        if "Can't get attribute 'analyse_on_worker'" in exc.message:
+            return on_driver("an older Tutela")
+        raise
     from tutela import __version__
 
     results: Found = []
@@ -493,15 +498,14 @@ def _analyse(con: Queries, texts: list[str], ner_model: str | None) -> tuple[Fou
     versions: set[str] = set()
     for item in sent:
         found, pid, built, *rest = json.loads(item)
-        version = rest[0] if rest else "before 2026.12"
         results.append([(str(e), s, float(score), str(t)) for e, s, score, t in found])
         workers.add(int(pid))
         builds += bool(built)
-        versions.add(str(version))
+        versions.add(str(rest[0]) if rest else "before 2026.12")
     if versions != {__version__}:  # other recognizers may find other things: not mixed
-        reason = f"the executors run Tutela {', '.join(sorted(versions))}, this is {__version__}"
-        _log.warning("presidio ran on the driver: %s", reason)
-        return analyse_texts(texts, ner_model), {"engine": "driver", "reason": reason}
+        return on_driver(
+            f"the executors run Tutela {', '.join(sorted(versions))}, this is {__version__}"
+        )
     return results, {
         "engine": "executors",
         "python_workers": len(workers),

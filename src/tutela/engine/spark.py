@@ -471,15 +471,11 @@ class SparkQueries:
         if not texts:
             return []
         spark = self.spark
-        functions = _module("pyspark.sql.functions")
         pa = _module("pyarrow")
         parts = max(1, min(len(texts), int(spark.sparkContext.defaultParallelism)))
         rows = spark.sparkContext.parallelize(list(enumerate(texts)), parts)
         frame = spark.createDataFrame(rows, "i long, t string")
-        batch = lambda values: pa.array(work(values.to_pylist()), pa.string())  # noqa: E731
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "It is preferred to specify type hints", UserWarning)
-            udf = functions.arrow_udf(batch, "string", functions.ArrowUDFType.SCALAR)
+        udf = _string_udf(lambda values: pa.array(work(values.to_pylist()), pa.string()))
         where = f" on {self.what}" if self.what else ""
         found = run_job(
             spark,
@@ -492,6 +488,11 @@ class SparkQueries:
         for row in found:
             out[int(row[0])] = str(row[1])
         return out
+
+
+def _case_insensitive(flags: str) -> bool:
+    """DuckDB's regex options: 'i' insensitive, 'c' sensitive, the last one given wins."""
+    return "i" in flags.replace("c", "") and flags.rfind("i") > flags.rfind("c")
 
 
 def _one_match(pattern: str, replacement: str) -> bool:
@@ -652,7 +653,6 @@ def pads_hex_udf(inner: bytes, outer: bytes) -> Any:
     """HMAC-SHA256 from RFC 2104's padded keys (`protect/sqlhmac.HmacKey.pads`) as an
     Arrow-vectorized UDF: sha256(outer || sha256(inner || value)), hex, as DuckDB's SQL
     spells it. The padded keys travel in the pickled function, never in a query plan."""
-    functions = _module("pyspark.sql.functions")
     pa = _module("pyarrow")
 
     def digest(value: str | None) -> str | None:
@@ -661,7 +661,14 @@ def pads_hex_udf(inner: bytes, outer: bytes) -> Any:
         first = hashlib.sha256(inner + value.encode("utf-8")).digest()
         return hashlib.sha256(outer + first).hexdigest()
 
-    batch = lambda values: pa.array([digest(v) for v in values.to_pylist()], pa.string())  # noqa: E731
+    return _string_udf(
+        lambda values: pa.array([digest(v) for v in values.to_pylist()], pa.string())
+    )
+
+
+def _string_udf(batch: Callable[[Any], Any]) -> Any:
+    """`batch` (an Arrow array of values -> an Arrow string array) as a scalar Arrow UDF."""
+    functions = _module("pyspark.sql.functions")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "It is preferred to specify type hints", UserWarning)
         return functions.arrow_udf(batch, "string", functions.ArrowUDFType.SCALAR)
@@ -898,7 +905,7 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
             flags = "" if flag is None else literal(flag, "regexp_matches flags")
             if set(flags) - {"i", "c", "s"}:
                 raise TranslationError(f"regexp_matches flags {flags!r} have no translation")
-            insensitive = "i" in flags.replace("c", "") and flags.rfind("i") > flags.rfind("c")
+            insensitive = _case_insensitive(flags)
             pattern = literal(node.expression, "regexp_matches")
             return rlike(node.this, java_regex(pattern, case_insensitive=insensitive))
         if isinstance(node, exp.RegexpFullMatch):
@@ -929,7 +936,7 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
                 )
             if "\\" in replacement or "$" in replacement:
                 raise TranslationError("regexp_replace with group references has no translation")
-            insensitive = "i" in flags.replace("c", "") and flags.rfind("i") > flags.rfind("c")
+            insensitive = _case_insensitive(flags)
             return exp.RegexpReplace(
                 this=node.this,
                 expression=exp.Literal.string(java_regex(pattern, case_insensitive=insensitive)),

@@ -201,15 +201,14 @@ class IdentityJudge:
         if not tokenised:
             return
         for kind in sorted({link.kind for link in tokenised}):
-            clear = [
-                f"SELECT {key_sql('v', link.normalize)} AS key FROM "
-                f"{link.source_sql(f'rowid IN (SELECT rid FROM _idx WHERE tbl = {i})')}"
-                for i, link in (
-                    (sql_literal(other.table), other)
-                    for _, other in self.attr_links
-                    if other.kind == kind and other.tokens is None
-                )
-            ]
+            clear = []
+            for _, other in self.attr_links:
+                if other.kind == kind and other.tokens is None:
+                    rows = f"rowid IN (SELECT rid FROM _idx WHERE tbl = {sql_literal(other.table)})"
+                    clear.append(
+                        f"SELECT {key_sql('v', other.normalize)} AS key "
+                        f"FROM {other.source_sql(rows)}"
+                    )
             if not clear:
                 continue
             self.con.execute(

@@ -209,6 +209,8 @@ def search_space(
 
 _TOKEN_METHODS = ("hmac", "email")
 """Methods whose tokens are computed in SQL from the normalised value alone."""
+_CHANGED_BY_KEY_RULES = {"email": "a display name or a mailto: link", "e164": "an extension"}
+"""The keys `KEY_RULES` changed, and for which values."""
 MIN_SEARCH_TOKEN_HEX = 16
 """Shorter tokens (`hmac:8`, 32 bits) collide between people too often to be searched."""
 
@@ -254,7 +256,7 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
         if why is None:
             tokens = Tokens(str(entry["method"]), entry["arg"], link.normalize, key)
             out.append(dataclasses.replace(link, tokens=tokens))
-            changed = {"email": "a display name or a mailto: link", "e164": "an extension"}
+            changed = _CHANGED_BY_KEY_RULES
             if link.matches and link.normalize in changed and entry.get("key_rules") != KEY_RULES:
                 notes.append(
                     f"{link.table}.{link.column} was pseudonymized "
