@@ -177,6 +177,8 @@ def test_cli_errors(shop: Workspace, cli: Cli, policy_file: Path) -> None:
     assert none.exit_code == 2 and "no identifier given" in none.stderr
     bad = cli("subject", "find", "--email", "not-an-email", "-p", str(policy_file))
     assert bad.exit_code == 2 and "malformed e-mail" in bad.stderr
+    letters = cli("subject", "find", "--phone", "abc", "-p", str(policy_file))
+    assert letters.exit_code == 2 and "malformed phone number" in letters.stderr
     unknown = cli("subject", "find", "--id", "passport=X1", "-p", str(policy_file))
     assert unknown.exit_code == 2 and "no table declares a 'passport'" in unknown.stderr
     missing = cli("sar", "--email", "a@b.co", "-p", str(policy_file.parent / "nope.yaml"))

@@ -36,7 +36,8 @@ def new_request_id(prefix: str) -> str:
 
 
 def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[str, list[str]]:
-    """Drop empty values; refuse a request without identifiers or with a malformed e-mail."""
+    """Drop empty values; refuse a request without identifiers, with a malformed e-mail
+    or with a phone number without its digits."""
     clean = {
         k: [str(v).strip() for v in vals if v is not None and str(v).strip()]
         for k, vals in identifiers.items()
@@ -53,6 +54,10 @@ def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[s
             # in a batch the reason is stored: it must not keep the value
             shown = "" if where else f" {email!r}"
             raise UsageError(f"{prefix}malformed e-mail address{shown}")
+    for phone in clean.get("phone", []):
+        if not 6 <= sum(ch.isdigit() for ch in phone) <= 21:  # an extension may follow
+            shown = "" if where else f" {phone!r}"
+            raise UsageError(f"{prefix}malformed phone number{shown} (expected 6 to 15 digits)")
     return clean
 
 
