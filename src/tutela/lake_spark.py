@@ -221,12 +221,21 @@ class SparkLake(_Parquet):
 
             spark = self.session()
             name = f"tutela_{uuid.uuid4().hex[:10]}"
-            path = str(self.path_of(live))
+            path = self.path_of(live)
+            files = self._files(path)
+            if not files:
+                raise LiveSourceError(f"{live.name}: no .parquet files in {path}")
+            # The files DuckDB reads, named one by one: Spark given the folder skips files
+            # in sub-folders that are not `key=value` partitions and takes one file's
+            # columns (a column only some files have was not scanned). Partitions are
+            # still read from the folder names under `basePath`.
+            reader = spark.read.option("basePath", str(path)).option("mergeSchema", "true")
+            paths = [_literal_path(f) for f in files]
             # reading the schema is a job too: watched like the scan's (a folder gone since
             # it was listed, files Spark cannot read, a cluster without executors)
             engine_spark.run_job(
                 spark,
-                lambda: spark.read.parquet(path).createOrReplaceTempView(name),
+                lambda: reader.parquet(*paths).createOrReplaceTempView(name),
                 failed=f"cannot read {live.name} on Spark",
             )
             self.views[live.name] = name
@@ -303,6 +312,12 @@ class _SparkTables:
 
     def table_columns(self, table: str) -> list[tuple[str, str]]:
         return self.source.columns(self.live)
+
+
+def _literal_path(path: Path) -> str:
+    """A file name for Spark's reader, which reads paths as Hadoop globs: `[`, `{`, `*`,
+    `?` and `\\` in a name are escaped so the file itself is read."""
+    return re.sub(r"([\\\[\]{}*?])", r"\\\1", str(path))
 
 
 def spark_relation(live: LiveTable) -> str:

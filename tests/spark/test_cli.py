@@ -155,6 +155,36 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     assert "written lake table lake.crm.people_tok on Spark" in log.stdout
 
 
+def test_spark_reads_every_file_duckdb_reads(
+    cli: Callable[..., Result], tmp_path: Path, no_session: Any
+) -> None:
+    """A table's files in a sub-folder that is not a partition, one file with a column the
+    others lack, and a name Spark would read as a glob: Spark scans every row and column
+    DuckDB does (it skipped the sub-folder and the extra column: 100 rows of 160 scanned)."""
+    folder = tmp_path / "wh" / "crm.db" / "contacts"
+    (folder / "2025 export").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'C' || i AS id, 'user' || i || '@example.com' AS email FROM range(100) "
+        f"t(i)) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)"
+    )
+    con.execute(
+        "COPY (SELECT 'C' || i AS id, 'user' || i || '@example.com' AS email, "
+        "'+34 6' || (10000000 + i * 7919) AS telefono FROM range(100, 160) t(i)) "
+        f"TO '{folder / '2025 export' / 'late[1].parquet'}' (FORMAT parquet)"
+    )
+    con.close()
+    assert cli("attach", "lake", "local[1]", "--warehouse", str(tmp_path / "wh")).exit_code == 0
+    assert cli("attach", "duck", f"parquet:{tmp_path / 'wh' / 'crm.db'}").exit_code == 0
+    on_spark = cli("scan", "lake.crm.contacts", "-f", "json")
+    on_duckdb = cli("scan", "duck.main.contacts", "-f", "json")
+    assert json_out(on_spark)["tables"][0]["rows"] == 160
+    spark_found = _findings(on_spark)
+    assert spark_found == _findings(on_duckdb)
+    assert spark_found["telefono"][0] == "PHONE_NUMBER"
+    assert spark_found["email"][3] == 160
+
+
 def _free_text(result: Result) -> dict[str, Any]:
     """The free-text evidence of the notes column, and its finding."""
     assert result.exit_code == 0, result.output

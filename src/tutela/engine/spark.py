@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib
+import logging
 import os
 import re
 import shutil
@@ -331,7 +332,22 @@ def session(
     except Exception as exc:  # py4j and Spark raise many kinds; all mean "no session"
         raise SparkUnavailableError(f"cannot start Spark on {master}: {exc}") from exc
     spark.sparkContext.setLogLevel("ERROR")
+    _quiet_query_loggers()
     return spark
+
+
+def _quiet_query_loggers() -> None:
+    """pyspark writes a failed query's whole Java stack trace to stderr, as JSON, before
+    raising; Tutela reports the failure itself (`error[spark-job]`), so the record goes to
+    `JVM_LOG` with the JVM's own output."""
+    with suppress(ImportError, AttributeError):  # pyspark 3 has no such loggers
+        make = importlib.import_module("pyspark.logger").PySparkLogger.getLogger
+        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+            logger = make(name)
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.addHandler(logging.FileHandler(JVM_LOG, delay=True))
+            logger.propagate = False
 
 
 JVM_LOG = Path(tempfile.gettempdir()) / f"tutela-spark-{os.getuid()}.log"
