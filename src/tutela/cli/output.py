@@ -378,6 +378,12 @@ def render_access_report(result: Any) -> None:
             f"{summary.free_text_mentions} free-text mentions, "
             f"{summary.possible_matches_for_review} possible matches for review"
         )
+    elif summary.possible_matches_for_review:
+        out.print(
+            f"no row is certainly this person's; {summary.possible_matches_for_review} "
+            "possible matches await review: not yet a complete Art. 15 answer "
+            f"(tutela review list {escape(result.request_id)})"
+        )
     else:
         out.print("no data held for these identifiers (a valid Art. 15 answer)")
     for f in result.files:

@@ -92,6 +92,15 @@ HELD_BACK_INTRO = (
 )
 
 
+def _nothing_certain(sar: dict[str, Any], bold: str, unbold: str | None = None) -> str:
+    """The opening of a report without any record of the person: while records await
+    review, it does not say "we hold no data" (one of them may be theirs)."""
+    end = bold if unbold is None else unbold
+    if sar.get("possible_matches"):
+        return f"{bold}We found no record that is certainly about you{end}"
+    return f"{bold}We hold no personal data about you{end}"
+
+
 def _held_back_lines(sar: dict[str, Any]) -> list[str]:
     lines = []
     for h in sar.get("held_back", []):
@@ -119,7 +128,7 @@ def to_markdown(sar: dict[str, Any]) -> str:
     out.append(f"Generated {readable_time(sar['generated_at'])} by {t_(sar['tool'])}.")
     out.append("")
     if not sar["data_held"]:
-        out += ["**We hold no personal data about you** under the identifiers searched:", ""]
+        out += [f"{_nothing_certain(sar, '**')} under the identifiers searched:", ""]
         out += [
             f"- {t_(k)}: {', '.join(t_(x) for x in v)}"
             for k, v in sar["identifiers_searched"].items()
@@ -296,8 +305,8 @@ def to_html(sar: dict[str, Any]) -> str:
     )
     if not sar["data_held"]:
         parts.append(
-            "<p><strong>We hold no personal data about you</strong> under the "
-            "identifiers searched.</p>"
+            f"<p>{_nothing_certain(sar, '<strong>', '</strong>')} under the identifiers "
+            "searched.</p>"
         )
     else:
         s = sar["summary"]

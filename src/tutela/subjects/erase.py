@@ -210,7 +210,13 @@ def verify(
     not searched: after the person's rows are gone, the rows still carrying them are the
     other people's."""
     requests = {
-        p.request_id: {kind: sorted(keys) for kind, keys in p.match.keys.items() if kind != "name"}
+        p.request_id: [
+            (kind, key, cc)
+            for kind, keys in sorted(p.match.keys.items())
+            if kind != "name"
+            for key in sorted(keys)
+            for cc in sorted(p.match.countries.get((kind, key)) or [None], key=str)
+        ]
         for p in plans
     }
     requests = {r: k for r, k in requests.items() if k}
@@ -245,7 +251,7 @@ def verify(
                     )
         out[plan.request_id] = {
             "ok": not residue,
-            "searched_identifiers": sum(len(v) for v in requests.get(plan.request_id, {}).values()),
+            "searched_identifiers": len({k[:2] for k in requests.get(plan.request_id, [])}),
             "residue": residue,
             "held_for_review": held_rows,
         }

@@ -145,6 +145,8 @@ class SubjectMatch:
     rows: dict[str, list[int]] = field(default_factory=dict)
     keys: dict[str, set[str]] = field(default_factory=dict)
     """Identifiers that are the person's alone (shared ones are in `held_back`)."""
+    countries: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(kind, key) -> the calling codes the person's phone key is known with (none: any)."""
     free_text: list[FreeTextHit] = field(default_factory=list)
     possible: list[PossibleMatch] = field(default_factory=list)
     held_back: list[HeldBack] = field(default_factory=list)
@@ -216,11 +218,14 @@ def _find_subjects(
         "OR (s.status = 'unique' AND NOT EXISTS (SELECT 1 FROM _kconf c WHERE c.req = k.req "
         "AND c.kind = k.kind AND c.key = k.key AND c.cc IS NOT DISTINCT FROM k.cc))"
     )
-    for req, kind, key in con.execute(
-        "SELECT DISTINCT req, kind, key FROM _tkeys WHERE NOT list_contains(?, kind)",
+    for req, kind, key, cc in con.execute(
+        "SELECT DISTINCT req, kind, key, cc FROM _tkeys WHERE NOT list_contains(?, kind)",
         [list(CORROBORATING)],
     ).fetchall():
         results[req].keys.setdefault(kind, set()).add(key)
+        known = results[req].countries.setdefault((kind, key), set())
+        if cc is not None:
+            known.add(cc)
     _held_back(con, judge, results)
     linked = {(r, t, rid) for r, m in results.items() for t, rids in m.rows.items() for rid in rids}
     possible: dict[tuple[str, str, int], PossibleMatch] = {}
@@ -263,29 +268,28 @@ def _find_subjects(
 
 
 def search_residue(
-    ws: Workspace, space: SearchSpace, keys: Mapping[str, Mapping[str, Sequence[str]]]
+    ws: Workspace,
+    space: SearchSpace,
+    keys: Mapping[str, Sequence[tuple[str, str, str | None]]],
 ) -> dict[str, SubjectMatch]:
     """Every row and free-text mention still carrying one of these normalised keys (the
-    person's own identifiers, found while planning): no judging, no following. Used to
-    verify an erasure."""
+    person's own identifiers, found while planning: kind, key, calling code or None): no
+    judging, no following. A number of another country is not hers. Used to verify an
+    erasure."""
     with ws.snapshots(space.tables()):
         con = ws.con
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
             "cc VARCHAR, probed BOOLEAN DEFAULT false)"
         )
-        reqs, kinds, values = [], [], []
-        for req, by_kind in keys.items():
-            for kind, vals in by_kind.items():
-                for v in vals:
-                    reqs.append(req)
-                    kinds.append(kind)
-                    values.append(v)
+        flat = [(req, *k) for req, triples in keys.items() for k in triples]
         con.execute(
-            "INSERT INTO _keys (req, kind, key) SELECT UNNEST(CAST(?::JSON AS VARCHAR[])), "
-            "UNNEST(CAST(?::JSON AS VARCHAR[])), UNNEST(CAST(?::JSON AS VARCHAR[]))",
-            [json_list(reqs), json_list(kinds), json_list(values)],
+            "INSERT INTO _keys (req, kind, key, cc) SELECT UNNEST(CAST(?::JSON AS VARCHAR[])), "
+            "UNNEST(CAST(?::JSON AS VARCHAR[])), UNNEST(CAST(?::JSON AS VARCHAR[])), "
+            "UNNEST(CAST(?::JSON AS VARCHAR[]))",
+            [json_list(x[i] for x in flat) for i in range(4)],
         )
+        kinds = [k for _, k, _, _ in flat]
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, "
             "kind VARCHAR, key VARCHAR, cc VARCHAR)"
@@ -298,7 +302,7 @@ def search_residue(
         results = {req: SubjectMatch(req) for req in keys}
         for req, tbl, rid in con.execute(
             "SELECT DISTINCT k.req, i.tbl, i.rid FROM _keys k JOIN _idx i ON i.kind = k.kind "
-            "AND i.key = k.key ORDER BY ALL"
+            f"AND i.key = k.key AND {_SAME_COUNTRY} ORDER BY ALL"
         ).fetchall():
             results[req].rows.setdefault(tbl, []).append(int(rid))
         con.execute("CREATE OR REPLACE TEMP TABLE _tkeys AS SELECT req, kind, key, cc FROM _keys")
@@ -339,7 +343,7 @@ def _seed(
     for kind in sorted(set(kinds)):
         norm = _input_normalization(space, kind)
         key = key_sql("v", norm)
-        cc = country_sql("v") if norm == "e164" else "NULL"
+        cc = country_sql("v", _input_region(space, kind)) if norm == "e164" else "NULL"
         con.execute(
             f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
             f"FROM _in WHERE kind = ? AND {key} IS NOT NULL",
@@ -360,6 +364,18 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
     from tutela.base.normalize import default_normalization
 
     return default_normalization(kind)
+
+
+def _input_region(space: SearchSpace, kind: str) -> str | None:
+    """The country of a number given without one (`--phone 612345678`): the region of the
+    policy's links of that kind when they all name the same one (a link without a region
+    says nothing). Otherwise unknown: such a number then matches numbers of any country,
+    and one carried in two countries is judged ambiguous (`IdentityJudge.judge`)."""
+    links = [link for link in space.links if link.kind == kind]
+    if any(link.region_column for link in links):
+        return None
+    regions = {link.region.upper() for link in links if link.region}
+    return regions.pop() if len(regions) == 1 else None
 
 
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
@@ -643,6 +659,17 @@ _PHONE_RE = r"(?:\+|00)?[0-9][0-9 \t.()\-]{6,}[0-9]"
 _SLASHED_PHONE_RE = r"(?:^|[^0-9/])([0-9]{2,4}(?:/[0-9]{2,4}){2,3})(?:$|[^0-9/])"
 
 
+# The groups of digits of a fragment as typed, and every run of whole consecutive groups
+# joined (leading zeros dropped, as keys drop them): "+34 612 345 678 2" holds 612345678.
+_DIGIT_MACROS = (
+    "CREATE OR REPLACE TEMP MACRO _digit_groups(x) AS list_filter(string_split("
+    "regexp_replace(x, '[^0-9]+', ' ', 'g'), ' '), lambda g: g <> '')",
+    "CREATE OR REPLACE TEMP MACRO _digit_runs(g) AS flatten(list_transform(range(1, len(g) + 1), "
+    "lambda i: list_transform(range(i, len(g) + 1), "
+    "lambda j: ltrim(array_to_string(g[i:j], ''), '0'))))",
+)
+
+
 def _free_text(
     con: Connection, space: SearchSpace, *, with_names: bool
 ) -> list[tuple[str, FreeTextHit]]:
@@ -657,6 +684,8 @@ def _free_text(
     if not keys:
         return []
     few = len(keys) <= 60
+    for macro in _DIGIT_MACROS:
+        con.execute(macro)
     for table, column in space.free_text:
         col = quote_ident(column)
         prefilter, pre_params = _text_prefilter(col, keys)
@@ -668,8 +697,11 @@ def _free_text(
         )
         text = "t"
         phone_match = (
-            # a few people: the number may run into a neighbouring one ("612 345 678 2 times")
-            "length(k.key) >= 7 AND contains(regexp_replace(keyed.x, '[^0-9]', '', 'g'), k.key)"
+            # a few people: the number may run into a neighbouring figure ("612 345 678 2
+            # veces"): whole groups of digits as typed must make the number, never digits
+            # inside a longer one (a tracking number 16123456789 is not 612 345 678)
+            "length(k.key) >= 7 AND (k.key = keyed.key "
+            "OR list_contains(_digit_runs(_digit_groups(keyed.x)), k.key))"
             if few
             else "k.key = keyed.key"
         )

@@ -232,18 +232,48 @@ class IdentityJudge:
 
         `judged`: SQL for the kind of the value being judged. Carriers of an e-mail all have
         that e-mail: agreeing on it says nothing, so the next attribute (the name) decides
-        (a customer id, by contrast, is compared with itself: it names one customer)."""
+        (a customer id, by contrast, is compared with itself: it names one customer).
+
+        Agreement does not always settle it:
+        - the same e-mail with names that are not even close is two people (a family's
+          address: Marta's CRM row and her husband's order), so after agreeing e-mails the
+          names are compared too (`_names_close`: a typo is the same person here);
+        - the same unique id with both another e-mail and a name not even close is an id
+          that two systems number differently (the shop's customer 1002 is not the CRM's
+          1002): a conflict, reported at the e-mail level. One of the two differing is not
+          enough: people change e-mails, and a spouse orders on the other's account."""
+        kinds = self.attr_kinds
+
+        def both(i: int) -> str:
+            sql = f"len(coalesce({x}{i}, [])) > 0 AND len(coalesce({y}{i}, [])) > 0"
+            if judged is not None and kinds[i] in SOFT_KINDS:  # an anchor judges itself
+                sql += f" AND {judged} <> '{kinds[i]}'"
+            return sql
+
+        def agree(i: int) -> str:
+            if kinds[i] == "name":
+                return f"_names_agree({x}{i}, {y}{i})"
+            return f"list_has_any({x}{i}, {y}{i})"
+
+        def differ(i: int | None) -> str:
+            """Both have values, and not even close ones: a typo in a name is no other
+            person here (the agreement that precedes it says who they are)."""
+            if i is None:
+                return "false"
+            close = f"_names_close({x}{i}, {y}{i})" if kinds[i] == "name" else agree(i)
+            return f"(({both(i)}) AND NOT {close})"
+
+        email = kinds.index("email") if "email" in kinds else None
+        name = kinds.index("name") if "name" in kinds else None
         levels = []
-        for i, kind in enumerate(self.attr_kinds):
-            both = f"len(coalesce({x}{i}, [])) > 0 AND len(coalesce({y}{i}, [])) > 0"
-            if judged is not None and kind in SOFT_KINDS:  # an anchor judges itself
-                both += f" AND {judged} <> '{kind}'"
-            agree = (
-                f"_names_agree({x}{i}, {y}{i})"
-                if kind == "name"
-                else f"list_has_any({x}{i}, {y}{i})"
-            )
-            levels.append(f"WHEN {both} THEN CASE WHEN {agree} THEN NULL ELSE {i} END")
+        for i, kind in enumerate(kinds):
+            if kind == "email":
+                after = f"CASE WHEN {differ(name)} THEN {name} END" if name is not None else "NULL"
+            elif kind not in SOFT_KINDS and email is not None:
+                after = f"CASE WHEN {differ(email)} AND {differ(name)} THEN {email} END"
+            else:
+                after = "NULL"
+            levels.append(f"WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN {after} ELSE {i} END")
         return f"CASE {' '.join(levels)} ELSE NULL END" if levels else "NULL"
 
     def subject_signatures(self) -> None:
@@ -346,7 +376,7 @@ class IdentityJudge:
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _carry AS SELECT t.kind, t.key, t.cc, i.tbl, i.rid, "
-            "i.link FROM _todo t JOIN _idx i ON i.kind = t.kind AND i.key = t.key "
+            "i.link, i.cc AS rcc FROM _todo t JOIN _idx i ON i.kind = t.kind AND i.key = t.key "
             "AND (t.cc IS NULL OR i.cc IS NULL OR t.cc = i.cc)"
         )
         attrs = ", ".join(f"coalesce(s.a{i}, []) AS a{i}" for i in range(n))
@@ -379,7 +409,8 @@ class IdentityJudge:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _vrows AS SELECT kind, key, cc, count(*) AS nrows, "
             "list_sort(list_distinct(list(tbl))) AS tables, "
-            "bool_or(list_contains($shared, link)) AS shared FROM _carry GROUP BY ALL",
+            "bool_or(list_contains($shared, link)) AS shared, "
+            "count(DISTINCT rcc) AS ncc FROM _carry GROUP BY kind, key, cc",
             {"shared": self.shared_links},
         )
         most = f"greatest({', '.join(f'c.n{i}' for i in range(n))})" if n else "0"
@@ -399,6 +430,8 @@ class IdentityJudge:
             else "2"
         )
         placeholder = placeholder_sql("t.kind", "t.key", self.space.placeholders)
+        # a number of unknown country met as numbers of two countries: whose is it?
+        countries = "(CASE WHEN t.cc IS NULL THEN coalesce(r.ncc, 0) ELSE 0 END)"
         con.execute(
             f"""INSERT INTO _vstat
             SELECT t.kind, t.key, t.cc,
@@ -406,9 +439,11 @@ class IdentityJudge:
                 WHEN {placeholder} THEN '{PLACEHOLDER}'
                 WHEN coalesce({most}, 0) >= {PLACEHOLDER_PEOPLE}
                      OR coalesce(c.nsig, 0) > {MAX_SIGNATURES} THEN '{PLACEHOLDER}'
-                WHEN coalesce(r.shared, false) OR f.lvl IS NOT NULL THEN '{AMBIGUOUS}'
+                WHEN coalesce(r.shared, false) OR f.lvl IS NOT NULL OR {countries} >= 2
+                  THEN '{AMBIGUOUS}'
                 ELSE '{UNIQUE}' END,
               CASE WHEN f.lvl IS NOT NULL THEN {count_at}
+                   WHEN {countries} >= 2 THEN {countries}
                    ELSE coalesce({most}, 0) END,
               coalesce(r.nrows, 0), coalesce(r.tables, []),
               CASE
@@ -420,6 +455,8 @@ class IdentityJudge:
                        || ' or more different people'
                 WHEN f.lvl IS NOT NULL THEN 'carried by ' || ({count_at}) || ' different '
                        || ({words})
+                WHEN {countries} >= 2 THEN 'a number without its country, carried in '
+                       || {countries} || ' countries'
                 WHEN coalesce(r.shared, false) THEN 'the policy declares this link shared'
                 ELSE '' END
             FROM _todo t

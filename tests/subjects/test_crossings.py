@@ -1,0 +1,235 @@
+"""Crossings found by an adversarial review (2026-12-02): each drop below put another
+person's row into a report or an erasure. From the CLI, as a user runs it: the rows of the
+other person are neither in the report nor touched by the erasure; at most they are
+possible matches for a human."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from typer.testing import Result
+
+from tests.conftest import json_out
+
+Cli = Callable[..., Result]
+
+POLICY = """
+version: 1
+organisation: {name: Test S.L., country: ES, dpo: dpo@test.example}
+subjects:
+  customer:
+    identifiers:
+    - {table: crm_customers, column: customer_id, kind: customer_id}
+    - {table: crm_customers, column: email, kind: email}
+    - {table: crm_customers, column: phone, kind: phone, region: ES}
+    - {table: crm_customers, column: full_name, kind: name}
+    - {table: crm_customers, column: birth_date, kind: birth_date}
+    - {table: crm_customers, column: postcode, kind: postcode}
+    - {table: tickets, column: caller, kind: phone, region: ES}
+    - {table: tickets, column: caller_name, kind: name}
+    - {table: orders, column: customer_ref, kind: customer_id}
+    - {table: orders, column: email, kind: email}
+    - {table: orders, column: phone, kind: phone}
+    - {table: orders, column: name, kind: name}
+tables:
+  crm_customers:
+    columns:
+      customer_id: {category: user.unique_id}
+      full_name: PERSON
+      email: EMAIL_ADDRESS
+      phone: PHONE_NUMBER
+      birth_date: DATE_OF_BIRTH
+      postcode: {category: user.contact.address.postal_code, quasi_identifier: true}
+      city: {category: user.contact.address.city, quasi_identifier: true}
+  tickets:
+    columns:
+      ticket_id: not_personal
+      opened_at: not_personal
+      caller: PHONE_NUMBER
+      caller_name: PERSON
+      notes: {category: user.content.private, free_text: true}
+  orders:
+    columns:
+      order_id: not_personal
+      ordered_at: not_personal
+      customer_ref: {category: user.unique_id}
+      email: EMAIL_ADDRESS
+      phone: PHONE_NUMBER
+      name: PERSON
+      amount: not_personal
+erasure: {default: delete}
+"""
+
+CRM = ("customer_id", "full_name", "email", "phone", "birth_date", "postcode", "city")
+ORDERS = ("order_id", "ordered_at", "customer_ref", "email", "phone", "name", "amount")
+TICKETS = ("ticket_id", "opened_at", "caller", "caller_name", "notes")
+
+
+def _drop(cli: Cli, tmp_path: Path, tables: dict[str, list[tuple[str, ...]]]) -> Path:
+    """Write the three exports and the policy, and load them."""
+    heads = {"crm_customers": CRM, "orders": ORDERS, "tickets": TICKETS}
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for name, head in heads.items():
+        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(head)
+            writer.writerows(tables.get(name, []))
+    loaded = cli("load", *sorted(str(p) for p in folder.glob("*.csv")))
+    assert loaded.exit_code == 0, loaded.output
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    return policy
+
+
+def _sar(cli: Cli, tmp_path: Path, policy: Path, *ident: str) -> dict[str, Any]:
+    out = tmp_path / f"sar-{len(list(tmp_path.glob('sar-*')))}"
+    result = cli("sar", *ident, "-p", str(policy), "-o", str(out), "-f", "json")
+    assert result.exit_code == 0, result.output
+    (report,) = out.glob("*.json")
+    data: dict[str, Any] = json.loads(report.read_text())
+    return data
+
+
+def _row_ids(report: dict[str, Any]) -> set[str]:
+    """The first column of every certain row in the report (ids: C.., O.., T..)."""
+    return {str(next(iter(row.values()))) for t in report["tables"] for row in t["rows"]}
+
+
+def _texts(report: dict[str, Any]) -> list[str]:
+    return [text for m in report["free_text_mentions"] for text in m["texts"]]
+
+
+def _erase(cli: Cli, policy: Path, *ident: str) -> dict[str, Any]:
+    result = cli("erase", *ident, "-p", str(policy), "--apply", "-f", "json")
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json_out(result)
+    return data
+
+
+def _table(cli: Cli, name: str) -> list[list[Any]]:
+    """The table's rows (values in column order), ordered by the first column."""
+    result = cli("show", name, "-n", "1000", "-f", "json")
+    assert result.exit_code == 0, result.output
+    return sorted([str(v) for v in row.values()] for row in json_out(result)["rows"])
+
+
+def test_agreeing_on_a_shared_email_is_no_agreement_on_who(cli: Cli, tmp_path: Path) -> None:
+    """Marta's CRM row and her husband's order share the family e-mail and the landline:
+    the order names Jordi, so the phone is not Marta's alone and the order is not hers."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C004", "Marta Soler Vidal", "casa.puigsoler@gmail.com", "655 000 111",
+             "1972-05-05", "08012", "Barcelona"),
+            ("C010", "Pau Roca", "pau.roca@example.com", "611 000 222", "1990-01-01",
+             "08013", "Barcelona"),
+        ],
+        "orders": [
+            ("O3", "2026-02-03", "", "casa.puigsoler@gmail.com", "655000111",
+             "Jordi Puig Serra", "30.00"),
+            ("O4", "2026-02-04", "C004", "casa.puigsoler@gmail.com", "655000111",
+             "Marta Soler", "12.00"),
+        ],
+        "tickets": [("T1", "2026-01-10 10:00", "611 000 222", "Pau Roca", "hello")],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--customer-id", "C004")
+    assert "O3" not in _row_ids(report)
+    assert {"C004", "O4"} <= _row_ids(report)
+    _erase(cli, policy, "--customer-id", "C004")
+    assert [r[0] for r in _table(cli, "orders")] == ["O3"]  # Jordi's order is untouched
+
+
+def test_a_reused_customer_id_with_another_email_and_name(cli: Cli, tmp_path: Path) -> None:
+    """The web shop numbers its customers itself: its 1002 is Pierre Dubois (another e-mail,
+    another name, another country), not the CRM's 1002, Jordi."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "+34 612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+            ("1002", "Jordi Puig Serra", "jordi.puig@example.com", "+34 699 000 111",
+             "1970-01-20", "08012", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "1001", "maria.garcia@gmail.com", "612-345-678",
+             "Maria Garcia", "10.00"),
+            ("O2", "2026-02-02", "1002", "pierre.dubois@orange.fr", "+33 6 12 34 56 78",
+             "Pierre Dubois", "20.00"),
+            ("O9", "2026-02-09", "1002", "jordi.puig@example.com", "", "J. Puig", "5.00"),
+        ],
+    })  # fmt: skip
+    # the id alone names two people: nothing is certain, a human decides
+    report = _sar(cli, tmp_path, policy, "--customer-id", "1002")
+    assert _row_ids(report) == set()
+    assert report["possible_matches"]
+    said = cli("sar", "--customer-id", "1002", "-p", str(policy), "-o", str(tmp_path / "s"))
+    assert "possible matches await review: not yet a complete Art. 15 answer" in said.stdout
+    assert "no data held" not in said.stdout
+    (markdown,) = (tmp_path / "s").glob("*.md")
+    assert "We found no record that is certainly about you" in markdown.read_text()
+    # with his e-mail too, his rows are his, and Pierre's order is not
+    report = _sar(cli, tmp_path, policy, "--customer-id", "1002",
+                  "--email", "jordi.puig@example.com")  # fmt: skip
+    assert _row_ids(report) == {"1002", "O9"}
+    _erase(cli, policy, "--customer-id", "1002", "--email", "jordi.puig@example.com")
+    assert [r[0] for r in _table(cli, "orders")] == ["O1", "O2"]
+
+
+def test_a_national_number_is_read_in_the_policy_region(cli: Cli, tmp_path: Path) -> None:
+    """`--phone 612345678` is Spanish here (every regional phone link says ES): the French
+    caller with the same digits is someone else."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [  # the shop's phone link has no region: a number of unknown country
+            ("O1", "2026-02-01", "1001", "maria.garcia@gmail.com", "612-345-678",
+             "Maria Garcia", "10.00"),
+        ],
+        "tickets": [
+            ("T1", "2026-01-10 10:00", "+33 6 12 34 56 78", "",
+             "Appel pour une livraison en retard - client de Lyon"),
+            ("T2", "2026-01-11 10:00", "+34 612 345 678", "Maria Garcia", "Factura"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--phone", "612345678")
+    assert "T1" not in _row_ids(report)
+    assert {"1001", "T2", "O1"} <= _row_ids(report)
+    # from her order's number of unknown country: French and Spanish carriers, so not
+    # hers alone; her Spanish number (CRM) still reaches her ticket
+    report = _sar(cli, tmp_path, policy, "--customer-id", "1001")
+    assert "T1" not in _row_ids(report)
+    assert {"1001", "T2", "O1"} <= _row_ids(report)
+    _erase(cli, policy, "--phone", "612 345 678")
+    assert [r[0] for r in _table(cli, "tickets")] == ["T1"]
+
+
+def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
+    """Her number inside another customer's tracking number is no mention of her; her
+    number typed next to another figure still is."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("10234", "Maria Garcia Lopez", "maria.garcia@gmail.com", "612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+            ("10235", "Jordi Puig Serra", "jordi.puig@example.com", "699 000 111",
+             "1970-01-20", "08012", "Barcelona"),
+        ],
+        "tickets": [
+            ("T1", "2026-01-10 10:00", "699 000 111", "Jordi Puig",
+             "Parcel lost. Tracking number 16123456789 sent to him by SMS."),
+            ("T4", "2026-01-13 10:00", "699 000 111", "Jordi Puig",
+             "Su mujer llamó desde el +34 612 345 678 2 veces"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--customer-id", "10234")
+    texts = _texts(report)
+    assert not any("16123456789" in t for t in texts)
+    assert any("612 345 678 2 veces" in t for t in texts)
+    _erase(cli, policy, "--customer-id", "10234")
+    notes = {r[0]: r[4] for r in _table(cli, "tickets")}
+    assert notes["T1"] == "Parcel lost. Tracking number 16123456789 sent to him by SMS."
+    assert "612 345 678" not in notes["T4"]
