@@ -221,6 +221,8 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
         "tickets": [
             ("T1", "2026-01-10 10:00", "699 000 111", "Jordi Puig",
              "Parcel lost. Tracking number 16123456789 sent to him by SMS."),
+            ("T2", "2026-01-11 10:00", "699 000 111", "Jordi Puig",
+             "Order 10234 from the web shop arrived damaged; refund issued"),
             ("T4", "2026-01-13 10:00", "699 000 111", "Jordi Puig",
              "Su mujer llamó desde el +34 612 345 678 2 veces"),
         ],
@@ -229,7 +231,11 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
     texts = _texts(report)
     assert not any("16123456789" in t for t in texts)
     assert any("612 345 678 2 veces" in t for t in texts)
+    # her customer id as a bare number in his note may be an order number: for a human
+    assert not any("Order 10234" in t for t in texts)
+    assert any("customer or account id" in p["reason"] for p in report["possible_matches"])
     _erase(cli, policy, "--customer-id", "10234")
     notes = {r[0]: r[4] for r in _table(cli, "tickets")}
     assert notes["T1"] == "Parcel lost. Tracking number 16123456789 sent to him by SMS."
+    assert notes["T2"] == "Order 10234 from the web shop arrived damaged; refund issued"
     assert "612 345 678" not in notes["T4"]

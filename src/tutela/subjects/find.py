@@ -240,6 +240,16 @@ def _find_subjects(
                 "the text names the person; no identifier confirms it",
             )
             continue
+        if _short_numbers_only(hit) and (hit_req, hit.table, hit.rowid) not in linked:
+            possible[(hit_req, hit.table, hit.rowid)] = PossibleMatch(
+                hit.table,
+                hit.rowid,
+                hit.column,
+                0.5,
+                "the text holds a number equal to the person's customer or account id; "
+                "it may be another number (an order, an amount, a reference)",
+            )
+            continue
         results[hit_req].free_text.append(hit)
     _shared_value_matches(con, space, possible, agreement)
     _several_addresses(con, space, possible)
@@ -310,6 +320,17 @@ def search_residue(
         for req, hit in _free_text(con, space, with_names=False):
             results[req].free_text.append(hit)
         return results
+
+
+SHORT_NUMBER = 8
+"""A customer or account id of fewer digits than this, met in someone else's text on its
+own, may be any number there ("Order 10234"): a possible match, not a mention."""
+
+
+def _short_numbers_only(hit: FreeTextHit) -> bool:
+    return hit.kinds <= {"customer_id", "account_id"} and all(
+        f.strip().isdigit() and len(f.strip()) < SHORT_NUMBER for f in hit.fragments
+    )
 
 
 def _sql_list(values: Sequence[str]) -> str:
