@@ -11,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from typer.testing import Result
 
 from tests.conftest import json_out
+from tutela.workspace import DB_FILE
 
 Cli = Callable[..., Result]
 
@@ -69,9 +71,28 @@ ORDERS = ("order_id", "ordered_at", "customer_ref", "email", "phone", "name", "a
 TICKETS = ("ticket_id", "opened_at", "caller", "caller_name", "notes")
 
 
-def _drop(cli: Cli, tmp_path: Path, tables: dict[str, list[tuple[str, ...]]]) -> Path:
-    """Write the three exports and the policy, and load them."""
+WEB = ("event_id", "event_time", "customer_id", "cookie_id", "device_id")
+WEB_POLICY = POLICY.replace(
+    "    - {table: orders, column: name, kind: name}\n",
+    "    - {table: orders, column: name, kind: name}\n"
+    "    - {table: web_events, column: customer_id, kind: customer_id}\n"
+    "    - {table: web_events, column: cookie_id, kind: cookie_id}\n"
+    "    - {table: web_events, column: device_id, kind: device_id}\n",
+).replace(
+    "erasure: {default: delete}",
+    "  web_events:\n    columns: {event_id: not_personal, event_time: not_personal,\n"
+    "      customer_id: {category: user.unique_id}, cookie_id: ONLINE_ID, device_id: ONLINE_ID}\n"
+    "erasure: {default: delete}",
+)
+
+
+def _drop(
+    cli: Cli, tmp_path: Path, tables: dict[str, list[tuple[str, ...]]], policy: str = POLICY
+) -> Path:
+    """Write the exports and the policy, and load them."""
     heads = {"crm_customers": CRM, "orders": ORDERS, "tickets": TICKETS}
+    if "web_events" in tables:
+        heads["web_events"] = WEB
     folder = tmp_path / "drop"
     folder.mkdir()
     for name, head in heads.items():
@@ -81,9 +102,9 @@ def _drop(cli: Cli, tmp_path: Path, tables: dict[str, list[tuple[str, ...]]]) ->
             writer.writerows(tables.get(name, []))
     loaded = cli("load", *sorted(str(p) for p in folder.glob("*.csv")))
     assert loaded.exit_code == 0, loaded.output
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    return policy
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy)
+    return path
 
 
 def _sar(cli: Cli, tmp_path: Path, policy: Path, *ident: str) -> dict[str, Any]:
@@ -239,3 +260,34 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
     assert notes["T1"] == "Parcel lost. Tracking number 16123456789 sent to him by SMS."
     assert notes["T2"] == "Order 10234 from the web shop arrived damaged; refund issued"
     assert "612 345 678" not in notes["T4"]
+
+
+def test_what_an_erased_person_shared_stays_shared(cli: Cli, tmp_path: Path, ws_path: Path) -> None:
+    """Jordi and Marta share a tablet; an event on it names nobody. Once Jordi is erased the
+    data alone no longer shows the sharing: the anonymous event must not become Marta's."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C003", "Jordi Puig Serra", "jordi.puig@example.com", "699 000 111",
+             "1970-01-20", "08012", "Barcelona"),
+            ("C004", "Marta Soler Vidal", "marta.soler@example.com", "655 000 111",
+             "1972-05-05", "08012", "Barcelona"),
+        ],
+        "web_events": [
+            ("E1", "2026-03-01 10:00", "C003", "ck-aaaa-1111", "dev-tablet-0001"),
+            ("E2", "2026-03-01 11:00", "C004", "ck-aaaa-1111", "dev-tablet-0001"),
+            ("E3", "2026-03-01 12:00", "", "ck-aaaa-1111", "dev-tablet-0001"),
+        ],
+    }, WEB_POLICY)  # fmt: skip
+    before = _sar(cli, tmp_path, policy, "--customer-id", "C004")
+    assert _row_ids(before) == {"C004", "E2"}
+    _erase(cli, policy, "--customer-id", "C003")
+    assert [r[0] for r in _table(cli, "web_events")] == ["E2", "E3"]
+    after = _sar(cli, tmp_path, policy, "--customer-id", "C004")
+    assert _row_ids(after) == {"C004", "E2"}  # E3 is still not certainly hers
+    assert after["possible_matches"]
+    assert "shared with a person erased earlier" in {h["why"] for h in after["held_back"]}
+    # the workspace keeps keyed hashes of what was shared, never the values
+    with duckdb.connect(str(ws_path / DB_FILE), read_only=True) as con:
+        stored = con.execute("SELECT * FROM _tutela.shared_values").fetchall()
+    assert {r[1] for r in stored} == {"cookie_id", "device_id"}
+    assert "1111" not in str(stored) and "tablet" not in str(stored)

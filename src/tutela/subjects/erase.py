@@ -27,7 +27,9 @@ from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.erasure_actions import ErasureAction
 from tutela.sources import LiveErasure, Writes
+from tutela.subjects import ledger
 from tutela.subjects.find import SearchSpace, row_fingerprints, search_residue
+from tutela.subjects.identity import AMBIGUOUS
 from tutela.subjects.plan import ErasurePlan as ErasurePlan  # re-exported with the two below
 from tutela.subjects.plan import Redaction
 from tutela.subjects.plan import TablePlan as TablePlan
@@ -150,6 +152,13 @@ def apply_plans(
                     if action.apply is not None:
                         action.apply(writes, table, columns, sorted(rowids))
                 _shred_subject_keys(con, master, plans, counts, shred_table)  # same txn
+                for plan in plans:  # what they shared stays shared (subjects/ledger.py)
+                    shared = [
+                        (h.kind, h.key, h.cc)
+                        for h in plan.match.held_back
+                        if h.status == AMBIGUOUS and h.key
+                    ]
+                    ledger.record(con, master, plan.request_id, shared, now())
                 entry = audit.append(
                     con,
                     master,

@@ -34,6 +34,7 @@ from tutela.detect.mask import mask
 from tutela.engine import Connection
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
 from tutela.subjects.index import SEVERAL, create_several, index_link, usable
+from tutela.subjects.ledger import Ledger
 from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
 from tutela.workspace import Workspace, json_list, quote_ident
@@ -125,6 +126,9 @@ class HeldBack:
     detail: str
     tables: tuple[str, ...]
     rows_held_back: int
+    key: str = ""
+    """The normalised value and its calling code: kept in memory, never reported."""
+    cc: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,11 +178,15 @@ def find_subjects(
     *,
     names: bool = True,
     decisions: Decisions | None = None,
+    ledger: Ledger | None = None,
 ) -> dict[str, SubjectMatch]:
     """Resolve every request ({request id: {kind: [values]}}) in one set-based pass
-    (live PostgreSQL tables are read once, into a temporary copy, for the pass)."""
+    (live PostgreSQL tables are read once, into a temporary copy, for the pass).
+    `ledger`: values shared with people erased earlier (judged ambiguous)."""
     with ws.snapshots(space.tables()):
-        return _find_subjects(ws, space, requests, names=names, decisions=decisions or {})
+        return _find_subjects(
+            ws, space, requests, names=names, decisions=decisions or {}, ledger=ledger
+        )
 
 
 def _find_subjects(
@@ -188,6 +196,7 @@ def _find_subjects(
     *,
     names: bool,
     decisions: Decisions,
+    ledger: Ledger | None,
 ) -> dict[str, SubjectMatch]:
     con = ws.con
     known_kinds = space.kinds()
@@ -199,7 +208,7 @@ def _find_subjects(
                     hint="identity links are declared under `subjects` in the policy",
                 )
     _seed(con, space, requests)
-    judge = IdentityJudge(con, space)
+    judge = IdentityJudge(con, space, ledger)
     _close(con, space, judge)
     _attribute_by_period(con, space, judge)
     judge.demote_unvouched()
@@ -603,6 +612,8 @@ def _held_back(con: Connection, judge: IdentityJudge, results: dict[str, Subject
                 st.detail,
                 st.tables,
                 int(held or 0),
+                key,
+                cc,
             )
         )
 

@@ -26,8 +26,9 @@ from functools import lru_cache
 import phonenumbers
 
 from tutela.base.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
-from tutela.base.sql import sql_literal
+from tutela.base.sql import json_list, sql_literal
 from tutela.engine import Connection
+from tutela.subjects.ledger import Ledger
 from tutela.subjects.links import LinkSpec, SearchSpace
 
 PLACEHOLDER_PEOPLE = 10
@@ -120,9 +121,10 @@ class ValueStatus:
 class IdentityJudge:
     """Reads the identity attributes of carrier rows and judges each value reached."""
 
-    def __init__(self, con: Connection, space: SearchSpace) -> None:
+    def __init__(self, con: Connection, space: SearchSpace, ledger: Ledger | None = None) -> None:
         self.con = con
         self.space = space
+        self.ledger = ledger
         self.attr_kinds = attribute_kinds(space.links)
         self.attr_links = [
             (i, link)
@@ -374,6 +376,16 @@ class IdentityJudge:
             "CREATE OR REPLACE TEMP TABLE _todo AS SELECT DISTINCT kind, key, cc FROM _fresh "
             "EXCEPT SELECT kind, key, cc FROM _vstat"
         )
+        erased: list[tuple[str, str, str | None]] = []
+        if self.ledger is not None and self.ledger.digests:
+            todo = con.execute("SELECT kind, key, cc FROM _todo").fetchall()
+            erased = self.ledger.known((str(k), str(v), c) for k, v, c in todo)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _erased AS SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) "
+            "AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS key, "
+            "UNNEST(CAST(?::JSON AS VARCHAR[])) AS cc",
+            [json_list(e[i] for e in erased) for i in range(3)],
+        )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _carry AS SELECT t.kind, t.key, t.cc, i.tbl, i.rid, "
             "i.link, i.cc AS rcc FROM _todo t JOIN _idx i ON i.kind = t.kind AND i.key = t.key "
@@ -440,7 +452,7 @@ class IdentityJudge:
                 WHEN coalesce({most}, 0) >= {PLACEHOLDER_PEOPLE}
                      OR coalesce(c.nsig, 0) > {MAX_SIGNATURES} THEN '{PLACEHOLDER}'
                 WHEN coalesce(r.shared, false) OR f.lvl IS NOT NULL OR {countries} >= 2
-                  THEN '{AMBIGUOUS}'
+                     OR e.kind IS NOT NULL THEN '{AMBIGUOUS}'
                 ELSE '{UNIQUE}' END,
               CASE WHEN f.lvl IS NOT NULL THEN {count_at}
                    WHEN {countries} >= 2 THEN {countries}
@@ -457,6 +469,7 @@ class IdentityJudge:
                        || ({words})
                 WHEN {countries} >= 2 THEN 'a number without its country, carried in '
                        || {countries} || ' countries'
+                WHEN e.kind IS NOT NULL THEN 'shared with a person erased earlier'
                 WHEN coalesce(r.shared, false) THEN 'the policy declares this link shared'
                 ELSE '' END
             FROM _todo t
@@ -465,7 +478,9 @@ class IdentityJudge:
             LEFT JOIN _vconf f ON f.kind = t.kind AND f.key = t.key
                  AND f.cc IS NOT DISTINCT FROM t.cc
             LEFT JOIN _vrows r ON r.kind = t.kind AND r.key = t.key
-                 AND r.cc IS NOT DISTINCT FROM t.cc"""
+                 AND r.cc IS NOT DISTINCT FROM t.cc
+            LEFT JOIN _erased e ON e.kind = t.kind AND e.key = t.key
+                 AND e.cc IS NOT DISTINCT FROM t.cc"""
         )
 
     def drop_known_others(self) -> dict[tuple[str, str, int], list[str]]:

@@ -21,6 +21,7 @@ from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
 from tutela.subjects import physical, review, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
+from tutela.subjects.ledger import Ledger
 from tutela.subjects.plan import ErasurePlan
 from tutela.subjects.policyview import free_text_columns, link_specs, placeholders
 from tutela.subjects.sar import build_sar
@@ -112,7 +113,8 @@ def _audit_read(
 
 def find(ctx: Context, identifiers: Identifiers, request_id: str = "find") -> SubjectMatch:
     ids = validate_identifiers(identifiers)
-    match = find_subjects(ctx.ws, ctx.space, {request_id: ids})[request_id]
+    ledger = Ledger.load(ctx.ws.con, ctx.master)
+    match = find_subjects(ctx.ws, ctx.space, {request_id: ids}, ledger=ledger)[request_id]
     _audit_read(ctx, "subject find", {request_id: ids}, {request_id: match})
     return match
 
@@ -174,7 +176,8 @@ def match_summary(ctx: Context, match: SubjectMatch) -> MatchSummary:
 def _find_reviewed(ctx: Context, requests: Mapping[str, Identifiers]) -> dict[str, SubjectMatch]:
     """One search for these requests, with the decisions reviewers recorded for them."""
     decided = review.decisions(ctx.ws.con, requests)
-    return find_subjects(ctx.ws, ctx.space, requests, decisions=decided)
+    ledger = Ledger.load(ctx.ws.con, ctx.master)
+    return find_subjects(ctx.ws, ctx.space, requests, decisions=decided, ledger=ledger)
 
 
 def record_review(ctx: Context, matches: Mapping[str, SubjectMatch]) -> None:
