@@ -806,7 +806,6 @@ def java_regex(pattern: str, *, case_insensitive: bool = False, full: bool = Fal
     out: list[str] = []
     i, n = 0, len(pattern)
     in_class = False
-    class_start = -1
     while i < n:
         ch = pattern[i]
         if ch == "\\" and i + 1 < n:
@@ -816,7 +815,7 @@ def java_regex(pattern: str, *, case_insensitive: bool = False, full: bool = Fal
             i += 2
             continue
         if in_class:
-            if ch == "]" and i > class_start:
+            if ch == "]":  # a `]` first in the class was taken as a literal on `[`
                 in_class = False
                 out.append("]")
             elif ch == "[" and pattern.startswith("[:", i):
@@ -834,8 +833,7 @@ def java_regex(pattern: str, *, case_insensitive: bool = False, full: bool = Fal
             if pattern.startswith("^", i):
                 out.append("^")
                 i += 1
-            class_start = i + 1  # a `]` first in the class is a literal
-            if pattern.startswith("]", i):
+            if pattern.startswith("]", i):  # a `]` first in the class is a literal
                 out.append("\\]")
                 i += 1
             continue
