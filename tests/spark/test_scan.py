@@ -200,6 +200,8 @@ def test_sqlglot_alone_drops_the_case_insensitive_flag(spark: Any) -> None:
         (r"^\s+$", [" ", "\t", "\x0b", "\u00a0", "\n"]),  # RE2's \s has no \x0b
         (r"[[a]]", ["[a]", "a]", "[]"]),  # `[` inside a class is literal in RE2
         (r"[a&&b]", ["&", "a", "b", "c"]),  # and `&&` is no intersection
+        (r"^[+]?[0-9]+[.]0$", ["+1.0", "1.0", "1x0", "+1", "1.0]"]),  # one-character classes
+        (r"^[]]x[^]]$", ["]xa", "]x]", "ax"]),  # `]` first in a class is literal
         (r"^\pL+$", ["Ελένη", "Zoë", "x1"]),
     ],
 )
@@ -235,7 +237,8 @@ def test_identifier_keys_are_the_same_on_spark(spark: Any, kind: str) -> None:
         "612 345 678 (Ext. 12)", "612 345 678 Max 12", "0049 151 2345678-0", "+30\x0b6912345678",
         "612 345 678 x\u00a012", '"Anna@X.es" <anna@x.es>', "Anna <mailto:ANNA@x.es?subject=hi>",
         "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "", "\u00a0anna@x.es\u3000",
-        "\u2007612 345 678\u00a0", "\t12345678Z ",
+        "\u2007612 345 678\u00a0", "\t12345678Z ", "612345678.0", " +34612345678.00 ",
+        "612.345.678", "6.0",
     ]  # fmt: skip
     _same_on_both(spark, f"SELECT {key_sql('v', kind)} FROM t ORDER BY i", values)
 

@@ -1,7 +1,8 @@
-"""Crossings found by an adversarial review (2026-12-02): each drop below put another
-person's row into a report or an erasure. From the CLI, as a user runs it: the rows of the
-other person are neither in the report nor touched by the erasure; at most they are
-possible matches for a human."""
+"""Crossings and misses found by an adversarial review (2026-12-02): each drop below put
+another person's row into a report or an erasure, or left the person's own row behind.
+From the CLI, as a user runs it: the rows of the other person are neither in the report nor
+touched by the erasure (at most they are possible matches for a human), and every row of
+the person is found."""
 
 from __future__ import annotations
 
@@ -291,3 +292,23 @@ def test_what_an_erased_person_shared_stays_shared(cli: Cli, tmp_path: Path, ws_
         stored = con.execute("SELECT * FROM _tutela.shared_values").fetchall()
     assert {r[1] for r in stored} == {"cookie_id", "device_id"}
     assert "1111" not in str(stored) and "tablet" not in str(stored)
+
+
+def test_a_phone_number_exported_as_a_float(cli: Cli, tmp_path: Path) -> None:
+    """A shop export whose phone column went through a spreadsheet: 612345678.0 is her
+    number (the erasure left the order)."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "", "", "612345678.0", "", "10.00"),
+            ("O2", "2026-02-02", "", "", "699000111.0", "", "12.00"),
+            ("O3", "2026-02-03", "", "", "", "", "14.00"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--customer-id", "1001")
+    assert _row_ids(report) == {"1001", "O1"}
+    _erase(cli, policy, "--phone", "+34 612 345 678")
+    assert [r[0] for r in _table(cli, "orders")] == ["O2", "O3"]

@@ -9,9 +9,10 @@ from functools import cache
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-KEY_RULES = "2026.12"
+KEY_RULES = "2026.13"
 """The version of the rules below that change keys (and so keyed tokens): 2026.12, e-mail
-addresses inside display names and mailto: links, phone numbers without their extension.
+addresses inside display names and mailto: links, phone numbers without their extension;
+2026.13, phone numbers exported as floats ("612345678.0") without the ".0".
 Recorded with pseudonymized columns, so a search can say which tokens are older."""
 
 # Identifier kinds whose values, found on a row that certainly belongs to the person, are
@@ -173,7 +174,8 @@ def key_sql(expr: str, normalize: str) -> str:
         # alternation is unambiguous.
         # (The country-code alternation is costly: only numbers written with + or 00 go
         # through it; DuckDB evaluates a CASE branch on the rows that take it only.)
-        digits = f"regexp_replace({without_extension(f'trim({v})')}, '[^0-9+]', '', 'g')"
+        whole = without_float_part(f"trim({v})")
+        digits = f"regexp_replace({without_extension(whole)}, '[^0-9+]', '', 'g')"
         intl = (
             f"CASE WHEN starts_with({digits}, '+') OR starts_with({digits}, '00') "
             f"THEN regexp_replace({digits}, '^(\\+|00)({_country_codes()})', '') "
@@ -210,6 +212,16 @@ def without_extension(text: str) -> str:
     )
 
 
+def without_float_part(text: str) -> str:
+    """A number exported as a float ("612345678.0": a spreadsheet, or pandas with one missing
+    value in the column) without its ".0"; anything else as it is."""
+    return (
+        f"CASE WHEN contains({text}, '.0') AND regexp_full_match(trim({text}), "
+        f"'[+]?[0-9]{{6,}}[.]0+') THEN regexp_extract(trim({text}), '^[+]?[0-9]+', 0) "
+        f"ELSE {text} END"
+    )
+
+
 def strip_separators(expr: str) -> str:
     """`expr` without the separators people type inside numbers and IDs (no regex: cheap)."""
     for sep in (" ", "\t", "-", ".", "/", "(", ")"):
@@ -231,7 +243,7 @@ def digits_sql(expr: str) -> str:
     digits and separators (nearly every phone number; about half the cost of the regex),
     else by the regex, after a trailing extension is cut off. A phone number's key ends
     with the same digits."""
-    text = f"CAST({expr} AS VARCHAR)"
+    text = without_float_part(f"CAST({expr} AS VARCHAR)")
     plain = f"regexp_full_match({text}, '[0-9 \\t./()+-]*')"
     return (
         f"CASE WHEN {plain} THEN replace({strip_separators(text)}, '+', '') "

@@ -96,6 +96,8 @@ def index_link(
             "ascii(reverse(v)) NOT BETWEEN 48 AND 57",
             # or by an extension ("612 345 678 ext. 12"), which its key leaves out
             f"regexp_matches(v, '{HAS_LETTER}')",
+            # or exported as a float ("612345678.0"): judged exactly
+            "contains(v, '.0')",
         ])  # fmt: skip
         params = [*ends, *(p for d in lasts for p in [d, *(f"{x}{d}" for x in "0123456789")])]
     elif len(probes) <= 64:

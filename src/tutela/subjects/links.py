@@ -209,7 +209,10 @@ def search_space(
 
 _TOKEN_METHODS = ("hmac", "email")
 """Methods whose tokens are computed in SQL from the normalised value alone."""
-_CHANGED_BY_KEY_RULES = {"email": "a display name or a mailto: link", "e164": "an extension"}
+_CHANGED_BY_KEY_RULES = {
+    "email": "a display name or a mailto: link",
+    "e164": "an extension or a float's '.0'",
+}
 """The keys `KEY_RULES` changed, and for which values."""
 MIN_SEARCH_TOKEN_HEX = 16
 """Shorter tokens (`hmac:8`, 32 bits) collide between people too often to be searched."""
