@@ -312,3 +312,25 @@ def test_a_phone_number_exported_as_a_float(cli: Cli, tmp_path: Path) -> None:
     assert _row_ids(report) == {"1001", "O1"}
     _erase(cli, policy, "--phone", "+34 612 345 678")
     assert [r[0] for r in _table(cli, "orders")] == ["O2", "O3"]
+
+
+def test_an_email_with_quotes_a_full_stop_or_an_invisible_character(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Pasted from a sentence, a quoted CSV cell or a web form: still her address."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "", "'maria.garcia@gmail.com'", "", "", "10.00"),
+            ("O2", "2026-02-02", "", "maria.garcia@gmail.com.", "", "", "12.00"),
+            ("O3", "2026-02-03", "", "maria.garcia\u200b@gmail.com", "", "", "14.00"),
+            ("O4", "2026-02-04", "", "mariagarcia@gmail.com", "", "", "16.00"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--email", "maria.garcia@gmail.com")
+    assert _row_ids(report) == {"1001", "O1", "O2", "O3"}
+    _erase(cli, policy, "--email", "Maria.Garcia@gmail.com")
+    assert [r[0] for r in _table(cli, "orders")] == ["O4"]

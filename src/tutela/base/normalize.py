@@ -12,7 +12,8 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 KEY_RULES = "2026.13"
 """The version of the rules below that change keys (and so keyed tokens): 2026.12, e-mail
 addresses inside display names and mailto: links, phone numbers without their extension;
-2026.13, phone numbers exported as floats ("612345678.0") without the ".0".
+2026.13, phone numbers exported as floats ("612345678.0") without the ".0", e-mail
+addresses without zero-width characters, and without quotes or a full stop around them.
 Recorded with pseudonymized columns, so a search can say which tokens are older."""
 
 # Identifier kinds whose values, found on a row that certainly belongs to the person, are
@@ -137,7 +138,9 @@ def key_sql(expr: str, normalize: str) -> str:
         # the address itself, also when written with a display name ("Anna <a@b.es>", as
         # mail tools export it) or as a link ("mailto:a@b.es"); a value holding two
         # different addresses stays whole (it is no one person's)
-        e = f"lower(trim({v}))"
+        # invisible characters pasted in, quotes and a full stop around it are no part of
+        # an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
+        e = f"trim(lower(trim({without_invisible(v)})), ' \"''`.')"
         ats = f"length({e}) - length(replace({e}, '@', ''))"
         one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
@@ -210,6 +213,16 @@ def without_extension(text: str) -> str:
         f"AND NOT regexp_matches({text}, '[a-z]{_MARKER_ON}', 'i') "
         f"THEN regexp_replace({text}, '{_EXTENSION}', '', 'i') ELSE {text} END"
     )
+
+
+INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+"""Zero-width characters that copy and paste leave inside values."""
+
+
+def without_invisible(text: str) -> str:
+    for ch in INVISIBLE:
+        text = f"replace({text}, '{ch}', '')"
+    return text
 
 
 def without_float_part(text: str) -> str:

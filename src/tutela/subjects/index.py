@@ -8,6 +8,7 @@ from typing import Any
 from tutela.base.normalize import (
     DEFAULT_MIN_KEY_LENGTH,
     HAS_LETTER,
+    INVISIBLE,
     MIN_KEY_LENGTH,
     PLACEHOLDERS,
     key_sql,
@@ -77,7 +78,9 @@ def index_link(
             where = f"{value} IN (SELECT key FROM {keys} WHERE kind = ? AND NOT probed)"
             params = [link.kind]
     elif len(probes) <= 64 and link.normalize == "email":
-        where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes))
+        # an address with a zero-width character inside holds no probe: judged exactly
+        invisible = [f"regexp_matches(v, '[{''.join(INVISIBLE)}]')"] if probes else []
+        where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes) + invisible)
         params = [f"%{like_escape(p)}%" for p in probes]
     elif len(probes) <= 16 and link.normalize == "e164":
         ends = sorted({p[-2:] for p in probes if p})

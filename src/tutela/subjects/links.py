@@ -210,7 +210,7 @@ def search_space(
 _TOKEN_METHODS = ("hmac", "email")
 """Methods whose tokens are computed in SQL from the normalised value alone."""
 _CHANGED_BY_KEY_RULES = {
-    "email": "a display name or a mailto: link",
+    "email": "a display name, a mailto: link, quotes, a full stop or a zero-width character",
     "e164": "an extension or a float's '.0'",
 }
 """The keys `KEY_RULES` changed, and for which values."""
