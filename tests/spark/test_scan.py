@@ -238,7 +238,8 @@ def test_identifier_keys_are_the_same_on_spark(spark: Any, kind: str) -> None:
         "612 345 678 x\u00a012", '"Anna@X.es" <anna@x.es>', "Anna <mailto:ANNA@x.es?subject=hi>",
         "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "", "\u00a0anna@x.es\u3000",
         "\u2007612 345 678\u00a0", "\t12345678Z ", "612345678.0", " +34612345678.00 ",
-        "612.345.678", "6.0", "'Maria@X.es'.", "maria\u200b@x.es", '"anna@x.es" ',
+        "612.345.678", "6.0", "'Maria@X.es'.", "'m@x.es.'", ".@x.es", "maria\u200b@x.es",
+        '"anna@x.es" ',
     ]  # fmt: skip
     _same_on_both(spark, f"SELECT {key_sql('v', kind)} FROM t ORDER BY i", values)
 

@@ -138,9 +138,9 @@ def key_sql(expr: str, normalize: str) -> str:
         # the address itself, also when written with a display name ("Anna <a@b.es>", as
         # mail tools export it) or as a link ("mailto:a@b.es"); a value holding two
         # different addresses stays whole (it is no one person's)
-        # invisible characters pasted in, quotes and a full stop around it are no part of
-        # an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
-        e = f"trim(lower(trim({without_invisible(v)})), ' \"''`.')"
+        # invisible characters pasted in, quotes around it and a full stop after it are no
+        # part of an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
+        e = f"rtrim(trim(lower(trim({without_invisible(v)})), ' \"''`'), ' \"''`.')"
         ats = f"length({e}) - length(replace({e}, '@', ''))"
         one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`

@@ -156,7 +156,9 @@ def render_held_back(held: Sequence[dict[str, Any]]) -> None:
 
 def render_subject_summary(summary: Any) -> None:
     """Where one person's rows are, and what was held back (`tutela subject find`)."""
-    if not summary.found:
+    if not summary.found and summary.possible_matches:
+        out.print("no row is certainly this person's; the possible matches below await review")
+    elif not summary.found:
         out.print("no data held for these identifiers")
     else:
         render_table("Rows found", ["table", "rows"], list(summary.tables.items()))
@@ -176,7 +178,10 @@ def render_subject_summary(summary: Any) -> None:
 
 
 def render_erasure_plan(plan: dict[str, Any]) -> None:
-    if not plan["found"]:
+    if not plan["found"] and plan["possible_matches_for_review"]:
+        out.print("no row is certainly this person's: nothing to erase until the possible "
+                  "matches below are reviewed")  # fmt: skip
+    elif not plan["found"]:
         out.print("nothing found for these identifiers; nothing to erase")
     else:
         render_table(

@@ -28,7 +28,12 @@ from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.erasure_actions import ErasureAction
 from tutela.sources import LiveErasure, Writes
 from tutela.subjects import ledger
-from tutela.subjects.find import SearchSpace, row_fingerprints, search_residue
+from tutela.subjects.find import (
+    SearchSpace,
+    row_fingerprints,
+    search_residue,
+    short_number_only,
+)
 from tutela.subjects.identity import AMBIGUOUS
 from tutela.subjects.plan import ErasurePlan as ErasurePlan  # re-exported with the two below
 from tutela.subjects.plan import Redaction
@@ -251,11 +256,9 @@ def verify(
             for hit in found.free_text:
                 if hit.rowid in kept.get(hit.table, set()):
                     continue
-                if hit.table in held:  # a mention that may be another number: for review
-                    fps = row_fingerprints(ws, hit.table, [hit.rowid])
-                    if fps.get(hit.rowid) in held[hit.table]:
-                        held_rows += 1
-                        continue
+                if short_number_only(hit):  # held back while planning, not her mention
+                    held_rows += 1
+                    continue
                 residue.append(
                     {
                         "table": hit.table,

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
+
 from tutela.base.errors import UsageError
 from tutela.base.normalize import (
     CORROBORATING,
@@ -237,6 +239,7 @@ def _find_subjects(
             known.add(cc)
     _held_back(con, judge, results)
     linked = {(r, t, rid) for r, m in results.items() for t, rids in m.rows.items() for rid in rids}
+    short: dict[str, list[FreeTextHit]] = {}
     possible: dict[tuple[str, str, int], PossibleMatch] = {}
     for hit_req, hit in _free_text(con, space, with_names=names and len(requests) <= 200):
         if hit.kinds == {"name"} and (hit_req, hit.table, hit.rowid) not in linked:
@@ -249,17 +252,11 @@ def _find_subjects(
                 "the text names the person; no identifier confirms it",
             )
             continue
-        if _short_numbers_only(hit) and (hit_req, hit.table, hit.rowid) not in linked:
-            possible[(hit_req, hit.table, hit.rowid)] = PossibleMatch(
-                hit.table,
-                hit.rowid,
-                hit.column,
-                0.5,
-                "the text holds a number equal to the person's customer or account id; "
-                "it may be another number (an order, an amount, a reference)",
-            )
+        if short_number_only(hit) and (hit_req, hit.table, hit.rowid) not in linked:
+            short.setdefault(hit_req, []).append(hit)  # not hers for certain: held back
             continue
         results[hit_req].free_text.append(hit)
+    _short_numbers_held(results, short)
     _shared_value_matches(con, space, possible, agreement)
     _several_addresses(con, space, possible)
     if names:
@@ -332,14 +329,38 @@ def search_residue(
 
 
 SHORT_NUMBER = 8
-"""A customer or account id of fewer digits than this, met in someone else's text on its
-own, may be any number there ("Order 10234"): a possible match, not a mention."""
+"""A customer or account id of fewer digits than this, met on its own in a text that is not
+the person's, may be any number there ("Order 10234"): not a mention of her. Such texts are
+neither reported nor redacted; the report and the certificate say how many were held back."""
 
 
-def _short_numbers_only(hit: FreeTextHit) -> bool:
+def short_number_only(hit: FreeTextHit) -> bool:
     return hit.kinds <= {"customer_id", "account_id"} and all(
         f.strip().isdigit() and len(f.strip()) < SHORT_NUMBER for f in hit.fragments
     )
+
+
+def _short_numbers_held(
+    results: dict[str, SubjectMatch], short: Mapping[str, list[FreeTextHit]]
+) -> None:
+    for req, hits in short.items():
+        by_value: dict[tuple[str, str], list[FreeTextHit]] = {}
+        for hit in hits:
+            for fragment in hit.fragments:
+                by_value.setdefault((min(hit.kinds), fragment.strip()), []).append(hit)
+        for (kind, value), found in sorted(by_value.items()):
+            results[req].held_back.append(
+                HeldBack(
+                    kind,
+                    mask_value(kind, value),
+                    AMBIGUOUS,
+                    "a short number met on its own in texts that are not the person's: it "
+                    "may be another number there (an order, an amount); not reported, not "
+                    "redacted",
+                    tuple(sorted({h.table for h in found})),
+                    len(found),
+                )
+            )
 
 
 def _sql_list(values: Sequence[str]) -> str:
@@ -354,17 +375,21 @@ def _seed(
     reqs: list[str] = []
     kinds: list[str] = []
     values: list[str] = []
+    countries: list[str | None] = []
     for req, idents in requests.items():
         for kind, vals in idents.items():
+            region = _input_region(space, kind)
             for value in vals:
                 reqs.append(req)
                 kinds.append(kind)
                 values.append(value)
+                countries.append(_input_country(value, region))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _in AS "
         "SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
-        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS v",
-        [json_list(reqs), json_list(kinds), json_list(values)],
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS v, "
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS rcc",
+        [json_list(reqs), json_list(kinds), json_list(values), json_list(countries)],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
@@ -373,7 +398,7 @@ def _seed(
     for kind in sorted(set(kinds)):
         norm = _input_normalization(space, kind)
         key = key_sql("v", norm)
-        cc = country_sql("v", _input_region(space, kind)) if norm == "e164" else "NULL"
+        cc = f"coalesce({country_sql('v')}, rcc)" if norm == "e164" else "NULL"
         con.execute(
             f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
             f"FROM _in WHERE kind = ? AND {key} IS NOT NULL",
@@ -396,11 +421,24 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
     return default_normalization(kind)
 
 
+def _input_country(value: str, region: str | None) -> str | None:
+    """The calling code of a number given without one (`--phone 612345678`): the region's
+    when the number is valid there (`07700 900123` is no Spanish number: unknown, not +34).
+    Unknown, such a number matches numbers of any country, and one carried in two
+    countries is judged ambiguous (`IdentityJudge.judge`). A +CC or 00CC prefix is read in
+    SQL (`country_sql`)."""
+    if region is None or value.strip().startswith(("+", "00")):
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return str(number.country_code) if phonenumbers.is_valid_number(number) else None
+
+
 def _input_region(space: SearchSpace, kind: str) -> str | None:
-    """The country of a number given without one (`--phone 612345678`): the region of the
-    policy's links of that kind when they all name the same one (a link without a region
-    says nothing). Otherwise unknown: such a number then matches numbers of any country,
-    and one carried in two countries is judged ambiguous (`IdentityJudge.judge`)."""
+    """The region of the policy's links of that kind when they all name the same one (a
+    link without a region says nothing)."""
     links = [link for link in space.links if link.kind == kind]
     if any(link.region_column for link in links):
         return None
@@ -691,13 +729,15 @@ _PHONE_RE = r"(?:\+|00)?[0-9][0-9 \t.()\-]{6,}[0-9]"
 _SLASHED_PHONE_RE = r"(?:^|[^0-9/])([0-9]{2,4}(?:/[0-9]{2,4}){2,3})(?:$|[^0-9/])"
 
 
-# The groups of digits of a fragment as typed, and every run of whole consecutive groups
-# joined (leading zeros dropped, as keys drop them): "+34 612 345 678 2" holds 612345678.
+# The groups of digits of a fragment as typed, and every run of up to six whole consecutive
+# groups joined (leading zeros dropped, as keys drop them): "+34 612 345 678 2" holds
+# 612345678, "+34612345678 2" holds 34612345678 (the country code and the number). Six
+# groups: a note of 400 figures makes 2,400 runs, not 80,000.
 _DIGIT_MACROS = (
     "CREATE OR REPLACE TEMP MACRO _digit_groups(x) AS list_filter(string_split("
     "regexp_replace(x, '[^0-9]+', ' ', 'g'), ' '), lambda g: g <> '')",
     "CREATE OR REPLACE TEMP MACRO _digit_runs(g) AS flatten(list_transform(range(1, len(g) + 1), "
-    "lambda i: list_transform(range(i, len(g) + 1), "
+    "lambda i: list_transform(range(i, least(len(g), i + 5) + 1), "
     "lambda j: ltrim(array_to_string(g[i:j], ''), '0'))))",
 )
 
@@ -733,7 +773,8 @@ def _free_text(
             # veces"): whole groups of digits as typed must make the number, never digits
             # inside a longer one (a tracking number 16123456789 is not 612 345 678)
             "length(k.key) >= 7 AND (k.key = keyed.key "
-            "OR list_contains(_digit_runs(_digit_groups(keyed.x)), k.key))"
+            "OR list_has_any(_digit_runs(_digit_groups(keyed.x)), "
+            "[k.key, k.cc || k.key]))"
             if few
             else "k.key = keyed.key"
         )
