@@ -259,6 +259,10 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
              "Su mujer llamó desde el +34 612 345 678 2 veces"),
             ("T5", "2026-01-14 10:00", "699 000 111", "Jordi Puig",
              "Su mujer llamó desde el +34612345678 2 veces; y al 0034612345678 (3 intentos)"),
+            ("T6", "2026-01-15 10:00", "", "", "Cliente 10234 solicita la baja"),
+            ("T7", "2026-01-16 10:00", "", "", "Devolución 10234 recibida"),
+            ("T8", "2026-01-17 10:00", "699 000 111", "Jordi Puig",
+             "Wants the invoice of customer 10234 (his mother) sent to him"),
         ],
     })  # fmt: skip
     report = _sar(cli, tmp_path, policy, "--customer-id", "10234")
@@ -273,6 +277,8 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
     notes = {r[0]: r[4] for r in _table(cli, "tickets")}
     assert notes["T1"] == "Parcel lost. Tracking number 16123456789 sent to him by SMS."
     assert notes["T2"] == "Order 10234 from the web shop arrived damaged; refund issued"
+    # in a note about nobody, or called a customer's number, it is her id
+    assert "10234" not in notes["T6"] + notes["T7"] + notes["T8"]
     assert "612 345 678" not in notes["T4"]
     assert "612345678" not in notes["T5"]
 
@@ -374,3 +380,33 @@ def test_a_typo_or_a_nickname_is_not_another_person(cli: Cli, tmp_path: Path) ->
     assert _row_ids(anna) == {"C1", "O1", "O2"}
     bob = _sar(cli, tmp_path, policy, "--customer-id", "1001")
     assert _row_ids(bob) == {"1001", "O5", "O6"}
+
+
+def test_a_shared_landline_stays_shared_after_an_erasure(
+    cli: Cli, tmp_path: Path, ws_path: Path
+) -> None:
+    """The landline is reached with its country in the CRM and without one in the shop's
+    orders: after Jordi's erasure the order from it that names nobody is still nobody's for
+    certain. An erasure that erased nothing remembers nothing."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C003", "Jordi Puig Serra", "jordi.puig@example.com", "932 000 111",
+             "1970-01-20", "08012", "Barcelona"),
+            ("C004", "Marta Soler Vidal", "marta.soler@example.com", "932 000 111",
+             "1972-05-05", "08012", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "C004", "marta.soler@example.com", "932000111",
+             "Marta Soler", "10.00"),
+            ("O3", "2026-02-03", "", "", "932000111", "", "30.00"),
+        ],
+    })  # fmt: skip
+    # the landline alone is nobody's for certain: nothing erased, nothing remembered
+    nothing = cli("erase", "--phone", "932 000 111", "-p", str(policy), "--apply")
+    assert nothing.exit_code == 0, nothing.output
+    with duckdb.connect(str(ws_path / DB_FILE), read_only=True) as con:
+        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert ("shared_values",) not in tables
+    assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "C004")) == {"C004", "O1"}
+    _erase(cli, policy, "--customer-id", "C003")
+    assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "C004")) == {"C004", "O1"}

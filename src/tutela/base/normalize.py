@@ -140,11 +140,17 @@ def key_sql(expr: str, normalize: str) -> str:
         # different addresses stays whole (it is no one person's)
         # invisible characters pasted in, quotes around it and a full stop after it are no
         # part of an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
-        e = f"rtrim(trim(lower(trim({without_invisible(v)})), ' \"''`'), ' \"''`.')"
+        # (nearly no value has any: one regex test, then the plain lower(trim()))
+        odd = f"regexp_matches({v}, '[\"''`{''.join(INVISIBLE)}]|[.]\\s*$')"
+        cleaned = f"rtrim(trim(lower(trim({without_invisible(v)})), ' \"''`'), ' \"''`.')"
+        e = f"CASE WHEN {odd} THEN {cleaned} ELSE lower(trim({v})) END"
         ats = f"length({e}) - length(replace({e}, '@', ''))"
         one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
-        inside = f"regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s]+)\\s*>', 1)"
+        inside = (
+            f"split_part(regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s]+)\\s*>', 1), "
+            "'?', 1)"
+        )
         link = f"split_part(trim(substr({e}, 8)), '?', 1)"
         # ... or with the address itself as the display name ('"a@b.es" <a@b.es>', as
         # Outlook writes it): the one address the value names

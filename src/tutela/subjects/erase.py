@@ -158,12 +158,16 @@ def apply_plans(
                         action.apply(writes, table, columns, sorted(rowids))
                 _shred_subject_keys(con, master, plans, counts, shred_table)  # same txn
                 for plan in plans:  # what they shared stays shared (subjects/ledger.py)
+                    erased = plan.redactions or any(
+                        t.rowids and not t.action.keeps for t in plan.tables
+                    )
                     shared = [
                         (h.kind, h.key, h.cc)
                         for h in plan.match.held_back
                         if h.status == AMBIGUOUS and h.key
                     ]
-                    ledger.record(con, master, plan.request_id, shared, now())
+                    if erased:  # a plan that erased nothing leaves nothing to remember
+                        ledger.record(con, master, plan.request_id, shared, now())
                 entry = audit.append(
                     con,
                     master,
@@ -256,9 +260,11 @@ def verify(
             for hit in found.free_text:
                 if hit.rowid in kept.get(hit.table, set()):
                     continue
-                if short_number_only(hit):  # held back while planning, not her mention
-                    held_rows += 1
-                    continue
+                if short_number_only(hit) and hit.table in plan.match.held_texts:
+                    fps = row_fingerprints(ws, hit.table, [hit.rowid])
+                    if fps.get(hit.rowid) in plan.match.held_texts[hit.table]:
+                        held_rows += 1  # held back while planning: not her mention
+                        continue
                 residue.append(
                     {
                         "table": hit.table,

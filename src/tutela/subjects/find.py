@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,8 @@ class SubjectMatch:
     """Identifiers that are the person's alone (shared ones are in `held_back`)."""
     countries: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(kind, key) -> the calling codes the person's phone key is known with (none: any)."""
+    held_texts: dict[str, set[str]] = field(default_factory=dict)
+    """Table -> content fingerprints of texts held back (a short id about someone else)."""
     free_text: list[FreeTextHit] = field(default_factory=list)
     possible: list[PossibleMatch] = field(default_factory=list)
     held_back: list[HeldBack] = field(default_factory=list)
@@ -253,10 +256,10 @@ def _find_subjects(
             )
             continue
         if short_number_only(hit) and (hit_req, hit.table, hit.rowid) not in linked:
-            short.setdefault(hit_req, []).append(hit)  # not hers for certain: held back
+            short.setdefault(hit_req, []).append(hit)  # judged below
             continue
         results[hit_req].free_text.append(hit)
-    _short_numbers_held(results, short)
+    _short_numbers(ws, space, results, short)
     _shared_value_matches(con, space, possible, agreement)
     _several_addresses(con, space, possible)
     if names:
@@ -340,27 +343,87 @@ def short_number_only(hit: FreeTextHit) -> bool:
     )
 
 
-def _short_numbers_held(
-    results: dict[str, SubjectMatch], short: Mapping[str, list[FreeTextHit]]
+# "Cliente 10234", "customer ID: 10234", "Kundennummer 10234": the number is a customer's
+_CUSTOMER_WORD = re.compile(
+    r"(?i)\b(?:client[ea]?|customer|cust|kunde|kundennummer|kundennr|klant|klantnummer|"
+    r"cliente|abonné|abonado|account|cuenta|compte|konto)"
+    r"(?:\W{0,3}(?:id|n[º°o]|nr|no|num|number|número|numero|nummer))?\W{0,4}$"
+)
+
+
+def _short_numbers(
+    ws: Workspace,
+    space: SearchSpace,
+    results: dict[str, SubjectMatch],
+    short: Mapping[str, list[FreeTextHit]],
 ) -> None:
+    """Texts where her short customer id stands alone, in rows not hers. A mention when the
+    text calls it a customer's number ("cliente 10234") or the row names nobody (no id,
+    e-mail, phone or name of anyone); otherwise held back: in a row about someone else,
+    "Order 10234" may be any number."""
+    if not short:
+        return
+    identity = ("customer_id", "account_id", "national_id", "tax_id", "email", "phone", "name")
+    wanted = {(h.table, h.column, h.rowid) for hits in short.values() for h in hits}
+    texts: dict[tuple[str, int], str] = {}
+    named: set[tuple[str, int]] = set()
+    for table in sorted({t for t, _, _ in wanted}):
+        rowids = sorted({r for t, _, r in wanted if t == table})
+        cols = sorted({c for t, c, _ in wanted if t == table})
+        links = [ln for ln in space.links if ln.table == table and ln.kind in identity]
+        names_someone = (
+            " OR ".join(f"{quote_ident(ln.column)} IS NOT NULL" for ln in links) or "false"
+        )
+        rows = ws.con.execute(
+            f"SELECT rowid, {names_someone}, "
+            + ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
+            + f" FROM {space.relation(table)} WHERE rowid IN "
+            "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
+            [json_list(rowids)],
+        ).fetchall()
+        for rid, someone, *values in rows:
+            if someone:
+                named.add((table, int(rid)))
+            for col, value in zip(cols, values, strict=True):
+                texts[(f"{table}\x00{col}", int(rid))] = value or ""
     for req, hits in short.items():
-        by_value: dict[tuple[str, str], list[FreeTextHit]] = {}
+        held: list[FreeTextHit] = []
         for hit in hits:
-            for fragment in hit.fragments:
-                by_value.setdefault((min(hit.kinds), fragment.strip()), []).append(hit)
-        for (kind, value), found in sorted(by_value.items()):
-            results[req].held_back.append(
-                HeldBack(
-                    kind,
-                    mask_value(kind, value),
-                    AMBIGUOUS,
-                    "a short number met on its own in texts that are not the person's: it "
-                    "may be another number there (an order, an amount); not reported, not "
-                    "redacted",
-                    tuple(sorted({h.table for h in found})),
-                    len(found),
-                )
+            text = texts.get((f"{hit.table}\x00{hit.column}", hit.rowid), "")
+            called = any(
+                _CUSTOMER_WORD.search(text[: m.start()])
+                for f in hit.fragments
+                for m in re.finditer(re.escape(f), text)
             )
+            if called or (hit.table, hit.rowid) not in named:
+                results[req].free_text.append(hit)
+            else:
+                held.append(hit)
+        _short_numbers_held(results, req, held)
+        for table in sorted({h.table for h in held}):
+            prints = row_fingerprints(ws, table, [h.rowid for h in held if h.table == table])
+            results[req].held_texts.setdefault(table, set()).update(prints.values())
+
+
+def _short_numbers_held(
+    results: dict[str, SubjectMatch], req: str, hits: Sequence[FreeTextHit]
+) -> None:
+    by_value: dict[tuple[str, str], list[FreeTextHit]] = {}
+    for hit in hits:
+        for fragment in hit.fragments:
+            by_value.setdefault((min(hit.kinds), fragment.strip()), []).append(hit)
+    for (kind, value), found in sorted(by_value.items()):
+        results[req].held_back.append(
+            HeldBack(
+                kind,
+                mask_value(kind, value),
+                AMBIGUOUS,
+                "a short number met on its own in texts about someone else: it may be "
+                "another number there (an order, an amount); not reported, not redacted",
+                tuple(sorted({h.table for h in found})),
+                len(found),
+            )
+        )
 
 
 def _sql_list(values: Sequence[str]) -> str:
