@@ -13,7 +13,8 @@ KEY_RULES = "2026.13"
 """The version of the rules below that change keys (and so keyed tokens): 2026.12, e-mail
 addresses inside display names and mailto: links, phone numbers without their extension;
 2026.13, phone numbers exported as floats ("612345678.0") without the ".0", e-mail
-addresses without zero-width characters, and without quotes or a full stop around them.
+addresses without zero-width characters, quotes around them or a full stop after them, and
+without the query of a `<mailto:...?subject=...>` link.
 Recorded with pseudonymized columns, so a search can say which tokens are older."""
 
 # Identifier kinds whose values, found on a row that certainly belongs to the person, are
