@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import duckdb
 from typer.testing import Result
 
 from tests.conftest import json_out
+from tutela.base.keys import MasterKey
+from tutela.subjects.ledger import Ledger, record
 from tutela.workspace import DB_FILE
 
 Cli = Callable[..., Result]
@@ -263,6 +266,11 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
             ("T7", "2026-01-16 10:00", "", "", "Devolución 10234 recibida"),
             ("T8", "2026-01-17 10:00", "699 000 111", "Jordi Puig",
              "Wants the invoice of customer 10234 (his mother) sent to him"),
+            ("T9", "2026-01-18 10:00", "699 000 111", "Jordi Puig",
+             "Asks about customer 102345; order 10234 arrived damaged"),
+            ("T10", "2026-01-19 10:00", "699 000 111", "Jordi Puig",
+             "Order 10234 arrived damaged; cc maria.garcia@gmail.com"),
+            ("T11", "2026-01-20 10:00", "000000000", "n/a", "Devolución 10234 recibida"),
         ],
     })  # fmt: skip
     report = _sar(cli, tmp_path, policy, "--customer-id", "10234")
@@ -270,15 +278,20 @@ def test_a_phone_mention_is_a_whole_number(cli: Cli, tmp_path: Path) -> None:
     assert not any("16123456789" in t for t in texts)
     assert any("612 345 678 2 veces" in t for t in texts)
     # her customer id as a bare number in his note may be an order number: held back
-    assert not any("Order 10234" in t for t in texts)
+    assert not any("Order 10234 from the web shop" in t for t in texts)
     held = [h for h in report["held_back"] if h["kind"] == "customer_id"]
-    assert held and held[0]["rows_held_back"] == 1 and "short number" in held[0]["why"]
+    assert held and held[0]["rows_held_back"] == 2 and "short number" in held[0]["why"]
     _erase(cli, policy, "--customer-id", "10234")
     notes = {r[0]: r[4] for r in _table(cli, "tickets")}
     assert notes["T1"] == "Parcel lost. Tracking number 16123456789 sent to him by SMS."
     assert notes["T2"] == "Order 10234 from the web shop arrived damaged; refund issued"
-    # in a note about nobody, or called a customer's number, it is her id
-    assert "10234" not in notes["T6"] + notes["T7"] + notes["T8"]
+    # in a note about nobody (placeholders name nobody), or called a customer's number,
+    # it is her id
+    assert "10234" not in notes["T6"] + notes["T7"] + notes["T8"] + notes["T11"]
+    # another customer's number is not hers, nor part of it redacted
+    assert notes["T9"] == "Asks about customer 102345; order 10234 arrived damaged"
+    # her e-mail redacted in his note, and the erasure's check passed (_erase)
+    assert "maria.garcia" not in notes["T10"] and "arrived damaged" in notes["T10"]
     assert "612 345 678" not in notes["T4"]
     assert "612345678" not in notes["T5"]
 
@@ -310,7 +323,7 @@ def test_what_an_erased_person_shared_stays_shared(cli: Cli, tmp_path: Path, ws_
     # the workspace keeps keyed hashes of what was shared, never the values
     with duckdb.connect(str(ws_path / DB_FILE), read_only=True) as con:
         stored = con.execute("SELECT * FROM _tutela.shared_values").fetchall()
-    assert {r[1] for r in stored} == {"cookie_id", "device_id"}
+    assert {r[3] for r in stored} == {"cookie_id", "device_id"}
     assert "1111" not in str(stored) and "tablet" not in str(stored)
 
 
@@ -347,11 +360,12 @@ def test_an_email_with_quotes_a_full_stop_or_an_invisible_character(
             ("O1", "2026-02-01", "", "'maria.garcia@gmail.com'", "", "", "10.00"),
             ("O2", "2026-02-02", "", "maria.garcia@gmail.com.", "", "", "12.00"),
             ("O3", "2026-02-03", "", "maria.garcia\u200b@gmail.com", "", "", "14.00"),
+            ("O5", "2026-02-05", "", "maria.garcia@gmail.com.\u00a0", "", "", "18.00"),
             ("O4", "2026-02-04", "", "mariagarcia@gmail.com", "", "", "16.00"),
         ],
     })  # fmt: skip
     report = _sar(cli, tmp_path, policy, "--email", "maria.garcia@gmail.com")
-    assert _row_ids(report) == {"1001", "O1", "O2", "O3"}
+    assert _row_ids(report) == {"1001", "O1", "O2", "O3", "O5"}
     _erase(cli, policy, "--email", "Maria.Garcia@gmail.com")
     assert [r[0] for r in _table(cli, "orders")] == ["O4"]
 
@@ -410,3 +424,24 @@ def test_a_shared_landline_stays_shared_after_an_erasure(
     assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "C004")) == {"C004", "O1"}
     _erase(cli, policy, "--customer-id", "C003")
     assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "C004")) == {"C004", "O1"}
+
+
+def test_the_ledger_matches_countries_as_the_search_does() -> None:
+    """A remembered Spanish landline is not a French number with the same digits; a number
+    of unknown country meets both, as the search matches them."""
+    master = MasterKey(os.urandom(32), "test")
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA _tutela")
+    record(
+        con,
+        master,
+        "R1",
+        [("phone", "932000111", "34"), ("phone", "612345678", None)],
+        "2026-12-02",
+    )
+    ledger = Ledger.load(con, master)
+    asked = [
+        ("phone", "932000111", "34"), ("phone", "932000111", "33"), ("phone", "932000111", None),
+        ("phone", "612345678", "44"), ("phone", "612345678", None), ("email", "612345678", None),
+    ]  # fmt: skip
+    assert ledger.known(asked) == [asked[0], asked[2], asked[3], asked[4]]

@@ -142,15 +142,15 @@ def key_sql(expr: str, normalize: str) -> str:
         # invisible characters pasted in, quotes around it and a full stop after it are no
         # part of an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
         # (nearly no value has any: one regex test, then the plain lower(trim()))
-        odd = f"regexp_matches({v}, '[\"''`{''.join(INVISIBLE)}]|[.]\\s*$')"
+        odd = f"regexp_matches({v}, '[\"''`{''.join(INVISIBLE)}]|[.]{_S}*$')"
         cleaned = f"rtrim(trim(lower(trim({without_invisible(v)})), ' \"''`'), ' \"''`.')"
         e = f"CASE WHEN {odd} THEN {cleaned} ELSE lower(trim({v})) END"
         ats = f"length({e}) - length(replace({e}, '@', ''))"
         one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
+        # (a link's query after the domain is no part of it: `<mailto:a@x.es?subject=hi>`)
         inside = (
-            f"split_part(regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s]+)\\s*>', 1), "
-            "'?', 1)"
+            f"regexp_extract({e}, '<\\s*(?:mailto:)?([^<>\\s]+@[^<>\\s?]+)(?:[?][^<>]*)?\\s*>', 1)"
         )
         link = f"split_part(trim(substr({e}, 8)), '?', 1)"
         # ... or with the address itself as the display name ('"a@b.es" <a@b.es>', as

@@ -30,6 +30,7 @@ from tutela.sources import LiveErasure, Writes
 from tutela.subjects import ledger
 from tutela.subjects.find import (
     SearchSpace,
+    held_short_numbers,
     row_fingerprints,
     search_residue,
     short_number_only,
@@ -66,8 +67,12 @@ def _redact_all(ws: Workspace, writes: Writes, redactions: Sequence[Redaction]) 
 
 
 def redact(text: str, fragments: Sequence[str]) -> str:
+    """Every occurrence of the fragments, never part of a longer number ("10234" in
+    "pedido 102345" stays: it is another number)."""
     for fragment in fragments:
-        text = re.sub(re.escape(fragment), REDACTED, text, flags=re.IGNORECASE)
+        before = "(?<![0-9])" if fragment[:1].isdigit() else ""
+        after = "(?![0-9])" if fragment[-1:].isdigit() else ""
+        text = re.sub(before + re.escape(fragment) + after, REDACTED, text, flags=re.IGNORECASE)
     return text
 
 
@@ -257,14 +262,13 @@ def verify(
                     left = [r for r in left if fps.get(r) not in held[table]]
                 if left:
                     residue.append({"table": table, "rows": len(left)})
-            for hit in found.free_text:
-                if hit.rowid in kept.get(hit.table, set()):
+            texts = [h for h in found.free_text if h.rowid not in kept.get(h.table, set())]
+            # a short id held back while planning is held back by the same rule now
+            held_texts = held_short_numbers(ws, space, [h for h in texts if short_number_only(h)])
+            for hit in texts:
+                if (hit.table, hit.column, hit.rowid) in held_texts:
+                    held_rows += 1
                     continue
-                if short_number_only(hit) and hit.table in plan.match.held_texts:
-                    fps = row_fingerprints(ws, hit.table, [hit.rowid])
-                    if fps.get(hit.rowid) in plan.match.held_texts[hit.table]:
-                        held_rows += 1  # held back while planning: not her mention
-                        continue
                 residue.append(
                     {
                         "table": hit.table,

@@ -31,8 +31,10 @@ from tutela.base.normalize import (
     EXPANDING,
     country_sql,
     key_sql,
+    placeholder_sql,
     strip_separators,
 )
+from tutela.base.sql import sql_literal
 from tutela.detect.mask import mask
 from tutela.engine import Connection
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
@@ -154,8 +156,6 @@ class SubjectMatch:
     """Identifiers that are the person's alone (shared ones are in `held_back`)."""
     countries: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     """(kind, key) -> the calling codes the person's phone key is known with (none: any)."""
-    held_texts: dict[str, set[str]] = field(default_factory=dict)
-    """Table -> content fingerprints of texts held back (a short id about someone else)."""
     free_text: list[FreeTextHit] = field(default_factory=list)
     possible: list[PossibleMatch] = field(default_factory=list)
     held_back: list[HeldBack] = field(default_factory=list)
@@ -357,52 +357,59 @@ def _short_numbers(
     results: dict[str, SubjectMatch],
     short: Mapping[str, list[FreeTextHit]],
 ) -> None:
-    """Texts where her short customer id stands alone, in rows not hers. A mention when the
-    text calls it a customer's number ("cliente 10234") or the row names nobody (no id,
-    e-mail, phone or name of anyone); otherwise held back: in a row about someone else,
-    "Order 10234" may be any number."""
-    if not short:
-        return
+    """Texts where her short customer id stands alone, in rows not hers: mentions, unless
+    held back (`held_short_numbers`)."""
+    held_at = held_short_numbers(ws, space, [h for hits in short.values() for h in hits])
+    for req, hits in short.items():
+        held = [h for h in hits if (h.table, h.column, h.rowid) in held_at]
+        results[req].free_text += [h for h in hits if (h.table, h.column, h.rowid) not in held_at]
+        _short_numbers_held(results, req, held)
+
+
+def held_short_numbers(
+    ws: Workspace, space: SearchSpace, hits: Sequence[FreeTextHit]
+) -> set[tuple[str, str, int]]:
+    """(table, column, rowid) of the texts where a short customer id is held back: the row
+    names someone (a usable identity value that is no placeholder: someone else, since the
+    row is not hers) and the text does not call the number a customer's ("cliente 10234");
+    there "Order 10234" may be any number. The same rule checks the erasure afterwards."""
     identity = ("customer_id", "account_id", "national_id", "tax_id", "email", "phone", "name")
-    wanted = {(h.table, h.column, h.rowid) for hits in short.values() for h in hits}
-    texts: dict[tuple[str, int], str] = {}
+    wanted = {(h.table, h.column, h.rowid) for h in hits}
+    texts: dict[tuple[str, str, int], str] = {}
     named: set[tuple[str, int]] = set()
     for table in sorted({t for t, _, _ in wanted}):
         rowids = sorted({r for t, _, r in wanted if t == table})
         cols = sorted({c for t, c, _ in wanted if t == table})
-        links = [ln for ln in space.links if ln.table == table and ln.kind in identity]
-        names_someone = (
-            " OR ".join(f"{quote_ident(ln.column)} IS NOT NULL" for ln in links) or "false"
-        )
+        someone = []
+        for ln in space.links:
+            if ln.table == table and ln.kind in identity:
+                key = key_sql(quote_ident(ln.column), ln.normalize)
+                nobody = placeholder_sql(sql_literal(ln.kind), key, space.placeholders)
+                someone.append(f"({usable(key, ln.kind)} AND NOT coalesce({nobody}, false))")
         rows = ws.con.execute(
-            f"SELECT rowid, {names_someone}, "
+            f"SELECT rowid, {' OR '.join(someone) or 'false'}, "
             + ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
             + f" FROM {space.relation(table)} WHERE rowid IN "
             "(SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
             [json_list(rowids)],
         ).fetchall()
-        for rid, someone, *values in rows:
-            if someone:
+        for rid, names_someone, *values in rows:
+            if names_someone:
                 named.add((table, int(rid)))
             for col, value in zip(cols, values, strict=True):
-                texts[(f"{table}\x00{col}", int(rid))] = value or ""
-    for req, hits in short.items():
-        held: list[FreeTextHit] = []
-        for hit in hits:
-            text = texts.get((f"{hit.table}\x00{hit.column}", hit.rowid), "")
-            called = any(
-                _CUSTOMER_WORD.search(text[: m.start()])
-                for f in hit.fragments
-                for m in re.finditer(re.escape(f), text)
-            )
-            if called or (hit.table, hit.rowid) not in named:
-                results[req].free_text.append(hit)
-            else:
-                held.append(hit)
-        _short_numbers_held(results, req, held)
-        for table in sorted({h.table for h in held}):
-            prints = row_fingerprints(ws, table, [h.rowid for h in held if h.table == table])
-            results[req].held_texts.setdefault(table, set()).update(prints.values())
+                texts[(table, col, int(rid))] = value or ""
+    held = set()
+    for hit in hits:
+        where = (hit.table, hit.column, hit.rowid)
+        text = texts.get(where, "")
+        called = any(
+            _CUSTOMER_WORD.search(text[: m.start()])
+            for f in hit.fragments
+            for m in re.finditer(rf"(?<![0-9]){re.escape(f.strip())}(?![0-9])", text)
+        )
+        if (hit.table, hit.rowid) in named and not called:
+            held.add(where)
+    return held
 
 
 def _short_numbers_held(

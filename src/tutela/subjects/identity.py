@@ -495,8 +495,8 @@ class IdentityJudge:
                  AND f.cc IS NOT DISTINCT FROM t.cc
             LEFT JOIN _vrows r ON r.kind = t.kind AND r.key = t.key
                  AND r.cc IS NOT DISTINCT FROM t.cc
-            LEFT JOIN (SELECT DISTINCT kind, key FROM _erased) e
-                 ON e.kind = t.kind AND e.key = t.key"""
+            LEFT JOIN (SELECT DISTINCT kind, key, cc FROM _erased) e
+                 ON e.kind = t.kind AND e.key = t.key AND e.cc IS NOT DISTINCT FROM t.cc"""
         )
 
     def drop_known_others(self) -> dict[tuple[str, str, int], list[str]]:

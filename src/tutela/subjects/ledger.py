@@ -23,6 +23,8 @@ from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists, json_list
 TABLE = f"{INTERNAL_SCHEMA}.shared_values"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     digest VARCHAR PRIMARY KEY,
+    any_country VARCHAR,
+    country_known BOOLEAN,
     kind VARCHAR,
     request_id VARCHAR,
     recorded_at TIMESTAMP
@@ -37,31 +39,47 @@ def _key(master: MasterKey) -> bytes:
 
 
 def digest(key: bytes, value: Value) -> str:
-    """Without the calling code: the same number is reached with and without one (a link
-    without a region), and either must find the entry."""
+    kind, normalised, cc = value
+    return keyed_hash(key, f"{kind}:{cc or ''}:{normalised}")
+
+
+def _any_country(key: bytes, value: Value) -> str:
     kind, normalised, _ = value
-    return keyed_hash(key, f"{kind}:{normalised}")
+    return keyed_hash(key, f"{kind}:*:{normalised}")
 
 
 class Ledger:
-    """The recorded digests, read once per search."""
+    """The recorded digests, read once per search. Countries match as the search matches
+    them: the same code, or either unknown (a French number with the digits of a Spanish
+    landline is another number)."""
 
-    def __init__(self, master: MasterKey, digests: set[str]) -> None:
+    def __init__(self, master: MasterKey, rows: Sequence[tuple[str, str, bool]] = ()) -> None:
         self._key = _key(master)
-        self.digests = digests
+        self.digests = {r[0] for r in rows}
+        self._any = {r[1] for r in rows}
+        self._any_unknown = {r[1] for r in rows if not r[2]}
 
     @classmethod
     def load(cls, con: Connection, master: MasterKey) -> Ledger:
         if not internal_table_exists(con, "shared_values"):
-            return cls(master, set())
-        rows = con.execute(f"SELECT digest FROM {TABLE}").fetchall()
-        return cls(master, {str(r[0]) for r in rows})
+            return cls(master)
+        rows = con.execute(f"SELECT digest, any_country, country_known FROM {TABLE}").fetchall()
+        return cls(master, [(str(a), str(b), bool(c)) for a, b, c in rows])
 
     def known(self, values: Iterable[Value]) -> list[Value]:
         """The values among these that were shared with a person erased earlier."""
         if not self.digests:
             return []
-        return [v for v in values if digest(self._key, v) in self.digests]
+        out = []
+        for v in values:
+            anywhere = _any_country(self._key, v)
+            if v[2] is None:
+                hit = anywhere in self._any
+            else:
+                hit = digest(self._key, v) in self.digests or anywhere in self._any_unknown
+            if hit:
+                out.append(v)
+        return out
 
 
 def record(
@@ -72,12 +90,20 @@ def record(
         return 0
     con.execute(_DDL)
     key = _key(master)
-    digests = sorted({digest(key, v) for v in values})
-    kinds = {digest(key, v): v[0] for v in values}
+    rows = {digest(key, v): (_any_country(key, v), v[2] is not None, v[0]) for v in values}
+    digests = sorted(rows)
     con.execute(
-        f"INSERT INTO {TABLE} SELECT d, k, ?, CAST(? AS TIMESTAMP) FROM (SELECT "
-        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS d, UNNEST(CAST(?::JSON AS VARCHAR[])) AS k) "
+        f"INSERT INTO {TABLE} SELECT d, a, c, k, ?, CAST(? AS TIMESTAMP) FROM (SELECT "
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS d, UNNEST(CAST(?::JSON AS VARCHAR[])) AS a, "
+        "UNNEST(CAST(?::JSON AS BOOLEAN[])) AS c, UNNEST(CAST(?::JSON AS VARCHAR[])) AS k) "
         "ON CONFLICT DO NOTHING",
-        [request_id, at, json_list(digests), json_list(kinds[d] for d in digests)],
+        [
+            request_id,
+            at,
+            json_list(digests),
+            json_list(rows[d][0] for d in digests),
+            json_list(rows[d][1] for d in digests),
+            json_list(rows[d][2] for d in digests),
+        ],
     )
     return len(digests)
