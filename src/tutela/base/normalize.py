@@ -142,9 +142,11 @@ def key_sql(expr: str, normalize: str) -> str:
         # invisible characters pasted in, quotes around it and a full stop after it are no
         # part of an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
         # (nearly no value has any: one regex test, then the plain lower(trim()))
+        # (written once, not inside each branch below: a statement's SQL grows with it)
+        quotes = "' \"''`'"
         odd = f"regexp_matches({v}, '[\"''`{''.join(INVISIBLE)}]|[.]{_S}*$')"
-        cleaned = f"rtrim(trim(lower(trim({without_invisible(v)})), ' \"''`'), ' \"''`.')"
-        e = f"CASE WHEN {odd} THEN {cleaned} ELSE lower(trim({v})) END"
+        cleaned = f"rtrim(trim(lower(trim({without_invisible(v)})), {quotes}), ' \"''`.')"
+        e = f"lower(trim({v}))"
         ats = f"length({e}) - length(replace({e}, '@', ''))"
         one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
@@ -165,8 +167,9 @@ def key_sql(expr: str, normalize: str) -> str:
         )
         # nearly every value has neither: one cheap test, then the plain key
         return (
-            f"NULLIF(CASE WHEN contains({v}, '<') OR contains({v}, ':') THEN {unwrapped} "
-            f"ELSE {e} END, '')"
+            f"NULLIF(CASE WHEN contains({v}, '<') OR contains({v}, ':') "
+            f"THEN rtrim(trim({unwrapped}, {quotes}), ' \"''`.') "
+            f"WHEN {odd} THEN {cleaned} ELSE {e} END, '')"
         )
     if normalize == "compact":
         return f"NULLIF(upper({strip_separators(v)}), '')"
@@ -234,12 +237,9 @@ def without_invisible(text: str) -> str:
 
 def without_float_part(text: str) -> str:
     """A number exported as a float ("612345678.0": a spreadsheet, or pandas with one missing
-    value in the column) without its ".0"; anything else as it is."""
-    return (
-        f"CASE WHEN contains({text}, '.0') AND regexp_full_match(trim({text}), "
-        f"'[+]?[0-9]{{6,}}[.]0+') THEN regexp_extract(trim({text}), '^[+]?[0-9]+', 0) "
-        f"ELSE {text} END"
-    )
+    value in the column) without its ".0"; anything else as it is. (`text` is written
+    once: the keys repeat this expression, and a statement's SQL grows with it.)"""
+    return f"regexp_replace({text}, '^([+]?[0-9]{{6,}})[.]0+$', '\\1')"
 
 
 def strip_separators(expr: str) -> str:
@@ -263,7 +263,7 @@ def digits_sql(expr: str) -> str:
     digits and separators (nearly every phone number; about half the cost of the regex),
     else by the regex, after a trailing extension is cut off. A phone number's key ends
     with the same digits."""
-    text = without_float_part(f"CAST({expr} AS VARCHAR)")
+    text = without_float_part(f"trim(CAST({expr} AS VARCHAR))")
     plain = f"regexp_full_match({text}, '[0-9 \\t./()+-]*')"
     return (
         f"CASE WHEN {plain} THEN replace({strip_separators(text)}, '+', '') "

@@ -948,13 +948,15 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
                 raise TranslationError(
                     "regexp_replace of the first match only has no Spark translation"
                 )
-            if "\\" in replacement or "$" in replacement:
-                raise TranslationError("regexp_replace with group references has no translation")
+            # group references: RE2's \\1 is Java's $1; anything else escaped has no meaning
+            # we translate
+            if "$" in replacement or re.search(r"\\[^1-9]|\\$", replacement):
+                raise TranslationError("regexp_replace with this replacement has no translation")
             insensitive = _case_insensitive(flags)
             return exp.RegexpReplace(
                 this=node.this,
                 expression=exp.Literal.string(java_regex(pattern, case_insensitive=insensitive)),
-                replacement=exp.Literal.string(replacement),
+                replacement=exp.Literal.string(re.sub(r"\\([1-9])", r"$\1", replacement)),
             )
         if isinstance(node, exp.Trim) and node.args.get("expression") is None:
             # DuckDB's trim strips every Unicode space separator (NBSP, U+3000...), Spark's

@@ -8,7 +8,6 @@ from typing import Any
 from tutela.base.normalize import (
     DEFAULT_MIN_KEY_LENGTH,
     HAS_LETTER,
-    INVISIBLE,
     MIN_KEY_LENGTH,
     PLACEHOLDERS,
     key_sql,
@@ -78,8 +77,9 @@ def index_link(
             where = f"{value} IN (SELECT key FROM {keys} WHERE kind = ? AND NOT probed)"
             params = [link.kind]
     elif len(probes) <= 64 and link.normalize == "email":
-        # an address with a zero-width character inside holds no probe: judged exactly
-        invisible = [f"regexp_matches(v, '[{''.join(INVISIBLE)}]')"] if probes else []
+        # an address with a zero-width character inside holds no probe: any value that is
+        # not plain ASCII (bytes <> characters: ~1 ms per million values) is judged exactly
+        invisible = ["strlen(v) <> length(v)"] if probes else []
         where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes) + invisible)
         params = [f"%{like_escape(p)}%" for p in probes]
     elif len(probes) <= 16 and link.normalize == "e164":
