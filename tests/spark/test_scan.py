@@ -239,7 +239,8 @@ def test_identifier_keys_are_the_same_on_spark(spark: Any, kind: str) -> None:
         "ES91 2100 0418 4502 0005 1332\n", " a@b.c ", None, "", "\u00a0anna@x.es\u3000",
         "\u2007612 345 678\u00a0", "\t12345678Z ", "612345678.0", " +34612345678.00 ",
         "612.345.678", "6.0", "'Maria@X.es'.", "'m@x.es.'", ".@x.es", "maria\u200b@x.es",
-        '"anna@x.es" ',
+        '"anna@x.es" ', "'mailto:anna@x.es'", "Anna <a@x.es\u200b>", '"a@x.es" <a@x.es>.',
+        "<mariajose?@x.es>",
     ]  # fmt: skip
     _same_on_both(spark, f"SELECT {key_sql('v', kind)} FROM t ORDER BY i", values)
 
@@ -252,3 +253,8 @@ def test_a_function_without_translation_is_an_error() -> None:
     # DuckDB replaces the first match only without 'g'; Spark would replace every one
     with pytest.raises(engine_spark.TranslationError, match="first match"):
         engine_spark.to_spark_sql("SELECT regexp_replace(v, 'a', 'b') FROM t")
+    # RE2's \1 is Java's $1, but \10 (group 1, then 0) would be Java's group 10
+    assert "'$1'" in engine_spark.to_spark_sql("SELECT regexp_replace(v, '^(a)b', '\\1') FROM t")
+    for replacement in ("\\10", "$1", "\\\\"):
+        with pytest.raises(engine_spark.TranslationError, match="replacement"):
+            engine_spark.to_spark_sql(f"SELECT regexp_replace(v, '^(a)', '{replacement}') FROM t")

@@ -24,6 +24,20 @@ from tutela.subjects.find import LinkSpec
         ("email", "   ", None),
         ("email", "Anna Puig <Anna.Puig@Example.com>", "anna.puig@example.com"),
         ("email", "mailto: anna@example.com", "anna@example.com"),
+        # pasted from sentences, quoted cells and web forms (reviews, 2026-12-02)
+        ("email", "'maria@x.es'.", "maria@x.es"),
+        ("email", "maria@x.es.\u00a0", "maria@x.es"),
+        ("email", "mar\u200bia@x.es", "maria@x.es"),
+        ("email", ".@x.es", ".@x.es"),
+        ("email", "'mailto:anna@x.es'", "anna@x.es"),
+        ("email", "Anna <a@x.es\u200b>", "a@x.es"),
+        ("email", "\u200bmailto:a@x.es", "a@x.es"),
+        ("email", '"a@x.es" <a@x.es>.', "a@x.es"),
+        ("email", "Anna <mailto:ANNA@x.es?subject=hi>", "anna@x.es"),
+        ("email", "<mariajose?@x.es>", "mariajose?@x.es"),
+        ("e164", "612345678.0", "612345678"),
+        ("e164", " +34612345678.00 ", "612345678"),
+        ("e164", "93.312.34.00", "933123400"),
         # two addresses are no one person's: the value stays whole and matches neither
         (
             "email",

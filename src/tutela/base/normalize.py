@@ -145,8 +145,9 @@ def key_sql(expr: str, normalize: str) -> str:
         # (written once, not inside each branch below: a statement's SQL grows with it)
         quotes = "' \"''`'"
         odd = f"regexp_matches({v}, '[\"''`{''.join(INVISIBLE)}]|[.]{_S}*$')"
-        cleaned = f"rtrim(trim(lower(trim({without_invisible(v)})), {quotes}), ' \"''`.')"
-        e = f"lower(trim({v}))"
+        visible = f"regexp_replace({v}, '[{''.join(INVISIBLE)}]', '', 'g')"
+        cleaned = f"rtrim(trim(lower(trim({visible})), {quotes}), ' \"''`.')"
+        e = cleaned  # what the display-name and link forms are read from
         ats = f"length({e}) - length(replace({e}, '@', ''))"
         one = f"{ats} = 1"
         # `<address>` or `<mailto:address>`; `mailto:address?subject=...`
@@ -169,7 +170,7 @@ def key_sql(expr: str, normalize: str) -> str:
         return (
             f"NULLIF(CASE WHEN contains({v}, '<') OR contains({v}, ':') "
             f"THEN rtrim(trim({unwrapped}, {quotes}), ' \"''`.') "
-            f"WHEN {odd} THEN {cleaned} ELSE {e} END, '')"
+            f"WHEN {odd} THEN {cleaned} ELSE lower(trim({v})) END, '')"
         )
     if normalize == "compact":
         return f"NULLIF(upper({strip_separators(v)}), '')"
@@ -227,12 +228,6 @@ def without_extension(text: str) -> str:
 
 INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 """Zero-width characters that copy and paste leave inside values."""
-
-
-def without_invisible(text: str) -> str:
-    for ch in INVISIBLE:
-        text = f"replace({text}, '{ch}', '')"
-    return text
 
 
 def without_float_part(text: str) -> str:

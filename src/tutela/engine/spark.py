@@ -948,9 +948,9 @@ def to_spark_sql(duckdb_sql: str, tables: Mapping[str, str] | None = None) -> st
                 raise TranslationError(
                     "regexp_replace of the first match only has no Spark translation"
                 )
-            # group references: RE2's \\1 is Java's $1; anything else escaped has no meaning
-            # we translate
-            if "$" in replacement or re.search(r"\\[^1-9]|\\$", replacement):
+            # group references: RE2's \\1 is Java's $1 (not \\1 before a digit: Java would
+            # read $10 as group 10); anything else escaped has no translation
+            if "$" in replacement or re.search(r"\\[^1-9]|\\$|\\[1-9][0-9]", replacement):
                 raise TranslationError("regexp_replace with this replacement has no translation")
             insensitive = _case_insensitive(flags)
             return exp.RegexpReplace(
