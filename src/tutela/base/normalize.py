@@ -138,11 +138,12 @@ def key_sql(expr: str, normalize: str) -> str:
     if normalize == "email":
         # the address itself, also when written with a display name ("Anna <a@b.es>", as
         # mail tools export it) or as a link ("mailto:a@b.es"); a value holding two
-        # different addresses stays whole (it is no one person's)
-        # invisible characters pasted in, quotes around it and a full stop after it are no
-        # part of an address ('maria@x.es.' at the end of a sentence, "'maria@x.es'")
-        # (nearly no value has any: one regex test, then the plain lower(trim()))
-        # (written once, not inside each branch below: a statement's SQL grows with it)
+        # different addresses stays whole (it is no one person's). Zero-width characters
+        # pasted in, quotes around it and a full stop after it are no part of an address
+        # ('maria@x.es.' ending a sentence, "'maria@x.es'"): nearly no value has any, so a
+        # plain value without them (one regex test) is keyed by lower(trim()) alone. Keep
+        # the pieces small: each is repeated in the branches, and binding the statement
+        # costs with its size.
         quotes = "' \"''`'"
         odd = f"regexp_matches({v}, '[\"''`{''.join(INVISIBLE)}]|[.]{_S}*$')"
         visible = f"regexp_replace({v}, '[{''.join(INVISIBLE)}]', '', 'g')"
