@@ -27,6 +27,7 @@ import phonenumbers
 
 from tutela.base.errors import UsageError
 from tutela.base.normalize import (
+    ANCHOR_KINDS,
     CORROBORATING,
     EXPANDING,
     country_sql,
@@ -373,7 +374,7 @@ def held_short_numbers(
     names someone (a usable identity value that is no placeholder: someone else, since the
     row is not hers) and the text does not call the number a customer's ("cliente 10234");
     there "Order 10234" may be any number. The same rule checks the erasure afterwards."""
-    identity = ("customer_id", "account_id", "national_id", "tax_id", "email", "phone", "name")
+    identity = (*ANCHOR_KINDS, "email", "phone", "name")
     wanted = {(h.table, h.column, h.rowid) for h in hits}
     texts: dict[tuple[str, str, int], str] = {}
     named: set[tuple[str, int]] = set()
