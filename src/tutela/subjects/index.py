@@ -83,26 +83,22 @@ def index_link(
         where = " OR ".join(["v ILIKE ? ESCAPE '\\'"] * len(probes) + invisible)
         params = [f"%{like_escape(p)}%" for p in probes]
     elif len(probes) <= 16 and link.normalize == "e164":
-        ends = sorted({p[-2:] for p in probes if p})
+        ends = sorted({p[-2:] for p in probes})
         lasts = sorted({e[-1] for e in ends})
-        # `suffix` and `ascii(reverse())` are byte-level and several times cheaper than
-        # `right()`, which counts characters; the tests together pass every row the exact
-        # key can match (a superset is fine: the exact key is computed next). A key ends
-        # with the value's last two digits, which the value writes together ("...78") or
-        # split by a separator ("2345678-0", a German extension: its last digit follows a
-        # character that is not a digit).
-        split = [
-            "(suffix(v, ?) AND NOT (" + " OR ".join(["suffix(v, ?)"] * 10) + "))" for _ in lasts
-        ]
-        where = " OR ".join(["suffix(v, ?)"] * len(ends) + split + [
-            # a number followed by a space or a note ("612 345 678 (home)"): judged exactly
-            "ascii(reverse(v)) NOT BETWEEN 48 AND 57",
-            # or by an extension ("612 345 678 ext. 12"), which its key leaves out
-            f"regexp_matches(v, '{HAS_LETTER}')",
-            # or exported as a float ("612345678.0"): judged exactly
-            "contains(v, '.0')",
-        ])  # fmt: skip
-        params = [*ends, *(p for d in lasts for p in [d, *(f"{x}{d}" for x in "0123456789")])]
+        # One regex (a literal, compiled once; ~2x cheaper than the equivalent `suffix` and
+        # `reverse` tests) passes every row the exact key can match (a superset is fine:
+        # the exact key is computed next). A key ends with the value's last two digits,
+        # which the value writes together ("...78") or split by a separator ("2345678-0", a
+        # German extension: its last digit follows a character that is not a digit).
+        # Judged exactly too: a value not ending in a digit ("612 345 678 (home)"), one
+        # with a letter or '#' (an extension, "612 345 678 ext. 12", which its key leaves
+        # out) and a float export ("612345678.0"). Probes are digits only: no escaping.
+        ending = "|".join([*ends, *(f"(?:^|[^0-9]){d}" for d in lasts)])
+        pattern = f"(?:{ending})$|[^0-9]$|^$|{HAS_LETTER}|[.]0"
+        where = f"regexp_matches(v, '{pattern}')" if ends else ""
+        if not all(e.isdigit() for e in ends):  # not a key of digits: every row judged
+            where = "true"
+        params = []
     elif len(probes) <= 64:
         where = f"{cheap} IN ({', '.join('?' * len(probes))})"
         params = list(probes)
