@@ -49,6 +49,26 @@ MIN_KEY_LENGTH = {
     "ip_address": 7,
 }
 DEFAULT_MIN_KEY_LENGTH = 3
+# Lower-cased, trimmed. What exports write for an empty field (`nan` from pandas, `#N/A`
+# from Excel): words for "none / unknown / not available" in the ten languages.
+NO_DATA_WORDS: frozenset[str] = frozenset(
+    (
+        "null", "none", "nil", "nan", "undefined", "n/a", "na", "n.a.", "n.a", "n/d", "nd",
+        "n.d.", "n.d", "-", "--", "---", "—", "–", "?", "??", "???", ".", "..", "...", "x",
+        "xx", "xxx", "xxxx", "(null)", "<null>", "[null]", "#n/a", "#na", "#null!", "tbd",
+        "tba", "unknown", "desconocido", "desconocida", "ninguno", "ninguna", "s/d", "sd",
+        "s/n", "ningú", "desconegut", "desconeguda", "brak", "nieznany", "nieznana", "άγνωστο",
+        "αγνωστο", "κανένα", "inconnu", "inconnue", "aucun", "aucune", "néant", "neant",
+        "unbekannt", "keine", "kein", "k.a.", "sconosciuto", "sconosciuta", "nessuno",
+        "nessuna", "desconhecido", "desconhecida", "nenhum", "nenhuma", "naotem", "onbekend",
+        "geen", "0", "00", "000", "0000", "00000", "000000", "0000000", "00000000", "000000000",
+        "0000-00-00", "1900-01-01", "01/01/1900", "01.01.1900", "no data", "not available",
+        "no email", "no phone", "no name", "sin datos", "sin dato", "no consta",
+        "no disponible", "sin email", "sin correo", "sin telefono", "sin teléfono",
+        "sense dades", "brak danych", "nie dotyczy", "non renseigné", "keine angabe", "k. a.",
+        "sem dados", "não tem", "nao tem", "geen gegevens",
+    )
+)  # fmt: skip
 PLACEHOLDERS = [
     "0",
     "00",
@@ -85,6 +105,7 @@ PLACEHOLDERS = [
     "keine",
     "aucun",
     "nessuno",
+    *sorted(NO_DATA_WORDS),
 ]
 # Local parts of e-mail addresses people type when they have to fill the field in.
 _EMAIL_PLACEHOLDER_LOCALS = [
@@ -290,12 +311,41 @@ def country_sql(expr: str, region: str | None = None, region_column: str | None 
             "AS VARCHAR)))), 1)"
         )
     if region:
-        from phonenumbers import country_code_for_region
-
-        code = country_code_for_region(region.upper())
-        if code:
-            fallbacks.append(f"'{code}'")
+        fallbacks.append(_region_fallback(expr, region.upper()))
     return f"coalesce({', '.join([explicit, *fallbacks])})" if fallbacks else explicit
+
+
+NOT_REGION = "?"
+"""The calling code of a number written nationally that cannot be one of its column's
+region ("06 12 34 56 78", a French mobile, in a Spanish call log): of some other country,
+so it never meets a number of that region, while a number given without a country does."""
+
+
+def _region_fallback(expr: str, region: str) -> str:
+    """SQL: the region's calling code for a number written without one, when its national
+    digits fit the region (its trunk prefix, its number lengths); else NOT_REGION."""
+    from phonenumbers import PhoneMetadata, country_code_for_region
+
+    code = country_code_for_region(region)
+    meta = PhoneMetadata.metadata_for_region(region)
+    if not code:
+        return "NULL"
+    desc = meta.general_desc if meta else None
+    lengths = sorted(set(desc.possible_length or ())) if desc else []
+    if not lengths:
+        return f"'{code}'"
+    # the digits as the key reads them (no float part, no extension)
+    cleaned = without_extension(without_float_part(f"trim(CAST({expr} AS VARCHAR))"))
+    digits = f"regexp_replace({cleaned}, '[^0-9]', '', 'g')"
+    trunk = meta.national_prefix if meta and meta.national_prefix else ""
+    national = (
+        f"CASE WHEN starts_with({digits}, '{trunk}') THEN {digits}[{len(trunk) + 1}:] "
+        f"ELSE {digits} END"
+        if trunk.isdigit()
+        else digits
+    )
+    fits = f"length({national}) IN ({', '.join(str(n) for n in lengths)})"
+    return f"CASE WHEN {fits} THEN '{code}' ELSE '{NOT_REGION}' END"
 
 
 def default_normalization(kind: str) -> str:

@@ -10,27 +10,10 @@ from __future__ import annotations
 
 import re
 
+from tutela.base.normalize import NO_DATA_WORDS
 from tutela.base.sql import sql_literal
 
-# Lower-cased, trimmed. Words for "none / unknown / not available" in the ten languages.
-WORDS: frozenset[str] = frozenset(
-    (
-        "null", "none", "nil", "nan", "undefined", "n/a", "na", "n.a.", "n.a", "n/d", "nd",
-        "n.d.", "n.d", "-", "--", "---", "—", "–", "?", "??", "???", ".", "..", "...", "x",
-        "xx", "xxx", "xxxx", "(null)", "<null>", "[null]", "#n/a", "#na", "#null!", "tbd",
-        "tba", "unknown", "desconocido", "desconocida", "ninguno", "ninguna", "s/d", "sd",
-        "s/n", "ningú", "desconegut", "desconeguda", "brak", "nieznany", "nieznana", "άγνωστο",
-        "αγνωστο", "κανένα", "inconnu", "inconnue", "aucun", "aucune", "néant", "neant",
-        "unbekannt", "keine", "kein", "k.a.", "sconosciuto", "sconosciuta", "nessuno",
-        "nessuna", "desconhecido", "desconhecida", "nenhum", "nenhuma", "naotem", "onbekend",
-        "geen", "0", "00", "000", "0000", "00000", "000000", "0000000", "00000000", "000000000",
-        "0000-00-00", "1900-01-01", "01/01/1900", "01.01.1900", "no data", "not available",
-        "no email", "no phone", "no name", "sin datos", "sin dato", "no consta",
-        "no disponible", "sin email", "sin correo", "sin telefono", "sin teléfono",
-        "sense dades", "brak danych", "nie dotyczy", "non renseigné", "keine angabe", "k. a.",
-        "sem dados", "não tem", "nao tem", "geen gegevens",
-    )
-)  # fmt: skip
+WORDS = NO_DATA_WORDS  # lower-cased, trimmed (shared with the subject search)
 # Local parts of e-mail addresses that say "no e-mail" (`sinmail@`, `naotem@naotem.pt`).
 EMAIL_LOCALS: frozenset[str] = frozenset(
     (

@@ -52,15 +52,17 @@ _KIND_WORDS = {
     "cookie_id": ("cookie", "cookies"),
 }
 
-# Two names are the same name written differently when one's words (of 3+ letters) are all
-# in the other ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or
-# spacing ("Puig Anna", "MansoJover"), or by one typo inside a middle word. A
-# similar-looking given name is NOT the same person here: "Joan Soler" and "Joana Soler"
-# share a phone in many households.
+# Two names are the same name written differently when one's words are all in the other
+# ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or spacing ("Puig
+# Anna", "MansoJover"), or by one typo inside a middle word. Every word counts, initials
+# and short words too: "J. Smith" and "Mr Smith" are not "Mary Smith", nor "Wang Li" "Wang
+# Fang" (a family e-mail carries them all). A similar-looking given name is NOT the same
+# person here: "Joan Soler" and "Joana Soler" share a phone in many households. (Known
+# limit: a bare surname, "Smith", is all in "Mary Smith" and reads as her name.)
 _NAME_MACROS = [
     "CREATE OR REPLACE TEMP MACRO _words(n) AS "
     "list_filter(string_split(regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), "
-    "lambda w: length(w) >= 3)",
+    "lambda w: length(w) >= 1)",
     "CREATE OR REPLACE TEMP MACRO _same_name(p, q) AS p = q "
     "OR (len(_words(p)) > 0 AND list_has_all(_words(q), _words(p))) "
     "OR (len(_words(q)) > 0 AND list_has_all(_words(p), _words(q))) "
@@ -75,15 +77,17 @@ _NAME_MACROS = [
     "AND damerau_levenshtein(p, q) <= 1)",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
-    # close enough to be the same person misspelt: not proof, but no reason to discard
-    # (one slip anywhere, "nna Costa" for "Anna Costa", is close too)
+    # close enough to be the same person misspelt: not proof, but no reason to discard. One
+    # slip anywhere ("nna Costa" for "Anna Costa"), or word for word the same words with at
+    # most one slip in each word of 4+ letters ("Joana Soler", "Jon Smith"). Not close: a
+    # shared surname with another given name or an initial ("J. Smith", "Mr Smith").
+    "CREATE OR REPLACE TEMP MACRO _words_close(p, q) AS len(_words(p)) >= 2 "
+    "AND len(_words(p)) = len(_words(q)) AND len(list_filter(_words(p), lambda x: "
+    "len(list_filter(_words(q), lambda y: x = y "
+    "OR (greatest(length(x), length(y)) >= 4 AND damerau_levenshtein(x, y) <= 1))) = 0)) = 0",
     "CREATE OR REPLACE TEMP MACRO _names_close(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q) "
-    "OR jaro_winkler_similarity(p, q) >= 0.88 OR damerau_levenshtein(p, q) <= 1)) > 0)) > 0",
-    # some word (of 3+ letters) in common: "Bob Smith" / "Robert Smith" may be one person
-    "CREATE OR REPLACE TEMP MACRO _names_share_word(a, b) AS "
-    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: "
-    "len(list_intersect(_words(p), _words(q))) > 0)) > 0)) > 0",
+    "OR damerau_levenshtein(p, q) <= 1 OR _words_close(p, q))) > 0)) > 0",
 ]
 
 
@@ -179,7 +183,13 @@ class IdentityJudge:
                 rows = link.source_sql(
                     "rowid IN (SELECT rid FROM _newrows WHERE tbl = $t)", opaque=opaque
                 )
-                parts.append(f"SELECT rid, {a} AS a, {key} AS val FROM {rows}")
+                # a placeholder (`N/A` as a customer id, `unknown` as a name) says nothing
+                # about who the row is: not an attribute of it
+                nobody = placeholder_sql(sql_literal(link.kind), "k", self.space.placeholders)
+                parts.append(
+                    f"SELECT rid, {a} AS a, CASE WHEN {nobody} THEN NULL ELSE k END AS val "
+                    f"FROM (SELECT rid, {key} AS k FROM {rows})"
+                )
             lists = ", ".join(
                 f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
                 for i in range(n)
@@ -245,14 +255,15 @@ class IdentityJudge:
         - the same e-mail with names that are not even close is two people (a family's
           address: Marta's CRM row and her husband's order), so after agreeing e-mails the
           names are compared too (`_names_close`: a typo is the same person here);
-        - the same unique id with both another e-mail and a name not even close, without
-          a word in common, is an id that two systems number differently (the shop's
-          customer 1002, Pierre Dubois, is not the CRM's 1002, Jordi Puig): a conflict,
-          reported at the e-mail level. Less is not enough: people change e-mails, go by
-          a nickname ("Bob Smith"), and a spouse orders on the other's account.
+        - the same unique id with both another e-mail and a name not even close (a shared
+          surname is not enough) is an id that two systems number differently (the shop's
+          customer 1002, José García, is not the CRM's 1002, María García): a conflict,
+          reported at the e-mail level. Less is not enough: people change e-mails, and a
+          spouse orders on the other's account (a nickname with a changed e-mail, "Bob
+          Smith", is a conflict: a human decides).
 
-        Known limit: given names one letter apart ("Joan"/"Joana Soler") read as one name
-        misspelt here, so two such people sharing a family e-mail are not told apart by it."""
+        Known limit: given names one letter apart ("Joan"/"Joana Soler") are close here, so
+        such people sharing a family e-mail are told apart only by other evidence."""
         kinds = self.attr_kinds
 
         def both(i: int) -> str:
@@ -276,10 +287,11 @@ class IdentityJudge:
 
         email = kinds.index("email") if "email" in kinds else None
         name = kinds.index("name") if "name" in kinds else None
-        # another e-mail and a name without a word in common: not the nickname of someone
-        # whose e-mail changed ("Bob Smith"), another person numbered alike
+        # another e-mail and a name not even close: another person numbered alike (a
+        # shared surname is no proof: "José García" is not the CRM's "María García"); a
+        # nickname with a changed e-mail ("Bob Smith") is then a possible match for a human
         stranger = (
-            f"{differ(email)} AND {differ(name)} AND NOT _names_share_word({x}{name}, {y}{name})"
+            f"{differ(email)} AND {differ(name)}"
             if email is not None and name is not None
             else "false"
         )
@@ -504,7 +516,8 @@ class IdentityJudge:
         even possible matches of this request: a row with a unique identifier the person
         does not have (another customer id) unless its name is the person's (a duplicate
         record is for a reviewer to decide), or a row whose e-mail and name all differ
-        from the person's. For the rows that stay, says which attributes agree."""
+        from the person's and that has none of her unique ids. For the rows that stay, says
+        which attributes agree."""
         kinds = self.attr_kinds
         if not kinds:
             return {}
@@ -525,11 +538,14 @@ class IdentityJudge:
         same_name = f"({both(named)} AND {agree(named)})" if named is not None else "false"
         soft_known = " OR ".join(both(i) for i in soft) or "false"
         soft_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in soft) or "false"
+        # her own customer id with another e-mail and name (a nickname, or a number that
+        # two systems gave two people): ambiguous, for a human, never silently dropped
+        id_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in strong) or "false"
         self.con.execute(
             "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _sig s JOIN _mine m "
             "ON m.req = _maybe.req WHERE s.tbl = _maybe.tbl AND s.rid = _maybe.rid "
             f"AND ((({other_id}) AND NOT {same_name}) OR (({soft_known}) AND NOT "
-            f"({soft_agrees}))))"
+            f"({soft_agrees}) AND NOT ({id_agrees}))))"
         )
         checks = [
             f"CASE WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN '{_word(kinds[i])} matches "
