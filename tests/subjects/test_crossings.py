@@ -576,3 +576,33 @@ def test_a_placeholder_on_her_own_row_does_not_hide_her(cli: Cli, tmp_path: Path
     assert not report["possible_matches"]
     _erase(cli, policy, "--email", "maria.garcia@gmail.com")
     assert _table(cli, "orders") == []
+
+
+def test_identifiers_given_that_lead_to_two_people(cli: Cli, tmp_path: Path) -> None:
+    """Marta's request gives her e-mail and, as her phone, the mobile her husband's record
+    holds: two customers. Neither record is certain, nothing of his is erased, and the
+    report says a human decides; her e-mail alone still finds her."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C3", "Jordi Puig Serra", "jordi.puig@example.com", "+34 699 000 111",
+             "1970-01-20", "08012", "Barcelona"),
+            ("C4", "Marta Soler Vidal", "marta.soler@example.com", "+34 655 000 111",
+             "1972-05-05", "08012", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "C3", "jordi.puig@example.com", "699000111", "Jordi Puig",
+             "10.00"),
+            ("O2", "2026-02-02", "C4", "marta.soler@example.com", "655000111", "Marta Soler",
+             "20.00"),
+        ],
+    })  # fmt: skip
+    both = ("--email", "marta.soler@example.com", "--phone", "699000111")
+    report = _sar(cli, tmp_path, policy, *both)
+    assert _row_ids(report) == set()
+    assert any("lead to different people" in p["reason"] for p in report["possible_matches"])
+    result = cli("erase", *both, "-p", str(policy), "--apply")
+    assert result.exit_code == 0, result.output
+    assert "no row is certainly this person's" in result.stdout
+    assert [r[0] for r in _table(cli, "crm_customers")] == ["C3", "C4"]
+    marta = _sar(cli, tmp_path, policy, "--email", "marta.soler@example.com")
+    assert _row_ids(marta) == {"C4", "O2"}

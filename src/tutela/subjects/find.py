@@ -535,7 +535,8 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         "kind VARCHAR, key VARCHAR, cc VARCHAR)"
     )
     matching = [(i, link) for i, link in enumerate(space.links) if link.matches]
-    for _ in range(MAX_ROUNDS):
+    con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
+    for round_ in range(MAX_ROUNDS):
         fresh = {
             r[0] for r in con.execute("SELECT DISTINCT kind FROM _keys WHERE NOT probed").fetchall()
         }
@@ -568,6 +569,8 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
                 f"WHERE NOT k.probed AND {rule}"
             )
         con.execute("UPDATE _keys SET probed = true")
+        if round_ == 0:  # the rows the request's own identifiers lead to: one person?
+            judge.split_requests()
         judge.demote_unvouched()  # before their identifiers are followed
         # every identifier of every certain row becomes a key to search for
         for link in space.links:
@@ -746,10 +749,15 @@ def _shared_value_matches(
         "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl "
         "AND h.rid = m.rid) GROUP BY m.req, m.tbl, m.rid ORDER BY ALL"
     ).fetchall()
+    split = {r[0] for r in con.execute("SELECT req FROM _split").fetchall()}
     for req, tbl, rid, link, details in rows:
         column = space.links[int(link)].column
-        reason = "reached only through a shared identifier: " + "; ".join(
-            d.replace("_", " ") for d in sorted(details)
+        reason = (
+            "the identifiers given lead to different people: which are the requester's is "
+            "for a human to decide"
+            if req in split
+            else "reached only through a shared identifier: "
+            + "; ".join(d.replace("_", " ") for d in sorted(details))
         )
         evidence = agreement.get((req, tbl, int(rid)), [])
         score = 0.5 + 0.2 * sum(e.endswith("matches the person's") for e in evidence)

@@ -347,6 +347,37 @@ class IdentityJudge:
             HAVING bool_or(({conflict}) IS NOT NULL)"""
         )
 
+    def split_requests(self) -> None:
+        """`_split`: requests whose own identifiers lead straight to rows of different
+        people (her e-mail to her record, the phone given to her husband's: two customer
+        ids, names not even close). Which are the requester's is for a human: none of those
+        rows is certain, none of their identifiers is followed."""
+        n = len(self.attr_kinds)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
+        if not n:
+            return
+        cols = ", ".join(f"s.a{i} AS a{i}" for i in range(n))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _hsig AS SELECT DISTINCT h.req, h.tbl, h.rid, {cols} "
+            "FROM _hits h JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid"
+        )
+        name = self.attr_kinds.index("name") if "name" in self.attr_kinds else None
+        same = (
+            f"(len(coalesce(x.a{name}, [])) > 0 AND len(coalesce(y.a{name}, [])) > 0 "
+            f"AND _names_close(x.a{name}, y.a{name}))"
+            if name is not None
+            else "false"
+        )
+        self.con.execute(
+            "INSERT INTO _split SELECT DISTINCT x.req FROM _hsig x JOIN _hsig y "
+            "ON x.req = y.req AND (x.tbl < y.tbl OR (x.tbl = y.tbl AND x.rid < y.rid)) "
+            f"WHERE ({self.conflict_sql('x.a', 'y.a')}) IS NOT NULL AND NOT {same}"
+        )
+        self.con.execute(
+            "INSERT INTO _maybe SELECT * FROM _hits WHERE req IN (SELECT req FROM _split)"
+        )
+        self.con.execute("DELETE FROM _hits WHERE req IN (SELECT req FROM _split)")
+
     def demote_unvouched(self) -> int:
         """Certain rows that say nothing of who they are about (no id, e-mail or name) and
         were reached only through a value that may well be someone else's: one that belongs
