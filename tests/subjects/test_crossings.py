@@ -606,3 +606,26 @@ def test_identifiers_given_that_lead_to_two_people(cli: Cli, tmp_path: Path) -> 
     assert [r[0] for r in _table(cli, "crm_customers")] == ["C3", "C4"]
     marta = _sar(cli, tmp_path, policy, "--email", "marta.soler@example.com")
     assert _row_ids(marta) == {"C4", "O2"}
+
+
+def test_initials_particles_and_a_short_given_name(cli: Cli, tmp_path: Path) -> None:
+    """Found by a review of the word-for-word rule: her orders signed with an initial or
+    without a particle ("M. Carmen Ruiz", "Mª José García") from her own e-mail stay hers;
+    her son "Nil" calling from her mobile is a name, not a placeholder, so his call is not
+    hers."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C1", "Maria del Carmen Ruiz", "mc.ruiz@example.com", "612 345 678",
+             "1970-01-01", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "", "mc.ruiz@example.com", "", "M. Carmen Ruiz", "10.00"),
+            ("O2", "2026-02-02", "C1", "work@ruiz.example.com", "", "Mª Carmen Ruiz", "11.00"),
+        ],
+        "tickets": [("T1", "2026-02-03 10:00", "612 345 678", "Nil", "truca el fill")],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--customer-id", "C1")
+    assert _row_ids(report) == {"C1", "O1", "O2"}
+    _erase(cli, policy, "--customer-id", "C1")
+    assert _table(cli, "orders") == []
+    assert [r[0] for r in _table(cli, "tickets")] == ["T1"]

@@ -54,18 +54,31 @@ _KIND_WORDS = {
 
 # Two names are the same name written differently when one's words are all in the other
 # ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or spacing ("Puig
-# Anna", "MansoJover"), or by one typo inside a middle word. Every word counts, initials
-# and short words too: "J. Smith" and "Mr Smith" are not "Mary Smith", nor "Wang Li" "Wang
-# Fang" (a family e-mail carries them all). A similar-looking given name is NOT the same
+# Anna", "MansoJover"), or by one typo inside a middle word. Every word counts, short
+# words too, an initial only for a word it starts: "J. Smith" and "Mr Smith" are not "Mary
+# Smith", nor "Wang Li" "Wang Fang" (a family e-mail carries them all); "M. Carmen Ruiz"
+# is "Maria del Carmen Ruiz" (particles are optional). A similar-looking given name is NOT the same
 # person here: "Joan Soler" and "Joana Soler" share a phone in many households. (Known
 # limit: a bare surname, "Smith", is all in "Mary Smith" and reads as her name.)
+_PARTICLES = (
+    "['de', 'del', 'la', 'las', 'los', 'el', 'i', 'y', 'e', 'da', 'das', 'do', 'dos', 'di', "
+    "'van', 'der', 'den', 'von', 'zu', 'le', 'du', 'des']"
+)
 _NAME_MACROS = [
     "CREATE OR REPLACE TEMP MACRO _words(n) AS "
-    "list_filter(string_split(regexp_replace(n, '[^\\pL\\pN]+', ' ', 'g'), ' '), "
-    "lambda w: length(w) >= 1)",
+    "list_filter(string_split(regexp_replace(replace(replace(n, 'ª', ''), 'º', ''), "
+    "'[^\\pL\\pN]+', ' ', 'g'), ' '), lambda w: length(w) >= 1)",
+    # the words that tell a name: particles (de, del, i, da, van der...) are optional
+    f"CREATE OR REPLACE TEMP MACRO _nwords(n) AS list_filter(_words(n), lambda w: "
+    f"NOT list_contains({_PARTICLES}, w))",
+    # every word of p is in q, an initial ("M.", "Mª") standing for a word it starts, and
+    # at least one whole word agrees ("J. Smith" is "John Smith", not "Mary Smith")
+    "CREATE OR REPLACE TEMP MACRO _within(p, q) AS len(list_filter(_nwords(p), "
+    "lambda x: length(x) >= 2)) > 0 AND len(list_filter(_nwords(p), lambda x: NOT "
+    "(list_contains(_nwords(q), x) OR (length(x) = 1 AND len(list_filter(_nwords(q), "
+    "lambda y: starts_with(y, x))) > 0)))) = 0",
     "CREATE OR REPLACE TEMP MACRO _same_name(p, q) AS p = q "
-    "OR (len(_words(p)) > 0 AND list_has_all(_words(q), _words(p))) "
-    "OR (len(_words(q)) > 0 AND list_has_all(_words(p), _words(q))) "
+    "OR _within(p, q) OR _within(q, p) "
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
     # one slip of the keyboard inside a middle word, first and last words the same: one
     # person ("Sara Pooza Roca"). The given name may be first or last ("Soler Joan"), so a
@@ -88,6 +101,11 @@ _NAME_MACROS = [
     "CREATE OR REPLACE TEMP MACRO _names_close(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _same_name(p, q) "
     "OR damerau_levenshtein(p, q) <= 1 OR _words_close(p, q))) > 0)) > 0",
+    # might be the same person (a reviewer decides): only names unlike all of hers make a
+    # row recognisably someone else's
+    "CREATE OR REPLACE TEMP MACRO _names_maybe(a, b) AS _names_close(a, b) OR "
+    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: "
+    "jaro_winkler_similarity(p, q) >= 0.88)) > 0)) > 0",
 ]
 
 
@@ -186,6 +204,8 @@ class IdentityJudge:
                 # a placeholder (`N/A` as a customer id, `unknown` as a name) says nothing
                 # about who the row is: not an attribute of it
                 nobody = placeholder_sql(sql_literal(link.kind), "k", self.space.placeholders)
+                if link.kind == "name":  # "Nil", "Na", "Nan" are names too
+                    nobody = f"({nobody} AND NOT regexp_full_match(k, '[[:alpha:]]{{1,3}}'))"
                 parts.append(
                     f"SELECT rid, {a} AS a, CASE WHEN {nobody} THEN NULL ELSE k END AS val "
                     f"FROM (SELECT rid, {key} AS k FROM {rows})"
@@ -561,7 +581,7 @@ class IdentityJudge:
 
         def agree(i: int) -> str:
             if kinds[i] == "name":
-                return f"_names_close(s.a{i}, m.m{i})"
+                return f"_names_maybe(s.a{i}, m.m{i})"
             return f"list_has_any(s.a{i}, m.m{i})"
 
         named = kinds.index("name") if "name" in kinds else None
