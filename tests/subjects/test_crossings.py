@@ -629,3 +629,42 @@ def test_initials_particles_and_a_short_given_name(cli: Cli, tmp_path: Path) -> 
     _erase(cli, policy, "--customer-id", "C1")
     assert _table(cli, "orders") == []
     assert [r[0] for r in _table(cli, "tickets")] == ["T1"]
+
+
+def test_a_number_stored_with_its_country_code_but_no_plus(cli: Cli, tmp_path: Path) -> None:
+    """SMS and newsletter tools store numbers as `34612345678` (the country code, no "+"):
+    in a Spanish column that is Maria's +34 612 345 678, found and erased with her rows; a
+    French `33612345678` there is nobody's of hers. Asked as `34612345678`, the number is
+    hers too."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "+34 612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "tickets": [
+            ("T1", "2026-01-05 10:00", "34612345678", "", "SMS de confirmación"),
+            ("T2", "2026-01-06 10:00", "34 612 345 678", "", "Maria llama"),
+            ("T3", "2026-01-07 10:00", "33612345678", "", "SMS client français"),
+        ],
+    })  # fmt: skip
+    assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "1001")) == {"1001", "T1", "T2"}
+    assert _row_ids(_sar(cli, tmp_path, policy, "--phone", "34612345678")) == {"1001", "T1", "T2"}
+    _erase(cli, policy, "--customer-id", "1001")
+    assert [r[0] for r in _table(cli, "tickets")] == ["T3"]
+
+
+def test_a_north_american_number_with_its_trunk_one(cli: Cli, tmp_path: Path) -> None:
+    """In a US column `1 201 555 0123` is +1 201 555 0123 (the trunk 1 is no digit of the
+    number), however the request writes it."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Mary Smith", "mary.smith@example.com", "+1 201 555 0123",
+             "1980-03-12", "07030", "Hoboken"),
+        ],
+        "tickets": [
+            ("T1", "2026-01-05 10:00", "1 (201) 555-0123", "", "Called about an order"),
+            ("T2", "2026-01-06 10:00", "201.555.0123", "", "Called again"),
+        ],
+    }, POLICY.replace("region: ES", "region: US"))  # fmt: skip
+    for ask in ("+1 201 555 0123", "1-201-555-0123", "(201) 555-0123"):
+        assert _row_ids(_sar(cli, tmp_path, policy, "--phone", ask)) == {"1001", "T1", "T2"}

@@ -321,31 +321,62 @@ region ("06 12 34 56 78", a French mobile, in a Spanish call log): of some other
 so it never meets a number of that region, while a number given without a country does."""
 
 
-def _region_fallback(expr: str, region: str) -> str:
-    """SQL: the region's calling code for a number written without one, when its national
-    digits fit the region (its trunk prefix, its number lengths); else NOT_REGION."""
+def _national_sql(expr: str, region: str) -> tuple[str, str] | None:
+    """SQL for a number written without +/00 read in `region` (None when the region has no
+    calling code): (its calling code, its national digits or NULL when they cannot be a
+    number of the region). As phonenumbers reads it: with the trunk prefix ("0612345678",
+    US "1 555 123 4567"), without it, or with the region's calling code but no "+"
+    ("34612345678", as SMS tools store numbers), each when the rest has one of the
+    region's number lengths."""
     from phonenumbers import PhoneMetadata, country_code_for_region
 
     code = country_code_for_region(region)
-    meta = PhoneMetadata.metadata_for_region(region)
     if not code:
-        return "NULL"
+        return None
+    meta = PhoneMetadata.metadata_for_region(region)
     desc = meta.general_desc if meta else None
     lengths = sorted(set(desc.possible_length or ())) if desc else []
-    if not lengths:
-        return f"'{code}'"
     # the digits as the key reads them (no float part, no extension)
     cleaned = without_extension(without_float_part(f"trim(CAST({expr} AS VARCHAR))"))
-    digits = f"regexp_replace({cleaned}, '[^0-9]', '', 'g')"
+    d = f"regexp_replace({cleaned}, '[^0-9]', '', 'g')"
+    if not lengths:
+        return str(code), d
+    fits = ", ".join(str(n) for n in lengths)
     trunk = meta.national_prefix if meta and meta.national_prefix else ""
-    national = (
-        f"CASE WHEN starts_with({digits}, '{trunk}') THEN {digits}[{len(trunk) + 1}:] "
-        f"ELSE {digits} END"
-        if trunk.isdigit()
-        else digits
+
+    def fit(prefix: str) -> str:
+        test = f"length({d}) - {len(prefix)} IN ({fits})"
+        return f"WHEN starts_with({d}, '{prefix}') AND {test} THEN {d}[{len(prefix) + 1}:]"
+
+    ways = [fit(trunk)] if trunk.isdigit() else []
+    ways += [f"WHEN length({d}) IN ({fits}) THEN {d}", fit(str(code))]
+    return str(code), f"CASE {' '.join(ways)} END"
+
+
+def _region_fallback(expr: str, region: str) -> str:
+    """SQL: the region's calling code for a number written without one, when its digits
+    can be a number of the region (`_national_sql`); else NOT_REGION."""
+    read = _national_sql(expr, region)
+    if read is None:
+        return "NULL"
+    code, national = read
+    return f"CASE WHEN ({national}) IS NOT NULL THEN '{code}' ELSE '{NOT_REGION}' END"
+
+
+def phone_key_sql(expr: str, region: str | None) -> str:
+    """The e164 key of a number in a column of a known region: a number written without
+    +/00 keys as its national digits read in the region (`_national_sql`: "34612345678"
+    and US "1 555 123 4567" key as "612345678" and "5551234567", as "+34 612 345 678" and
+    "+1 555 123 4567" do); any other value as `key_sql` keys it."""
+    plain = key_sql(expr, "e164")
+    read = _national_sql(expr, region.upper()) if region else None
+    if read is None:
+        return plain
+    v = f"regexp_replace(trim(CAST({expr} AS VARCHAR)), '[^0-9+]', '', 'g')"
+    return (
+        f"CASE WHEN starts_with({v}, '+') OR starts_with({v}, '00') THEN {plain} "
+        f"ELSE coalesce(NULLIF(ltrim({read[1]}, '0'), ''), {plain}) END"
     )
-    fits = f"length({national}) IN ({', '.join(str(n) for n in lengths)})"
-    return f"CASE WHEN {fits} THEN '{code}' ELSE '{NOT_REGION}' END"
 
 
 def default_normalization(kind: str) -> str:

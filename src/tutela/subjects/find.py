@@ -453,8 +453,9 @@ def _seed(
             for value in vals:
                 reqs.append(req)
                 kinds.append(kind)
-                values.append(value)
-                countries.append(_input_country(value, region))
+                number = _input_number(value, region)
+                values.append(value if number is None else f"+{number[0]}{number[1]}")
+                countries.append(None if number is None else number[0])
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _in AS "
         "SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
@@ -492,10 +493,11 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
     return default_normalization(kind)
 
 
-def _input_country(value: str, region: str | None) -> str | None:
-    """The calling code of a number given without one (`--phone 612345678`): the region's
-    when the number is valid there (`07700 900123` is no Spanish number: unknown, not +34).
-    Unknown, such a number matches numbers of any country, and one carried in two
+def _input_number(value: str, region: str | None) -> tuple[str, str] | None:
+    """(calling code, national number) of a number given without a "+" in the policy's
+    region (`--phone 612345678`, or `34612345678` as an SMS tool stores it) when it is a
+    valid number there; None otherwise (`07700 900123` is no Spanish number: unknown, not
+    +34). Unknown, such a number matches numbers of any country, and one carried in two
     countries is judged ambiguous (`IdentityJudge.judge`). A +CC or 00CC prefix is read in
     SQL (`country_sql`)."""
     if region is None or value.strip().startswith(("+", "00")):
@@ -504,7 +506,9 @@ def _input_country(value: str, region: str | None) -> str | None:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return None
-    return str(number.country_code) if phonenumbers.is_valid_number(number) else None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(number.country_code), str(number.national_number)
 
 
 def _input_region(space: SearchSpace, kind: str) -> str | None:
@@ -576,7 +580,7 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         for link in space.links:
             if link.kind not in EXPANDING or not link.matches:
                 continue
-            key = key_sql("s.v", link.normalize)
+            key = link.key_sql("s.v")
             cc = link.country_sql("s.v", "s.rg")
             source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
             # keyed once (MATERIALIZED): inlined, the checks would repeat the key's regexes
@@ -676,7 +680,7 @@ def _subject_names(con: Connection, space: SearchSpace) -> None:
         if (link.kind != "name" and link.kind not in CORROBORATING) or link.attribute_only:
             continue
         source = link.source_sql("rowid IN (SELECT rid FROM _hits WHERE tbl = $tbl)")
-        key = key_sql("s.v", link.normalize)
+        key = link.key_sql("s.v")
         if link.kind == "name":
             con.execute(
                 f"INSERT INTO _rawnames SELECT DISTINCT lower(s.v) FROM _hits h "

@@ -194,7 +194,7 @@ class IdentityJudge:
                 if link.table != table:
                     continue
                 a = _attribute_of(link, self.attr_kinds)
-                key = key_sql("v", link.normalize)
+                key = link.key_sql("v")
                 opaque = link.tokens is not None
                 if opaque:  # the token of someone not reached: a value of its own, not a key
                     key = f"CASE WHEN starts_with(v, chr(1)) THEN v ELSE {key} END"

@@ -10,7 +10,6 @@ from tutela.base.normalize import (
     HAS_LETTER,
     MIN_KEY_LENGTH,
     PLACEHOLDERS,
-    key_sql,
     probe_sql,
 )
 from tutela.engine import Connection
@@ -118,7 +117,7 @@ def index_link(
             "WHERE length(v) - length(replace(v, '@', '')) >= 2",
             [link.table, i],
         )
-    key = key_sql("v", link.normalize)
+    key = link.key_sql("v")
     # keyed once (MATERIALIZED): inlined, the checks would repeat the key's regexes
     con.execute(
         f"INSERT INTO {target} WITH x AS MATERIALIZED (SELECT rid, {key} AS k, "

@@ -14,6 +14,8 @@ from tutela.base.normalize import (
     CORROBORATING,
     KEY_RULES,
     country_sql,
+    key_sql,
+    phone_key_sql,
 )
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection
@@ -141,6 +143,14 @@ class LinkSpec:
             f"ON m.tbl = {sql_literal(self.table)} AND m.col = {sql_literal(self.column)} "
             "AND m.token = trim(b.v))"
         )
+
+    def key_sql(self, value: str) -> str:
+        """SQL: the comparison key of a value of this link. A phone number in a column of
+        one region without its country ("34612345678", "1 555 123 4567" in a US column)
+        keys as the number it is there (`phone_key_sql`)."""
+        if self.normalize == "e164" and self.region and not self.region_column:
+            return phone_key_sql(value, self.region)
+        return key_sql(value, self.normalize)
 
     def country_sql(self, value: str, region_value: str | None) -> str:
         if self.normalize != "e164":

@@ -125,7 +125,7 @@ def name_candidates(
         "col VARCHAR, sim DOUBLE)"
     )
     for link in name_links:
-        key = key_sql("v", link.normalize)
+        key = link.key_sql("v")
         if len(tokens) <= 40:  # a few people: rows holding one of their words, cheaply
             where = " OR ".join(["contains(lower(strip_accents(v)), ?)"] * len(tokens))
             params: list[object] = list(tokens)
@@ -222,7 +222,7 @@ def _corroborated_candidates(
         if link.kind not in ("birth_date", "postcode") or link.table not in by_table:
             continue
         name = by_table[link.table]
-        key = key_sql("v", link.normalize)
+        key = link.key_sql("v")
         picked = (
             f"SELECT DISTINCT c.req, s.rid FROM (SELECT rid, {key} AS k FROM "
             f"{link.source_sql()}) s JOIN _corr c ON c.kind = ? AND c.key = s.k"
@@ -258,7 +258,7 @@ def _partial_phone_candidates(
             )
             probes = []
         picked = (
-            f"SELECT DISTINCT c.req, s.rid FROM (SELECT rid, right({key_sql('v', link.normalize)}, "
+            f"SELECT DISTINCT c.req, s.rid FROM (SELECT rid, right({link.key_sql('v')}, "
             f"4) AS k FROM {link.source_sql()} WHERE {cheap}) s JOIN _tkeys c "
             "ON c.kind = 'phone' AND length(c.key) >= 7 AND right(c.key, 4) = s.k"
         )
@@ -311,7 +311,7 @@ def _add_evidence(
                 continue
             their_rows = link.source_sql("rowid IN (SELECT rid FROM _ncands WHERE tbl = $tbl)")
             if link.kind in CORROBORATING:
-                key = key_sql("v", link.normalize)
+                key = link.key_sql("v")
                 rows = con.execute(
                     f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
                     f"SELECT s.rid, c.req, s.k, list(c.key) FROM "
@@ -335,7 +335,7 @@ def _add_evidence(
                     if note not in c.evidence:
                         c.evidence.append(note)
             elif link.kind == "phone":
-                key = key_sql("v", link.normalize)
+                key = link.key_sql("v")
                 rows = con.execute(
                     f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
                     f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k FROM m) s "
@@ -402,7 +402,7 @@ def _linked_elsewhere(con: Connection, space: SearchSpace, candidates: list[Name
         for link in space.links:
             if link.table != table or not link.matches:
                 continue
-            key = key_sql("v", link.normalize)
+            key = link.key_sql("v")
             cc = link.country_sql("v", "rg")
             their_rows = link.source_sql("rowid IN (SELECT UNNEST($rids::BIGINT[]))")
             con.execute(
