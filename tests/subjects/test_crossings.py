@@ -668,3 +668,29 @@ def test_a_north_american_number_with_its_trunk_one(cli: Cli, tmp_path: Path) ->
     }, POLICY.replace("region: ES", "region: US"))  # fmt: skip
     for ask in ("+1 201 555 0123", "1-201-555-0123", "(201) 555-0123"):
         assert _row_ids(_sar(cli, tmp_path, policy, "--phone", ask)) == {"1001", "T1", "T2"}
+
+
+def test_her_number_listed_with_other_numbers(cli: Cli, tmp_path: Path) -> None:
+    """A value listing numbers ("612 345 678 / 934 567 890") holds hers among others: it is
+    put to a human as a possible match, never reported as hers for certain nor erased; a
+    slashed single number and a longer number holding her digits are not lists."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "+34 612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "tickets": [
+            ("T1", "2026-01-05 10:00", "934 567 890 / 612 345 678", "", "Llamada"),
+            ("T2", "2026-01-06 10:00", "612345678; 934567890", "", "Llamada"),
+            ("T3", "2026-01-07 10:00", "612 345 678 o 934 567 890", "", "Llamada"),
+            ("T4", "2026-01-08 10:00", "934/567/890", "", "Otro cliente"),
+            ("T5", "2026-01-09 10:00", "934 567 890 / 699 000 111", "", "Otro cliente"),
+            ("T6", "2026-01-10 10:00", "612/345/678", "", "Maria"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--customer-id", "1001")
+    assert _row_ids(report) == {"1001", "T6"}
+    listed = [p for p in report["possible_matches"] if "other numbers" in p["reason"]]
+    assert [p["table"] for p in listed] == ["tickets"] * 3  # T1, T2, T3
+    _erase(cli, policy, "--customer-id", "1001")
+    assert [r[0] for r in _table(cli, "tickets")] == ["T1", "T2", "T3", "T4", "T5"]

@@ -263,6 +263,7 @@ def _find_subjects(
     _short_numbers(ws, space, results, short)
     _shared_value_matches(con, space, possible, agreement)
     _several_addresses(con, space, possible)
+    _several_numbers(con, space, possible)
     if names:
         unique_kinds = [k for k in judge.attr_kinds if k not in SOFT_KINDS]
         for c in name_candidates(con, space, unique_kinds=unique_kinds):
@@ -800,6 +801,64 @@ def _several_addresses(
                 "whose row it is, a human decides",
             ),
         )
+
+
+# numbers listed in one value: "612 345 678 / 934 567 890", "612345678; 934567890",
+# "612 345 678 or 934 567 890" (a slash inside one number, "612/345/678", gives pieces too
+# short to be numbers)
+_NUMBER_LIST = r"[/;,|\n]|\s(?:or|and|y|o|e|ou|et|oder|und|of|en)\s"
+_NUMBER_DIGITS = 7
+"""The digits a piece needs to be a phone number of its own."""
+
+
+def _several_numbers(
+    con: Connection, space: SearchSpace, possible: dict[tuple[str, str, int], PossibleMatch]
+) -> None:
+    """Rows whose phone value lists the person's number with other numbers ("612 345 678 /
+    934 567 890": a landline shared at home, or her mobile next to someone's): keyed whole,
+    the value is no number of hers, yet it holds hers. Neither reported as hers nor erased:
+    a human decides whose row it is."""
+    phones = [link for link in space.links if link.normalize == "e164" and link.matches]
+    if not phones:
+        return
+    for link in phones:
+        if not con.execute("SELECT 1 FROM _tkeys WHERE kind = ?", [link.kind]).fetchone():
+            continue
+        # values long enough for two numbers (nearly every number is shorter: ~1 ms per
+        # million values), then one regex picks the few that list anything
+        shortest = 2 * _NUMBER_DIGITS + 1
+        pieces = (
+            f"SELECT rid, unnest(regexp_split_to_array(v, $sep, 'i')) AS p, rg "
+            f"FROM {link.source_sql()} WHERE length(v) >= {shortest} "
+            "AND regexp_matches(v, $sep, 'i')"
+        )
+        rows = con.execute(
+            f"""WITH x AS MATERIALIZED ({pieces}),
+            n AS MATERIALIZED (SELECT rid, p, rg FROM x
+                WHERE length(regexp_replace(p, '[^0-9]', '', 'g')) >= {_NUMBER_DIGITS}),
+            listed AS MATERIALIZED (SELECT rid, {link.key_sql("p")} AS k,
+                {link.country_sql("p", "rg")} AS cc FROM n
+                WHERE rid IN (SELECT rid FROM n GROUP BY rid HAVING count(*) >= 2))
+            SELECT DISTINCT t.req, l.rid FROM listed l JOIN _tkeys t
+              ON t.kind = $kind AND t.key = l.k
+             AND (t.cc IS NULL OR l.cc IS NULL OR t.cc = l.cc)
+            WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = t.req AND h.tbl = $tbl
+                              AND h.rid = l.rid)
+            ORDER BY ALL""",
+            {"sep": _NUMBER_LIST, "tbl": link.table, "kind": link.kind},
+        ).fetchall()
+        for req, rid in rows:
+            possible.setdefault(
+                (req, link.table, int(rid)),
+                PossibleMatch(
+                    link.table,
+                    int(rid),
+                    link.column,
+                    0.5,
+                    "the value holds the person's phone number together with other numbers: "
+                    "whose row it is, a human decides",
+                ),
+            )
 
 
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
