@@ -694,3 +694,28 @@ def test_her_number_listed_with_other_numbers(cli: Cli, tmp_path: Path) -> None:
     assert [p["table"] for p in listed] == ["tickets"] * 3  # T1, T2, T3
     _erase(cli, policy, "--customer-id", "1001")
     assert [r[0] for r in _table(cli, "tickets")] == ["T1", "T2", "T3", "T4", "T5"]
+
+
+def test_her_mailbox_with_a_tag(cli: Cli, tmp_path: Path) -> None:
+    """`maria.garcia+tienda@gmail.com` (a tag on her mailbox, as newsletter sign-ups often
+    have) is put to a human as a possible match, asked either way round; never certain,
+    never erased unreviewed. Another mailbox with a tag is nobody's of hers."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "+34 612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "", "maria.garcia+tienda@gmail.com", "", "", "10.00"),
+            ("O2", "2026-02-02", "", "maria.garcias+tienda@gmail.com", "", "", "11.00"),
+        ],
+    })  # fmt: skip
+    for ask in (("--customer-id", "1001"), ("--email", "maria.garcia+tienda@gmail.com")):
+        report = _sar(cli, tmp_path, policy, *ask)
+        tagged = [p for p in report["possible_matches"] if "with a tag" in p["reason"]]
+        assert [p["table"] for p in tagged] == [
+            "orders" if ask[0] == "--customer-id" else "crm_customers"
+        ]
+    assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "1001")) == {"1001"}
+    _erase(cli, policy, "--customer-id", "1001")
+    assert [r[0] for r in _table(cli, "orders")] == ["O1", "O2"]

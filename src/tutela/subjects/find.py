@@ -39,7 +39,7 @@ from tutela.base.sql import sql_literal
 from tutela.detect.mask import mask
 from tutela.engine import Connection
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
-from tutela.subjects.index import SEVERAL, create_several, index_link, usable
+from tutela.subjects.index import SEVERAL, create_several, index_link, like_escape, usable
 from tutela.subjects.ledger import Ledger
 from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
@@ -264,6 +264,7 @@ def _find_subjects(
     _shared_value_matches(con, space, possible, agreement)
     _several_addresses(con, space, possible)
     _several_numbers(con, space, possible)
+    _tagged_addresses(con, space, possible)
     if names:
         unique_kinds = [k for k in judge.attr_kinds if k not in SOFT_KINDS]
         for c in name_candidates(con, space, unique_kinds=unique_kinds):
@@ -801,6 +802,53 @@ def _several_addresses(
                 "whose row it is, a human decides",
             ),
         )
+
+
+_UNTAGGED = "regexp_replace({}, '[+][^@]*@', '@')"
+"""The mailbox an address delivers to without its tag ("maria+shop@x.es": maria@x.es)."""
+
+
+def _tagged_addresses(
+    con: Connection, space: SearchSpace, possible: dict[tuple[str, str, int], PossibleMatch]
+) -> None:
+    """Rows whose e-mail is the person's mailbox with a tag ("maria+shop@gmail.com" for
+    maria@gmail.com, or the other way round): most providers deliver both to one mailbox,
+    but a '+' can also be part of another address, so a human decides."""
+    mail = [link for link in space.links if link.normalize == "email" and link.matches]
+    if not mail:
+        return
+    boxes = con.execute(
+        f"SELECT DISTINCT key, {_UNTAGGED.format('key')} FROM _tkeys WHERE kind = 'email'"
+    ).fetchall()
+    if not boxes:
+        return
+    # her address given with a tag: rows of the bare mailbox (a few: a substring probe)
+    bare = sorted({box for key, box in boxes if box != key})[:64]
+    for link in mail:
+        probe = " OR ".join(["contains(v, '+')"] + ["v ILIKE ? ESCAPE '\\'"] * len(bare))
+        rows = con.execute(
+            f"""WITH c AS MATERIALIZED (SELECT rid, {link.key_sql("v")} AS k
+                FROM {link.source_sql()} WHERE {probe}),
+            m AS (SELECT rid, k, {_UNTAGGED.format("k")} AS box FROM c)
+            SELECT DISTINCT t.req, m.rid FROM m
+            JOIN _tkeys t ON t.kind = 'email' AND {_UNTAGGED.format("t.key")} = m.box
+            WHERE m.k <> t.key AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = t.req
+                AND h.tbl = ? AND h.rid = m.rid)
+            ORDER BY ALL""",
+            [*(f"%{like_escape(b)}%" for b in bare), link.table],
+        ).fetchall()
+        for req, rid in rows:
+            possible.setdefault(
+                (req, link.table, int(rid)),
+                PossibleMatch(
+                    link.table,
+                    int(rid),
+                    link.column,
+                    0.6,
+                    "the e-mail is the person's mailbox with a tag (name+tag@): usually "
+                    "the same mailbox, yet a human decides",
+                ),
+            )
 
 
 # numbers listed in one value: "612 345 678 / 934 567 890", "612345678; 934567890",
