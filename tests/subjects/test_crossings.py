@@ -719,3 +719,24 @@ def test_her_mailbox_with_a_tag(cli: Cli, tmp_path: Path) -> None:
     assert _row_ids(_sar(cli, tmp_path, policy, "--customer-id", "1001")) == {"1001"}
     _erase(cli, policy, "--customer-id", "1001")
     assert [r[0] for r in _table(cli, "orders")] == ["O1", "O2"]
+
+
+def test_her_customer_number_without_its_leading_zeros(cli: Cli, tmp_path: Path) -> None:
+    """The CRM numbers her `001001`; the shop's spreadsheet export dropped the zeros
+    (`1001`): a possible match for a human, never certain, never erased unreviewed."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("001001", "Maria Garcia Lopez", "maria.garcia@gmail.com", "+34 612 345 678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "1001", "", "", "", "10.00"),
+            ("O2", "2026-02-02", "10010", "", "", "", "11.00"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--customer-id", "001001")
+    assert _row_ids(report) == {"001001"}
+    padded = [p for p in report["possible_matches"] if "leading zeros" in p["reason"]]
+    assert [p["table"] for p in padded] == ["orders"]
+    _erase(cli, policy, "--customer-id", "001001")
+    assert [r[0] for r in _table(cli, "orders")] == ["O1", "O2"]

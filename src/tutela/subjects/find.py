@@ -265,6 +265,7 @@ def _find_subjects(
     _several_addresses(con, space, possible)
     _several_numbers(con, space, possible)
     _tagged_addresses(con, space, possible)
+    _padded_ids(con, space, possible)
     if names:
         unique_kinds = [k for k in judge.attr_kinds if k not in SOFT_KINDS]
         for c in name_candidates(con, space, unique_kinds=unique_kinds):
@@ -847,6 +848,54 @@ def _tagged_addresses(
                     0.6,
                     "the e-mail is the person's mailbox with a tag (name+tag@): usually "
                     "the same mailbox, yet a human decides",
+                ),
+            )
+
+
+def _padded_ids(
+    con: Connection, space: SearchSpace, possible: dict[tuple[str, str, int], PossibleMatch]
+) -> None:
+    """Rows whose customer or account number is hers with other leading zeros ("00123" in
+    the CRM, "123" in a spreadsheet export, which drops them): often the same customer, but
+    systems number differently, so a human decides."""
+    ids = [
+        link
+        for link in space.links
+        if link.kind in ("customer_id", "account_id")
+        and link.normalize in ("trim", "none")
+        and link.matches
+    ]
+    if not ids:
+        return
+    numbers = con.execute(
+        "SELECT DISTINCT ltrim(key, '0') FROM _tkeys WHERE list_contains(?, kind) "
+        "AND regexp_full_match(key, '[0-9]+') AND ltrim(key, '0') <> '' ORDER BY 1 LIMIT 1000",
+        [[link.kind for link in ids]],
+    ).fetchall()
+    if not numbers:
+        return
+    for link in ids:
+        rows = con.execute(
+            f"""WITH c AS MATERIALIZED (SELECT rid, trim(v) AS k FROM {link.source_sql()}
+                WHERE ltrim(trim(v), '0') IN (SELECT UNNEST(?::VARCHAR[])))
+            SELECT DISTINCT t.req, c.rid FROM c JOIN _tkeys t ON t.kind = ?
+             AND regexp_full_match(t.key, '[0-9]+') AND ltrim(t.key, '0') = ltrim(c.k, '0')
+             AND t.key <> c.k
+            WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = t.req AND h.tbl = ?
+                              AND h.rid = c.rid)
+            ORDER BY ALL""",
+            [[n[0] for n in numbers], link.kind, link.table],
+        ).fetchall()
+        for req, rid in rows:
+            possible.setdefault(
+                (req, link.table, int(rid)),
+                PossibleMatch(
+                    link.table,
+                    int(rid),
+                    link.column,
+                    0.5,
+                    "the number is the person's with other leading zeros (a spreadsheet "
+                    "drops them): often the same customer, yet a human decides",
                 ),
             )
 
