@@ -740,3 +740,45 @@ def test_her_customer_number_without_its_leading_zeros(cli: Cli, tmp_path: Path)
     assert [p["table"] for p in padded] == ["orders"]
     _erase(cli, policy, "--customer-id", "001001")
     assert [r[0] for r in _table(cli, "orders")] == ["O1", "O2"]
+
+
+def test_two_forms_of_one_given_name_are_two_people(cli: Cli, tmp_path: Path) -> None:
+    """Mario Rossi and his sister Maria share the family e-mail and the landline: one
+    letter apart, the two forms of a given name are two people (Paolo/Paola, Joan/Joana),
+    so the landline is theirs, not his alone, and her order is not his."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("1001", "Mario Rossi", "rossi.casa@gmail.com", "934 567 890",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "", "rossi.casa@gmail.com", "934 567 890", "Maria Rossi",
+             "10.00"),
+        ],
+        "tickets": [("T1", "2026-01-10 10:00", "934 567 890", "", "Llamada")],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--phone", "934 567 890")
+    assert _row_ids(report) == set() and report["possible_matches"]
+    report = _sar(cli, tmp_path, policy, "--customer-id", "1001")
+    assert _row_ids(report) == {"1001"}
+    assert report["possible_matches"]
+    _erase(cli, policy, "--customer-id", "1001")
+    assert [r[0] for r in _table(cli, "orders")] == ["O1"]
+
+
+def test_a_request_number_is_read_as_the_data_is(cli: Cli, tmp_path: Path) -> None:
+    """A request's number is keyed as the data's numbers are: a float export (".0") and an
+    extension ("DW 12") are no digits of it (read as digits, they made another customer's
+    number), and one written with the region's code but no "+" is that region's number."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C1", "Anna Schmidt", "anna@example.de", "030 123456", "1980-01-01", "10115",
+             "Berlin"),
+            ("C2", "Bernd Vogel", "bernd@example.de", "030 1234560", "1970-01-01", "10115",
+             "Berlin"),
+            ("C3", "Clara Vogel", "clara@example.de", "030 12345612", "1975-01-01", "10115",
+             "Berlin"),
+        ],
+    }, POLICY.replace("region: ES", "region: DE"))  # fmt: skip
+    for ask in ("30123456.0", "030 123456 DW 12", "+49 30 123456"):
+        assert _row_ids(_sar(cli, tmp_path, policy, "--phone", ask)) == {"C1"}, ask

@@ -32,6 +32,7 @@ from tutela.base.normalize import (
     EXPANDING,
     country_sql,
     key_sql,
+    phone_key_sql,
     placeholder_sql,
     strip_separators,
 )
@@ -41,7 +42,7 @@ from tutela.engine import Connection
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
 from tutela.subjects.index import SEVERAL, create_several, index_link, like_escape, usable
 from tutela.subjects.ledger import Ledger
-from tutela.subjects.links import LinkSpec, SearchSpace, search_space
+from tutela.subjects.links import LinkSpec, SearchSpace, policy_region, search_space
 from tutela.subjects.names import name_candidates
 from tutela.workspace import Workspace, json_list, quote_ident
 
@@ -456,9 +457,8 @@ def _seed(
             for value in vals:
                 reqs.append(req)
                 kinds.append(kind)
-                number = _input_number(value, region)
-                values.append(value if number is None else f"+{number[0]}{number[1]}")
-                countries.append(None if number is None else number[0])
+                values.append(value)
+                countries.append(_input_country(value, region))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _in AS "
         "SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
@@ -472,7 +472,8 @@ def _seed(
     )
     for kind in sorted(set(kinds)):
         norm = _input_normalization(space, kind)
-        key = key_sql("v", norm)
+        region = _input_region(space, kind) if norm == "e164" else None
+        key = phone_key_sql("v", region) if region else key_sql("v", norm)
         cc = f"coalesce({country_sql('v')}, rcc)" if norm == "e164" else "NULL"
         con.execute(
             f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
@@ -496,32 +497,25 @@ def _input_normalization(space: SearchSpace, kind: str) -> str:
     return default_normalization(kind)
 
 
-def _input_number(value: str, region: str | None) -> tuple[str, str] | None:
-    """(calling code, national number) of a number given without a "+" in the policy's
-    region (`--phone 612345678`, or `34612345678` as an SMS tool stores it) when it is a
-    valid number there; None otherwise (`07700 900123` is no Spanish number: unknown, not
-    +34). Unknown, such a number matches numbers of any country, and one carried in two
-    countries is judged ambiguous (`IdentityJudge.judge`). A +CC or 00CC prefix is read in
-    SQL (`country_sql`)."""
+def _input_country(value: str, region: str | None) -> str | None:
+    """The calling code of a number given without one (`--phone 612345678`, or
+    `34612345678` as an SMS tool stores it): the region's when the number is valid there
+    (`07700 900123` is no Spanish number: unknown, not +34). Unknown, such a number matches
+    numbers of any country, and one carried in two countries is judged ambiguous
+    (`IdentityJudge.judge`). Its key is read in SQL as the data's are (`phone_key_sql`);
+    a +CC or 00CC prefix too (`country_sql`)."""
     if region is None or value.strip().startswith(("+", "00")):
         return None
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return str(number.country_code), str(number.national_number)
+    return str(number.country_code) if phonenumbers.is_valid_number(number) else None
 
 
 def _input_region(space: SearchSpace, kind: str) -> str | None:
-    """The region of the policy's links of that kind when they all name the same one (a
-    link without a region says nothing)."""
-    links = [link for link in space.links if link.kind == kind]
-    if any(link.region_column for link in links):
-        return None
-    regions = {link.region.upper() for link in links if link.region}
-    return regions.pop() if len(regions) == 1 else None
+    """The region a number given without its country is read in (`policy_region`)."""
+    return policy_region([(x.kind, x.region, x.region_column) for x in space.links], kind)
 
 
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"

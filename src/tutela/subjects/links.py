@@ -58,6 +58,17 @@ class Tokens:
         )
 
 
+def policy_region(links: list[tuple[str, str | None, str | None]], kind: str) -> str | None:
+    """The region of the links (kind, region, region column) of a kind when they all name
+    the same one (a link without a region says nothing; one with a region column, whose
+    rows say, leaves it open)."""
+    mine = [(region, column) for k, region, column in links if k == kind]
+    if any(column for _, column in mine):
+        return None
+    regions = {region.upper() for region, _ in mine if region}
+    return regions.pop() if len(regions) == 1 else None
+
+
 @dataclass(frozen=True)
 class LinkSpec:
     """A column that identifies the subject, and how its values are normalised."""
@@ -69,6 +80,10 @@ class LinkSpec:
     region: str | None = None
     region_column: str | None = None
     strip_prefix: str | None = None
+    key_region: str | None = None
+    """For a link without a region: the region a phone number written without its country
+    is read in for its key, the one all the policy's regional links of its kind name (as a
+    request's number is read). Its calling code stays unknown."""
 
     list_column: bool = False
     """The column holds a LIST (e.g. several e-mails from a JSON array): each item counts."""
@@ -148,8 +163,9 @@ class LinkSpec:
         """SQL: the comparison key of a value of this link. A phone number in a column of
         one region without its country ("34612345678", "1 555 123 4567" in a US column)
         keys as the number it is there (`phone_key_sql`)."""
-        if self.normalize == "e164" and self.region and not self.region_column:
-            return phone_key_sql(value, self.region)
+        region = self.region or self.key_region
+        if self.normalize == "e164" and region and not self.region_column:
+            return phone_key_sql(value, region)
         return key_sql(value, self.normalize)
 
     def country_sql(self, value: str, region_value: str | None) -> str:

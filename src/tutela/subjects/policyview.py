@@ -6,11 +6,12 @@ from typing import Any
 
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
 from tutela.policy.vocab import Entity
-from tutela.subjects.links import LinkSpec
+from tutela.subjects.links import LinkSpec, policy_region
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 
 def link_specs(policy: Policy) -> list[LinkSpec]:
+    links = policy.identity_links()
     return [
         LinkSpec(
             link.table,
@@ -19,6 +20,10 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
             str(link.method),
             region=link.region,
             region_column=link.region_column,
+            key_region=link.region
+            or policy_region(
+                [(str(x.kind), x.region, x.region_column) for x in links], str(link.kind)
+            ),
             strip_prefix=link.strip_prefix,
             shared=link.shared,
             unique=link.unique,
@@ -27,7 +32,7 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
             valid_until=link.valid_until,
             observed_at=link.observed_at,
         )
-        for link in policy.identity_links()
+        for link in links
     ] + _undeclared_names(policy)
 
 
