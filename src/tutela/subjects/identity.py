@@ -92,8 +92,9 @@ _NAME_MACROS = [
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
     # close enough to be the same person misspelt: not proof, but no reason to discard. One
     # slip anywhere ("nna Costa" for "Anna Costa"), or word for word the same words with at
-    # most one slip in each word of 4+ letters ("Joana Soler", "Jon Smith"). Not close: a
-    # shared surname with another given name or an initial ("J. Smith", "Mr Smith").
+    # most one slip in each word of 4+ letters ("Jon Smith" for "John Smith"). Not close: a
+    # shared surname with another given name or an initial ("J. Smith", "Mr Smith"), and
+    # the other form of a given name ("Joana Soler" for "Joan Soler", `_gendered`).
     # the two forms of one given name ("Mario"/"Maria", "Paolo"/"Paola", "Joan"/"Joana",
     # "Louis"/"Louise"): one letter apart, yet a brother and a sister, a husband and a wife
     # (a family e-mail is shared by exactly such pairs): never a slip of the keyboard
@@ -296,8 +297,9 @@ class IdentityJudge:
           spouse orders on the other's account (a nickname with a changed e-mail, "Bob
           Smith", is a conflict: a human decides).
 
-        Known limit: given names one letter apart ("Joan"/"Joana Soler") are close here, so
-        such people sharing a family e-mail are told apart only by other evidence."""
+        Known limit: given names one letter apart other than the two forms of one name
+        ("Maria"/"Marta" are, "Mario"/"Maria" are not) are close here, so such people
+        sharing a family e-mail are told apart only by other evidence."""
         kinds = self.attr_kinds
 
         def both(i: int) -> str:
