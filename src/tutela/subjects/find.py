@@ -799,6 +799,21 @@ def _several_addresses(
         )
 
 
+def _offer(
+    possible: dict[tuple[str, str, int], PossibleMatch],
+    link: LinkSpec,
+    rows: list[tuple[Any, ...]],
+    score: float,
+    reason: str,
+) -> None:
+    """Put rows (request, row id) of a link's table to a human as possible matches."""
+    for req, rid in rows:
+        possible.setdefault(
+            (req, link.table, int(rid)),
+            PossibleMatch(link.table, int(rid), link.column, score, reason),
+        )
+
+
 _UNTAGGED = "regexp_replace({}, '[+][^@]*@', '@')"
 """The mailbox an address delivers to without its tag ("maria+shop@x.es": maria@x.es)."""
 
@@ -832,18 +847,14 @@ def _tagged_addresses(
             ORDER BY ALL""",
             [*(f"%{like_escape(b)}%" for b in bare), link.table],
         ).fetchall()
-        for req, rid in rows:
-            possible.setdefault(
-                (req, link.table, int(rid)),
-                PossibleMatch(
-                    link.table,
-                    int(rid),
-                    link.column,
-                    0.6,
-                    "the e-mail is the person's mailbox with a tag (name+tag@): usually "
-                    "the same mailbox, yet a human decides",
-                ),
-            )
+        _offer(
+            possible,
+            link,
+            rows,
+            0.6,
+            "the e-mail is the person's mailbox with a tag (name+tag@): usually "
+            "the same mailbox, yet a human decides",
+        )
 
 
 def _padded_ids(
@@ -880,18 +891,14 @@ def _padded_ids(
             ORDER BY ALL""",
             [[n[0] for n in numbers], link.kind, link.table],
         ).fetchall()
-        for req, rid in rows:
-            possible.setdefault(
-                (req, link.table, int(rid)),
-                PossibleMatch(
-                    link.table,
-                    int(rid),
-                    link.column,
-                    0.5,
-                    "the number is the person's with other leading zeros (a spreadsheet "
-                    "drops them): often the same customer, yet a human decides",
-                ),
-            )
+        _offer(
+            possible,
+            link,
+            rows,
+            0.5,
+            "the number is the person's with other leading zeros (a spreadsheet "
+            "drops them): often the same customer, yet a human decides",
+        )
 
 
 # numbers listed in one value: "612 345 678 / 934 567 890", "612345678; 934567890",
@@ -938,18 +945,14 @@ def _several_numbers(
             ORDER BY ALL""",
             {"sep": _NUMBER_LIST, "tbl": link.table, "kind": link.kind},
         ).fetchall()
-        for req, rid in rows:
-            possible.setdefault(
-                (req, link.table, int(rid)),
-                PossibleMatch(
-                    link.table,
-                    int(rid),
-                    link.column,
-                    0.5,
-                    "the value holds the person's phone number together with other numbers: "
-                    "whose row it is, a human decides",
-                ),
-            )
+        _offer(
+            possible,
+            link,
+            rows,
+            0.5,
+            "the value holds the person's phone number together with other numbers: "
+            "whose row it is, a human decides",
+        )
 
 
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
