@@ -782,3 +782,23 @@ def test_a_request_number_is_read_as_the_data_is(cli: Cli, tmp_path: Path) -> No
     }, POLICY.replace("region: ES", "region: DE"))  # fmt: skip
     for ask in ("30123456.0", "030 123456 DW 12", "+49 30 123456"):
         assert _row_ids(_sar(cli, tmp_path, policy, "--phone", ask)) == {"C1"}, ask
+
+
+def test_a_surname_slip_is_no_second_person(cli: Cli, tmp_path: Path) -> None:
+    """ "Maria Romeri Lopez" is Maria Romero Lopez misspelt (o and i are neighbours): only
+    the given name's two forms (Mario/Maria) make two people, so her e-mail still leads to
+    one person and her orders are hers."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C1", "Maria Romero Lopez", "maria.romero@gmail.com", "624 113 614",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "C1", "maria.romero@gmail.com", "", "Maria Romero Lopez",
+             "10.00"),
+            ("O2", "2026-02-02", "", "maria.romero@gmail.com", "", "Maria Romeri Lopez",
+             "11.00"),
+        ],
+    })  # fmt: skip
+    report = _sar(cli, tmp_path, policy, "--email", "maria.romero@gmail.com")
+    assert _row_ids(report) == {"C1", "O1", "O2"}
