@@ -802,3 +802,40 @@ def test_a_surname_slip_is_no_second_person(cli: Cli, tmp_path: Path) -> None:
     })  # fmt: skip
     report = _sar(cli, tmp_path, policy, "--email", "maria.romero@gmail.com")
     assert _row_ids(report) == {"C1", "O1", "O2"}
+
+
+def test_tagged_stand_ins_and_a_familys_tags_are_not_offered(cli: Cli, tmp_path: Path) -> None:
+    """A shop's stand-ins `noemail+17@tienda.es` and a family's `casa+maria@`/`casa+jordi@`
+    are other people's tags on one mailbox: none of them is offered as hers."""
+    stand_ins = [
+        (f"C{i}", f"Cliente {i} Numero", f"noemail+{i}@tienda.es", "", "", "", "")
+        for i in range(12)
+    ]
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            *stand_ins,
+            ("C90", "Maria Puig", "casa+maria@gmail.com", "", "", "", ""),
+            ("C91", "Jordi Puig", "casa+jordi@gmail.com", "", "", "", ""),
+        ],
+    })  # fmt: skip
+    for who in ("C7", "C90"):
+        report = _sar(cli, tmp_path, policy, "--customer-id", who)
+        assert not [p for p in report["possible_matches"] if "with a tag" in p["reason"]], who
+
+
+def test_a_number_without_plus_when_columns_name_different_regions(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The CRM is Spanish, the call log French: `--phone 34612345678` is read as given and
+    as a Spanish number (valid there), so her CRM row and her order are both found."""
+    policy = _drop(cli, tmp_path, {
+        "crm_customers": [
+            ("C1", "Maria Garcia Lopez", "maria.garcia@gmail.com", "34612345678",
+             "1980-03-12", "08001", "Barcelona"),
+        ],
+        "orders": [
+            ("O1", "2026-02-01", "", "", "34612345678", "Maria Garcia", "10.00"),
+        ],
+    }, POLICY.replace("column: caller, kind: phone, region: ES",
+                      "column: caller, kind: phone, region: FR"))  # fmt: skip
+    assert _row_ids(_sar(cli, tmp_path, policy, "--phone", "34612345678")) == {"C1", "O1"}

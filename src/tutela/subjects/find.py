@@ -42,7 +42,7 @@ from tutela.engine import Connection
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
 from tutela.subjects.index import SEVERAL, create_several, index_link, like_escape, usable
 from tutela.subjects.ledger import Ledger
-from tutela.subjects.links import LinkSpec, SearchSpace, policy_region, search_space
+from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
 from tutela.workspace import Workspace, json_list, quote_ident
 
@@ -447,38 +447,39 @@ def _seed(
     space: SearchSpace,
     requests: Mapping[str, Mapping[str, Sequence[str]]],
 ) -> None:
-    reqs: list[str] = []
-    kinds: list[str] = []
-    values: list[str] = []
-    countries: list[str | None] = []
+    # each value as given, and for a phone number also as read in each region of the
+    # policy's phone links where it is a valid number ("34612345678" is +34 612 345 678 in
+    # a Spanish column, and stays as written for a column whose rows name their region)
+    rows: list[tuple[str, str, str, str | None, str | None]] = []
     for req, idents in requests.items():
         for kind, vals in idents.items():
-            region = _input_region(space, kind)
+            regions = _input_regions(space, kind)
             for value in vals:
-                reqs.append(req)
-                kinds.append(kind)
-                values.append(value)
-                countries.append(_input_country(value, region))
+                codes = {r: _input_country(value, r) for r in regions}
+                valid = {r: c for r, c in codes.items() if c}
+                one = next(iter(valid.values())) if len(set(valid.values())) == 1 else None
+                rows.append((req, kind, value, one, None))
+                rows += [(req, kind, value, code, r) for r, code in valid.items()]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _in AS "
         "SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
         "UNNEST(CAST(?::JSON AS VARCHAR[])) AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS v, "
-        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS rcc",
-        [json_list(reqs), json_list(kinds), json_list(values), json_list(countries)],
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS rcc, UNNEST(CAST(?::JSON AS VARCHAR[])) AS rg",
+        [json_list(r[i] for r in rows) for i in range(5)],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
         "cc VARCHAR, probed BOOLEAN DEFAULT false)"
     )
-    for kind in sorted(set(kinds)):
+    for kind, region in sorted({(r[1], r[4]) for r in rows}, key=lambda x: (x[0], x[1] or "")):
         norm = _input_normalization(space, kind)
-        region = _input_region(space, kind) if norm == "e164" else None
         key = phone_key_sql("v", region) if region else key_sql("v", norm)
         cc = f"coalesce({country_sql('v')}, rcc)" if norm == "e164" else "NULL"
         con.execute(
             f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
-            f"FROM _in WHERE kind = ? AND {key} IS NOT NULL",
-            [kind],
+            f"FROM _in WHERE kind = ? AND rg IS NOT DISTINCT FROM ? AND {key} IS NOT NULL "
+            "EXCEPT SELECT req, kind, key, cc FROM _keys",
+            [kind, region],
         )
     create_several(con)
     for name in ("_hits", "_maybe"):
@@ -513,9 +514,12 @@ def _input_country(value: str, region: str | None) -> str | None:
     return str(number.country_code) if phonenumbers.is_valid_number(number) else None
 
 
-def _input_region(space: SearchSpace, kind: str) -> str | None:
-    """The region a number given without its country is read in (`policy_region`)."""
-    return policy_region([(x.kind, x.region, x.region_column) for x in space.links], kind)
+def _input_regions(space: SearchSpace, kind: str) -> list[str]:
+    """The regions a number of that kind given without its country may be read in: those
+    the policy's phone links name."""
+    if _input_normalization(space, kind) != "e164":
+        return []
+    return sorted({x.region.upper() for x in space.links if x.kind == kind and x.region})
 
 
 _SAME_COUNTRY = "(i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)"
@@ -823,7 +827,10 @@ def _tagged_addresses(
 ) -> None:
     """Rows whose e-mail is the person's mailbox with a tag ("maria+shop@gmail.com" for
     maria@gmail.com, or the other way round): most providers deliver both to one mailbox,
-    but a '+' can also be part of another address, so a human decides."""
+    but a '+' can also be part of another address, so a human decides. Two different tags
+    are not offered ("casa+maria@", "casa+jordi@": a family's mailbox, one tag each), nor a
+    placeholder mailbox, nor one written with 10 or more tags in a table (a shop's
+    "noemail+123@" stand-ins)."""
     mail = [link for link in space.links if link.normalize == "email" and link.matches]
     if not mail:
         return
@@ -834,15 +841,19 @@ def _tagged_addresses(
         return
     # her address given with a tag: rows of the bare mailbox (a few: a substring probe)
     bare = sorted({box for key, box in boxes if box != key})[:64]
+    nobody = placeholder_sql("'email'", "m.box", space.placeholders)
     for link in mail:
         probe = " OR ".join(["contains(v, '+')"] + ["v ILIKE ? ESCAPE '\\'"] * len(bare))
         rows = con.execute(
             f"""WITH c AS MATERIALIZED (SELECT rid, {link.key_sql("v")} AS k
                 FROM {link.source_sql()} WHERE {probe}),
-            m AS (SELECT rid, k, {_UNTAGGED.format("k")} AS box FROM c)
+            m AS (SELECT rid, k, {_UNTAGGED.format("k")} AS box FROM c),
+            few AS (SELECT box FROM m GROUP BY box HAVING count(DISTINCT k) < 10)
             SELECT DISTINCT t.req, m.rid FROM m
             JOIN _tkeys t ON t.kind = 'email' AND {_UNTAGGED.format("t.key")} = m.box
-            WHERE m.k <> t.key AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = t.req
+            WHERE m.k <> t.key AND (m.k = m.box OR t.key = m.box)
+              AND m.box IN (SELECT box FROM few) AND NOT coalesce({nobody}, false)
+              AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = t.req
                 AND h.tbl = ? AND h.rid = m.rid)
             ORDER BY ALL""",
             [*(f"%{like_escape(b)}%" for b in bare), link.table],
