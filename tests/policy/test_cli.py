@@ -46,6 +46,19 @@ def test_validate_ok_and_broken(runner: CliRunner) -> None:
     assert bad.stdout == ""
 
 
+def test_validate_rejects_an_unknown_phone_region(runner: CliRunner, tmp_path: Path) -> None:
+    """A phone link's region says how numbers written without their country are read: one
+    that is no country (`QQ`) is a clear error naming its line, not a silent default."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        (REPO / "policies" / "acme.yaml").read_text().replace("region: ES", "region: QQ")
+    )
+    result = runner.invoke(make_app(), ["policy", "validate", str(policy)])
+    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert "'QQ' is no phone region" in result.stderr
+    assert f"{policy}:" in result.stderr
+
+
 def test_validate_json_lists_issues(runner: CliRunner) -> None:
     broken = asset("broken", "unknown_table.yaml")
     result = runner.invoke(make_app(), ["policy", "validate", "-f", "json", str(broken)])

@@ -306,6 +306,14 @@ class IdentityLink(PolicyModel):
             )
         if self.region is not None:
             _check_country(self.region)
+            from phonenumbers import SUPPORTED_REGIONS
+
+            # the region decides how a number written without its country is read
+            if self.region not in SUPPORTED_REGIONS:
+                raise ValueError(
+                    f"{self.region!r} is no phone region: use the ISO 3166-1 alpha-2 code of "
+                    "a country (ES, DE, US)"
+                )
         if self.shared and self.unique:
             raise ValueError(
                 "a link cannot be both shared and unique; a household landline is:\n"
