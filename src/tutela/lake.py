@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from tutela.base.errors import UsageError
-from tutela.base.sql import json_list, quote_ident
+from tutela.base.sql import json_list, quote_ident, sql_literal
 from tutela.engine import Connection, SqlError
 from tutela.sources import (
     Attachment,
@@ -1218,6 +1218,20 @@ class _Parquet(_LakeMixin, Source):
             self.copies[live.name] = temp
             self.seen.add(live.name)
         return f"temp.main.{quote_ident(self.copies[live.name])}"
+
+    def files_relation(self, live: LiveTable) -> str:
+        """The table read from its files in place (no copy; each query reads them again),
+        with the same row addresses as `relation`'s copy."""
+        path = self.path_of(live)
+        files = self._files(path)
+        hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
+        listed = sql_literal(json_list(str(f) for f in files))
+        return (
+            f"(SELECT (list_position(CAST({listed}::JSON AS VARCHAR[]), filename)::BIGINT << 32) "
+            "+ file_row_number AS rowid, * EXCLUDE (filename, file_row_number) FROM read_parquet("
+            f"CAST({listed}::JSON AS VARCHAR[]), filename = true, file_row_number = true, "
+            f"union_by_name = true, hive_partitioning = {str(hive).lower()}))"
+        )
 
     def invalidate(self, name: str) -> None:
         temp = self.copies.get(name)

@@ -31,12 +31,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from tutela.base.errors import UsageError
 from tutela.base.progress import ProgressCallback
 from tutela.base.sql import json_list, quote_ident
 from tutela.engine import SqlError
-from tutela.lake import _children, _has_parquet, _Parquet, _stamp, staged_swap
+from tutela.lake import _children, _has_parquet, _Parquet, _stamp, prime_pyarrow, staged_swap
 from tutela.sources import LiveSourceError, LiveTable, Placement, register_kind
 
 KIND = "spark"
@@ -143,6 +144,8 @@ class SparkLake(_Parquet):
         self.stamps: dict[str, dict[str, tuple[int, int]]] = {}
         self.spark: Any = None
         self.views: dict[str, str] = {}
+        self.frames: dict[str, Any] = {}
+        self.narrowed: set[str] = set()
 
     @property
     def root(self) -> Path:
@@ -233,13 +236,102 @@ class SparkLake(_Parquet):
             paths = [_literal_path(f) for f in files]
             # reading the schema is a job too: watched like the scan's (a folder gone since
             # it was listed, files Spark cannot read, a cluster without executors)
-            engine_spark.run_job(
-                spark,
-                lambda: reader.parquet(*paths).createOrReplaceTempView(name),
-                failed=f"cannot read {live.name} on Spark",
+            frame = engine_spark.run_job(
+                spark, lambda: reader.parquet(*paths), failed=f"cannot read {live.name} on Spark"
             )
+            frame.createOrReplaceTempView(name)
             self.views[live.name] = name
+            self.frames[live.name] = frame
         return self.views[live.name]
+
+    # -- the subject search (subjects/narrow.py)
+    def narrow(self, live: LiveTable, tests: Mapping[str, Sequence[Sequence[str]]]) -> int:
+        """Copy here, for this command, only the rows of the table where some column of
+        `tests`, folded (`base.text.letters_and_digits`), holds every fragment of one of its
+        anchors: one Spark job over the whole table, the rows picked there. The copy stands
+        in for the table (`relation`) with the same columns, types and row addresses as
+        DuckDB's reading of the files, until `invalidate`. Returns the rows copied."""
+        from tutela.engine import spark as engine_spark
+
+        self.invalidate(live.name)
+        self.view(live)
+        frame = self.frames[live.name]
+        path = self.path_of(live)
+        files = self._files(path)
+        hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
+        listed = json_list(str(f) for f in files)
+        try:
+            described = self.con.execute(
+                "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
+                f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
+                [listed],
+            ).fetchall()
+        except SqlError as exc:
+            raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
+        types = [(str(r[0]), str(r[1])) for r in described]
+        if any(name.casefold() == "rowid" for name, _ in types):
+            raise LiveSourceError(f"{live.name} has a column named rowid: cannot read it in place")
+        picked = engine_spark.rows_holding(frame, tests, [name for name, _ in types])
+        prime_pyarrow()
+        table = engine_spark.run_job(
+            self.session(), picked.toArrow, failed=f"cannot search {live.name} on Spark"
+        )
+        place = {str(f): i for i, f in enumerate(files, start=1)}
+        positions = []
+        for uri in sorted(set(table.column("_tutela_file").to_pylist())):
+            local = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+            if local not in place:
+                raise LiveSourceError(
+                    f"cannot search {live.name} on Spark: it read {local}, which is not one "
+                    "of the table's files here"
+                )
+            positions.append((uri, place[local]))
+        temp = f"_tutela_lake_{uuid.uuid4().hex[:12]}"
+        arrow, where = f"{temp}_arrow", f"{temp}_files"
+        columns = []
+        for name, duck_type in types:
+            value = f"a.{quote_ident(name)}"
+            field = table.schema.field(name)
+            if getattr(field.type, "tz", None):  # Spark's instants (session time zone UTC)
+                value = f"timezone('UTC', {value})"
+            columns.append(f"CAST({value} AS {duck_type}) AS {quote_ident(name)}")
+        try:
+            self.con.register(arrow, table)
+            self.con.execute(f"CREATE TEMP TABLE {quote_ident(where)} (uri VARCHAR, pos BIGINT)")
+            if positions:
+                self.con.executemany(f"INSERT INTO {quote_ident(where)} VALUES (?, ?)", positions)
+            self.con.execute(
+                f"CREATE TEMP TABLE {quote_ident(temp)} AS SELECT "
+                f"(f.pos << 32) + a._tutela_row AS rowid, {', '.join(columns)} "
+                f"FROM {quote_ident(arrow)} a JOIN {quote_ident(where)} f ON f.uri = a._tutela_file"
+            )
+        except SqlError as exc:
+            raise LiveSourceError(f"cannot search {live.name}: {str(exc).splitlines()[0]}") from exc
+        finally:
+            with contextlib.suppress(SqlError):
+                self.con.unregister(arrow)
+            with contextlib.suppress(SqlError):
+                self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(where)}")
+        self.copies[live.name] = temp
+        self.narrowed.add(live.name)
+        return int(table.num_rows)
+
+    def column_unique(self, live: LiveTable, column: str) -> bool:
+        """Whether the column's values are all different over the whole table (a Spark job),
+        and it has one."""
+        from tutela.engine import spark as engine_spark
+
+        self.view(live)
+        frame = self.frames[live.name]
+        return engine_spark.run_job(
+            self.session(),
+            lambda: engine_spark.all_different(frame, column),
+            failed=f"cannot read {live.name} on Spark",
+        )
+
+    def invalidate(self, name: str) -> None:
+        self.narrowed.discard(name)
+        super().invalidate(name)
 
     def placement(self, live: LiveTable, progress: ProgressCallback) -> Placement:
         """Where the scan's plans for this table run: Spark, over a view of its files."""
@@ -292,6 +384,7 @@ class SparkLake(_Parquet):
                 self.spark.stop()
         self.spark = None
         self.views = {}
+        self.frames = {}
 
     def close(self) -> None:
         self._stop()

@@ -442,6 +442,9 @@ class Attachments:
     def __init__(self, con: Connection) -> None:
         self.con = con
         self._sources: dict[str, Source] = {}
+        self.narrowing = False
+        """Subject searches read lake tables behind Spark as the rows Spark picks
+        (`subjects/narrow.py`); `snapshots` leaves those tables to them."""
 
     def __iter__(self) -> Iterator[Source]:
         return iter(list(self._sources.values()))
@@ -530,7 +533,7 @@ class Attachments:
                 if found is None:
                     continue
                 source = self.source(found)
-                if source.has_copy(found.name):
+                if source.has_copy(found.name) or (self.narrowing and _narrows(source)):
                     continue
                 source.relation(found)
                 made.append((source, found.name))
@@ -538,6 +541,24 @@ class Attachments:
         finally:
             for source, name in made:
                 source.invalidate(name)
+
+    # -- the subject search over lakes behind Spark (subjects/narrow.py)
+    def can_narrow(self, live: LiveTable) -> bool:
+        source = self.source(live)
+        return _narrows(source) and (
+            not source.has_copy(live.name) or live.name in source.narrowed  # type: ignore[attr-defined]
+        )
+
+    def narrowed(self, live: LiveTable) -> bool:
+        """Whether the table is read as rows Spark picked (not whole)."""
+        source = self.source(live)
+        return _narrows(source) and live.name in source.narrowed  # type: ignore[attr-defined]
+
+    def drop_narrowed(self) -> None:
+        """Drop every copy of the tables of sources that pick rows (picked or whole)."""
+        for source in self:
+            if _narrows(source):
+                source.drop_copies()
 
     # -- erasure
     def write_refusal(self, name: str) -> str | None:
@@ -633,3 +654,8 @@ class Writes:
 
     def rollback(self) -> None:
         self.attachments.rollback_writes()
+
+
+def _narrows(source: Source) -> bool:
+    """Whether the source can pick a table's rows for a subject search (Spark lakes)."""
+    return callable(getattr(source, "narrow", None))

@@ -589,6 +589,68 @@ class Workspace:
         found = self.attachments.resolve(table)
         return None if found is None else self.attachments.source(found).fingerprint(found)
 
+    # -- the subject search over lakes behind Spark (subjects/narrow.py) ----------------
+    @property
+    def narrowing(self) -> bool:
+        return self.attachments.narrowing
+
+    @narrowing.setter
+    def narrowing(self, on: bool) -> None:
+        self.attachments.narrowing = on
+
+    def can_narrow(self, table: str) -> bool:
+        """Whether Spark can pick this table's rows for a subject search."""
+        found = self.attachments.resolve(table)
+        return found is not None and self.attachments.can_narrow(found)
+
+    def narrow(self, table: str, tests: Mapping[str, Sequence[Sequence[str]]]) -> int:
+        """Read the table as the rows Spark picks by these tests (see `SparkLake.narrow`)."""
+        found = self.attachments.resolve(table)
+        assert found is not None
+        return int(self.attachments.source(found).narrow(found, tests))  # type: ignore[attr-defined]
+
+    def drop_copy(self, table: str) -> None:
+        found = self.attachments.resolve(table)
+        if found is not None:
+            self.attachments.source(found).invalidate(found.name)
+
+    def drop_narrowed(self) -> None:
+        self.attachments.drop_narrowed()
+
+    def column_unique(self, table: str, column: str) -> bool:
+        """Whether a column has values and no value twice over the whole table (asked of
+        Spark when the table is read as picked rows)."""
+        found = self.attachments.resolve(table)
+        if found is not None and self.attachments.narrowed(found):
+            source = self.attachments.source(found)
+            return bool(source.column_unique(found, column))  # type: ignore[attr-defined]
+        col = quote_ident(column)
+        row = self.con.execute(
+            f"SELECT count({col}) = count(DISTINCT {col}) AND count({col}) > 0 "
+            f"FROM {self.relation(table)}"
+        ).fetchone()
+        return bool(row and row[0])
+
+    def whole_relation(self, table: str) -> str:
+        """`relation`, but a table read as picked rows is read from its files whole."""
+        found = self.attachments.resolve(table)
+        if found is not None and self.attachments.narrowed(found):
+            return str(self.attachments.source(found).files_relation(found))  # type: ignore[attr-defined]
+        return self.relation(table)
+
+    def include_rows(self, table: str, rowids: Sequence[int]) -> None:
+        """A table read as picked rows gets these rows too (read from its files)."""
+        found = self.attachments.resolve(table)
+        if not rowids or found is None or not self.attachments.narrowed(found):
+            return
+        copy = self.relation(table)
+        self.con.execute(
+            f"INSERT INTO {copy} SELECT * FROM {self.whole_relation(table)} "
+            "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[]))) "
+            f"AND rowid NOT IN (SELECT rowid FROM {copy})",
+            [json_list(sorted(rowids))],
+        )
+
     def snapshots(self, tables: Sequence[str]) -> contextlib.AbstractContextManager[None]:
         """For the block, read each attached table among these once (see sources.py)."""
         return self.attachments.snapshots(tables)

@@ -740,6 +740,73 @@ def _write(spark: Any, functions: Any, sql: str, keyed: Mapping[str, Keyed], out
     return int(spark.read.parquet(str(out)).count())
 
 
+# -- the subject search over a lake (subjects/narrow.py) -----------------------------------
+
+
+def _col(name: str) -> Any:
+    return _module("pyspark.sql.functions").col("`" + name.replace("`", "``") + "`")
+
+
+def folded(column: Any) -> Any:
+    """A column's text lower-cased, accents stripped and only letters and digits kept: the
+    engine's side of `base.text.letters_and_digits` (the same accent table)."""
+    from tutela.base.text import ACCENTS
+
+    functions = _module("pyspark.sql.functions")
+    text = functions.translate(functions.lower(column.cast("string")), *ACCENTS)
+    return functions.regexp_replace(text, r"[^\p{L}\p{N}]+", "")
+
+
+def rows_holding(
+    frame: Any, tests: Mapping[str, Sequence[Sequence[str]]], columns: Sequence[str]
+) -> Any:
+    """The rows of `frame` (a file-based DataFrame) in which a column of `tests`, folded,
+    holds every fragment of one of its anchors; with their file (`_tutela_file`) and row
+    number in it (`_tutela_row`) and the `columns` asked for. Fragments are literals of the
+    plan (the person's identifiers, folded), never in SQL text."""
+    functions = _module("pyspark.sql.functions")
+    tested = []
+    for column, anchors in tests.items():
+        if not anchors:
+            continue
+        value = folded(_col(column))
+        either = []
+        for anchor in anchors:
+            every = [functions.lit(f) for f in anchor]
+            either.append(_all([value.contains(fragment) for fragment in every], functions))
+        tested.append(_any(either))
+    where = _any(tested) if tested else functions.lit(False)
+    return frame.where(where).select(
+        functions.col("_metadata.file_path").alias("_tutela_file"),
+        functions.col("_metadata.row_index").alias("_tutela_row"),
+        *[_col(c) for c in columns],
+    )
+
+
+def _all(tests: list[Any], functions: Any) -> Any:
+    out = tests[0] if tests else functions.lit(True)
+    for test in tests[1:]:
+        out = out & test
+    return out
+
+
+def _any(tests: list[Any]) -> Any:
+    out = tests[0]
+    for test in tests[1:]:
+        out = out | test
+    return out
+
+
+def all_different(frame: Any, column: str) -> bool:
+    """Whether a column has values and no value twice, over the whole frame (one job)."""
+    functions = _module("pyspark.sql.functions")
+    row = frame.agg(
+        functions.count(_col(column)).alias("n"),
+        functions.countDistinct(_col(column)).alias("d"),
+    ).collect()[0]
+    return bool(row["n"]) and row["n"] == row["d"]
+
+
 # -- DuckDB SQL -> Spark SQL --------------------------------------------------------------
 
 _WORD = "[0-9A-Za-z_]"
