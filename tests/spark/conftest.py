@@ -178,3 +178,13 @@ def stopping_cluster(sparks: _Sparks, cluster: engine_spark.StandaloneCluster) -
     """For a test that stops the shared cluster: such tests run after every other one here
     (a test asking for `cluster` after it would start a new cluster)."""
     return sparks
+
+
+@pytest.fixture
+def no_session(sparks: Any) -> Any:
+    """Spark available, and no session open in this process: the CLI opens its own."""
+    reason = engine_spark.unavailable()
+    if reason is not None:
+        pytest.skip(f"{SKIP}: {reason}")
+    sparks.close_session()
+    return sparks

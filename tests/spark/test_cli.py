@@ -28,16 +28,6 @@ from tests.spark.test_scan import COLUMNS, _rows
 from tutela.engine import spark as engine_spark
 
 
-@pytest.fixture
-def no_session(sparks: Any) -> Any:
-    """Spark available, and no session open in this process: the CLI opens its own."""
-    reason = engine_spark.unavailable()
-    if reason is not None:
-        pytest.skip(f"SPARK TESTS SKIPPED: {reason}")
-    sparks.close_session()
-    return sparks
-
-
 def _warehouse(root: Path, rows: list[tuple[Any, ...]]) -> Path:
     """A Spark-layout warehouse: crm.db/people/ as Parquet, written by DuckDB."""
     con = duckdb.connect()

@@ -67,14 +67,19 @@ class SubjectAccessReport:
     summary: SarSummary
     files: list[str] = field(default_factory=list)
     """JSON, HTML and Markdown, mode 0600."""
+    read_on_spark: dict[str, Any] = field(default_factory=dict)
+    """Lake tables behind Spark: rows Spark picked for the search, and its passes."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "request_id": self.request_id,
             "data_held": self.data_held,
             "summary": self.summary.to_dict(),
             "files": self.files,
         }
+        if self.read_on_spark:
+            out["read_on_spark"] = self.read_on_spark
+        return out
 
 
 def access_report(session: Session, request: AccessRequest) -> SubjectAccessReport:
@@ -86,7 +91,11 @@ def access_report(session: Session, request: AccessRequest) -> SubjectAccessRepo
         result = service.access_reports(ctx, {request_id: request.identifiers}, request.out)
     report, files = result[request_id]["report"], result[request_id]["files"]
     return SubjectAccessReport(
-        request_id, bool(report["data_held"]), SarSummary(**report["summary"]), files
+        request_id,
+        bool(report["data_held"]),
+        SarSummary(**report["summary"]),
+        files,
+        result[request_id]["read_on_spark"],
     )
 
 

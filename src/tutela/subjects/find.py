@@ -39,6 +39,7 @@ from tutela.base.normalize import (
 from tutela.base.sql import sql_literal
 from tutela.detect.mask import mask
 from tutela.engine import Connection
+from tutela.subjects import narrow
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
 from tutela.subjects.index import SEVERAL, create_several, index_link, like_escape, usable
 from tutela.subjects.ledger import Ledger
@@ -165,6 +166,10 @@ class SubjectMatch:
     """Rows a reviewer confirmed (also in `rows`)."""
     rejected: int = 0
     """Possible matches a reviewer rejected (not listed again)."""
+    picked_on_spark: dict[str, int] = field(default_factory=dict)
+    """Lake tables the search read as the rows a Spark job picked: table -> rows picked
+    (`subjects/narrow.py`); what the search found does not depend on it."""
+    search_passes: int = 1
 
     @property
     def found(self) -> bool:
@@ -189,11 +194,23 @@ def find_subjects(
 ) -> dict[str, SubjectMatch]:
     """Resolve every request ({request id: {kind: [values]}}) in one set-based pass
     (live PostgreSQL tables are read once, into a temporary copy, for the pass).
-    `ledger`: values shared with people erased earlier (judged ambiguous)."""
-    with ws.snapshots(space.tables()):
+    `ledger`: values shared with people erased earlier (judged ambiguous). Inside
+    `narrow.narrowing`, lake tables behind Spark are read as the rows Spark picks."""
+
+    def run() -> dict[str, SubjectMatch]:
         return _find_subjects(
             ws, space, requests, names=names, decisions=decisions or {}, ledger=ledger
         )
+
+    lake = narrow.lake_tables(ws, space)
+    if not lake:
+        with ws.snapshots(space.tables()):
+            return run()
+    results, narrowing = narrow.search(ws, space, requests, lake, run)
+    for match in results.values():
+        match.picked_on_spark = dict(sorted(narrowing.rows.items()))
+        match.search_passes = narrowing.passes
+    return results
 
 
 def _find_subjects(
@@ -1164,12 +1181,7 @@ def _ref_column(ws: Workspace, space: SearchSpace, table: str, columns: list[str
     if not named and columns and columns[0] not in links:
         named = [columns[0]]
     for column in named[:2]:
-        col = quote_ident(column)
-        row = ws.con.execute(
-            f"SELECT count({col}) = count(DISTINCT {col}) AND count({col}) > 0 "
-            f"FROM {ws.relation(table)}"
-        ).fetchone()
-        if row and row[0]:
+        if ws.column_unique(table, column):
             return column
     for link in space.links:
         if link.table == table and link.is_unique and not link.list_column:
@@ -1271,12 +1283,13 @@ def _apply_decisions(
         for table, fps in sorted(confirmed.items()):
             if not ws.has_table(table):
                 continue
-            rows = ws.con.execute(
-                f"SELECT rowid FROM {ws.relation(table)} WHERE "
+            rows = ws.con.execute(  # anywhere in the table, not only among picked rows
+                f"SELECT rowid FROM {ws.whole_relation(table)} WHERE "
                 f"{fingerprint_sql(_own_columns(ws, table))} IN "
                 "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
                 [json_list(fps)],
             ).fetchall()
+            ws.include_rows(table, [int(r[0]) for r in rows])
             for (rid,) in rows:
                 have = match.rows.setdefault(table, [])
                 if int(rid) not in have:

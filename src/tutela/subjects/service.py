@@ -19,7 +19,7 @@ from tutela.report.certificate import certificate_markdown
 from tutela.report.files import prepare_output_dir, safe_stem, write_private
 from tutela.report.jsonout import to_json
 from tutela.subjects import erase as erasure
-from tutela.subjects import physical, review, systems
+from tutela.subjects import narrow, physical, review, systems
 from tutela.subjects.find import SearchSpace, SubjectMatch, find_subjects, search_space
 from tutela.subjects.ledger import Ledger
 from tutela.subjects.plan import ErasurePlan
@@ -114,7 +114,8 @@ def _audit_read(
 def find(ctx: Context, identifiers: Identifiers, request_id: str = "find") -> SubjectMatch:
     ids = validate_identifiers(identifiers)
     ledger = Ledger.load(ctx.ws.con, ctx.master)
-    match = find_subjects(ctx.ws, ctx.space, {request_id: ids}, ledger=ledger)[request_id]
+    with narrow.narrowing(ctx.ws):  # a lake behind Spark: the rows Spark picks
+        match = find_subjects(ctx.ws, ctx.space, {request_id: ids}, ledger=ledger)[request_id]
     _audit_read(ctx, "subject find", {request_id: ids}, {request_id: match})
     return match
 
@@ -146,9 +147,12 @@ class MatchSummary:
     """Identifiers shared with other people or placeholders: not followed."""
     identifier_kinds_found: dict[str, int] = field(default_factory=dict)
     not_searched: list[str] = field(default_factory=list)
+    read_on_spark: dict[str, Any] = field(default_factory=dict)
+    """Lake tables behind Spark: rows Spark picked for the search, and its passes."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra = {"read_on_spark": self.read_on_spark} if self.read_on_spark else {}
+        return extra | {
             "found": self.found,
             "tables": self.tables,
             "rows": self.rows,
@@ -170,7 +174,15 @@ def match_summary(ctx: Context, match: SubjectMatch) -> MatchSummary:
         shared_identifiers=[h.to_dict() for h in match.held_back],
         identifier_kinds_found={k: len(v) for k, v in sorted(match.keys.items())},
         not_searched=list(ctx.space.skipped),
+        read_on_spark=read_on_spark(match),
     )
+
+
+def read_on_spark(match: SubjectMatch) -> dict[str, Any]:
+    """What `subject find` and `sar` say of lake tables read as rows Spark picked."""
+    if not match.picked_on_spark:
+        return {}
+    return {"rows_picked": dict(match.picked_on_spark), "passes": match.search_passes}
 
 
 def _find_reviewed(ctx: Context, requests: Mapping[str, Identifiers]) -> dict[str, SubjectMatch]:
@@ -192,6 +204,7 @@ class AccessReport(TypedDict):
 
     report: dict[str, Any]
     files: list[str]
+    read_on_spark: dict[str, Any]
 
 
 class AppliedErasure(NamedTuple):
@@ -214,7 +227,8 @@ def access_reports(
     """A report per request (JSON + HTML + Markdown, 0600), from one set-based search."""
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     prepare_output_dir(out_dir)
-    with ctx.ws.snapshots(ctx.space.tables()):  # live tables: one read each
+    # live tables: one read each; a lake behind Spark: the rows Spark picks
+    with narrow.narrowing(ctx.ws), ctx.ws.snapshots(ctx.space.tables()):
         matches = _find_reviewed(ctx, clean)
         reports = {
             req: build_sar(ctx.ws, ctx.policy, ctx.space, match, clean[req], request_id=req)
@@ -230,7 +244,9 @@ def access_reports(
             write_private(out_dir, f"{stem}.html", sar_render.to_html(report)),
             write_private(out_dir, f"{stem}.md", sar_render.to_markdown(report)),
         ]
-        out[req] = AccessReport(report=report, files=[str(f) for f in files])
+        out[req] = AccessReport(
+            report=report, files=[str(f) for f in files], read_on_spark=read_on_spark(matches[req])
+        )
     return out
 
 

@@ -1,0 +1,206 @@
+"""The subject search over lake tables behind Spark: the whole-column work runs there.
+
+A lake attached through Spark (`tutela attach lake spark://... --warehouse ...`) may be far
+larger than this machine can copy. For `subject find` and `sar`, each of its tables in the
+search is read as the rows a Spark job picks over the whole table, not as a full copy:
+rows where a linked column holds one of the person's identifiers (or a free-text column
+mentions one), tested on values folded to letters and digits (`letters_and_digits`).
+
+The picking is wider than any statement of the search reads, so the search gives on those
+rows what it gives on the whole table:
+- each identifier is tested by fragments every value keyed to it must hold: a phone
+  number's last four digits (however the number is written, with an extension, among other
+  numbers, or as the partial match of the name candidates), each word of an e-mail address
+  without its tag, each word of a name and, for name columns, any of its words of three
+  letters or more (the name candidates' own pre-filter), a date's year, month and day, an
+  identifier's letters and digits without leading zeros (`_padded_ids`);
+- the search follows what it finds (her phone on her CRM row leads to her orders): after
+  each pass, every identifier the search held (`_keys`, and `_corr` for birth dates and
+  postcodes) is tested too, and the search runs again until a pass adds none. The result
+  of that last pass is the answer;
+- the two whole-table questions that are not about the person are asked of Spark too
+  (`Workspace.column_unique`) or read from the files (`Workspace.whole_relation`).
+
+A table whose links read pseudonymized tokens, a value that folds to nothing, or a search
+that has not settled after `MAX_PASSES` passes is read whole, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from tutela.base.text import letters_and_digits
+from tutela.engine import Connection
+from tutela.subjects.links import SearchSpace
+from tutela.workspace import Workspace
+
+T = TypeVar("T")
+MAX_PASSES = 4
+Anchor = tuple[str, ...]
+"""Fragments that must all be in a folded value."""
+Pair = tuple[str, str]
+"""(kind, value): an identifier the search holds (a request's as given, or a key)."""
+
+_WORDS = re.compile(r"[\W_]+")
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def anchors(normalize: str, value: str, *, text: bool = False) -> list[Anchor] | None:
+    """The anchors a value keyed to `value` under `normalize` holds one of; None when the
+    value folds to nothing (no test can pick its rows). `text`: for a free-text column."""
+    if normalize == "e164":
+        digits = "".join(c for c in value if c.isdigit())
+        return [(digits[-4:],)] if digits else None
+    if normalize == "email":
+        local, _, domain = value.rpartition("@")
+        words = _folded_words(local.split("+", 1)[0] + " " + domain if local else value)
+        return [tuple(words)] if words else None
+    if normalize == "name":
+        words = _folded_words(value)
+        if not words:
+            return None
+        if text:  # the text mentions a full name: every word of it
+            return [tuple(words)]
+        return [tuple(words)] + [(w,) for w in words if len(w) >= 3]
+    if normalize == "date" and (m := _DATE.fullmatch(value.strip())):
+        return [(m.group(1), str(int(m.group(2))), str(int(m.group(3))))]
+    folded = letters_and_digits(value)
+    if folded.isdigit():
+        folded = folded.lstrip("0") or "0"
+    return [(folded,)] if folded else None
+
+
+def _folded_words(value: str) -> list[str]:
+    return [w for w in (letters_and_digits(p) for p in _WORDS.split(value)) if w]
+
+
+@dataclass
+class Narrowing:
+    """The lake tables of one search read as picked rows, and what picked them."""
+
+    tables: list[str]
+    pairs: set[Pair] = field(default_factory=set)
+    tests: dict[str, dict[str, set[Anchor]]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows picked per table (a table read whole is not here)."""
+    whole: set[str] = field(default_factory=set)
+    passes: int = 0
+
+    def tests_for(self, space: SearchSpace, table: str) -> dict[str, set[Anchor]] | None:
+        """Column -> anchors for one table from every identifier held; None: read it whole."""
+        out: dict[str, set[Anchor]] = {}
+        methods: dict[str, set[str]] = {}
+        for link in space.links:
+            methods.setdefault(link.kind, set()).add(link.normalize)
+        for link in space.links:  # every link: names and attributes pick namesakes too
+            if link.table != table:
+                continue
+            if link.tokens is not None:
+                return None  # tokens stand for values: no fragment of the value is in them
+            for kind, value in self.pairs:
+                if kind != link.kind:
+                    continue
+                found = anchors(link.normalize, value)
+                if found is None:
+                    return None
+                out.setdefault(link.column, set()).update(found)
+        for text_table, column in space.free_text:
+            if text_table != table:
+                continue
+            for kind, value in self.pairs:
+                if kind == "name" and " " not in value.strip():
+                    continue  # only full names are looked for in texts
+                for method in methods.get(kind, {"trim"}):
+                    found = anchors(method, value, text=True)
+                    if found is None:
+                        return None
+                    out.setdefault(column, set()).update(found)
+        return out
+
+
+def lake_tables(ws: Workspace, space: SearchSpace) -> list[str]:
+    """The tables of the search that Spark can pick rows of (not already copied whole)."""
+    if not ws.narrowing:
+        return []
+    return [t for t in space.tables() if ws.can_narrow(t)]
+
+
+def search(
+    ws: Workspace,
+    space: SearchSpace,
+    requests: Mapping[str, Mapping[str, Sequence[str]]],
+    tables: list[str],
+    run: Callable[[], T],
+) -> tuple[T, Narrowing]:
+    """Run the search (`run`) over picked rows of the lake `tables` until a pass holds no
+    identifier the picking did not test (see the module docstring). The picked copies stay
+    for the rest of the `narrowing` block (the report reads her rows from them)."""
+    narrowing = Narrowing(list(tables))
+    narrowing.pairs = {(k, v) for ids in requests.values() for k, vs in ids.items() for v in vs}
+    results: list[T] = []
+    for _ in range(MAX_PASSES + 1):
+        changed = _pick(ws, space, narrowing)
+        if results and not changed:
+            return results[-1], narrowing  # the last pass ran on rows picked for all it held
+        if narrowing.passes == MAX_PASSES:
+            break
+        narrowing.passes += 1
+        with ws.snapshots(space.tables()):
+            results.append(run())
+        narrowing.pairs |= held(ws.con)
+    for table in narrowing.tables:  # not settled: every table whole, once more
+        ws.drop_copy(table)
+    narrowing.rows.clear()
+    narrowing.passes += 1
+    with ws.snapshots(space.tables()):
+        return run(), narrowing
+
+
+def _pick(ws: Workspace, space: SearchSpace, narrowing: Narrowing) -> bool:
+    """Pick each lake table's rows again where the identifiers held add a test; whether
+    any table changed."""
+    changed = False
+    for table in narrowing.tables:
+        if table in narrowing.whole:
+            continue
+        tests = narrowing.tests_for(space, table)
+        if tests is None:
+            narrowing.whole.add(table)
+            narrowing.rows.pop(table, None)
+            ws.drop_copy(table)  # read whole (`snapshots`) from now on
+            changed = True
+        elif tests != narrowing.tests.get(table):
+            narrowing.tests[table] = tests
+            narrowing.rows[table] = ws.narrow(
+                table, {c: sorted(a) for c, a in sorted(tests.items())}
+            )
+            changed = True
+    return changed
+
+
+def held(con: Connection) -> set[Pair]:
+    """Every identifier the search that just ran held (its keys, and the birth dates and
+    postcodes it compared namesakes by)."""
+    rows = con.execute(
+        "SELECT kind, key FROM _keys WHERE key IS NOT NULL "
+        "UNION SELECT kind, key FROM _corr WHERE key IS NOT NULL"
+    ).fetchall()
+    return {(str(k), str(v)) for k, v in rows}
+
+
+@contextmanager
+def narrowing(ws: Workspace) -> Iterator[None]:
+    """For the block, subject searches read lake tables behind Spark as the rows Spark
+    picks for them (read-only commands: `subject find`, `sar`); the copies are dropped
+    after it."""
+    before = ws.narrowing
+    ws.narrowing = True
+    try:
+        yield
+    finally:
+        ws.narrowing = before
+        ws.drop_narrowed()
