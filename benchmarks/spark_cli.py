@@ -1,6 +1,7 @@
-"""The Spark lake end to end, as a user runs it (#19): `tutela scan` and `tutela pseudonymize
---out` over one generated table of a Spark warehouse, on DuckDB (the same files attached as
-`parquet:`), on Spark `local[2]` and on a standalone cluster of two workers on 127.0.0.1.
+"""The Spark lake end to end, as a user runs it (#19): `tutela scan`, `tutela pseudonymize
+--out` and `tutela subject find` over one generated table of a Spark warehouse, on DuckDB (the
+same files attached as `parquet:`), on Spark `local[2]` and on a standalone cluster of two
+workers on 127.0.0.1. The subject search must give the same answer on every engine (checked).
 
 Each command is run in a fresh process (as a user would: a Spark command pays its JVM and
 session start); the scan is forced (no stored result reused). Reported: seconds and rows/s
@@ -27,18 +28,50 @@ from tutela.engine import spark as engine_spark
 sys.path.insert(0, str(Path(__file__).parent))
 from spark import GENERATE  # the same generated people as benchmarks/spark.py
 
-
 TUTELA = str(Path(sys.executable).with_name("tutela"))  # this environment's, not PATH's
 
 
 def _run(ws: Path, *args: str) -> float:
+    return _output(ws, *args)[0]
+
+
+def _output(ws: Path, *args: str) -> tuple[float, str]:
     env = dict(os.environ, TUTELA_WORKSPACE=str(ws))
     began = time.perf_counter()
     done = subprocess.run([TUTELA, *args], env=env, capture_output=True, text=True)
     took = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"tutela {' '.join(args)} failed:\n{done.stderr}")
-    return took
+    return took, done.stdout
+
+
+POLICY = """version: 1
+subjects:
+  customer:
+    identifiers:
+      - {{table: {t}, column: email, kind: email}}
+      - {{table: {t}, column: telefono, kind: phone, region: ES}}
+      - {{table: {t}, column: dni, kind: national_id}}
+      - {{table: {t}, column: nombre, kind: name}}
+tables:
+  {t}:
+    columns:
+      email: EMAIL_ADDRESS
+      telefono: PHONE_NUMBER
+      dni: NATIONAL_ID
+      nombre: PERSON
+"""
+
+
+def _person(wh: Path) -> str:
+    """The e-mail of one generated person (a row in the middle of the table)."""
+    con = connect(":memory:")
+    row = con.execute(
+        f"SELECT email FROM read_parquet('{wh}/crm.db/people/*.parquet') "
+        "WHERE email IS NOT NULL AND email LIKE 'user%' ORDER BY email LIMIT 1 OFFSET 1000"
+    ).fetchall()
+    con.close()
+    return str(row[0][0])
 
 
 def _warehouse(root: Path, rows: int) -> Path:
@@ -53,6 +86,7 @@ def _warehouse(root: Path, rows: int) -> Path:
 
 def measure(rows: int, cluster_url: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": rows, "load_average_at_start": os.getloadavg()}
+    reference: dict[str, Any] = {}  # DuckDB's answer to the subject search
     with tempfile.TemporaryDirectory(prefix="tutela-spark-cli-") as tmp:
         wh = _warehouse(Path(tmp) / "wh", rows)
         engines = {"duckdb": None, "spark local[2]": "local[2]"}
@@ -67,6 +101,15 @@ def measure(rows: int, cluster_url: str | None) -> dict[str, Any]:
             else:
                 _run(ws, "attach", "lake", master, "--warehouse", str(wh))
                 table, target = "lake.crm.people", "lake.crm.people_tok"
+            policy = Path(tmp) / f"policy-{len(out)}.yaml"
+            policy.write_text(POLICY.format(t=table), encoding="utf-8")
+            email = _person(wh)
+            find_s, found = _output(ws, "subject", "find", "--email", email, "-p", str(policy),
+                                    "-f", "json")  # fmt: skip
+            answer = json.loads(found)
+            picked = answer.pop("read_on_spark", None)
+            answer = json.loads(json.dumps(answer).replace(table, "T"))
+            same = reference.setdefault("answer", answer) == answer
             scan = _run(ws, "scan", table, "--force", "-f", "json")
             protect = _run(ws, "pseudonymize", table, "--columns", "email=hmac,telefono=hmac",
                            "--out", target, "--force")  # fmt: skip
@@ -75,6 +118,10 @@ def measure(rows: int, cluster_url: str | None) -> dict[str, Any]:
                 "scan_rows_per_s": round(rows / scan),
                 "pseudonymize_s": round(protect, 1),
                 "pseudonymize_values_per_s": round(2 * rows / protect),
+                "subject_find_s": round(find_s, 1),
+                "subject_find_rows": answer["rows"],
+                "subject_find_same_answer_as_duckdb": same,
+                "subject_find_rows_picked_on_spark": picked,
             }
             print(json.dumps(out), flush=True)
     out["load_average_at_end"] = os.getloadavg()
