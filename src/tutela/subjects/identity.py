@@ -326,7 +326,7 @@ class IdentityJudge:
             person here (the agreement that precedes it says who they are)."""
             if i is None:
                 return "false"
-            close = f"_names_close({x}{i}, {y}{i})" if kinds[i] == "name" else agree(i)
+            close = "_nc" if kinds[i] == "name" else agree(i)
             return f"(({both(i)}) AND NOT {close})"
 
         email = kinds.index("email") if "email" in kinds else None
@@ -348,7 +348,14 @@ class IdentityJudge:
             else:
                 after = "NULL"
             levels.append(f"WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN {after} ELSE {i} END")
-        return f"CASE {' '.join(levels)} ELSE NULL END" if levels else "NULL"
+        if not levels:
+            return "NULL"
+        judge = f"CASE {' '.join(levels)} ELSE NULL END"
+        if name is None:
+            return judge
+        # whether the names are close is asked in several places: computed once (a one-item
+        # lambda), since each expansion of the macro is bound again (~25 ms each)
+        return f"list_transform([_names_close({x}{name}, {y}{name})], lambda _nc: {judge})[1]"
 
     def subject_signatures(self) -> None:
         """`_mine`: per request, every identity attribute of its certain rows so far."""

@@ -405,13 +405,15 @@ def _linked_elsewhere(con: Connection, space: SearchSpace, candidates: list[Name
             key = link.key_sql("v")
             cc = link.country_sql("v", "rg")
             their_rows = link.source_sql("rowid IN (SELECT UNNEST($rids::BIGINT[]))")
+            # the key written once (each copy of its expression is bound again)
             con.execute(
                 f"INSERT INTO _ckeys (req, tbl, rid, kind, key, cc) "
-                f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
-                f"SELECT c.req, $tbl, s.rid, $kind, {key}, {cc} FROM m s JOIN "
+                f"WITH m AS MATERIALIZED (SELECT rid, {key} AS k, {cc} AS cc "
+                f"FROM {their_rows}) "
+                f"SELECT c.req, $tbl, s.rid, $kind, s.k, s.cc FROM m s JOIN "
                 "(SELECT UNNEST($reqs::VARCHAR[]) AS req, UNNEST($rids::BIGINT[]) AS rid) c "
-                f"ON c.rid = s.rid WHERE {usable(key, link.kind)} "
-                f"AND NOT {placeholder_sql('$kind', key, space.placeholders)}",
+                f"ON c.rid = s.rid WHERE {usable('s.k', link.kind)} "
+                f"AND NOT {placeholder_sql('$kind', 's.k', space.placeholders)}",
                 {
                     "tbl": table,
                     "kind": link.kind,
