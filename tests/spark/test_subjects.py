@@ -148,10 +148,12 @@ def test_access_reports_over_a_spark_lake_equal_duckdb_reading_it_whole(
         states = {r["request_id"]: r["state"] for r in json_out(ran)["requests"]}
         assert set(states) == {r["request_id"] for r in asked}
         assert "failed" not in states.values(), ran.output
-        answers[engine] = (states, _reports(out))
+        spark_read = {json.dumps(r.get("read_on_spark")) for r in json_out(ran)["requests"]}
+        assert len(spark_read) == 1  # one search for the whole batch
+        answers[engine] = (states, _reports(out), json.loads(spark_read.pop()))
 
-    spark_states, spark_reports = answers["spark"]
-    duck_states, duck_reports = answers["duckdb"]
+    spark_states, spark_reports, _ = answers["spark"]
+    duck_states, duck_reports, _ = answers["duckdb"]
     assert spark_states == duck_states
     assert spark_reports == duck_reports
     found = [r for r in spark_reports.values() if r["summary"]["rows"]]
@@ -164,18 +166,19 @@ def test_access_reports_over_a_spark_lake_equal_duckdb_reading_it_whole(
     assert by_name, "the guests' orders under a changed name are possible matches"
     assert any(r["free_text_mentions"] for r in spark_reports.values())
 
-    # one person, from the CLI: the search says how many rows Spark picked of each table,
-    # and that is far fewer than the table holds
-    cli = _cli(tmp_path / "ws-spark")
-    email = next(r["email"] for r in asked if r["email"])
-    found_one = cli("subject", "find", "--email", email, "-p", str(policy), "-f", "json")
-    assert found_one.exit_code == 0, found_one.output
-    picked = json_out(found_one)["read_on_spark"]["rows_picked"]
+    # the batch says how many rows Spark picked of each table: fewer than they hold (the
+    # 14 people's names share words with most customers of this small drop, whose names come
+    # from short lists; the web events, which hold no name, are picked by identifiers alone)
+    picked = answers["spark"][2]
     sizes = {
         f"lake.shop.{t}": duckdb.sql(
             f"SELECT count(*) FROM '{tmp_path / 'plain' / 'shop' / t}/*.parquet'"
         ).fetchall()[0][0]
         for t in tables
     }
-    assert set(picked) == set(sizes)
-    assert sum(picked.values()) * 5 < sum(sizes.values()), (picked, sizes)
+    assert set(picked["rows_picked"]) == set(sizes)
+    assert sum(picked["rows_picked"].values()) < sum(sizes.values()), (picked, sizes)
+    events = "lake.shop.web_events"
+    assert picked["rows_picked"][events] * 5 < sizes[events], (picked, sizes)
+    assert picked["passes"] >= 2  # what the first pass found was followed
+    assert answers["duckdb"][2] is None  # DuckDB read the files whole

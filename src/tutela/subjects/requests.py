@@ -369,6 +369,7 @@ def run_batch(
                     "files": rep["files"],
                     "rows": rep["report"]["summary"]["rows"],
                 }
+                | ({"read_on_spark": rep["read_on_spark"]} if rep["read_on_spark"] else {})
             )
     if erasures:
         clean, plans = service.plan_erasures(ctx, {k: r.identifiers for k, r in erasures.items()})
