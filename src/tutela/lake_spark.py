@@ -145,6 +145,8 @@ class SparkLake(_Parquet):
         self.spark: Any = None
         self.views: dict[str, str] = {}
         self.frames: dict[str, Any] = {}
+        self.pick_frames: dict[str, Any] = {}
+        """DataFrames of tables whose partition values are read as text (`narrow_many`)."""
         self.narrowed: set[str] = set()
 
     @property
@@ -245,37 +247,103 @@ class SparkLake(_Parquet):
         return self.views[live.name]
 
     # -- the subject search (subjects/narrow.py)
-    def narrow(self, live: LiveTable, tests: Mapping[str, Sequence[Sequence[str]]]) -> int:
-        """Copy here, for this command, only the rows of the table where some column of
-        `tests`, folded (`base.text.letters_and_digits`), holds every fragment of one of its
-        anchors: one Spark job over the whole table, the rows picked there. The copy stands
+    def narrow_many(
+        self, items: Sequence[tuple[LiveTable, Mapping[str, Sequence[Sequence[str]]]]]
+    ) -> dict[str, int | LiveSourceError]:
+        """For each (table, tests): copy here, for this command, only the rows of the table
+        where some column of `tests`, folded (`base.text.letters_and_digits`), holds every
+        fragment of one of its anchors. One Spark job per table over the whole table, the
+        jobs run side by side (most of a small job is Spark's own latency); the copy stands
         in for the table (`relation`) with the same columns, types and row addresses as
-        DuckDB's reading of the files, until `invalidate`. Returns the rows copied."""
+        DuckDB's reading of the files, until `invalidate`. Returns the rows copied per
+        table, or the error that kept Spark from picking them."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from tutela.engine import spark as engine_spark
 
-        self.invalidate(live.name)
-        self.view(live)
-        frame = self.frames[live.name]
+        out: dict[str, int | LiveSourceError] = {}
+        plans = []
+        for live, tests in items:
+            self.invalidate(live.name)
+            try:
+                plans.append((live, tests, *self._pick_plan(live)))
+            except LiveSourceError as exc:
+                out[live.name] = exc
+        if not plans:
+            return out
+        prime_pyarrow()
+        spark = self.session()
+        # partition values as text (`cid=00123` stays 00123; cast after to DuckDB's type);
+        # timestamps as text in the time zone DuckDB writes them in (its TimeZone setting)
+        zone = str(self.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0])
+        settings = {
+            "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+            "spark.sql.session.timeZone": zone,
+        }
+        before = {key: spark.conf.get(key) for key in settings}
+        for key, value in settings.items():
+            with contextlib.suppress(Exception):  # a zone Spark does not know: UTC, as set
+                spark.conf.set(key, value)
+
+        def pick(plan: tuple[Any, ...]) -> Any:
+            live, tests, files, types = plan
+            paths = [_literal_path(f) for f in files]
+
+            def job() -> Any:
+                frame = self.pick_frames.get(live.name)
+                if frame is None:  # read once per command (merging the files' schemas is a job)
+                    reader = spark.read.option("basePath", str(self.path_of(live)))
+                    frame = reader.option("mergeSchema", "true").parquet(*paths)
+                    self.pick_frames[live.name] = frame
+                names = [name for name, _ in types]
+                return engine_spark.rows_holding(frame, tests, names).toArrow()
+
+            failed = f"cannot search {live.name} on Spark"
+            try:
+                return engine_spark.run_job(spark, job, failed=failed)
+            except engine_spark.SparkJobError as exc:
+                return LiveSourceError(exc.message)
+
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                tables = list(pool.map(pick, plans))
+        finally:
+            for key, value in before.items():
+                spark.conf.set(key, value)
+        for (live, _, files, types), table in zip(plans, tables, strict=True):
+            try:
+                if isinstance(table, LiveSourceError):
+                    raise table
+                out[live.name] = self._keep_picked(live, files, types, table)
+            except LiveSourceError as exc:
+                out[live.name] = exc
+        return out
+
+    def _pick_plan(self, live: LiveTable) -> tuple[list[Path], list[tuple[str, str]]]:
+        """The table's files and the (name, DuckDB type) of its columns as DuckDB reads them."""
         path = self.path_of(live)
         files = self._files(path)
+        if not files:
+            raise LiveSourceError(f"{live.name}: no .parquet files in {path}")
         hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
-        listed = json_list(str(f) for f in files)
         try:
             described = self.con.execute(
                 "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
                 f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
-                [listed],
+                [json_list(str(f) for f in files)],
             ).fetchall()
         except SqlError as exc:
             raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
         types = [(str(r[0]), str(r[1])) for r in described]
         if any(name.casefold() == "rowid" for name, _ in types):
             raise LiveSourceError(f"{live.name} has a column named rowid: cannot read it in place")
-        picked = engine_spark.rows_holding(frame, tests, [name for name, _ in types])
-        prime_pyarrow()
-        table = engine_spark.run_job(
-            self.session(), picked.toArrow, failed=f"cannot search {live.name} on Spark"
-        )
+        return files, types
+
+    def _keep_picked(
+        self, live: LiveTable, files: list[Path], types: list[tuple[str, str]], table: Any
+    ) -> int:
+        """Keep the rows Spark picked (an Arrow table) as the table's copy: DuckDB's types
+        and row addresses (file place << 32 + row number in the file)."""
         place = {str(f): i for i, f in enumerate(files, start=1)}
         positions = []
         for uri in sorted(set(table.column("_tutela_file").to_pylist())):
@@ -292,8 +360,8 @@ class SparkLake(_Parquet):
         for name, duck_type in types:
             value = f"a.{quote_ident(name)}"
             field = table.schema.field(name)
-            if getattr(field.type, "tz", None):  # Spark's instants (session time zone UTC)
-                value = f"timezone('UTC', {value})"
+            if getattr(field.type, "tz", None) and duck_type == "TIMESTAMP":
+                value = f"timezone('UTC', {value})"  # an instant; the files' clock time (UTC)
             columns.append(f"CAST({value} AS {duck_type}) AS {quote_ident(name)}")
         try:
             self.con.register(arrow, table)
@@ -385,6 +453,7 @@ class SparkLake(_Parquet):
         self.spark = None
         self.views = {}
         self.frames = {}
+        self.pick_frames = {}
 
     def close(self) -> None:
         self._stop()

@@ -658,4 +658,4 @@ class Writes:
 
 def _narrows(source: Source) -> bool:
     """Whether the source can pick a table's rows for a subject search (Spark lakes)."""
-    return callable(getattr(source, "narrow", None))
+    return callable(getattr(source, "narrow_many", None))

@@ -21,6 +21,7 @@ from tutela.base.errors import (
     EngineError,
     PurgeError,
     TableNotFoundError,
+    TutelaError,
     WorkspaceError,
     WorkspaceLockedError,
 )
@@ -603,11 +604,21 @@ class Workspace:
         found = self.attachments.resolve(table)
         return found is not None and self.attachments.can_narrow(found)
 
-    def narrow(self, table: str, tests: Mapping[str, Sequence[Sequence[str]]]) -> int:
-        """Read the table as the rows Spark picks by these tests (see `SparkLake.narrow`)."""
-        found = self.attachments.resolve(table)
-        assert found is not None
-        return int(self.attachments.source(found).narrow(found, tests))  # type: ignore[attr-defined]
+    def narrow(
+        self, tests: Mapping[str, Mapping[str, Sequence[Sequence[str]]]]
+    ) -> dict[str, int | TutelaError]:
+        """Read each table as the rows Spark picks by its tests (`SparkLake.narrow_many`):
+        table -> rows picked, or the error that kept Spark from picking them."""
+        by_source: dict[int, tuple[Any, list[tuple[Any, Any]]]] = {}
+        for table, table_tests in tests.items():
+            found = self.attachments.resolve(table)
+            assert found is not None
+            source = self.attachments.source(found)
+            by_source.setdefault(id(source), (source, []))[1].append((found, table_tests))
+        out: dict[str, int | TutelaError] = {}
+        for source, items in by_source.values():
+            out |= source.narrow_many(items)
+        return out
 
     def drop_copy(self, table: str) -> None:
         found = self.attachments.resolve(table)

@@ -10,12 +10,14 @@ import importlib.util
 import json
 import random
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import duckdb
+import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
@@ -64,8 +66,18 @@ def _drop(root: Path, seed: int) -> tuple[list[str], list[dict[str, str]]]:
                 f"COPY (SELECT * FROM read_csv('{csvs / (table + '.csv')}', header = true)) "
                 f"TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)"
             )
+    for table, select in EXTRA.items():  # the cases a review found (see EXTRA)
+        partitioned = table == "visits"
+        for folder in (root / "wh" / "shop.db" / table, root / "plain" / "shop" / table):
+            folder.mkdir(parents=True)
+            target = folder if partitioned else folder / "part-00000.parquet"
+            how = "FORMAT parquet, PARTITION_BY (cid)" if partitioned else "FORMAT parquet"
+            con.execute(f"COPY ({select}) TO '{target}' ({how})")
     con.close()
-    asked = []
+    asked = [
+        {"request_id": f"X-{i}", "type": "access", "email": email, "customer_id": cid}
+        for i, (email, cid) in enumerate(EXTRA_ASKED)
+    ]
     for i, r in enumerate(requests):
         row = {"request_id": str(r["request_id"]), "type": "access", "email": "", "customer_id": ""}
         which = i % 3  # by e-mail, by customer id, by both
@@ -74,12 +86,88 @@ def _drop(root: Path, seed: int) -> tuple[list[str], list[dict[str, str]]]:
         if which != 0 and r["customer_id"]:
             row["customer_id"] = str(r["customer_id"])
         asked.append(row)
-    return list(drop.tables), asked
+    return [*drop.tables, *EXTRA], asked
+
+
+# Cases a review of the first version found, each a difference between the engines: a phone
+# stored as a DOUBLE (Spark writes 6.1234567E8), a partition `cid=00123` (Spark read it as
+# the number 123), names in Greek capitals (Spark lower-cases a final Σ to ς), in kana with
+# voicing marks and in Hangul (folded apart), a namesake whose own e-mail another row
+# carries (that row was never picked), consent recorded under the customer id (the consent
+# table was read as picked rows) and instants (TIMESTAMPTZ, read in the wrong time zone).
+EXTRA = {
+    "members": """SELECT * FROM (VALUES
+        ('00123', 'Quim Roca Vidal', 'quim@x.es', '612345670',
+         TIMESTAMPTZ '1980-03-07 00:30:00+01'),
+        ('C91', 'ΝΙΚΟΛΑΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ', 'nikos@x.gr', NULL, NULL),
+        ('C92', 'ガルシア ダビド', 'garcia@x.jp', NULL, NULL),
+        ('C93', '김민수', 'minsu@x.kr', NULL, NULL),
+        ('C94', 'Berta Solé Puig', 'berta@x.es', NULL, NULL)
+        ) t(cid, name, email, phone, birth)""",
+    "calls": """SELECT * FROM (VALUES (1, 612345670.0::DOUBLE), (2, 699888770.0::DOUBLE))
+        t(call_id, phone)""",
+    "visits": """SELECT * FROM (VALUES ('00123', '/home'), ('00456', '/cart')) t(cid, page)""",
+    "guests": """SELECT * FROM (VALUES
+        (10, 'Berta Solé Puig', 'bsole@y.com', TIMESTAMPTZ '1980-03-07 00:30:00+01'),
+        (11, '김민수', 'kms@z.kr', NULL), (12, 'ガルシア ダビド', 'gd@y.jp', NULL),
+        (13, 'ΝΙΚΟΛΑΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ', 'np@y.gr', NULL)) t(guest_id, name, email, birth)""",
+    "mailing": """SELECT * FROM (VALUES ('bsole@y.com'), ('other@z.kr')) t(email)""",
+    "notes": """SELECT * FROM (VALUES (20, 'Called by ΝΙΚΟΛΑΟΣ ΠΑΠΑΔΟΠΟΥΛΟΣ about a refund'),
+        (21, 'お客様 ガルシア ダビド から電話'), (22, 'nothing here')) t(note_id, note)""",
+    "consents": """SELECT * FROM (VALUES
+        ('00123', NULL, 'newsletter', 'granted', TIMESTAMPTZ '2024-01-01 10:00:00+00'),
+        ('00123', 'quim@x.es', 'customer_service', 'granted',
+         TIMESTAMPTZ '2024-02-01 10:00:00+00'))
+        t(customer_id, email, purpose, status, recorded_at)""",
+}
+EXTRA_ASKED = [
+    ("quim@x.es", ""), ("", "00123"), ("nikos@x.gr", ""), ("garcia@x.jp", ""),
+    ("minsu@x.kr", ""), ("berta@x.es", ""),
+]  # fmt: skip
+EXTRA_POLICY = """
+identifiers:
+  - {table: members, column: cid, kind: customer_id}
+  - {table: members, column: name, kind: name}
+  - {table: members, column: email, kind: email}
+  - {table: members, column: phone, kind: phone, region: ES}
+  - {table: members, column: birth, kind: birth_date}
+  - {table: calls, column: phone, kind: phone, region: ES}
+  - {table: visits, column: cid, kind: customer_id}
+  - {table: guests, column: name, kind: name}
+  - {table: guests, column: email, kind: email}
+  - {table: guests, column: birth, kind: birth_date}
+  - {table: mailing, column: email, kind: email}
+  - {table: consents, column: email, kind: email}
+tables:
+  members: {columns: {cid: user.unique_id, name: PERSON, email: EMAIL_ADDRESS,
+                      phone: PHONE_NUMBER, birth: DATE_OF_BIRTH}}
+  calls: {columns: {call_id: not_personal, phone: PHONE_NUMBER}}
+  visits: {columns: {cid: user.unique_id, page: not_personal}}
+  guests: {columns: {guest_id: not_personal, name: PERSON, email: EMAIL_ADDRESS,
+                     birth: DATE_OF_BIRTH}}
+  mailing: {columns: {email: EMAIL_ADDRESS}}
+  notes: {columns: {note_id: not_personal, note: {entity: PERSON, free_text: true}}}
+  consents: {columns: {customer_id: user.unique_id, email: EMAIL_ADDRESS,
+                       purpose: not_personal, status: not_personal, recorded_at: not_personal}}
+consent:
+  table: consents
+  subject_column: customer_id
+  subject_kind: customer_id
+  purpose_column: purpose
+  status_column: status
+  timestamp_column: recorded_at
+  granted: [granted]
+  withdrawn: [withdrawn]
+"""
 
 
 def _policy(path: Path, tables: list[str]) -> Path:
-    """The households policy with its tables as `lake.shop.<table>`."""
+    """The households policy (and the extra cases') with its tables as `lake.shop.<table>`."""
     policy = yaml.safe_load((HOUSEHOLDS / "policy.yaml").read_text(encoding="utf-8"))
+    extra = yaml.safe_load(EXTRA_POLICY)
+    policy["subjects"]["customer"]["identifiers"] += extra["identifiers"]
+    policy["tables"] |= extra["tables"]
+    policy["consent"] = extra["consent"]
 
     def lake(name: str) -> str:
         return f"lake.shop.{name}" if name in tables else name
@@ -90,6 +178,7 @@ def _policy(path: Path, tables: list[str]) -> Path:
     policy["tables"] = {lake(t): v for t, v in policy["tables"].items()}
     for purpose in policy.get("purposes", {}).values():
         purpose["tables"] = [lake(t) for t in purpose["tables"]]
+    policy["consent"]["table"] = lake(policy["consent"]["table"])
     erasure = policy.get("erasure", {})
     if "tables" in erasure:
         erasure["tables"] = {lake(t): v for t, v in erasure["tables"].items()}
@@ -121,8 +210,18 @@ def _cli(workspace: Path) -> Callable[..., Result]:
     return run
 
 
+@pytest.fixture
+def madrid_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process in Madrid's time zone (DuckDB writes instants in it), then back."""
+    monkeypatch.setenv("TZ", "Europe/Madrid")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def test_access_reports_over_a_spark_lake_equal_duckdb_reading_it_whole(
-    tmp_path: Path, no_session: Any
+    tmp_path: Path, no_session: Any, madrid_time: None
 ) -> None:
     tables, asked = _drop(tmp_path, seed=11)
     policy = _policy(tmp_path / "policy.yaml", tables)
@@ -165,6 +264,15 @@ def test_access_reports_over_a_spark_lake_equal_duckdb_reading_it_whole(
     ]  # fmt: skip
     assert by_name, "the guests' orders under a changed name are possible matches"
     assert any(r["free_text_mentions"] for r in spark_reports.values())
+    # the review's cases are there: her call (a DOUBLE), her visits (partition cid=00123),
+    # both consents (recorded under her customer id), the namesakes in other scripts
+    x0 = duck_reports["X-0"]
+    assert {"lake.shop.members", "lake.shop.calls", "lake.shop.visits"} <= {
+        t["table"] for t in x0["tables"]
+    }
+    assert len(x0["consent"]) == 2
+    for req in ("X-2", "X-3", "X-4"):
+        assert any(p["table"] == "lake.shop.guests" for p in duck_reports[req]["possible_matches"])
 
     # the batch says how many rows Spark picked of each table: fewer than they hold (the
     # 14 people's names share words with most customers of this small drop, whose names come
@@ -172,7 +280,7 @@ def test_access_reports_over_a_spark_lake_equal_duckdb_reading_it_whole(
     picked = answers["spark"][2]
     sizes = {
         f"lake.shop.{t}": duckdb.sql(
-            f"SELECT count(*) FROM '{tmp_path / 'plain' / 'shop' / t}/*.parquet'"
+            f"SELECT count(*) FROM '{tmp_path / 'plain' / 'shop' / t}/**/*.parquet'"
         ).fetchall()[0][0]
         for t in tables
     }

@@ -20,31 +20,36 @@ def compact(value: str) -> str:
     return _COMPACT.sub("", value).upper()
 
 
+def _accent_table() -> dict[int, int]:
+    """Each character of the Basic Multilingual Plane whose canonical decomposition is a
+    letter or digit followed by combining marks only (é, ǖ, ガ), to that letter or digit;
+    and the final sigma to sigma (engines lower-case a final Σ differently)."""
+    table = {ord("ς"): ord("σ")}
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        parts = unicodedata.normalize("NFD", chr(code))
+        marks = parts[1:]
+        if marks and parts[0].isalnum() and all(unicodedata.combining(c) for c in marks):
+            table[code] = ord(parts[0])
+    return table
+
+
+_ACCENT_TABLE = _accent_table()
+ACCENTS: tuple[str, str] = (
+    "".join(chr(k) for k in _ACCENT_TABLE),
+    "".join(chr(v) for v in _ACCENT_TABLE.values()),
+)
+"""(characters, what they fold to) for an engine's `translate()`: with lower-case before and
+all but letters and digits dropped after, the folding of `letters_and_digits`."""
+
+
 def letters_and_digits(text: str) -> str:
-    """Lower-case, accents stripped (canonical decomposition, marks dropped: what DuckDB's
-    `strip_accents` does), and only letters and digits kept. If one text holds another,
-    the folded one holds the folded other: the test a lake's rows are picked by before a
-    subject search (`subjects/narrow.py`; Spark folds its values with `ACCENTS`)."""
-    text = unicodedata.normalize("NFD", text.lower())
-    return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
-
-
-def _accent_table() -> tuple[str, str]:
-    accented, base = [], []
-    for code in range(0x80, 0x3000):
-        char = chr(code)
-        parts = unicodedata.normalize("NFD", char)
-        if (
-            len(parts) > 1
-            and parts[0].isalnum()
-            and all(unicodedata.combining(c) for c in parts[1:])
-        ):
-            accented.append(char)
-            base.append(parts[0])
-    return "".join(accented), "".join(base)
-
-
-ACCENTS: tuple[str, str] = _accent_table()
-"""(accented letters, their base letters) of the Basic Multilingual Plane up to U+2FFF, for
-an engine's `translate()`: with lower-case and all but letters and digits dropped, the same
-folding as `letters_and_digits`."""
+    """Lower-case, accents stripped (a letter with combining marks is the letter: what
+    DuckDB's `strip_accents` does), and only letters and digits kept (Unicode categories L
+    and N). If one text holds another, the folded one holds the folded other: the test a
+    lake's rows are picked by before a subject search (`subjects/narrow.py`). Spark folds
+    its values with the same steps (`lower`, `translate` with `ACCENTS`, `[^\\p{L}\\p{N}]`
+    removed), so both sides fold alike (Hangul syllables stay syllables)."""
+    text = text.lower().translate(_ACCENT_TABLE)
+    return "".join(c for c in text if unicodedata.category(c)[0] in "LN")

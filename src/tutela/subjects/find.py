@@ -169,6 +169,8 @@ class SubjectMatch:
     picked_on_spark: dict[str, int] = field(default_factory=dict)
     """Lake tables the search read as the rows a Spark job picked: table -> rows picked
     (`subjects/narrow.py`); what the search found does not depend on it."""
+    read_whole: dict[str, str] = field(default_factory=dict)
+    """Lake tables Spark could not pick rows of, read whole by DuckDB: table -> why."""
     search_passes: int = 1
 
     @property
@@ -209,6 +211,7 @@ def find_subjects(
     results, narrowing = narrow.search(ws, space, requests, lake, run)
     for match in results.values():
         match.picked_on_spark = dict(sorted(narrowing.rows.items()))
+        match.read_whole = dict(sorted(narrowing.failed.items()))
         match.search_passes = narrowing.passes
     return results
 

@@ -15,9 +15,11 @@ rows what it gives on the whole table:
   letters or more (the name candidates' own pre-filter), a date's year, month and day, an
   identifier's letters and digits without leading zeros (`_padded_ids`);
 - the search follows what it finds (her phone on her CRM row leads to her orders): after
-  each pass, every identifier the search held (`_keys`, and `_corr` for birth dates and
-  postcodes) is tested too, and the search runs again until a pass adds none. The result
-  of that last pass is the answer;
+  each pass, every identifier the search held (`_keys`; `_corr`, the birth dates and
+  postcodes it compared namesakes by; `_ckeys`, the namesakes' own identifiers) is tested
+  too, and the search runs again, until the identifiers of a pass pick no row more (tests
+  only gain anchors, so as many rows are the same rows). The result of that last pass is
+  the answer: it ran on rows picked for every identifier it held;
 - the two whole-table questions that are not about the person are asked of Spark too
   (`Workspace.column_unique`) or read from the files (`Workspace.whole_relation`).
 
@@ -33,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tutela.base.errors import TutelaError
 from tutela.base.text import letters_and_digits
 from tutela.engine import Connection
 from tutela.subjects.links import SearchSpace
@@ -88,6 +91,8 @@ class Narrowing:
     rows: dict[str, int] = field(default_factory=dict)
     """Rows picked per table (a table read whole is not here)."""
     whole: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+    """Tables Spark did not pick rows of (read whole by DuckDB instead), and why."""
     passes: int = 0
 
     def tests_for(self, space: SearchSpace, table: str) -> dict[str, set[Anchor]] | None:
@@ -136,9 +141,9 @@ def search(
     tables: list[str],
     run: Callable[[], T],
 ) -> tuple[T, Narrowing]:
-    """Run the search (`run`) over picked rows of the lake `tables` until a pass holds no
-    identifier the picking did not test (see the module docstring). The picked copies stay
-    for the rest of the `narrowing` block (the report reads her rows from them)."""
+    """Run the search (`run`) over picked rows of the lake `tables` until the identifiers a
+    pass held pick no row more (see the module docstring). The picked copies stay for the
+    rest of the `narrowing` block (the report reads her rows from them)."""
     narrowing = Narrowing(list(tables))
     narrowing.pairs = {(k, v) for ids in requests.values() for k, vs in ids.items() for v in vs}
     results: list[T] = []
@@ -161,34 +166,61 @@ def search(
 
 
 def _pick(ws: Workspace, space: SearchSpace, narrowing: Narrowing) -> bool:
-    """Pick each lake table's rows again where the identifiers held add a test; whether
-    any table changed."""
+    """Pick each lake table's rows again where the identifiers held add a test (one Spark
+    job per table, side by side); whether any table's rows changed."""
     changed = False
+    todo: dict[str, dict[str, list[Anchor]]] = {}
     for table in narrowing.tables:
         if table in narrowing.whole:
             continue
         tests = narrowing.tests_for(space, table)
         if tests is None:
-            narrowing.whole.add(table)
-            narrowing.rows.pop(table, None)
-            ws.drop_copy(table)  # read whole (`snapshots`) from now on
+            _whole(
+                ws,
+                narrowing,
+                table,
+                "an identifier has no letter or digit to pick rows by, or a link reads "
+                "pseudonymized tokens",
+            )
             changed = True
         elif tests != narrowing.tests.get(table):
             narrowing.tests[table] = tests
-            narrowing.rows[table] = ws.narrow(
-                table, {c: sorted(a) for c, a in sorted(tests.items())}
-            )
+            todo[table] = {c: sorted(a) for c, a in sorted(tests.items())}
+    for table, got in (ws.narrow(todo) if todo else {}).items():
+        if isinstance(got, TutelaError):  # Spark cannot read it: DuckDB reads the files whole
+            _whole(ws, narrowing, table, got.message)
             changed = True
+        else:
+            # tests only ever gain anchors, so the rows picked only ever grow: as many rows
+            # as before are the same rows, and the search would read what it read
+            changed = changed or got != narrowing.rows.get(table)
+            narrowing.rows[table] = got
     return changed
 
 
+def _whole(ws: Workspace, narrowing: Narrowing, table: str, why: str) -> None:
+    """From now on the table is read whole (`snapshots`), and the output says why."""
+    narrowing.whole.add(table)
+    narrowing.failed[table] = why
+    narrowing.rows.pop(table, None)
+    ws.drop_copy(table)
+
+
 def held(con: Connection) -> set[Pair]:
-    """Every identifier the search that just ran held (its keys, and the birth dates and
-    postcodes it compared namesakes by)."""
-    rows = con.execute(
-        "SELECT kind, key FROM _keys WHERE key IS NOT NULL "
-        "UNION SELECT kind, key FROM _corr WHERE key IS NOT NULL"
-    ).fetchall()
+    """Every identifier the search that just ran held: its keys, the birth dates and
+    postcodes it compared namesakes by, and the namesakes' own identifiers it looked up
+    (`names._linked_elsewhere`: another row carrying them says whose row it is)."""
+    tables = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary "
+            "AND table_name IN ('_keys', '_corr', '_ckeys')"
+        ).fetchall()
+    }
+    parts = [f"SELECT kind, key FROM {t} WHERE key IS NOT NULL" for t in sorted(tables)]
+    if not parts:
+        return set()
+    rows = con.execute(" UNION ".join(parts)).fetchall()
     return {(str(k), str(v)) for k, v in rows}
 
 

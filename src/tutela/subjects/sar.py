@@ -59,7 +59,7 @@ def consent_history(ws: Workspace, policy: Policy, match: SubjectMatch) -> list[
         f"SELECT CAST({quote_ident(source.purpose_column)} AS VARCHAR), "
         f"CAST({quote_ident(source.status_column)} AS VARCHAR), "
         f"CAST({quote_ident(source.timestamp_column)} AS VARCHAR){src} "
-        f"FROM {ws.relation(source.table)} WHERE {key} IN "
+        f"FROM {ws.whole_relation(source.table)} WHERE {key} IN "
         "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[]))) ORDER BY 3",
         [json_list(keys)],
     ).fetchall()

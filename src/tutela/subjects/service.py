@@ -180,9 +180,15 @@ def match_summary(ctx: Context, match: SubjectMatch) -> MatchSummary:
 
 def read_on_spark(match: SubjectMatch) -> dict[str, Any]:
     """What `subject find` and `sar` say of lake tables read as rows Spark picked."""
-    if not match.picked_on_spark:
+    if not match.picked_on_spark and not match.read_whole:
         return {}
-    return {"rows_picked": dict(match.picked_on_spark), "passes": match.search_passes}
+    out: dict[str, Any] = {
+        "rows_picked": dict(match.picked_on_spark),
+        "passes": match.search_passes,
+    }
+    if match.read_whole:
+        out["read_whole_by_duckdb"] = dict(match.read_whole)
+    return out
 
 
 def _find_reviewed(ctx: Context, requests: Mapping[str, Identifiers]) -> dict[str, SubjectMatch]:
