@@ -175,6 +175,19 @@ def render_subject_summary(summary: Any) -> None:
     )
     for note in summary.not_searched:
         warn(f"not searched: {note}")
+    render_read_on_spark(summary.read_on_spark)
+
+
+def render_read_on_spark(read: dict[str, Any]) -> None:
+    """Lake tables behind Spark: the rows Spark picked for the search, and any it did not."""
+    if not read:
+        return
+    picked = ", ".join(f"{escape(t)} {n:,}" for t, n in read["rows_picked"].items())
+    if picked:
+        passes = read["passes"]
+        out.print(f"rows picked on Spark: {picked} ({passes} pass{'es' if passes > 1 else ''})")
+    for table, why in read.get("read_whole_by_duckdb", {}).items():
+        warn(f"{table}: read whole on this machine, not picked on Spark ({why})")
 
 
 def render_erasure_plan(plan: dict[str, Any]) -> None:
@@ -393,3 +406,4 @@ def render_access_report(result: Any) -> None:
         out.print("no data held for these identifiers (a valid Art. 15 answer)")
     for f in result.files:
         out.print(f"  wrote {escape(f)}")
+    render_read_on_spark(result.read_on_spark)

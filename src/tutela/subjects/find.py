@@ -561,6 +561,7 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     )
     matching = [(i, link) for i, link in enumerate(space.links) if link.matches]
     con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _expanded (req VARCHAR, tbl VARCHAR, rid BIGINT)")
     for round_ in range(MAX_ROUNDS):
         fresh = {
             r[0] for r in con.execute("SELECT DISTINCT kind FROM _keys WHERE NOT probed").fetchall()
@@ -597,9 +598,22 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         if round_ == 0:  # the rows the request's own identifiers lead to: one person?
             judge.split_requests()
         judge.demote_unvouched()  # before their identifiers are followed
-        # every identifier of every certain row becomes a key to search for
+        # every identifier of every certain row becomes a key to search for: the rows that
+        # became certain since the last round (keys are never removed, so the identifiers
+        # of the others are keys already); tables without such rows are skipped
+        grown = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT tbl FROM (SELECT req, tbl, rid FROM _hits "
+                "EXCEPT SELECT req, tbl, rid FROM _expanded)"
+            ).fetchall()
+        }
+        con.execute(
+            "INSERT INTO _expanded SELECT req, tbl, rid FROM _hits "
+            "EXCEPT SELECT req, tbl, rid FROM _expanded"
+        )
         for link in space.links:
-            if link.kind not in EXPANDING or not link.matches:
+            if link.kind not in EXPANDING or not link.matches or link.table not in grown:
                 continue
             key = link.key_sql("s.v")
             cc = link.country_sql("s.v", "s.rg")
