@@ -272,7 +272,15 @@ class SparkLake(_Parquet):
         if not plans:
             return out
         prime_pyarrow()
-        spark = self.session()
+        try:  # Spark out of reach: DuckDB reads these tables whole, as before Spark picked
+            if self.spark is None:
+                master = self.settings.master
+                reason = engine_spark.unavailable() or engine_spark.reachable(master)
+                if reason is not None:
+                    raise LiveSourceError(f"{self.att.name}: {reason}")
+            spark = self.session()
+        except LiveSourceError as exc:
+            return out | {live.name: exc for live, *_ in plans}
         # partition values as text (`cid=00123` stays 00123; cast after to DuckDB's type);
         # timestamps as text in the time zone DuckDB writes them in (its TimeZone setting)
         zone = str(self.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0])

@@ -9,6 +9,7 @@ import csv
 import importlib.util
 import json
 import random
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -290,3 +291,46 @@ def test_access_reports_over_a_spark_lake_equal_duckdb_reading_it_whole(
     assert picked["rows_picked"][events] * 5 < sizes[events], (picked, sizes)
     assert picked["passes"] >= 2  # what the first pass found was followed
     assert answers["duckdb"][2] is None  # DuckDB read the files whole
+
+
+def test_a_master_out_of_reach_leaves_the_search_to_duckdb_and_says_so(tmp_path: Path) -> None:
+    """The cluster is down when a SAR is due: the lake's files are read whole on this
+    machine (as before Spark picked rows), the answer is given, and the output says why."""
+    from tutela.engine import spark as engine_spark
+
+    reason = engine_spark.unavailable()
+    if reason is not None:
+        pytest.skip(f"SPARK TESTS SKIPPED: {reason}")
+    wh = tmp_path / "wh" / "crm.db" / "customers"
+    wh.mkdir(parents=True)
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES ('C1', 'Anna Puig', 'anna@x.es'), ('C2', 'Pau Vidal', "
+        f"'pau@x.es')) t(cid, name, email)) TO '{wh / 'part-0.parquet'}' (FORMAT parquet)"
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nsubjects:\n  customer:\n    identifiers:\n"
+        "      - {table: lake.crm.customers, column: cid, kind: customer_id}\n"
+        "      - {table: lake.crm.customers, column: email, kind: email}\n"
+        "tables:\n  lake.crm.customers: {columns: {cid: user.unique_id, email: EMAIL_ADDRESS}}\n",
+        encoding="utf-8",
+    )
+    cli = _cli(tmp_path / "ws")
+    assert cli("attach", "lake", "local[2]", "--warehouse", str(tmp_path / "wh")).exit_code == 0
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    con = duckdb.connect(str(tmp_path / "ws" / "tutela.duckdb"))
+    con.execute(
+        "UPDATE _tutela.attachments SET target = replace(target, 'local[2]', ?)",
+        [f"spark://127.0.0.1:{port}"],
+    )
+    con.close()
+    found = cli("subject", "find", "--email", "anna@x.es", "-p", str(policy), "-f", "json")
+    assert found.exit_code == 0, found.output
+    out = json_out(found)
+    assert out["tables"] == {"lake.crm.customers": 1}
+    why = out["read_on_spark"]["read_whole_by_duckdb"]["lake.crm.customers"]
+    assert f"127.0.0.1:{port}" in why
+    shown = cli("subject", "find", "--email", "anna@x.es", "-p", str(policy))
+    assert "read whole on this machine" in shown.output
