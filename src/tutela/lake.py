@@ -707,6 +707,8 @@ def _log_actions(folder: Path, version: int) -> list[dict[str, Any]]:
 class _Delta(_LakeMixin, Source):
     """A folder of Delta tables (or one), read and written through delta-rs."""
 
+    unique_addresses = False  # identical rows share one address (a hash of the values)
+
     def connect(self, password: str | None) -> None:
         _require_deltalake()
         self._init_lake()

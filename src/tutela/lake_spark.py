@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from tutela.base.errors import UsageError
+from tutela.base.errors import EngineError, UsageError
 from tutela.base.progress import ProgressCallback
 from tutela.base.sql import json_list, quote_ident
 from tutela.engine import SqlError
@@ -145,6 +145,9 @@ class SparkLake(_Parquet):
         self.spark: Any = None
         self.views: dict[str, str] = {}
         self.frames: dict[str, Any] = {}
+        self.listed: dict[str, list[Path]] = {}
+        self.addressed: dict[str, str] = {}
+        """Views with DuckDB's row addresses as `rowid` (`addressed_view`)."""
         self.pick_frames: dict[str, Any] = {}
         """DataFrames of tables whose partition values are read as text (`narrow_many`)."""
         self.narrowed: set[str] = set()
@@ -244,7 +247,26 @@ class SparkLake(_Parquet):
             frame.createOrReplaceTempView(name)
             self.views[live.name] = name
             self.frames[live.name] = frame
+            self.listed[live.name] = files
         return self.views[live.name]
+
+    def addressed_view(self, live: LiveTable) -> str:
+        """`view` with each row's address as `rowid`, as DuckDB numbers the rows of the files
+        (the scan samples by it); the plain view where the table has a column named rowid."""
+        from tutela.engine import spark as engine_spark
+
+        plain = self.view(live)
+        frame = self.frames[live.name]
+        if any(c.casefold() == "rowid" for c in frame.columns):
+            return plain
+        if live.name not in self.addressed:
+            try:
+                addressed = engine_spark.with_addresses(frame, self.listed[live.name])
+            except EngineError as exc:
+                raise LiveSourceError(f"cannot read {live.name} on Spark: {exc.message}") from None
+            addressed.createOrReplaceTempView(f"{plain}_addr")
+            self.addressed[live.name] = f"{plain}_addr"
+        return self.addressed[live.name]
 
     # -- the subject search (subjects/narrow.py)
     def narrow_many(
@@ -416,7 +438,7 @@ class SparkLake(_Parquet):
         relation = spark_relation(live)
         queries = engine_spark.SparkQueries(
             self.session(),
-            {live.name: self.view(live)},
+            {live.name: self.addressed_view(live)},
             label=f"Spark jobs on {live.name}",
             progress=progress,
             what=live.name,
@@ -461,6 +483,7 @@ class SparkLake(_Parquet):
         self.spark = None
         self.views = {}
         self.frames = {}
+        self.addressed = {}
         self.pick_frames = {}
 
     def close(self) -> None:
@@ -482,6 +505,9 @@ class _SparkTables:
 
     def table_columns(self, table: str) -> list[tuple[str, str]]:
         return self.source.columns(self.live)
+
+    def unique_addresses(self, table: str) -> bool:
+        return True  # the view's rowid is DuckDB's address of the row in the files
 
 
 def _literal_path(path: Path) -> str:

@@ -205,6 +205,8 @@ class Source:
     commit_rank = 1
     """Sources commit in (rank, name) order: PostgreSQL (0) first, its deferred checks can
     still refuse at commit."""
+    unique_addresses = True
+    """Whether each row of a copy has a `rowid` of its own (the scan samples rows by it)."""
 
     def __init__(self, att: Attachment, con: Connection) -> None:
         self.att = att

@@ -114,6 +114,10 @@ class TableReader(Protocol):
 
     def table_columns(self, table: str) -> list[tuple[str, str]]: ...
 
+    def unique_addresses(self, table: str) -> bool:
+        """Whether the relation's `rowid` tells every row apart (the scan samples by it)."""
+        ...
+
 
 class LocalTables:
     """Where to read tables on a bare connection (no attachments): the loaded tables only.
@@ -127,6 +131,9 @@ class LocalTables:
 
     def table_columns(self, table: str) -> list[tuple[str, str]]:
         return local_columns(self.con, table)
+
+    def unique_addresses(self, table: str) -> bool:
+        return True  # DuckDB's own rowid
 
 
 class LocalWriter:
@@ -572,6 +579,12 @@ class Workspace:
         if found is not None:
             return self.attachments.columns(found)
         return local_columns(self.con, table)
+
+    def unique_addresses(self, table: str) -> bool:
+        """Whether the table's `rowid` tells every row apart (a Delta table's identical
+        rows share one)."""
+        found = self.attachments.resolve(table)
+        return found is None or self.attachments.source(found).unique_addresses
 
     def placement(self, table: str, progress: ProgressCallback = no_progress) -> Placement:
         """Where the read plans of a table run (a scan): its attached source's engine when

@@ -117,3 +117,21 @@ def test_progress_is_reported(con: duckdb.DuckDBPyConnection, make_table: MakeTa
     scan_table(con, "t", progress=lambda label, fraction: seen.append(fraction))
     assert seen[0] == 0.0 and seen[-1] == 1.0
     assert seen == sorted(seen)
+
+
+@pytest.mark.parametrize("own_rowid", [False, True])
+def test_the_sample_is_spread_over_the_table_not_its_first_rows(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable, own_rowid: bool
+) -> None:
+    """6,000 DNIs, the last 1,500 with a wrong letter: the checks run on a sample of 4,000
+    rows, which must hold about a quarter of wrong ones (the first 4,000 rows hold none).
+    Also when the table has a column named rowid (a constant here), which hides DuckDB's
+    row address that the sample is drawn by."""
+    values = synth.dni(4500) + synth.dni_invalid(1500)
+    columns: dict[str, list[object]] = {"dni": list(values)}
+    if own_rowid:
+        columns = {"rowid": [7] * len(values), **columns}
+    make_table("t", columns)
+    validated = scan_columns(con, "t")["dni"].evidence["validated"]["ES_DNI"]
+    share = validated["valid"] / validated["checked"]
+    assert 0.65 < share < 0.85, validated

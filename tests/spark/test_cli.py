@@ -27,14 +27,25 @@ from tests.conftest import json_out
 from tests.spark.test_scan import COLUMNS, _rows
 from tutela.engine import spark as engine_spark
 
+# the files of a table split in three: one of them in a sub-folder, with a name Spark
+# spells percent-encoded in its URIs
+_PARTS = ("part-00000.parquet", "more/part 00001 %+é.parquet", "part-00002.parquet")
 
-def _warehouse(root: Path, rows: list[tuple[Any, ...]]) -> Path:
-    """A Spark-layout warehouse: crm.db/people/ as Parquet, written by DuckDB."""
+
+def _warehouse(root: Path, rows: list[tuple[Any, ...]], files: int = 1) -> Path:
+    """A Spark-layout warehouse: crm.db/people/ as Parquet (in `files` files), written by
+    DuckDB."""
     con = duckdb.connect()
     con.execute(f"CREATE TABLE t ({', '.join(f'{c} VARCHAR' for c in COLUMNS)})")
     con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COLUMNS)})", rows)
-    (root / "crm.db" / "people").mkdir(parents=True)
-    con.execute(f"COPY t TO '{root}/crm.db/people/part-00000.parquet' (FORMAT parquet)")
+    folder = root / "crm.db" / "people"
+    (folder / "more").mkdir(parents=True)
+    step = -(-len(rows) // files)
+    for i, name in enumerate(_PARTS[:files]):
+        con.execute(
+            f"COPY (SELECT * FROM t WHERE rowid >= {i * step} AND rowid < {(i + 1) * step}) "
+            f"TO '{folder / name}' (FORMAT parquet)"
+        )
     con.close()
     return root
 
@@ -88,7 +99,9 @@ def _findings(result: Result) -> dict[str, tuple[Any, ...]]:
 def test_spark_lake_scans_and_tokens_equal_duckdb(
     cli: Callable[..., Result], tmp_path: Path, no_session: Any
 ) -> None:
-    wh = _warehouse(tmp_path / "wh", _rows(seed=23, n=2500))
+    # more rows than the scan samples (4,000), in three files: the samples are the same
+    # rows on both engines (the rows whose address in the files hashes lowest)
+    wh = _warehouse(tmp_path / "wh", _rows(seed=23, n=5000), files=3)
     assert cli("keys", "init").exit_code == 0
     attached = cli("attach", "lake", "local[2]", "--warehouse", str(wh), "-f", "json")
     assert attached.exit_code == 0, attached.output
@@ -105,7 +118,9 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     assert json_out(on_spark)["tables"][0]["engine"] == "spark"
     on_duckdb = cli("scan", "duck.main.people", "-f", "json")
     spark_found, duck_found = _findings(on_spark), _findings(on_duckdb)
-    assert spark_found == duck_found
+    assert spark_found == duck_found  # the sampled checks and examples too
+    assert json_out(on_duckdb)["tables"][0]["rows"] == 5000
+    assert spark_found["dni"][5]["validated"]["ES_DNI"]["valid"] > 0  # checks on the sample
     assert {spark_found[c][0] for c in ("email", "dni", "ip")} == {
         "EMAIL_ADDRESS", "NATIONAL_ID", "IP_ADDRESS"
     }  # fmt: skip
@@ -133,10 +148,10 @@ def test_spark_lake_scans_and_tokens_equal_duckdb(
     written = sorted(wh.joinpath("crm.db", "people_tok").glob("*.parquet"))
     assert written and not list(wh.joinpath("crm.db").glob(".tutela-*"))  # staged, renamed
     con = duckdb.connect()
-    query = "SELECT * EXCLUDE (c9), c9 FROM read_parquet({}) ORDER BY c9"
+    query = "SELECT * EXCLUDE (c9), c9 FROM read_parquet({}) ORDER BY ALL"
     spark_rows = con.execute(query.format([str(p) for p in written])).fetchall()
     duck_rows = con.execute(query.format(f"'{tmp_path / 'local.parquet'}'")).fetchall()
-    assert len(spark_rows) == 2500
+    assert len(spark_rows) == 5000
     assert spark_rows == duck_rows  # bit-for-bit the same tokens, masks and columns
     tokens = [r[1] for r in spark_rows if r[1] is not None]
     assert tokens and all(t.startswith("tok_") and len(t) == 28 for t in tokens)

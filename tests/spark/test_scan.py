@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tutela.base.normalize import key_sql
-from tutela.detect.engine import SAMPLE_ROWS, scan_table
+from tutela.detect.engine import SAMPLE_ORDER, SAMPLE_ROWS, scan_table
 from tutela.engine import Connection, connect
 from tutela.engine import spark as engine_spark
 from tutela.workspace import LocalTables
@@ -86,9 +86,10 @@ def _duckdb_table(rows: list[tuple[Any, ...]]) -> Connection:
 
 
 def _to_spark(spark: Any, con: Connection) -> None:
-    """The same rows as the Spark view `t`, through Arrow. Read on a cursor of its own: the
-    scan leaves its last result unfinished on `con`, which blocks `con.sql` (DuckDB 2.0)."""
-    rows = con.cursor().sql("SELECT * FROM t").to_arrow_table()
+    """The same rows as the Spark view `t`, with DuckDB's row addresses as `rowid` (as a
+    lake table's view has them), through Arrow. Read on a cursor of its own: the scan
+    leaves its last result unfinished on `con`, which blocks `con.sql` (DuckDB 2.0)."""
+    rows = con.cursor().sql("SELECT rowid, * FROM t").to_arrow_table()
     spark.createDataFrame(rows).createOrReplaceTempView("t")
 
 
@@ -108,7 +109,7 @@ def _compare(con: Connection, spark: Any, statement: str) -> list[str]:
     translated = engine_spark.to_spark_sql(statement, tables={"main.t": "t"})
     duck_rows = con.execute(statement).fetchall()
     spark_rows = [tuple(r) for r in spark.sql(translated).collect()]
-    if "USING SAMPLE" in statement.upper():
+    if SAMPLE_ORDER in statement or "USING SAMPLE" in statement.upper():
         key = lambda row: tuple("" if v is None else str(v) for v in row)  # noqa: E731
         if sorted(duck_rows, key=key) != sorted(spark_rows, key=key):
             return [f"samples differ: {statement[:200]}"]
@@ -146,7 +147,7 @@ def test_scan_statements_give_the_same_results_on_spark(spark: Any, people: Any)
         if s.lstrip().upper().startswith("SELECT") and "information_schema" not in s
     ]
     aggregates = [s for s in statements if "FILTER" in s.upper()]
-    samples = [s for s in statements if "USING SAMPLE" in s.upper()]
+    samples = [s for s in statements if SAMPLE_ORDER in s]
     assert aggregates and samples
     compared = sum(len(sqlglot.parse_one(s, read="duckdb").expressions) for s in aggregates)
     assert compared >= 40  # every column's counts and shape matches, not a handful
@@ -154,7 +155,26 @@ def test_scan_statements_give_the_same_results_on_spark(spark: Any, people: Any)
     assert problems == [], "\n".join(problems)
 
 
-def test_sample_of_a_large_table_is_a_bounded_subset(spark: Any) -> None:
+def test_sample_of_a_large_table_is_the_same_rows_on_spark(spark: Any) -> None:
+    rows = _rows(seed=5, n=SAMPLE_ROWS + 1500)
+    con = _duckdb_table(rows)
+    _to_spark(spark, con)
+    statement = (
+        f'SELECT "email", "dni" FROM (SELECT * FROM "main"."t" ORDER BY {SAMPLE_ORDER} '
+        f"LIMIT {SAMPLE_ROWS})"
+    )
+    got = [
+        tuple(r) for r in spark.sql(engine_spark.to_spark_sql(statement, {"main.t": "t"})).collect()
+    ]
+    expected = con.execute(statement).fetchall()
+    assert len(got) == SAMPLE_ROWS
+    assert sorted(got, key=str) == sorted(expected, key=str)  # the same rows
+    first = con.execute('SELECT "email", "dni" FROM "main"."t" ORDER BY rowid LIMIT 4000')
+    assert set(expected) != set(first.fetchall())  # not the first rows
+
+
+def test_reservoir_sample_of_a_large_table_is_a_bounded_subset(spark: Any) -> None:
+    """The sample of a table without its own row addresses (a column named rowid)."""
     rows = _rows(seed=5, n=SAMPLE_ROWS + 1500)
     con = _duckdb_table(rows)
     _to_spark(spark, con)

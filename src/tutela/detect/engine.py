@@ -11,11 +11,13 @@ How a table is scanned
    Values are cast with `TRY_CAST(... AS VARCHAR)` and cut to 4,096 characters first;
    BOOLEAN, BLOB and non-integer numbers without an identifying header are not analysed.
 3. **Validation on a bounded sample**: for columns where a shape needing a checksum or a
-   parser matched, one query draws a reservoir sample of up to `SAMPLE_ROWS` non-empty
-   values (with the table's country column, if any); the distinct shape-matching values
-   among them (at most `MAX_VALIDATE`) are checked with python-stdnum / phonenumbers /
-   ipaddress. The valid share is applied to the whole-column shape count:
-   `matched = shape_count * valid / checked`; both counts go into evidence.
+   parser matched, one query draws a sample of up to `SAMPLE_ROWS` non-empty values (with
+   the table's country column, if any): the rows whose address hashes lowest
+   (`SAMPLE_ORDER`), so DuckDB and Spark draw the same rows of the same files; the
+   distinct shape-matching values among them (at most `MAX_VALIDATE`) are checked with
+   python-stdnum / phonenumbers / ipaddress. The valid share is applied to the
+   whole-column shape count: `matched = shape_count * valid / checked`; both counts go into
+   evidence.
 4. **Free text** (prose columns, nested values) goes through presidio (`freetext.py`) on
    at most `MAX_FREE_TEXT` distinct values pre-filtered in SQL to those that can hold an
    entity.
@@ -289,22 +291,40 @@ def _aggregate(con: Queries, source: str, cols: Sequence[Column]) -> None:
         col.stats[metric] = float(value) if isinstance(value, float) else value
 
 
+# The sample: the rows whose address (`rowid`: DuckDB's for a loaded table; for a lake
+# table the file's place in the sorted listing << 32 + the row's number in the file, which
+# the Spark view computes the same way) hashes lowest by md5. The same rows on DuckDB and
+# Spark, which each drew their own random rows before (rule 2026.4). Where a table has no
+# address of its own for each row (a column named rowid hides DuckDB's; a Delta table's
+# identical rows share one), a reservoir sample instead: a hash order would take identical
+# rows all or none.
+SAMPLE_ORDER = "md5(CAST(rowid AS VARCHAR))"
+_RESERVOIR = f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
+
+
+def _sampled(source: str, by_address: bool) -> str:
+    """`source` cut to the sample's rows."""
+    if by_address:
+        return f"(SELECT * FROM {source} ORDER BY {SAMPLE_ORDER} LIMIT {SAMPLE_ROWS})"
+    return f"(SELECT * FROM {source} {_RESERVOIR})"
+
+
 def _sample_batch(
     con: Queries,
     source: str,
     cols: Sequence[Column],
     country: Column | None,
+    by_address: bool,
 ) -> None:
-    """One reservoir sample of rows for the batch; each column keeps its non-empty values."""
+    """One sample of rows for the batch (`SAMPLE_ORDER`); each column keeps its non-empty
+    values."""
     text = [c for c in cols if c.mode != "temporal"]
     if not text:
         return
     exprs = [_raw_expr(c) for c in text]
     exprs.append(_value_expr(country) if country is not None else "NULL")
-    sql = (
-        f"SELECT {', '.join(exprs)} FROM {source} "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
-    )
+    # the rows first, then their values: computed on the sampled rows only
+    sql = f"SELECT {', '.join(exprs)} FROM {_sampled(source, by_address)}"
     try:
         rows = con.execute(sql).fetchall()
     except SqlError as exc:
@@ -318,16 +338,22 @@ def _sample_batch(
 
 
 def _sample(
-    con: Queries, source: str, col: Column, country: Column | None
+    con: Queries, source: str, col: Column, country: Column | None, by_address: bool
 ) -> list[tuple[str, str | None]]:
     """Up to SAMPLE_ROWS non-empty values of one sparse column, with the row's country."""
     v = _value_expr(col)
     c = _value_expr(country) if country is not None else "NULL"
-    sql = (
-        f"SELECT v, c FROM (SELECT {v} AS v, {c} AS c FROM {source} "
-        f"WHERE {quote_ident(col.name)} IS NOT NULL) "
-        f"WHERE v IS NOT NULL USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (42)"
-    )
+    if by_address:
+        sql = (
+            f"SELECT v, c FROM (SELECT {v} AS v, {c} AS c, {SAMPLE_ORDER} AS h FROM {source} "
+            f"WHERE {quote_ident(col.name)} IS NOT NULL) "
+            f"WHERE v IS NOT NULL ORDER BY h LIMIT {SAMPLE_ROWS}"
+        )
+    else:
+        sql = (
+            f"SELECT v, c FROM (SELECT {v} AS v, {c} AS c FROM {source} "
+            f"WHERE {quote_ident(col.name)} IS NOT NULL) WHERE v IS NOT NULL {_RESERVOIR}"
+        )
     try:
         rows = con.execute(sql).fetchall()
     except SqlError as exc:
@@ -338,7 +364,7 @@ def _sample(
 def _stable(sample: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     """The sample in an order of its own values (a keyless hash), not the engine's: the
     checks that read its first distinct values, and the examples, are then the same on
-    every engine (DuckDB's reservoir and Spark's seeded order return rows differently)."""
+    every engine (which return the sampled rows in different orders)."""
     return sorted(
         sample,
         key=lambda vc: hashlib.blake2b(f"{vc[0]}\x00{vc[1]}".encode(), digest_size=8).digest(),
@@ -598,6 +624,9 @@ def scan_table(
     with contextlib.suppress(SqlError):
         con.execute("SET enable_progress_bar = false")  # the core never prints
     source = tables.relation(table)
+    by_address = tables.unique_addresses(table) and not any(
+        name.casefold() == "rowid" for name, _ in meta
+    )
     rows = int(con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])  # type: ignore[index]
     cols = []
     for i, (name, dtype) in enumerate(meta):
@@ -613,7 +642,7 @@ def scan_table(
     if rows:
         for start in range(0, len(live), BATCH_COLUMNS):
             batch = live[start : start + BATCH_COLUMNS]
-            _sample_batch(con, source, batch, country)
+            _sample_batch(con, source, batch, country, by_address)
             for col in batch:
                 col.enabled = _gate(col) if col.mode == "text" else []
             _aggregate(con, source, batch)
@@ -637,7 +666,8 @@ def scan_table(
             col.stats["nn"] = 0
         nn = stat(col, "nn")
         if col.mode != "temporal" and len(col.sample) < min(nn, SPARSE_SAMPLE * 4):
-            col.sample = _sample(con, source, col, country)  # sparse column: sample non-nulls
+            # a sparse column: its non-empty values sampled
+            col.sample = _sample(con, source, col, country, by_address)
         finding, free = _classify(col, col.sample)
         if free is not None:
             scan_free_text(

@@ -19,8 +19,9 @@ from tutela.workspace import (
 )
 
 # 2026.2: samples in a stable order (the same on every engine); 2026.3: so are the free-text
-# values analysed when a column has more than the cap
-RULE_VERSION = "2026.3"
+# values analysed when a column has more than the cap; 2026.4: and the sampled rows (by a
+# hash of the row address, not each engine's random generator)
+RULE_VERSION = "2026.4"
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",

@@ -1,7 +1,7 @@
-"""Apache Spark, the scale-out engine (groundwork of #19): the only module importing pyspark.
+"""Apache Spark, the scale-out engine (#19): the only module importing pyspark.
 
-Not wired into the CLI yet (see docs/scale-out.md). What is here, each part checked against
-DuckDB by the differential tests in tests/spark/:
+Used by `lake_spark.SparkLake` (what runs where: docs/scale-out.md). What is here, each part
+checked against DuckDB by the differential tests in tests/spark/:
 
 * `StandaloneCluster`: a Spark standalone master and workers on 127.0.0.1, started from
   pyspark's own distribution (`SPARK_HOME` = the installed pyspark package; no downloads),
@@ -10,7 +10,7 @@ DuckDB by the differential tests in tests/spark/:
   with Spark's `sha2` over binary (RFC 2104), the padded keys bound as parameters, never in
   SQL text; and the same as an Arrow-vectorized UDF over the padded keys (the one
   pseudonymization uses).
-* `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, reservoir samples)
+* `to_spark_sql`: the scan's DuckDB SQL (per-column counts, shape matches, samples)
   translated for Spark through sqlglot, with the dialect traps sqlglot leaves in fixed here:
   RE2 regular expressions rewritten for Java's engine (case-insensitive flags kept and made
   Unicode-aware, `$`, `\\s`, `\\b`, character classes) in `regexp_matches`,
@@ -19,6 +19,8 @@ DuckDB by the differential tests in tests/spark/:
   Unicode space separator); and DuckDB's reservoir sample (taken from the FROM relation,
   before WHERE) as a seeded random order with a limit. A function without a known
   translation is an error, never a silently different query.
+* `with_addresses`: a table's rows numbered as DuckDB numbers the rows of the same files,
+  so the scan's sample (the rows whose address hashes lowest) is the same rows.
 
 pyspark and sqlglot are optional (`pip install 'tutela[spark]'`); they are imported lazily,
 so Tutela without them never pays for them.
@@ -764,6 +766,34 @@ def _letters_literal(text: str) -> str:
     if not all(c.isalnum() for c in text):
         raise ValueError("only letters and digits may be written into a fold test")
     return f"'{text}'"
+
+
+def with_addresses(frame: Any, files: Sequence[Path]) -> Any:
+    """`frame` (the Parquet `files`, read one by one) with each row's address as `rowid`:
+    the number DuckDB gives the row (`lake._Parquet.relation`: the file's 1-based place in
+    `files`, the sorted listing, shifted 32 bits, plus the row's number in its file). The
+    scan samples the rows whose address hashes lowest, so both engines sample the same
+    rows. A file Spark reads that is not in `files` is refused."""
+    from urllib.parse import unquote, urlparse
+
+    functions = _module("pyspark.sql.functions")
+    place = {str(f): i for i, f in enumerate(files, start=1)}
+    # Spark names a file by its URI: `file:///...` in the listing, `file:/...` in the rows,
+    # both percent-encoded; keyed here by the path part as the rows spell it
+    spelled: dict[str, int] = {}
+    for uri in frame.inputFiles():
+        local = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+        if local not in place:
+            raise EngineError(f"Spark reads a file that is not one of the table's: {uri}")
+        spelled[re.sub(r"^file:(//)?", "", uri)] = place[local]
+    if not spelled:
+        return frame.withColumn("rowid", functions.lit(None).cast("long"))
+    index = functions.create_map(*[functions.lit(x) for item in spelled.items() for x in item])
+    bare = functions.regexp_replace(functions.col("_metadata.file_path"), "^file:(//)?", "")
+    at = functions.element_at(index, bare).cast("long")
+    return frame.withColumn(
+        "rowid", functions.shiftleft(at, 32) + functions.col("_metadata.row_index")
+    )
 
 
 def rows_holding(
