@@ -1160,6 +1160,25 @@ def _drop_empty_dirs(folder: Path) -> None:
 # -- plain Parquet folders ---------------------------------------------------------------------
 
 
+def hive_partitioned(path: Path, files: Sequence[Path]) -> bool:
+    """Whether a table's folders under `path` name `key=value` partitions."""
+    return any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
+
+
+def addressed_parquet(listed: str, hive: bool) -> str:
+    """SELECT over the Parquet files of one table (`listed`: SQL for their JSON list, a
+    literal or `?` bound twice), columns merged by name, with `filename`,
+    `file_row_number` and the row address `rowid`: the file's place in the sorted listing
+    << 32 plus the row's number in it, the same whenever the unchanged folder is read
+    again (and the number the Spark view gives the row: `engine/spark.with_addresses`)."""
+    files = f"CAST({listed}::JSON AS VARCHAR[])"
+    return (
+        f"SELECT (list_position({files}, filename)::BIGINT << 32) + file_row_number AS rowid, "
+        f"* FROM read_parquet({files}, filename = true, file_row_number = true, "
+        f"union_by_name = true, hive_partitioning = {str(hive).lower()})"
+    )
+
+
 class _Parquet(_LakeMixin, Source):
     """A folder of Parquet files as one table, or a folder of such folders. Erasure rewrites
     each affected file into a staged copy and renames it over the original."""
@@ -1188,17 +1207,11 @@ class _Parquet(_LakeMixin, Source):
             if not files:
                 raise _error(f"{live.name}: no .parquet files in {path}")
             temp = f"_tutela_lake_{uuid.uuid4().hex[:12]}"
-            hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
             try:
                 self.con.execute(
-                    # the row address: the file's place in the sorted listing and the row's
-                    # number in it, the same whenever the unchanged folder is read again
-                    f"CREATE TEMP TABLE {quote_ident(temp + '_addr')} AS SELECT "
-                    "(list_position(CAST(?::JSON AS VARCHAR[]), filename)::BIGINT << 32) "
-                    "+ file_row_number AS rowid, * FROM read_parquet("
-                    f"CAST(?::JSON AS VARCHAR[]), filename = true, file_row_number = true, "
-                    f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
-                    [json_list(str(f) for f in files), json_list(str(f) for f in files)],
+                    f"CREATE TEMP TABLE {quote_ident(temp + '_addr')} AS "
+                    + addressed_parquet("?", hive_partitioned(path, files)),
+                    [json_list(str(f) for f in files)] * 2,
                 )
                 cols = [
                     str(r[0])
@@ -1226,14 +1239,9 @@ class _Parquet(_LakeMixin, Source):
         with the same row addresses as `relation`'s copy."""
         path = self.path_of(live)
         files = self._files(path)
-        hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
         listed = sql_literal(json_list(str(f) for f in files))
-        return (
-            f"(SELECT (list_position(CAST({listed}::JSON AS VARCHAR[]), filename)::BIGINT << 32) "
-            "+ file_row_number AS rowid, * EXCLUDE (filename, file_row_number) FROM read_parquet("
-            f"CAST({listed}::JSON AS VARCHAR[]), filename = true, file_row_number = true, "
-            f"union_by_name = true, hive_partitioning = {str(hive).lower()}))"
-        )
+        select = addressed_parquet(listed, hive_partitioned(path, files))
+        return f"(SELECT * EXCLUDE (filename, file_row_number) FROM ({select}))"
 
     def invalidate(self, name: str) -> None:
         temp = self.copies.get(name)

@@ -37,7 +37,15 @@ from tutela.base.errors import EngineError, UsageError
 from tutela.base.progress import ProgressCallback
 from tutela.base.sql import json_list, quote_ident
 from tutela.engine import SqlError
-from tutela.lake import _children, _has_parquet, _Parquet, _stamp, prime_pyarrow, staged_swap
+from tutela.lake import (
+    _children,
+    _has_parquet,
+    _Parquet,
+    _stamp,
+    hive_partitioned,
+    prime_pyarrow,
+    staged_swap,
+)
 from tutela.sources import LiveSourceError, LiveTable, Placement, register_kind
 
 KIND = "spark"
@@ -355,11 +363,11 @@ class SparkLake(_Parquet):
         files = self._files(path)
         if not files:
             raise LiveSourceError(f"{live.name}: no .parquet files in {path}")
-        hive = any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
         try:
+            hive = str(hive_partitioned(path, files)).lower()
             described = self.con.execute(
                 "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
-                f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
+                f"union_by_name = true, hive_partitioning = {hive})",
                 [json_list(str(f) for f in files)],
             ).fetchall()
         except SqlError as exc:

@@ -770,7 +770,7 @@ def _letters_literal(text: str) -> str:
 
 def with_addresses(frame: Any, files: Sequence[Path]) -> Any:
     """`frame` (the Parquet `files`, read one by one) with each row's address as `rowid`:
-    the number DuckDB gives the row (`lake._Parquet.relation`: the file's 1-based place in
+    the number DuckDB gives the row (`lake.addressed_parquet`: the file's 1-based place in
     `files`, the sorted listing, shifted 32 bits, plus the row's number in its file). The
     scan samples the rows whose address hashes lowest, so both engines sample the same
     rows. A file Spark reads that is not in `files` is refused."""
