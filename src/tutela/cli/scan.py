@@ -11,7 +11,6 @@ from rich.markup import escape
 from tutela.base.errors import ExitCode
 from tutela.cli import output
 from tutela.cli.options import session
-from tutela.report.sarif import scan_to_sarif as to_sarif
 from tutela.services.scan import ScanRequest, scan
 
 
@@ -49,7 +48,9 @@ def scan_cmd(
     if fmt is ScanFormat.json:
         output.emit_json(run.to_dict())
     elif fmt is ScanFormat.sarif:
-        output.emit_json(to_sarif(run.scans, outcome.sources))
+        from tutela.report.sarif import scan_to_sarif  # imports the policy rules: only here
+
+        output.emit_json(scan_to_sarif(run.scans, outcome.sources))
     else:
         output.render_scan(run)
     if failing:
