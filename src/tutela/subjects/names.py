@@ -124,6 +124,17 @@ def name_candidates(
         "CREATE OR REPLACE TEMP TABLE _ncand (req VARCHAR, tbl VARCHAR, rid BIGINT, "
         "col VARCHAR, sim DOUBLE)"
     )
+    # The names to score are gathered first, link by link, and scored together at the end
+    # (`_score_gathered`): the scoring expression is large, and bound once per search
+    # rather than once per link. `_nrows`: rows of any request, scored against every name
+    # of every request sharing a blocking key; `_npairs`: rows picked for one request.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _nrows (tbl VARCHAR, rid BIGINT, col VARCHAR, n VARCHAR)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _npairs (req VARCHAR, tbl VARCHAR, rid BIGINT, "
+        "col VARCHAR, n VARCHAR)"
+    )
     for link in name_links:
         key = link.key_sql("v")
         if len(tokens) <= 40:  # a few people: rows holding one of their words, cheaply
@@ -143,24 +154,18 @@ def name_candidates(
             and not other.list_column
         ]
         # names repeat (a large CRM holds many rows per common name): each distinct value is
-        # normalised, blocked and scored once, and the scores joined back to its rows
+        # normalised once, and its key joined back to its rows
         con.execute(
-            f"""INSERT INTO _ncand
+            f"""INSERT INTO _nrows
             WITH rows AS (
                 SELECT rid, v FROM {link.source_sql(" AND ".join(anchors))} WHERE v IS NOT NULL
             ), names AS MATERIALIZED (
                 SELECT v, {key} AS n FROM (SELECT DISTINCT v FROM rows)
                 WHERE {where or "false"}
-            ),
-            blocks AS (SELECT v, n, unnest(_nblock(n)) AS b FROM names),
-            scored AS (
-                SELECT q.req, b.v, max(_nscore(q.n, b.n)) AS sim FROM blocks b
-                JOIN _qblock q ON q.b = b.b GROUP BY q.req, b.v
             )
-            SELECT s.req, ?, r.rid, ?, s.sim FROM scored s JOIN rows r ON r.v = s.v
-            WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = s.req AND h.tbl = ?
-                              AND h.rid = r.rid)""",
-            [*params, link.table, link.column, link.table],
+            SELECT ?, r.rid, ?, n.n FROM names n JOIN rows r ON r.v = n.v
+            WHERE n.n IS NOT NULL""",
+            [*params, link.table, link.column],
         )
         if anchors:  # rows of known people: the very same name (any order) is scored too,
             # so a birth date typed one digit off can still corroborate it
@@ -182,6 +187,7 @@ def name_candidates(
             )
     _partial_phone_candidates(con, space, name_links)
     _corroborated_candidates(con, space, name_links)
+    _score_gathered(con)
     rows = con.execute(
         "SELECT req, tbl, rid, col, max(sim) FROM _ncand "
         f"WHERE sim >= {CORROBORATED_SIMILARITY} GROUP BY ALL ORDER BY ALL"
@@ -268,12 +274,12 @@ def _partial_phone_candidates(
 def _score_names(
     con: Connection, space: SearchSpace, name: LinkSpec, picked: str, params: Sequence[object]
 ) -> None:
-    """Score the names of the rows `picked` (a SELECT of c.req, s.rid, with `params`) against
-    the person's names, into `_ncand`; rows already the person's are left out. The rows are
-    picked first (MATERIALIZED), then only their names are normalised."""
+    """Gather the names of the rows `picked` (a SELECT of c.req, s.rid, with `params`) to be
+    scored against the person's names (`_npairs`); rows already the person's are left out.
+    The rows are picked first (MATERIALIZED), then only their names are normalised."""
     nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
     con.execute(
-        f"""INSERT INTO _ncand
+        f"""INSERT INTO _npairs
         WITH s AS MATERIALIZED (
           {picked} WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
                 AND h.tbl = ? AND h.rid = s.rid)
@@ -281,12 +287,37 @@ def _score_names(
           SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(name.table)}
           WHERE rowid IN (SELECT rid FROM s)
         )
-        SELECT q.req, ?, s.rid, ?, max(_nscore(q.n, {nkey})) FROM s
-        JOIN _qnames q ON q.req = s.req
-        JOIN t ON t._nrid = s.rid
-        WHERE {nkey} IS NOT NULL
-        GROUP BY q.req, s.rid""",
+        SELECT DISTINCT s.req, ?, s.rid, ?, {nkey} AS n FROM s JOIN t ON t._nrid = s.rid
+        WHERE n IS NOT NULL""",
         [*params, name.table, name.table, name.column],
+    )
+
+
+def _score_gathered(con: Connection) -> None:
+    """Score the gathered names into `_ncand`, each distinct name once: those of `_nrows`
+    against every name of a request sharing a blocking key with it (rows already that
+    person's left out), those of `_npairs` against every name of their request."""
+    con.execute(
+        """INSERT INTO _ncand
+        WITH names AS (SELECT DISTINCT n FROM _nrows),
+        blocks AS (SELECT n, unnest(_nblock(n)) AS b FROM names),
+        scored AS (
+            SELECT q.req, b.n, max(_nscore(q.n, b.n)) AS sim FROM blocks b
+            JOIN _qblock q ON q.b = b.b GROUP BY q.req, b.n
+        )
+        SELECT s.req, r.tbl, r.rid, r.col, s.sim FROM scored s JOIN _nrows r ON r.n = s.n
+        WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = s.req AND h.tbl = r.tbl
+                          AND h.rid = r.rid)"""
+    )
+    con.execute(
+        """INSERT INTO _ncand
+        WITH pairs AS (SELECT DISTINCT req, n FROM _npairs),
+        scored AS (
+            SELECT p.req, p.n, max(_nscore(q.n, p.n)) AS sim FROM pairs p
+            JOIN _qnames q ON q.req = p.req GROUP BY p.req, p.n
+        )
+        SELECT t.req, t.tbl, t.rid, t.col, s.sim FROM _npairs t
+        JOIN scored s ON s.req = t.req AND s.n = t.n"""
     )
 
 
