@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tutela.base.normalize import key_sql
-from tutela.detect.engine import SAMPLE_ORDER, SAMPLE_ROWS, scan_table
+from tutela.detect.engine import SAMPLE_ORDER, SAMPLE_ROWS, _raw_expr, scan_table
+from tutela.detect.evidence import Column
 from tutela.engine import Connection, connect
 from tutela.engine import spark as engine_spark
 from tutela.workspace import LocalTables
@@ -278,3 +279,23 @@ def test_a_function_without_translation_is_an_error() -> None:
     for replacement in ("\\10", "$1", "\\\\"):
         with pytest.raises(engine_spark.TranslationError, match="replacement"):
             engine_spark.to_spark_sql(f"SELECT regexp_replace(v, '^(a)', '{replacement}') FROM t")
+
+
+def test_a_number_stored_as_float_is_the_same_text_on_spark(spark: Any) -> None:
+    """The scan reads a FLOAT or DOUBLE column with an identifier's header (a phone, a tax
+    number exported from a spreadsheet) as text: DuckDB writes 612345678.0, Spark would
+    write 6.12345678E8, and the shapes would see different values."""
+    values = [612345678.0, 12345678.0, 34612345678.0, 40.4168, -3.7038, 0.0, 7.0, None]
+    con = connect(":memory:")
+    con.execute("CREATE TABLE t (movil DOUBLE, nif FLOAT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(v, v) for v in values])
+    _to_spark(spark, con)
+    exprs = [
+        _raw_expr(Column(0, "movil", "DOUBLE", [], "text", None)),
+        _raw_expr(Column(1, "nif", "FLOAT", [], "text", None)),
+    ]
+    statement = f'SELECT {", ".join(exprs)} FROM "main"."t" ORDER BY rowid'
+    expected = con.execute(statement).fetchall()
+    assert expected[0][0] == "612345678.0"  # as DuckDB writes it
+    translated = engine_spark.to_spark_sql(statement, {"main.t": "t"})
+    assert [tuple(r) for r in spark.sql(translated).collect()] == expected

@@ -125,6 +125,13 @@ def _raw_expr(col: Column) -> str:
     dtype = col.data_type.upper()
     varchar = dtype == "VARCHAR" or dtype.startswith("VARCHAR(")
     src = ident if varchar else f"TRY_CAST({ident} AS VARCHAR)"
+    if dtype.startswith(("FLOAT", "DOUBLE", "REAL")):
+        # a whole number as DuckDB writes it (612345678.0): spelled out, because Spark
+        # writes 6.12345678E8 (the scan's text is the same on both engines)
+        src = (
+            f"CASE WHEN {ident} = floor({ident}) AND abs({ident}) < 1e15 "
+            f"THEN CAST(CAST({ident} AS BIGINT) AS VARCHAR) || '.0' ELSE {src} END"
+        )
     return f"nullif(trim(left({src}, {MAX_CELL})), '')"
 
 
