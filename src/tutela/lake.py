@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from tutela.base.errors import UsageError
-from tutela.base.sql import json_list, quote_ident, sql_literal
+from tutela.base.sql import file_pattern, json_list, quote_ident, sql_literal
 from tutela.engine import Connection, SqlError
 from tutela.sources import (
     Attachment,
@@ -539,7 +539,7 @@ class _LakeMixin:
                         [(n,)] = cur.execute(
                             "SELECT count(*) FROM read_parquet(?, hive_partitioning = false) "
                             f"WHERE {' OR '.join(probes)}",
-                            [str(p)],
+                            [file_pattern(p)],
                         ).fetchall()
                     if n:  # residue (rare): which values, for the certificate (a hash join)
                         cells = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c, _ in cols)
@@ -547,7 +547,7 @@ class _LakeMixin:
                             f"SELECT DISTINCT v FROM (SELECT UNNEST([{cells}]) AS v "
                             "FROM read_parquet(?, hive_partitioning = false)) "
                             "WHERE v IN (SELECT v FROM _tutela_lake_gone)",
-                            [str(p)],
+                            [file_pattern(p)],
                         ).fetchall()
                         found |= {str(r[0]) for r in rows}
                 except SqlError:
@@ -608,7 +608,7 @@ def _string_columns(cur: Connection, path: Path) -> list[tuple[str, str]]:
     """(column, type) of a Parquet file's string and nested columns (numbers cannot hold
     a removed string value)."""
     described = cur.execute(
-        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [str(path)]
+        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [file_pattern(path)]
     ).fetchall()
     return [
         (str(r[0]), str(r[1]))
@@ -632,7 +632,7 @@ def _values_inside_text(cur: Connection, files: Sequence[Path], values: set[str]
         rows = cur.execute(
             "SELECT DISTINCT g.v FROM read_parquet(?, hive_partitioning = false) AS r, "
             f"(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v) AS g WHERE {cells}",
-            [str(p), json_list(rest)],
+            [file_pattern(p), json_list(rest)],
         ).fetchall()
         out |= {str(r[0]) for r in rows}
     return out
@@ -661,7 +661,7 @@ def _parquet_text_values(cur: Connection, path: Path, values: Sequence[str]) -> 
             "SELECT DISTINCT g.v FROM read_parquet(?) AS r, "
             "(SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v) AS g "
             "WHERE contains(CAST(r AS VARCHAR), g.v)",
-            [str(path), json_list(list(values))],
+            [file_pattern(path), json_list(list(values))],
         ).fetchall()
     except SqlError:
         return set()
@@ -1165,16 +1165,18 @@ def hive_partitioned(path: Path, files: Sequence[Path]) -> bool:
     return any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
 
 
-def addressed_parquet(listed: str, hive: bool) -> str:
-    """SELECT over the Parquet files of one table (`listed`: SQL for their JSON list, a
-    literal or `?` bound twice), columns merged by name, with `filename`,
+def addressed_parquet(listed: str, patterns: str, hive: bool) -> str:
+    """SELECT over the Parquet files of one table (`listed`: SQL for the JSON list of their
+    names, `patterns`: of the names as DuckDB's reader takes them, `file_pattern`; each a
+    literal or `?`), columns merged by name, with `filename`,
     `file_row_number` and the row address `rowid`: the file's place in the sorted listing
     << 32 plus the row's number in it, the same whenever the unchanged folder is read
     again (and the number the Spark view gives the row: `engine/spark.with_addresses`)."""
     files = f"CAST({listed}::JSON AS VARCHAR[])"
     return (
         f"SELECT (list_position({files}, filename)::BIGINT << 32) + file_row_number AS rowid, "
-        f"* FROM read_parquet({files}, filename = true, file_row_number = true, "
+        f"* FROM read_parquet(CAST({patterns}::JSON AS VARCHAR[]), filename = true, "
+        "file_row_number = true, "
         f"union_by_name = true, hive_partitioning = {str(hive).lower()})"
     )
 
@@ -1210,8 +1212,8 @@ class _Parquet(_LakeMixin, Source):
             try:
                 self.con.execute(
                     f"CREATE TEMP TABLE {quote_ident(temp + '_addr')} AS "
-                    + addressed_parquet("?", hive_partitioned(path, files)),
-                    [json_list(str(f) for f in files)] * 2,
+                    + addressed_parquet("?", "?", hive_partitioned(path, files)),
+                    [json_list(str(f) for f in files), json_list(file_pattern(f) for f in files)],
                 )
                 cols = [
                     str(r[0])
@@ -1240,7 +1242,8 @@ class _Parquet(_LakeMixin, Source):
         path = self.path_of(live)
         files = self._files(path)
         listed = sql_literal(json_list(str(f) for f in files))
-        select = addressed_parquet(listed, hive_partitioned(path, files))
+        patterns = sql_literal(json_list(file_pattern(f) for f in files))
+        select = addressed_parquet(listed, patterns, hive_partitioned(path, files))
         return f"(SELECT * EXCLUDE (filename, file_row_number) FROM ({select}))"
 
     def invalidate(self, name: str) -> None:
@@ -1309,7 +1312,8 @@ class _Parquet(_LakeMixin, Source):
                 physical = [
                     str(r[0])
                     for r in self.con.execute(
-                        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [f]
+                        "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)",
+                        [file_pattern(f)],
                     ).fetchall()
                 ]
                 for col in changed:
@@ -1336,7 +1340,10 @@ class _Parquet(_LakeMixin, Source):
                     f"WHERE a.filename = ?) o ON p.file_row_number = o.file_row_number "
                     "WHERE NOT coalesce(o.del, false) ORDER BY p.file_row_number"
                 )
-                self.con.execute(f"COPY ({query}) TO '{_sql_path(stage)}' (FORMAT parquet)", [f, f])
+                self.con.execute(
+                    f"COPY ({query}) TO '{_sql_path(stage)}' (FORMAT parquet)",
+                    [file_pattern(f), f],
+                )
                 staged.append((stage, Path(f)))
             [(deleted, updated)] = self.con.execute(
                 "SELECT count(*) FILTER (WHERE del), count(*) FILTER (WHERE NOT del) "

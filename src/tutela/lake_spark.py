@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlparse
 
 from tutela.base.errors import EngineError, UsageError
 from tutela.base.progress import ProgressCallback
-from tutela.base.sql import json_list, quote_ident
+from tutela.base.sql import file_pattern, json_list, quote_ident
 from tutela.engine import SqlError
 from tutela.lake import (
     _children,
@@ -185,7 +185,7 @@ class SparkLake(_Parquet):
             rows = self.con.execute(
                 "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
                 "union_by_name = true)",
-                [json_list(str(f) for f in files)],
+                [json_list(file_pattern(f) for f in files)],
             ).fetchall()
         except SqlError as exc:
             raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
@@ -368,7 +368,7 @@ class SparkLake(_Parquet):
             described = self.con.execute(
                 "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
                 f"union_by_name = true, hive_partitioning = {hive})",
-                [json_list(str(f) for f in files)],
+                [json_list(file_pattern(f) for f in files)],
             ).fetchall()
         except SqlError as exc:
             raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc

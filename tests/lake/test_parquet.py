@@ -59,3 +59,50 @@ def test_parquet_folder_scan_and_erase(cli: Callable[..., Result], tmp_path: Pat
         "lake.main.customers": ("parquet", True),
         "lake.sales.orders": ("parquet", True),
     }
+
+
+def test_a_file_name_with_a_glob_character_is_that_file_only(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """DuckDB's readers read `part?1.parquet` as a pattern, which also matches
+    `partx1.parquet`: Anna's rows would be read twice and Pau's file rewritten by her
+    erasure. Each file is read as itself."""
+    root = tmp_path / "files"
+    (root / "customers").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE c AS {CUSTOMERS}")
+    for name, where in [("part?1", "customer_id = 'C50321'"), ("partx1", "customer_id <> 'C50321'"),
+                        ("part[x]1", "false")]:  # fmt: skip
+        path = root / "customers" / f"{name}.parquet"
+        con.execute(f"COPY (SELECT * FROM c WHERE {where}) TO '{path}' (FORMAT parquet)")
+    con.close()
+    (tmp_path / "policy.yaml").write_text(POLICY.replace("lake.sales.orders", "lake.x.y"))
+    assert cli("attach", "lake", f"parquet:{root}").exit_code == 0
+    tables = {t["table"]: t["rows"] for t in json_out(cli("tables", "-f", "json"))["tables"]}
+    assert tables["lake.main.customers"] == 3
+    result = cli("erase", "--email", "anna.puig@example.com", "-p", str(tmp_path / "policy.yaml"),
+                 "-o", str(tmp_path / "certs"), "--request-id", "G1", "--apply")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    left = duckdb.connect().execute(
+        "SELECT parse_filename(filename), customer_id, note FROM "
+        f"read_parquet('{root}/customers/*.parquet', filename = true) ORDER BY 2"
+    )
+    assert left.fetchall() == [
+        ("partx1.parquet", "C50322", "cousin of [REDACTED]"),
+        ("partx1.parquet", "C50323", None),
+    ]
+
+
+def test_a_csv_file_name_with_a_glob_character_loads_that_file_only(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    (tmp_path / "a?b.csv").write_text("email\nana@example.com\n")
+    (tmp_path / "axb.csv").write_text("email\nsomeone.else@example.com\nthird@example.com\n")
+    (tmp_path / "c[1].parquet").write_bytes(b"")
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'x@example.com' AS email) TO '{tmp_path / 'c[1].parquet'}'")
+    con.execute(f"COPY (SELECT 'y@example.com' AS email) TO '{tmp_path / 'c1.parquet'}'")
+    con.close()
+    assert cli("load", str(tmp_path / "a?b.csv"), str(tmp_path / "c[1].parquet")).exit_code == 0
+    tables = {t["table"]: t["rows"] for t in json_out(cli("tables", "-f", "json"))["tables"]}
+    assert tables == {"a_b": 1, "c_1": 1}

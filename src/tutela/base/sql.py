@@ -5,6 +5,7 @@ queries) are escaped, and long lists are bound as one JSON text."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,3 +31,10 @@ def json_list(values: Iterable[Any]) -> str:
     failed `import pandas` per element when pandas is absent: 400,000 rowids took 75 s to
     bind. The same list as JSON binds in 0.3 s, strings and NULLs exactly."""
     return json.dumps(list(values))
+
+
+def file_pattern(path: object) -> str:
+    """A file's name as DuckDB's file readers take it. They read a name as a glob pattern
+    (`a?b.csv` would also read `axb.csv`): `?`, `*` and `[` are each put in a class of
+    their own, which matches the character itself."""
+    return re.sub(r"[?*\[]", lambda m: f"[{m.group(0)}]", str(path))

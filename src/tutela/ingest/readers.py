@@ -18,6 +18,7 @@ from typing import Any
 
 from tutela.base.errors import InputFileError
 from tutela.base.progress import ProgressCallback
+from tutela.base.sql import file_pattern
 from tutela.engine import Connection, SqlError
 from tutela.formats import FileFormat
 from tutela.ingest.sniff import Dialect, check_column_names, sniff_dialect
@@ -121,7 +122,7 @@ def stage_csv(
         # TUTELA_MEMORY_LIMIT of 256MB allows; 32 MiB still holds any 16 MiB line.
         "buffer_size = 33554432)"
     )
-    params = [str(text_path), dialect.delimiter, dialect.has_header, columns]
+    params = [file_pattern(text_path), dialect.delimiter, dialect.has_header, columns]
     try:
         run_with_progress(con, sql, params, f"reading {path.name}", progress)
     except SqlError as exc:
@@ -169,7 +170,9 @@ def stage_json(
         "format = ?, sample_size = -1, maximum_object_size = 67108864)"
     )
     try:
-        run_with_progress(con, sql, [str(path), json_format], f"reading {path.name}", progress)
+        run_with_progress(
+            con, sql, [file_pattern(path), json_format], f"reading {path.name}", progress
+        )
     except SqlError as exc:
         raise InputFileError(_engine_message(path, exc)) from exc
 
@@ -179,7 +182,7 @@ def stage_parquet(con: Connection, staging: str, path: Path, progress: ProgressC
         raise InputFileError(f"{path}: not a Parquet file (missing PAR1 magic bytes)")
     sql = f"CREATE TEMP TABLE {quote_ident(staging)} AS SELECT * FROM read_parquet(?)"
     try:
-        run_with_progress(con, sql, [str(path)], f"reading {path.name}", progress)
+        run_with_progress(con, sql, [file_pattern(path)], f"reading {path.name}", progress)
     except SqlError as exc:
         raise InputFileError(_engine_message(path, exc)) from exc
 
