@@ -1161,8 +1161,18 @@ def _drop_empty_dirs(folder: Path) -> None:
 
 
 def hive_partitioned(path: Path, files: Sequence[Path]) -> bool:
-    """Whether a table's folders under `path` name `key=value` partitions."""
-    return any("=" in part for f in files for part in f.relative_to(path).parts[:-1])
+    """Whether a table's folders under `path` name `key=value` partitions. Refused: some
+    files in such folders and others outside any (DuckDB cannot merge them; Spark would
+    silently read no row of the others)."""
+    inside = [any("=" in part for part in f.relative_to(path).parts[:-1]) for f in files]
+    if any(inside) and not all(inside):
+        outside = next(f for f, i in zip(files, inside, strict=True) if not i)
+        raise _error(
+            f"{path}: some files are in key=value partition folders and "
+            f"{outside.relative_to(path)} is not",
+            hint="move it into a partition folder, or out of the table's folder",
+        )
+    return any(inside)
 
 
 def addressed_parquet(listed: str, patterns: str, hive: bool) -> str:
@@ -1202,6 +1212,41 @@ class _Parquet(_LakeMixin, Source):
     def read(self, live: LiveTable) -> tuple[Any, str, Any]:
         raise NotImplementedError  # relation() reads the files itself
 
+    def columns(self, live: LiveTable) -> list[tuple[str, str]]:
+        """(name, DuckDB type) from the Parquet footers, without reading the rows."""
+        if self.has_copy(live.name):
+            return super().columns(live)
+        path = self.path_of(live)
+        files = self._files(path)
+        if not files:
+            raise _error(f"{live.name}: no .parquet files in {path}")
+        hive = str(hive_partitioned(path, files)).lower()
+        try:
+            rows = self.con.execute(
+                "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
+                f"union_by_name = true, hive_partitioning = {hive})",
+                [json_list(file_pattern(f) for f in files)],
+            ).fetchall()
+        except SqlError as exc:
+            raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def row_count(self, live: LiveTable) -> int:
+        """From the Parquet footers, without reading the rows."""
+        if self.has_copy(live.name):
+            return int(
+                self.con.execute(f"SELECT count(*) FROM {self.relation(live)}").fetchall()[0][0]
+            )
+        files = self._files(self.path_of(live))
+        try:
+            row = self.con.execute(
+                "SELECT sum(num_rows) FROM parquet_file_metadata(CAST(?::JSON AS VARCHAR[]))",
+                [json_list(file_pattern(f) for f in files)],
+            ).fetchall()
+        except SqlError as exc:
+            raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
+        return int(row[0][0] or 0)
+
     def relation(self, live: LiveTable) -> str:
         if not self.has_copy(live.name):
             path = self.path_of(live)
@@ -1209,11 +1254,20 @@ class _Parquet(_LakeMixin, Source):
             if not files:
                 raise _error(f"{live.name}: no .parquet files in {path}")
             temp = f"_tutela_lake_{uuid.uuid4().hex[:12]}"
+            hive = hive_partitioned(path, files)
+            patterns = json_list(file_pattern(f) for f in files)
             try:
+                # the files' own columns first: DuckDB would rename a column named rowid
+                own = self.con.execute(
+                    "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
+                    f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
+                    [patterns],
+                ).fetchall()
+                _refuse_rowid_column(live.name, [str(r[0]) for r in own])
                 self.con.execute(
                     f"CREATE TEMP TABLE {quote_ident(temp + '_addr')} AS "
-                    + addressed_parquet("?", "?", hive_partitioned(path, files)),
-                    [json_list(str(f) for f in files), json_list(file_pattern(f) for f in files)],
+                    + addressed_parquet("?", "?", hive),
+                    [json_list(str(f) for f in files), patterns],
                 )
                 cols = [
                     str(r[0])
@@ -1221,8 +1275,6 @@ class _Parquet(_LakeMixin, Source):
                         f"DESCRIBE temp.main.{quote_ident(temp + '_addr')}"
                     ).fetchall()
                 ]
-                if sum(c.casefold() == "rowid" for c in cols) > 1:
-                    raise _error(f"{live.name} has a column named rowid: cannot read it in place")
                 data = [c for c in cols if c not in ("rowid", "filename", "file_row_number")]
                 self.con.execute(
                     f"CREATE TEMP TABLE {quote_ident(temp)} AS SELECT rowid, "

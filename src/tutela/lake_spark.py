@@ -41,6 +41,7 @@ from tutela.lake import (
     _children,
     _has_parquet,
     _Parquet,
+    _refuse_rowid_column,
     _stamp,
     hive_partitioned,
     prime_pyarrow,
@@ -174,36 +175,6 @@ class SparkLake(_Parquet):
         plain = self.root / schema
         return plain / table if plain.is_dir() else self.root / f"{schema}.db" / table
 
-    def columns(self, live: LiveTable) -> list[tuple[str, str]]:
-        """(name, DuckDB type) from the Parquet footers: no copy, no Spark job."""
-        if self.has_copy(live.name):
-            return super().columns(live)
-        files = self._files(self.path_of(live))
-        if not files:
-            raise LiveSourceError(f"{live.name}: no .parquet files in {self.path_of(live)}")
-        try:
-            rows = self.con.execute(
-                "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
-                "union_by_name = true)",
-                [json_list(file_pattern(f) for f in files)],
-            ).fetchall()
-        except SqlError as exc:
-            raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
-        return [(str(r[0]), str(r[1])) for r in rows]
-
-    def row_count(self, live: LiveTable) -> int:
-        """From the Parquet footers: no copy, no Spark job."""
-        if self.has_copy(live.name):
-            return int(
-                self.con.execute(f"SELECT count(*) FROM {self.relation(live)}").fetchall()[0][0]
-            )
-        files = self._files(self.path_of(live))
-        row = self.con.execute(
-            "SELECT sum(num_rows) FROM parquet_file_metadata(CAST(?::JSON AS VARCHAR[]))",
-            [json_list(str(f) for f in files)],
-        ).fetchall()
-        return int(row[0][0] or 0)
-
     def fingerprint(self, live: LiveTable) -> str:
         """The table's files (names, sizes, change times): a scan of an unchanged table is
         reused without a Spark job."""
@@ -241,6 +212,7 @@ class SparkLake(_Parquet):
             files = self._files(path)
             if not files:
                 raise LiveSourceError(f"{live.name}: no .parquet files in {path}")
+            hive_partitioned(path, files)  # a mixed layout is refused, as DuckDB refuses it
             # The files DuckDB reads, named one by one: Spark given the folder skips files
             # in sub-folders that are not `key=value` partitions and takes one file's
             # columns (a column only some files have was not scanned). Partitions are
@@ -260,13 +232,13 @@ class SparkLake(_Parquet):
 
     def addressed_view(self, live: LiveTable) -> str:
         """`view` with each row's address as `rowid`, as DuckDB numbers the rows of the files
-        (the scan samples by it); the plain view where the table has a column named rowid."""
+        (the scan samples by it). A table with a column named rowid is refused, as DuckDB
+        reading the files refuses it."""
         from tutela.engine import spark as engine_spark
 
         plain = self.view(live)
         frame = self.frames[live.name]
-        if any(c.casefold() == "rowid" for c in frame.columns):
-            return plain
+        _refuse_rowid_column(live.name, list(frame.columns))
         if live.name not in self.addressed:
             try:
                 addressed = engine_spark.with_addresses(frame, self.listed[live.name])

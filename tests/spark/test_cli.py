@@ -231,6 +231,27 @@ def test_spark_errors_name_the_attachment_and_table(
     assert unreadable.exit_code != 0, unreadable.output
     assert "cannot read lake.crm.shifts on Spark" in unreadable.output
     assert "Traceback" not in unreadable.output
+    # refused on Spark as DuckDB reading the files refuses them: a column named rowid (the
+    # row address's name), partition folders beside a file outside them (Spark read none
+    # of its rows)
+    (wh / "crm.db" / "own_rowid").mkdir()
+    con.execute(
+        "COPY (SELECT 7 AS rowid, 'anna@example.com' AS email) "
+        f"TO '{wh}/crm.db/own_rowid/part-0.parquet' (FORMAT parquet)"
+    )
+    (wh / "crm.db" / "mixed" / "country=ES").mkdir(parents=True)
+    for name in ("country=ES/part-0.parquet", "part-1.parquet"):
+        con.execute(
+            f"COPY (SELECT 'anna@example.com' AS email) TO '{wh}/crm.db/mixed/{name}' "
+            "(FORMAT parquet)"
+        )
+    assert cli("attach", "duck", f"parquet:{wh / 'crm.db'}").exit_code == 0
+    for table, says in [("own_rowid", "has a column named rowid"),
+                        ("mixed", "part-1.parquet is not")]:  # fmt: skip
+        for attachment in ("lake.crm", "duck.main"):
+            refused = cli("scan", f"{attachment}.{table}")
+            assert refused.exit_code == 4, refused.output
+            assert says in refused.output and "Traceback" not in refused.output
     report = cli("scan", "lake.crm.people", "-f", "json")  # the rest still scans
     assert report.exit_code == 0, report.output
 
