@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tutela import audit
 from tutela.base.errors import UsageError
+from tutela.sources import LiveSourceError
 from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, Workspace, local_ident
 
 if TYPE_CHECKING:
@@ -17,19 +18,22 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class TableSummary:
     table: str
-    rows: int
-    columns: int
+    rows: int | None
+    columns: int | None
     source: str | None
     path: str | None
+    problem: str | None = None
+    """Why an attached table's rows and columns could not be read (None: they were)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "table": self.table,
             "rows": self.rows,
             "columns": self.columns,
             "source": self.source,
             "path": self.path,
         }
+        return out | ({"problem": self.problem} if self.problem else {})
 
 
 def list_tables(ws: Workspace) -> list[TableSummary]:
@@ -46,7 +50,11 @@ def list_tables(ws: Workspace) -> list[TableSummary]:
         if table in rows:
             counts = rows[table], columns.get(table, 0)
         else:  # an attached table: its own copy and columns
-            counts = ws.row_count(table), len(ws.columns(table))
+            try:
+                counts = ws.row_count(table), len(ws.columns(table))
+            except LiveSourceError as exc:  # listed all the same, with the reason
+                out.append(TableSummary(table, None, None, source, path, exc.message))
+                continue
         out.append(TableSummary(table, *counts, source, path))
     return out
 

@@ -106,3 +106,31 @@ def test_a_csv_file_name_with_a_glob_character_loads_that_file_only(
     assert cli("load", str(tmp_path / "a?b.csv"), str(tmp_path / "c[1].parquet")).exit_code == 0
     tables = {t["table"]: t["rows"] for t in json_out(cli("tables", "-f", "json"))["tables"]}
     assert tables == {"a_b": 1, "c_1": 1}
+
+
+def test_tables_lists_a_table_it_cannot_read_and_says_why(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """One odd table in a lake (partition folders beside a file outside them; a column
+    named rowid) does not hide the others from `tables`; scanning it is a clear error."""
+    root = tmp_path / "files"
+    for folder in ("customers", "mixed/country=ES", "own_rowid"):
+        (root / folder).mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"COPY ({CUSTOMERS}) TO '{root}/customers/part-0.parquet' (FORMAT parquet)")
+    for name in ("mixed/country=ES/a.parquet", "mixed/b.parquet"):
+        con.execute(f"COPY (SELECT 'anna@example.com' AS email) TO '{root / name}'")
+    con.execute(f"COPY (SELECT 7 AS rowid, 'x' AS v) TO '{root}/own_rowid/p.parquet'")
+    con.close()
+    assert cli("attach", "lake", f"parquet:{root}").exit_code == 0
+    listed = cli("tables", "-f", "json")
+    assert listed.exit_code == 0, listed.output
+    tables = {t["table"]: t for t in json_out(listed)["tables"]}
+    assert tables["lake.main.customers"]["rows"] == 3
+    assert tables["lake.main.own_rowid"]["rows"] == 1  # listed; refused when read
+    assert tables["lake.main.mixed"]["rows"] is None
+    assert "b.parquet is not" in tables["lake.main.mixed"]["problem"]
+    for table, says in [("mixed", "b.parquet is not"), ("own_rowid", "column named rowid")]:
+        refused = cli("scan", f"lake.main.{table}")
+        assert refused.exit_code == 4 and says in refused.output, refused.output
+    assert cli("scan", "lake.main.customers").exit_code == 0

@@ -18,8 +18,20 @@ def tables_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
     output.render_table(
         "Tables",
         ["table", "rows", "columns", "source", "file"],
-        [(t.table, f"{t.rows:,}", t.columns, t.source, t.path) for t in tables],
+        [
+            (
+                t.table,
+                "?" if t.rows is None else f"{t.rows:,}",
+                "?" if t.columns is None else t.columns,
+                t.source,
+                t.path,
+            )
+            for t in tables
+        ],
     )
+    for t in tables:
+        if t.problem:
+            output.warn(f"{t.table}: {t.problem}")
 
 
 def sources_cmd(ctx: typer.Context, fmt: OutputFormat = FormatOption) -> None:
