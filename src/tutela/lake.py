@@ -1212,10 +1212,9 @@ class _Parquet(_LakeMixin, Source):
     def read(self, live: LiveTable) -> tuple[Any, str, Any]:
         raise NotImplementedError  # relation() reads the files itself
 
-    def columns(self, live: LiveTable) -> list[tuple[str, str]]:
-        """(name, DuckDB type) from the Parquet footers, without reading the rows."""
-        if self.has_copy(live.name):
-            return super().columns(live)
+    def described(self, live: LiveTable) -> tuple[list[Path], list[tuple[str, str]]]:
+        """The table's files, and the (name, DuckDB type) of its columns as DuckDB reads
+        the files (from their footers: no row is read)."""
         path = self.path_of(live)
         files = self._files(path)
         if not files:
@@ -1229,7 +1228,13 @@ class _Parquet(_LakeMixin, Source):
             ).fetchall()
         except SqlError as exc:
             raise _error(f"cannot read {live.name}: {_clean(exc)}") from exc
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return files, [(str(r[0]), str(r[1])) for r in rows]
+
+    def columns(self, live: LiveTable) -> list[tuple[str, str]]:
+        """(name, DuckDB type) from the Parquet footers, without reading the rows."""
+        if self.has_copy(live.name):
+            return super().columns(live)
+        return self.described(live)[1]
 
     def row_count(self, live: LiveTable) -> int:
         """From the Parquet footers, without reading the rows."""
@@ -1249,21 +1254,13 @@ class _Parquet(_LakeMixin, Source):
 
     def relation(self, live: LiveTable) -> str:
         if not self.has_copy(live.name):
-            path = self.path_of(live)
-            files = self._files(path)
-            if not files:
-                raise _error(f"{live.name}: no .parquet files in {path}")
+            # the files' own columns first: DuckDB would rename a column named rowid
+            files, own = self.described(live)
+            _refuse_rowid_column(live.name, [name for name, _ in own])
             temp = f"_tutela_lake_{uuid.uuid4().hex[:12]}"
-            hive = hive_partitioned(path, files)
+            hive = hive_partitioned(self.path_of(live), files)
             patterns = json_list(file_pattern(f) for f in files)
             try:
-                # the files' own columns first: DuckDB would rename a column named rowid
-                own = self.con.execute(
-                    "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
-                    f"union_by_name = true, hive_partitioning = {str(hive).lower()})",
-                    [patterns],
-                ).fetchall()
-                _refuse_rowid_column(live.name, [str(r[0]) for r in own])
                 self.con.execute(
                     f"CREATE TEMP TABLE {quote_ident(temp + '_addr')} AS "
                     + addressed_parquet("?", "?", hive),

@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlparse
 
 from tutela.base.errors import EngineError, UsageError
 from tutela.base.progress import ProgressCallback
-from tutela.base.sql import file_pattern, json_list, quote_ident
+from tutela.base.sql import quote_ident
 from tutela.engine import SqlError
 from tutela.lake import (
     _children,
@@ -331,22 +331,8 @@ class SparkLake(_Parquet):
 
     def _pick_plan(self, live: LiveTable) -> tuple[list[Path], list[tuple[str, str]]]:
         """The table's files and the (name, DuckDB type) of its columns as DuckDB reads them."""
-        path = self.path_of(live)
-        files = self._files(path)
-        if not files:
-            raise LiveSourceError(f"{live.name}: no .parquet files in {path}")
-        try:
-            hive = str(hive_partitioned(path, files)).lower()
-            described = self.con.execute(
-                "DESCRIBE SELECT * FROM read_parquet(CAST(?::JSON AS VARCHAR[]), "
-                f"union_by_name = true, hive_partitioning = {hive})",
-                [json_list(file_pattern(f) for f in files)],
-            ).fetchall()
-        except SqlError as exc:
-            raise LiveSourceError(f"cannot read {live.name}: {str(exc).splitlines()[0]}") from exc
-        types = [(str(r[0]), str(r[1])) for r in described]
-        if any(name.casefold() == "rowid" for name, _ in types):
-            raise LiveSourceError(f"{live.name} has a column named rowid: cannot read it in place")
+        files, types = self.described(live)
+        _refuse_rowid_column(live.name, [name for name, _ in types])
         return files, types
 
     def _keep_picked(
