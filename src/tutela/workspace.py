@@ -106,6 +106,16 @@ def local_columns(con: Connection, table: str) -> list[tuple[str, str]]:
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
+def _base_table(con: Connection, table: str) -> bool:
+    """Whether a loaded table is a table (its rows have DuckDB's `rowid`), not a view."""
+    rows = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = ? AND table_catalog = current_database()",
+        [USER_SCHEMA, table],
+    ).fetchall()
+    return bool(rows) and rows[0][0] == "BASE TABLE"
+
+
 class TableReader(Protocol):
     """Where to read a table from and which columns it has: `Workspace` (attached tables
     included) or `LocalTables` (a bare connection, loaded tables only)."""
@@ -133,7 +143,7 @@ class LocalTables:
         return local_columns(self.con, table)
 
     def unique_addresses(self, table: str) -> bool:
-        return True  # DuckDB's own rowid
+        return _base_table(self.con, table)
 
 
 class LocalWriter:
@@ -584,7 +594,9 @@ class Workspace:
         """Whether the table's `rowid` tells every row apart (a Delta table's identical
         rows share one)."""
         found = self.attachments.resolve(table)
-        return found is None or self.attachments.source(found).unique_addresses
+        if found is None:
+            return _base_table(self.con, table)
+        return self.attachments.source(found).unique_addresses
 
     def placement(self, table: str, progress: ProgressCallback = no_progress) -> Placement:
         """Where the read plans of a table run (a scan): its attached source's engine when

@@ -135,3 +135,14 @@ def test_the_sample_is_spread_over_the_table_not_its_first_rows(
     validated = scan_columns(con, "t")["dni"].evidence["validated"]["ES_DNI"]
     share = validated["valid"] / validated["checked"]
     assert 0.65 < share < 0.85, validated
+
+
+def test_a_view_is_scanned_with_a_sample_of_its_own(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable
+) -> None:
+    """A view has no row address to draw the sample by (a user may create one in the
+    workspace with DuckDB itself): it gets a reservoir sample, not an error."""
+    make_table("t", {"dni": synth.dni(4500) + synth.dni_invalid(1500)})
+    con.execute("CREATE VIEW v AS SELECT * FROM t")
+    validated = scan_columns(con, "v")["dni"].evidence["validated"]["ES_DNI"]
+    assert 0.65 < validated["valid"] / validated["checked"] < 0.85, validated
