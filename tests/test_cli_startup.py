@@ -78,3 +78,13 @@ def test_global_options_after_a_lazy_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tables", "-w", str(_workspace(tmp_path))])
     assert result.exit_code == 0, result.stdout
     assert "crm" in result.stdout
+
+
+def test_pseudonymize_without_a_policy_loads_no_policy_models(tmp_path: Path) -> None:
+    """`pseudonymize -c COL` names its columns: the policy models (pydantic, ~0.1 s of every
+    such run) are loaded only when --policy is given."""
+    ws = _workspace(tmp_path)
+    assert runner.invoke(app, ["-w", str(ws), "keys", "init"]).exit_code == 0
+    loaded = _imported_after("-w", str(ws), "pseudonymize", "crm", "-c", "customer_id")
+    assert "tutela.protect.pseudonymize" in loaded  # it did plan the column
+    assert not loaded & {"tutela.policy.models", "tutela.policy.loader"}, sorted(loaded)

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutela.base.errors import UsageError
+from tutela.base.identifiers import Entity
 from tutela.base.keys import KeySet, MasterKey
 from tutela.base.normalize import key_sql
 from tutela.engine import Connection
 from tutela.engine.spark import Keyed
-from tutela.policy.models import Policy, Visibility
-from tutela.policy.vocab import Entity
 from tutela.protect import formats
 from tutela.protect.formats import EMAIL_DOMAIN
 from tutela.protect.mapping import build_mapping
@@ -50,6 +49,9 @@ from tutela.protect.registry import registry_entries
 from tutela.protect.reversible import Encryptor
 from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey, token
 from tutela.workspace import Workspace, quote_ident
+
+if TYPE_CHECKING:
+    from tutela.policy.models import Policy
 
 _IMPLIED_NORMALIZATION = {
     Method.email: "email",
@@ -286,6 +288,8 @@ def requests_from_policy(
     `hidden` -> dropped, `clear` -> unchanged. Without: every declared personal column
     gets the method its entity calls for; identifiers keep joinable tokens.
     """
+    from tutela.policy.models import Visibility
+
     role_obj = None
     if role is not None:
         if role not in policy.roles:

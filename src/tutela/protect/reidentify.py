@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutela import audit
 from tutela.base.errors import EngineError, ExitCode, InputFileError, TutelaError, UsageError
@@ -17,7 +17,6 @@ from tutela.base.keys import KeySet, KeyStatus, MasterKey, retire_version
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection, SqlError
 from tutela.formats import SQL_READERS
-from tutela.policy.models import Policy, Visibility
 from tutela.protect.mapping import build_mapping, drop_temp, joined_select
 from tutela.protect.methods import REVERSIBLE, Method
 from tutela.protect.pipeline import (
@@ -31,6 +30,9 @@ from tutela.protect.reversible import DecryptError, Decryptor, Encryptor
 from tutela.protect.shred import METHOD as SHRED
 from tutela.protect.shred import ShredDecryptor, column_refs, keys_by_version
 from tutela.workspace import Workspace, quote_ident
+
+if TYPE_CHECKING:
+    from tutela.policy.models import Policy
 
 
 class AccessDeniedError(TutelaError):
@@ -105,6 +107,8 @@ class ReidentifyResult:
 
 
 def check_access(policy: Policy, role: str, table: str, columns: list[str]) -> None:
+    from tutela.policy.models import Visibility
+
     if role not in policy.roles:
         known = ", ".join(sorted(policy.roles)) or "none declared"
         raise UsageError(f"unknown role {role!r} (roles: {known})")

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -40,7 +40,6 @@ from tutela.base.errors import KeyMaterialError, UsageError
 from tutela.base.keys import KEY_BYTES, KeySet, MasterKey, keyed_hash
 from tutela.base.normalize import default_normalization, key_sql
 from tutela.engine import Connection
-from tutela.policy.models import Policy
 from tutela.protect.mapping import CHUNK, build_mapping
 from tutela.protect.pipeline import (
     DEFAULT_PURPOSE,
@@ -59,6 +58,9 @@ from tutela.protect.pipeline import (
 from tutela.protect.registry import registry_entries
 from tutela.protect.reversible import DecryptError
 from tutela.subjects.links import LinkSpec
+
+if TYPE_CHECKING:
+    from tutela.policy.models import Policy
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,

@@ -11,7 +11,6 @@ from typing import Any
 from tutela import audit, keyguard
 from tutela.base import keys as keyring
 from tutela.keyguard import workspace_key
-from tutela.policy.loader import load_policy
 from tutela.protect import reidentify as rid
 from tutela.protect import risk as riskmod
 from tutela.services.session import Session
@@ -143,6 +142,8 @@ class ReidentifyRequest:
 
 def reidentify(session: Session, request: ReidentifyRequest) -> rid.ReidentifyResult:
     """Reversible tokens back into values, for a role the policy allows; audited."""
+    from tutela.policy.loader import load_policy
+
     policy = load_policy(request.policy).policy
     with session.open() as ws:
         master = workspace_key(ws)

@@ -74,11 +74,14 @@ def protect(
     dry run (then the result holds the plan, `applied` false)."""
     from tutela import lake
     from tutela.keyguard import workspace_key
-    from tutela.policy.loader import load_policy
 
     r = request
     r.check()
-    policy = load_policy(r.policy).policy if r.policy is not None else None
+    policy = None
+    if r.policy is not None:
+        from tutela.policy.loader import load_policy
+
+        policy = load_policy(r.policy).policy
     shredded = shred.shred_columns(r.columns, r.method, r.subject_column)
     with session.open() as ws:
         master = workspace_key(ws)
