@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from tutela.base.normalize import MIN_KEY_LENGTH, country_sql, key_sql, probe_sql
 from tutela.subjects.find import LinkSpec
+from tutela.subjects.index import create_several, index_link, usable
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,54 @@ def test_phone_probe_keeps_every_carrier(values: list[str]) -> None:
     for value, key, row_probe, key_probe in rows:
         if key_probe is not None and len(key) >= MIN_KEY_LENGTH["phone"]:
             assert row_probe == key_probe, (value, row_probe, key_probe)
+
+
+EMAIL_TEXT = st.lists(
+    st.sampled_from(
+        [*"aAéz09.@_-+<>:'\"` \t", "\u200b", "\u00a0", "\u2009", "@x.es", "mailto:", ". ", "Ä"]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(EMAIL_TEXT, min_size=1, max_size=30))
+@example(values=["Anna <Anna@X.es>", "'maria@x.es'.", "maria@x.es.\u00a0", "mar\u200bia@x.es"])
+@example(values=["maria@x.es.\t", "MARIA@X.ES ", "\u00a0maria@x.es", "maria@x.es\u2009."])
+@example(values=["maria@x.es. ", "maria@x.es .", "`maria@x.es", "maria@x.es'"])
+def test_email_preselection_for_many_keys_keeps_every_carrier(values: list[str]) -> None:
+    """A search for more than 64 e-mail keys (a batch) picks its candidate rows with
+    cheap tests, not the exact key of every row: it still finds every row whose exact key
+    is one of the keys, however the address is written."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (email VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    exact = {
+        rid: key
+        for rid, key in con.execute(f"SELECT rowid, {key_sql('email', 'email')} FROM t").fetchall()
+        if key is not None and len(key) >= MIN_KEY_LENGTH.get("email", 3)
+    }
+    wanted = sorted(set(exact.values()))
+    fillers = [f"nobody{i}@example.com" for i in range(65)]  # over 64 keys in all
+    con.execute(
+        "CREATE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR, "
+        "probed BOOLEAN DEFAULT false)"
+    )
+    con.executemany(
+        "INSERT INTO _keys (req, kind, key) VALUES ('r', 'email', ?)",
+        [[k] for k in [*wanted, *fillers]],
+    )
+    con.execute(
+        "CREATE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, kind VARCHAR, "
+        "key VARCHAR, cc VARCHAR)"
+    )
+    create_several(con)
+    index_link(con, 0, LinkSpec("t", "email", "email", "email"))
+    found = dict(con.execute("SELECT rid, key FROM _idx").fetchall())
+    carriers = {rid: key for rid, key in exact.items() if usable_key(con, key)}
+    assert {r: k for r, k in found.items() if r in carriers} == carriers
+
+
+def usable_key(con: duckdb.DuckDBPyConnection, key: str) -> bool:
+    row = con.execute(f"SELECT {usable('k', 'email')} FROM (SELECT ?::VARCHAR AS k)", [key])
+    return bool(row.fetchone()[0])  # type: ignore[index]
