@@ -132,7 +132,7 @@ def _raw_expr(col: Column) -> str:
             f"CASE WHEN {ident} = floor({ident}) AND abs({ident}) < 1e15 "
             f"THEN CAST(CAST({ident} AS BIGINT) AS VARCHAR) || '.0' ELSE {src} END"
         )
-    return f"nullif(trim(left({src}, {MAX_CELL})), '')"
+    return f"nullif(trim(substr({src}, 1, {MAX_CELL})), '')"
 
 
 def _clean(col: Column, raw: str) -> str:
