@@ -190,11 +190,7 @@ def _build() -> dict[str, Shape]:
                 name.sql(v, k),
                 f"regexp_matches(lower({v}), {sql_literal(P.names_regex())})",
             ),
-            lambda v, k: (
-                len(v) <= 80
-                and name.py(v, k)
-                and _rx(P.names_regex()).search(v.lower()) is not None
-            ),
+            lambda v, k: len(v) <= 80 and name.py(v, k) and P.has_listed_name(v),
         ),
         Shape(
             "prose",
