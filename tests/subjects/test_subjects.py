@@ -408,6 +408,33 @@ def test_an_email_with_a_display_name_is_the_persons(workspace: Workspace) -> No
     assert bob.rows == {"newsletter": [3]}
     assert sorted(p.rowid for p in bob.possible) == [4, 6, 7]
 
+    # the same in a batch (over 64 addresses searched at once: another way to pick rows)
+    others = {f"o{i}": {"email": [f"other{i}@example.com"]} for i in range(70)}
+    batch = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}, **others})
+    assert batch["r"].rows == match.rows
+    assert [(p.rowid, p.reason) for p in batch["r"].possible] == [
+        (p.rowid, p.reason) for p in match.possible
+    ]
+
+
+def test_a_value_naming_several_addresses_is_shown_in_a_batch_too(workspace: Workspace) -> None:
+    """A family's newsletter entry lists two addresses with no display names: a search
+    for one of them, alone or in a batch of over 64 addresses, lists the row for a human
+    (before, a batch never saw it, and an erasure certified nothing left)."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    workspace.con.execute(
+        "CREATE TABLE newsletter AS SELECT * FROM (VALUES (1, 'anna@example.com'), "
+        "(2, 'anna@example.com; bob@example.com'), (3, 'bob@example.com,anna@example.com'), "
+        "(4, 'carla@example.com bob@example.com')) t(id, email)"
+    )
+    space = search_space(workspace, [LinkSpec("newsletter", "email", "email", "email")], [])
+    others = {f"o{i}": {"email": [f"other{i}@example.com"]} for i in range(70)}
+    for requests in ({}, others):
+        found = find_subjects(workspace, space, {"r": {"email": ["anna@example.com"]}, **requests})
+        assert found["r"].rows == {"newsletter": [0]}
+        assert sorted(p.rowid for p in found["r"].possible) == [1, 2], len(requests)
+
 
 def test_slash_joined_numbers_in_text_are_not_a_phone(
     shop: Workspace, policy: Policy, tmp_path: Path

@@ -817,8 +817,11 @@ def _several_addresses(
     pau@x.es", a family's newsletter entry): the row is no one person's, so it is neither
     reported as hers nor erased, but a human must see it (it holds her address)."""
     rows = con.execute(
-        f"SELECT DISTINCT k.req, s.tbl, s.rid, s.link FROM {SEVERAL} s JOIN _tkeys k "
-        "ON k.kind = 'email' AND list_contains(regexp_extract_all(s.v, ?), k.key) "
+        # each value's addresses listed once and joined on equality: a batch keeps every
+        # row naming two addresses or more aside, and compares them with every key
+        "SELECT DISTINCT k.req, s.tbl, s.rid, s.link FROM (SELECT tbl, rid, link, "
+        f"unnest(regexp_extract_all(v, ?)) AS address FROM {SEVERAL}) s JOIN _tkeys k "
+        "ON k.kind = 'email' AND k.key = s.address "
         "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = k.req AND h.tbl = s.tbl "
         "AND h.rid = s.rid) ORDER BY ALL",
         [_ADDRESS_RE],

@@ -28,12 +28,14 @@ def create_several(con: Connection) -> None:
 
 EMAIL_NOT_PLAIN = (
     "contains(v, '<') OR contains(v, ':') OR contains(v, '\"') OR contains(v, '''') "
-    "OR contains(v, '`') OR strlen(v) <> length(v) OR ends_with(v, '.') OR ends_with(v, ' ')"
+    "OR contains(v, '`') OR strlen(v) <> length(v) OR ends_with(v, '.') OR ends_with(v, ' ') "
+    "OR strlen(v) - strlen(replace(v, '@', '')) >= 2"
 )
 """SQL: an e-mail value `v` whose key may differ from lower(trim(v)), by the cleaning of
 `normalize.key_sql(..., "email")`: one naming a display name or link ('<', ':'), holding
 quotes or anything not ASCII (zero-width characters, other spaces), or ending in a full
-stop (maybe before spaces, which trim() removes). Cheap tests, no regex."""
+stop (maybe before spaces, which trim() removes); and one naming two addresses or more,
+kept aside in `SEVERAL`. Cheap tests, no regex."""
 
 
 def like_escape(value: str) -> str:
