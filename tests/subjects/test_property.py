@@ -162,3 +162,47 @@ def test_erased_rows_are_exactly_the_reported_rows(drop: dict[str, object]) -> N
                 assert quoted, "only free-text mentions may change outside the report"
         finally:
             ws.close()
+
+
+EMAILS = ["anna@x.es", "ANNA@X.ES ", "Anna <anna@x.es>", "anna@x.es; bob@x.es", "'anna@x.es'.",
+          "bob@x.es", "mailto:bob@x.es", "bob@x.es,anna@x.es", "ann\u200ba@x.es", None]  # fmt: skip
+PHONES = ["612 345 678", "+34 612-345-678", "0034612345678", "612345678.0", "612 345 678 ext 2",
+          "699 000 111", "(699) 000-111", "34699000111", None]  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(EMAILS), st.sampled_from(PHONES)), min_size=1, max_size=12
+    ),
+    wanted=st.sampled_from(
+        [
+            {"email": ["anna@x.es"]},
+            {"phone": ["612345678"]},
+            {"email": ["bob@x.es"], "phone": ["699000111"]},
+        ]
+    ),
+)
+def test_a_persons_result_does_not_depend_on_the_batch_around_it(
+    rows: list[tuple[str | None, str | None]], wanted: dict[str, list[str]]
+) -> None:
+    """The rows and possible matches found for a person are the same searched alone and
+    within a batch of unrelated requests (over 64 e-mails and 16 phone numbers: the search
+    picks candidate rows another way)."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    with tempfile.TemporaryDirectory() as tmp, Workspace.open(Path(tmp) / "ws") as ws:
+        ws.con.execute("CREATE TABLE contacts (email VARCHAR, phone VARCHAR)")
+        ws.con.executemany("INSERT INTO contacts VALUES (?, ?)", [list(r) for r in rows])
+        links = [
+            LinkSpec("contacts", "email", "email", "email"),
+            LinkSpec("contacts", "phone", "phone", "e164", region="ES"),
+        ]
+        space = search_space(ws, links, [])
+        others = {f"o{i}": {"email": [f"other{i}@z.es"], "phone": [f"6{i:08d}"]} for i in range(70)}
+        alone = find_subjects(ws, space, {"r": wanted})["r"]
+        batch = find_subjects(ws, space, {"r": wanted, **others})["r"]
+        assert batch.rows == alone.rows
+        assert sorted((p.table, p.rowid, p.reason) for p in batch.possible) == sorted(
+            (p.table, p.rowid, p.reason) for p in alone.possible
+        )
