@@ -168,6 +168,9 @@ EMAILS = ["anna@x.es", "ANNA@X.ES ", "Anna <anna@x.es>", "anna@x.es; bob@x.es", 
           "bob@x.es", "mailto:bob@x.es", "bob@x.es,anna@x.es", "ann\u200ba@x.es", None]  # fmt: skip
 PHONES = ["612 345 678", "+34 612-345-678", "0034612345678", "612345678.0", "612 345 678 ext 2",
           "699 000 111", "(699) 000-111", "34699000111", None]  # fmt: skip
+NOTES = ["llamar al 612 345 678 2 veces", "tel. 0034 612 345 678", "612-345-678, urgente",
+         "mail anna@x.es please", "ANNA@X.ES wrote", "pedido 1612345678", "612 34 56 78",
+         "llamar al 612 345 678 o 699 000 111", "+34612345678.", "nada", None]  # fmt: skip
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
@@ -175,6 +178,7 @@ PHONES = ["612 345 678", "+34 612-345-678", "0034612345678", "612345678.0", "612
     rows=st.lists(
         st.tuples(st.sampled_from(EMAILS), st.sampled_from(PHONES)), min_size=1, max_size=12
     ),
+    notes=st.lists(st.sampled_from(NOTES), min_size=1, max_size=6),
     wanted=st.sampled_from(
         [
             {"email": ["anna@x.es"]},
@@ -184,25 +188,32 @@ PHONES = ["612 345 678", "+34 612-345-678", "0034612345678", "612345678.0", "612
     ),
 )
 def test_a_persons_result_does_not_depend_on_the_batch_around_it(
-    rows: list[tuple[str | None, str | None]], wanted: dict[str, list[str]]
+    rows: list[tuple[str | None, str | None]],
+    notes: list[str | None],
+    wanted: dict[str, list[str]],
 ) -> None:
-    """The rows and possible matches found for a person are the same searched alone and
-    within a batch of unrelated requests (over 64 e-mails and 16 phone numbers: the search
-    picks candidate rows another way)."""
+    """The rows, possible matches and mentions in free text found for a person are the same
+    searched alone and within a batch of unrelated requests (over 64 e-mails and 16 phone
+    numbers: the search picks candidate rows and texts another way)."""
     from tutela.subjects.find import LinkSpec, find_subjects, search_space
 
     with tempfile.TemporaryDirectory() as tmp, Workspace.open(Path(tmp) / "ws") as ws:
         ws.con.execute("CREATE TABLE contacts (email VARCHAR, phone VARCHAR)")
         ws.con.executemany("INSERT INTO contacts VALUES (?, ?)", [list(r) for r in rows])
+        ws.con.execute("CREATE TABLE tickets (notes VARCHAR)")
+        ws.con.executemany("INSERT INTO tickets VALUES (?)", [[n] for n in notes])
         links = [
             LinkSpec("contacts", "email", "email", "email"),
             LinkSpec("contacts", "phone", "phone", "e164", region="ES"),
         ]
-        space = search_space(ws, links, [])
+        space = search_space(ws, links, [("tickets", "notes")])
         others = {f"o{i}": {"email": [f"other{i}@z.es"], "phone": [f"6{i:08d}"]} for i in range(70)}
         alone = find_subjects(ws, space, {"r": wanted})["r"]
         batch = find_subjects(ws, space, {"r": wanted, **others})["r"]
         assert batch.rows == alone.rows
         assert sorted((p.table, p.rowid, p.reason) for p in batch.possible) == sorted(
             (p.table, p.rowid, p.reason) for p in alone.possible
+        )
+        assert sorted((h.rowid, sorted(h.fragments)) for h in batch.free_text) == sorted(
+            (h.rowid, sorted(h.fragments)) for h in alone.free_text
         )

@@ -1025,6 +1025,16 @@ _DIGIT_MACROS = (
 )
 
 
+_NEAR_KEYS = (
+    "SELECT rid, x FROM frag WHERE x IN (SELECT f.x FROM (SELECT x, substr(d, i, 7) AS w FROM "
+    "(SELECT x, d, unnest(range(1, length(d) - 5)) AS i FROM (SELECT DISTINCT x, "
+    "regexp_replace(x, '[^0-9]', '', 'g') AS d FROM frag))) f JOIN (SELECT DISTINCT "
+    "right(key, 7) AS w FROM _tkeys WHERE kind = 'phone' AND length(key) >= 7) kw ON f.w = kw.w)"
+)
+"""The fragments (rid, x) whose digits hold the last 7 digits of a phone key: a run of
+their digit groups can be that key (its last 7 digits are in the fragment's digits)."""
+
+
 def _free_text(
     con: Connection, space: SearchSpace, *, with_names: bool
 ) -> list[tuple[str, FreeTextHit]]:
@@ -1038,7 +1048,6 @@ def _free_text(
     ).fetchall()
     if not keys:
         return []
-    few = len(keys) <= 60
     for macro in _DIGIT_MACROS:
         con.execute(macro)
     for table, column in space.free_text:
@@ -1051,29 +1060,34 @@ def _free_text(
             pre_params,
         )
         text = "t"
-        phone_match = (
-            # a few people: the number may run into a neighbouring figure ("612 345 678 2
-            # veces"): whole groups of digits as typed must make the number, never digits
-            # inside a longer one (a tracking number 16123456789 is not 612 345 678)
-            "length(k.key) >= 7 AND (k.key = keyed.key "
-            "OR list_has_any(_digit_runs(_digit_groups(keyed.x)), "
-            "[k.key, k.cc || k.key]))"
-            if few
-            else "k.key = keyed.key"
-        )
+        # A number may run into a neighbouring figure ("612 345 678 2 veces"): whole groups
+        # of digits as typed must make the number (alone or after its country code), never
+        # digits inside a longer one (a tracking number 16123456789 is not 612 345 678).
+        # Listing a fragment's runs of groups costs ~2.7 us each, so runs are listed only
+        # for fragments whose digits hold the last 7 digits of a key (`near`); each
+        # fragment's own key is compared as it is. All by equality, so one person and a
+        # batch are searched alike (a batch once compared the fragments' own keys only).
+        runs = "unnest(_digit_runs(_digit_groups(x)))"
+        long_key = "length(k.key) >= 7 AND "
+        cc = country_sql("x")
+        phone_keyings = [
+            (key_sql("x", "e164"), cc, ["phone"], long_key + "k.key = keyed.key", "frag"),
+            (runs, cc, ["phone"], long_key + "k.key = keyed.key", "near"),
+            (runs, cc, ["phone"], long_key + "k.cc || k.key = keyed.key", "near"),
+        ]
         # (fragments, the texts that can hold one, and how fragments are keyed); each text
         # is searched once per pattern, and not at all for kinds no request has a key of
         email, compact, trim = key_sql("x", "email"), key_sql("x", "compact"), key_sql("x", "trim")
         exact = "k.key = keyed.key"
         extractors = [  # (pattern, which group is the fragment, texts to search, keyings)
-            (_EMAIL_RE, 0, "contains(t, '@')", [(email, "NULL", ["email"], exact)]),
-            (_PHONE_RE, 0, "true",
-             [(key_sql("x", "e164"), country_sql("x"), ["phone"], phone_match)]),
+            (_EMAIL_RE, 0, "contains(t, '@')", [(email, "NULL", ["email"], exact, "frag")]),
+            (_PHONE_RE, 0, "true", phone_keyings),
             (_SLASHED_PHONE_RE, 1, "contains(t, '/')",
-             [(key_sql("x", "e164"), country_sql("x"), ["phone"], exact)]),
-            (_IBAN_RE, 0, "true", [(compact, "NULL", ["iban"], exact)]),
+             [(key_sql("x", "e164"), cc, ["phone"], exact, "frag")]),
+            (_IBAN_RE, 0, "true", [(compact, "NULL", ["iban"], exact, "frag")]),
             (_TOKEN_RE, 0, "true",
-             [(compact, "NULL", id_kinds, exact), (trim, "NULL", id_kinds, exact)]),
+             [(compact, "NULL", id_kinds, exact, "frag"),
+              (trim, "NULL", id_kinds, exact, "frag")]),
         ]  # fmt: skip
         present = {kind for kind, _ in keys}
         for pattern, group, texts, keyings in extractors:
@@ -1082,15 +1096,20 @@ def _free_text(
                 continue
             matched = " UNION ALL ".join(
                 f"SELECT k.req, keyed.rid, k.kind, keyed.x FROM (SELECT rid, x, {key} AS key, "
-                f"{cc} AS cc FROM frag) keyed JOIN _tkeys k ON {match} "
+                f"{cc} AS cc FROM {source}) keyed JOIN _tkeys k ON {match} "
                 "AND (k.cc IS NULL OR keyed.cc IS NULL OR k.cc = keyed.cc) "
                 f"WHERE list_contains(${n}, k.kind)"
-                for n, (key, cc, _, match) in enumerate(wanted, start=1)
+                for n, (key, cc, _, match, source) in enumerate(wanted, start=1)
+            )
+            near = (
+                f", near AS MATERIALIZED ({_NEAR_KEYS})"
+                if any(k[4] == "near" for k in wanted)
+                else ""
             )
             rows = con.execute(
                 f"WITH frag AS MATERIALIZED (SELECT rid, unnest(regexp_extract_all({text}, "
-                f"'{pattern}', {group})) AS x FROM _ftext WHERE {texts}) {matched}",
-                [kinds for _, _, kinds, _ in wanted],
+                f"'{pattern}', {group})) AS x FROM _ftext WHERE {texts}){near} {matched}",
+                [kinds for _, _, kinds, _, _ in wanted],
             ).fetchall()
             for req, rid, kind, fragment in rows:
                 hit = hits.setdefault(
