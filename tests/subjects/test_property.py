@@ -165,7 +165,8 @@ def test_erased_rows_are_exactly_the_reported_rows(drop: dict[str, object]) -> N
 
 
 EMAILS = ["anna@x.es", "ANNA@X.ES ", "Anna <anna@x.es>", "anna@x.es; bob@x.es", "'anna@x.es'.",
-          "bob@x.es", "mailto:bob@x.es", "bob@x.es,anna@x.es", "ann\u200ba@x.es", None]  # fmt: skip
+          "bob@x.es", "mailto:bob@x.es", "bob@x.es,anna@x.es", "ann\u200ba@x.es", None,
+          "anna+shop@x.es", "ANNA+news@X.ES"]  # fmt: skip
 PHONES = ["612 345 678", "+34 612-345-678", "0034612345678", "612345678.0", "612 345 678 ext 2",
           "699 000 111", "(699) 000-111", "34699000111", None]  # fmt: skip
 NOTES = ["llamar al 612 345 678 2 veces", "tel. 0034 612 345 678", "612-345-678, urgente",
@@ -184,6 +185,7 @@ NOTES = ["llamar al 612 345 678 2 veces", "tel. 0034 612 345 678", "612-345-678,
             {"email": ["anna@x.es"]},
             {"phone": ["612345678"]},
             {"email": ["bob@x.es"], "phone": ["699000111"]},
+            {"email": ["anna+news@x.es"]},
         ]
     ),
 )
@@ -193,8 +195,8 @@ def test_a_persons_result_does_not_depend_on_the_batch_around_it(
     wanted: dict[str, list[str]],
 ) -> None:
     """The rows, possible matches and mentions in free text found for a person are the same
-    searched alone and within a batch of unrelated requests (over 64 e-mails and 16 phone
-    numbers: the search picks candidate rows and texts another way)."""
+    searched alone and within a batch of unrelated requests (over 64 e-mails, mailboxes and
+    16 phone numbers: the search picks candidate rows and texts another way)."""
     from tutela.subjects.find import LinkSpec, find_subjects, search_space
 
     with tempfile.TemporaryDirectory() as tmp, Workspace.open(Path(tmp) / "ws") as ws:
@@ -207,7 +209,9 @@ def test_a_persons_result_does_not_depend_on_the_batch_around_it(
             LinkSpec("contacts", "phone", "phone", "e164", region="ES"),
         ]
         space = search_space(ws, links, [("tickets", "notes")])
-        others = {f"o{i}": {"email": [f"other{i}@z.es"], "phone": [f"6{i:08d}"]} for i in range(70)}
+        others = {  # tagged: their mailboxes are looked for too (over 64 of them)
+            f"o{i}": {"email": [f"aa{i}+t@z.es"], "phone": [f"6{i:08d}"]} for i in range(70)
+        }
         alone = find_subjects(ws, space, {"r": wanted})["r"]
         batch = find_subjects(ws, space, {"r": wanted, **others})["r"]
         assert batch.rows == alone.rows

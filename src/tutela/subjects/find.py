@@ -41,7 +41,14 @@ from tutela.detect.mask import mask
 from tutela.engine import Connection
 from tutela.subjects import narrow
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
-from tutela.subjects.index import SEVERAL, create_several, index_link, like_escape, usable
+from tutela.subjects.index import (
+    EMAIL_NOT_PLAIN,
+    SEVERAL,
+    create_several,
+    index_link,
+    like_escape,
+    usable,
+)
 from tutela.subjects.ledger import Ledger
 from tutela.subjects.links import LinkSpec, SearchSpace, search_space
 from tutela.subjects.names import name_candidates
@@ -876,11 +883,21 @@ def _tagged_addresses(
     ).fetchall()
     if not boxes:
         return
-    # her address given with a tag: rows of the bare mailbox (a few: a substring probe)
-    bare = sorted({box for key, box in boxes if box != key})[:64]
+    # her address given with a tag: rows of the bare mailbox (a few: a substring probe;
+    # a batch: the mailboxes by equality, and the values the e-mail key cleans)
+    bare = sorted({box for key, box in boxes if box != key})
+    # (a zero-width character inside an address breaks the substring: judged exactly)
+    invisible = ["strlen(v) <> length(v)"] if bare else []
+    probe = " OR ".join(["contains(v, '+')"] + ["v ILIKE ? ESCAPE '\\'"] * len(bare) + invisible)
+    probe_params: list[Any] = [f"%{like_escape(b)}%" for b in bare]
+    if len(bare) > 64:
+        probe = (
+            "contains(v, '+') OR lower(trim(v)) IN (SELECT unnest(?::VARCHAR[])) "
+            f"OR {EMAIL_NOT_PLAIN}"
+        )
+        probe_params = [bare]
     nobody = placeholder_sql("'email'", "m.box", space.placeholders)
     for link in mail:
-        probe = " OR ".join(["contains(v, '+')"] + ["v ILIKE ? ESCAPE '\\'"] * len(bare))
         rows = con.execute(
             f"""WITH c AS MATERIALIZED (SELECT rid, {link.key_sql("v")} AS k
                 FROM {link.source_sql()} WHERE {probe}),
@@ -893,7 +910,7 @@ def _tagged_addresses(
               AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = t.req
                 AND h.tbl = ? AND h.rid = m.rid)
             ORDER BY ALL""",
-            [*(f"%{like_escape(b)}%" for b in bare), link.table],
+            [*probe_params, link.table],
         ).fetchall()
         _offer(
             possible,
