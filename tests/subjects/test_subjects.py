@@ -452,3 +452,22 @@ def test_slash_joined_numbers_in_text_are_not_a_phone(
     notes = {r[0]: r[3] for r in _content(shop)["tickets"]}
     assert notes["T6"] == "pedidos 4612/3456/7890"
     assert notes["T7"] == "Tel [REDACTED] / 699 555 444"
+
+
+def test_a_number_with_other_leading_zeros_is_shown_in_a_large_batch_too(
+    workspace: Workspace,
+) -> None:
+    """'0099999' in the CRM for customer 99999 is a possible match whether she is searched
+    alone or in a batch of over 1,000 numeric ids (before, a batch looked at the first
+    1,000 numbers only, sorted as text)."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    workspace.con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('0099999'), ('99999'), ('5')) t(customer_id)"
+    )
+    space = search_space(workspace, [LinkSpec("crm", "customer_id", "customer_id", "trim")], [])
+    others = {f"o{i}": {"customer_id": [str(1000 + i)]} for i in range(1100)}
+    for requests in ({}, others):
+        found = find_subjects(workspace, space, {"r": {"customer_id": ["99999"]}, **requests})
+        assert found["r"].rows == {"crm": [1]}
+        assert [p.rowid for p in found["r"].possible] == [0], len(requests)

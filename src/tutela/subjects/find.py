@@ -939,7 +939,7 @@ def _padded_ids(
         return
     numbers = con.execute(
         "SELECT DISTINCT ltrim(key, '0') FROM _tkeys WHERE list_contains(?, kind) "
-        "AND regexp_full_match(key, '[0-9]+') AND ltrim(key, '0') <> '' ORDER BY 1 LIMIT 1000",
+        "AND regexp_full_match(key, '[0-9]+') AND ltrim(key, '0') <> ''",
         [[link.kind for link in ids]],
     ).fetchall()
     if not numbers:
