@@ -174,7 +174,7 @@ NOTES = ["llamar al 612 345 678 2 veces", "tel. 0034 612 345 678", "612-345-678,
          "llamar al 612 345 678 o 699 000 111", "+34612345678.", "nada", None]  # fmt: skip
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     rows=st.lists(
         st.tuples(st.sampled_from(EMAILS), st.sampled_from(PHONES)), min_size=1, max_size=12

@@ -471,3 +471,20 @@ def test_a_number_with_other_leading_zeros_is_shown_in_a_large_batch_too(
         found = find_subjects(workspace, space, {"r": {"customer_id": ["99999"]}, **requests})
         assert found["r"].rows == {"crm": [1]}
         assert [p.rowid for p in found["r"].possible] == [0], len(requests)
+
+
+def test_tagged_rows_are_offered_alike_alone_and_in_a_batch(workspace: Workspace) -> None:
+    """Nine tagged rows of her mailbox are offered for review whether she is searched alone
+    or in a batch, and whichever rows of the bare mailbox a batch also reads (the limit of
+    10 tags counts tagged rows only); ten tags are a shop's stand-ins, never offered."""
+    from tutela.subjects.find import LinkSpec, find_subjects, search_space
+
+    tagged = [f"shop+{i}@x.es" for i in range(9)]
+    others = {f"o{i}": {"email": [f"aa{i}+t@z.es"]} for i in range(70)}
+    for extra, offered in ((["Shop <shop@x.es>", "shop@x.es\u200b"], 9), (["shop+9@x.es"], 0)):
+        workspace.con.execute("CREATE OR REPLACE TABLE contacts (email VARCHAR)")
+        workspace.con.executemany("INSERT INTO contacts VALUES (?)", [[e] for e in tagged + extra])
+        space = search_space(workspace, [LinkSpec("contacts", "email", "email", "email")], [])
+        for requests in ({}, {"o": {"email": ["hop+t@x.es"]}}, others):
+            found = find_subjects(workspace, space, {"r": {"email": ["shop@x.es"]}, **requests})
+            assert len(found["r"].possible) == offered, (extra, len(requests))

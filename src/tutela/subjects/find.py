@@ -874,7 +874,8 @@ def _tagged_addresses(
     but a '+' can also be part of another address, so a human decides. Two different tags
     are not offered ("casa+maria@", "casa+jordi@": a family's mailbox, one tag each), nor a
     placeholder mailbox, nor one written with 10 or more tags in a table (a shop's
-    "noemail+123@" stand-ins)."""
+    "noemail+123@" stand-ins; the tags counted are those of every row holding a '+', so
+    the count is the same alone and in a batch, whichever bare rows the probe picked)."""
     mail = [link for link in space.links if link.normalize == "email" and link.matches]
     if not mail:
         return
@@ -902,7 +903,8 @@ def _tagged_addresses(
             f"""WITH c AS MATERIALIZED (SELECT rid, {link.key_sql("v")} AS k
                 FROM {link.source_sql()} WHERE {probe}),
             m AS (SELECT rid, k, {_UNTAGGED.format("k")} AS box FROM c),
-            few AS (SELECT box FROM m GROUP BY box HAVING count(DISTINCT k) < 10)
+            few AS (SELECT box FROM m GROUP BY box
+                HAVING count(DISTINCT k) FILTER (WHERE k <> box) < 10)
             SELECT DISTINCT t.req, m.rid FROM m
             JOIN _tkeys t ON t.kind = 'email' AND {_UNTAGGED.format("t.key")} = m.box
             WHERE m.k <> t.key AND (m.k = m.box OR t.key = m.box)
