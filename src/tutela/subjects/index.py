@@ -135,7 +135,7 @@ def index_link(
         # aside, so the search can say which of them hold a person's address
         con.execute(
             f"INSERT INTO {SEVERAL} SELECT ?, rid, ?, lower(v) FROM _cand "
-            "WHERE length(v) - length(replace(v, '@', '')) >= 2",
+            f"WHERE length(v) - length(replace(v, '@', '')) >= 2 EXCEPT SELECT * FROM {SEVERAL}",
             [link.table, i],
         )
     key = link.key_sql("v")
