@@ -58,9 +58,6 @@ from tutela.protect.pipeline import (
 from tutela.protect.registry import registry_entries
 from tutela.protect.reversible import DecryptError
 from tutela.subjects.links import LinkSpec
-
-if TYPE_CHECKING:
-    from tutela.policy.models import Policy
 from tutela.workspace import (
     INTERNAL_SCHEMA,
     Workspace,
@@ -68,6 +65,9 @@ from tutela.workspace import (
     json_list,
     quote_ident,
 )
+
+if TYPE_CHECKING:
+    from tutela.policy.models import Policy
 
 METHOD = "shred"
 SUBJECT_KEYS = f"{INTERNAL_SCHEMA}.subject_keys"

@@ -42,11 +42,10 @@ from tutela.engine import Connection
 from tutela.subjects import narrow
 from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
 from tutela.subjects.index import (
-    EMAIL_NOT_PLAIN,
     SEVERAL,
     create_several,
+    email_candidates,
     index_link,
-    like_escape,
     usable,
 )
 from tutela.subjects.ledger import Ledger
@@ -884,19 +883,10 @@ def _tagged_addresses(
     ).fetchall()
     if not boxes:
         return
-    # her address given with a tag: rows of the bare mailbox (a few: a substring probe;
-    # a batch: the mailboxes by equality, and the values the e-mail key cleans)
+    # her address given with a tag: rows of the bare mailbox
     bare = sorted({box for key, box in boxes if box != key})
-    # (a zero-width character inside an address breaks the substring: judged exactly)
-    invisible = ["strlen(v) <> length(v)"] if bare else []
-    probe = " OR ".join(["contains(v, '+')"] + ["v ILIKE ? ESCAPE '\\'"] * len(bare) + invisible)
-    probe_params: list[Any] = [f"%{like_escape(b)}%" for b in bare]
-    if len(bare) > 64:
-        probe = (
-            "contains(v, '+') OR lower(trim(v)) IN (SELECT unnest(?::VARCHAR[])) "
-            f"OR {EMAIL_NOT_PLAIN}"
-        )
-        probe_params = [bare]
+    probe, probe_params = email_candidates(bare, ("SELECT unnest(?::VARCHAR[])", [bare]))
+    probe = " OR ".join(["contains(v, '+')", *([probe] if probe else [])])
     nobody = placeholder_sql("'email'", "m.box", space.placeholders)
     for link in mail:
         rows = con.execute(
@@ -1045,13 +1035,15 @@ _DIGIT_MACROS = (
 
 
 _NEAR_KEYS = (
-    "SELECT rid, x FROM frag WHERE x IN (SELECT f.x FROM (SELECT x, substr(d, i, 7) AS w FROM "
-    "(SELECT x, d, unnest(range(1, length(d) - 5)) AS i FROM (SELECT DISTINCT x, "
+    "SELECT rid, x, unnest(_digit_runs(_digit_groups(x))) AS run FROM frag WHERE x IN ("
+    "SELECT f.x FROM (SELECT x, substr(d, i, 7) AS w FROM (SELECT x, d, "
+    "unnest(range(1, length(d) - 5)) AS i FROM (SELECT DISTINCT x, "
     "regexp_replace(x, '[^0-9]', '', 'g') AS d FROM frag))) f JOIN (SELECT DISTINCT "
     "right(key, 7) AS w FROM _tkeys WHERE kind = 'phone' AND length(key) >= 7) kw ON f.w = kw.w)"
 )
-"""The fragments (rid, x) whose digits hold the last 7 digits of a phone key: a run of
-their digit groups can be that key (its last 7 digits are in the fragment's digits)."""
+"""The runs of digit groups (rid, x, run) of the fragments whose digits hold the last 7
+digits of a phone key: only there can a run be that key (its last 7 digits are in the
+fragment's digits)."""
 
 
 def _free_text(
@@ -1086,13 +1078,12 @@ def _free_text(
         # for fragments whose digits hold the last 7 digits of a key (`near`); each
         # fragment's own key is compared as it is. All by equality, so one person and a
         # batch are searched alike (a batch once compared the fragments' own keys only).
-        runs = "unnest(_digit_runs(_digit_groups(x)))"
         long_key = "length(k.key) >= 7 AND "
-        cc = country_sql("x")
+        phone_cc = country_sql("x")
         phone_keyings = [
-            (key_sql("x", "e164"), cc, ["phone"], long_key + "k.key = keyed.key", "frag"),
-            (runs, cc, ["phone"], long_key + "k.key = keyed.key", "near"),
-            (runs, cc, ["phone"], long_key + "k.cc || k.key = keyed.key", "near"),
+            (key_sql("x", "e164"), phone_cc, ["phone"], long_key + "k.key = keyed.key", "frag"),
+            ("run", phone_cc, ["phone"], long_key + "k.key = keyed.key", "near"),
+            ("run", phone_cc, ["phone"], long_key + "k.cc || k.key = keyed.key", "near"),
         ]
         # (fragments, the texts that can hold one, and how fragments are keyed); each text
         # is searched once per pattern, and not at all for kinds no request has a key of
@@ -1102,7 +1093,7 @@ def _free_text(
             (_EMAIL_RE, 0, "contains(t, '@')", [(email, "NULL", ["email"], exact, "frag")]),
             (_PHONE_RE, 0, "true", phone_keyings),
             (_SLASHED_PHONE_RE, 1, "contains(t, '/')",
-             [(key_sql("x", "e164"), cc, ["phone"], exact, "frag")]),
+             [(key_sql("x", "e164"), phone_cc, ["phone"], exact, "frag")]),
             (_IBAN_RE, 0, "true", [(compact, "NULL", ["iban"], exact, "frag")]),
             (_TOKEN_RE, 0, "true",
              [(compact, "NULL", id_kinds, exact, "frag"),
