@@ -752,9 +752,9 @@ def _col(name: str) -> Any:
 def folded_sql(column: str) -> str:
     """Spark SQL: a column's text lower-cased, accents stripped and only letters and digits
     kept, the engine's side of `base.text.letters_and_digits` (the same accent table)."""
-    from tutela.base.text import ACCENTS
+    from tutela.base.text import accents
 
-    accented, base = (_letters_literal(part) for part in ACCENTS)
+    accented, base = (_letters_literal(part) for part in accents())
     return (
         f"regexp_replace(translate(lower(CAST({column} AS STRING)), {accented}, {base}), "
         "'[^\\\\p{L}\\\\p{N}]+', '')"

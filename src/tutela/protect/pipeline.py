@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutela import __version__, audit, fileout, live
+from tutela import __version__, audit, fileout
 from tutela.base.errors import EngineError, TutelaError, UsageError
 from tutela.base.keys import KeySet, KeyVersion, MasterKey
 from tutela.base.normalize import KEY_RULES
@@ -335,6 +335,8 @@ def apply_in_place(
         raise UsageError("this plan writes a file; use write_file")
     found = ws.live_table(p.table)
     if found is not None:
+        from tutela import live  # lakes and live sources: ~25 ms of imports
+
         live.require_writable(found)  # an Iceberg table: refused with the reason
     p.check(force=force)
 

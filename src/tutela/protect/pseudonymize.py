@@ -15,7 +15,6 @@ from tutela.base.identifiers import Entity
 from tutela.base.keys import KeySet, MasterKey
 from tutela.base.normalize import key_sql
 from tutela.engine import Connection
-from tutela.engine.spark import Keyed
 from tutela.protect import formats
 from tutela.protect.formats import EMAIL_DOMAIN
 from tutela.protect.mapping import build_mapping
@@ -51,6 +50,7 @@ from tutela.protect.sqlhmac import DEFAULT_TOKEN_HEX, Binder, HmacKey, token
 from tutela.workspace import Workspace, quote_ident
 
 if TYPE_CHECKING:
+    from tutela.engine.spark import Keyed
     from tutela.policy.models import Policy
 
 _IMPLIED_NORMALIZATION = {
@@ -170,6 +170,8 @@ class ProtectPlan(Plan):
         SELECT giving each keyed column's normalised value (the engine turns it into the
         token, `engine.spark.write_parquet`) and every other column as `select` would.
         Methods that need a mapping, a bound date or the subject's shift are refused."""
+        from tutela.engine.spark import Keyed  # ~10 ms of imports: only for Spark
+
         hkey = hmac_key(keyset, self.key_version, self.purpose)
         binder = Binder()
         ctx = SqlContext(

@@ -72,7 +72,6 @@ def protect(
 ) -> Result:
     """Plan the request; apply it in place, or write the file or lake table, unless it is a
     dry run (then the result holds the plan, `applied` false)."""
-    from tutela import lake
     from tutela.keyguard import workspace_key
 
     r = request
@@ -108,6 +107,8 @@ def protect(
                 target=r.target, as_of=r.as_of, max_shift_days=r.max_shift_days,
             )  # fmt: skip
         if r.out is not None:
+            from tutela import lake
+
             # a lake target it refuses is refused in a dry run too
             lake.output_table(ws.attachments, r.target)
         if not r.carries_out:
