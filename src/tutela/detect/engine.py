@@ -55,6 +55,7 @@ from tutela.base.errors import EngineError, TableNotFoundError
 from tutela.base.progress import ProgressCallback, no_progress
 from tutela.base.sql import sql_literal
 from tutela.detect.detectors import DETECTORS
+from tutela.detect.detectors.identifiers import may_be_found
 from tutela.detect.detectors.person import CATEGORY_DISTINCT, HANDFUL, multi_token_share
 from tutela.detect.evidence import (
     GATE_VALUES,
@@ -149,13 +150,17 @@ def _value_expr(col: Column) -> str:
 
 GATE_SHARE = 0.05  # a shape seen in fewer sampled values is not counted over the column
 SPARSE_SAMPLE = 50  # fewer sampled values than this: count every shape, no gating
+RESAMPLE_BELOW = SPARSE_SAMPLE * 4
+"""A column with fewer sampled values than this (and than non-empty values) has its
+non-empty values sampled again after the counts, and is classified on that sample."""
 
 
 def _gate(col: Column) -> list[str]:
     """The shapes worth counting over the whole column, judged on its sampled values."""
     values = [v for v, _ in col.sample[:GATE_VALUES]]
     if len(values) < SPARSE_SAMPLE:
-        return list(S.SHAPES)
+        col.shaped = list(S.SHAPES)
+        return col.shaped
     compacts = [S.compact_py(v) for v in values]
     # Only identifiers this column's header would let through; one combined pattern of
     # their shapes tells which values can match any of them at all.
@@ -178,6 +183,18 @@ def _gate(col: Column) -> list[str]:
         hits = sum(1 for v, k in pairs if shape.py(v, k))
         if hits / len(values) >= GATE_SHARE:
             enabled.append(name)
+    col.shaped = enabled
+    if len(col.sample) >= RESAMPLE_BELOW:  # the sample the column is classified on
+        # An identifier's count is its shape count scaled by the valid share of its
+        # sampled values: a shape none of whose identifiers may be found with that share
+        # (IP addresses or phone numbers compacted to digits, UUIDs read as IBANs) is not
+        # counted over every row; it would only show as a losing candidate.
+        enabled = [
+            name
+            for name in enabled
+            if name not in S.METRIC_SPECS
+            or any(may_be_found(col, spec) for spec in S.METRIC_SPECS[name])
+        ]
     return enabled
 
 
@@ -672,9 +689,10 @@ def scan_table(
         if not rows:
             col.stats["nn"] = 0
         nn = stat(col, "nn")
-        if col.mode != "temporal" and len(col.sample) < min(nn, SPARSE_SAMPLE * 4):
+        if col.mode != "temporal" and len(col.sample) < min(nn, RESAMPLE_BELOW):
             # a sparse column: its non-empty values sampled
             col.sample = _sample(con, source, col, country, by_address)
+            col.validity.clear()  # checks of the first sample
         finding, free = _classify(col, col.sample)
         if free is not None:
             scan_free_text(

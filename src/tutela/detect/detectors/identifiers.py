@@ -68,14 +68,8 @@ def _id_candidate(
     samples: Sample,
     out: list[Candidate],
 ) -> None:
-    shape = re.compile(spec.shape if spec.code != "US_SSN" else r"^[0-9]{9}$")
-    valid, checked, _ = validate_sample(
-        samples,
-        shape,
-        lambda v, _c: spec.validate(v),
-        on_compact=not spec.on_raw,
-        give_up_below=None if spec.strength is Strength.STRONG else 0.2,
-    )
+    shape = _shape_rx(spec.shape)
+    valid, checked = sampled_validity(col, spec, samples)
     if not checked:
         return
     count = round(shape_count * valid / checked)
@@ -130,7 +124,7 @@ def _mixed_id_candidates(col: Column, nn: int, samples: Sample, out: list[Candid
             if s.entity == entity
             and s.strength is not Strength.NONE
             and (not s.needs_hint or col.hint(entity) or s in col.named)
-            and stat(col, S.id_metric(s)) > 0  # its shape occurs in the column at all
+            and S.id_metric(s) in col.shaped  # its shape is common in the sample
         ]
         if len(specs) < 2:
             continue  # a single form is covered by its own candidate
@@ -177,6 +171,35 @@ def _mixed_id_candidates(col: Column, nn: int, samples: Sample, out: list[Candid
                 ),
             )
         )
+
+
+def sampled_validity(col: Column, spec: IdentifierSpec, samples: Sample) -> tuple[int, int]:
+    """(valid, checked) of `spec` over the sampled values of its shape; over the column's
+    own sample, checked once per scan (the scan's gate asks first, `_id_candidate` after)."""
+    if samples is col.sample and spec.code in col.validity:
+        return col.validity[spec.code]
+    valid, checked, _ = validate_sample(
+        samples,
+        _shape_rx(spec.shape),
+        lambda v, _c: spec.validate(v),
+        on_compact=not spec.on_raw,
+        give_up_below=None if spec.strength is Strength.STRONG else 0.2,
+    )
+    if samples is col.sample:
+        col.validity[spec.code] = (valid, checked)
+    return valid, checked
+
+
+def may_be_found(col: Column, spec: IdentifierSpec) -> bool:
+    """Whether `spec` can be this column's finding, alone or as a sparse share: its count is
+    the shape count scaled by the valid share of its sampled values, so under half of those
+    valid gives under half of the column (no majority), and a sparse share needs half of
+    them valid too (`sparse_ok`). When no identifier of a shape may be found, the scan
+    does not count that shape over the column (`engine._gate`)."""
+    if not may_count(col, spec):
+        return False  # never a candidate here (`national_ids`)
+    valid, checked = sampled_validity(col, spec, col.sample)
+    return checked > 0 and valid >= 0.5 * checked
 
 
 @functools.cache
