@@ -7,7 +7,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tutela.base.normalize import MIN_KEY_LENGTH, country_sql, key_sql, probe_sql
+from tutela.base.normalize import (
+    MIN_KEY_LENGTH,
+    _digits_after_cuts,
+    country_sql,
+    digits_sql,
+    key_sql,
+    probe_sql,
+)
 from tutela.subjects.find import LinkSpec
 from tutela.subjects.index import create_several, index_link, usable
 
@@ -80,6 +87,7 @@ PHONE_TEXT = st.lists(
 @given(values=st.lists(PHONE_TEXT, min_size=1, max_size=30))
 @example(values=["612 345 6+78", "612345678 (home)", "(0) 612-345-678", "+34\t612.345.678"])
 @example(values=["612 345 678 ext. 12\u00a0", "612 345 678 x\u00a012", "612 345 678 (ext. 12)"])
+@example(values=["612345678.0", "+34612345678.00", "612345678.0\u00a0", " 612345678.0 "])
 def test_phone_probe_keeps_every_carrier(values: list[str]) -> None:
     """The cheap pre-selection of phone rows never drops a row whose exact key matches:
     every value's probe equals the probe of its own key (so a search for that key picks
@@ -95,6 +103,24 @@ def test_phone_probe_keeps_every_carrier(values: list[str]) -> None:
     for value, key, row_probe, key_probe in rows:
         if key_probe is not None and len(key) >= MIN_KEY_LENGTH["phone"]:
             assert row_probe == key_probe, (value, row_probe, key_probe)
+
+
+FLOAT_EXPORT = st.from_regex(r"[ \u00a0]?[+]?[0-9]{5,12}[.]0{1,3}[ \u00a0\t]?", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(PHONE_TEXT | FLOAT_EXPORT, min_size=1, max_size=30))
+@example(values=["612345678.0", "612 345 678 ext. 12", "600.000.003", "612345678.0\u00a0"])
+def test_digits_read_by_one_regex_equal_the_digits_after_cuts(values: list[str]) -> None:
+    """A phone value with no letter, '#' or trailing ".0" is read by one regex: its digits
+    are the ones the extension and float cuts give (what every phone key ends with)."""
+    rows = duckdb.connect().execute(
+        f"SELECT v, {digits_sql('v')}, {_digits_after_cuts('v')} "
+        "FROM (SELECT UNNEST(?::VARCHAR[]) AS v)",
+        [values],
+    )
+    for value, fast, cut in rows.fetchall():
+        assert fast == cut, value
 
 
 EMAIL_TEXT = st.lists(

@@ -276,10 +276,20 @@ def probe_sql(expr: str, normalize: str) -> tuple[str, str]:
 
 
 def digits_sql(expr: str) -> str:
-    """The ASCII digits of a value, in order: by plain replaces when the value holds only
-    digits and separators (nearly every phone number; about half the cost of the regex),
-    else by the regex, after a trailing extension is cut off. A phone number's key ends
-    with the same digits."""
+    """The ASCII digits of a value, in order, after a trailing extension and a float export's
+    ".0" are cut off: a phone number's key ends with the same digits. A value with neither
+    (no letter or '#', no ".0" at its end: nearly every phone number) is read by one regex;
+    the rest by `_digits_after_cuts`. 1M values: 0.25 s -> 0.09 s written as digits only,
+    0.20 s with separators."""
+    v = f"CAST({expr} AS VARCHAR)"
+    cut = f"regexp_matches({v}, '{HAS_LETTER}|[.]0+{_S}*$')"  # what the cuts may change
+    return (
+        f"CASE WHEN {cut} THEN {_digits_after_cuts(expr)} "
+        f"ELSE regexp_replace({v}, '[^0-9]', '', 'g') END"
+    )
+
+
+def _digits_after_cuts(expr: str) -> str:
     text = without_float_part(f"trim(CAST({expr} AS VARCHAR))")
     plain = f"regexp_full_match({text}, '[0-9 \\t./()+-]*')"
     return (
