@@ -183,12 +183,14 @@ def _gate(col: Column) -> list[str]:
         hits = sum(1 for v, k in pairs if shape.py(v, k))
         if hits / len(values) >= GATE_SHARE:
             enabled.append(name)
+            col.sampled_share[name] = hits / len(values)
     col.shaped = enabled
     if len(col.sample) >= RESAMPLE_BELOW:  # the sample the column is classified on
         # An identifier's count is its shape count scaled by the valid share of its
         # sampled values: a shape none of whose identifiers may be found with that share
         # (IP addresses or phone numbers compacted to digits, UUIDs read as IBANs) is not
-        # counted over every row; it would only show as a losing candidate.
+        # counted over every row. Its candidates lose whatever the count: they are made
+        # with the shape's sampled share (`detectors.identifiers.national_ids`).
         enabled = [
             name
             for name in enabled

@@ -32,7 +32,12 @@ def national_ids(ev: Evidence) -> list[Candidate]:
     col, nn, samples = ev.col, ev.nn, ev.samples
     out: list[Candidate] = []
     for spec in ID_SPECS:
-        shape_count = stat(col, S.id_metric(spec))
+        metric = S.id_metric(spec)
+        shape_count = stat(col, metric)
+        if metric not in col.stats and metric in col.sampled_share:
+            # not counted over the column: none of its identifiers may be the finding
+            # (`may_be_found`); still listed as a candidate, its share estimated on the sample
+            shape_count = round(col.sampled_share[metric] * nn)
         # strong checks also count when only a few values hold them (sparse columns)
         floor = SPARSE_SHARE if spec.strength is Strength.STRONG else 0.2
         if not shape_count or shape_count / nn < floor:
@@ -195,7 +200,8 @@ def may_be_found(col: Column, spec: IdentifierSpec) -> bool:
     the shape count scaled by the valid share of its sampled values, so under half of those
     valid gives under half of the column (no majority), and a sparse share needs half of
     them valid too (`sparse_ok`). When no identifier of a shape may be found, the scan
-    does not count that shape over the column (`engine._gate`)."""
+    does not count that shape over the column (`engine._gate`): its candidates are made
+    with the shape's share of the sampled values instead."""
     if not may_count(col, spec):
         return False  # never a candidate here (`national_ids`)
     valid, checked = sampled_validity(col, spec, col.sample)
