@@ -12,8 +12,10 @@ from tutela.base.normalize import (
     _digits_after_cuts,
     country_sql,
     digits_sql,
+    holds_digits,
     key_sql,
     probe_sql,
+    strip_separators,
 )
 from tutela.subjects.find import LinkSpec
 from tutela.subjects.index import create_several, index_link, usable
@@ -103,6 +105,25 @@ def test_phone_probe_keeps_every_carrier(values: list[str]) -> None:
     for value, key, row_probe, key_probe in rows:
         if key_probe is not None and len(key) >= MIN_KEY_LENGTH["phone"]:
             assert row_probe == key_probe, (value, row_probe, key_probe)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(PHONE_TEXT, min_size=1, max_size=20),
+    numbers=st.lists(st.from_regex(r"[0-9]{1,9}", fullmatch=True), min_size=1, max_size=5),
+)
+@example(values=["612 34 56 78", "(0043) 1", "00.4-3", "0 0\t4/3", "0\u00a0043"], numbers=["0043"])
+def test_digits_held_with_separators_by_one_regex(values: list[str], numbers: list[str]) -> None:
+    """The one-regex test that a text holds a number, maybe split by separators, passes
+    exactly the texts whose digits without separators hold it."""
+    test, pattern = holds_digits("v", numbers)
+    tests = " OR ".join(f"contains({strip_separators('v')}, ?)" for _ in numbers)
+    rows = duckdb.connect().execute(
+        f"SELECT v, {test}, {tests} FROM (SELECT UNNEST(?::VARCHAR[]) AS v)",
+        [pattern, *numbers, values],
+    )
+    for value, fast, replaced in rows.fetchall():
+        assert fast == replaced, (value, numbers)
 
 
 FLOAT_EXPORT = st.from_regex(r"[ \u00a0]?[+]?[0-9]{5,12}[.]0{1,3}[ \u00a0\t]?", fullmatch=True)

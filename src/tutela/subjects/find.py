@@ -31,6 +31,7 @@ from tutela.base.normalize import (
     CORROBORATING,
     EXPANDING,
     country_sql,
+    holds_digits,
     key_sql,
     phone_key_sql,
     placeholder_sql,
@@ -1176,7 +1177,14 @@ def _text_prefilter(col: str, keys: list[tuple[str, str]]) -> tuple[str, list[An
     text = f"CAST({col} AS VARCHAR)"
     tests: list[str] = []
     params: list[Any] = []
+    numbers = [key for kind, key in keys if kind == "phone" and key.isascii() and key.isdigit()]
+    if numbers:  # the digits, maybe with separators between them: one regex for them all
+        test, pattern = holds_digits(text, numbers)
+        tests.append(test)
+        params.append(pattern)
     for kind, key in keys:
+        if kind == "phone" and key in numbers:
+            continue
         if kind == "phone":
             tests.append(f"contains({strip_separators(text)}, ?)")
         elif kind in ("national_id", "tax_id", "iban"):

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from tutela.base.normalize import (
     CORROBORATING,
     digits_sql,
+    holds_digits,
     key_sql,
     placeholder_sql,
-    strip_separators,
 )
 from tutela.engine import Connection
 from tutela.subjects.index import index_link, usable
@@ -255,8 +255,8 @@ def _partial_phone_candidates(
             continue
         name = by_table[link.table]
         if len(ends) <= 64:  # a cheap test first; a large batch joins the endings instead
-            cheap = " OR ".join([f"contains({strip_separators('v')}, ?)"] * len(ends))
-            probes = ends
+            cheap, pattern = holds_digits("v", ends)
+            probes = [pattern]
         else:  # the digits end as the key does (a superset: the key is computed next)
             cheap = (
                 f"right({digits_sql('v')}, 4) IN (SELECT right(key, 4) FROM _tkeys "
