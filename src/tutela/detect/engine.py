@@ -159,8 +159,7 @@ def _gate(col: Column) -> list[str]:
     """The shapes worth counting over the whole column, judged on its sampled values."""
     values = [v for v, _ in col.sample[:GATE_VALUES]]
     if len(values) < SPARSE_SAMPLE:
-        col.shaped = list(S.SHAPES)
-        return col.shaped
+        return list(S.SHAPES)
     compacts = [S.compact_py(v) for v in values]
     # Only identifiers this column's header would let through; one combined pattern of
     # their shapes tells which values can match any of them at all.
@@ -184,13 +183,9 @@ def _gate(col: Column) -> list[str]:
         if hits / len(values) >= GATE_SHARE:
             enabled.append(name)
             col.sampled_share[name] = hits / len(values)
-    col.shaped = enabled
     if len(col.sample) >= RESAMPLE_BELOW:  # the sample the column is classified on
-        # An identifier's count is its shape count scaled by the valid share of its
-        # sampled values: a shape none of whose identifiers may be found with that share
-        # (IP addresses or phone numbers compacted to digits, UUIDs read as IBANs) is not
-        # counted over every row. Its candidates lose whatever the count: they are made
-        # with the shape's sampled share (`detectors.identifiers.national_ids`).
+        # An identifier shape none of whose identifiers may make the finding (UUIDs read
+        # as IBANs; see `detectors.identifiers.may_be_found`) is not counted over every row.
         enabled = [
             name
             for name in enabled

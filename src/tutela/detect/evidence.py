@@ -40,9 +40,6 @@ class Column:
     sample: list[tuple[str, str | None]] = field(default_factory=list)
     enabled: list[str] = field(default_factory=list)
     """the shapes counted over every row"""
-    shaped: list[str] = field(default_factory=list)
-    """the shapes common enough in the sample to count (`enabled` leaves out identifier
-    shapes no identifier of which may be found)"""
     sampled_share: dict[str, float] = field(default_factory=dict)
     """shape -> the share of the gate's sampled values it matches"""
     validity: dict[str, tuple[int, int]] = field(default_factory=dict)

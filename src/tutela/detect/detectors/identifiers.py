@@ -121,15 +121,13 @@ def _mixed_id_candidates(col: Column, nn: int, samples: Sample, out: list[Candid
     """
     if not samples:
         return
-    for entity in ("NATIONAL_ID", "TAX_ID"):
-        # Forms with a real checksum only, and those needing a header only under one.
+    for entity in _MIXED_ENTITIES:
         specs = [
             s
             for s in ID_SPECS
             if s.entity == entity
-            and s.strength is not Strength.NONE
-            and (not s.needs_hint or col.hint(entity) or s in col.named)
-            and S.id_metric(s) in col.shaped  # its shape is common in the sample
+            and _mixed_form(col, s)
+            and stat(col, S.id_metric(s)) > 0  # its shape occurs in the column at all
         ]
         if len(specs) < 2:
             continue  # a single form is covered by its own candidate
@@ -196,16 +194,38 @@ def sampled_validity(col: Column, spec: IdentifierSpec, samples: Sample) -> tupl
 
 
 def may_be_found(col: Column, spec: IdentifierSpec) -> bool:
-    """Whether `spec` can be this column's finding, alone or as a sparse share: its count is
-    the shape count scaled by the valid share of its sampled values, so under half of those
-    valid gives under half of the column (no majority), and a sparse share needs half of
-    them valid too (`sparse_ok`). When no identifier of a shape may be found, the scan
-    does not count that shape over the column (`engine._gate`): its candidates are made
-    with the shape's share of the sampled values instead."""
-    if not may_count(col, spec):
-        return False  # never a candidate here (`national_ids`)
-    valid, checked = sampled_validity(col, spec, col.sample)
-    return checked > 0 and valid >= 0.5 * checked
+    """Whether `spec` can make this column's finding, so that its shape must be counted over
+    every row (`engine._gate` leaves other identifier shapes out of the count):
+
+    - alone or as a sparse share (`national_ids`): its count is the shape count scaled by
+      the valid share of its sampled values of that shape, so with under half of those
+      valid it is under half of the column (no majority), and a sparse share needs half
+      of them valid too (`sparse_ok`);
+    - as one of several national forms (`_mixed_id_candidates`): when some sampled value
+      passes its check (the form is then counted in, which needs its shape count).
+
+    A shape left out gives its `national_ids` candidates from the shape's sampled share."""
+    if may_count(col, spec):
+        valid, checked = sampled_validity(col, spec, col.sample)
+        if checked > 0 and valid >= 0.5 * checked:
+            return True
+    if not _mixed_form(col, spec):
+        return False
+    shape = _shape_rx(spec.shape)
+    return any(shape.search(compact(v)) and spec.validate(v) for v, _ in col.sample[:MAX_VALIDATE])
+
+
+_MIXED_ENTITIES = ("NATIONAL_ID", "TAX_ID")
+
+
+def _mixed_form(col: Column, spec: IdentifierSpec) -> bool:
+    """`spec` is one of the forms `_mixed_id_candidates` weighs: of an entity written in
+    several national forms, with a real checksum, and needing a header only under one."""
+    return (
+        spec.entity in _MIXED_ENTITIES
+        and spec.strength is not Strength.NONE
+        and (not spec.needs_hint or col.hint(str(spec.entity)) is not None or spec in col.named)
+    )
 
 
 @functools.cache
