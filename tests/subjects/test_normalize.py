@@ -144,6 +144,39 @@ def test_digits_read_by_one_regex_equal_the_digits_after_cuts(values: list[str])
         assert fast == cut, value
 
 
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(PHONE_TEXT | FLOAT_EXPORT, min_size=1, max_size=20), many=st.booleans())
+@example(values=["600.000.003", "612345678.0", "612345678.0 ", "612 345 678 ext. 12"], many=False)
+def test_phone_rows_picked_for_a_search_keep_every_carrier(values: list[str], many: bool) -> None:
+    """The rows a search reads the exact phone key of are picked by a cheap test (a regex of
+    key endings for a few keys, the last six digits for many): every row whose exact key is
+    searched for is picked, however the number is written."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (phone VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    link = LinkSpec("t", "phone", "phone", "e164")
+    exact = {
+        rid: key
+        for rid, key in con.execute(f"SELECT rowid, {link.key_sql('phone')} FROM t").fetchall()
+        if key is not None and len(key) >= MIN_KEY_LENGTH["phone"]
+    }
+    fillers = [f"9{i:08d}" for i in range(70)] if many else []
+    con.execute(
+        "CREATE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR, "
+        "probed BOOLEAN DEFAULT false)"
+    )
+    for k in [*sorted(set(exact.values())), *fillers]:
+        con.execute("INSERT INTO _keys (req, kind, key) VALUES ('r', 'phone', ?)", [k])
+    con.execute(
+        "CREATE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, kind VARCHAR, "
+        "key VARCHAR, cc VARCHAR)"
+    )
+    index_link(con, 0, link)
+    found = dict(con.execute("SELECT rid, key FROM _idx").fetchall())
+    carriers = {rid: key for rid, key in exact.items() if usable_key(con, key, "phone")}
+    assert {r: k for r, k in found.items() if r in carriers} == carriers
+
+
 EMAIL_TEXT = st.lists(
     st.sampled_from(
         [*"aAéz09.@_-+<>:'\"` \t", "\u200b", "\u00a0", "\u2009", "@x.es", "mailto:", ". ", "Ä"]
@@ -190,6 +223,6 @@ def test_email_preselection_for_many_keys_keeps_every_carrier(values: list[str])
     assert {r: k for r, k in found.items() if r in carriers} == carriers
 
 
-def usable_key(con: duckdb.DuckDBPyConnection, key: str) -> bool:
-    row = con.execute(f"SELECT {usable('k', 'email')} FROM (SELECT ?::VARCHAR AS k)", [key])
+def usable_key(con: duckdb.DuckDBPyConnection, key: str, kind: str = "email") -> bool:
+    row = con.execute(f"SELECT {usable('k', kind)} FROM (SELECT ?::VARCHAR AS k)", [key])
     return bool(row.fetchone()[0])  # type: ignore[index]

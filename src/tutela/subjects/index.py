@@ -118,9 +118,10 @@ def index_link(
         # German extension: its last digit follows a character that is not a digit).
         # Judged exactly too: a value not ending in a digit ("612 345 678 (home)"), one
         # with a letter or '#' (an extension, "612 345 678 ext. 12", which its key leaves
-        # out) and a float export ("612345678.0"). Probes are digits only: no escaping.
+        # out) and a float export ("612345678.0", ".0" at its end: any ".0" passed every
+        # dotted number with a group starting in 0). Probes are digits only: no escaping.
         ending = "|".join([*ends, *(f"(?:^|[^0-9]){d}" for d in lasts)])
-        pattern = f"(?:{ending})$|[^0-9]$|^$|{HAS_LETTER}|[.]0"
+        pattern = f"(?:{ending})$|[^0-9]$|^$|{HAS_LETTER}|[.]0+$"
         where = f"regexp_matches(v, '{pattern}')" if ends else ""
         if not all(e.isdigit() for e in ends):  # not a key of digits: every row judged
             where = "true"
