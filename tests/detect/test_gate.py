@@ -15,26 +15,21 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tutela.detect.engine as engine
 from tests.detect import synth
 from tutela.detect import scan_table
-from tutela.detect.validators import SPEC_BY_SUBTYPE
 
 ROWS = 260  # over engine.RESAMPLE_BELOW sampled values: the gate judges validity
 
 
-def _nino_eszett(n: int, seed: int) -> list[str]:
-    """Valid UK NINOs written with a leading 'ß' (Python upper-cases it to SS, DuckDB not)."""
-    rng, out = random.Random(seed), []
-    nino = SPEC_BY_SUBTYPE["UK_NINO"]
-    while len(out) < n:
-        v = f"ß{rng.randrange(10**6):06d}{rng.choice('ABCD')}"
-        if nino.validate(v):
-            out.append(v)
-    return out
+def _nino_upper(n: int, seed: int, prefix: str) -> list[str]:
+    """UK NINOs whose prefix Python upper-cases to two letters and DuckDB does not: 'ß' (SS,
+    a valid prefix) or the ligature 'ﬁ' (FI: the shape of a NINO, never a valid one)."""
+    rng = random.Random(seed)
+    return [f"{prefix}{rng.randrange(10**6):06d}{rng.choice('ABCD')}" for _ in range(n)]
 
 
 _KINDS: dict[str, Callable[[int, int], list[str]]] = {
@@ -58,9 +53,11 @@ _KINDS: dict[str, Callable[[int, int], list[str]]] = {
     "nie_spaced": lambda n, s: ["     ".join(v) for v in synth.nie(n, seed=s)],
     "dni_cr": lambda n, s: [v + "\r" for v in synth.dni(n, seed=s)],
     "nie_cr": lambda n, s: [v + "\r" for v in synth.nie(n, seed=s)],
-    "nino_eszett": _nino_eszett,
+    "nino_eszett": lambda n, s: _nino_upper(n, s, "ß"),
+    "nino_ligature": lambda n, s: _nino_upper(n, s, "ﬁ"),
     "empty": lambda n, s: [None] * n,
 }
+_UPPER_CASED_APART = {"nino_eszett", "nino_ligature"}
 _HEADERS = ["value", "c7", "dni", "nif", "national_id", "pesel", "telefono", "ip", "iban", "ref",
             "dni_nie", "documento", "nino"]  # fmt: skip
 
@@ -109,6 +106,13 @@ def _findings(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Any], dict[str,
     seed=st.integers(0, 10_000),
     rows=st.sampled_from([40, 120, ROWS, 600]),  # few sampled values: no gate; sparse: drawn again
 )
+# a form under half valid, counted for the mixed forms (DNI + NINO could be a majority),
+# whose shape DuckDB's compaction does not see
+@example(
+    columns=[("value", [("dni", 4), ("nino_eszett", 2), ("nino_ligature", 3)])],
+    seed=0,
+    rows=ROWS,
+)
 def test_findings_equal_those_of_counting_every_shape(
     columns: list[tuple[str, list[tuple[str, int]]]], seed: int, rows: int
 ) -> None:
@@ -118,23 +122,30 @@ def test_findings_equal_those_of_counting_every_shape(
         f'unnest(${i + 1}::VARCHAR[]) AS "{name}"' for i, (name, _) in enumerate(columns)
     )
     con.execute(f"CREATE TABLE t AS SELECT {select}", data)
-    gated, estimated = _findings(con)
+    with pytest.MonkeyPatch.context() as mp:  # the checks from the first row on
+        mp.setattr(engine, "CHECK_SHAPES_FROM", 0)
+        gated, estimated = _findings(con)
     with pytest.MonkeyPatch.context() as mp:  # every shape common in the sample is counted
         mp.setattr(engine, "may_be_found", lambda col, spec: True)
         counted, shares = _findings(con)
     assert gated == counted
-    for column, by_entity in shares.items():  # a losing candidate's share, from the sample
-        for entity in {*by_entity, *estimated[column]}:
+    for (column, mix), by_entity in zip(columns, shares.values(), strict=True):
+        if any(kind in _UPPER_CASED_APART for kind, _ in mix):
+            continue  # the sample's share is Python's reading; DuckDB sees no such shape
+        for entity in {*by_entity, *estimated[column]}:  # a losing candidate's share
             got, want = estimated[column].get(entity, 0.0), by_entity.get(entity, 0.0)
             assert abs(got - want) <= 0.1, (column, entity, got, want)
 
 
 def test_uuids_are_not_counted_as_ibans(con: duckdb.DuckDBPyConnection) -> None:
-    """About one UUID in twenty has an IBAN's shape once compacted; none passes its check,
-    so the IBAN shape is not counted over the column (the candidate is still listed)."""
-    rng = random.Random(7)
-    ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(2000)]
-    con.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS ref", [ids])
+    """About one UUID in twenty has an IBAN's shape once compacted and almost none passes its
+    check: over a large table the IBAN shape is not counted over the column (the candidate
+    is still listed, from the sample)."""
+    con.execute(
+        "CREATE TABLE t AS SELECT regexp_replace(md5('c' || i), "
+        "'^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\\1-\\2-\\3-\\4-\\5') AS ref "
+        f"FROM range({engine.CHECK_SHAPES_FROM}) t(i)"
+    )
     statements: list[str] = []
 
     class Recording:
@@ -146,4 +157,4 @@ def test_uuids_are_not_counted_as_ibans(con: duckdb.DuckDBPyConnection) -> None:
     iban_shape = "[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}"
     assert not any(iban_shape in s for s in statements)
     assert finding.entity is None
-    assert finding.evidence["value_fractions"] == {"IBAN_CODE": 0.0}  # considered, none valid
+    assert finding.evidence["value_fractions"]["IBAN_CODE"] < 0.01  # considered, hardly valid

@@ -44,6 +44,8 @@ class Column:
     """shape -> the share of the gate's sampled values it matches"""
     validity: dict[str, tuple[int, int]] = field(default_factory=dict)
     """identifier spec code -> (valid, checked) over the sample"""
+    mixed_bound: dict[str, float] = field(default_factory=dict)
+    """entity -> the share of sampled values valid under any of its national forms"""
     named: tuple[IdentifierSpec, ...] = ()  # identifier specs the header names
     placeholders: bool = False  # the sample held placeholder strings: count them as missing
 

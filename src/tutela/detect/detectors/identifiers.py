@@ -14,6 +14,7 @@ import tutela.detect.patterns as P
 import tutela.detect.shapes as S
 from tutela.base.identifiers import Holder, Strength
 from tutela.detect.evidence import (
+    MAJORITY,
     MAX_VALIDATE,
     SPARSE_SHARE,
     Candidate,
@@ -125,9 +126,7 @@ def _mixed_id_candidates(col: Column, nn: int, samples: Sample, out: list[Candid
         specs = [
             s
             for s in ID_SPECS
-            if s.entity == entity
-            and _mixed_form(col, s)
-            and stat(col, S.id_metric(s)) > 0  # its shape occurs in the column at all
+            if s.entity == entity and _mixed_form(col, s) and _occurs(col, S.id_metric(s))
         ]
         if len(specs) < 2:
             continue  # a single form is covered by its own candidate
@@ -202,17 +201,44 @@ def may_be_found(col: Column, spec: IdentifierSpec) -> bool:
       valid it is under half of the column (no majority), and a sparse share needs half
       of them valid too (`sparse_ok`);
     - as one of several national forms (`_mixed_id_candidates`): when some sampled value
-      passes its check (the form is then counted in, which needs its shape count).
+      passes its check and the sampled values valid under any form of its entity could
+      make a majority (`_mixed_bound`).
 
-    A shape left out gives its `national_ids` candidates from the shape's sampled share."""
+    A shape left out gives its candidates from its share of the sampled values instead
+    (`national_ids`, `_occurs`): they lose either way."""
     if may_count(col, spec):
         valid, checked = sampled_validity(col, spec, col.sample)
         if checked > 0 and valid >= 0.5 * checked:
             return True
-    if not _mixed_form(col, spec):
+    if not _mixed_form(col, spec) or _mixed_bound(col, str(spec.entity)) < MAJORITY:
         return False
     shape = _shape_rx(spec.shape)
     return any(shape.search(compact(v)) and spec.validate(v) for v, _ in col.sample[:MAX_VALIDATE])
+
+
+def _mixed_bound(col: Column, entity: str) -> float:
+    """The share of the first `MAX_VALIDATE` sampled values valid under any form of `entity`
+    that `_mixed_id_candidates` weighs: its share when every form occurs in the column, and
+    no less than its share otherwise (it weighs the forms that occur)."""
+    if entity not in col.mixed_bound:
+        forms = [s for s in ID_SPECS if s.entity == entity and _mixed_form(col, s)]
+        any_form = _shape_rx("|".join(f"(?:{s.shape})" for s in forms))
+        values = col.sample[:MAX_VALIDATE]
+        valid = 0
+        for value, _country in values:
+            k = compact(value)
+            if any_form.search(k) and any(
+                _shape_rx(s.shape).search(k) and s.validate(value) for s in forms
+            ):
+                valid += 1
+        col.mixed_bound[entity] = valid / len(values) if values else 0.0
+    return col.mixed_bound[entity]
+
+
+def _occurs(col: Column, metric: str) -> bool:
+    """The identifier shape occurs in the column: counted over it, or, not counted
+    (`may_be_found`), common in the sample."""
+    return stat(col, metric) > 0 or (metric not in col.stats and metric in col.sampled_share)
 
 
 _MIXED_ENTITIES = ("NATIONAL_ID", "TAX_ID")
