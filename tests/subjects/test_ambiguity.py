@@ -543,6 +543,37 @@ def test_partial_phone_corroborates_in_a_large_batch(workspace: Workspace, tmp_p
         assert not match.rows.get("crm")  # never certain
 
 
+@pytest.mark.parametrize("split", ["\u00a0", "+", "\r"])
+def test_partial_phone_split_oddly_is_offered_alone_as_in_a_batch(
+    workspace: Workspace, tmp_path: Path, split: str
+) -> None:
+    """A namesake's number whose last four digits are split by a no-break space, a stray
+    '+' or a carriage return: offered for review when the person is searched alone, as
+    in a batch (alone, only the usual separators were read between the digits)."""
+    policy = _policy(tmp_path, PHONE_POLICY)
+    con = workspace.con
+    con.execute("CREATE TABLE signups (email VARCHAR, name VARCHAR, phone VARCHAR)")
+    con.execute("CREATE TABLE crm (customer_id VARCHAR, full_name VARCHAR, phone VARCHAR)")
+    for i in range(100):
+        end = f"{i:04d}"
+        name = f"Persona{chr(65 + i % 26)}{chr(65 + i // 26)} Ejemplo"
+        typo = name[:-2] + name[-1] + name[-2]
+        con.execute(
+            "INSERT INTO signups VALUES (?, ?, ?)", [f"s{i}@example.com", typo, f"611 22{end}"]
+        )
+        con.execute(
+            "INSERT INTO crm VALUES (?, ?, ?)", [f"C{i}", name, f"699 88{end[:2]}{split}{end[2:]}"]
+        )
+    ctx = service.context(workspace, policy)
+    requests = {f"R{i}": {"email": [f"s{i}@example.com"]} for i in range(100)}
+    batch = service._find_reviewed(ctx, requests)
+    alone = service.find(ctx, {"email": ["s7@example.com"]})
+    for req, match in [("R7", batch["R7"]), ("R7", alone)]:
+        crm = [p for p in match.possible if p.table == "crm"]
+        assert [p.row_ref for p in crm] == [f"customer_id=C{req[1:]}"], (req, crm)
+        assert not match.rows.get("crm")  # never certain
+
+
 FAMILY_POLICY = """
 version: 1
 subjects:

@@ -129,6 +129,26 @@ def test_digits_held_with_separators_by_one_regex(values: list[str], numbers: li
 FLOAT_EXPORT = st.from_regex(r"[ \u00a0]?[+]?[0-9]{5,12}[.]0{1,3}[ \u00a0\t]?", fullmatch=True)
 
 
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(PHONE_TEXT | FLOAT_EXPORT, min_size=1, max_size=20))
+@example(values=["612 345 6+78", "612 345 6\u00a078", "+34 612 34 56\u202f78", "612,345,6,78"])
+@example(values=["612345 67\r8", "612 345 678 ext. 12", "612345678.0", "\u0661612345678"])
+def test_a_phone_key_ending_is_found_among_the_values_digits(values: list[str]) -> None:
+    """A person's search picks the rows whose phone ends in the same four digits as hers (a
+    namesake's row is then offered for review) by a regex over the value: it passes every
+    value whose key ends so, whatever stands between the digits, as a batch's digits do."""
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT v, {key_sql('v', 'e164')} FROM (SELECT UNNEST(?::VARCHAR[]) AS v)", [values]
+    ).fetchall()
+    for value, key in rows:
+        if key is None or len(key) < 7:
+            continue
+        test, pattern = holds_digits("v", [key[-4:]], anything_between=True)
+        picked = con.execute(f"SELECT {test} FROM (SELECT ?::VARCHAR AS v)", [pattern, value])
+        assert picked.fetchone() == (True,), (value, key)
+
+
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(PHONE_TEXT | FLOAT_EXPORT, min_size=1, max_size=30))
 @example(values=["612345678.0", "612 345 678 ext. 12", "600.000.003", "612345678.0\u00a0"])

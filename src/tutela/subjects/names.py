@@ -255,7 +255,9 @@ def _partial_phone_candidates(
             continue
         name = by_table[link.table]
         if len(ends) <= 64:  # a cheap test first; a large batch joins the endings instead
-            cheap, pattern = holds_digits("v", ends)
+            # the value's digits hold an ending, whatever stands between them ("612 345
+            # 6+78", a no-break space): a superset of the rows whose key ends with it
+            cheap, pattern = holds_digits("v", ends, anything_between=True)
             probes = [pattern]
         else:  # the digits end as the key does (a superset: the key is computed next)
             cheap = (
