@@ -90,21 +90,6 @@ def may_count(col: Column, spec: IdentifierSpec) -> bool:
     return not named_personal and spec.entity is not None and col.hint(spec.entity) is not None
 
 
-def shape_values(
-    sample: list[tuple[str, str | None]], shape: re.Pattern[str], *, on_compact: bool
-) -> dict[str, str | None]:
-    """The distinct sampled values of this shape (compacted first, or stripped), in sample
-    order, at most `MAX_VALIDATE`, with their row's country: the values a check runs on."""
-    seen: dict[str, str | None] = {}
-    for value, country in sample:
-        key = compact(value) if on_compact else value.strip()
-        if shape.search(key) and value not in seen:
-            seen[value] = country
-            if len(seen) >= MAX_VALIDATE:
-                break
-    return seen
-
-
 def validate_sample(
     sample: list[tuple[str, str | None]],
     shape: re.Pattern[str],
@@ -119,7 +104,13 @@ def validate_sample(
     share are valid: the candidate cannot win, and a weak checksum passed by one random
     number in ten need not be run two thousand times to say so.
     """
-    seen = shape_values(sample, shape, on_compact=on_compact)
+    seen: dict[str, str | None] = {}
+    for value, country in sample:
+        key = compact(value) if on_compact else value.strip()
+        if shape.search(key) and value not in seen:
+            seen[value] = country
+            if len(seen) >= MAX_VALIDATE:
+                break
     valid = checked = 0
     examples: list[str] = []
     for value, country in seen.items():

@@ -35,9 +35,7 @@ def national_ids(ev: Evidence) -> list[Candidate]:
     for spec in ID_SPECS:
         metric = S.id_metric(spec)
         shape_count = stat(col, metric)
-        if metric not in col.stats and metric in col.sampled_share:
-            # not counted over the column: none of its identifiers may be the finding
-            # (`may_be_found`); still listed as a candidate, its share estimated on the sample
+        if _left_out(col, metric):  # a losing candidate still: its share from the sample
             shape_count = round(col.sampled_share[metric] * nn)
         # strong checks also count when only a few values hold them (sparse columns)
         floor = SPARSE_SHARE if spec.strength is Strength.STRONG else 0.2
@@ -235,10 +233,15 @@ def _mixed_bound(col: Column, entity: str) -> float:
     return col.mixed_bound[entity]
 
 
+def _left_out(col: Column, metric: str) -> bool:
+    """The identifier shape is common in the sample but was not counted over the column:
+    none of its identifiers may make the finding (`may_be_found`)."""
+    return metric not in col.stats and metric in col.sampled_share
+
+
 def _occurs(col: Column, metric: str) -> bool:
-    """The identifier shape occurs in the column: counted over it, or, not counted
-    (`may_be_found`), common in the sample."""
-    return stat(col, metric) > 0 or (metric not in col.stats and metric in col.sampled_share)
+    """The identifier shape occurs in the column: counted in it, or left out of the count."""
+    return stat(col, metric) > 0 or _left_out(col, metric)
 
 
 _MIXED_ENTITIES = ("NATIONAL_ID", "TAX_ID")
