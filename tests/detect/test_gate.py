@@ -1,10 +1,12 @@
-"""The scan counts an identifier's shape over every row only when that identifier may make
-the column's finding: an identifier whose sampled values of its shape mostly fail its check,
-and which no sampled value gives as one of several national forms (UUIDs read as IBANs), is
-left out of the column-wide counts, and its losing candidate is estimated on the sample.
-Findings must be exactly what counting every shape gives; the candidates' shares nearly so.
-(The oracle counts every shape with the same detectors: a change to a detector itself is
-compared with the code before it by hand, as the review of the first version did.)"""
+"""From `engine.CHECK_SHAPES_FROM` rows, the scan counts an identifier's shape over every
+row only when that identifier may make the column's finding: one whose sampled values of
+its shape mostly fail its check, and whose entity's national forms could not make a
+majority of the sampled values (IP addresses or phone numbers compacted to digits, UUIDs
+read as IBANs), is left out of the column-wide counts, and its losing candidate is
+estimated on the sample. Findings must be exactly what counting every shape gives; the
+candidates' shares nearly so. (The oracle counts every shape with the same detectors: a
+change to a detector itself is compared with the code before it by hand, as the review of
+the first version did.)"""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import tutela.detect.engine as engine
 from tests.detect import synth
 from tutela.detect import scan_table
 
-ROWS = 260  # over engine.RESAMPLE_BELOW sampled values: the gate judges validity
+ROWS = 260  # over engine.RESAMPLE_BELOW sampled values: no second sample is drawn
 
 
 def _nino_upper(n: int, seed: int, prefix: str) -> list[str]:
