@@ -193,11 +193,16 @@ def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
         return {}
     found: dict[str, set[str]] = {}
     tables = _tables(ws)
+    # DuckDB's lower() keeps the number of code points of every character (checked over
+    # all of Unicode), so a cell can equal a value lowered only if it has the value's length
+    # in code points: that cheap test first halves the cost of each column's pass.
+    lengths = ", ".join(str(n) for n in sorted({len(v) for v in lowered}))
     for label, name, columns in tables:
         for column, _ in columns:
             rows = ws.con.execute(
-                f"SELECT DISTINCT lower(CAST({quote_ident(column)} AS VARCHAR)) AS v FROM {name} "
-                "WHERE v IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+                f"SELECT DISTINCT lower(x) FROM (SELECT CAST({quote_ident(column)} AS VARCHAR) "
+                f"AS x FROM {name}) WHERE length(x) IN ({lengths}) "
+                "AND lower(x) IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
                 [json_list(lowered)],
             ).fetchall()
             for (v,) in rows:
