@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import re
@@ -288,3 +289,76 @@ def test_a_python_workers_error_is_named_by_its_exception() -> None:
         "ModuleNotFoundError: No module named 'presidio_analyzer'"
     )
     assert first_line(RuntimeError("Py4JJavaError\n\tat org.apache")) == "Py4JJavaError"
+
+
+# -- the analyzer built alongside the counts (#17) ------------------------------------------
+
+
+def _record_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Which threads build an analyzer from now on (the analyzer is built anew)."""
+    import threading
+
+    threads: list[str] = []
+    build = freetext._build_analyzer
+
+    def recorded(ner_model: str | None = None) -> Any:
+        threads.append(threading.current_thread().name)
+        return build(ner_model)
+
+    monkeypatch.setattr(freetext, "_analyzers", {})
+    monkeypatch.setattr(freetext, "_build_analyzer", recorded)
+    return threads
+
+
+def test_a_free_text_column_has_its_analyzer_built_while_the_table_is_counted(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample shows prose: presidio and spaCy are imported in a thread of their own while
+    DuckDB counts the columns, and the scan's findings are those of a build in its own
+    thread; no thread outlives the scan."""
+    import threading
+
+    make_table("t", {"notes": [NOTES["en"], NOTES["es"], NOTES["pl"]] * 20, "n": list(range(60))})
+    threads = _record_builds(monkeypatch)
+    before = threading.active_count()
+    alongside = scan_columns(con, "t")["notes"]
+    assert threads == ["tutela-analyzer"]
+    assert threading.active_count() == before
+
+    monkeypatch.setattr(freetext, "prepare", lambda *a, **k: None)  # as before: built inline
+    threads = _record_builds(monkeypatch)
+    inline = scan_columns(con, "t")["notes"]
+    assert threads == ["MainThread"]
+    assert dataclasses.asdict(alongside) == dataclasses.asdict(inline)
+
+
+def test_a_table_without_free_text_builds_no_analyzer(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No fixed tax on a small job: e-mails, numbers and short codes start no presidio."""
+    make_table(
+        "t",
+        {
+            "email": [f"user{i}@example.com" for i in range(60)],
+            "code": [f"AB-{i:04d}" for i in range(60)],
+            "n": list(range(60)),
+        },
+    )
+    threads = _record_builds(monkeypatch)
+    found = scan_columns(con, "t")
+    assert found["email"].entity == "EMAIL_ADDRESS"
+    assert threads == []
+
+
+def test_a_failing_build_alongside_is_reported_by_the_scan_itself(
+    con: duckdb.DuckDBPyConnection, make_table: MakeTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that fails in its thread (here: a spaCy pipeline that is not there) is done
+    again by the scan, which raises the clear error; nothing hangs."""
+    from tutela.base.errors import ConfigError
+
+    make_table("t", {"notes": [NOTES["en"], NOTES["es"]] * 30})
+    threads = _record_builds(monkeypatch)
+    with pytest.raises(ConfigError, match="--ner-model: no spaCy pipeline"):
+        scan_table(con, "t", ner_model="/nonexistent/pipeline")
+    assert threads == ["tutela-analyzer", "MainThread"]

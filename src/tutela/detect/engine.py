@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -671,55 +672,73 @@ def scan_table(
     label = f"scanning {table}"
     report(label, 0.0)
     country = next((c for c in cols if c.hint(H.COUNTRY) and c.mode == "text"), None)
-    if rows:
-        for start in range(0, len(live), BATCH_COLUMNS):
-            batch = live[start : start + BATCH_COLUMNS]
-            _sample_batch(con, source, batch, country, by_address)
-            for col in batch:
-                col.enabled = _gate(col, rows) if col.mode == "text" else []
-            _aggregate(con, source, batch)
+    building: threading.Thread | None = None  # the free-text analyzer, built alongside
+    try:
+        if rows:
+            for start in range(0, len(live), BATCH_COLUMNS):
+                batch = live[start : start + BATCH_COLUMNS]
+                _sample_batch(con, source, batch, country, by_address)
+                for col in batch:
+                    col.enabled = _gate(col, rows) if col.mode == "text" else []
+                if building is None and any(_free_text_ahead(col) for col in batch):
+                    from tutela.detect.freetext import prepare
+
+                    building = prepare(con, ner_model)
+                _aggregate(con, source, batch)
+                done += 1
+                report(label, min(1.0, done / steps))
+        findings: list[ColumnFinding] = []
+        from tutela.detect.freetext import scan_free_text  # presidio loads lazily
+
+        for col in cols:
+            if col.mode == "skip":
+                findings.append(
+                    ColumnFinding(
+                        column=col.name,
+                        data_type=col.data_type,
+                        skipped=col.skip_reason,
+                        evidence={"note": f"not analysed: {col.skip_reason}"},
+                    )
+                )
+                continue
+            if not rows:
+                col.stats["nn"] = 0
+            nn = stat(col, "nn")
+            if col.mode != "temporal" and len(col.sample) < min(nn, RESAMPLE_BELOW):
+                # a sparse column: its non-empty values sampled
+                col.sample = _sample(con, source, col, country, by_address)
+                col.validity.clear()  # checks of the first sample
+                col.mixed_bound.clear()
+            finding, free = _classify(col, col.sample)
+            if free is not None:
+                scan_free_text(
+                    con,
+                    source,
+                    col.name,
+                    _value_expr(col),
+                    finding,
+                    min_share=free,
+                    ner_model=ner_model,
+                )
+            findings.append(finding)
             done += 1
             report(label, min(1.0, done / steps))
-    findings: list[ColumnFinding] = []
-    from tutela.detect.freetext import scan_free_text  # presidio loads lazily
-
-    for col in cols:
-        if col.mode == "skip":
-            findings.append(
-                ColumnFinding(
-                    column=col.name,
-                    data_type=col.data_type,
-                    skipped=col.skip_reason,
-                    evidence={"note": f"not analysed: {col.skip_reason}"},
-                )
-            )
-            continue
-        if not rows:
-            col.stats["nn"] = 0
-        nn = stat(col, "nn")
-        if col.mode != "temporal" and len(col.sample) < min(nn, RESAMPLE_BELOW):
-            # a sparse column: its non-empty values sampled
-            col.sample = _sample(con, source, col, country, by_address)
-            col.validity.clear()  # checks of the first sample
-            col.mixed_bound.clear()
-        finding, free = _classify(col, col.sample)
-        if free is not None:
-            scan_free_text(
-                con,
-                source,
-                col.name,
-                _value_expr(col),
-                finding,
-                min_share=free,
-                ner_model=ner_model,
-            )
-        findings.append(finding)
-        done += 1
-        report(label, min(1.0, done / steps))
+    finally:
+        if building is not None:  # no thread outlives the scan
+            building.join()
     _names_beside_names(cols, findings)
     _products_are_not_people(table, cols, findings)
     report(label, 1.0)
     return TableScan(table=table, rows=rows, columns=findings)
+
+
+def _free_text_ahead(col: Column) -> bool:
+    """The sample says the column will be analysed as free text (`_classify`'s test, on
+    the sampled values): the analyzer is worth building while the column is counted."""
+    return col.mode == "nested" or (
+        col.mode == "text"
+        and (col.sampled_share.get("prose", 0.0) >= 0.3 or col.hint(H.FREE_TEXT) is not None)
+    )
 
 
 # Words saying a table lists products (its columns or its name): `sku`, `price`, `stock`.

@@ -19,6 +19,7 @@ finding is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -211,6 +212,24 @@ def analyzer(ner_model: str | None = None) -> Any:
         if ner_model not in _analyzers:
             _analyzers[ner_model] = _build_analyzer(ner_model)
         return _analyzers[ner_model]
+
+
+def prepare(con: Queries, ner_model: str | None = None) -> threading.Thread | None:
+    """Start building the analyzer (importing presidio and spaCy: ~0.7 s) in a thread, for a
+    scan that will analyse free text here, so that the build overlaps the scan's queries
+    (DuckDB releases the GIL while it runs them). `analyzer()` waits for it; a build that
+    fails is left to `analyzer()` to repeat, and raise, in the scan's own thread. None when
+    there is nothing to build here: built already, or the engine's workers analyse."""
+    if ner_model in _analyzers or (isinstance(con, Distributed) and not ner_model):
+        return None
+
+    def build() -> None:
+        with contextlib.suppress(Exception):
+            analyzer(ner_model)
+
+    thread = threading.Thread(target=build, name="tutela-analyzer")
+    thread.start()
+    return thread
 
 
 # -- language ---------------------------------------------------------------------------
