@@ -335,18 +335,27 @@ def test_a_free_text_column_has_its_analyzer_built_while_the_table_is_counted(
 def test_a_table_without_free_text_builds_no_analyzer(
     con: duckdb.DuckDBPyConnection, make_table: MakeTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No fixed tax on a small job: e-mails, numbers and short codes start no presidio."""
+    """No fixed tax on a small job: columns whose values read as words but that a detector
+    claims (addresses, long names), a `notes` column of short codes, e-mails and numbers
+    start no presidio (the scan would wait for a build it does not use)."""
+    streets = ["Main Street", "Oak Avenue", "Calle de Alcalá", "Elm Road"]
+    names = ["María del Carmen García López", "John Peter Smith de la Jones"]
     make_table(
         "t",
         {
             "email": [f"user{i}@example.com" for i in range(60)],
-            "code": [f"AB-{i:04d}" for i in range(60)],
+            "address": [f"{i + 1} {streets[i % 4]}, Springfield, IL 62704" for i in range(60)],
+            "nombre_completo": [names[i % 2] for i in range(60)],
+            "notes": [f"R{i % 7}" for i in range(60)],
             "n": list(range(60)),
         },
     )
     threads = _record_builds(monkeypatch)
     found = scan_columns(con, "t")
     assert found["email"].entity == "EMAIL_ADDRESS"
+    assert found["address"].entity == "POSTAL_ADDRESS"
+    assert found["nombre_completo"].entity == "PERSON"
+    assert not any(f.free_text for f in found.values())
     assert threads == []
 
 

@@ -733,12 +733,19 @@ def scan_table(
 
 
 def _free_text_ahead(col: Column) -> bool:
-    """The sample says the column will be analysed as free text (`_classify`'s test, on
-    the sampled values): the analyzer is worth building while the column is counted."""
-    return col.mode == "nested" or (
-        col.mode == "text"
-        and (col.sampled_share.get("prose", 0.0) >= 0.3 or col.hint(H.FREE_TEXT) is not None)
-    )
+    """The sampled values say the column will be analysed as free text (`_classify`'s
+    test, estimated before the counts): prose or, under a free-text header, long values,
+    and no other shape in a majority of them (an address, a name, an e-mail: a detector's
+    finding, not free text). Then the analyzer is worth building while the column is
+    counted; a build not used would make the scan wait for it."""
+    if col.mode != "text" or not col.sample:
+        return False
+    shares = col.sampled_share
+    if any(share >= MAJORITY for name, share in shares.items() if name != "prose"):
+        return False
+    values = [v for v, _ in col.sample]
+    long = sum(map(len, values)) >= 12 * len(values)
+    return shares.get("prose", 0.0) >= 0.3 or (long and col.hint(H.FREE_TEXT) is not None)
 
 
 # Words saying a table lists products (its columns or its name): `sku`, `price`, `stock`.
