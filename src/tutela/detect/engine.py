@@ -723,6 +723,9 @@ def scan_table(
             findings.append(finding)
             done += 1
             report(label, min(1.0, done / steps))
+    except KeyboardInterrupt:
+        building = None  # the user stops the scan: its build is not waited for (a daemon)
+        raise
     finally:
         if building is not None:  # no thread outlives the scan
             building.join()

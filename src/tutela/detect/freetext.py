@@ -227,7 +227,7 @@ def prepare(con: Queries, ner_model: str | None = None) -> threading.Thread | No
         with contextlib.suppress(Exception):
             analyzer(ner_model)
 
-    thread = threading.Thread(target=build, name="tutela-analyzer")
+    thread = threading.Thread(target=build, name="tutela-analyzer", daemon=True)
     thread.start()
     return thread
 
