@@ -317,29 +317,46 @@ def erase_markdown(cert: dict[str, object]) -> str:
 
 def test_a_value_held_in_another_case_is_found_whatever_its_bytes(tmp_path: Path) -> None:
     """The still-held check finds a value a table holds in another case, also when
-    lowering the cell changes its byte length ('İ', 2 bytes, lowers to 'i'), in a column
-    of another type, and not a value no table holds."""
+    lowering changes its length in bytes ('İ', 2 bytes, lowers to 'i') or, in Python, in
+    characters ('KİM ÜNAL' as the erased value: Python lowers 'İ' to 'i' and a dot), in
+    columns of other types (a date and a timestamp are only compared whole), and not a
+    value no table holds."""
     ws = Workspace.open(tmp_path / "ws")
     ws.con.execute(
         "CREATE TABLE kept AS SELECT * FROM (VALUES ('KİM Ünal'), ('ẞTRASSE 5'), "
         "('kim ünal x'), (NULL)) t(who)"
     )
-    ws.con.execute("CREATE TABLE ids AS SELECT 42 AS n")
-    held = physical._held_in(ws, ["kim ünal", "ßtrasse 5", "42", "someone else"])
+    ws.con.execute("CREATE TABLE turkish AS SELECT 'İLKER ÖZTÜRK' AS who")
+    ws.con.execute(
+        "CREATE TABLE ids AS SELECT 42 AS n, DATE '1980-05-17' AS born, "
+        "TIMESTAMP '2024-03-01 10:20:30' AS seen"
+    )
+    values = ["kim ünal", "ßtrasse 5", "42", "İLKER ÖZTÜRK", "1980-05-17", "2024-03-01 10:20:30"]
+    held = physical._held_in(ws, [*values, "someone else"])
     ws.close()
-    assert held == {"kim ünal": ["kept"], "ßtrasse 5": ["kept"], "42": ["ids"]}
+    assert held == {
+        "kim ünal": ["kept"],
+        "ßtrasse 5": ["kept"],
+        "42": ["ids"],
+        "İLKER ÖZTÜRK": ["turkish"],
+        "1980-05-17": ["ids"],
+        "2024-03-01 10:20:30": ["ids"],
+    }
 
 
 def test_duckdb_lower_keeps_every_characters_length() -> None:
     """What the still-held check's length test relies on (`physical._held_in`): DuckDB's
-    lower() maps every code point to one code point. A DuckDB release that changed this
-    would make the check miss values; this fails first."""
+    length() counts code points, as Python's len() does, and its lower() maps every code
+    point to one code point, alone or between letters (a final sigma). A DuckDB release
+    that changed this would make the check miss values; this fails first."""
     import duckdb
 
     chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
     con = duckdb.connect()
     con.execute("CREATE TABLE c AS SELECT unnest(?::VARCHAR[]) AS x", [chars])
     row = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE length(lower(x)) <> length(x)) FROM c"
+        "SELECT count(*), count(*) FILTER (WHERE length(x) <> 1), "
+        "count(*) FILTER (WHERE length(lower(x)) <> 1), "
+        "count(*) FILTER (WHERE length(lower('Ab' || x || 'Σ')) <> 4) FROM c"
     ).fetchone()
-    assert row == (len(chars), 0)
+    assert row == (len(chars), 0, 0, 0)

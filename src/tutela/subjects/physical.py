@@ -188,9 +188,16 @@ def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
     pass over each table's text (a value may be part of a longer one: `C1007` in `C10070`)."""
     import ahocorasick_rs
 
-    lowered = sorted({v.lower() for v in values})
-    if not lowered:
+    if not values:
         return {}
+    # lowered as DuckDB lowers the cells (Python lowers 'İ' to two characters, DuckDB to 'i')
+    lower_of: dict[str, str] = dict(
+        ws.con.execute(
+            "SELECT v, lower(v) FROM (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS v)",
+            [json_list(sorted(set(values)))],
+        ).fetchall()
+    )
+    lowered = sorted(set(lower_of.values()))
     found: dict[str, set[str]] = {}
     tables = _tables(ws)
     # DuckDB's lower() keeps the number of code points of every character (checked over
@@ -228,7 +235,7 @@ def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
                 hits = {i for i, _, _ in matches}
                 for i in hits:
                     found.setdefault(rest[i], set()).add(label)
-    return {v: sorted(found[v.lower()]) for v in values if v.lower() in found}
+    return {v: sorted(found[lower_of[v]]) for v in values if lower_of[v] in found}
 
 
 def verify_bytes(
