@@ -672,6 +672,8 @@ def scan_table(
     label = f"scanning {table}"
     report(label, 0.0)
     country = next((c for c in cols if c.hint(H.COUNTRY) and c.mode == "text"), None)
+    from tutela.detect.freetext import prepare, scan_free_text  # presidio loads lazily
+
     building: threading.Thread | None = None  # the free-text analyzer, built alongside
     try:
         if rows:
@@ -681,15 +683,11 @@ def scan_table(
                 for col in batch:
                     col.enabled = _gate(col, rows) if col.mode == "text" else []
                 if building is None and any(_free_text_ahead(col) for col in batch):
-                    from tutela.detect.freetext import prepare
-
                     building = prepare(con, ner_model)
                 _aggregate(con, source, batch)
                 done += 1
                 report(label, min(1.0, done / steps))
         findings: list[ColumnFinding] = []
-        from tutela.detect.freetext import scan_free_text  # presidio loads lazily
-
         for col in cols:
             if col.mode == "skip":
                 findings.append(
