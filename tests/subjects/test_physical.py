@@ -318,7 +318,7 @@ def erase_markdown(cert: dict[str, object]) -> str:
 def test_a_value_held_in_another_case_is_found_whatever_its_bytes(tmp_path: Path) -> None:
     """The still-held check finds a value a table holds in another case, also when
     lowering changes its length in bytes ('İ', 2 bytes, lowers to 'i') or, in Python, in
-    characters ('KİM ÜNAL' as the erased value: Python lowers 'İ' to 'i' and a dot), in
+    characters ('İLKER ÖZTÜRK' as the erased value: Python lowers 'İ' to 'i' and a dot), in
     columns of other types (a date and a timestamp are only compared whole), and not a
     value no table holds."""
     ws = Workspace.open(tmp_path / "ws")
