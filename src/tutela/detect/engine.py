@@ -154,6 +154,8 @@ SPARSE_SAMPLE = 50  # fewer sampled values than this: count every shape, no gati
 RESAMPLE_BELOW = SPARSE_SAMPLE * 4
 """A column with fewer sampled values than this (and than non-empty values) has its
 non-empty values sampled again after the counts, and is classified on that sample."""
+PROSE_SHARE = 0.3  # a column with this share of prose values is free text
+FREE_TEXT_MIN_AVGLEN = 12  # under a free-text header: values this long on average are text
 CHECK_SHAPES_FROM = 100_000
 """From this many rows, an identifier shape is counted over the column only when one of its
 identifiers may make the finding (`detectors.identifiers.may_be_found`); below, counting
@@ -508,8 +510,11 @@ def _classify(
     prose = stat(col, "prose") / nn if "prose" in col.stats else 0.0
     if (
         col.mode == "nested"
-        or prose >= 0.3
-        or (col.hint(H.FREE_TEXT) is not None and float(col.stats.get("avglen") or 0) >= 12)
+        or prose >= PROSE_SHARE
+        or (
+            col.hint(H.FREE_TEXT) is not None
+            and float(col.stats.get("avglen") or 0) >= FREE_TEXT_MIN_AVGLEN
+        )
     ):
         finding.evidence = evidence
         return finding, 0.0
@@ -745,8 +750,8 @@ def _free_text_ahead(col: Column) -> bool:
     if any(share >= MAJORITY for name, share in shares.items() if name != "prose"):
         return False
     values = [v for v, _ in col.sample]
-    long = sum(map(len, values)) >= 12 * len(values)
-    return shares.get("prose", 0.0) >= 0.3 or (long and col.hint(H.FREE_TEXT) is not None)
+    long = sum(map(len, values)) >= FREE_TEXT_MIN_AVGLEN * len(values)
+    return shares.get("prose", 0.0) >= PROSE_SHARE or (long and col.hint(H.FREE_TEXT) is not None)
 
 
 # Words saying a table lists products (its columns or its name): `sku`, `price`, `stock`.
