@@ -246,3 +246,66 @@ def test_email_preselection_for_many_keys_keeps_every_carrier(values: list[str])
 def usable_key(con: duckdb.DuckDBPyConnection, key: str, kind: str = "email") -> bool:
     row = con.execute(f"SELECT {usable('k', kind)} FROM (SELECT ?::VARCHAR AS k)", [key])
     return bool(row.fetchone()[0])  # type: ignore[index]
+
+
+def test_duckdb_trim_strips_only_what_the_id_probe_looks_for() -> None:
+    """What the id probe relies on (`index.MAY_TRIM`): every character DuckDB's trim() strips
+    from either end is the ASCII space or a character outside ASCII. A DuckDB release that
+    stripped a tab too would make the probe miss ids; this fails first."""
+    chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE c AS SELECT unnest(?::VARCHAR[]) AS x", [chars])
+    stripped = con.execute(
+        "SELECT list(ord(x)) FROM c WHERE trim(x || 'a') <> x || 'a' OR trim('a' || x) <> 'a' || x"
+    ).fetchone()[0]  # type: ignore[index]
+    assert 32 in stripped and 0xA0 in stripped  # it does strip: the test is not vacuous
+    assert [i for i in stripped if i != 32 and i < 128] == []
+
+
+ID_TEXT = st.lists(
+    st.sampled_from(["C", "4", "3", "c", " ", "\t", "\u00a0", "\u3000", "\u200b", "é", "-"]),
+    max_size=7,
+).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(ID_TEXT, min_size=1, max_size=30), many=st.booleans())
+@example(values=["C43", " C43", "C43\u00a0", "\u3000C43 ", "C43\t", "C 43", "c43"], many=False)
+@example(values=["C43", " C43", "C43\u00a0", "\u3000C43 ", "C43\t", "C 43", "c43", "é4"], many=True)
+def test_id_rows_picked_for_a_search_keep_every_carrier(values: list[str], many: bool) -> None:
+    """Ids (compared trimmed) are picked by comparing the stored value first and trimming only
+    values that may start or end with a space: every row whose trimmed value is searched for
+    is found, for a few keys and for a batch's (over 64), and no other row."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (id VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    link = LinkSpec("t", "id", "customer_id", "trim")
+    exact = {
+        rid: key
+        for rid, key in con.execute(f"SELECT rowid, {link.key_sql('id')} FROM t").fetchall()
+        if key is not None
+    }
+    wanted = sorted(set(exact.values()))[::2]  # half the keys: the others must not be found
+    fillers = [f"Z{i}" for i in range(70)] if many else []
+    con.execute(
+        "CREATE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR, "
+        "probed BOOLEAN DEFAULT false)"
+    )
+    for k in [*wanted, *fillers]:
+        con.execute("INSERT INTO _keys (req, kind, key) VALUES ('r', 'customer_id', ?)", [k])
+    con.execute(
+        "CREATE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, kind VARCHAR, "
+        "key VARCHAR, cc VARCHAR)"
+    )
+    index_link(con, 0, link)
+    found = con.execute(
+        "SELECT i.rid, i.key FROM _idx i JOIN _keys k ON k.key = i.key ORDER BY ALL"
+    ).fetchall()
+    carriers = sorted(
+        (rid, key)
+        for rid, key in exact.items()
+        if key in wanted and usable_key(con, key, "customer_id")
+    )
+    assert found == carriers
+    picked = [r[0] for r in con.execute("SELECT rid FROM _cand").fetchall()]
+    assert len(picked) == len(set(picked))  # the two tests of a batch pick a row once
