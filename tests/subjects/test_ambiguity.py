@@ -711,3 +711,24 @@ def test_name_agreement_and_landline_rules() -> None:
     assert is_landline("612345678", "39")  # +39 06 1234 5678: the 0 belongs to the number
     assert not is_landline("3401234567", "39")  # an Italian mobile
     assert is_landline("2079460000", "44") and not is_landline("7700900123", "44")
+
+
+def test_identifiers_of_two_people_hold_back_the_texts_they_mention(
+    drop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    """A request naming Jordi's e-mail and Oriol's customer id: whose is which is for a
+    human. The tickets whose notes mention Jordi's address are possible matches: not in the
+    access report, not redacted by the erasure, and not residue after it."""
+    ctx = service.context(drop, policy)
+    ids = {"email": ["jordi.vell@example.com"], "customer_id": ["C6"]}
+    match = service.find(ctx, ids)
+    assert not match.rows and not match.free_text
+    held = {p.row_ref for p in match.possible if p.table == "tickets"}
+    assert held == {"ticket_id=T1", "ticket_id=T3"}
+    report = service.access_reports(ctx, {"R": ids}, tmp_path / "sar")["R"]["report"]
+    assert report["summary"]["rows"] == 0 and report["summary"]["free_text_mentions"] == 0
+    notes = drop.con.execute("SELECT ticket_id, notes FROM tickets ORDER BY ALL").fetchall()
+    cert = _erase(ctx, ids)
+    assert cert["free_text_redactions"] == 0
+    assert cert["verification"]["ok"] is True, cert["verification"]
+    assert drop.con.execute("SELECT ticket_id, notes FROM tickets ORDER BY ALL").fetchall() == notes

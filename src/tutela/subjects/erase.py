@@ -263,6 +263,12 @@ def verify(
                 if left:
                     residue.append({"table": table, "rows": len(left)})
             texts = [h for h in found.free_text if h.rowid not in kept.get(h.table, set())]
+            for table in sorted({h.table for h in texts} & set(held)):
+                # a text held for review while planning (its row a possible match) is held
+                fps = row_fingerprints(ws, table, [h.rowid for h in texts if h.table == table])
+                waiting = [h for h in texts if h.table == table and fps.get(h.rowid) in held[table]]
+                held_rows += len(waiting)
+                texts = [h for h in texts if h not in waiting]
             # a short id held back while planning is held back by the same rule now
             held_texts = held_short_numbers(ws, space, [h for h in texts if short_number_only(h)])
             for hit in texts:

@@ -273,7 +273,20 @@ def _find_subjects(
     linked = {(r, t, rid) for r, m in results.items() for t, rids in m.rows.items() for rid in rids}
     short: dict[str, list[FreeTextHit]] = {}
     possible: dict[tuple[str, str, int], PossibleMatch] = {}
+    split = {r[0] for r in con.execute("SELECT req FROM _split").fetchall()}
     for hit_req, hit in _free_text(con, space, with_names=names and len(requests) <= 200):
+        if hit_req in split and (hit_req, hit.table, hit.rowid) not in linked:
+            # the identifiers given lead to different people: whose text this is, a human
+            # decides (it is neither reported nor redacted as the requester's)
+            possible[(hit_req, hit.table, hit.rowid)] = PossibleMatch(
+                hit.table,
+                hit.rowid,
+                hit.column,
+                0.5,
+                "the text mentions an identifier given, but the identifiers given lead to "
+                "different people: whose it is, is for a human to decide",
+            )
+            continue
         if hit.kinds == {"name"} and (hit_req, hit.table, hit.rowid) not in linked:
             # a full name alone may be a namesake: a human decides
             possible[(hit_req, hit.table, hit.rowid)] = PossibleMatch(
