@@ -732,3 +732,29 @@ def test_identifiers_of_two_people_hold_back_the_texts_they_mention(
     assert cert["free_text_redactions"] == 0
     assert cert["verification"]["ok"] is True, cert["verification"]
     assert drop.con.execute("SELECT ticket_id, notes FROM tickets ORDER BY ALL").fetchall() == notes
+
+
+def test_a_reviewed_request_id_is_refused_for_another_persons_identifiers(
+    drop: Workspace, cli: Cli, policy_file: Path, tmp_path: Path
+) -> None:
+    """Núria's landline call, confirmed as hers under REQ-N1, is never reported or erased
+    for Pau because someone reused REQ-N1 for his identifiers: the command is refused."""
+    drop.close()
+    args = ["-p", str(policy_file), "--request-id", "REQ-N1", "--out", str(tmp_path / "c")]
+    plan = cli("erase", "--email", "nuria.casals@example.cat", "--dry-run", *args)
+    assert plan.exit_code == 0, plan.stderr
+    items = {i["row"]: i["item"] for i in json_out(cli(
+        "review", "list", "REQ-N1", "--format", "json"))["items"]}  # fmt: skip
+    assert cli("review", "confirm", "REQ-N1", str(items["ticket_id=T4"])).exit_code == 0
+    for command in ("sar", "erase"):
+        other = cli(command, "--email", "pau.casals@example.cat", *args, "--format", "json")
+        assert other.exit_code == 2, other.stdout
+        assert "error[usage]: request id 'REQ-N1' was reviewed" in other.stderr
+    ws = Workspace.open(drop.root)
+    try:
+        assert ws.con.execute("SELECT count(*) FROM tickets WHERE ticket_id = 'T4'").fetchone()
+    finally:
+        ws.close()
+    same = cli("sar", "--email", "nuria.casals@example.cat", *args, "--format", "json")
+    assert same.exit_code == 0, same.stderr  # her own identifiers: her decisions apply
+

@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from tutela.base.errors import InputFileError, TutelaError
-from tutela.base.keys import keyed_hash
 from tutela.ingest.sniff import detect_encoding, hash_file
 from tutela.subjects import review, service, tasks
-from tutela.subjects.erase import hashed_identifiers
 from tutela.workspace import internal_table_exists
 
 TABLE = tasks.REQUESTS
@@ -245,12 +243,10 @@ class _Ledger:
 
     def __init__(self, ctx: service.Context) -> None:
         self.ctx = ctx
-        self.key = ctx.master.derive("subject-identifiers")
         self.rows: dict[str, list[Any]] = {}
 
     def subject_hash(self, req: RequestRow) -> str:
-        subject = json.dumps(hashed_identifiers(self.ctx.master, req.identifiers), sort_keys=True)
-        return keyed_hash(self.key, subject)
+        return service.subject_hash(self.ctx, req.identifiers)
 
     def record(self, req: RequestRow, state: str, reason: str | None, outputs: list[str]) -> None:
         received = req.received or datetime.now(UTC).date()

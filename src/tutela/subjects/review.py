@@ -48,6 +48,44 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
 )"""
 
 
+SUBJECTS = f"{INTERNAL_SCHEMA}.review_subjects"
+"""Whose identifiers each reviewed request id was searched with (a keyed hash): a reviewer's
+decisions hold for that person only."""
+
+
+def check_subjects(con: Connection, subjects: Mapping[str, str]) -> None:
+    """Refuse a request id whose possible matches were recorded for other identifiers: its
+    decisions (rows confirmed as that person's) must never be applied to someone else."""
+    if not subjects or not internal_table_exists(con, "review_subjects"):
+        return
+    other = sorted(
+        str(r[0])
+        for r in con.execute(
+            f"SELECT s.request_id FROM {SUBJECTS} s JOIN (SELECT UNNEST(?::VARCHAR[]) AS r, "
+            "UNNEST(?::VARCHAR[]) AS h) x ON x.r = s.request_id WHERE s.subject_hash <> x.h",
+            [list(subjects), list(subjects.values())],
+        ).fetchall()
+    )
+    if other:
+        raise UsageError(
+            f"request id {', '.join(map(repr, other))} was reviewed for a search with other "
+            "identifiers; a reviewer's decisions hold for those identifiers only",
+            hint="give this search a new --request-id (or the identifiers the request was "
+            "reviewed with)",
+        )
+
+
+def _bind_subjects(con: Connection, subjects: Mapping[str, str]) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {SUBJECTS} "
+        "(request_id VARCHAR PRIMARY KEY, subject_hash VARCHAR NOT NULL)"
+    )
+    con.execute(
+        f"INSERT OR IGNORE INTO {SUBJECTS} SELECT UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[])",
+        [list(subjects), list(subjects.values())],
+    )
+
+
 @dataclass(frozen=True)
 class ReviewItem:
     request_id: str
@@ -134,7 +172,12 @@ def _stale_items(
     return out
 
 
-def record(ws: Workspace, con: Connection, matches: Mapping[str, SubjectMatch]) -> int:
+def record(
+    ws: Workspace,
+    con: Connection,
+    matches: Mapping[str, SubjectMatch],
+    subjects: Mapping[str, str],
+) -> int:
     """Store the open possible matches of each request (call inside a transaction).
 
     New rows get the next item number; an open item no longer found is dropped only when its
@@ -142,6 +185,7 @@ def record(ws: Workspace, con: Connection, matches: Mapping[str, SubjectMatch]) 
     search no longer reaches it (say, the person's own rows that led to it were erased since):
     only a reviewer closes it. Decided items are kept as they are."""
     ensure_table(con)
+    _bind_subjects(con, {r: subjects[r] for r, m in matches.items() if m.possible})
     now = datetime.now(UTC).replace(tzinfo=None)
     stale = _stale_items(ws, con, matches)
     # the whole batch in a few statements: one read, one delete, one update, one insert

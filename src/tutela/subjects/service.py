@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,8 +12,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from tutela import audit
-from tutela.base.errors import TutelaError, UsageError
-from tutela.base.keys import MasterKey
+from tutela.base.errors import InterruptedByUser, TutelaError, UsageError
+from tutela.base.keys import MasterKey, keyed_hash
 from tutela.keyguard import workspace_key
 from tutela.policy.models import Policy
 from tutela.report import sar as sar_render
@@ -32,8 +34,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def new_request_id(prefix: str) -> str:
-    """A request reference for one-off commands: prefix and UTC time to the second."""
-    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    """A request reference for one-off commands: prefix, UTC time to the second and a random
+    part (two searches in one second are two requests: each keeps its own review items)."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[str, list[str]]:
@@ -191,18 +194,29 @@ def read_on_spark(match: SubjectMatch) -> dict[str, Any]:
     return out
 
 
+def subject_hash(ctx: Context, identifiers: Identifiers) -> str:
+    """Which person a request names, as a keyed hash of its identifiers (no value kept)."""
+    subject = json.dumps(erasure.hashed_identifiers(ctx.master, identifiers), sort_keys=True)
+    return keyed_hash(ctx.master.derive("subject-identifiers"), subject)
+
+
 def _find_reviewed(ctx: Context, requests: Mapping[str, Identifiers]) -> dict[str, SubjectMatch]:
-    """One search for these requests, with the decisions reviewers recorded for them."""
+    """One search for these requests, with the decisions reviewers recorded for them (for
+    the same identifiers only)."""
+    review.check_subjects(ctx.ws.con, {r: subject_hash(ctx, ids) for r, ids in requests.items()})
     decided = review.decisions(ctx.ws.con, requests)
     ledger = Ledger.load(ctx.ws.con, ctx.master)
     return find_subjects(ctx.ws, ctx.space, requests, decisions=decided, ledger=ledger)
 
 
-def record_review(ctx: Context, matches: Mapping[str, SubjectMatch]) -> None:
+def record_review(
+    ctx: Context, matches: Mapping[str, SubjectMatch], requests: Mapping[str, Identifiers]
+) -> None:
     """Keep the open possible matches of these requests for `tutela review`."""
     if any(m.possible for m in matches.values()) or review.items(ctx.ws.con):
+        subjects = {r: subject_hash(ctx, ids) for r, ids in requests.items()}
         with ctx.ws.transaction() as con:
-            review.record(ctx.ws, con, matches)
+            review.record(ctx.ws, con, matches, subjects)
 
 
 class AccessReport(TypedDict):
@@ -241,7 +255,7 @@ def access_reports(
             for req, match in matches.items()
         }
     _audit_read(ctx, "sar", clean, matches)  # before any file leaves the workspace
-    record_review(ctx, matches)
+    record_review(ctx, matches, clean)
     out: dict[str, AccessReport] = {}
     for req, report in reports.items():
         stem = f"sar-{safe_stem(req)}"
@@ -261,7 +275,7 @@ def plan_erasures(
 ) -> tuple[dict[str, dict[str, list[str]]], list[ErasurePlan]]:
     clean = {r: validate_identifiers(ids, where=f"request {r}") for r, ids in requests.items()}
     matches = _find_reviewed(ctx, clean)
-    record_review(ctx, matches)
+    record_review(ctx, matches, clean)
     return clean, [erasure.plan_erasure(ctx.policy, matches[r], r, ctx.ws) for r in clean]
 
 
