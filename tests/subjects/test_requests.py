@@ -160,3 +160,54 @@ def test_hostile_batch_runs_the_good_row(shop: Workspace, policy: Policy, tmp_pa
     states = {r["line"]: r["state"] for r in result.rows}
     assert states == {2: "failed", 3: "failed", 4: "failed", 5: "failed", 6: "failed",
                       7: "failed", 8: "failed", 9: "done"}  # fmt: skip
+
+
+def test_request_dates_names_and_sizes_that_cannot_be_right(tmp_path: Path) -> None:
+    """The deadline runs from the received date: an empty one, or one before the GDPR
+    applied, fails the row. Long fields are read (up to load's 16 MiB line); JSON nested
+    thousands deep or an id that is a list fails the row alone."""
+    path = tmp_path / "dates.csv"
+    long_id = "C" + "7" * 200_000  # over the csv module's default limit of 128 KiB
+    path.write_text(
+        "request_id,type,email,customer_id,received_at\n"
+        "D1,access,anna.puig@example.com,,\n"
+        "D2,access,anna.puig@example.com,,0001-01-01\n"
+        f"D3,access,,{long_id},2026-10-01\n"
+        "D4,access,anna.puig@example.com,,2026-10-01\n",
+        encoding="utf-8",
+    )
+    rows = {r.request_id: r for r in requests.read_requests(path)}
+    assert rows["D1"].error == "no received date (the one-month deadline runs from it)"
+    assert "'0001-01-01' is before the GDPR applied (2018-05-25)" in (rows["D2"].error or "")
+    assert rows["D3"].error is None and rows["D3"].identifiers["customer_id"] == [long_id]
+    assert rows["D4"].error is None and rows["D4"].received == date(2026, 10, 1)
+    undated = tmp_path / "undated.csv"  # no date column at all: received today
+    undated.write_text("request_id,type,email\nU1,access,anna.puig@example.com\n", "utf-8")
+    assert requests.read_requests(undated)[0].error is None
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text(
+        '{"request_id": "J1", "type": "access", "identifiers": ' + "[" * 100_000 + "\n"
+        '{"request_id": ["J2"], "type": "access", "email": "anna.puig@example.com"}\n'
+        '{"request_id": "J3", "type": "access", "email": "anna.puig@example.com"}\n',
+        encoding="utf-8",
+    )
+    errors = [r.error for r in requests.read_requests(deep)]
+    assert errors == ["JSON nested too deeply", "request_id must be text, not a list or an "
+                      "object", None]  # fmt: skip
+
+
+def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    """Two `email` columns: one would be dropped and the request answered for the other
+    address alone (someone else's, maybe). The file is refused, naming the column."""
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "request_id,type,received_at,email,Email \n"
+        "X1,access,2026-11-01,laura.puig@example.com,pere.vidal@example.com\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError, match=r"twice.csv:1: the header names column 'email'"):
+        requests.read_requests(path)
+    huge = tmp_path / "huge.csv"  # a field beyond a line load reads: the file's error
+    huge.write_text('request_id,type,email\nH1,access,"' + "a" * (17 << 20) + "\n", "utf-8")
+    with pytest.raises(InputFileError, match=r"huge.csv:\d+: field larger than field limit"):
+        requests.read_requests(huge)

@@ -65,15 +65,24 @@ def add_month(d: date) -> date:
     return d.replace(year=year, month=month, day=min(d.day, calendar.monthrange(year, month)[1]))
 
 
+GDPR_APPLIES = date(2018, 5, 25)
+"""No request under the GDPR was received before it applied: an earlier date is a typo."""
+
+
 def _parse_date(value: str) -> date | None:
     value = value.strip()
     if not value:
         return None
     for parse in (date.fromisoformat, lambda v: datetime.fromisoformat(v).date()):
         try:
-            return parse(value)
+            received = parse(value)
         except ValueError:
             continue
+        if received < GDPR_APPLIES:
+            raise ValueError(
+                f"received date {value!r} is before the GDPR applied ({GDPR_APPLIES.isoformat()})"
+            )
+        return received
     raise ValueError(f"received date {value!r} is not an ISO date")
 
 
@@ -88,6 +97,7 @@ def _first(row: dict[str, Any], names: tuple[str, ...]) -> str:
 # A NUL byte stands for this private-use character while the CSV module reads the file (it
 # refuses a NUL anywhere); the row holding it then fails alone.
 _NUL = "\ue000"
+MAX_FIELD = 16 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ue000]")
 # Stricter than "has an @": no spaces, brackets, quotes or markup in either part.
 _EMAIL_VALUE = re.compile(
@@ -148,7 +158,14 @@ def _to_request(line: int, row: dict[str, Any]) -> RequestRow:
         req.received = _parse_date(_first(row, _DATE_COLUMNS))
     except ValueError as exc:
         req.error = str(exc)
-    if kind not in TYPES:
+    if req.error is None and req.received is None and any(n in row for n in _DATE_COLUMNS):
+        # a file without a date column: requests received today; an empty cell is a gap
+        req.error = "no received date (the one-month deadline runs from it)"
+    fields = [n for n in (*_ID_COLUMNS, *_TYPE_COLUMNS, *_DATE_COLUMNS) if n in row]
+    not_text = [n for n in fields if isinstance(row[n], dict | list)]
+    if not_text:
+        req.error = f"{not_text[0]} must be text, not a list or an object"
+    elif kind not in TYPES:
         shown = kind if not _CONTROL.search(kind) else kind.encode("unicode_escape").decode()
         req.error = f"unknown request type {shown!r} (expected access or erasure)"
     elif bad_nesting:
@@ -191,6 +208,11 @@ def read_requests(path: Path) -> list[RequestRow]:
                     RequestRow(line, f"line-{line}", "", None, error=f"not valid JSON ({exc.msg})")
                 )
                 continue
+            except RecursionError:  # `[[[[...` thousands deep
+                out.append(
+                    RequestRow(line, f"line-{line}", "", None, error="JSON nested too deeply")
+                )
+                continue
             if not isinstance(obj, dict):
                 out.append(RequestRow(line, f"line-{line}", "", None, error="not a JSON object"))
                 continue
@@ -201,22 +223,35 @@ def read_requests(path: Path) -> list[RequestRow]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    # a field as long as a line `tutela load` reads (16 MiB), not the csv module's 128 KiB
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
     reader = csv.DictReader(
         io.StringIO(text.replace("\x00", _NUL), newline=""), delimiter=delimiter
     )
-    if not reader.fieldnames:
-        raise InputFileError(f"{path}: no header row")
-    width = len(reader.fieldnames)
     out = []
-    for row in reader:
-        req = _to_request(reader.line_num, row)
-        extra = row.get(None)
-        if extra:
-            req.error = f"{width + len(extra)} fields where the header has {width}"
-        elif any(v is None for v in row.values()):
-            given = sum(v is not None for v in row.values())
-            req.error = f"only {given} fields where the header has {width}"
-        out.append(req)
+    try:
+        if not reader.fieldnames:
+            raise InputFileError(f"{path}: no header row")
+        names = [str(n).strip().lower() for n in reader.fieldnames]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # one of the two would be dropped: say so rather than guess
+            raise InputFileError(
+                f"{path}:1: the header names column {twice[0]!r} more than once",
+                hint="give each column its own name (a request with two e-mails: JSONL, "
+                '"identifiers": {"email": [...]})',
+            )
+        width = len(reader.fieldnames)
+        for row in reader:
+            req = _to_request(reader.line_num, row)
+            extra = row.get(None)
+            if extra:
+                req.error = f"{width + len(extra)} fields where the header has {width}"
+            elif any(v is None for v in row.values()):
+                given = sum(v is not None for v in row.values())
+                req.error = f"only {given} fields where the header has {width}"
+            out.append(req)
+    except csv.Error as exc:
+        raise InputFileError(f"{path}:{reader.line_num}: {exc}") from exc
     return out
 
 
