@@ -243,3 +243,28 @@ def test_sigkill_at_each_stage_of_the_rewrite(
         assert "completed now" in result.stderr, result.stderr  # reported, never silent
     assert_purged(root)
     assert table_state(root) == after[command]
+
+
+@pytest.mark.reliability
+def test_a_batch_killed_after_its_commit_keeps_what_the_systems_are_owed(
+    stage_reference: dict[str, Any],
+) -> None:
+    """Killed right after the erasure committed (before any certificate): the tasks owed at
+    the source system were committed with it, so the re-run ends awaiting the systems, as
+    an uninterrupted run does, and its certificate names the earlier erasure."""
+    tmp: Path = stage_reference["tmp"]
+    root = tmp / "requests-kill-then-rerun"
+    shutil.copytree(tmp / "base", root)
+    proc = _start("requests", root, tmp, env={purge.FAULT_ENV: "committed"})
+    assert proc.wait(300) == -signal.SIGKILL
+    again = CliRunner().invoke(app, ["-w", str(root), *_argv("requests", root, tmp)[5:],
+                                     "--format", "json"])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    [row] = json.loads(again.stdout)["requests"]
+    assert row["state"] == "awaiting_systems", row
+    cert = json.loads(Path(row["files"][0]).read_text(encoding="utf-8"))
+    [earlier] = cert["earlier_erasures"]
+    assert earlier["counts"] == {"crm": {"deleted": 1}, "orders": {"anonymized": 2005}}
+    assert "Erased earlier under this request" in Path(row["files"][1]).read_text("utf-8")
+    listed = CliRunner().invoke(app, ["-w", str(root), "requests", "list", "--format", "json"])
+    assert "owed" in listed.stdout, listed.stdout

@@ -758,3 +758,26 @@ def test_a_reviewed_request_id_is_refused_for_another_persons_identifiers(
     same = cli("sar", "--email", "nuria.casals@example.cat", *args, "--format", "json")
     assert same.exit_code == 0, same.stderr  # her own identifiers: her decisions apply
 
+
+def test_ctrl_c_after_the_erasure_committed_says_it_was_committed(
+    drop: Workspace, cli: Cli, policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during the file rewrite that follows the commit: the message says the erasure
+    stands (audited) and how to finish, never that nothing was committed."""
+    from tutela.subjects import physical
+
+    def interrupted(ws: Workspace) -> None:
+        raise KeyboardInterrupt
+
+    drop.close()
+    monkeypatch.setattr(physical, "purge_workspace", interrupted)
+    args = ["--email", "oriol.vidal@example.com", "-p", str(policy_file), "-o", str(tmp_path)]
+    result = cli("erase", *args, "--apply")
+    assert result.exit_code == 130, result.output
+    assert "interrupted after the erasure was committed and audited (entry #" in result.stderr
+    assert "nothing was committed" not in result.stderr
+    monkeypatch.undo()
+    assert "with --request-id ERASE-" in result.stderr
+    again = cli("erase", *args, "--apply", "--request-id", "R-again", "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json_out(again)["certificate"]["found"] is False  # his rows are gone already

@@ -21,8 +21,23 @@ def certificate_markdown(cert: Mapping[str, Any]) -> str:
         f"({v['searched_identifiers']} identifiers searched again)",
         "",
     ]
+    earlier = cert.get("earlier_erasures") or []
+    if earlier:
+        lines += ["## Erased earlier under this request", ""]
+        for e in earlier:
+            done = "; ".join(
+                f"{table}: " + ", ".join(f"{n} {what}" for what, n in sorted(c.items()))
+                for table, c in sorted(e["counts"].items())
+            )
+            lines.append(f"- audit entry #{e['audit_entry']} ({e['logged_at']}): {done}")
+        lines.append("")
     if not cert["found"]:
-        lines += ["No personal data was found for the identifiers given; nothing to erase.", ""]
+        lines += [
+            "No personal data was found for the identifiers given"
+            + (" (erased earlier, above)" if earlier else "")
+            + "; nothing to erase now.",
+            "",
+        ]
     else:
         lines += [
             "| table | action | rows | columns | legal basis | reason |",

@@ -17,6 +17,7 @@ every identifier found while planning; anything left outside kept rows is residu
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from tutela import audit
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.policy.erasure_actions import ErasureAction
 from tutela.sources import LiveErasure, Writes
-from tutela.subjects import ledger
+from tutela.subjects import ledger, tasks
 from tutela.subjects.find import (
     SearchSpace,
     held_short_numbers,
@@ -110,8 +111,10 @@ def apply_plans(
     identifiers: Mapping[str, Mapping[str, Sequence[str]]],
     *,
     command: str = "erase",
+    owed: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> tuple[dict[str, dict[str, dict[str, int]]], audit.AuditEntry]:
-    """Every plan, and one audit entry, in one transaction."""
+    """Every plan, the tasks owed at each source system (`owed`, by request) and one audit
+    entry, in one transaction: a crash after it cannot lose what the systems are owed."""
     counts: dict[str, dict[str, dict[str, int]]] = {p.request_id: {} for p in plans}
     # Set-based: one call per action, table and column list, however many requests.
     steps: dict[tuple[ErasureAction, str, tuple[str, ...]], set[int]] = {}
@@ -173,6 +176,8 @@ def apply_plans(
                     ]
                     if erased:  # a plan that erased nothing leaves nothing to remember
                         ledger.record(con, master, plan.request_id, shared, now())
+                if owed:
+                    tasks.record(con, owed)
                 entry = audit.append(
                     con,
                     master,
@@ -289,6 +294,31 @@ def verify(
             "residue": residue,
             "held_for_review": held_rows,
         }
+    return out
+
+
+def earlier_erasures(
+    con: Any, request_ids: Sequence[str], before: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Erasures applied under these request ids before audit entry `before` (a run that was
+    interrupted before its certificate, an earlier run of a request left for review): the
+    entry, when, and what it did, as audited. A re-run's certificate names them."""
+    if not request_ids or not internal_table_exists(con, "audit_log"):
+        return {}
+    rows = con.execute(
+        f"SELECT seq, logged_at, counts FROM {audit.TABLE} WHERE result = 'applied' "
+        "AND command IN ('erase', 'requests run') AND seq < ? "
+        "AND list_has_any(json_keys(counts), ?::VARCHAR[]) ORDER BY seq",
+        [before, list(request_ids)],
+    ).fetchall()
+    out: dict[str, list[dict[str, Any]]] = {}
+    wanted = set(request_ids)
+    for seq, logged_at, counts in rows:
+        for request_id, done in json.loads(counts).items():
+            if request_id in wanted:
+                out.setdefault(request_id, []).append(
+                    {"audit_entry": int(seq), "logged_at": logged_at, "counts": done}
+                )
     return out
 
 

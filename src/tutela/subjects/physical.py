@@ -22,7 +22,6 @@ from typing import Any
 
 from tutela import purge
 from tutela.base.errors import PurgeError
-from tutela.subjects import tasks
 from tutela.subjects.find import SearchSpace
 from tutela.subjects.plan import ErasurePlan
 from tutela.workspace import DB_FILE, PurgeReport, Workspace, json_list, quote_ident
@@ -311,12 +310,6 @@ def purge_workspace(ws: Workspace) -> tuple[PurgeReport | None, PurgeError | Non
         return ws.purge(), None
     except PurgeError as exc:
         return None, exc
-
-
-def record_tasks(ws: Workspace, owed: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-    """One task per source system and request (see tasks.py), in one transaction."""
-    with ws.transaction() as con:
-        tasks.record(con, owed)
 
 
 def annotate(

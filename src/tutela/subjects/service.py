@@ -298,12 +298,43 @@ def apply_erasures(
     owed = systems.erasure_systems(ctx.ws, ctx.policy, ctx.space, plans, ctx.master)
     hashed = {r: erasure.hashed_identifiers(ctx.master, ids) for r, ids in clean.items()}
     copies = systems.copies_for_plans(ctx.ws, plans, hashed)
-    counts, entry = erasure.apply_plans(ctx.ws, ctx.master, plans, clean, command=command)
+    counts, entry = erasure.apply_plans(
+        ctx.ws, ctx.master, plans, clean, command=command, owed=owed
+    )
+    try:
+        return _finish_erasures(
+            ctx, clean, plans, out_dir, counts, entry, erased, owed, copies, purge, purge_now
+        )
+    except KeyboardInterrupt as exc:  # the erasure stands: say so, and how to finish
+        raise InterruptedByUser(
+            f"interrupted after the erasure was committed and audited (entry #{entry.seq}); "
+            "its certificate was not written",
+            hint="run the same command again"
+            + (f" with --request-id {plans[0].request_id}" if command == "erase" else "")
+            + ": it completes the file rewrite, and its certificate names this erasure",
+        ) from exc
+
+
+def _finish_erasures(
+    ctx: Context,
+    clean: Mapping[str, Identifiers],
+    plans: Sequence[ErasurePlan],
+    out_dir: Path | None,
+    counts: dict[str, dict[str, dict[str, int]]],
+    entry: audit.AuditEntry,
+    erased: Any,
+    owed: Mapping[str, Sequence[Mapping[str, Any]]],
+    copies: Mapping[str, Sequence[Mapping[str, Any]]],
+    purge: bool,
+    purge_now: bool,
+) -> list[AppliedErasure]:
+    """What follows the erasure's commit: the live sources' and the workspace file's purge,
+    the verification, and a certificate per request."""
     storage = ctx.ws.attachments.finish_erasure(purge=purge, purge_now=purge_now)  # after commit
     purged, purge_error = physical.purge_workspace(ctx.ws)  # then the workspace file
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
-    physical.record_tasks(ctx.ws, owed)
+    earlier = erasure.earlier_erasures(ctx.ws.con, [p.request_id for p in plans], entry.seq)
     touched = {t for p in plans for t in counts[p.request_id]}
     for e in storage:  # lake tables: files that still hold removed values are residue
         held: list[str] = list(getattr(e, "residue", ()))
@@ -328,6 +359,7 @@ def apply_erasures(
         )
         cert = erasure.certificate(outcome)
         cert["not_searched"] = list(ctx.space.skipped)
+        cert["earlier_erasures"] = earlier.get(plan.request_id, [])
         physical.annotate(
             cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
         )
