@@ -171,27 +171,11 @@ def test_phone_rows_picked_for_a_search_keep_every_carrier(values: list[str], ma
     """The rows a search reads the exact phone key of are picked by a cheap test (a regex of
     key endings for a few keys, the last six digits for many): every row whose exact key is
     searched for is picked, however the number is written."""
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t (phone VARCHAR)")
-    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
     link = LinkSpec("t", "phone", "phone", "e164")
-    exact = {
-        rid: key
-        for rid, key in con.execute(f"SELECT rowid, {link.key_sql('phone')} FROM t").fetchall()
-        if key is not None and len(key) >= MIN_KEY_LENGTH["phone"]
-    }
+    con, keyed = _keyed(values, link)
+    exact = {rid: key for rid, key in keyed.items() if len(key) >= MIN_KEY_LENGTH["phone"]}
     fillers = [f"9{i:08d}" for i in range(70)] if many else []
-    con.execute(
-        "CREATE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR, "
-        "probed BOOLEAN DEFAULT false)"
-    )
-    for k in [*sorted(set(exact.values())), *fillers]:
-        con.execute("INSERT INTO _keys (req, kind, key) VALUES ('r', 'phone', ?)", [k])
-    con.execute(
-        "CREATE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, kind VARCHAR, "
-        "key VARCHAR, cc VARCHAR)"
-    )
-    index_link(con, 0, link)
+    _index(con, link, [*sorted(set(exact.values())), *fillers])
     found = dict(con.execute("SELECT rid, key FROM _idx").fetchall())
     carriers = {rid: key for rid, key in exact.items() if usable_key(con, key, "phone")}
     assert {r: k for r, k in found.items() if r in carriers} == carriers
@@ -224,23 +208,35 @@ def test_email_preselection_for_many_keys_keeps_every_carrier(values: list[str])
     }
     wanted = sorted(set(exact.values()))
     fillers = [f"nobody{i}@example.com" for i in range(65)]  # over 64 keys in all
+    _index(con, LinkSpec("t", "email", "email", "email"), [*wanted, *fillers])
+    found = dict(con.execute("SELECT rid, key FROM _idx").fetchall())
+    carriers = {rid: key for rid, key in exact.items() if usable_key(con, key)}
+    assert {r: k for r, k in found.items() if r in carriers} == carriers
+
+
+def _keyed(values: list[str], link: LinkSpec) -> tuple[duckdb.DuckDBPyConnection, dict[int, str]]:
+    """A table `t` of the values in the link's column, and each row's key (None left out)."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t ({link.column} VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    rows = con.execute(f"SELECT rowid, {link.key_sql(link.column)} FROM t").fetchall()
+    return con, {rid: key for rid, key in rows if key is not None}
+
+
+def _index(con: duckdb.DuckDBPyConnection, link: LinkSpec, keys: list[str]) -> None:
+    """Search the link column for `keys` (all of kind link.kind) as a search does: `_idx`."""
     con.execute(
         "CREATE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR, "
         "probed BOOLEAN DEFAULT false)"
     )
-    con.executemany(
-        "INSERT INTO _keys (req, kind, key) VALUES ('r', 'email', ?)",
-        [[k] for k in [*wanted, *fillers]],
-    )
+    for k in keys:  # maybe none
+        con.execute("INSERT INTO _keys (req, kind, key) VALUES ('r', ?, ?)", [link.kind, k])
     con.execute(
         "CREATE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, kind VARCHAR, "
         "key VARCHAR, cc VARCHAR)"
     )
     create_several(con)
-    index_link(con, 0, LinkSpec("t", "email", "email", "email"))
-    found = dict(con.execute("SELECT rid, key FROM _idx").fetchall())
-    carriers = {rid: key for rid, key in exact.items() if usable_key(con, key)}
-    assert {r: k for r, k in found.items() if r in carriers} == carriers
+    index_link(con, 0, link)
 
 
 def usable_key(con: duckdb.DuckDBPyConnection, key: str, kind: str = "email") -> bool:
@@ -276,28 +272,11 @@ def test_id_rows_picked_for_a_search_keep_every_carrier(values: list[str], many:
     """Ids (compared trimmed) are picked by comparing the stored value first and trimming only
     values that may start or end with a space: every row whose trimmed value is searched for
     is found, for a few keys and for a batch's (over 64), and no other row."""
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t (id VARCHAR)")
-    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
     link = LinkSpec("t", "id", "customer_id", "trim")
-    exact = {
-        rid: key
-        for rid, key in con.execute(f"SELECT rowid, {link.key_sql('id')} FROM t").fetchall()
-        if key is not None
-    }
+    con, exact = _keyed(values, link)
     wanted = sorted(set(exact.values()))[::2]  # half the keys: the others must not be found
     fillers = [f"Z{i}" for i in range(70)] if many else []
-    con.execute(
-        "CREATE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, cc VARCHAR, "
-        "probed BOOLEAN DEFAULT false)"
-    )
-    for k in [*wanted, *fillers]:
-        con.execute("INSERT INTO _keys (req, kind, key) VALUES ('r', 'customer_id', ?)", [k])
-    con.execute(
-        "CREATE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, kind VARCHAR, "
-        "key VARCHAR, cc VARCHAR)"
-    )
-    index_link(con, 0, link)
+    _index(con, link, [*wanted, *fillers])
     found = con.execute(
         "SELECT i.rid, i.key FROM _idx i JOIN _keys k ON k.key = i.key ORDER BY ALL"
     ).fetchall()
