@@ -246,6 +246,7 @@ def _find_subjects(
     _close(con, space, judge)
     _attribute_by_period(con, space, judge)
     judge.demote_unvouched()
+    _unlink(con, space, judge)
     agreement = judge.drop_known_others()
     _subject_names(con, space)
     results = {req: SubjectMatch(req) for req in requests}
@@ -511,22 +512,63 @@ def _seed(
         "CREATE OR REPLACE TEMP TABLE _keys (req VARCHAR, kind VARCHAR, key VARCHAR, "
         "cc VARCHAR, probed BOOLEAN DEFAULT false)"
     )
-    for kind, region in sorted({(r[1], r[4]) for r in rows}, key=lambda x: (x[0], x[1] or "")):
-        norm = _input_normalization(space, kind)
-        key = phone_key_sql("v", region) if region else key_sql("v", norm)
-        cc = f"coalesce({country_sql('v')}, rcc)" if norm == "e164" else "NULL"
-        con.execute(
-            f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
-            f"FROM _in WHERE kind = ? AND rg IS NOT DISTINCT FROM ? AND {key} IS NOT NULL "
-            "EXCEPT SELECT req, kind, key, cc FROM _keys",
-            [kind, region],
-        )
+    con.execute("CREATE OR REPLACE TEMP TABLE _run AS SELECT DISTINCT req FROM _in")
+    _seed_keys(con, space)
     create_several(con)
     for name in ("_hits", "_maybe"):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} (req VARCHAR, tbl VARCHAR, rid BIGINT, "
             "via VARCHAR, link INTEGER, key VARCHAR, cc VARCHAR)"
         )
+    # what one search of the requests (`_close`) adds to; `_idx` holds rows of values, for
+    # every request
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, "
+        "kind VARCHAR, key VARCHAR, cc VARCHAR)"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _expanded (req VARCHAR, tbl VARCHAR, rid BIGINT)")
+
+
+def _seed_keys(con: Connection, space: SearchSpace) -> None:
+    """The keys of the given identifiers (`_in`) of the requests in `_run`."""
+    pairs = con.execute(
+        "SELECT DISTINCT kind, rg FROM _in WHERE req IN (SELECT req FROM _run)"
+    ).fetchall()
+    for kind, region in sorted(pairs, key=lambda x: (x[0], x[1] or "")):
+        norm = _input_normalization(space, kind)
+        key = phone_key_sql("v", region) if region else key_sql("v", norm)
+        cc = f"coalesce({country_sql('v')}, rcc)" if norm == "e164" else "NULL"
+        con.execute(
+            f"INSERT INTO _keys (req, kind, key, cc) SELECT DISTINCT req, kind, {key}, {cc} "
+            f"FROM _in WHERE kind = ? AND rg IS NOT DISTINCT FROM ? AND {key} IS NOT NULL "
+            "AND req IN (SELECT req FROM _run) EXCEPT SELECT req, kind, key, cc FROM _keys",
+            [kind, region],
+        )
+
+
+def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
+    """Search again, without them, the requests whose certain rows include one that links
+    the person to someone else (`IdentityJudge.ban_bridges`): what was followed from that
+    row may be the other person's. Rows banned stay possible matches. A request still
+    linking after MAX_ROUNDS searches is left to a human whole (as when its identifiers lead
+    to different people)."""
+    for _ in range(MAX_ROUNDS):
+        again = judge.ban_bridges()
+        if not again:
+            return
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again]
+        )
+        for table in ("_keys", "_hits", "_maybe", "_kconf", "_split", "_expanded"):
+            con.execute(f"DELETE FROM {table} WHERE req IN (SELECT req FROM _run)")
+        _seed_keys(con, space)
+        _close(con, space, judge)
+        _attribute_by_period(con, space, judge)
+        judge.demote_unvouched()
+    con.execute("INSERT INTO _split SELECT req FROM _run EXCEPT SELECT req FROM _split")
+    con.execute("INSERT INTO _maybe SELECT * FROM _hits WHERE req IN (SELECT req FROM _run)")
+    con.execute("DELETE FROM _hits WHERE req IN (SELECT req FROM _run)")
 
 
 def _input_normalization(space: SearchSpace, kind: str) -> str:
@@ -575,13 +617,8 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     round's keys. The same statements serve one request or a thousand. Phone keys carry
     their country code when known, and numbers from different countries never match.
     """
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _idx (tbl VARCHAR, rid BIGINT, link INTEGER, "
-        "kind VARCHAR, key VARCHAR, cc VARCHAR)"
-    )
     matching = [(i, link) for i, link in enumerate(space.links) if link.matches]
-    con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _expanded (req VARCHAR, tbl VARCHAR, rid BIGINT)")
+    banned = bool(con.execute("SELECT count(*) FROM _ban").fetchone()[0])  # type: ignore[index]
     for round_ in range(MAX_ROUNDS):
         fresh = {
             r[0] for r in con.execute("SELECT DISTINCT kind FROM _keys WHERE NOT probed").fetchall()
@@ -615,6 +652,15 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
                 f"WHERE NOT k.probed AND {rule}"
             )
         con.execute("UPDATE _keys SET probed = true")
+        if banned:  # rows that link the person to someone else: possible matches only
+            con.execute(
+                "INSERT INTO _maybe SELECT * FROM _hits h WHERE EXISTS (SELECT 1 FROM _ban b "
+                "WHERE b.req = h.req AND b.tbl = h.tbl AND b.rid = h.rid)"
+            )
+            con.execute(
+                "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _ban b WHERE b.req = _hits.req "
+                "AND b.tbl = _hits.tbl AND b.rid = _hits.rid)"
+            )
         if round_ == 0:  # the rows the request's own identifiers lead to: one person?
             judge.split_requests()
         judge.demote_unvouched()  # before their identifiers are followed
@@ -694,7 +740,8 @@ def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJud
             "INSERT INTO _hits SELECT DISTINCT m.req, m.tbl, m.rid, m.via, m.link, m.key, m.cc "
             "FROM _maybe m JOIN _attrib a ON a.tbl = m.tbl AND a.rid = m.rid AND a.kind = m.via "
             "AND a.key = m.key JOIN _hits h ON h.req = m.req AND h.tbl = a.otbl "
-            "AND h.rid = a.orid"
+            "AND h.rid = a.orid WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = m.req "
+            "AND b.tbl = m.tbl AND b.rid = m.rid)"
         )
         con.execute(
             "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _attrib a WHERE a.tbl = _maybe.tbl "
@@ -809,15 +856,28 @@ def _shared_value_matches(
         "AND h.rid = m.rid) GROUP BY m.req, m.tbl, m.rid ORDER BY ALL"
     ).fetchall()
     split = {r[0] for r in con.execute("SELECT req FROM _split").fetchall()}
+    bridges = {
+        (r[0], r[1], int(r[2])): str(r[3])
+        for r in con.execute("SELECT req, tbl, rid, kind FROM _ban").fetchall()
+    }
     for req, tbl, rid, link, details in rows:
         column = space.links[int(link)].column
-        reason = (
-            "the identifiers given lead to different people: which are the requester's is "
-            "for a human to decide"
-            if req in split
-            else "reached only through a shared identifier: "
-            + "; ".join(d.replace("_", " ") for d in sorted(details))
-        )
+        other = bridges.get((req, tbl, int(rid)))
+        if req in split:
+            reason = (
+                "the identifiers given lead to different people: which are the requester's "
+                "is for a human to decide"
+            )
+        elif other is not None:
+            reason = (
+                f"reached through the person's {space.links[int(link)].kind.replace('_', ' ')}"
+                f", but the row also carries the {other.replace('_', ' ')} of another person: "
+                "it links two people, whose it is is for a human to decide"
+            )
+        else:
+            reason = "reached only through a shared identifier: " + "; ".join(
+                d.replace("_", " ") for d in sorted(details)
+            )
         evidence = agreement.get((req, tbl, int(rid)), [])
         score = 0.5 + 0.2 * sum(e.endswith("matches the person's") for e in evidence)
         possible.setdefault(

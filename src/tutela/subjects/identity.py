@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from tutela.base.normalize import ANCHOR_KINDS, key_sql, placeholder_sql
+from tutela.base.normalize import ANCHOR_KINDS, EXPANDING, key_sql, placeholder_sql
 from tutela.base.sql import json_list, sql_literal
 from tutela.engine import Connection
 from tutela.subjects.ledger import Ledger
@@ -37,6 +37,11 @@ MAX_SIGNATURES = 50
 """Carrier rows of more distinct identity signatures than this are not compared pairwise."""
 
 UNIQUE, AMBIGUOUS, PLACEHOLDER = "unique", "ambiguous", "placeholder"
+
+WEAK_REACH = ("phone", "device_id", "cookie_id", "ip_address", "name")
+"""Kinds a household or a shared device share without the data showing it: a row reached
+only through them is the person's while nothing on it belongs to someone else
+(`IdentityJudge.ban_bridges`). Ids, e-mails and accounts vouch for the rows they reach."""
 
 SOFT_KINDS = ("email", "name", "cookie_id")
 """Attributes that tell people apart when no unique identifier does; a browser cookie is the
@@ -194,6 +199,9 @@ class IdentityJudge:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _kconf (req VARCHAR, kind VARCHAR, key VARCHAR, "
             "cc VARCHAR, nobody_agrees BOOLEAN)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _ban (req VARCHAR, tbl VARCHAR, rid BIGINT, kind VARCHAR)"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _vstat (kind VARCHAR, key VARCHAR, cc VARCHAR, "
@@ -402,9 +410,9 @@ class IdentityJudge:
         """`_split`: requests whose own identifiers lead straight to rows of different
         people (her e-mail to her record, the phone given to her husband's: two customer
         ids, names not even close). Which are the requester's is for a human: none of those
-        rows is certain, none of their identifiers is followed."""
+        rows is certain, none of their identifiers is followed. Only the requests being
+        searched (`_run`) are judged: called after the first round of their search."""
         n = len(self.attr_kinds)
-        self.con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
         if not n:
             return
         cols = ", ".join(f"s.a{i} AS a{i}" for i in range(n))
@@ -413,7 +421,8 @@ class IdentityJudge:
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _hsig AS SELECT row_number() OVER () AS sid, * "
             f"FROM (SELECT DISTINCT h.req, {cols} "
-            "FROM _hits h JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid)"
+            "FROM _hits h JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid "
+            "WHERE h.req IN (SELECT req FROM _run))"
         )
         name = self.attr_kinds.index("name") if "name" in self.attr_kinds else None
         same = (
@@ -464,6 +473,106 @@ class IdentityJudge:
             "AND d.tbl = _hits.tbl AND d.rid = _hits.rid)"
         )
         return int(row[0])
+
+    def ban_bridges(self) -> list[str]:
+        """`_ban` (req, tbl, rid, kind): certain rows of a request reached only through a
+        value a household or a shared device shares unseen (`WEAK_REACH`) that also carry a
+        value belonging to someone else: rows that contradict the person (another customer
+        id, e-mail or name) carry it, and none that agrees with her does, this row left out.
+        Such a row links two people: Bruno's mobile on Alba's newsletter sign-up, Alba's
+        cookie on the device of Bruno's app. It is a possible match for each of them.
+
+        The person is read from her vouched rows only (reached through an id, an e-mail, an
+        account), so the linking row does not vouch for itself. Carriers are compared by
+        distinct signature (one customer's 60,000 orders are one), so the cost grows with
+        the rows and values reached, not their pairs. Returns the requests with new bans:
+        what was followed from those rows must be searched again without them."""
+        kinds = self.attr_kinds
+        n = len(kinds)
+        if not n:
+            return []
+        con = self.con
+        weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _weak AS SELECT req, tbl, rid FROM _hits "
+            f"GROUP BY ALL HAVING bool_and(list_contains({weak}, via))"
+        )
+        if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
+            return []
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _vouched AS SELECT DISTINCT req, tbl, rid FROM _hits "
+            "EXCEPT SELECT req, tbl, rid FROM _weak"
+        )
+        mine = ", ".join(
+            f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
+            for i in range(n)
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _vmine AS SELECT v.req, {mine} FROM _vouched v "
+            "JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid GROUP BY v.req"
+        )
+        # the values the weak rows carry: followed kinds, from links not declared shared,
+        # not placeholders (those say nothing of anyone)
+        followed = f"[{', '.join(sql_literal(k) for k in sorted(EXPANDING))}]"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wkeys AS
+            SELECT DISTINCT w.req, w.tbl, w.rid, k.kind, k.key, k.cc FROM _weak w
+            JOIN _keys k ON k.req = w.req
+            JOIN _idx i ON i.tbl = w.tbl AND i.rid = w.rid AND i.kind = k.kind
+             AND i.key = k.key AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
+            JOIN _vstat v ON v.kind = k.kind AND v.key = k.key
+             AND v.cc IS NOT DISTINCT FROM k.cc AND v.status <> '{PLACEHOLDER}'
+            WHERE list_contains({followed}, k.kind) AND NOT list_contains($shared, i.link)
+              AND w.req IN (SELECT req FROM _vmine)""",
+            {"shared": self.shared_links},
+        )
+        attrs = ", ".join(f"s.a{i}" for i in range(n))
+        # every carrier of those values, one line per distinct signature: how many rows,
+        # and whether they are the person's vouched rows
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wsig AS
+            SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched, {attrs},
+                   count(DISTINCT (i.tbl, i.rid)) AS n
+            FROM (SELECT DISTINCT req, kind, key, cc FROM _wkeys) k
+            JOIN _idx i ON i.kind = k.kind AND i.key = k.key
+             AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
+            JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
+            LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
+            GROUP BY ALL"""
+        )
+        comparable = " OR ".join(
+            f"(len(coalesce(w.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0 "
+            + (f"AND w.kind <> '{kind}')" if kind in SOFT_KINDS else ")")
+            for i, kind in enumerate(kinds)
+        )
+        conflict = self.conflict_sql("w.a", "m.m", judged="w.kind")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
+            SELECT w.*, w.vouched OR (({comparable}) AND ({conflict}) IS NULL) AS agrees,
+                   NOT w.vouched AND ({conflict}) IS NOT NULL AS conflicts
+            FROM _wsig w JOIN _vmine m ON m.req = w.req"""
+        )
+        # the row itself is one carrier of its signature's line: left out of the counts
+        itself = " AND ".join(f"j.a{i} IS NOT DISTINCT FROM s.a{i}" for i in range(n))
+        rows = con.execute(
+            f"""INSERT INTO _ban
+            SELECT x.req, x.tbl, x.rid, min(x.kind) FROM (
+                SELECT x.req, x.tbl, x.rid, x.kind FROM _wkeys x
+                JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid
+                JOIN _wjudge j ON j.req = x.req AND j.kind = x.kind AND j.key = x.key
+                 AND j.cc IS NOT DISTINCT FROM x.cc
+                GROUP BY x.req, x.tbl, x.rid, x.kind, x.key, x.cc
+                HAVING coalesce(sum(j.n - CASE WHEN NOT j.vouched AND {itself} THEN 1 ELSE 0
+                                    END) FILTER (WHERE j.conflicts), 0) > 0
+                   AND coalesce(sum(j.n - CASE WHEN NOT j.vouched AND {itself} THEN 1 ELSE 0
+                                    END) FILTER (WHERE j.agrees), 0) = 0
+            ) x
+            WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = x.req AND b.tbl = x.tbl
+                              AND b.rid = x.rid)
+            GROUP BY x.req, x.tbl, x.rid
+            RETURNING req"""
+        ).fetchall()
+        return sorted({r[0] for r in rows})
 
     def _mark_landlines(self) -> None:
         """`_landline`: the phone keys reached so far that are fixed lines (phonenumbers'

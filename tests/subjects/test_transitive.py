@@ -1,0 +1,137 @@
+"""Never across people, through a chain: a row reached only through a phone, a device or a
+cookie of the person, that also carries an identifier belonging to someone else, links two
+people. It is a possible match for each of them, never certain, and nothing is followed
+from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutela.policy.loader import load_policy
+from tutela.policy.models import Policy
+from tutela.subjects import service
+from tutela.subjects.find import find_subjects
+from tutela.workspace import Workspace
+
+POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: name, kind: name}
+      - {table: newsletter, column: email, kind: email}
+      - {table: newsletter, column: mobile, kind: phone, region: ES}
+      - {table: calls, column: customer_id, kind: customer_id}
+      - {table: calls, column: phone, kind: phone, region: ES}
+      - {table: web, column: customer_id, kind: customer_id}
+      - {table: web, column: cookie_id, kind: cookie_id}
+      - {table: web, column: device_id, kind: device_id}
+      - {table: app, column: customer_id, kind: customer_id}
+      - {table: app, column: device_id, kind: device_id}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, name: {}}}
+  newsletter: {columns: {subscriber_id: {}, email: {}, mobile: {}}}
+  calls: {columns: {call_id: {}, customer_id: {}, phone: {}}}
+  web: {columns: {event_id: {}, customer_id: {}, cookie_id: {}, device_id: {}}}
+  app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
+erasure:
+  default: delete
+"""
+
+KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
+        "web": "event_id", "app": "session_id"}  # fmt: skip
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Policy:
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    return load_policy(path).policy
+
+
+@pytest.fixture
+def drop(workspace: Workspace) -> Workspace:
+    """Alba (A100) and Bruno (B200). Alba's newsletter row N1 carries a mobile that Bruno's
+    call K1 carries too; the web event E2 has Alba's cookie and the device of Bruno's app."""
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba.ruiz@example.com', "
+        "'Alba Ruiz'), ('B200', NULL, 'Bruno Sala')) t(customer_id, email, name)"
+    )
+    con.execute(
+        "CREATE TABLE newsletter AS SELECT * FROM (VALUES ('N1', 'alba.ruiz@example.com', "
+        "'+34 612 000 111')) t(subscriber_id, email, mobile)"
+    )
+    con.execute(
+        "CREATE TABLE calls AS SELECT * FROM (VALUES ('K1', 'B200', '612000111')) "
+        "t(call_id, customer_id, phone)"
+    )
+    con.execute(
+        "CREATE TABLE web AS SELECT * FROM (VALUES ('E1', 'A100', 'ck-aaaa-1111', NULL), "
+        "('E2', NULL, 'ck-aaaa-1111', 'dev-7f3e-0001')) t(event_id, customer_id, cookie_id, "
+        "device_id)"
+    )
+    con.execute(
+        "CREATE TABLE app AS SELECT * FROM (VALUES ('O1', 'B200', 'dev-7f3e-0001')) "
+        "t(session_id, customer_id, device_id)"
+    )
+    return workspace
+
+
+def _ids(ws: Workspace, table: str, rowids: list[int]) -> set[str]:
+    key = KEYS[table]
+    rows = ws.con.execute(
+        f'SELECT "{key}" FROM "{table}" WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))', [rowids]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _found(ws: Workspace, match: service.SubjectMatch) -> dict[str, set[str]]:
+    return {t: _ids(ws, t, rids) for t, rids in match.rows.items() if rids}
+
+
+def _possible(ws: Workspace, match: service.SubjectMatch) -> set[tuple[str, str]]:
+    return {(p.table, i) for p in match.possible for i in _ids(ws, p.table, [p.rowid])}
+
+
+def test_a_row_linking_two_people_is_certain_for_neither(drop: Workspace, policy: Policy) -> None:
+    ctx = service.context(drop, policy)
+    alba = service.find(ctx, {"customer_id": ["A100"]})
+    assert _found(drop, alba) == {"crm": {"A100"}, "newsletter": {"N1"}, "web": {"E1"}}
+    assert _possible(drop, alba) == {("web", "E2")}
+    bruno = service.find(ctx, {"customer_id": ["B200"]})
+    assert _found(drop, bruno) == {"crm": {"B200"}, "calls": {"K1"}, "app": {"O1"}}
+    assert _possible(drop, bruno) == {("newsletter", "N1"), ("web", "E2")}
+    reasons = {p.table: p.reason for p in bruno.possible}
+    assert "another person" in reasons["newsletter"], reasons
+
+
+def test_the_same_in_one_batch(drop: Workspace, policy: Policy) -> None:
+    """Both people in one batch, with a third request by the shared mobile alone."""
+    ctx = service.context(drop, policy)
+    found = find_subjects(
+        drop,
+        ctx.space,
+        {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]},
+         "m": {"phone": ["612 000 111"]}},
+    )  # fmt: skip
+    assert _found(drop, found["a"]) == {"crm": {"A100"}, "newsletter": {"N1"}, "web": {"E1"}}
+    assert _found(drop, found["b"]) == {"crm": {"B200"}, "calls": {"K1"}, "app": {"O1"}}
+    assert "N1" not in _found(drop, found["m"]).get("newsletter", set())
+
+
+def test_erasing_one_leaves_the_linking_rows(drop: Workspace, policy: Policy) -> None:
+    ctx = service.context(drop, policy)
+    before = {t: drop.con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall()
+              for t in ("newsletter", "web")}  # fmt: skip
+    clean, plans = service.plan_erasures(ctx, {"E": {"customer_id": ["B200"]}})
+    [(cert, _)] = service.apply_erasures(ctx, clean, plans, None)
+    assert cert["verification"]["ok"], cert["verification"]
+    for table, rows in before.items():
+        assert drop.con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall() == rows
+    left = {r[0] for r in drop.con.execute("SELECT customer_id FROM crm").fetchall()}
+    assert left == {"A100"}
