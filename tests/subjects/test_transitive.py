@@ -135,3 +135,65 @@ def test_erasing_one_leaves_the_linking_rows(drop: Workspace, policy: Policy) ->
         assert drop.con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall() == rows
     left = {r[0] for r in drop.con.execute("SELECT customer_id FROM crm").fetchall()}
     assert left == {"A100"}
+
+
+LIST_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: name, kind: name}
+      - {table: contacts, column: emails, kind: email}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, name: {}}}
+  contacts: {columns: {contact_id: {}, emails: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_a_list_of_two_peoples_addresses_is_certain_for_neither(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A JSON export's list of e-mails: two customers' addresses in one list is a possible
+    match for each (as the same addresses in one text are); one person's two addresses,
+    hers."""
+    path = tmp_path / "list.yaml"
+    path.write_text(LIST_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba.ruiz@example.com', "
+        "'Alba Ruiz'), ('B200', 'bruno.sala@example.com', 'Bruno Sala')) t(customer_id, email, "
+        "name)"
+    )
+    con.execute("CREATE TABLE contacts (contact_id VARCHAR, emails VARCHAR[])")
+    con.execute(
+        "INSERT INTO contacts VALUES ('L1', ['alba.ruiz@example.com', 'bruno.sala@example.com']), "
+        "('L2', ['alba.ruiz@example.com', 'alba@home.example.org'])"
+    )
+    ctx = service.context(workspace, policy)
+    keys = {"crm": "customer_id", "contacts": "contact_id"}
+
+    def ids(table: str, rowids: list[int]) -> set[str]:
+        rows = con.execute(
+            f'SELECT "{keys[table]}" FROM "{table}" WHERE rowid IN (SELECT UNNEST(?::BIGINT[]))',
+            [rowids],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    alba = service.find(ctx, {"customer_id": ["A100"]})
+    assert {t: ids(t, r) for t, r in alba.rows.items() if r} == {
+        "crm": {"A100"},
+        "contacts": {"L2"},
+    }
+    assert {(p.table, i) for p in alba.possible for i in ids(p.table, [p.rowid])} == {
+        ("contacts", "L1")
+    }
+    bruno = service.find(ctx, {"customer_id": ["B200"]})
+    assert {t: ids(t, r) for t, r in bruno.rows.items() if r} == {"crm": {"B200"}}
+    assert ("contacts", "L1") in {
+        (p.table, i) for p in bruno.possible for i in ids(p.table, [p.rowid])
+    }

@@ -480,7 +480,9 @@ class IdentityJudge:
         value belonging to someone else: rows that contradict the person (another customer
         id, e-mail or name) carry it, and none that agrees with her does, this row left out.
         Such a row links two people: Bruno's mobile on Alba's newsletter sign-up, Alba's
-        cookie on the device of Bruno's app. It is a possible match for each of them.
+        cookie on the device of Bruno's app, a list of e-mails holding Alba's and Bruno's
+        (reached through one item of a list, a row is weak too). It is a possible match for
+        each of them.
 
         The person is read from her vouched rows only (reached through an id, an e-mail, an
         account), so the linking row does not vouch for itself. Carriers are compared by
@@ -493,9 +495,12 @@ class IdentityJudge:
             return []
         con = self.con
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
+        # a list of e-mails is one person's addresses only while the data says so: reached
+        # through one item, the row may hold another person's address in the next
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _weak AS SELECT req, tbl, rid FROM _hits "
-            f"GROUP BY ALL HAVING bool_and(list_contains({weak}, via))"
+            "CREATE OR REPLACE TEMP TABLE _weak AS SELECT req, tbl, rid FROM _hits GROUP BY ALL "
+            f"HAVING bool_and(list_contains({weak}, via) OR list_contains($lists, link))",
+            {"lists": [i for i, link in enumerate(self.space.links) if link.list_column]},
         )
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
             return []
