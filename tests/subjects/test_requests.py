@@ -86,8 +86,10 @@ def test_undecodable_request_file_is_a_clear_error(
     path = tmp_path / "bad.csv"
     path.write_bytes("request_id,type,email\nR1,access,josé@example.com\n".encode() + b"R2,\xff\n")
     ctx = service.context(shop, policy)
-    with pytest.raises(InputFileError, match=r"bad.csv:3: bytes that are not valid UTF-8"):
+    with pytest.raises(InputFileError, match=r"bad.csv:3: bytes that are not valid UTF-8") as err:
         requests.run_batch(ctx, path, apply=False, out_dir=tmp_path)
+    # `requests run` has no --encoding (that is `tutela load`'s): the hint does not name it
+    assert err.value.hint is not None and "--encoding" not in err.value.hint
 
 
 def test_reused_request_id_and_odd_rows(shop: Workspace, policy: Policy, tmp_path: Path) -> None:
@@ -207,6 +209,10 @@ def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(InputFileError, match=r"twice.csv:1: the header names column 'email'"):
         requests.read_requests(path)
+    untyped = tmp_path / "untyped.csv"  # no type column: the file's error, not each row's
+    untyped.write_text("request_id,email\nU1,laura.puig@example.com\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"untyped.csv:1: no column says the request type"):
+        requests.read_requests(untyped)
     huge = tmp_path / "huge.csv"  # a field beyond a line load reads: the file's error
     huge.write_text('request_id,type,email\nH1,access,"' + "a" * (17 << 20) + "\n", "utf-8")
     with pytest.raises(InputFileError, match=r"huge.csv:\d+: field larger than field limit"):

@@ -186,11 +186,14 @@ def read_requests(path: Path) -> list[RequestRow]:
         raise InputFileError(f"{path}: file is empty")
     try:
         encoding = detect_encoding(path, facts)
-    except InputFileError:
+    except InputFileError as exc:
         # A stray NUL byte or two in a text file is a bad row, not a binary file: such
         # rows fail alone below. Many NULs (or invalid UTF-8 besides) stay an error.
         if facts.utf8_error is not None or facts.head.count(0) > max(2, len(facts.head) // 100):
-            raise
+            # `tutela load`'s hint names its --encoding, which a request file has not
+            raise InputFileError(
+                exc.message, hint="save the request file as UTF-8 (or UTF-16) and run it again"
+            ) from exc
         encoding = "utf-8"
     try:
         text = path.read_text(encoding=encoding)
@@ -239,6 +242,11 @@ def read_requests(path: Path) -> list[RequestRow]:
                 f"{path}:1: the header names column {twice[0]!r} more than once",
                 hint="give each column its own name (a request with two e-mails: JSONL, "
                 '"identifiers": {"email": [...]})',
+            )
+        if not set(names) & set(_TYPE_COLUMNS):  # every row would fail alike
+            raise InputFileError(
+                f"{path}:1: no column says the request type",
+                hint=f"add a column {_TYPE_COLUMNS[0]!r} holding access or erasure",
             )
         width = len(reader.fieldnames)
         for row in reader:
