@@ -25,6 +25,10 @@ subjects:
       - {table: crm, column: name, kind: name}
       - {table: newsletter, column: email, kind: email}
       - {table: newsletter, column: mobile, kind: phone, region: ES}
+      - {table: newsletter, column: alt_email, kind: email}
+      - {table: payments, column: customer_id, kind: customer_id}
+      - {table: payments, column: iban, kind: iban}
+      - {table: payments, column: email, kind: email}
       - {table: calls, column: customer_id, kind: customer_id}
       - {table: calls, column: phone, kind: phone, region: ES}
       - {table: web, column: customer_id, kind: customer_id}
@@ -34,7 +38,8 @@ subjects:
       - {table: app, column: device_id, kind: device_id}
 tables:
   crm: {columns: {customer_id: {}, email: {}, name: {}}}
-  newsletter: {columns: {subscriber_id: {}, email: {}, mobile: {}}}
+  newsletter: {columns: {subscriber_id: {}, email: {}, mobile: {}, alt_email: {}}}
+  payments: {columns: {payment_id: {}, customer_id: {}, iban: {}, email: {}}}
   calls: {columns: {call_id: {}, customer_id: {}, phone: {}}}
   web: {columns: {event_id: {}, customer_id: {}, cookie_id: {}, device_id: {}}}
   app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
@@ -43,7 +48,8 @@ erasure:
 """
 
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
-        "web": "event_id", "app": "session_id", "contacts": "contact_id"}  # fmt: skip
+        "web": "event_id", "app": "session_id", "contacts": "contact_id",
+        "payments": "payment_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -56,7 +62,9 @@ def policy(tmp_path: Path) -> Policy:
 @pytest.fixture
 def drop(workspace: Workspace) -> Workspace:
     """Alba (A100) and Bruno (B200). Alba's newsletter row N1 carries a mobile that Bruno's
-    call K1 carries too; the web event E2 has Alba's cookie and the device of Bruno's app."""
+    call K1 carries too (and a second address of hers, found nowhere else: it vouches for
+    nothing); the web event E2 has Alba's cookie and the device of Bruno's app; the payment
+    P1 is made with Alba's e-mail from Bruno's bank account (a joint account)."""
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba.ruiz@example.com', "
@@ -64,7 +72,13 @@ def drop(workspace: Workspace) -> Workspace:
     )
     con.execute(
         "CREATE TABLE newsletter AS SELECT * FROM (VALUES ('N1', 'alba.ruiz@example.com', "
-        "'+34 612 000 111')) t(subscriber_id, email, mobile)"
+        "'+34 612 000 111', 'alba.r@work.example')) t(subscriber_id, email, mobile, alt_email)"
+    )
+    con.execute(
+        "CREATE TABLE payments AS SELECT * FROM (VALUES "
+        "('P0', 'B200', 'ES9121000418450200051332', NULL), "
+        "('P1', NULL, 'ES91 2100 0418 4502 0005 1332', 'alba.ruiz@example.com')) "
+        "t(payment_id, customer_id, iban, email)"
     )
     con.execute(
         "CREATE TABLE calls AS SELECT * FROM (VALUES ('K1', 'B200', '612000111')) "
@@ -80,6 +94,10 @@ def drop(workspace: Workspace) -> Workspace:
         "t(session_id, customer_id, device_id)"
     )
     return workspace
+
+
+ALBA = {"crm": {"A100"}, "newsletter": {"N1"}, "web": {"E1"}, "payments": {"P1"}}
+BRUNO = {"crm": {"B200"}, "calls": {"K1"}, "app": {"O1"}, "payments": {"P0"}}
 
 
 def _ids(ws: Workspace, table: str, rowids: list[int]) -> set[str]:
@@ -101,11 +119,11 @@ def _possible(ws: Workspace, match: service.SubjectMatch) -> set[tuple[str, str]
 def test_a_row_linking_two_people_is_certain_for_neither(drop: Workspace, policy: Policy) -> None:
     ctx = service.context(drop, policy)
     alba = service.find(ctx, {"customer_id": ["A100"]})
-    assert _found(drop, alba) == {"crm": {"A100"}, "newsletter": {"N1"}, "web": {"E1"}}
+    assert _found(drop, alba) == ALBA
     assert _possible(drop, alba) == {("web", "E2")}
     bruno = service.find(ctx, {"customer_id": ["B200"]})
-    assert _found(drop, bruno) == {"crm": {"B200"}, "calls": {"K1"}, "app": {"O1"}}
-    assert _possible(drop, bruno) == {("newsletter", "N1"), ("web", "E2")}
+    assert _found(drop, bruno) == BRUNO
+    assert _possible(drop, bruno) == {("newsletter", "N1"), ("web", "E2"), ("payments", "P1")}
     reasons = {p.table: p.reason for p in bruno.possible}
     assert "another person" in reasons["newsletter"], reasons
 
@@ -119,8 +137,8 @@ def test_the_same_in_one_batch(drop: Workspace, policy: Policy) -> None:
         {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]},
          "m": {"phone": ["612 000 111"]}},
     )  # fmt: skip
-    assert _found(drop, found["a"]) == {"crm": {"A100"}, "newsletter": {"N1"}, "web": {"E1"}}
-    assert _found(drop, found["b"]) == {"crm": {"B200"}, "calls": {"K1"}, "app": {"O1"}}
+    assert _found(drop, found["a"]) == ALBA
+    assert _found(drop, found["b"]) == BRUNO
     assert "N1" not in _found(drop, found["m"]).get("newsletter", set())
 
 
@@ -128,11 +146,13 @@ def test_erasing_one_leaves_the_linking_rows(drop: Workspace, policy: Policy) ->
     ctx = service.context(drop, policy)
     before = {t: drop.con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall()
               for t in ("newsletter", "web")}  # fmt: skip
+    p1 = drop.con.execute("SELECT * FROM payments WHERE payment_id = 'P1'").fetchall()
     clean, plans = service.plan_erasures(ctx, {"E": {"customer_id": ["B200"]}})
     [(cert, _)] = service.apply_erasures(ctx, clean, plans, None)
     assert cert["verification"]["ok"], cert["verification"]
     for table, rows in before.items():
         assert drop.con.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall() == rows
+    assert drop.con.execute("SELECT * FROM payments WHERE payment_id = 'P1'").fetchall() == p1
     left = {r[0] for r in drop.con.execute("SELECT customer_id FROM crm").fetchall()}
     assert left == {"A100"}
 

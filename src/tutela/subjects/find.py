@@ -514,6 +514,7 @@ def _seed(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _run AS SELECT DISTINCT req FROM _in")
     _seed_keys(con, space)
+    con.execute("CREATE OR REPLACE TEMP TABLE _given AS SELECT req, kind, key, cc FROM _keys")
     create_several(con)
     for name in ("_hits", "_maybe"):
         con.execute(
@@ -553,10 +554,12 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     row may be the other person's. Rows banned stay possible matches. A request still
     linking after MAX_ROUNDS searches is left to a human whole (as when its identifiers lead
     to different people)."""
-    for _ in range(MAX_ROUNDS):
+    for attempt in range(MAX_ROUNDS + 1):
         again = judge.ban_bridges()
         if not again:
             return
+        if attempt == MAX_ROUNDS:
+            break
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again]
         )
@@ -566,6 +569,7 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         _close(con, space, judge)
         _attribute_by_period(con, space, judge)
         judge.demote_unvouched()
+    con.execute("CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again])
     con.execute("INSERT INTO _split SELECT req FROM _run EXCEPT SELECT req FROM _split")
     con.execute("INSERT INTO _maybe SELECT * FROM _hits WHERE req IN (SELECT req FROM _run)")
     con.execute("DELETE FROM _hits WHERE req IN (SELECT req FROM _run)")
@@ -743,9 +747,12 @@ def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJud
             "AND h.rid = a.orid WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = m.req "
             "AND b.tbl = m.tbl AND b.rid = m.rid)"
         )
-        con.execute(
+        con.execute(  # attributed: the person's (moved above) or someone else's; a row
+            # that links two people stays a possible match
             "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _attrib a WHERE a.tbl = _maybe.tbl "
-            "AND a.rid = _maybe.rid AND a.kind = _maybe.via AND a.key = _maybe.key)"
+            "AND a.rid = _maybe.rid AND a.kind = _maybe.via AND a.key = _maybe.key) "
+            "AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = _maybe.req "
+            "AND b.tbl = _maybe.tbl AND b.rid = _maybe.rid)"
         )
     # owner rows (another person's period) that never overlap the person's own periods
     con.execute(

@@ -38,10 +38,10 @@ MAX_SIGNATURES = 50
 
 UNIQUE, AMBIGUOUS, PLACEHOLDER = "unique", "ambiguous", "placeholder"
 
-WEAK_REACH = ("phone", "device_id", "cookie_id", "ip_address", "name")
-"""Kinds a household or a shared device share without the data showing it: a row reached
-only through them is the person's while nothing on it belongs to someone else
-(`IdentityJudge.ban_bridges`). Ids, e-mails and accounts vouch for the rows they reach."""
+WEAK_REACH = ("phone", "device_id", "cookie_id", "ip_address", "name", "iban")
+"""Kinds a household, a shared device or a joint bank account share without the data showing
+it: a row reached only through them is the person's while nothing on it belongs to someone
+else (`IdentityJudge.ban_bridges`). Ids, e-mails and accounts vouch for the rows they reach."""
 
 SOFT_KINDS = ("email", "name", "cookie_id")
 """Attributes that tell people apart when no unique identifier does; a browser cookie is the
@@ -484,8 +484,9 @@ class IdentityJudge:
         (reached through one item of a list, a row is weak too). It is a possible match for
         each of them.
 
-        The person is read from her vouched rows only (reached through an id, an e-mail, an
-        account), so the linking row does not vouch for itself. Carriers are compared by
+        The person is read from her vouched rows only (reached through an id, an e-mail or
+        an account the requester gave or another of her rows carries), so the linking row
+        does not vouch for itself. Carriers are compared by
         distinct signature (one customer's 60,000 orders are one), so the cost grows with
         the rows and values reached, not their pairs. Returns the requests with new bans:
         what was followed from those rows must be searched again without them."""
@@ -495,19 +496,33 @@ class IdentityJudge:
             return []
         con = self.con
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
-        # a list of e-mails is one person's addresses only while the data says so: reached
-        # through one item, the row may hold another person's address in the next
+        # Vouched: reached through an id, an e-mail or an account that the requester gave or
+        # that another of the request's rows carries (not one only the row itself carries: a
+        # second address on the linking row vouches for nothing). A list of e-mails is one
+        # person's addresses only while the data says so: reached through one item, the row
+        # may hold another person's address in the next. Carriers counted per value, not
+        # compared per pair of rows (one customer's 60,000 orders carry one e-mail).
+        strong = f"NOT list_contains({weak}, h.via) AND NOT list_contains($lists, h.link)"
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _weak AS SELECT req, tbl, rid FROM _hits GROUP BY ALL "
-            f"HAVING bool_and(list_contains({weak}, via) OR list_contains($lists, link))",
+            f"""CREATE OR REPLACE TEMP TABLE _vouched AS
+            WITH carried AS (
+                SELECT o.req, i.kind, i.key, count(DISTINCT (o.tbl, o.rid)) AS n
+                FROM (SELECT DISTINCT req, tbl, rid FROM _hits) o
+                JOIN _idx i ON i.tbl = o.tbl AND i.rid = o.rid GROUP BY ALL
+            )
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            LEFT JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key
+            WHERE {strong} AND (coalesce(c.n, 0) >= 2 OR EXISTS (SELECT 1 FROM _given g
+                  WHERE g.req = h.req AND g.kind = h.via AND g.key = h.key
+                  AND g.cc IS NOT DISTINCT FROM h.cc))""",
             {"lists": [i for i, link in enumerate(self.space.links) if link.list_column]},
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _weak AS SELECT DISTINCT req, tbl, rid FROM _hits "
+            "EXCEPT SELECT req, tbl, rid FROM _vouched"
         )
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
             return []
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _vouched AS SELECT DISTINCT req, tbl, rid FROM _hits "
-            "EXCEPT SELECT req, tbl, rid FROM _weak"
-        )
         mine = ", ".join(
             f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
             for i in range(n)
