@@ -365,6 +365,16 @@ class IdentityJudge:
         # lambda), since each expansion of the macro is bound again (~25 ms each)
         return f"list_transform([_names_close({x}{name}, {y}{name})], lambda _nc: {judge})[1]"
 
+    def comparable_sql(self, x: str, y: str, judged: str) -> str:
+        """SQL: a carrier's signature (`{x}0..`) and the person's (`{y}0..`) both have some
+        attribute other than the kind of the value judged (an e-mail says nothing of the
+        carriers of that e-mail), so whether they agree can be told."""
+        return " OR ".join(
+            f"(len(coalesce({x}{i}, [])) > 0 AND len(coalesce({y}{i}, [])) > 0 "
+            + (f"AND {judged} <> '{kind}')" if kind in SOFT_KINDS else ")")
+            for i, kind in enumerate(self.attr_kinds)
+        )
+
     def subject_signatures(self) -> None:
         """`_mine`: per request, every identity attribute of its certain rows so far."""
         n = len(self.attr_kinds)
@@ -387,11 +397,7 @@ class IdentityJudge:
         self.subject_signatures()
         if not self.attr_kinds:
             return
-        comparable = " OR ".join(
-            f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0 "
-            + (f"AND k.kind <> '{kind}')" if kind in SOFT_KINDS else ")")
-            for i, kind in enumerate(self.attr_kinds)
-        )
+        comparable = self.comparable_sql("s.a", "m.m", "k.kind")
         conflict = self.conflict_sql("s.a", "m.m", judged="k.kind")
         self.con.execute(
             f"""INSERT INTO _kconf SELECT k.req, k.kind, k.key, k.cc,
@@ -486,9 +492,9 @@ class IdentityJudge:
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
         an account the requester gave or another of her rows carries), so the linking row
-        does not vouch for itself. Carriers are compared by
-        distinct signature (one customer's 60,000 orders are one), so the cost grows with
-        the rows and values reached, not their pairs. Returns the requests with new bans:
+        does not vouch for itself. Carriers are compared by distinct signature (one
+        customer's 60,000 orders are one), so the cost grows with the rows and values
+        reached, not their pairs. Returns the requests with new bans:
         what was followed from those rows must be searched again without them."""
         kinds = self.attr_kinds
         n = len(kinds)
@@ -560,11 +566,7 @@ class IdentityJudge:
             LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
             GROUP BY ALL"""
         )
-        comparable = " OR ".join(
-            f"(len(coalesce(w.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0 "
-            + (f"AND w.kind <> '{kind}')" if kind in SOFT_KINDS else ")")
-            for i, kind in enumerate(kinds)
-        )
+        comparable = self.comparable_sql("w.a", "m.m", "w.kind")
         conflict = self.conflict_sql("w.a", "m.m", judged="w.kind")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
