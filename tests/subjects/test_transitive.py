@@ -139,7 +139,18 @@ def test_the_same_in_one_batch(drop: Workspace, policy: Policy) -> None:
     )  # fmt: skip
     assert _found(drop, found["a"]) == ALBA
     assert _found(drop, found["b"]) == BRUNO
-    assert "N1" not in _found(drop, found["m"]).get("newsletter", set())
+    assert _found(drop, found["m"]) == {}  # the mobile leads to both: for a human
+
+
+def test_a_shared_phone_given_alone_is_for_a_human(drop: Workspace, policy: Policy) -> None:
+    """Given only the mobile that Alba's sign-up and Bruno's call both carry, the data cannot
+    say who asked: nothing is certain, every row reached is a possible match."""
+    ctx = service.context(drop, policy)
+    mobile = service.find(ctx, {"phone": ["612 000 111"]})
+    assert _found(drop, mobile) == {}
+    possible = _possible(drop, mobile)
+    assert {("newsletter", "N1"), ("calls", "K1"), ("crm", "A100"), ("crm", "B200")} <= possible
+    assert all("different people" in p.reason for p in mobile.possible), mobile.possible
 
 
 def test_erasing_one_leaves_the_linking_rows(drop: Workspace, policy: Policy) -> None:

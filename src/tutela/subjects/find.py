@@ -553,13 +553,22 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     the person to someone else (`IdentityJudge.ban_bridges`): what was followed from that
     row may be the other person's. Rows banned stay possible matches. A request still
     linking after MAX_ROUNDS searches is left to a human whole (as when its identifiers lead
-    to different people)."""
+    to different people), and so is one at once when the bridge was reached through the
+    only kind of identifier it gave, a weak one (a phone or a device only: whose they are,
+    the data cannot say)."""
     for attempt in range(MAX_ROUNDS + 1):
         again = judge.ban_bridges()
         if not again:
             return
         if attempt == MAX_ROUNDS:
-            break
+            _to_human(con, again)
+            return
+        apart = judge.given_leads_apart(again)
+        if apart:  # the identifier given itself leads to two people
+            _to_human(con, apart)
+            again = [req for req in again if req not in apart]
+            if not again:
+                return
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again]
         )
@@ -569,10 +578,15 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         _close(con, space, judge)
         _attribute_by_period(con, space, judge)
         judge.demote_unvouched()
-    con.execute("CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again])
-    con.execute("INSERT INTO _split SELECT req FROM _run EXCEPT SELECT req FROM _split")
-    con.execute("INSERT INTO _maybe SELECT * FROM _hits WHERE req IN (SELECT req FROM _run)")
-    con.execute("DELETE FROM _hits WHERE req IN (SELECT req FROM _run)")
+
+
+def _to_human(con: Connection, reqs: list[str]) -> None:
+    """Leave these requests to a human whole: every certain row becomes a possible match."""
+    con.execute(
+        "INSERT INTO _split SELECT UNNEST(?::VARCHAR[]) EXCEPT SELECT req FROM _split", [reqs]
+    )
+    con.execute("INSERT INTO _maybe SELECT * FROM _hits WHERE list_contains(?, req)", [reqs])
+    con.execute("DELETE FROM _hits WHERE list_contains(?, req)", [reqs])
 
 
 def _input_normalization(space: SearchSpace, kind: str) -> str:

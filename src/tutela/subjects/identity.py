@@ -20,12 +20,19 @@ Everything is set-based SQL over the carrier rows of the values reached in a rou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
 
-from tutela.base.normalize import ANCHOR_KINDS, EXPANDING, key_sql, placeholder_sql
+from tutela.base.normalize import (
+    ANCHOR_KINDS,
+    CORROBORATING,
+    EXPANDING,
+    key_sql,
+    placeholder_sql,
+)
 from tutela.base.sql import json_list, sql_literal
 from tutela.engine import Connection
 from tutela.subjects.ledger import Ledger
@@ -595,6 +602,28 @@ class IdentityJudge:
             RETURNING req"""
         ).fetchall()
         return sorted({r[0] for r in rows})
+
+    def given_leads_apart(self, reqs: Sequence[str]) -> list[str]:
+        """Of `reqs`, those with a new bridge (`ban_bridges`) reached straight through an
+        identifier the requester gave, when all they gave is weak (a phone, a device, an
+        IBAN, a name): that identifier itself leads to two people (a household's mobile on
+        Alba's sign-up and on Bruno's calls), so which of them asked is for a human to
+        decide. An id, an e-mail or an account given says who; then the bridge is only held
+        back, a possible match."""
+        if not reqs:
+            return []
+        weak = f"[{', '.join(sql_literal(k) for k in (*WEAK_REACH, *CORROBORATING))}]"
+        rows = self.con.execute(
+            f"""SELECT DISTINCT b.req FROM _ban b
+            JOIN _hits h ON h.req = b.req AND h.tbl = b.tbl AND h.rid = b.rid
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
+             AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
+            WHERE list_contains($reqs, b.req) AND NOT EXISTS (
+                SELECT 1 FROM _given s WHERE s.req = b.req AND NOT list_contains({weak}, s.kind))
+            ORDER BY 1""",
+            {"reqs": list(reqs)},
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def _mark_landlines(self) -> None:
         """`_landline`: the phone keys reached so far that are fixed lines (phonenumbers'
