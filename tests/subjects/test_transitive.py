@@ -49,7 +49,7 @@ erasure:
 
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
-        "payments": "payment_id"}  # fmt: skip
+        "payments": "payment_id", "signups": "signup_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -212,3 +212,61 @@ def test_a_list_of_two_peoples_addresses_is_certain_for_neither(
     bruno = service.find(ctx, {"customer_id": ["B200"]})
     assert _found(workspace, bruno) == {"crm": {"B200"}}
     assert ("contacts", "L1") in _possible(workspace, bruno)
+
+
+HOPS_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: calls, column: customer_id, kind: customer_id}
+      - {table: calls, column: phone, kind: phone, region: ES}
+      - {table: signups, column: mobile, kind: phone, region: ES}
+      - {table: signups, column: cookie_id, kind: cookie_id}
+      - {table: web, column: cookie_id, kind: cookie_id}
+      - {table: web, column: email, kind: email}
+tables:
+  crm: {columns: {customer_id: {}, email: {}}}
+  calls: {columns: {call_id: {}, customer_id: {}, phone: {}}}
+  signups: {columns: {signup_id: {}, mobile: {}, cookie_id: {}}}
+  web: {columns: {event_id: {}, cookie_id: {}, email: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_a_row_two_hops_from_another_person_is_certain_for_neither(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Bruno's call gives his mobile; a sign-up S1 carries that mobile and a browser cookie;
+    the only other row with the cookie is Alba's web event, with her e-mail. S1 links the
+    two (one browser, two people): a possible match for each, certain for neither."""
+    path = tmp_path / "hops.yaml"
+    path.write_text(HOPS_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba.ruiz@example.com'), "
+        "('B200', NULL)) t(customer_id, email)"
+    )
+    con.execute(
+        "CREATE TABLE calls AS SELECT * FROM (VALUES ('K1', 'B200', '612000111')) "
+        "t(call_id, customer_id, phone)"
+    )
+    con.execute(
+        "CREATE TABLE signups AS SELECT * FROM (VALUES ('S1', '+34 612 000 111', "
+        "'ck-aaaa-1111')) t(signup_id, mobile, cookie_id)"
+    )
+    con.execute(
+        "CREATE TABLE web AS SELECT * FROM (VALUES ('W1', 'ck-aaaa-1111', "
+        "'alba.ruiz@example.com')) t(event_id, cookie_id, email)"
+    )
+    ctx = service.context(workspace, policy)
+    bruno = service.find(ctx, {"customer_id": ["B200"]})
+    assert _found(workspace, bruno) == {"crm": {"B200"}, "calls": {"K1"}}
+    assert ("signups", "S1") in _possible(workspace, bruno)
+    alba = service.find(ctx, {"customer_id": ["A100"]})
+    assert _found(workspace, alba) == {"crm": {"A100"}, "web": {"W1"}}
+    assert ("signups", "S1") in _possible(workspace, alba)

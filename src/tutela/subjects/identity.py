@@ -208,7 +208,8 @@ class IdentityJudge:
             "cc VARCHAR, nobody_agrees BOOLEAN)"
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _ban (req VARCHAR, tbl VARCHAR, rid BIGINT, kind VARCHAR)"
+            "CREATE OR REPLACE TEMP TABLE _ban (req VARCHAR, tbl VARCHAR, rid BIGINT, "
+            "kind VARCHAR, hop INTEGER)"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _vstat (kind VARCHAR, key VARCHAR, cc VARCHAR, "
@@ -488,14 +489,16 @@ class IdentityJudge:
         return int(row[0])
 
     def ban_bridges(self) -> list[str]:
-        """`_ban` (req, tbl, rid, kind): certain rows of a request reached only through a
+        """`_ban` (req, tbl, rid, kind, hop): certain rows of a request reached only through a
         value a household or a shared device shares unseen (`WEAK_REACH`) that also carry a
         value belonging to someone else: rows that contradict the person (another customer
         id, e-mail or name) carry it, and none that agrees with her does, this row left out.
         Such a row links two people: Bruno's mobile on Alba's newsletter sign-up, Alba's
         cookie on the device of Bruno's app, a list of e-mails holding Alba's and Bruno's
         (reached through one item of a list, a row is weak too). It is a possible match for
-        each of them.
+        each of them. One hop further, a row whose value only such a banned row carries
+        links them too (Bruno's mobile on a sign-up whose cookie only Alba's web event
+        carries); `hop` 1 or 2, and the chain is not followed beyond.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
         an account the requester gave or another of her rows carries), so the linking row
@@ -561,40 +564,50 @@ class IdentityJudge:
         )
         attrs = ", ".join(f"s.a{i}" for i in range(n))
         # every carrier of those values, one line per distinct signature: how many rows,
-        # and whether they are the person's vouched rows
+        # whether they are the person's vouched rows, and whether they were banned as
+        # linking her to someone else by a value of their own (hop 1: one hop further, a
+        # row sharing a cookie only with a web event that carries another person's e-mail
+        # links the two as well; the chain is not followed beyond)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wsig AS
-            SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched, {attrs},
-                   count(DISTINCT (i.tbl, i.rid)) AS n
+            SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched,
+                   b.rid IS NOT NULL AS banned, {attrs}, count(DISTINCT (i.tbl, i.rid)) AS n
             FROM (SELECT DISTINCT req, kind, key, cc FROM _wkeys) k
             JOIN _idx i ON i.kind = k.kind AND i.key = k.key
              AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
             JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
             LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
+            LEFT JOIN (SELECT DISTINCT req, tbl, rid FROM _ban WHERE hop = 1) b
+              ON b.req = k.req AND b.tbl = i.tbl AND b.rid = i.rid
             GROUP BY ALL"""
         )
         comparable = self.comparable_sql("w.a", "m.m", "w.kind")
         conflict = self.conflict_sql("w.a", "m.m", judged="w.kind")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
-            SELECT w.*, w.vouched OR (({comparable}) AND ({conflict}) IS NULL) AS agrees,
-                   NOT w.vouched AND ({conflict}) IS NOT NULL AS conflicts
+            SELECT w.*,
+                   w.vouched OR (NOT w.banned AND ({comparable}) AND ({conflict}) IS NULL)
+                     AS agrees,
+                   NOT w.vouched AND (w.banned OR ({conflict}) IS NOT NULL) AS conflicts
             FROM _wsig w JOIN _vmine m ON m.req = w.req"""
         )
         # the row itself is one carrier of its signature's line: left out of the counts
         itself = " AND ".join(f"j.a{i} IS NOT DISTINCT FROM s.a{i}" for i in range(n))
+        others = f"j.n - CASE WHEN NOT j.vouched AND NOT j.banned AND {itself} THEN 1 ELSE 0 END"
         rows = con.execute(
             f"""INSERT INTO _ban
-            SELECT x.req, x.tbl, x.rid, min(x.kind) FROM (
-                SELECT x.req, x.tbl, x.rid, x.kind FROM _wkeys x
+            SELECT x.req, x.tbl, x.rid, min(x.kind), CASE WHEN bool_or(x.direct) THEN 1
+                                                          ELSE 2 END FROM (
+                SELECT x.req, x.tbl, x.rid, x.kind,
+                       coalesce(sum({others}) FILTER (WHERE j.conflicts AND NOT j.banned), 0)
+                         > 0 AS direct
+                FROM _wkeys x
                 JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid
                 JOIN _wjudge j ON j.req = x.req AND j.kind = x.kind AND j.key = x.key
                  AND j.cc IS NOT DISTINCT FROM x.cc
                 GROUP BY x.req, x.tbl, x.rid, x.kind, x.key, x.cc
-                HAVING coalesce(sum(j.n - CASE WHEN NOT j.vouched AND {itself} THEN 1 ELSE 0
-                                    END) FILTER (WHERE j.conflicts), 0) > 0
-                   AND coalesce(sum(j.n - CASE WHEN NOT j.vouched AND {itself} THEN 1 ELSE 0
-                                    END) FILTER (WHERE j.agrees), 0) = 0
+                HAVING coalesce(sum({others}) FILTER (WHERE j.conflicts), 0) > 0
+                   AND coalesce(sum({others}) FILTER (WHERE j.agrees), 0) = 0
             ) x
             WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = x.req AND b.tbl = x.tbl
                               AND b.rid = x.rid)
