@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -217,3 +218,26 @@ def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     huge.write_text('request_id,type,email\nH1,access,"' + "a" * (17 << 20) + "\n", "utf-8")
     with pytest.raises(InputFileError, match=r"huge.csv:\d+: field larger than field limit"):
         requests.read_requests(huge)
+
+
+def test_one_person_asking_twice_in_a_run_is_said_in_both_certificates(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    """Joan asks by e-mail and, through another channel, by customer id: his rows are
+    changed once, and each certificate says which of its rows the other request shares."""
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "request_id,type,email,customer_id,received_at\n"
+        "E1,erasure,joan@example.com,,2026-10-02\nE2,erasure,,C2,2026-10-03\n",
+        encoding="utf-8",
+    )
+    ctx = service.context(shop, policy)
+    requests.run_batch(ctx, path, apply=True, out_dir=tmp_path / "out")
+    one = json.loads((tmp_path / "out" / "erasure-E1.json").read_text(encoding="utf-8"))
+    two = json.loads((tmp_path / "out" / "erasure-E2.json").read_text(encoding="utf-8"))
+    changed = sum(t["rows"] for t in one["tables"] if t["action"] != "keep")
+    assert changed >= 2
+    assert one["same_rows_as"] == {"E2": changed}
+    assert two["same_rows_as"] == {"E1": changed}
+    text = (tmp_path / "out" / "erasure-E1.md").read_text(encoding="utf-8")
+    assert f"request E2: {changed} of the rows below" in text

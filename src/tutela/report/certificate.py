@@ -31,6 +31,14 @@ def certificate_markdown(cert: Mapping[str, Any]) -> str:
             )
             lines.append(f"- audit entry #{e['audit_entry']} ({e['logged_at']}): {done}")
         lines.append("")
+    same = cert.get("same_rows_as") or {}
+    if same:
+        lines += ["## The same rows under other requests of this run", ""]
+        lines += [
+            f"- request {other}: {n} of the rows below (changed once, counted under both)"
+            for other, n in same.items()
+        ]
+        lines.append("")
     if not cert["found"]:
         lines += [
             "No personal data was found for the identifiers given"

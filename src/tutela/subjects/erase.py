@@ -322,6 +322,26 @@ def earlier_erasures(
     return out
 
 
+def shared_rows(plans: Sequence[ErasurePlan]) -> dict[str, dict[str, int]]:
+    """For each request of one run, the other requests whose plans act on some of the same
+    rows (one person asking twice, through two channels), and how many rows: those rows
+    were changed once, and both certificates count them."""
+    owners: dict[tuple[str, int], list[str]] = {}
+    for plan in plans:
+        rows = {(t.table, rid) for t in plan.tables if not t.action.keeps for rid in t.rowids}
+        rows |= {(r.table, r.rowid) for r in plan.redactions}
+        for row in rows:
+            owners.setdefault(row, []).append(plan.request_id)
+    out: dict[str, dict[str, int]] = {}
+    for reqs in owners.values():
+        for req in reqs:
+            for other in reqs:
+                if other != req:
+                    out.setdefault(req, {})
+                    out[req][other] = out[req].get(other, 0) + 1
+    return out
+
+
 def certificate(outcome: ErasureOutcome) -> dict[str, Any]:
     plan = outcome.plan
     return {

@@ -335,6 +335,7 @@ def _finish_erasures(
     checks = erasure.verify(ctx.ws, ctx.space, plans)
     on_disk = physical.verify_bytes(ctx.ws, erased, purged, purge_error)
     earlier = erasure.earlier_erasures(ctx.ws.con, [p.request_id for p in plans], entry.seq)
+    shared = erasure.shared_rows(plans)
     touched = {t for p in plans for t in counts[p.request_id]}
     for e in storage:  # lake tables: files that still hold removed values are residue
         held: list[str] = list(getattr(e, "residue", ()))
@@ -360,6 +361,7 @@ def _finish_erasures(
         cert = erasure.certificate(outcome)
         cert["not_searched"] = list(ctx.space.skipped)
         cert["earlier_erasures"] = earlier.get(plan.request_id, [])
+        cert["same_rows_as"] = dict(sorted(shared.get(plan.request_id, {}).items()))
         physical.annotate(
             cert, on_disk[plan.request_id], owed[plan.request_id], copies[plan.request_id]
         )
