@@ -49,7 +49,7 @@ erasure:
 
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
-        "payments": "payment_id", "signups": "signup_id"}  # fmt: skip
+        "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -270,3 +270,62 @@ def test_a_row_two_hops_from_another_person_is_certain_for_neither(
     alba = service.find(ctx, {"customer_id": ["A100"]})
     assert _found(workspace, alba) == {"crm": {"A100"}, "web": {"W1"}}
     assert ("signups", "S1") in _possible(workspace, alba)
+
+
+PERIOD_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: phone, kind: phone, region: ES,
+         valid_from: phone_since, valid_until: phone_until}
+      - {table: tickets, column: caller, kind: phone, region: ES, observed_at: opened_at}
+      - {table: tickets, column: device_id, kind: device_id}
+      - {table: app, column: customer_id, kind: customer_id}
+      - {table: app, column: device_id, kind: device_id}
+tables:
+  crm: {columns: {customer_id: {}, phone: {}, phone_since: {}, phone_until: {}}}
+  tickets: {columns: {ticket_id: {}, caller: {}, opened_at: {}, device_id: {}}}
+  app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_a_row_attributed_by_period_that_links_two_people_is_a_question(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Jordi held 666 777 888 until 2024, Eva since. A ticket from that number in 2020 is
+    Jordi's; another, with the device of Bruno's app session, links Jordi and Bruno: a
+    possible match for Jordi, certain for no one, and still nothing of Eva's."""
+    path = tmp_path / "period.yaml"
+    path.write_text(PERIOD_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES "
+        "('C8', '666 777 888', DATE '2015-01-01', DATE '2024-03-01'), "
+        "('C9', '666 777 888', DATE '2024-03-01', NULL), ('B200', NULL, NULL, NULL)) "
+        "t(customer_id, phone, phone_since, phone_until)"
+    )
+    con.execute(
+        "CREATE TABLE tickets AS SELECT * FROM (VALUES "
+        "('T1', '666777888', TIMESTAMP '2020-05-01 10:00', 'dev-bruno-0001'), "
+        "('T2', '666777888', TIMESTAMP '2020-06-01 10:00', NULL)) "
+        "t(ticket_id, caller, opened_at, device_id)"
+    )
+    con.execute(
+        "CREATE TABLE app AS SELECT * FROM (VALUES ('S1', 'B200', 'dev-bruno-0001')) "
+        "t(session_id, customer_id, device_id)"
+    )
+    ctx = service.context(workspace, policy)
+    for together in (False, True):
+        asked = {"jordi": {"customer_id": ["C8"]}, "eva": {"customer_id": ["C9"]}}
+        if together:
+            asked["bruno"] = {"customer_id": ["B200"]}
+        found = find_subjects(workspace, ctx.space, asked)
+        assert _found(workspace, found["jordi"]) == {"crm": {"C8"}, "tickets": {"T2"}}
+        assert ("tickets", "T1") in _possible(workspace, found["jordi"])
+        assert _found(workspace, found["eva"]) == {"crm": {"C9"}}
+        assert not {("tickets", "T1"), ("tickets", "T2")} & _possible(workspace, found["eva"])

@@ -589,6 +589,61 @@ def _to_human(con: Connection, reqs: list[str]) -> None:
     con.execute("DELETE FROM _hits WHERE list_contains(?, req)", [reqs])
 
 
+def _attributed_bridges(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
+    """Rows attributed by period (`_attrib`) are not followed, so a value of someone else
+    on them would go unseen: the call from Jordi's old number, in his period, that carries
+    the device of Bruno's app. Their other identifiers are looked up here: a row carrying
+    one whose other carriers contradict the number's holder, and none agrees with him,
+    links two people (`_abridge`): a possible match for the holder, as a bridge reached
+    through a phone is (`IdentityJudge.ban_bridges`); still no one else's."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _abridge (tbl VARCHAR, rid BIGINT)")
+    tables = [r[0] for r in con.execute("SELECT DISTINCT tbl FROM _attrib").fetchall()]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _akeys (tbl VARCHAR, rid BIGINT, kind VARCHAR, "
+        "key VARCHAR, cc VARCHAR, probed BOOLEAN DEFAULT false)"
+    )
+    for link in space.links:
+        if link.table not in tables or not link.matches or link.shared:
+            continue
+        if link.kind not in EXPANDING:
+            continue
+        rows = link.source_sql("rowid IN (SELECT rid FROM _attrib WHERE tbl = $tbl)")
+        con.execute(
+            f"INSERT INTO _akeys (tbl, rid, kind, key, cc) SELECT $tbl, rid, $kind, k, cc "
+            f"FROM (SELECT rid, {link.key_sql('v')} AS k, {link.country_sql('v', 'rg')} AS cc "
+            f"FROM {rows}) WHERE {usable('k', link.kind)} "
+            f"AND NOT {placeholder_sql('$kind', 'k', space.placeholders)}",
+            {"tbl": link.table, "kind": link.kind},
+        )
+    con.execute(  # the value the row was attributed through is judged by its period
+        "DELETE FROM _akeys WHERE EXISTS (SELECT 1 FROM _attrib a WHERE a.tbl = _akeys.tbl "
+        "AND a.rid = _akeys.rid AND a.kind = _akeys.kind AND a.key = _akeys.key)"
+    )
+    kinds = {r[0] for r in con.execute("SELECT DISTINCT kind FROM _akeys").fetchall()}
+    if not kinds:
+        return
+    for i, link in enumerate(space.links):
+        if link.matches and link.kind in kinds:
+            index_link(con, i, link, keys="_akeys")
+    judge.read_attributes()
+    comparable = judge.comparable_sql("s.a", "h.a", "k.kind")
+    conflict = judge.conflict_sql("s.a", "h.a", judged="k.kind")
+    con.execute(
+        f"""INSERT INTO _abridge SELECT tbl, rid FROM _attrib WHERE EXISTS (
+            SELECT 1 FROM _akeys k JOIN _sig h ON h.tbl = _attrib.otbl AND h.rid = _attrib.orid
+            JOIN _idx i ON i.kind = k.kind AND i.key = k.key
+             AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
+             AND NOT (i.tbl = k.tbl AND i.rid = k.rid)
+             AND NOT list_contains($shared, i.link)
+            JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
+            WHERE k.tbl = _attrib.tbl AND k.rid = _attrib.rid
+            GROUP BY k.kind, k.key
+            HAVING bool_or(({conflict}) IS NOT NULL)
+               AND NOT bool_or(({comparable}) AND ({conflict}) IS NULL))""",
+        {"shared": judge.shared_links},
+    )
+
+
 def _input_normalization(space: SearchSpace, kind: str) -> str:
     for link in space.links:
         if link.kind == kind:
@@ -754,17 +809,22 @@ def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJud
             "WHERE x.tbl = _attrib.tbl AND x.rid = _attrib.rid "
             f"AND ({judge.conflict_sql('x.a', 'y.a')}) IS NOT NULL)"
         )
+        _attributed_bridges(con, space, judge)
         con.execute(
             "INSERT INTO _hits SELECT DISTINCT m.req, m.tbl, m.rid, m.via, m.link, m.key, m.cc "
             "FROM _maybe m JOIN _attrib a ON a.tbl = m.tbl AND a.rid = m.rid AND a.kind = m.via "
             "AND a.key = m.key JOIN _hits h ON h.req = m.req AND h.tbl = a.otbl "
             "AND h.rid = a.orid WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = m.req "
-            "AND b.tbl = m.tbl AND b.rid = m.rid)"
+            "AND b.tbl = m.tbl AND b.rid = m.rid) AND NOT EXISTS (SELECT 1 FROM _abridge x "
+            "WHERE x.tbl = m.tbl AND x.rid = m.rid)"
         )
         con.execute(  # attributed: the person's (moved above) or someone else's; a row
-            # that links two people stays a possible match
+            # that links two people stays a possible match (for the holder)
             "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _attrib a WHERE a.tbl = _maybe.tbl "
-            "AND a.rid = _maybe.rid AND a.kind = _maybe.via AND a.key = _maybe.key) "
+            "AND a.rid = _maybe.rid AND a.kind = _maybe.via AND a.key = _maybe.key "
+            "AND NOT (EXISTS (SELECT 1 FROM _abridge x WHERE x.tbl = a.tbl AND x.rid = a.rid) "
+            "AND EXISTS (SELECT 1 FROM _hits h WHERE h.req = _maybe.req AND h.tbl = a.otbl "
+            "AND h.rid = a.orid))) "
             "AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = _maybe.req "
             "AND b.tbl = _maybe.tbl AND b.rid = _maybe.rid)"
         )
