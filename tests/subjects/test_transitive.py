@@ -151,6 +151,9 @@ def test_a_shared_phone_given_alone_is_for_a_human(drop: Workspace, policy: Poli
     possible = _possible(drop, mobile)
     assert {("newsletter", "N1"), ("calls", "K1"), ("crm", "A100"), ("crm", "B200")} <= possible
     assert all("different people" in p.reason for p in mobile.possible), mobile.possible
+    # an e-mail given too that no row carries says nothing of who asked
+    unknown = service.find(ctx, {"phone": ["612 000 111"], "email": ["alba.new@example.org"]})
+    assert _found(drop, unknown) == {}
 
 
 def test_erasing_one_leaves_the_linking_rows(drop: Workspace, policy: Policy) -> None:
@@ -329,3 +332,73 @@ def test_a_row_attributed_by_period_that_links_two_people_is_a_question(
         assert ("tickets", "T1") in _possible(workspace, found["jordi"])
         assert _found(workspace, found["eva"]) == {"crm": {"C9"}}
         assert not {("tickets", "T1"), ("tickets", "T2")} & _possible(workspace, found["eva"])
+
+
+TABLET_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: calls, column: customer_id, kind: customer_id}
+      - {table: calls, column: phone, kind: phone, region: ES}
+      - {table: signups, column: mobile, kind: phone, region: ES}
+      - {table: signups, column: cookie_id, kind: cookie_id}
+      - {table: web, column: cookie_id, kind: cookie_id}
+      - {table: web, column: device_id, kind: device_id}
+      - {table: app, column: customer_id, kind: customer_id}
+      - {table: app, column: device_id, kind: device_id}
+tables:
+  crm: {columns: {customer_id: {}}}
+  calls: {columns: {call_id: {}, customer_id: {}, phone: {}}}
+  signups: {columns: {signup_id: {}, mobile: {}, cookie_id: {}}}
+  web: {columns: {event_id: {}, cookie_id: {}, device_id: {}}}
+  app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_rows_behind_a_family_tablet_are_questions_never_lost(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's mobile is on a sign-up with a browser cookie; four web events carry that
+    cookie, one of them also the family tablet that Bruno's app runs on. Whose the events
+    are, a human decides: they are possible matches for Alba and for Bruno, never dropped
+    from either's result unseen. Given only the cookie (it leads to both), the request is
+    for a human whole."""
+    path = tmp_path / "tablet.yaml"
+    path.write_text(TABLET_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT * FROM (VALUES ('A100'), ('B200')) t(customer_id)")
+    con.execute(
+        "CREATE TABLE calls AS SELECT * FROM (VALUES ('K1', 'A100', '612000111')) "
+        "t(call_id, customer_id, phone)"
+    )
+    con.execute(
+        "CREATE TABLE signups AS SELECT * FROM (VALUES ('S1', '+34 612 000 111', "
+        "'ck-alba-0001')) t(signup_id, mobile, cookie_id)"
+    )
+    con.execute(
+        "CREATE TABLE web AS SELECT 'E' || i AS event_id, 'ck-alba-0001' AS cookie_id, "
+        "CASE WHEN i = 3 THEN 'dev-tabl-0001' END AS device_id FROM range(1, 5) r(i)"
+    )
+    con.execute(
+        "CREATE TABLE app AS SELECT * FROM (VALUES ('O1', 'B200', 'dev-tabl-0001')) "
+        "t(session_id, customer_id, device_id)"
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace,
+        ctx.space,
+        {"alba": {"customer_id": ["A100"]}, "bruno": {"customer_id": ["B200"]},
+         "cookie": {"cookie_id": ["ck-alba-0001"]}},
+    )  # fmt: skip
+    events = {("web", f"E{i}") for i in range(1, 5)}
+    assert _found(workspace, found["alba"]) == {"crm": {"A100"}, "calls": {"K1"}}
+    assert events | {("signups", "S1")} <= _possible(workspace, found["alba"])
+    assert _found(workspace, found["bruno"]) == {"crm": {"B200"}, "app": {"O1"}}
+    assert events <= _possible(workspace, found["bruno"])
+    assert _found(workspace, found["cookie"]) == {}
+    assert events <= _possible(workspace, found["cookie"])

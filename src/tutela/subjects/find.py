@@ -529,6 +529,9 @@ def _seed(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE _expanded (req VARCHAR, tbl VARCHAR, rid BIGINT)")
+    # rows certain before a request was searched again without a bridge (`_unlink`)
+    con.execute("CREATE OR REPLACE TEMP TABLE _was AS SELECT * FROM _hits LIMIT 0")
+    con.execute("CREATE OR REPLACE TEMP TABLE _lost (req VARCHAR, tbl VARCHAR, rid BIGINT)")
 
 
 def _seed_keys(con: Connection, space: SearchSpace) -> None:
@@ -555,7 +558,25 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     linking after MAX_ROUNDS searches is left to a human whole (as when its identifiers lead
     to different people), and so is one at once when the bridge was reached through the
     only kind of identifier it gave, a weak one (a phone or a device only: whose they are,
-    the data cannot say)."""
+    the data cannot say). Rows certain before a search again and not reached by it
+    (`_lost`: reached only through the bridge) are possible matches: nothing of the person
+    is dropped unseen. Last, a request that no id, e-mail or account it gave anchors must
+    end with one person's rows: certain rows of two people send it to a human whole."""
+    _search_without_bridges(con, space, judge)
+    con.execute(
+        "INSERT INTO _lost SELECT DISTINCT w.req, w.tbl, w.rid FROM _was w WHERE NOT EXISTS "
+        "(SELECT 1 FROM _hits h WHERE h.req = w.req AND h.tbl = w.tbl AND h.rid = w.rid) "
+        "EXCEPT SELECT req, tbl, rid FROM _lost"
+    )
+    con.execute(
+        "INSERT INTO _maybe SELECT DISTINCT w.* FROM _was w JOIN _lost l ON l.req = w.req "
+        "AND l.tbl = w.tbl AND l.rid = w.rid WHERE NOT EXISTS (SELECT 1 FROM _maybe m "
+        "WHERE m.req = w.req AND m.tbl = w.tbl AND m.rid = w.rid)"
+    )
+    judge.split_requests(judge.unanchored_sql("h.req"))
+
+
+def _search_without_bridges(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     for attempt in range(MAX_ROUNDS + 1):
         again = judge.ban_bridges()
         if not again:
@@ -572,6 +593,7 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again]
         )
+        con.execute("INSERT INTO _was SELECT * FROM _hits WHERE req IN (SELECT req FROM _run)")
         for table in ("_keys", "_hits", "_maybe", "_kconf", "_split", "_expanded"):
             con.execute(f"DELETE FROM {table} WHERE req IN (SELECT req FROM _run)")
         _seed_keys(con, space)
@@ -941,6 +963,7 @@ def _shared_value_matches(
         (r[0], r[1], int(r[2])): str(r[3])
         for r in con.execute("SELECT req, tbl, rid, kind FROM _ban").fetchall()
     }
+    lost = {(r[0], r[1], int(r[2])) for r in con.execute("SELECT * FROM _lost").fetchall()}
     for req, tbl, rid, link, details in rows:
         column = space.links[int(link)].column
         other = bridges.get((req, tbl, int(rid)))
@@ -948,6 +971,11 @@ def _shared_value_matches(
             reason = (
                 "the identifiers given lead to different people: which are the requester's "
                 "is for a human to decide"
+            )
+        elif other is None and (req, tbl, int(rid)) in lost:
+            reason = (
+                "reached only through a row that links the person to someone else: whose "
+                "it is is for a human to decide"
             )
         elif other is not None:
             reason = (

@@ -420,12 +420,14 @@ class IdentityJudge:
             HAVING bool_or(({conflict}) IS NOT NULL)"""
         )
 
-    def split_requests(self) -> None:
+    def split_requests(self, which: str = "h.req IN (SELECT req FROM _run)") -> None:
         """`_split`: requests whose own identifiers lead straight to rows of different
         people (her e-mail to her record, the phone given to her husband's: two customer
         ids, names not even close). Which are the requester's is for a human: none of those
         rows is certain, none of their identifiers is followed. Only the requests being
-        searched (`_run`) are judged: called after the first round of their search."""
+        searched (`_run`) are judged: called after the first round of their search. Also
+        called at the end with `which` = the requests no identifier they gave anchors
+        (`unanchored_sql`): all their certain rows must be one person's."""
         n = len(self.attr_kinds)
         if not n:
             return
@@ -436,7 +438,7 @@ class IdentityJudge:
             "CREATE OR REPLACE TEMP TABLE _hsig AS SELECT row_number() OVER () AS sid, * "
             f"FROM (SELECT DISTINCT h.req, {cols} "
             "FROM _hits h JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid "
-            "WHERE h.req IN (SELECT req FROM _run))"
+            f"WHERE {which})"
         )
         name = self.attr_kinds.index("name") if "name" in self.attr_kinds else None
         same = (
@@ -625,18 +627,30 @@ class IdentityJudge:
         back, a possible match."""
         if not reqs:
             return []
-        weak = f"[{', '.join(sql_literal(k) for k in (*WEAK_REACH, *CORROBORATING))}]"
+        weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
+        # the bridge carries an id, an e-mail or an account of someone else (a device it
+        # shares with another person's row makes that row a question, not the identifier)
         rows = self.con.execute(
             f"""SELECT DISTINCT b.req FROM _ban b
             JOIN _hits h ON h.req = b.req AND h.tbl = b.tbl AND h.rid = b.rid
             JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
              AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
-            WHERE list_contains($reqs, b.req) AND NOT EXISTS (
-                SELECT 1 FROM _given s WHERE s.req = b.req AND NOT list_contains({weak}, s.kind))
+            WHERE list_contains($reqs, b.req) AND NOT list_contains({weak}, b.kind)
+              AND {self.unanchored_sql("b.req")}
             ORDER BY 1""",
             {"reqs": list(reqs)},
         ).fetchall()
         return [r[0] for r in rows]
+
+    def unanchored_sql(self, req: str) -> str:
+        """SQL: no id, e-mail or account the request gave reaches a row of the data (one
+        given that matches nothing says nothing of who asked)."""
+        weak = f"[{', '.join(sql_literal(k) for k in (*WEAK_REACH, *CORROBORATING))}]"
+        return (
+            f"NOT EXISTS (SELECT 1 FROM _given g JOIN _hits a ON a.req = g.req "
+            f"AND a.via = g.kind AND a.key = g.key WHERE g.req = {req} "
+            f"AND NOT list_contains({weak}, g.kind))"
+        )
 
     def _mark_landlines(self) -> None:
         """`_landline`: the phone keys reached so far that are fixed lines (phonenumbers'
