@@ -301,7 +301,8 @@ def test_a_row_attributed_by_period_that_links_two_people_is_a_question(
 ) -> None:
     """Jordi held 666 777 888 until 2024, Eva since. A ticket from that number in 2020 is
     Jordi's; another, with the device of Bruno's app session, links Jordi and Bruno: a
-    possible match for Jordi, certain for no one, and still nothing of Eva's."""
+    possible match for Jordi, certain for no one, and still nothing of Eva's. One from
+    2025 (Eva's number then) with the device of Jordi's app links Jordi and Eva."""
     path = tmp_path / "period.yaml"
     path.write_text(PERIOD_POLICY, encoding="utf-8")
     policy = load_policy(path).policy
@@ -315,12 +316,13 @@ def test_a_row_attributed_by_period_that_links_two_people_is_a_question(
     con.execute(
         "CREATE TABLE tickets AS SELECT * FROM (VALUES "
         "('T1', '666777888', TIMESTAMP '2020-05-01 10:00', 'dev-bruno-0001'), "
-        "('T2', '666777888', TIMESTAMP '2020-06-01 10:00', NULL)) "
+        "('T2', '666777888', TIMESTAMP '2020-06-01 10:00', NULL), "
+        "('T3', '666777888', TIMESTAMP '2025-01-10 10:00', 'dev-jordi-0001')) "
         "t(ticket_id, caller, opened_at, device_id)"
     )
     con.execute(
-        "CREATE TABLE app AS SELECT * FROM (VALUES ('S1', 'B200', 'dev-bruno-0001')) "
-        "t(session_id, customer_id, device_id)"
+        "CREATE TABLE app AS SELECT * FROM (VALUES ('S1', 'B200', 'dev-bruno-0001'), "
+        "('S2', 'C8', 'dev-jordi-0001')) t(session_id, customer_id, device_id)"
     )
     ctx = service.context(workspace, policy)
     for together in (False, True):
@@ -328,9 +330,11 @@ def test_a_row_attributed_by_period_that_links_two_people_is_a_question(
         if together:
             asked["bruno"] = {"customer_id": ["B200"]}
         found = find_subjects(workspace, ctx.space, asked)
-        assert _found(workspace, found["jordi"]) == {"crm": {"C8"}, "tickets": {"T2"}}
-        assert ("tickets", "T1") in _possible(workspace, found["jordi"])
+        jordi = {"crm": {"C8"}, "tickets": {"T2"}, "app": {"S2"}}
+        assert _found(workspace, found["jordi"]) == jordi
+        assert {("tickets", "T1"), ("tickets", "T3")} <= _possible(workspace, found["jordi"])
         assert _found(workspace, found["eva"]) == {"crm": {"C9"}}
+        assert ("tickets", "T3") in _possible(workspace, found["eva"])
         assert not {("tickets", "T1"), ("tickets", "T2")} & _possible(workspace, found["eva"])
 
 

@@ -850,6 +850,24 @@ def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJud
             "AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = _maybe.req "
             "AND b.tbl = _maybe.tbl AND b.rid = _maybe.rid)"
         )
+        # a row the person reached through another of her values (the device of her app),
+        # recorded while the number was another holder's: it links her to him, and is a
+        # possible match (that holder's, above, when nothing else on it contradicts him)
+        con.execute(
+            "INSERT INTO _ban SELECT DISTINCT h.req, h.tbl, h.rid, a.kind, 1 FROM _hits h "
+            "JOIN _attrib a ON a.tbl = h.tbl AND a.rid = h.rid WHERE NOT EXISTS (SELECT 1 "
+            "FROM _hits o WHERE o.req = h.req AND o.tbl = a.otbl AND o.rid = a.orid) "
+            "AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl "
+            "AND b.rid = h.rid)"
+        )
+        con.execute(
+            "INSERT INTO _maybe SELECT * FROM _hits h WHERE EXISTS (SELECT 1 FROM _ban b "
+            "WHERE b.req = h.req AND b.tbl = h.tbl AND b.rid = h.rid)"
+        )
+        con.execute(
+            "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _ban b WHERE b.req = _hits.req "
+            "AND b.tbl = _hits.tbl AND b.rid = _hits.rid)"
+        )
     # owner rows (another person's period) that never overlap the person's own periods
     con.execute(
         """DELETE FROM _maybe WHERE EXISTS (
