@@ -602,6 +602,18 @@ def _search_without_bridges(con: Connection, space: SearchSpace, judge: Identity
         judge.demote_unvouched()
 
 
+def _hold_banned(con: Connection) -> None:
+    """Certain rows banned for their request (`_ban`) become possible matches."""
+    con.execute(
+        "INSERT INTO _maybe SELECT * FROM _hits h WHERE EXISTS (SELECT 1 FROM _ban b "
+        "WHERE b.req = h.req AND b.tbl = h.tbl AND b.rid = h.rid)"
+    )
+    con.execute(
+        "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _ban b WHERE b.req = _hits.req "
+        "AND b.tbl = _hits.tbl AND b.rid = _hits.rid)"
+    )
+
+
 def _to_human(con: Connection, reqs: list[str]) -> None:
     """Leave these requests to a human whole: every certain row becomes a possible match."""
     con.execute(
@@ -748,14 +760,7 @@ def _close(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
             )
         con.execute("UPDATE _keys SET probed = true")
         if banned:  # rows that link the person to someone else: possible matches only
-            con.execute(
-                "INSERT INTO _maybe SELECT * FROM _hits h WHERE EXISTS (SELECT 1 FROM _ban b "
-                "WHERE b.req = h.req AND b.tbl = h.tbl AND b.rid = h.rid)"
-            )
-            con.execute(
-                "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _ban b WHERE b.req = _hits.req "
-                "AND b.tbl = _hits.tbl AND b.rid = _hits.rid)"
-            )
+            _hold_banned(con)
         if round_ == 0:  # the rows the request's own identifiers lead to: one person?
             judge.split_requests()
         judge.demote_unvouched()  # before their identifiers are followed
@@ -860,14 +865,7 @@ def _attribute_by_period(con: Connection, space: SearchSpace, judge: IdentityJud
             "AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl "
             "AND b.rid = h.rid)"
         )
-        con.execute(
-            "INSERT INTO _maybe SELECT * FROM _hits h WHERE EXISTS (SELECT 1 FROM _ban b "
-            "WHERE b.req = h.req AND b.tbl = h.tbl AND b.rid = h.rid)"
-        )
-        con.execute(
-            "DELETE FROM _hits WHERE EXISTS (SELECT 1 FROM _ban b WHERE b.req = _hits.req "
-            "AND b.tbl = _hits.tbl AND b.rid = _hits.rid)"
-        )
+        _hold_banned(con)
     # owner rows (another person's period) that never overlap the person's own periods
     con.execute(
         """DELETE FROM _maybe WHERE EXISTS (
