@@ -498,9 +498,11 @@ class IdentityJudge:
         Such a row links two people: Bruno's mobile on Alba's newsletter sign-up, Alba's
         cookie on the device of Bruno's app, a list of e-mails holding Alba's and Bruno's
         (reached through one item of a list, a row is weak too). It is a possible match for
-        each of them. One hop further, a row whose value only such a banned row carries
-        links them too (Bruno's mobile on a sign-up whose cookie only Alba's web event
-        carries); `hop` 1 or 2, and the chain is not followed beyond.
+        each of them. One hop further, a row whose value such a banned row carries, and no
+        row that agrees with the person does, links them too (Bruno's mobile on a sign-up
+        whose cookie Alba's web event carries); `hop` 1 or 2, and the chain is not followed
+        beyond. Rows carrying nothing to compare (events with only that cookie) neither
+        agree nor contradict: her events behind the family tablet become questions.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
         an account the requester gave or another of her rows carries), so the linking row
