@@ -360,3 +360,17 @@ def test_duckdb_lower_keeps_every_characters_length() -> None:
         "count(*) FILTER (WHERE length(lower('Ab' || x || 'Σ')) <> 4) FROM c"
     ).fetchone()
     assert row == (len(chars), 0, 0, 0)
+
+
+def test_a_value_its_own_column_still_holds_is_held_there(tmp_path: Path) -> None:
+    """A namesake's name in the erased name's own column explains the bytes in the file:
+    the value is held in that table. A value its own column no longer holds is looked for
+    in every table."""
+    ws = Workspace.open(tmp_path / "ws")
+    ws.con.execute("CREATE TABLE crm AS SELECT * FROM (VALUES ('Ana Puig', 'C1')) t(name, id)")
+    ws.con.execute("CREATE TABLE notes AS SELECT 'ana puig' AS who, 'C7' AS ref")
+    held = physical._held_in(
+        ws, ["Ana Puig", "C7", "C9"], {"Ana Puig": "crm.name", "C7": "crm.id", "C9": "crm.id"}
+    )
+    ws.close()
+    assert held == {"Ana Puig": ["crm"], "C7": ["notes"]}

@@ -180,11 +180,16 @@ def _tables(ws: Workspace) -> list[tuple[str, str, list[tuple[str, str]]]]:
 _BATCH_ROWS = 100_000
 
 
-def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
+def _held_in(
+    ws: Workspace, values: Sequence[str], origins: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
     """For each value, the tables of the workspace (any schema) that still contain it,
-    case-insensitively, in any column. Only run for the few values whose bytes were found:
-    first an exact match per column (a hash join), then, for the rest, one Aho-Corasick
-    pass over each table's text (a value may be part of a longer one: `C1007` in `C10070`)."""
+    case-insensitively. Only run for the few values whose bytes were found. A value whose
+    own column (`origins`: value -> `table.column` it was erased from) still holds it in
+    another row, a namesake's name, is held in that table, and no other is looked at: one
+    column read instead of every column of every table. For the rest: an exact match per
+    column (a hash join), then one Aho-Corasick pass over each table's text (a value may
+    be part of a longer one: `C1007` in `C10070`)."""
     import ahocorasick_rs
 
     if not values:
@@ -196,23 +201,24 @@ def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
             [json_list(sorted(set(values)))],
         ).fetchall()
     )
-    lowered = sorted(set(lower_of.values()))
     found: dict[str, set[str]] = {}
     tables = _tables(ws)
-    # DuckDB's lower() keeps the number of code points of every character (checked over
-    # all of Unicode), so a cell can equal a value lowered only if it has the value's length
-    # in code points: that cheap test first halves the cost of each column's pass.
-    lengths = ", ".join(str(n) for n in sorted({len(v) for v in lowered}))
+    by_column: dict[tuple[str, str], set[str]] = {}
+    for value, origin in (origins or {}).items():
+        table, _, column = origin.partition(".")
+        if value in lower_of:
+            by_column.setdefault((table, column), set()).add(lower_of[value])
     for label, name, columns in tables:
         for column, _ in columns:
-            rows = ws.con.execute(
-                f"SELECT DISTINCT lower(x) FROM (SELECT CAST({quote_ident(column)} AS VARCHAR) "
-                f"AS x FROM {name}) WHERE length(x) IN ({lengths}) "
-                "AND lower(x) IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
-                [json_list(lowered)],
-            ).fetchall()
-            for (v,) in rows:
-                found.setdefault(str(v), set()).add(label)
+            if (label, column) in by_column:
+                for v in _equal_cells(ws, name, column, sorted(by_column[label, column])):
+                    found.setdefault(v, set()).add(label)
+    lowered = sorted(set(lower_of.values()) - found.keys())
+    if lowered:
+        for label, name, columns in tables:
+            for column, _ in columns:
+                for v in _equal_cells(ws, name, column, lowered):
+                    found.setdefault(v, set()).add(label)
     rest = [v for v in lowered if v not in found]
     if rest:
         automaton = ahocorasick_rs.AhoCorasick(rest)
@@ -237,6 +243,21 @@ def _held_in(ws: Workspace, values: Sequence[str]) -> dict[str, list[str]]:
     return {v: sorted(found[lower_of[v]]) for v in values if lower_of[v] in found}
 
 
+def _equal_cells(ws: Workspace, relation: str, column: str, lowered: Sequence[str]) -> list[str]:
+    """Which of the lowered values a column holds, compared case-insensitively as text."""
+    # DuckDB's lower() keeps the number of code points of every character (checked over
+    # all of Unicode), so a cell can equal a value lowered only if it has the value's length
+    # in code points: that cheap test first halves the cost of each column's pass.
+    lengths = ", ".join(str(n) for n in sorted({len(v) for v in lowered}))
+    rows = ws.con.execute(
+        f"SELECT DISTINCT lower(x) FROM (SELECT CAST({quote_ident(column)} AS VARCHAR) "
+        f"AS x FROM {relation}) WHERE length(x) IN ({lengths}) "
+        "AND lower(x) IN (SELECT UNNEST(CAST(?::JSON AS VARCHAR[])))",
+        [json_list(lowered)],
+    ).fetchall()
+    return [str(v) for (v,) in rows]
+
+
 def verify_bytes(
     ws: Workspace,
     erased: Mapping[str, ErasedValues],
@@ -249,7 +270,14 @@ def verify_bytes(
     needles, _ = purge.needle_bytes(every)
     search = purge.search_bytes(ws.root, files, needles)
     hits = search.found
-    held = _held_in(ws, sorted({n.decode("utf-8") for n in hits}))
+    origins = {
+        form: where
+        for ev in erased.values()
+        for v, where in ev.values.items()
+        for form in (v, v.lower())
+    }
+    held_values = sorted({n.decode("utf-8") for n in hits})
+    held = _held_in(ws, held_values, {v: origins[v] for v in held_values if v in origins})
     out: dict[str, dict[str, Any]] = {}
     for req, ev in erased.items():
         residue: list[dict[str, Any]] = []
