@@ -406,3 +406,117 @@ def test_rows_behind_a_family_tablet_are_questions_never_lost(
     assert events <= _possible(workspace, found["bruno"])
     assert _found(workspace, found["cookie"]) == {}
     assert events <= _possible(workspace, found["cookie"])
+
+
+HOUSEHOLD_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: signups, column: email, kind: email}
+      - {table: signups, column: mobile, kind: phone, region: ES}
+      - {table: calls, column: phone, kind: phone, region: ES}
+      - {table: calls, column: device_id, kind: device_id}
+      - {table: web, column: customer_id, kind: customer_id}
+      - {table: web, column: cookie_id, kind: cookie_id}
+      - {table: web, column: device_id, kind: device_id}
+      - {table: web, column: email, kind: email}
+      - {table: app, column: customer_id, kind: customer_id}
+      - {table: app, column: device_id, kind: device_id}
+tables:
+  crm: {columns: {customer_id: {}, email: {}}}
+  signups: {columns: {signup_id: {}, email: {}, mobile: {}}}
+  calls: {columns: {call_id: {}, phone: {}, device_id: {}}}
+  web: {columns: {event_id: {}, customer_id: {}, cookie_id: {}, device_id: {}, email: {}}}
+  app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
+erasure:
+  default: delete
+"""
+
+
+def _household(
+    workspace: Workspace, tmp_path: Path, web: str, calls: str = "", app: str = ""
+) -> Policy:
+    """Alba (A100) and Bruno (B200), each with an e-mail; her sign-up S0 with her mobile;
+    the web events, calls and app sessions as given."""
+    path = tmp_path / "household.yaml"
+    path.write_text(HOUSEHOLD_POLICY, encoding="utf-8")
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba@example.com'), "
+        "('B200', 'bruno@example.com')) t(customer_id, email)"
+    )
+    con.execute(
+        "CREATE TABLE signups AS SELECT * FROM (VALUES ('S0', 'alba@example.com', "
+        "'+34 622 111 222')) t(signup_id, email, mobile)"
+    )
+    con.execute(
+        "CREATE TABLE calls (call_id VARCHAR, phone VARCHAR, device_id VARCHAR); "
+        + (f"INSERT INTO calls VALUES {calls}" if calls else "")
+    )
+    con.execute(
+        "CREATE TABLE web (event_id VARCHAR, customer_id VARCHAR, cookie_id VARCHAR, "
+        f"device_id VARCHAR, email VARCHAR); INSERT INTO web VALUES {web}"
+    )
+    con.execute(
+        "CREATE TABLE app (session_id VARCHAR, customer_id VARCHAR, device_id VARCHAR); "
+        + (f"INSERT INTO app VALUES {app}" if app else "")
+    )
+    return load_policy(path).policy
+
+
+def test_events_on_a_shared_tablet_do_not_vouch_for_each_other(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba logs in once (L1) with the family browser; two of its events (E3, E5) also carry
+    the tablet that Bruno's app runs on. One such event was a question; two are not each
+    other's proof: both stay possible matches for Alba and for Bruno."""
+    events = ", ".join(
+        f"('E{i}', NULL, 'ck-fami-0001', {repr('dev-tabl-0001') if i in (3, 5) else 'NULL'}, NULL)"
+        for i in range(1, 6)
+    )
+    policy = _household(
+        workspace,
+        tmp_path,
+        f"('L1', 'A100', 'ck-fami-0001', NULL, NULL), {events}",
+        app="('O1', 'B200', 'dev-tabl-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
+    )
+    tablet = {("web", "E3"), ("web", "E5")}
+    assert _found(workspace, found["a"])["web"] == {"L1", "E1", "E2", "E4"}
+    assert tablet <= _possible(workspace, found["a"])
+    assert "web" not in _found(workspace, found["b"])
+    assert tablet <= _possible(workspace, found["b"])
+
+
+def test_a_row_held_as_someone_elses_links_like_a_bridge(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Bruno logged in once (E9: his e-mail) on the family browser; events E1-E3 carry its
+    cookie and the tablet's device, from which Alba's call K7 came (her mobile, on her
+    sign-up). K7 is held back for Bruno (the number is Alba's), and so the tablet events
+    link Bruno to Alba: possible matches for both, certain for neither."""
+    events = ", ".join(
+        f"('E{i}', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL)" for i in range(1, 4)
+    )
+    policy = _household(
+        workspace,
+        tmp_path,
+        f"{events}, ('E9', NULL, 'ck-fami-0001', NULL, 'bruno@example.com')",
+        calls="('K7', '622111222', 'dev-tabl-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
+    )
+    tablet = {("web", "E1"), ("web", "E2"), ("web", "E3")}
+    assert _found(workspace, found["b"])["web"] == {"E9"}
+    assert tablet <= _possible(workspace, found["b"])
+    assert "web" not in _found(workspace, found["a"])
+    assert tablet <= _possible(workspace, found["a"])
+    assert _found(workspace, found["a"])["signups"] == {"S0"}

@@ -500,9 +500,13 @@ class IdentityJudge:
         (reached through one item of a list, a row is weak too). It is a possible match for
         each of them. One hop further, a row whose value such a banned row carries, and no
         row that agrees with the person does, links them too (Bruno's mobile on a sign-up
-        whose cookie Alba's web event carries); `hop` 1 or 2, and the chain is not followed
-        beyond. Rows carrying nothing to compare (events with only that cookie) neither
-        agree nor contradict: her events behind the family tablet become questions.
+        whose cookie Alba's web event carries), and so does a row held back for the request
+        because a value on it is someone else's (Alba's call, from her mobile, on the tablet
+        of Bruno's events); `hop` 1 or 2, and the chain is not followed beyond. Rows
+        carrying nothing to compare (events with only that cookie) neither agree nor
+        contradict: her events behind the family tablet become questions. Nor do the
+        request's other weak rows agree: two events on the tablet are not each other's
+        proof.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
         an account the requester gave or another of her rows carries), so the linking row
@@ -566,6 +570,20 @@ class IdentityJudge:
               AND w.req IN (SELECT req FROM _vmine)""",
             {"shared": self.shared_links},
         )
+        # rows held back for a request because they carry a value that is someone else's
+        # (`_kconf`: another person's row carries it and none of hers does): Alba's call
+        # from her mobile, reached from Bruno's tablet events through the tablet's device.
+        # They link the person to someone else as banned rows do.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _held AS
+            SELECT DISTINCT m.req, m.tbl, m.rid FROM _maybe m
+            JOIN _idx i ON i.tbl = m.tbl AND i.rid = m.rid
+            JOIN _kconf c ON c.req = m.req AND c.kind = i.kind AND c.key = i.key
+             AND (i.cc IS NULL OR c.cc IS NULL OR i.cc = c.cc) AND c.nobody_agrees
+            WHERE m.req IN (SELECT req FROM _wkeys)
+              AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl
+                              AND h.rid = m.rid)"""
+        )
         attrs = ", ".join(f"s.a{i}" for i in range(n))
         # every carrier of those values, one line per distinct signature: how many rows,
         # whether they are the person's vouched rows, and whether they were banned as
@@ -575,14 +593,17 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wsig AS
             SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched,
-                   b.rid IS NOT NULL AS banned, {attrs}, count(DISTINCT (i.tbl, i.rid)) AS n
+                   b.rid IS NOT NULL AS banned, wk.rid IS NOT NULL AS weak, {attrs},
+                   count(DISTINCT (i.tbl, i.rid)) AS n
             FROM (SELECT DISTINCT req, kind, key, cc FROM _wkeys) k
             JOIN _idx i ON i.kind = k.kind AND i.key = k.key
              AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
             JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
             LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
-            LEFT JOIN (SELECT DISTINCT req, tbl, rid FROM _ban WHERE hop = 1) b
+            LEFT JOIN (SELECT DISTINCT req, tbl, rid FROM _ban WHERE hop = 1
+                       UNION SELECT req, tbl, rid FROM _held) b
               ON b.req = k.req AND b.tbl = i.tbl AND b.rid = i.rid
+            LEFT JOIN _weak wk ON wk.req = k.req AND wk.tbl = i.tbl AND wk.rid = i.rid
             GROUP BY ALL"""
         )
         comparable = self.comparable_sql("w.a", "m.m", "w.kind")
@@ -590,9 +611,10 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
             SELECT w.*,
-                   w.vouched OR (NOT w.banned AND ({comparable}) AND ({conflict}) IS NULL)
-                     AS agrees,
-                   NOT w.vouched AND (w.banned OR ({conflict}) IS NOT NULL) AS conflicts
+                   w.vouched OR (NOT w.banned AND NOT w.weak AND ({comparable})
+                                 AND ({conflict}) IS NULL) AS agrees,
+                   NOT w.vouched AND (w.banned OR ({conflict}) IS NOT NULL) AS conflicts,
+                   NOT w.vouched AND ({conflict}) IS NOT NULL AS contradicts
             FROM _wsig w JOIN _vmine m ON m.req = w.req"""
         )
         # the row itself is one carrier of its signature's line: left out of the counts
@@ -603,8 +625,7 @@ class IdentityJudge:
             SELECT x.req, x.tbl, x.rid, min(x.kind), CASE WHEN bool_or(x.direct) THEN 1
                                                           ELSE 2 END FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
-                       coalesce(sum({others}) FILTER (WHERE j.conflicts AND NOT j.banned), 0)
-                         > 0 AS direct
+                       coalesce(sum({others}) FILTER (WHERE j.contradicts), 0) > 0 AS direct
                 FROM _wkeys x
                 JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid
                 JOIN _wjudge j ON j.req = x.req AND j.kind = x.kind AND j.key = x.key
