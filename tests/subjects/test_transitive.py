@@ -520,3 +520,19 @@ def test_a_row_held_as_someone_elses_links_like_a_bridge(
     assert "web" not in _found(workspace, found["a"])
     assert tablet <= _possible(workspace, found["a"])
     assert _found(workspace, found["a"])["signups"] == {"S0"}
+
+
+def test_one_who_cleared_her_cookies_keeps_her_events(workspace: Workspace, tmp_path: Path) -> None:
+    """Alba logs in once (L1) and browses on her phone (E1-E4, the same cookie and the
+    phone's device); later she clears her cookies (F1-F3: a new cookie, the same device).
+    Nobody else is involved: her events stay certain, and the events under the new cookie
+    are possible matches, not dropped."""
+    old = ", ".join(f"('E{i}', NULL, 'ck-alba-0001', 'dev-alba-0001', NULL)" for i in range(1, 5))
+    new = ", ".join(f"('F{i}', NULL, 'ck-alba-0002', 'dev-alba-0001', NULL)" for i in range(1, 4))
+    policy = _household(
+        workspace, tmp_path, f"('L1', 'A100', 'ck-alba-0001', NULL, NULL), {old}, {new}"
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})
+    assert _found(workspace, found["a"])["web"] == {"L1", "E1", "E2", "E3", "E4"}
+    assert _possible(workspace, found["a"]) == {("web", "F1"), ("web", "F2"), ("web", "F3")}

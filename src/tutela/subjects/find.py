@@ -558,14 +558,14 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     linking after MAX_ROUNDS searches is left to a human whole (as when its identifiers lead
     to different people), and so is one at once when the bridge was reached through the
     only kind of identifier it gave, a weak one (a phone or a device only: whose they are,
-    the data cannot say). Rows certain before a search again and not reached by it
-    (`_lost`: reached only through the bridge) are possible matches: nothing of the person
-    is dropped unseen. Last, a request that no id, e-mail or account it gave anchors must
+    the data cannot say). Rows certain or possible before a search again and not reached
+    by it (`_lost`: reached only through the bridge) are possible matches: nothing of the
+    person is dropped unseen. Last, a request that no id, e-mail or account it gave anchors must
     end with one person's rows: certain rows of two people send it to a human whole."""
     _search_without_bridges(con, space, judge)
     con.execute(
-        "INSERT INTO _lost SELECT DISTINCT w.req, w.tbl, w.rid FROM _was w WHERE NOT EXISTS "
-        "(SELECT 1 FROM _hits h WHERE h.req = w.req AND h.tbl = w.tbl AND h.rid = w.rid) "
+        "INSERT INTO _lost SELECT DISTINCT req, tbl, rid FROM _was "
+        "EXCEPT SELECT req, tbl, rid FROM _hits EXCEPT SELECT req, tbl, rid FROM _maybe "
         "EXCEPT SELECT req, tbl, rid FROM _lost"
     )
     con.execute(
@@ -593,7 +593,11 @@ def _search_without_bridges(con: Connection, space: SearchSpace, judge: Identity
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _run AS SELECT UNNEST(?::VARCHAR[]) AS req", [again]
         )
-        con.execute("INSERT INTO _was SELECT * FROM _hits WHERE req IN (SELECT req FROM _run)")
+        # what the search held, certain or possible: what it no longer reaches stays possible
+        con.execute(
+            "INSERT INTO _was SELECT * FROM _hits WHERE req IN (SELECT req FROM _run) "
+            "UNION ALL SELECT * FROM _maybe WHERE req IN (SELECT req FROM _run)"
+        )
         for table in ("_keys", "_hits", "_maybe", "_kconf", "_split", "_expanded"):
             con.execute(f"DELETE FROM {table} WHERE req IN (SELECT req FROM _run)")
         _seed_keys(con, space)

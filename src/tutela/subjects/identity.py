@@ -608,14 +608,18 @@ class IdentityJudge:
         )
         comparable = self.comparable_sql("w.a", "m.m", "w.kind")
         conflict = self.conflict_sql("w.a", "m.m", judged="w.kind")
+        # another cookie, and nothing stronger to compare, is no other person: one who
+        # cleared her cookies on her phone, whose old and new events share its device
+        cookie = kinds.index("cookie_id") if "cookie_id" in kinds else -1
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
-            SELECT w.*,
-                   w.vouched OR (NOT w.banned AND NOT w.weak AND ({comparable})
-                                 AND ({conflict}) IS NULL) AS agrees,
-                   NOT w.vouched AND (w.banned OR ({conflict}) IS NOT NULL) AS conflicts,
-                   NOT w.vouched AND ({conflict}) IS NOT NULL AS contradicts
-            FROM _wsig w JOIN _vmine m ON m.req = w.req"""
+            SELECT *, NOT vouched AND (banned OR contradicts) AS conflicts FROM (
+                SELECT w.*,
+                       w.vouched OR (NOT w.banned AND NOT w.weak AND ({comparable})
+                                     AND ({conflict}) IS NULL) AS agrees,
+                       NOT w.vouched AND coalesce(({conflict}) <> {cookie}, false)
+                         AS contradicts
+                FROM _wsig w JOIN _vmine m ON m.req = w.req)"""
         )
         # the row itself is one carrier of its signature's line: left out of the counts
         itself = " AND ".join(f"j.a{i} IS NOT DISTINCT FROM s.a{i}" for i in range(n))
