@@ -529,7 +529,7 @@ def _seed(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _split (req VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE _expanded (req VARCHAR, tbl VARCHAR, rid BIGINT)")
-    # rows certain before a request was searched again without a bridge (`_unlink`)
+    # rows certain or possible before a request was searched again without a bridge (`_unlink`)
     con.execute("CREATE OR REPLACE TEMP TABLE _was AS SELECT * FROM _hits LIMIT 0")
     con.execute("CREATE OR REPLACE TEMP TABLE _lost (req VARCHAR, tbl VARCHAR, rid BIGINT)")
 
