@@ -536,3 +536,56 @@ def test_one_who_cleared_her_cookies_keeps_her_events(workspace: Workspace, tmp_
     found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})
     assert _found(workspace, found["a"])["web"] == {"L1", "E1", "E2", "E3", "E4"}
     assert _possible(workspace, found["a"]) == {("web", "F1"), ("web", "F2"), ("web", "F3")}
+
+
+def test_a_tablet_her_call_and_his_app_share_is_neither_ones(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Bruno's app O1 runs on the family tablet; Alba's call K7 came from it (her mobile, on
+    her sign-up). Events E1-E2 carry only the family cookie and the tablet: his app vouching
+    for the tablet does not make them his, since her call shows she uses it too. Possible
+    matches for both, certain for neither."""
+    events = ", ".join(
+        f"('E{i}', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL)" for i in range(1, 3)
+    )
+    policy = _household(
+        workspace,
+        tmp_path,
+        events,
+        calls="('K7', '622111222', 'dev-tabl-0001')",
+        app="('O1', 'B200', 'dev-tabl-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
+    )
+    tablet = {("web", "E1"), ("web", "E2")}
+    assert _found(workspace, found["b"])["app"] == {"O1"}
+    assert "web" not in _found(workspace, found["b"])
+    assert tablet <= _possible(workspace, found["b"])
+    assert "web" not in _found(workspace, found["a"])
+    assert tablet <= _possible(workspace, found["a"])
+
+
+def test_her_browser_on_the_shared_tablet_stays_hers(workspace: Workspace, tmp_path: Path) -> None:
+    """Alba logged in on the family tablet once (L1, her e-mail and her browser's cookie);
+    Bruno's app O1 runs on it too. The tablet, which both use, says nothing of whose an
+    event is: E1, with her browser's cookie, is hers; E2, with the tablet alone, is a
+    possible match for both, certain for neither."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        "('L1', NULL, 'ck-alba-0001', 'dev-tabl-0001', 'alba@example.com'), "
+        "('E1', NULL, 'ck-alba-0001', 'dev-tabl-0001', NULL), "
+        "('E2', NULL, NULL, 'dev-tabl-0001', NULL)",
+        app="('O1', 'B200', 'dev-tabl-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
+    )
+    assert _found(workspace, found["a"])["web"] == {"L1", "E1"}
+    assert ("web", "E2") in _possible(workspace, found["a"])
+    assert _found(workspace, found["b"])["app"] == {"O1"}
+    assert "web" not in _found(workspace, found["b"])
+    assert {("web", "E1"), ("web", "E2")} <= _possible(workspace, found["b"])

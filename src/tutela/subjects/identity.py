@@ -50,6 +50,10 @@ WEAK_REACH = ("phone", "device_id", "cookie_id", "ip_address", "name", "iban")
 it: a row reached only through them is the person's while nothing on it belongs to someone
 else (`IdentityJudge.ban_bridges`). Ids, e-mails and accounts vouch for the rows they reach."""
 
+MACHINE_KINDS = ("device_id", "cookie_id", "ip_address")
+"""Kinds that name a device, a browser or a connection, not a person: a row carrying another
+person's shows that a machine is shared, not that he used her identifiers."""
+
 SOFT_KINDS = ("email", "name", "cookie_id")
 """Attributes that tell people apart when no unique identifier does; a browser cookie is the
 weakest (two cookies on one tablet may be two people, or one who cleared them)."""
@@ -214,6 +218,11 @@ class IdentityJudge:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _vstat (kind VARCHAR, key VARCHAR, cc VARCHAR, "
             "status VARCHAR, people INTEGER, nrows BIGINT, tables VARCHAR[], detail VARCHAR)"
+        )
+        # rows attributed to a holder by the period of a recycled value (find.py fills it)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _attrib (kind VARCHAR, key VARCHAR, tbl VARCHAR, "
+            "rid BIGINT, otbl VARCHAR, orid BIGINT)"
         )
 
     # -- attributes of carrier rows ---------------------------------------------------
@@ -508,6 +517,16 @@ class IdentityJudge:
         request's other weak rows agree: two events on the tablet are not each other's
         proof.
 
+        A value both people's rows carry (the tablet Bruno's app runs on and Alba called
+        from) says nothing of whose a row is: a row it ties to the person, and nothing else
+        that only she carries, is a question for both (the tablet's events, certain for
+        Bruno before; her browser's cookie on it would have kept them hers, as his IBAN
+        keeps the order from the household's landline his). Another person is known to
+        carry it by a row that contradicts her, or by a row held back because it carries
+        his phone, name or IBAN; a row that only carries his device or cookie shows that a
+        machine is shared, not that he uses hers (`MACHINE_KINDS`). A value attributed to
+        the row by its period (`_attrib`, a recycled number) is judged by that period.
+
         The person is read from her vouched rows only (reached through an id, an e-mail or
         an account the requester gave or another of her rows carries), so the linking row
         does not vouch for itself. Carriers are compared by distinct signature (one
@@ -520,6 +539,7 @@ class IdentityJudge:
             return []
         con = self.con
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
+        machine = f"[{', '.join(sql_literal(k) for k in MACHINE_KINDS)}]"
         # Vouched: reached through an id, an e-mail or an account that the requester gave or
         # that another of the request's rows carries (not one only the row itself carries: a
         # second address on the linking row vouches for nothing). A list of e-mails is one
@@ -567,7 +587,10 @@ class IdentityJudge:
             JOIN _vstat v ON v.kind = k.kind AND v.key = k.key
              AND v.cc IS NOT DISTINCT FROM k.cc AND v.status <> '{PLACEHOLDER}'
             WHERE list_contains({followed}, k.kind) AND NOT list_contains($shared, i.link)
-              AND w.req IN (SELECT req FROM _vmine)""",
+              AND w.req IN (SELECT req FROM _vmine)
+              -- a value the row was attributed through by its period: judged by the period
+              AND NOT EXISTS (SELECT 1 FROM _attrib a WHERE a.tbl = w.tbl AND a.rid = w.rid
+                              AND a.kind = k.kind AND a.key = k.key)""",
             {"shared": self.shared_links},
         )
         # rows held back for a request because they carry a value that is someone else's
@@ -575,14 +598,17 @@ class IdentityJudge:
         # from her mobile, reached from Bruno's tablet events through the tablet's device.
         # They link the person to someone else as banned rows do.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE _held AS
-            SELECT DISTINCT m.req, m.tbl, m.rid FROM _maybe m
+            f"""CREATE OR REPLACE TEMP TABLE _held AS
+            SELECT m.req, m.tbl, m.rid,
+                   bool_or(NOT list_contains({machine}, c.kind)) AS personal
+            FROM _maybe m
             JOIN _idx i ON i.tbl = m.tbl AND i.rid = m.rid
             JOIN _kconf c ON c.req = m.req AND c.kind = i.kind AND c.key = i.key
              AND (i.cc IS NULL OR c.cc IS NULL OR i.cc = c.cc) AND c.nobody_agrees
             WHERE m.req IN (SELECT req FROM _wkeys)
               AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl
-                              AND h.rid = m.rid)"""
+                              AND h.rid = m.rid)
+            GROUP BY ALL"""
         )
         attrs = ", ".join(f"s.a{i}" for i in range(n))
         # every carrier of those values, one line per distinct signature: how many rows,
@@ -593,8 +619,8 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wsig AS
             SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched,
-                   b.rid IS NOT NULL AS banned, wk.rid IS NOT NULL AS weak, {attrs},
-                   count(DISTINCT (i.tbl, i.rid)) AS n
+                   b.rid IS NOT NULL AS banned, coalesce(hd.personal, false) AS witness,
+                   wk.rid IS NOT NULL AS weak, {attrs}, count(DISTINCT (i.tbl, i.rid)) AS n
             FROM (SELECT DISTINCT req, kind, key, cc FROM _wkeys) k
             JOIN _idx i ON i.kind = k.kind AND i.key = k.key
              AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
@@ -603,6 +629,7 @@ class IdentityJudge:
             LEFT JOIN (SELECT DISTINCT req, tbl, rid FROM _ban WHERE hop = 1
                        UNION SELECT req, tbl, rid FROM _held) b
               ON b.req = k.req AND b.tbl = i.tbl AND b.rid = i.rid
+            LEFT JOIN _held hd ON hd.req = k.req AND hd.tbl = i.tbl AND hd.rid = i.rid
             LEFT JOIN _weak wk ON wk.req = k.req AND wk.tbl = i.tbl AND wk.rid = i.rid
             GROUP BY ALL"""
         )
@@ -613,7 +640,8 @@ class IdentityJudge:
         cookie = kinds.index("cookie_id") if "cookie_id" in kinds else -1
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
-            SELECT *, NOT vouched AND (banned OR contradicts) AS conflicts FROM (
+            SELECT *, NOT vouched AND (banned OR contradicts) AS conflicts,
+                   NOT vouched AND (contradicts OR witness) AS someone FROM (
                 SELECT w.*,
                        w.vouched OR (NOT w.banned AND NOT w.weak AND ({comparable})
                                      AND ({conflict}) IS NULL) AS agrees,
@@ -626,21 +654,27 @@ class IdentityJudge:
         others = f"j.n - CASE WHEN NOT j.vouched AND NOT j.banned AND {itself} THEN 1 ELSE 0 END"
         rows = con.execute(
             f"""INSERT INTO _ban
-            SELECT x.req, x.tbl, x.rid, min(x.kind), CASE WHEN bool_or(x.direct) THEN 1
-                                                          ELSE 2 END FROM (
+            SELECT x.req, x.tbl, x.rid,
+                   coalesce(min(x.kind) FILTER (WHERE x.conflicts AND NOT x.agrees),
+                            min(x.kind) FILTER (WHERE x.conflicts)),
+                   CASE WHEN bool_or(x.direct) THEN 1 ELSE 2 END
+            FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
+                       coalesce(sum({others}) FILTER (WHERE j.conflicts), 0) > 0 AS conflicts,
+                       coalesce(sum({others}) FILTER (WHERE j.agrees), 0) > 0 AS agrees,
+                       coalesce(sum({others}) FILTER (WHERE j.someone), 0) > 0 AS someone,
                        coalesce(sum({others}) FILTER (WHERE j.contradicts), 0) > 0 AS direct
                 FROM _wkeys x
                 JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid
                 JOIN _wjudge j ON j.req = x.req AND j.kind = x.kind AND j.key = x.key
                  AND j.cc IS NOT DISTINCT FROM x.cc
                 GROUP BY x.req, x.tbl, x.rid, x.kind, x.key, x.cc
-                HAVING coalesce(sum({others}) FILTER (WHERE j.conflicts), 0) > 0
-                   AND coalesce(sum({others}) FILTER (WHERE j.agrees), 0) = 0
             ) x
             WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = x.req AND b.tbl = x.tbl
                               AND b.rid = x.rid)
             GROUP BY x.req, x.tbl, x.rid
+            HAVING bool_or(x.conflicts AND NOT x.agrees)
+                OR (bool_or(x.agrees AND x.someone) AND NOT bool_or(x.agrees AND NOT x.someone))
             RETURNING req"""
         ).fetchall()
         return sorted({r[0] for r in rows})
