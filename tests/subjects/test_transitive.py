@@ -589,3 +589,34 @@ def test_her_browser_on_the_shared_tablet_stays_hers(workspace: Workspace, tmp_p
     assert _found(workspace, found["b"])["app"] == {"O1"}
     assert "web" not in _found(workspace, found["b"])
     assert {("web", "E1"), ("web", "E2")} <= _possible(workspace, found["b"])
+
+
+def test_a_tablet_two_people_use_given_alone_is_for_a_human(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A request that gives only the tablet's device id, or only the cookie of its browser:
+    the tablet leads to Bruno (his app) and to Alba (her call from it, with her mobile).
+    Which of them asked, the data cannot say: nothing is certain, all of it is for a human."""
+    events = ", ".join(
+        f"('E{i}', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL)" for i in range(1, 3)
+    )
+    policy = _household(
+        workspace,
+        tmp_path,
+        events,
+        calls="('K7', '622111222', 'dev-tabl-0001')",
+        app="('O1', 'B200', 'dev-tabl-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    asked = {"d": {"device_id": ["dev-tabl-0001"]}, "c": {"cookie_id": ["ck-fami-0001"]}}
+    for together in (False, True):
+        found = (
+            find_subjects(workspace, ctx.space, asked)
+            if together
+            else {r: find_subjects(workspace, ctx.space, {r: v})[r] for r, v in asked.items()}
+        )
+        for req in asked:
+            assert _found(workspace, found[req]) == {}
+            assert {("app", "O1"), ("calls", "K7"), ("web", "E1"), ("web", "E2")} <= _possible(
+                workspace, found[req]
+            )

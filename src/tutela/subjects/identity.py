@@ -522,10 +522,12 @@ class IdentityJudge:
         that only she carries, is a question for both (the tablet's events, certain for
         Bruno before; her browser's cookie on it would have kept them hers, as his IBAN
         keeps the order from the household's landline his). Another person is known to
-        carry it by a row that contradicts her, or by a row held back because it carries
-        his phone, name or IBAN; a row that only carries his device or cookie shows that a
-        machine is shared, not that he uses hers (`MACHINE_KINDS`). A value attributed to
-        the row by its period (`_attrib`, a recycled number) is judged by that period.
+        carry it by a row that contradicts her; a device, a cookie or an IP also by a row
+        held back or banned because it carries his phone, name or IBAN (her call from the
+        tablet). A row that only carries his device or cookie shows that a machine is
+        shared, not that he uses hers (`MACHINE_KINDS`), and a list holding her e-mail and
+        his does not make her e-mail his. A value attributed to the row by its period
+        (`_attrib`, a recycled number) is judged by that period.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
         an account the requester gave or another of her rows carries), so the linking row
@@ -619,17 +621,18 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wsig AS
             SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched,
-                   b.rid IS NOT NULL AS banned, coalesce(hd.personal, false) AS witness,
+                   b.rid IS NOT NULL AS banned, coalesce(b.personal, false) AS witness,
                    wk.rid IS NOT NULL AS weak, {attrs}, count(DISTINCT (i.tbl, i.rid)) AS n
             FROM (SELECT DISTINCT req, kind, key, cc FROM _wkeys) k
             JOIN _idx i ON i.kind = k.kind AND i.key = k.key
              AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
             JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
             LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
-            LEFT JOIN (SELECT DISTINCT req, tbl, rid FROM _ban WHERE hop = 1
-                       UNION SELECT req, tbl, rid FROM _held) b
+            LEFT JOIN (SELECT req, tbl, rid, bool_or(personal) AS personal FROM (
+                           SELECT req, tbl, rid, NOT list_contains({machine}, kind) AS personal
+                           FROM _ban WHERE hop = 1
+                           UNION ALL SELECT req, tbl, rid, personal FROM _held) GROUP BY ALL) b
               ON b.req = k.req AND b.tbl = i.tbl AND b.rid = i.rid
-            LEFT JOIN _held hd ON hd.req = k.req AND hd.tbl = i.tbl AND hd.rid = i.rid
             LEFT JOIN _weak wk ON wk.req = k.req AND wk.tbl = i.tbl AND wk.rid = i.rid
             GROUP BY ALL"""
         )
@@ -641,7 +644,8 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
             SELECT *, NOT vouched AND (banned OR contradicts) AS conflicts,
-                   NOT vouched AND (contradicts OR witness) AS someone FROM (
+                   NOT vouched AND (contradicts OR (witness AND list_contains({machine}, kind)))
+                     AS someone FROM (
                 SELECT w.*,
                        w.vouched OR (NOT w.banned AND NOT w.weak AND ({comparable})
                                      AND ({conflict}) IS NULL) AS agrees,
@@ -655,8 +659,9 @@ class IdentityJudge:
         rows = con.execute(
             f"""INSERT INTO _ban
             SELECT x.req, x.tbl, x.rid,
-                   coalesce(min(x.kind) FILTER (WHERE x.conflicts AND NOT x.agrees),
-                            min(x.kind) FILTER (WHERE x.conflicts)),
+                   arg_min(x.kind, (x.agrees, list_contains({weak}, x.kind),
+                                    list_contains({machine}, x.kind), x.kind))
+                     FILTER (WHERE x.conflicts),
                    CASE WHEN bool_or(x.direct) THEN 1 ELSE 2 END
             FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
@@ -683,20 +688,21 @@ class IdentityJudge:
         """Of `reqs`, those with a new bridge (`ban_bridges`) reached straight through an
         identifier the requester gave, when all they gave is weak (a phone, a device, an
         IBAN, a name): that identifier itself leads to two people (a household's mobile on
-        Alba's sign-up and on Bruno's calls), so which of them asked is for a human to
-        decide. An id, an e-mail or an account given says who; then the bridge is only held
+        Alba's sign-up and on Bruno's calls; the tablet of Bruno's app that Alba called
+        from, her mobile on the call), so which of them asked is for a human to decide. An id, an e-mail or an account given says who; then the bridge is only held
         back, a possible match."""
         if not reqs:
             return []
-        weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
-        # the bridge carries an id, an e-mail or an account of someone else (a device it
-        # shares with another person's row makes that row a question, not the identifier)
+        machine = f"[{', '.join(sql_literal(k) for k in MACHINE_KINDS)}]"
+        # the bridge carries an id, an e-mail, an account, a phone, a name or an IBAN of
+        # someone else (a device it shares with another person's row makes that row a
+        # question, not the identifier)
         rows = self.con.execute(
             f"""SELECT DISTINCT b.req FROM _ban b
             JOIN _hits h ON h.req = b.req AND h.tbl = b.tbl AND h.rid = b.rid
             JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
              AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
-            WHERE list_contains($reqs, b.req) AND NOT list_contains({weak}, b.kind)
+            WHERE list_contains($reqs, b.req) AND NOT list_contains({machine}, b.kind)
               AND {self.unanchored_sql("b.req")}
             ORDER BY 1""",
             {"reqs": list(reqs)},
