@@ -425,22 +425,31 @@ subjects:
       - {table: web, column: email, kind: email}
       - {table: app, column: customer_id, kind: customer_id}
       - {table: app, column: device_id, kind: device_id}
+      - {table: payments, column: customer_id, kind: customer_id}
+      - {table: payments, column: iban, kind: iban}
+      - {table: payments, column: device_id, kind: device_id}
 tables:
   crm: {columns: {customer_id: {}, email: {}}}
   signups: {columns: {signup_id: {}, email: {}, mobile: {}}}
   calls: {columns: {call_id: {}, phone: {}, device_id: {}}}
   web: {columns: {event_id: {}, customer_id: {}, cookie_id: {}, device_id: {}, email: {}}}
   app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
+  payments: {columns: {payment_id: {}, customer_id: {}, iban: {}, device_id: {}}}
 erasure:
   default: delete
 """
 
 
 def _household(
-    workspace: Workspace, tmp_path: Path, web: str, calls: str = "", app: str = ""
+    workspace: Workspace,
+    tmp_path: Path,
+    web: str,
+    calls: str = "",
+    app: str = "",
+    payments: str = "",
 ) -> Policy:
     """Alba (A100) and Bruno (B200), each with an e-mail; her sign-up S0 with her mobile;
-    the web events, calls and app sessions as given."""
+    the web events, calls, app sessions and payments as given."""
     path = tmp_path / "household.yaml"
     path.write_text(HOUSEHOLD_POLICY, encoding="utf-8")
     con = workspace.con
@@ -463,6 +472,10 @@ def _household(
     con.execute(
         "CREATE TABLE app (session_id VARCHAR, customer_id VARCHAR, device_id VARCHAR); "
         + (f"INSERT INTO app VALUES {app}" if app else "")
+    )
+    con.execute(
+        "CREATE TABLE payments (payment_id VARCHAR, customer_id VARCHAR, iban VARCHAR, "
+        "device_id VARCHAR); " + (f"INSERT INTO payments VALUES {payments}" if payments else "")
     )
     return load_policy(path).policy
 
@@ -620,3 +633,23 @@ def test_a_tablet_two_people_use_given_alone_is_for_a_human(
             assert {("app", "O1"), ("calls", "K7"), ("web", "E1"), ("web", "E2")} <= _possible(
                 workspace, found[req]
             )
+
+
+def test_a_joint_account_on_her_phone_leaves_her_phone_hers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's app O1 runs on her phone. Once she pays from it with the joint account that is
+    registered to Bruno (P1: his payment P0 has the IBAN). That payment links the two, but
+    a joint account shows nothing of who uses her phone: its events E1-E2 stay hers."""
+    iban = "ES91 2100 0418 4502 0005 1332"
+    policy = _household(
+        workspace,
+        tmp_path,
+        "('E1', NULL, NULL, 'dev-alba-0001', NULL), ('E2', NULL, NULL, 'dev-alba-0001', NULL)",
+        app="('O1', 'A100', 'dev-alba-0001')",
+        payments=f"('P0', 'B200', '{iban}', NULL), ('P1', NULL, '{iban}', 'dev-alba-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})
+    assert _found(workspace, found["a"])["web"] == {"E1", "E2"}
+    assert ("payments", "P1") in _possible(workspace, found["a"])

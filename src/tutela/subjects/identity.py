@@ -51,8 +51,12 @@ it: a row reached only through them is the person's while nothing on it belongs 
 else (`IdentityJudge.ban_bridges`). Ids, e-mails and accounts vouch for the rows they reach."""
 
 MACHINE_KINDS = ("device_id", "cookie_id", "ip_address")
-"""Kinds that name a device, a browser or a connection, not a person: a row carrying another
-person's shows that a machine is shared, not that he used her identifiers."""
+"""Kinds that name a device, a browser or a connection, not a person: several people may use
+one, and a row of another person's that carries it shows that he does."""
+
+USED_BY_SEVERAL = (*MACHINE_KINDS, "iban")
+"""Things several people use unseen (a machine, a joint bank account): a row carrying another
+person's shows that the thing is shared, not that he used her device or her phone."""
 
 SOFT_KINDS = ("email", "name", "cookie_id")
 """Attributes that tell people apart when no unique identifier does; a browser cookie is the
@@ -523,9 +527,11 @@ class IdentityJudge:
         Bruno before; her browser's cookie on it would have kept them hers, as his IBAN
         keeps the order from the household's landline his). Another person is known to
         carry it by a row that contradicts her; a device, a cookie or an IP also by a row
-        held back or banned because it carries his phone, name or IBAN (her call from the
-        tablet). A row that only carries his device or cookie shows that a machine is
-        shared, not that he uses hers (`MACHINE_KINDS`), and a list holding her e-mail and
+        held back or banned because it carries his phone or name (her call from the
+        tablet). A row that only carries his device, cookie or IBAN shows that a machine or
+        an account is shared, not that he uses her device (`USED_BY_SEVERAL`: her order from
+        her phone, paid from their joint account registered to him, leaves her phone's
+        events hers), and a list holding her e-mail and
         his does not make her e-mail his. A value attributed to the row by its period
         (`_attrib`, a recycled number) is judged by that period.
 
@@ -542,6 +548,7 @@ class IdentityJudge:
         con = self.con
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
         machine = f"[{', '.join(sql_literal(k) for k in MACHINE_KINDS)}]"
+        several = f"[{', '.join(sql_literal(k) for k in USED_BY_SEVERAL)}]"
         # Vouched: reached through an id, an e-mail or an account that the requester gave or
         # that another of the request's rows carries (not one only the row itself carries: a
         # second address on the linking row vouches for nothing). A list of e-mails is one
@@ -602,7 +609,7 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _held AS
             SELECT m.req, m.tbl, m.rid,
-                   bool_or(NOT list_contains({machine}, c.kind)) AS personal
+                   bool_or(NOT list_contains({several}, c.kind)) AS personal
             FROM _maybe m
             JOIN _idx i ON i.tbl = m.tbl AND i.rid = m.rid
             JOIN _kconf c ON c.req = m.req AND c.kind = i.kind AND c.key = i.key
@@ -629,7 +636,7 @@ class IdentityJudge:
             JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
             LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
             LEFT JOIN (SELECT req, tbl, rid, bool_or(personal) AS personal FROM (
-                           SELECT req, tbl, rid, NOT list_contains({machine}, kind) AS personal
+                           SELECT req, tbl, rid, NOT list_contains({several}, kind) AS personal
                            FROM _ban WHERE hop = 1
                            UNION ALL SELECT req, tbl, rid, personal FROM _held) GROUP BY ALL) b
               ON b.req = k.req AND b.tbl = i.tbl AND b.rid = i.rid
@@ -660,7 +667,7 @@ class IdentityJudge:
             f"""INSERT INTO _ban
             SELECT x.req, x.tbl, x.rid,
                    arg_min(x.kind, (x.agrees, list_contains({weak}, x.kind),
-                                    list_contains({machine}, x.kind), x.kind))
+                                    list_contains({several}, x.kind), x.kind))
                      FILTER (WHERE x.conflicts),
                    CASE WHEN bool_or(x.direct) THEN 1 ELSE 2 END
             FROM (
@@ -689,20 +696,21 @@ class IdentityJudge:
         identifier the requester gave, when all they gave is weak (a phone, a device, an
         IBAN, a name): that identifier itself leads to two people (a household's mobile on
         Alba's sign-up and on Bruno's calls; the tablet of Bruno's app that Alba called
-        from, her mobile on the call), so which of them asked is for a human to decide. An id, an e-mail or an account given says who; then the bridge is only held
-        back, a possible match."""
+        from, her mobile on the call), so which of them asked is for a human to decide. An
+        id, an e-mail or an account given says who; then the bridge is only held back, a
+        possible match."""
         if not reqs:
             return []
-        machine = f"[{', '.join(sql_literal(k) for k in MACHINE_KINDS)}]"
-        # the bridge carries an id, an e-mail, an account, a phone, a name or an IBAN of
-        # someone else (a device it shares with another person's row makes that row a
-        # question, not the identifier)
+        several = f"[{', '.join(sql_literal(k) for k in USED_BY_SEVERAL)}]"
+        # the bridge carries an id, an e-mail, an account, a phone or a name of someone else
+        # (a device or a joint account it shares with another person's row makes that row
+        # a question, not the identifier)
         rows = self.con.execute(
             f"""SELECT DISTINCT b.req FROM _ban b
             JOIN _hits h ON h.req = b.req AND h.tbl = b.tbl AND h.rid = b.rid
             JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
              AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
-            WHERE list_contains($reqs, b.req) AND NOT list_contains({machine}, b.kind)
+            WHERE list_contains($reqs, b.req) AND NOT list_contains({several}, b.kind)
               AND {self.unanchored_sql("b.req")}
             ORDER BY 1""",
             {"reqs": list(reqs)},
