@@ -653,3 +653,28 @@ def test_a_joint_account_on_her_phone_leaves_her_phone_hers(
     found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})
     assert _found(workspace, found["a"])["web"] == {"E1", "E2"}
     assert ("payments", "P1") in _possible(workspace, found["a"])
+
+
+def test_her_browser_on_his_tablet_makes_the_tablet_shared(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba logged in with her browser (L1); events E1-E2 show that browser's cookie on the
+    tablet that Bruno's app O1 runs on: she uses his tablet. Its event G1, with the tablet
+    alone, is no longer certain for Bruno: a possible match for both."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        "('L1', 'A100', 'ck-alba-0001', NULL, NULL), "
+        "('E1', NULL, 'ck-alba-0001', 'dev-tabl-0001', NULL), "
+        "('E2', NULL, 'ck-alba-0001', 'dev-tabl-0001', NULL), "
+        "('G1', NULL, NULL, 'dev-tabl-0001', NULL)",
+        app="('O1', 'B200', 'dev-tabl-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
+    )
+    assert _found(workspace, found["b"]) == {"crm": {"B200"}, "app": {"O1"}}
+    assert ("web", "G1") in _possible(workspace, found["b"])
+    assert _found(workspace, found["a"])["web"] == {"L1"}
+    assert ("web", "G1") in _possible(workspace, found["a"])

@@ -50,13 +50,24 @@ WEAK_REACH = ("phone", "device_id", "cookie_id", "ip_address", "name", "iban")
 it: a row reached only through them is the person's while nothing on it belongs to someone
 else (`IdentityJudge.ban_bridges`). Ids, e-mails and accounts vouch for the rows they reach."""
 
-MACHINE_KINDS = ("device_id", "cookie_id", "ip_address")
-"""Kinds that name a device, a browser or a connection, not a person: several people may use
-one, and a row of another person's that carries it shows that he does."""
+MACHINE_KINDS = ("ip_address", "device_id", "cookie_id")
+"""Kinds that name a connection, a device or a browser, each used inside the one before it:
+a row carrying one of them and something of another person's that is used inside it (his
+phone, his name; his browser's cookie, on a device) shows that he uses it too."""
 
 USED_BY_SEVERAL = (*MACHINE_KINDS, "iban")
 """Things several people use unseen (a machine, a joint bank account): a row carrying another
 person's shows that the thing is shared, not that he used her device or her phone."""
+
+
+def _inside(kind: str, *, outer: bool) -> str:
+    """SQL: how deep a kind of value is used (a connection 3, a device 2, a browser's cookie
+    1, a person's own identifier 0). For the thing judged (`outer`) only machines rank; for
+    what a row carries of another person, a joint account shows no user at all (99)."""
+    ranks = " ".join(f"WHEN {sql_literal(k)} THEN {3 - i}" for i, k in enumerate(MACHINE_KINDS))
+    other = "0" if outer else f"CASE WHEN {kind} = 'iban' THEN 99 ELSE 0 END"
+    return f"(CASE {kind} {ranks} ELSE {other} END)"
+
 
 SOFT_KINDS = ("email", "name", "cookie_id")
 """Attributes that tell people apart when no unique identifier does; a browser cookie is the
@@ -527,12 +538,13 @@ class IdentityJudge:
         Bruno before; her browser's cookie on it would have kept them hers, as his IBAN
         keeps the order from the household's landline his). Another person is known to
         carry it by a row that contradicts her; a device, a cookie or an IP also by a row
-        held back or banned because it carries his phone or name (her call from the
-        tablet). A row that only carries his device, cookie or IBAN shows that a machine or
-        an account is shared, not that he uses her device (`USED_BY_SEVERAL`: her order from
-        her phone, paid from their joint account registered to him, leaves her phone's
-        events hers), and a list holding her e-mail and
-        his does not make her e-mail his. A value attributed to the row by its period
+        held back or banned because it carries something of his used inside it (`_inside`):
+        his phone or name (her call from the tablet), or on a device or an IP his browser's
+        cookie (her browser on his tablet: its other events are no longer his alone). A
+        row carrying his device does not show that he uses her browser's cookie, nor does
+        his IBAN show who uses her phone (their joint account registered to him, paid from
+        her phone, leaves her phone's events hers); a list holding her e-mail and his does
+        not make her e-mail his. A value attributed to the row by its period
         (`_attrib`, a recycled number) is judged by that period.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
@@ -547,8 +559,6 @@ class IdentityJudge:
             return []
         con = self.con
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
-        machine = f"[{', '.join(sql_literal(k) for k in MACHINE_KINDS)}]"
-        several = f"[{', '.join(sql_literal(k) for k in USED_BY_SEVERAL)}]"
         # Vouched: reached through an id, an e-mail or an account that the requester gave or
         # that another of the request's rows carries (not one only the row itself carries: a
         # second address on the linking row vouches for nothing). A list of e-mails is one
@@ -609,7 +619,7 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _held AS
             SELECT m.req, m.tbl, m.rid,
-                   bool_or(NOT list_contains({several}, c.kind)) AS personal
+                   min({_inside("c.kind", outer=False)}) AS depth
             FROM _maybe m
             JOIN _idx i ON i.tbl = m.tbl AND i.rid = m.rid
             JOIN _kconf c ON c.req = m.req AND c.kind = i.kind AND c.key = i.key
@@ -628,17 +638,17 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wsig AS
             SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched,
-                   b.rid IS NOT NULL AS banned, coalesce(b.personal, false) AS witness,
+                   b.rid IS NOT NULL AS banned, coalesce(b.depth, 99) AS depth,
                    wk.rid IS NOT NULL AS weak, {attrs}, count(DISTINCT (i.tbl, i.rid)) AS n
             FROM (SELECT DISTINCT req, kind, key, cc FROM _wkeys) k
             JOIN _idx i ON i.kind = k.kind AND i.key = k.key
              AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
             JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
             LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
-            LEFT JOIN (SELECT req, tbl, rid, bool_or(personal) AS personal FROM (
-                           SELECT req, tbl, rid, NOT list_contains({several}, kind) AS personal
+            LEFT JOIN (SELECT req, tbl, rid, min(depth) AS depth FROM (
+                           SELECT req, tbl, rid, {_inside("kind", outer=False)} AS depth
                            FROM _ban WHERE hop = 1
-                           UNION ALL SELECT req, tbl, rid, personal FROM _held) GROUP BY ALL) b
+                           UNION ALL SELECT req, tbl, rid, depth FROM _held) GROUP BY ALL) b
               ON b.req = k.req AND b.tbl = i.tbl AND b.rid = i.rid
             LEFT JOIN _weak wk ON wk.req = k.req AND wk.tbl = i.tbl AND wk.rid = i.rid
             GROUP BY ALL"""
@@ -651,7 +661,7 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wjudge AS
             SELECT *, NOT vouched AND (banned OR contradicts) AS conflicts,
-                   NOT vouched AND (contradicts OR (witness AND list_contains({machine}, kind)))
+                   NOT vouched AND (contradicts OR depth < {_inside("kind", outer=True)})
                      AS someone FROM (
                 SELECT w.*,
                        w.vouched OR (NOT w.banned AND NOT w.weak AND ({comparable})
@@ -667,7 +677,7 @@ class IdentityJudge:
             f"""INSERT INTO _ban
             SELECT x.req, x.tbl, x.rid,
                    arg_min(x.kind, (x.agrees, list_contains({weak}, x.kind),
-                                    list_contains({several}, x.kind), x.kind))
+                                    {_inside("x.kind", outer=False)}, x.kind))
                      FILTER (WHERE x.conflicts),
                    CASE WHEN bool_or(x.direct) THEN 1 ELSE 2 END
             FROM (
