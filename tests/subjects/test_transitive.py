@@ -447,9 +447,10 @@ def _household(
     calls: str = "",
     app: str = "",
     payments: str = "",
+    signups: str = "",
 ) -> Policy:
     """Alba (A100) and Bruno (B200), each with an e-mail; her sign-up S0 with her mobile;
-    the web events, calls, app sessions and payments as given."""
+    the web events, calls, app sessions, payments and other sign-ups as given."""
     path = tmp_path / "household.yaml"
     path.write_text(HOUSEHOLD_POLICY, encoding="utf-8")
     con = workspace.con
@@ -459,7 +460,7 @@ def _household(
     )
     con.execute(
         "CREATE TABLE signups AS SELECT * FROM (VALUES ('S0', 'alba@example.com', "
-        "'+34 622 111 222')) t(signup_id, email, mobile)"
+        f"'+34 622 111 222'){', ' + signups if signups else ''}) t(signup_id, email, mobile)"
     )
     con.execute(
         "CREATE TABLE calls (call_id VARCHAR, phone VARCHAR, device_id VARCHAR); "
@@ -678,3 +679,56 @@ def test_her_browser_on_his_tablet_makes_the_tablet_shared(
     assert ("web", "G1") in _possible(workspace, found["b"])
     assert _found(workspace, found["a"])["web"] == {"L1"}
     assert ("web", "G1") in _possible(workspace, found["a"])
+
+
+IP_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: phone, kind: phone, region: ES}
+      - {table: web, column: customer_id, kind: customer_id}
+      - {table: web, column: cookie_id, kind: cookie_id}
+      - {table: web, column: device_id, kind: device_id}
+      - {table: web, column: ip, kind: ip_address}
+      - {table: web, column: phone, kind: phone, region: ES}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, phone: {}}}
+  web: {columns: {event_id: {}, customer_id: {}, cookie_id: {}, device_id: {}, ip: {}, phone: {}}}
+erasure:
+  default: delete
+"""
+
+
+@pytest.mark.parametrize("his", ["phone", "device_id"])
+def test_the_home_ip_given_alone_is_for_a_human(
+    workspace: Workspace, tmp_path: Path, his: str
+) -> None:
+    """A request that gives only the household's home IP: Alba logged in from it (L1), and
+    an event from it (X1) carries Bruno's mobile, or the device of his own login (M9, from
+    elsewhere). The IP leads to both; which of them asked is for a human: nothing is
+    certain, not even the events with the IP alone (N1, N2)."""
+    path = tmp_path / "ip.yaml"
+    path.write_text(IP_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba@example.com', NULL), "
+        "('B200', 'bruno@example.com', '+34 633 444 555')) t(customer_id, email, phone)"
+    )
+    mark = {"phone": ("NULL", "'633444555'"), "device_id": ("'dev-brun-0001'", "NULL")}[his]
+    con.execute(
+        "CREATE TABLE web AS SELECT * FROM (VALUES "
+        "('L1', 'A100', 'ck-alba-0001', 'dev-alba-0001', '81.33.10.20', NULL), "
+        "('M9', 'B200', 'ck-brun-0001', 'dev-brun-0001', '10.9.9.9', NULL), "
+        f"('X1', NULL, NULL, {mark[0]}, '81.33.10.20', {mark[1]}), "
+        "('N1', NULL, NULL, NULL, '81.33.10.20', NULL), "
+        "('N2', NULL, NULL, NULL, '81.33.10.20', NULL)) "
+        "t(event_id, customer_id, cookie_id, device_id, ip, phone)"
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"h": {"ip_address": ["81.33.10.20"]}})
+    assert _found(workspace, found["h"]) == {}
+    assert {("web", e) for e in ("L1", "X1", "N1", "N2")} <= _possible(workspace, found["h"])

@@ -561,7 +561,9 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     the data cannot say). Rows certain or possible before a search again and not reached
     by it (`_lost`: reached only through the bridge) are possible matches: nothing of the
     person is dropped unseen. Last, a request that no id, e-mail or account it gave anchors must
-    end with one person's rows: certain rows of two people send it to a human whole."""
+    end with one person's rows: certain rows of two people send it to a human whole, and so
+    does a weak identifier it gave that reaches a row held back as another person's (the
+    home IP on an event with his mobile, `IdentityJudge.given_reaches_others`)."""
     _search_without_bridges(con, space, judge)
     con.execute(
         "INSERT INTO _lost SELECT DISTINCT req, tbl, rid FROM _was "
@@ -573,6 +575,9 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
         "AND l.tbl = w.tbl AND l.rid = w.rid WHERE NOT EXISTS (SELECT 1 FROM _maybe m "
         "WHERE m.req = w.req AND m.tbl = w.tbl AND m.rid = w.rid)"
     )
+    others = judge.given_reaches_others()
+    if others:
+        _to_human(con, others)
     judge.split_requests(judge.unanchored_sql("h.req"))
 
 

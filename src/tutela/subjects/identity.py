@@ -727,6 +727,29 @@ class IdentityJudge:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def given_reaches_others(self) -> list[str]:
+        """Requests that gave only weak identifiers, one of which reaches straight a row
+        held back because it carries another person's value used inside that identifier
+        (`_inside`): the household's home IP on an event with Bruno's phone or his device,
+        a call-centre agent's device on calls from other customers' phones. The given
+        identifier leads to him as well as to her: which of them asked is for a human."""
+        given = _inside("g.kind", outer=True)
+        rows = self.con.execute(
+            f"""SELECT DISTINCT m.req FROM _maybe m
+            JOIN _given g ON g.req = m.req AND g.kind = m.via AND g.key = m.key
+             AND (g.cc IS NULL OR m.cc IS NULL OR g.cc = m.cc)
+            JOIN _idx i ON i.tbl = m.tbl AND i.rid = m.rid
+            JOIN _kconf c ON c.req = m.req AND c.kind = i.kind AND c.key = i.key
+             AND (i.cc IS NULL OR c.cc IS NULL OR i.cc = c.cc) AND c.nobody_agrees
+            WHERE NOT (c.kind = g.kind AND c.key = g.key)
+              AND {_inside("c.kind", outer=False)} < greatest({given}, 1)
+              AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl
+                              AND h.rid = m.rid)
+              AND {self.unanchored_sql("m.req")}
+            ORDER BY 1"""
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def unanchored_sql(self, req: str) -> str:
         """SQL: no id, e-mail or account the request gave reaches a row of the data (one
         given that matches nothing says nothing of who asked)."""
