@@ -552,6 +552,19 @@ def test_one_who_cleared_her_cookies_keeps_her_events(workspace: Workspace, tmp_
     assert _possible(workspace, found["a"]) == {("web", "F1"), ("web", "F2"), ("web", "F3")}
 
 
+def _shared_tablet(workspace: Workspace, tmp_path: Path) -> Policy:
+    """The family tablet: Bruno's app O1 runs on it, Alba's call K7 came from it (her
+    mobile), events E1-E2 carry only the tablet and its browser's cookie."""
+    return _household(
+        workspace,
+        tmp_path,
+        "('E1', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL), "
+        "('E2', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL)",
+        calls="('K7', '622111222', 'dev-tabl-0001')",
+        app="('O1', 'B200', 'dev-tabl-0001')",
+    )
+
+
 def test_a_tablet_her_call_and_his_app_share_is_neither_ones(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -559,16 +572,7 @@ def test_a_tablet_her_call_and_his_app_share_is_neither_ones(
     her sign-up). Events E1-E2 carry only the family cookie and the tablet: his app vouching
     for the tablet does not make them his, since her call shows she uses it too. Possible
     matches for both, certain for neither."""
-    events = ", ".join(
-        f"('E{i}', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL)" for i in range(1, 3)
-    )
-    policy = _household(
-        workspace,
-        tmp_path,
-        events,
-        calls="('K7', '622111222', 'dev-tabl-0001')",
-        app="('O1', 'B200', 'dev-tabl-0001')",
-    )
+    policy = _shared_tablet(workspace, tmp_path)
     ctx = service.context(workspace, policy)
     found = find_subjects(
         workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
@@ -611,16 +615,7 @@ def test_a_tablet_two_people_use_given_alone_is_for_a_human(
     """A request that gives only the tablet's device id, or only the cookie of its browser:
     the tablet leads to Bruno (his app) and to Alba (her call from it, with her mobile).
     Which of them asked, the data cannot say: nothing is certain, all of it is for a human."""
-    events = ", ".join(
-        f"('E{i}', NULL, 'ck-fami-0001', 'dev-tabl-0001', NULL)" for i in range(1, 3)
-    )
-    policy = _household(
-        workspace,
-        tmp_path,
-        events,
-        calls="('K7', '622111222', 'dev-tabl-0001')",
-        app="('O1', 'B200', 'dev-tabl-0001')",
-    )
+    policy = _shared_tablet(workspace, tmp_path)
     ctx = service.context(workspace, policy)
     asked = {"d": {"device_id": ["dev-tabl-0001"]}, "c": {"cookie_id": ["ck-fami-0001"]}}
     for together in (False, True):
