@@ -615,7 +615,8 @@ class IdentityJudge:
         # rows held back for a request because they carry a value that is someone else's
         # (`_kconf`: another person's row carries it and none of hers does): Alba's call
         # from her mobile, reached from Bruno's tablet events through the tablet's device.
-        # They link the person to someone else as banned rows do.
+        # They link the person to someone else as banned rows do; `depth`: how deep the
+        # other person's value is used (`_inside`), so what machine it shows him using.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _held AS
             SELECT m.req, m.tbl, m.rid,
@@ -634,7 +635,8 @@ class IdentityJudge:
         # whether they are the person's vouched rows, and whether they were banned as
         # linking her to someone else by a value of their own (hop 1: one hop further, a
         # row sharing a cookie only with a web event that carries another person's e-mail
-        # links the two as well; the chain is not followed beyond)
+        # links the two as well; the chain is not followed beyond), and how deep that
+        # value is used (`depth`: whether it shows him using the value judged)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wsig AS
             SELECT k.req, k.kind, k.key, k.cc, v.rid IS NOT NULL AS vouched,
