@@ -727,3 +727,37 @@ def test_the_home_ip_given_alone_is_for_a_human(
     found = find_subjects(workspace, ctx.space, {"h": {"ip_address": ["81.33.10.20"]}})
     assert _found(workspace, found["h"]) == {}
     assert {("web", e) for e in ("L1", "X1", "N1", "N2")} <= _possible(workspace, found["h"])
+
+
+@pytest.mark.parametrize("address", ["alba@exmaple.com", "alba.ruiz@work.example"])
+def test_her_login_with_another_address_on_her_phone_is_never_lost(
+    workspace: Workspace, tmp_path: Path, address: str
+) -> None:
+    """Alba's app O1 runs on her phone; once she logged in on it (L2) with a mistyped or a
+    second e-mail address that no other row carries. Nothing shows the address is someone
+    else's: L2 is a possible match for her, shown with the address that differs, not
+    dropped unseen. Bruno's
+    login on her phone (L3, his address, which his record carries) is his: not hers even
+    to review."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        f"('L2', NULL, NULL, 'dev-alba-0001', '{address}'), "
+        "('L3', NULL, NULL, 'dev-alba-0001', 'bruno@example.com'), "
+        "('G1', NULL, NULL, 'dev-alba-0001', NULL)",
+        app="('O1', 'A100', 'dev-alba-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    for found in (
+        find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}}),
+        find_subjects(
+            workspace, ctx.space, {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]}}
+        ),
+    ):
+        alba = found["a"]
+        assert _found(workspace, alba)["app"] == {"O1"}
+        possible = _possible(workspace, alba)
+        assert ("web", "L2") in possible
+        assert ("web", "L3") not in possible and "web" not in _found(workspace, alba)
+        l2 = next(p for p in alba.possible if _ids(workspace, "web", [p.rowid]) == {"L2"})
+        assert "e-mail address differs from the person's" in l2.evidence, l2

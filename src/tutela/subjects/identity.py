@@ -35,6 +35,7 @@ from tutela.base.normalize import (
 )
 from tutela.base.sql import json_list, sql_literal
 from tutela.engine import Connection
+from tutela.subjects.index import index_link
 from tutela.subjects.ledger import Ledger
 from tutela.subjects.links import LinkSpec, SearchSpace
 
@@ -241,12 +242,12 @@ class IdentityJudge:
         )
 
     # -- attributes of carrier rows ---------------------------------------------------
-    def read_attributes(self) -> None:
-        """Signatures of the carrier rows indexed since the last call (one statement per
-        table, over the table's rows that carry a value reached)."""
+    def read_attributes(self, index: str = "_idx") -> None:
+        """Signatures of the carrier rows indexed (in `index`) since the last call (one
+        statement per table, over the table's rows that carry a value reached)."""
         self._map_tokens()
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _newrows AS SELECT DISTINCT tbl, rid FROM _idx "
+            f"CREATE OR REPLACE TEMP TABLE _newrows AS SELECT DISTINCT tbl, rid FROM {index} "
             "EXCEPT SELECT tbl, rid FROM _sig"
         )
         tables = [r[0] for r in self.con.execute("SELECT DISTINCT tbl FROM _newrows").fetchall()]
@@ -898,8 +899,11 @@ class IdentityJudge:
         even possible matches of this request: a row with a unique identifier the person
         does not have (another customer id) unless its name is the person's (a duplicate
         record is for a reviewer to decide), or a row whose e-mail and name all differ
-        from the person's and that has none of her unique ids. For the rows that stay, says
-        which attributes agree."""
+        from the person's and that has none of her unique ids. An e-mail address alone
+        (the row has no name to compare) makes the row someone else's only when such a row
+        carries the address too: her login from her phone with a mistyped or a second
+        address stays a possible match. For the rows that stay, says which attributes
+        agree."""
         kinds = self.attr_kinds
         if not kinds:
             return {}
@@ -916,18 +920,31 @@ class IdentityJudge:
             return f"list_has_any(s.a{i}, m.m{i})"
 
         named = kinds.index("name") if "name" in kinds else None
+        email = kinds.index("email") if "email" in kinds else None
         other_id = " OR ".join(f"({both(i)} AND NOT {agree(i)})" for i in strong) or "false"
         same_name = f"({both(named)} AND {agree(named)})" if named is not None else "false"
+        name_known = both(named) if named is not None else "false"
         soft_known = " OR ".join(both(i) for i in soft) or "false"
         soft_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in soft) or "false"
         # her own customer id with another e-mail and name (a nickname, or a number that
         # two systems gave two people): ambiguous, for a human, never silently dropped
         id_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in strong) or "false"
+        differs = f"(({soft_known}) AND NOT ({soft_agrees}) AND NOT ({id_agrees}))"
+        # another customer id, or a name unlike hers
+        theirs = f"((({other_id}) AND NOT {same_name}) OR ({differs} AND {name_known}))"
+        # another e-mail address alone (no name to compare) is someone else's only when such
+        # a row carries it too: people have several addresses, and mistype them
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _theirs (req VARCHAR, key VARCHAR)")
+        if email is not None:
+            self._addresses_of_others(f"NOT {theirs} AND {differs}", theirs, email)
+            differs = (
+                f"({differs} AND EXISTS (SELECT 1 FROM _theirs t WHERE t.req = m.req "
+                f"AND list_contains(s.a{email}, t.key)))"
+            )
         self.con.execute(
             "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _sig s JOIN _mine m "
             "ON m.req = _maybe.req WHERE s.tbl = _maybe.tbl AND s.rid = _maybe.rid "
-            f"AND ((({other_id}) AND NOT {same_name}) OR (({soft_known}) AND NOT "
-            f"({soft_agrees}) AND NOT ({id_agrees}))))"
+            f"AND ({theirs} OR {differs}))"
         )
         checks = [
             f"CASE WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN '{_word(kinds[i])} matches "
@@ -940,6 +957,41 @@ class IdentityJudge:
             "AND s.rid = x.rid JOIN _mine m ON m.req = x.req"
         ).fetchall()
         return {(r[0], r[1], int(r[2])): list(r[3]) for r in rows}
+
+    def _addresses_of_others(self, rows: str, theirs: str, email: int) -> None:
+        """`_theirs` (req, key): of the e-mail addresses on the request's possible rows that
+        `rows` selects (SQL over `s`, the row's signature, and `m`, the person's), those
+        that are not the person's and that a row recognisably someone else's (`theirs`:
+        another customer id, a name unlike hers) carries: Bruno's address on his login
+        from her phone, which his record carries. An address no such row carries (a typo
+        of hers, a second address found nowhere else) says nothing of whose a row is. Only
+        those addresses are searched for, in every e-mail column."""
+        con = self.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _theirs AS SELECT DISTINCT m.req, "
+            f"UNNEST(list_filter(s.a{email}, lambda e: NOT list_contains(coalesce(m.m{email}, "
+            "[]), e))) AS key FROM _maybe x JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid "
+            f"JOIN _mine m ON m.req = x.req WHERE {rows}"
+        )
+        if not con.execute("SELECT count(*) FROM _theirs").fetchone()[0]:  # type: ignore[index]
+            return
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _akeys AS SELECT DISTINCT 'email' AS kind, key, "
+            "NULL::VARCHAR AS cc, false AS probed FROM _theirs"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _aidx (tbl VARCHAR, rid BIGINT, link INTEGER, "
+            "kind VARCHAR, key VARCHAR, cc VARCHAR)"
+        )
+        for i, link in enumerate(self.space.links):
+            if link.kind == "email" and link.matches:
+                index_link(con, i, link, keys="_akeys", target="_aidx")
+        self.read_attributes("_aidx")
+        con.execute(
+            "DELETE FROM _theirs WHERE NOT EXISTS (SELECT 1 FROM _aidx c "
+            "JOIN _sig s ON s.tbl = c.tbl AND s.rid = c.rid JOIN _mine m ON m.req = _theirs.req "
+            f"WHERE c.key = _theirs.key AND {theirs})"
+        )
 
     def statuses(self) -> list[ValueStatus]:
         rows = self.con.execute(
