@@ -932,19 +932,26 @@ class IdentityJudge:
         differs = f"(({soft_known}) AND NOT ({soft_agrees}) AND NOT ({id_agrees}))"
         # another customer id, or a name unlike hers
         theirs = f"((({other_id}) AND NOT {same_name}) OR ({differs} AND {name_known}))"
-        # another e-mail address alone (no name to compare) is someone else's only when such
-        # a row carries it too: people have several addresses, and mistype them
-        self.con.execute("CREATE OR REPLACE TEMP TABLE _theirs (req VARCHAR, key VARCHAR)")
-        if email is not None:
-            self._addresses_of_others(f"NOT {theirs} AND {differs}", theirs, email)
-            differs = (
-                f"({differs} AND EXISTS (SELECT 1 FROM _theirs t WHERE t.req = m.req "
-                f"AND list_contains(s.a{email}, t.key)))"
-            )
+        addresses = f"s.a{email}" if email is not None else "[]::VARCHAR[]"
+        # each macro bound once (each expansion costs milliseconds to bind)
         self.con.execute(
-            "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _sig s JOIN _mine m "
-            "ON m.req = _maybe.req WHERE s.tbl = _maybe.tbl AND s.rid = _maybe.rid "
-            f"AND ({theirs} OR {differs}))"
+            "CREATE OR REPLACE TEMP TABLE _mjudge AS SELECT req, tbl, rid, "
+            "(oid AND NOT sname) OR (diff AND named) AS theirs, "
+            "diff AND NOT named AND NOT (oid AND NOT sname) AS mail_only, addresses FROM ("
+            f"SELECT DISTINCT x.req, x.tbl, x.rid, {other_id} AS oid, {same_name} AS sname, "
+            f"{name_known} AS named, {differs} AS diff, {addresses} AS addresses "
+            "FROM _maybe x JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid "
+            "JOIN _mine m ON m.req = x.req)"
+        )
+        # another e-mail address alone (no name to compare) is someone else's only when a
+        # row recognisably someone else's carries it too: people have several addresses,
+        # and mistype them
+        self._addresses_of_others(theirs)
+        self.con.execute(
+            "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _mjudge j WHERE j.req = _maybe.req "
+            "AND j.tbl = _maybe.tbl AND j.rid = _maybe.rid AND (j.theirs OR (j.mail_only "
+            "AND EXISTS (SELECT 1 FROM _theirs t WHERE t.req = j.req "
+            "AND list_contains(j.addresses, t.key)))))"
         )
         checks = [
             f"CASE WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN '{_word(kinds[i])} matches "
@@ -958,20 +965,18 @@ class IdentityJudge:
         ).fetchall()
         return {(r[0], r[1], int(r[2])): list(r[3]) for r in rows}
 
-    def _addresses_of_others(self, rows: str, theirs: str, email: int) -> None:
-        """`_theirs` (req, key): of the e-mail addresses on the request's possible rows that
-        `rows` selects (SQL over `s`, the row's signature, and `m`, the person's), those
-        that are not the person's and that a row recognisably someone else's (`theirs`:
-        another customer id, a name unlike hers) carries: Bruno's address on his login
-        from her phone, which his record carries. An address no such row carries (a typo
-        of hers, a second address found nowhere else) says nothing of whose a row is. Only
-        those addresses are searched for, in every e-mail column."""
+    def _addresses_of_others(self, theirs: str) -> None:
+        """`_theirs` (req, key): of the e-mail addresses on the request's possible rows
+        whose only difference from the person is their address (`_mjudge.mail_only`), those
+        that a row recognisably someone else's (`theirs`, SQL over `s`, a row's signature,
+        and `m`, the person's: another customer id, a name unlike hers) carries: Bruno's
+        address on his login from her phone, which his record carries. An address no such
+        row carries (a typo of hers, a second address found nowhere else) says nothing of
+        whose a row is. Only those addresses are searched for, in every e-mail column."""
         con = self.con
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _theirs AS SELECT DISTINCT m.req, "
-            f"UNNEST(list_filter(s.a{email}, lambda e: NOT list_contains(coalesce(m.m{email}, "
-            "[]), e))) AS key FROM _maybe x JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid "
-            f"JOIN _mine m ON m.req = x.req WHERE {rows}"
+            "CREATE OR REPLACE TEMP TABLE _theirs AS SELECT DISTINCT req, "
+            "UNNEST(addresses) AS key FROM _mjudge WHERE mail_only"
         )
         if not con.execute("SELECT count(*) FROM _theirs").fetchone()[0]:  # type: ignore[index]
             return
