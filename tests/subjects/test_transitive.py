@@ -761,3 +761,32 @@ def test_her_login_with_another_address_on_her_phone_is_never_lost(
         assert ("web", "L3") not in possible and "web" not in _found(workspace, alba)
         l2 = next(p for p in alba.possible if _ids(workspace, "web", [p.rowid]) == {"L2"})
         assert "e-mail address differs from the person's" in l2.evidence, l2
+
+
+@pytest.mark.parametrize("zeroed", ["00000000-0000-0000-0000-000000000000", "02:00:00:00:00:00"])
+def test_a_device_id_software_reports_for_every_phone_is_nobodys(
+    workspace: Workspace, tmp_path: Path, zeroed: str
+) -> None:
+    """The app reports a zeroed advertising id (or Android's fixed MAC) for Alba's and
+    Bruno's sessions, and for anonymous events E1-E2. It names no device: their sessions
+    stay theirs, and the events are nobody's, not a question for either of them. A request
+    giving that value alone finds nothing and says it is a placeholder."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        f"('E1', NULL, NULL, '{zeroed}', NULL), ('E2', NULL, NULL, '{zeroed}', NULL)",
+        app=f"('O1', 'A100', '{zeroed}'), ('O2', 'B200', '{zeroed}')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace,
+        ctx.space,
+        {"a": {"customer_id": ["A100"]}, "b": {"customer_id": ["B200"]},
+         "d": {"device_id": [zeroed]}},
+    )  # fmt: skip
+    assert _found(workspace, found["a"])["app"] == {"O1"}
+    assert _found(workspace, found["b"])["app"] == {"O2"}
+    for req in ("a", "b", "d"):
+        assert not any(t == "web" for t, _ in _possible(workspace, found[req])), req
+    assert _found(workspace, found["d"]) == {}
+    assert [h.status for h in found["d"].held_back] == ["placeholder"]

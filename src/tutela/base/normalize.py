@@ -116,14 +116,28 @@ _EMAIL_PLACEHOLDER_LOCALS = [
     "sample", "xxx", "xx", "x", "a", "asdf", "qwerty",
 ]  # fmt: skip
 
+MACHINE_PLACEHOLDERS = (
+    "02:00:00:00:00:00",
+    "9774d56d682e549c",
+    "127.0.0.1",
+    "255.255.255.255",
+    "localhost",
+)
+"""Device and connection values software reports for many machines: the MAC address every
+Android phone reports since version 6, the Android id of a whole series of phones, the
+loopback and broadcast addresses. Any device, cookie or IP value of zeros or f's is one too
+(an advertising id zeroed when the user limits tracking,
+`00000000-0000-0000-0000-000000000000`; `0.0.0.0`)."""
+
 
 def placeholder_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()) -> str:
     """SQL: the normalised `key` of identifier kind `kind` stands for nobody in particular.
 
     Built-in words (n/a, unknown...), the policy's own values (compared under every
     normalisation, so `+34 900 000 000` also catches `900000000`), e-mails whose local part
-    is a filler word or repeats the domain (x@x.pt, test@test.com), and phone numbers made
-    of one repeated digit, a digit and zeros (+34 900 000 000) or a counting run."""
+    is a filler word or repeats the domain (x@x.pt, test@test.com), phone numbers made of
+    one repeated digit, a digit and zeros (+34 900 000 000) or a counting run, and device,
+    cookie and IP values of zeros or f's, or on `MACHINE_PLACEHOLDERS`."""
     words = ", ".join(
         "'" + w.lower().replace("'", "''") + "'" for w in sorted({*PLACEHOLDERS, *extra})
     )
@@ -139,7 +153,10 @@ def placeholder_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()
             OR regexp_full_match({key}, '[1-9]0{{6,}}')
             OR {key} IN ('123456789', '1234567890', '12345678', '987654321')))
         OR ({kind} = 'email' AND (split_part({key}, '@', 1) IN ({locals_})
-            OR split_part({key}, '@', 1) = split_part(split_part({key}, '@', 2), '.', 1))))"""
+            OR split_part({key}, '@', 1) = split_part(split_part({key}, '@', 2), '.', 1)))
+        OR (list_contains(['device_id', 'cookie_id', 'ip_address'], {kind})
+            AND (translate(lower({key}), '0f-:. ', '') = ''
+                 OR lower({key}) IN ({", ".join(f"'{m}'" for m in MACHINE_PLACEHOLDERS)}))))"""
 
 
 @cache
