@@ -49,7 +49,8 @@ erasure:
 
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
-        "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id"}  # fmt: skip
+        "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id",
+        "orders": "order_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -790,3 +791,52 @@ def test_a_device_id_software_reports_for_every_phone_is_nobodys(
         assert not any(t == "web" for t, _ in _possible(workspace, found[req])), req
     assert _found(workspace, found["d"]) == {}
     assert [h.status for h in found["d"].held_back] == ["placeholder"]
+
+
+GIFT_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: name, kind: name}
+      - {table: crm, column: phone, kind: phone, region: ES}
+      - {table: orders, column: phone, kind: phone, region: ES}
+      - {table: orders, column: name, kind: name}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, name: {}, phone: {}}}
+  orders: {columns: {order_id: {}, phone: {}, name: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_her_order_for_someone_found_nowhere_else_is_never_lost(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's orders carry her mobile: R1 in her name, R2 a gift delivered to Carla Vidal
+    (named nowhere else), R3 to Bruno Sala, a customer of his own (B200), R4 to "Bruno
+    Sal" (his name mistyped). Nothing shows that R2 is someone else's: a possible match for
+    her, not dropped unseen. R3 and R4 name another customer: not hers even to review."""
+    path = tmp_path / "gift.yaml"
+    path.write_text(GIFT_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES "
+        "('A100', 'alba@example.com', 'Alba Ruiz', '+34 622 111 222'), "
+        "('B200', 'bruno@example.com', 'Bruno Sala', NULL)) t(customer_id, email, name, phone)"
+    )
+    con.execute(
+        "CREATE TABLE orders AS SELECT * FROM (VALUES ('R1', '622111222', 'Alba Ruiz'), "
+        "('R2', '622111222', 'Carla Vidal'), ('R3', '622111222', 'Bruno Sala'), "
+        "('R4', '622111222', 'Bruno Sal')) t(order_id, phone, name)"
+    )
+    ctx = service.context(workspace, policy)
+    alba = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})["a"]
+    possible = _possible(workspace, alba) | {
+        ("orders", i) for i in _found(workspace, alba).get("orders", set())
+    }
+    assert {("orders", "R1"), ("orders", "R2")} <= possible
+    assert not {("orders", "R3"), ("orders", "R4")} & possible

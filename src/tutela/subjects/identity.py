@@ -35,7 +35,6 @@ from tutela.base.normalize import (
 )
 from tutela.base.sql import json_list, sql_literal
 from tutela.engine import Connection
-from tutela.subjects.index import index_link
 from tutela.subjects.ledger import Ledger
 from tutela.subjects.links import LinkSpec, SearchSpace
 
@@ -242,10 +241,13 @@ class IdentityJudge:
         )
 
     # -- attributes of carrier rows ---------------------------------------------------
-    def read_attributes(self, index: str = "_idx") -> None:
+    def read_attributes(self, index: str = "_idx", *, tokens: bool = True) -> None:
         """Signatures of the carrier rows indexed (in `index`) since the last call (one
-        statement per table, over the table's rows that carry a value reached)."""
-        self._map_tokens()
+        statement per table, over the table's rows that carry a value reached). `tokens`:
+        first make the clear values reached so far known to columns of keyed tokens (and
+        read the rows of those tables again)."""
+        if tokens:
+            self._map_tokens()
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE _newrows AS SELECT DISTINCT tbl, rid FROM {index} "
             "EXCEPT SELECT tbl, rid FROM _sig"
@@ -930,28 +932,40 @@ class IdentityJudge:
         # two systems gave two people): ambiguous, for a human, never silently dropped
         id_agrees = " OR ".join(f"({both(i)} AND {agree(i)})" for i in strong) or "false"
         differs = f"(({soft_known}) AND NOT ({soft_agrees}) AND NOT ({id_agrees}))"
-        # another customer id, or a name unlike hers
+        mailed = both(email) if email is not None else "false"
+        # another customer id, or a name unlike hers: whose e-mail addresses those are
         theirs = f"((({other_id}) AND NOT {same_name}) OR ({differs} AND {name_known}))"
-        addresses = f"s.a{email}" if email is not None else "[]::VARCHAR[]"
+        # another customer id or e-mail address: whose names those are
+        own_id = (
+            f"(({other_id}) OR ({mailed} AND NOT {agree(email)}))"
+            if email is not None
+            else other_id
+        )
+        addresses = f"coalesce(s.a{email}, [])" if email is not None else "[]::VARCHAR[]"
+        names = f"coalesce(s.a{named}, [])" if named is not None else "[]::VARCHAR[]"
         # each macro bound once (each expansion costs milliseconds to bind)
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _mjudge AS SELECT req, tbl, rid, "
-            "(oid AND NOT sname) OR (diff AND named) AS theirs, "
-            "diff AND NOT named AND NOT (oid AND NOT sname) AS mail_only, addresses FROM ("
+            "CREATE OR REPLACE TEMP TABLE _mjudge AS SELECT *, (oid AND NOT sname) OR (diff "
+            "AND NOT mail_only AND NOT name_only) AS theirs FROM (SELECT req, tbl, rid, oid, "
+            "sname, diff, diff AND NOT (oid AND NOT sname) AND mailed AND len(names) = 0 "
+            "AS mail_only, diff AND NOT (oid AND NOT sname) AND named AND len(addresses) = 0 "
+            "AS name_only, addresses, names FROM ("
             f"SELECT DISTINCT x.req, x.tbl, x.rid, {other_id} AS oid, {same_name} AS sname, "
-            f"{name_known} AS named, {differs} AS diff, {addresses} AS addresses "
+            f"{name_known} AS named, {mailed} AS mailed, {differs} AS diff, "
+            f"{addresses} AS addresses, {names} AS names "
             "FROM _maybe x JOIN _sig s ON s.tbl = x.tbl AND s.rid = x.rid "
-            "JOIN _mine m ON m.req = x.req)"
+            "JOIN _mine m ON m.req = x.req))"
         )
-        # another e-mail address alone (no name to compare) is someone else's only when a
-        # row recognisably someone else's carries it too: people have several addresses,
-        # and mistype them
-        self._addresses_of_others(theirs)
+        # another e-mail address alone, or another name alone, is someone else's only when
+        # a row recognisably someone else's carries it too: people have several addresses
+        # and mistype them, and order for others (a gift, with the recipient's name)
+        self._values_of_others(theirs, own_id)
         self.con.execute(
             "DELETE FROM _maybe WHERE EXISTS (SELECT 1 FROM _mjudge j WHERE j.req = _maybe.req "
-            "AND j.tbl = _maybe.tbl AND j.rid = _maybe.rid AND (j.theirs OR (j.mail_only "
-            "AND EXISTS (SELECT 1 FROM _theirs t WHERE t.req = j.req "
-            "AND list_contains(j.addresses, t.key)))))"
+            "AND j.tbl = _maybe.tbl AND j.rid = _maybe.rid AND (j.theirs OR EXISTS (SELECT 1 "
+            "FROM _theirs t WHERE t.req = j.req AND ((j.mail_only AND t.kind = 'email' "
+            "AND list_contains(j.addresses, t.key)) OR (j.name_only AND t.kind = 'name' "
+            "AND list_contains(j.names, t.key))))))"
         )
         checks = [
             f"CASE WHEN {both(i)} THEN CASE WHEN {agree(i)} THEN '{_word(kinds[i])} matches "
@@ -965,37 +979,76 @@ class IdentityJudge:
         ).fetchall()
         return {(r[0], r[1], int(r[2])): list(r[3]) for r in rows}
 
-    def _addresses_of_others(self, theirs: str) -> None:
-        """`_theirs` (req, key): of the e-mail addresses on the request's possible rows
-        whose only difference from the person is their address (`_mjudge.mail_only`), those
-        that a row recognisably someone else's (`theirs`, SQL over `s`, a row's signature,
-        and `m`, the person's: another customer id, a name unlike hers) carries: Bruno's
-        address on his login from her phone, which his record carries. An address no such
-        row carries (a typo of hers, a second address found nowhere else) says nothing of
-        whose a row is. Only those addresses are searched for, in every e-mail column."""
+    def _values_of_others(self, theirs: str, own_id: str) -> None:
+        """`_theirs` (req, kind, key): of the values on the request's possible rows whose
+        only difference from the person is one e-mail address or one name (`_mjudge`),
+        those that a row recognisably someone else's carries too (SQL over `s`, a row's
+        signature, and `m`, the person's): an address on a row with another customer id or
+        a name unlike hers (`theirs`: Bruno's address on his login from her phone, which
+        his record carries); a name on a row with another customer id or e-mail address
+        (`own_id`: Bruno's name on a call from the household's landline). A value no such
+        row carries (a typo of hers, her second address, the recipient of a gift she sent)
+        says nothing of whose a row is; a name close to it (an agent's typo) on such a row
+        does. Only those values are searched for: addresses as typed (lower-cased) in every
+        e-mail column, names by their words in every name column; not in columns of keyed
+        tokens (an address not found there leaves the row to a reviewer)."""
         con = self.con
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _theirs AS SELECT DISTINCT req, "
-            "UNNEST(addresses) AS key FROM _mjudge WHERE mail_only"
+            "CREATE OR REPLACE TEMP TABLE _theirs AS SELECT DISTINCT req, 'email' AS kind, "
+            "UNNEST(addresses) AS key FROM _mjudge WHERE mail_only UNION "
+            "SELECT DISTINCT req, 'name', UNNEST(names) FROM _mjudge WHERE name_only"
         )
-        if not con.execute("SELECT count(*) FROM _theirs").fetchone()[0]:  # type: ignore[index]
+        kinds = {r[0] for r in con.execute("SELECT DISTINCT kind FROM _theirs").fetchall()}
+        if not kinds:
             return
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _akeys AS SELECT DISTINCT 'email' AS kind, key, "
+            "CREATE OR REPLACE TEMP TABLE _akeys AS SELECT DISTINCT kind, key, "
             "NULL::VARCHAR AS cc, false AS probed FROM _theirs"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _aidx (tbl VARCHAR, rid BIGINT, link INTEGER, "
             "kind VARCHAR, key VARCHAR, cc VARCHAR)"
         )
+        # a name's words of 4 letters or more (all of them if none is): a typo in one of
+        # them still leaves another to find the name by
+        words = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT UNNEST(coalesce(NULLIF(list_filter(w, lambda x: length(x) >= 4), "
+                "[]), w)) FROM (SELECT _nwords(key) AS w FROM _akeys WHERE kind = 'name') "
+                "ORDER BY 1"
+            ).fetchall()
+        ]
+        # one exact test per column (a typed address is its key), and not in columns of
+        # keyed tokens: an address found in fewer places leaves more rows to a reviewer
         for i, link in enumerate(self.space.links):
-            if link.kind == "email" and link.matches:
-                index_link(con, i, link, keys="_akeys", target="_aidx")
-        self.read_attributes("_aidx")
+            if link.tokens is not None:
+                continue
+            if link.kind == "email" and "email" in kinds:
+                con.execute(
+                    f"INSERT INTO _aidx SELECT ?, rid, ?, 'email', lower(trim(v)), NULL "
+                    f"FROM {link.source_sql()} WHERE lower(trim(v)) IN "
+                    "(SELECT key FROM _akeys WHERE kind = 'email')",
+                    [link.table, i],
+                )
+            elif link.kind == "name" and words:
+                # names repeat: each distinct value keyed once
+                where = " OR ".join(["contains(lower(strip_accents(v)), ?)"] * len(words))
+                con.execute(
+                    f"INSERT INTO _aidx SELECT ?, r.rid, ?, 'name', n.k, NULL FROM "
+                    f"(SELECT rid, v FROM {link.source_sql()}) r JOIN (SELECT v, "
+                    f"{link.key_sql('v')} AS k FROM (SELECT DISTINCT v FROM "
+                    f"{link.source_sql()} WHERE {where})) n ON n.v = r.v "
+                    "WHERE n.k IS NOT NULL",
+                    [link.table, i, *words],
+                )
+        self.read_attributes("_aidx", tokens=False)
         con.execute(
             "DELETE FROM _theirs WHERE NOT EXISTS (SELECT 1 FROM _aidx c "
             "JOIN _sig s ON s.tbl = c.tbl AND s.rid = c.rid JOIN _mine m ON m.req = _theirs.req "
-            f"WHERE c.key = _theirs.key AND {theirs})"
+            "WHERE c.kind = _theirs.kind AND CASE WHEN c.kind = 'email' "
+            f"THEN c.key = _theirs.key AND {theirs} "
+            f"ELSE _names_close([c.key], [_theirs.key]) AND {own_id} END)"
         )
 
     def statuses(self) -> list[ValueStatus]:
