@@ -840,3 +840,35 @@ def test_her_order_for_someone_found_nowhere_else_is_never_lost(
     }
     assert {("orders", "R1"), ("orders", "R2")} <= possible
     assert not {("orders", "R3"), ("orders", "R4")} & possible
+
+
+@pytest.mark.parametrize("walk_in", ["999999", "-1", "00000000T", "CONTADO"])
+def test_the_id_walk_in_sales_are_filed_under_links_nobody(
+    workspace: Workspace, tmp_path: Path, walk_in: str
+) -> None:
+    """The shop files guest checkouts and cash sales under one customer id: Alba's guest
+    login G1 (her address) and Carla's G2; payments P1 (Carla's IBAN) and P2 (Bruno's).
+    Nobody is that customer: each row is found by its own identifiers and no other's,
+    and Alba's G1 is hers (not dropped as another customer's)."""
+    carla = "ES6000491500051234567892"
+    bruno = "ES7620770024003102575766"
+    policy = _household(
+        workspace,
+        tmp_path,
+        f"('G1', '{walk_in}', NULL, NULL, 'alba@example.com'), "
+        f"('G2', '{walk_in}', NULL, NULL, 'carla@example.com')",
+        payments=f"('P1', '{walk_in}', '{carla}', NULL), ('P2', '{walk_in}', '{bruno}', NULL)",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace,
+        ctx.space,
+        {"a": {"customer_id": ["A100"]}, "c": {"email": ["carla@example.com"]},
+         "i": {"iban": [carla]}},
+    )  # fmt: skip
+    assert _found(workspace, found["a"])["web"] == {"G1"}
+    assert _found(workspace, found["c"]) == {"web": {"G2"}}
+    assert _found(workspace, found["i"]) == {"payments": {"P1"}}
+    others = {("web", "G2"), ("payments", "P1"), ("payments", "P2")}
+    assert not others & _possible(workspace, found["a"])
+    assert not {("web", "G1"), ("payments", "P2")} & _possible(workspace, found["i"])

@@ -104,13 +104,32 @@ PLACEHOLDERS = [
     "keine",
     "aucun",
     "nessuno",
+    # what shops file walk-in and cash sales under, as a customer, a tax id or a name
+    "contado",
+    "cliente contado",
+    "clientes varios",
+    "varios",
+    "consumidor final",
+    "consumidor",
+    "generico",
+    "genérico",
+    "generic",
+    "walk-in",
+    "walkin",
+    "walk-in customer",
+    "cash",
+    "cash customer",
+    "sin cliente",
+    "no customer",
+    "test test",
     *sorted(NO_DATA_WORDS),
 ]
 # Local parts of e-mail addresses people type when they have to fill the field in.
 _EMAIL_PLACEHOLDER_LOCALS = [
     "noemail", "no-email", "no.email", "no_email", "nomail", "no-mail", "sinemail",
     "sin-email", "sincorreo", "sin-correo", "nocorreo", "semmail", "sem-email", "naotem",
-    "nao.tem", "nao-tem", "brak", "brakmaila", "keine", "keinemail", "kein", "aucun",
+    "nao.tem", "nao-tem", "notiene", "notengo", "nohay", "sintiene", "brak", "brakmaila",
+    "keine", "keinemail", "kein", "aucun",
     "pasdemail", "nessuna", "none", "null", "nil", "na", "n/a", "unknown", "noreply",
     "no-reply", "donotreply", "do-not-reply", "test", "dummy", "fake", "nobody", "anonymous",
     "sample", "xxx", "xx", "x", "a", "asdf", "qwerty",
@@ -122,6 +141,7 @@ MACHINE_PLACEHOLDERS = (
     "127.0.0.1",
     "255.255.255.255",
     "localhost",
+    "1234567890",
 )
 """Device and connection values software reports for many machines: the MAC address every
 Android phone reports since version 6, the Android id of a whole series of phones, the
@@ -136,8 +156,11 @@ def placeholder_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()
     Built-in words (n/a, unknown...), the policy's own values (compared under every
     normalisation, so `+34 900 000 000` also catches `900000000`), e-mails whose local part
     is a filler word or repeats the domain (x@x.pt, test@test.com), phone numbers made of
-    one repeated digit, a digit and zeros (+34 900 000 000) or a counting run, and device,
-    cookie and IP values of zeros or f's, or on `MACHINE_PLACEHOLDERS`."""
+    one repeated digit, a digit and zeros (+34 900 000 000) or a counting run, device,
+    cookie and IP values of zeros or f's, on `MACHINE_PLACEHOLDERS` or saying "unknown" or
+    "(not set)", and customer, account and tax ids that systems file walk-in sales under: a
+    negative number (-1), six nines or more (999999), zeros with a check letter
+    (00000000T)."""
     words = ", ".join(
         "'" + w.lower().replace("'", "''") + "'" for w in sorted({*PLACEHOLDERS, *extra})
     )
@@ -153,10 +176,16 @@ def placeholder_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()
             OR regexp_full_match({key}, '[1-9]0{{6,}}')
             OR {key} IN ('123456789', '1234567890', '12345678', '987654321')))
         OR ({kind} = 'email' AND (split_part({key}, '@', 1) IN ({locals_})
-            OR split_part({key}, '@', 1) = split_part(split_part({key}, '@', 2), '.', 1)))
+            OR split_part({key}, '@', 1) = split_part(split_part({key}, '@', 2), '.', 1)
+            OR split_part({key}, '@', 1) || split_part(split_part({key}, '@', 2), '.', 1)
+               IN ({locals_})))
         OR (list_contains(['device_id', 'cookie_id', 'ip_address'], {kind})
             AND (translate(lower({key}), '0f-:. ', '') = ''
-                 OR lower({key}) IN ({", ".join(f"'{m}'" for m in MACHINE_PLACEHOLDERS)}))))"""
+                 OR lower({key}) IN ({", ".join(f"'{m}'" for m in MACHINE_PLACEHOLDERS)})
+                 OR contains(lower({key}), 'unknown') OR contains(lower({key}), 'not set')
+                 OR contains(lower({key}), 'no-device') OR contains(lower({key}), 'nodevice')))
+        OR (list_contains({list(ANCHOR_KINDS)}, {kind})
+            AND regexp_full_match(lower({key}), '-[0-9]+|9{{6,}}|[a-z]?0{{5,}}[a-z]?')))"""
 
 
 @cache
