@@ -872,3 +872,28 @@ def test_the_id_walk_in_sales_are_filed_under_links_nobody(
     others = {("web", "G2"), ("payments", "P1"), ("payments", "P2")}
     assert not others & _possible(workspace, found["a"])
     assert not {("web", "G1"), ("payments", "P2")} & _possible(workspace, found["i"])
+
+
+@pytest.mark.parametrize(
+    ("written", "hers"), [("José María García", False), ("García, María José", True)]
+)
+def test_the_same_given_names_reshuffled_are_a_brother(
+    workspace: Workspace, tmp_path: Path, written: str, hers: bool
+) -> None:
+    """María José García's mobile is on an order R1. Named "José María García" (her
+    brother, who uses the family phone), R1 is not certain for her; named surname first,
+    "García, María José", it is her own."""
+    path = tmp_path / "gift.yaml"
+    path.write_text(GIFT_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    workspace.con.execute(
+        "CREATE TABLE crm AS SELECT * FROM (VALUES ('M1', 'garcia.familia@example.com', "
+        "'María José García', '+34 622 111 222')) t(customer_id, email, name, phone)"
+    )
+    workspace.con.execute(
+        "CREATE TABLE orders AS SELECT 'R1' AS order_id, '622111222' AS phone, ? AS name",
+        [written],
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"m": {"customer_id": ["M1"]}})["m"]
+    assert ("orders" in _found(workspace, found)) is hers

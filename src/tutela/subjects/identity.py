@@ -84,13 +84,15 @@ _KIND_WORDS = {
 }
 
 # Two names are the same name written differently when one's words are all in the other
-# ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in word order or spacing ("Puig
-# Anna", "MansoJover"), or by one typo inside a middle word. Every word counts, short
-# words too, an initial only for a word it starts: "J. Smith" and "Mr Smith" are not "Mary
-# Smith", nor "Wang Li" "Wang Fang" (a family e-mail carries them all); "M. Carmen Ruiz"
-# is "Maria del Carmen Ruiz" (particles are optional). A similar-looking given name is NOT the same
-# person here: "Joan Soler" and "Joana Soler" share a phone in many households. (Known
-# limit: a bare surname, "Smith", is all in "Mary Smith" and reads as her name.)
+# ("Anna Puig" / "Anna Puig i Ferrer"), or they differ only in spacing ("MansoJover") or in
+# word order turned round, surname first ("Puig Anna"), or by one typo inside a middle
+# word. Every word counts, short words too, an initial only for a word it starts: "J.
+# Smith" and "Mr Smith" are not "Mary Smith", nor "Wang Li" "Wang Fang" (a family e-mail
+# carries them all); "M. Carmen Ruiz" is "Maria del Carmen Ruiz" (particles are optional).
+# A similar-looking given name is NOT the same person here: "Joan Soler" and "Joana Soler"
+# share a phone in many households. (Known limits: a bare surname, "Smith", is all in
+# "Mary Smith" and reads as her name; so is a father's "Juan Garcia" in his son's "Juan
+# Garcia Lopez".)
 _PARTICLES = (
     "['de', 'del', 'la', 'las', 'los', 'el', 'i', 'y', 'e', 'da', 'das', 'do', 'dos', 'di', "
     "'van', 'der', 'den', 'von', 'zu', 'le', 'du', 'des']"
@@ -114,8 +116,15 @@ _NAME_MACROS = [
     "lambda x: length(x) >= 2)) > 0 AND len(list_filter(_nwords(p), lambda x: NOT "
     "(list_contains(_nwords(q), x) OR (length(x) = 1 AND len(list_filter(_nwords(q), "
     "lambda y: starts_with(y, x))) > 0)))) = 0",
+    # the same words in another order are one name only written surname first ("Puig
+    # Anna", "Garcia Lopez, Juan"): the words turned round, not reshuffled. "Jose Maria
+    # Garcia" is not "Maria Jose Garcia" (a brother and a sister)
+    "CREATE OR REPLACE TEMP MACRO _turned(p, q) AS list_transform([[array_to_string("
+    "_nwords(p), ' '), array_to_string(_nwords(q), ' ')]], lambda w: length(w[1]) = "
+    "length(w[2]) AND contains(w[1] || ' ' || w[1], w[2]))[1]",
     "CREATE OR REPLACE TEMP MACRO _same_name(p, q) AS p = q "
-    "OR _within(p, q) OR _within(q, p) "
+    "OR (_within(p, q) AND NOT _within(q, p)) OR (_within(q, p) AND NOT _within(p, q)) "
+    "OR (_within(p, q) AND _within(q, p) AND _turned(p, q)) "
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
     # one slip of the keyboard inside a middle word, first and last words the same: one
     # person ("Sara Pooza Roca"). The given name may be first or last ("Soler Joan"), so a
