@@ -911,10 +911,11 @@ class IdentityJudge:
         does not have (another customer id) unless its name is the person's (a duplicate
         record is for a reviewer to decide), or a row whose e-mail and name all differ
         from the person's and that has none of her unique ids. An e-mail address alone
-        (the row has no name to compare) makes the row someone else's only when such a row
-        carries the address too: her login from her phone with a mistyped or a second
-        address stays a possible match. For the rows that stay, says which attributes
-        agree."""
+        (the row has no name) or a name alone (the row has no address) makes the row
+        someone else's only when another person's row carries it too
+        (`_values_of_others`): her login from her phone with a mistyped or a second
+        address, and her order delivered to a friend named nowhere else, stay possible
+        matches. For the rows that stay, says which attributes agree."""
         kinds = self.attr_kinds
         if not kinds:
             return {}
@@ -1041,15 +1042,22 @@ class IdentityJudge:
                     [link.table, i],
                 )
             elif link.kind == "name" and words:
-                # names repeat: each distinct value keyed once
-                where = " OR ".join(["contains(lower(strip_accents(v)), ?)"] * len(words))
+                # names repeat: each distinct value keyed once; a batch's many words are
+                # matched as a list
+                params: list[object]
+                if len(words) <= 40:
+                    where = " OR ".join(["contains(lower(strip_accents(v)), ?)"] * len(words))
+                    params = list(words)
+                else:
+                    where = "list_has_any(_nwords(lower(strip_accents(v))), ?::VARCHAR[])"
+                    params = [words]
                 con.execute(
                     f"INSERT INTO _aidx SELECT ?, r.rid, ?, 'name', n.k, NULL FROM "
                     f"(SELECT rid, v FROM {link.source_sql()}) r JOIN (SELECT v, "
                     f"{link.key_sql('v')} AS k FROM (SELECT DISTINCT v FROM "
                     f"{link.source_sql()} WHERE {where})) n ON n.v = r.v "
                     "WHERE n.k IS NOT NULL",
-                    [link.table, i, *words],
+                    [link.table, i, *params],
                 )
         self.read_attributes("_aidx", tokens=False)
         con.execute(
