@@ -32,6 +32,7 @@ from tutela.base.normalize import (
     EXPANDING,
     key_sql,
     placeholder_sql,
+    walk_in_sql,
 )
 from tutela.base.sql import json_list, sql_literal
 from tutela.engine import Connection
@@ -124,7 +125,8 @@ _NAME_MACROS = [
     "length(w[2]) AND contains(w[1] || ' ' || w[1], w[2]))[1]",
     "CREATE OR REPLACE TEMP MACRO _same_name(p, q) AS p = q "
     "OR (_within(p, q) AND NOT _within(q, p)) OR (_within(q, p) AND NOT _within(p, q)) "
-    "OR (_within(p, q) AND _within(q, p) AND _turned(p, q)) "
+    "OR (_within(p, q) AND _within(q, p) AND (len(_nwords(p)) <> len(_nwords(q)) "
+    "OR _turned(p, q))) "
     "OR replace(p, ' ', '') = replace(q, ' ', '')",
     # one slip of the keyboard inside a middle word, first and last words the same: one
     # person ("Sara Pooza Roca"). The given name may be first or last ("Soler Joan"), so a
@@ -278,7 +280,11 @@ class IdentityJudge:
                 )
                 # a placeholder (`N/A` as a customer id, `unknown` as a name) says nothing
                 # about who the row is: not an attribute of it
-                nobody = placeholder_sql(sql_literal(link.kind), "k", self.space.placeholders)
+                kind = sql_literal(link.kind)
+                nobody = (
+                    f"({placeholder_sql(kind, 'k', self.space.placeholders)} "
+                    f"OR {walk_in_sql(kind, 'k')})"
+                )
                 if link.kind == "name":  # "Nil", "Na", "Nan" are names too
                     nobody = f"({nobody} AND NOT regexp_full_match(k, '[[:alpha:]]{{1,3}}'))"
                 parts.append(
@@ -864,6 +870,7 @@ class IdentityJudge:
             else "2"
         )
         placeholder = placeholder_sql("t.kind", "t.key", self.space.placeholders)
+        walk_in = walk_in_sql("t.kind", "t.key")
         # a number of unknown country met as numbers of two countries: whose is it?
         countries = "(CASE WHEN t.cc IS NULL THEN coalesce(r.ncc, 0) ELSE 0 END)"
         con.execute(
@@ -873,6 +880,7 @@ class IdentityJudge:
                 WHEN {placeholder} THEN '{PLACEHOLDER}'
                 WHEN coalesce({most}, 0) >= {PLACEHOLDER_PEOPLE}
                      OR coalesce(c.nsig, 0) > {MAX_SIGNATURES} THEN '{PLACEHOLDER}'
+                WHEN {walk_in} THEN '{PLACEHOLDER}'
                 WHEN coalesce(r.shared, false) OR f.lvl IS NOT NULL OR {countries} >= 2
                      OR e.kind IS NOT NULL THEN '{AMBIGUOUS}'
                 ELSE '{UNIQUE}' END,
@@ -891,6 +899,7 @@ class IdentityJudge:
                        || ({words})
                 WHEN {countries} >= 2 THEN 'a number without its country, carried in '
                        || {countries} || ' countries'
+                WHEN {walk_in} THEN 'shaped like an id walk-in sales are filed under'
                 WHEN e.kind IS NOT NULL THEN 'shared with a person erased earlier'
                 WHEN coalesce(r.shared, false) THEN 'the policy declares this link shared'
                 ELSE '' END
@@ -911,7 +920,7 @@ class IdentityJudge:
         does not have (another customer id) unless its name is the person's (a duplicate
         record is for a reviewer to decide), or a row whose e-mail and name all differ
         from the person's and that has none of her unique ids. An e-mail address alone
-        (the row has no name) or a name alone (the row has no address) makes the row
+        (no name to compare it by) or a name alone (no address) makes the row
         someone else's only when another person's row carries it too
         (`_values_of_others`): her login from her phone with a mistyped or a second
         address, and her order delivered to a friend named nowhere else, stay possible
@@ -957,8 +966,8 @@ class IdentityJudge:
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _mjudge AS SELECT *, (oid AND NOT sname) OR (diff "
             "AND NOT mail_only AND NOT name_only) AS theirs FROM (SELECT req, tbl, rid, oid, "
-            "sname, diff, diff AND NOT (oid AND NOT sname) AND mailed AND len(names) = 0 "
-            "AS mail_only, diff AND NOT (oid AND NOT sname) AND named AND len(addresses) = 0 "
+            "sname, diff, diff AND NOT (oid AND NOT sname) AND mailed AND NOT named "
+            "AS mail_only, diff AND NOT (oid AND NOT sname) AND named AND NOT mailed "
             "AS name_only, addresses, names FROM ("
             f"SELECT DISTINCT x.req, x.tbl, x.rid, {other_id} AS oid, {same_name} AS sname, "
             f"{name_known} AS named, {mailed} AS mailed, {differs} AS diff, "
