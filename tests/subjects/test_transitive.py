@@ -812,6 +812,12 @@ erasure:
 """
 
 
+def _gift_policy(tmp_path: Path) -> Policy:
+    path = tmp_path / "gift.yaml"
+    path.write_text(GIFT_POLICY, encoding="utf-8")
+    return load_policy(path).policy
+
+
 def test_her_order_for_someone_found_nowhere_else_is_never_lost(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -819,9 +825,7 @@ def test_her_order_for_someone_found_nowhere_else_is_never_lost(
     (named nowhere else), R3 to Bruno Sala, a customer of his own (B200), R4 to "Bruno
     Sal" (his name mistyped). Nothing shows that R2 is someone else's: a possible match for
     her, not dropped unseen. R3 and R4 name another customer: not hers even to review."""
-    path = tmp_path / "gift.yaml"
-    path.write_text(GIFT_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _gift_policy(tmp_path)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES "
@@ -883,9 +887,7 @@ def test_the_same_given_names_reshuffled_are_a_brother(
     """María José García's mobile is on an order R1. Named "José María García" (her
     brother, who uses the family phone), R1 is not certain for her; named surname first,
     "García, María José", it is her own."""
-    path = tmp_path / "gift.yaml"
-    path.write_text(GIFT_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _gift_policy(tmp_path)
     workspace.con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('M1', 'garcia.familia@example.com', "
         "'María José García', '+34 622 111 222')) t(customer_id, email, name, phone)"
