@@ -141,8 +141,8 @@ MACHINE_PLACEHOLDERS = (
 )
 """Device and connection values software reports for many machines: the MAC address every
 Android phone reports since version 6, the Android id of a whole series of phones, the
-loopback and broadcast addresses. Any device, cookie or IP value of zeros or f's is one too
-(an advertising id zeroed when the user limits tracking,
+loopback and broadcast addresses, a counting run typed in. Any device, cookie or IP value
+of zeros or f's is one too (an advertising id zeroed when the user limits tracking,
 `00000000-0000-0000-0000-000000000000`; `0.0.0.0`)."""
 
 
@@ -183,8 +183,8 @@ def placeholder_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()
 
 def walk_in_sql(kind: str, key: str) -> str:
     """SQL: a customer, account, national or tax id shaped like the one systems file walk-in
-    and cash sales under: -1 (or -9, -99...), six nines or more, zeros with a check letter
-    (00000000T), or a word of `WALK_IN_IDS`. It says nothing of who a row is about and
+    and cash sales under: -1 (or -9, -99...), six nines or more, seven zeros or more with a
+    check letter (00000000T), or a word of `WALK_IN_IDS`. It says nothing of who a row is about and
     links nobody: a placeholder (`identity.IdentityJudge.judge`). Known limit: a real
     customer numbered 999999 is found by his other identifiers only."""
     words = ", ".join(f"'{w}'" for w in WALK_IN_IDS)
