@@ -899,3 +899,57 @@ def test_the_same_given_names_reshuffled_are_a_brother(
     ctx = service.context(workspace, policy)
     found = find_subjects(workspace, ctx.space, {"m": {"customer_id": ["M1"]}})["m"]
     assert ("orders" in _found(workspace, found)) is hers
+
+
+TEEN_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: name, kind: name}
+      - {table: signups, column: email, kind: email}
+      - {table: signups, column: mobile, kind: phone, region: ES}
+      - {table: orders, column: phone, kind: phone, region: ES}
+      - {table: orders, column: name, kind: name}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, name: {}}}
+  signups: {columns: {signup_id: {}, email: {}, mobile: {}}}
+  orders: {columns: {order_id: {}, phone: {}, name: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_his_sign_up_with_his_mothers_address_is_not_certain_for_him(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Pau signed up (S1) with his mobile and his mother's address; his order R1 carries
+    his mobile and his name. Marta's record carries the address. For her the sign-up is
+    certain (her address); a request giving only Pau's mobile and name leads to her
+    address too: which rows are whose is for a human, none certain for him."""
+    path = tmp_path / "teen.yaml"
+    path.write_text(TEEN_POLICY, encoding="utf-8")
+    policy = load_policy(path).policy
+    con = workspace.con
+    con.execute(
+        "CREATE TABLE crm AS SELECT 'M1' AS customer_id, 'marta@soler.example' AS email, "
+        "'Marta Soler' AS name"
+    )
+    con.execute(
+        "CREATE TABLE signups AS SELECT 'S1' AS signup_id, 'marta@soler.example' AS email, "
+        "'+34 677 888 999' AS mobile"
+    )
+    con.execute(
+        "CREATE TABLE orders AS SELECT 'R1' AS order_id, '677888999' AS phone, 'Pau Soler' AS name"
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace,
+        ctx.space,
+        {"m": {"customer_id": ["M1"]}, "p": {"phone": ["677 888 999"], "name": ["Pau Soler"]}},
+    )
+    assert _found(workspace, found["m"]) == {"crm": {"M1"}, "signups": {"S1"}}
+    assert _found(workspace, found["p"]) == {}
+    assert {("signups", "S1"), ("orders", "R1")} <= _possible(workspace, found["p"])

@@ -752,10 +752,21 @@ class IdentityJudge:
         held back because it carries another person's value used inside that identifier
         (`_inside`): the household's home IP on an event with Bruno's phone or his device,
         a call-centre agent's device on calls from other customers' phones. The given
-        identifier leads to him as well as to her: which of them asked is for a human."""
+        identifier leads to him as well as to her: which of them asked is for a human. So
+        does a certain row of such a request that carries a value someone else's rows
+        carry and none of the request's agree with (`_kconf.nobody_agrees`; not a machine
+        or a joint account, which several use): his mobile on a sign-up with his mother's
+        address, which her record carries."""
         given = _inside("g.kind", outer=True)
+        several = f"[{', '.join(sql_literal(k) for k in USED_BY_SEVERAL)}]"
         rows = self.con.execute(
-            f"""SELECT DISTINCT m.req FROM _maybe m
+            f"""SELECT DISTINCT h.req FROM _hits h
+            JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid
+            JOIN _kconf c ON c.req = h.req AND c.kind = i.kind AND c.key = i.key
+             AND (i.cc IS NULL OR c.cc IS NULL OR i.cc = c.cc) AND c.nobody_agrees
+            WHERE NOT list_contains({several}, c.kind) AND {self.unanchored_sql("h.req")}
+            UNION
+            SELECT DISTINCT m.req FROM _maybe m
             JOIN _given g ON g.req = m.req AND g.kind = m.via AND g.key = m.key
              AND (g.cc IS NULL OR m.cc IS NULL OR g.cc = m.cc)
             JOIN _idx i ON i.tbl = m.tbl AND i.rid = m.rid
