@@ -55,8 +55,13 @@ KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
 
 @pytest.fixture
 def policy(tmp_path: Path) -> Policy:
+    return _load(tmp_path, POLICY)
+
+
+def _load(tmp_path: Path, text: str) -> Policy:
+    """The policy `text`, written to a file and loaded as the CLI loads it."""
     path = tmp_path / "policy.yaml"
-    path.write_text(POLICY, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return load_policy(path).policy
 
 
@@ -195,9 +200,7 @@ def test_a_list_of_two_peoples_addresses_is_certain_for_neither(
     """A JSON export's list of e-mails: two customers' addresses in one list is a possible
     match for each (as the same addresses in one text are); one person's two addresses,
     hers."""
-    path = tmp_path / "list.yaml"
-    path.write_text(LIST_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _load(tmp_path, LIST_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba.ruiz@example.com', "
@@ -247,9 +250,7 @@ def test_a_row_two_hops_from_another_person_is_certain_for_neither(
     """Bruno's call gives his mobile; a sign-up S1 carries that mobile and a browser cookie;
     the only other row with the cookie is Alba's web event, with her e-mail. S1 links the
     two (one browser, two people): a possible match for each, certain for neither."""
-    path = tmp_path / "hops.yaml"
-    path.write_text(HOPS_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _load(tmp_path, HOPS_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba.ruiz@example.com'), "
@@ -304,9 +305,7 @@ def test_a_row_attributed_by_period_that_links_two_people_is_a_question(
     Jordi's; another, with the device of Bruno's app session, links Jordi and Bruno: a
     possible match for Jordi, certain for no one, and still nothing of Eva's. One from
     2025 (Eva's number then) with the device of Jordi's app links Jordi and Eva."""
-    path = tmp_path / "period.yaml"
-    path.write_text(PERIOD_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _load(tmp_path, PERIOD_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES "
@@ -372,9 +371,7 @@ def test_rows_behind_a_family_tablet_are_questions_never_lost(
     are, a human decides: they are possible matches for Alba and for Bruno, never dropped
     from either's result unseen. Given only the cookie (it leads to both), the request is
     for a human whole."""
-    path = tmp_path / "tablet.yaml"
-    path.write_text(TABLET_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _load(tmp_path, TABLET_POLICY)
     con = workspace.con
     con.execute("CREATE TABLE crm AS SELECT * FROM (VALUES ('A100'), ('B200')) t(customer_id)")
     con.execute(
@@ -452,8 +449,6 @@ def _household(
 ) -> Policy:
     """Alba (A100) and Bruno (B200), each with an e-mail; her sign-up S0 with her mobile;
     the web events, calls, app sessions, payments and other sign-ups as given."""
-    path = tmp_path / "household.yaml"
-    path.write_text(HOUSEHOLD_POLICY, encoding="utf-8")
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba@example.com'), "
@@ -479,7 +474,7 @@ def _household(
         "CREATE TABLE payments (payment_id VARCHAR, customer_id VARCHAR, iban VARCHAR, "
         "device_id VARCHAR); " + (f"INSERT INTO payments VALUES {payments}" if payments else "")
     )
-    return load_policy(path).policy
+    return _load(tmp_path, HOUSEHOLD_POLICY)
 
 
 def test_events_on_a_shared_tablet_do_not_vouch_for_each_other(
@@ -706,9 +701,7 @@ def test_the_home_ip_given_alone_is_for_a_human(
     an event from it (X1) carries Bruno's mobile, or the device of his own login (M9, from
     elsewhere). The IP leads to both; which of them asked is for a human: nothing is
     certain, not even the events with the IP alone (N1, N2)."""
-    path = tmp_path / "ip.yaml"
-    path.write_text(IP_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _load(tmp_path, IP_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('A100', 'alba@example.com', NULL), "
@@ -812,12 +805,6 @@ erasure:
 """
 
 
-def _gift_policy(tmp_path: Path) -> Policy:
-    path = tmp_path / "gift.yaml"
-    path.write_text(GIFT_POLICY, encoding="utf-8")
-    return load_policy(path).policy
-
-
 def test_her_order_for_someone_found_nowhere_else_is_never_lost(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -825,7 +812,7 @@ def test_her_order_for_someone_found_nowhere_else_is_never_lost(
     (named nowhere else), R3 to Bruno Sala, a customer of his own (B200), R4 to "Bruno
     Sal" (his name mistyped). Nothing shows that R2 is someone else's: a possible match for
     her, not dropped unseen. R3 and R4 name another customer: not hers even to review."""
-    policy = _gift_policy(tmp_path)
+    policy = _load(tmp_path, GIFT_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES "
@@ -887,7 +874,7 @@ def test_the_same_given_names_reshuffled_are_a_brother(
     """María José García's mobile is on an order R1. Named "José María García" (her
     brother, who uses the family phone), R1 is not certain for her; named surname first,
     "García, María José", it is her own."""
-    policy = _gift_policy(tmp_path)
+    policy = _load(tmp_path, GIFT_POLICY)
     workspace.con.execute(
         "CREATE TABLE crm AS SELECT * FROM (VALUES ('M1', 'garcia.familia@example.com', "
         "'María José García', '+34 622 111 222')) t(customer_id, email, name, phone)"
@@ -929,9 +916,7 @@ def test_his_sign_up_with_his_mothers_address_is_not_certain_for_him(
     his mobile and his name. Marta's record carries the address. For her the sign-up is
     certain (her address); a request giving only Pau's mobile and name leads to her
     address too: which rows are whose is for a human, none certain for him."""
-    path = tmp_path / "teen.yaml"
-    path.write_text(TEEN_POLICY, encoding="utf-8")
-    policy = load_policy(path).policy
+    policy = _load(tmp_path, TEEN_POLICY)
     con = workspace.con
     con.execute(
         "CREATE TABLE crm AS SELECT 'M1' AS customer_id, 'marta@soler.example' AS email, "
