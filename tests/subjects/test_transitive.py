@@ -938,3 +938,29 @@ def test_his_sign_up_with_his_mothers_address_is_not_certain_for_him(
     assert _found(workspace, found["m"]) == {"crm": {"M1"}, "signups": {"S1"}}
     assert _found(workspace, found["p"]) == {}
     assert {("signups", "S1"), ("orders", "R1")} <= _possible(workspace, found["p"])
+
+
+def test_a_guest_address_seen_on_her_phone_does_not_lead_to_her(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A guest logged in once on Alba's phone (L3, an address no record carries). A request
+    by that address reaches L3, and through the phone's device her app session O1, whose
+    customer id leads to her CRM row. O1 was reached through a device alone: it vouches for
+    nothing, nor does her CRM row because O1 carries its id. None of her rows is certain
+    for the guest, alone or in a batch with Alba's own request, which keeps them."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        "('L3', NULL, NULL, 'dev-alba-0001', 'guest@example.com'), "
+        "('G1', NULL, NULL, 'dev-alba-0001', NULL)",
+        app="('O1', 'A100', 'dev-alba-0001')",
+    )
+    ctx = service.context(workspace, policy)
+    guest = {"g": {"email": ["guest@example.com"]}}
+    alone = find_subjects(workspace, ctx.space, guest)
+    batch = find_subjects(workspace, ctx.space, {**guest, "a": {"customer_id": ["A100"]}})
+    for found in (alone, batch):
+        assert _found(workspace, found["g"]) == {"web": {"L3"}}
+        assert {("app", "O1"), ("crm", "A100")} <= _possible(workspace, found["g"])
+    alba = _found(workspace, batch["a"])
+    assert alba["crm"] == {"A100"} and alba["app"] == {"O1"} and alba["signups"] == {"S0"}

@@ -583,7 +583,13 @@ class IdentityJudge:
         # person's addresses only while the data says so: reached through one item, the row
         # may hold another person's address in the next. Carriers counted per value, not
         # compared per pair of rows (one customer's 60,000 orders carry one e-mail).
+        # When the requester gave an id, an e-mail or an account that reaches a row, only a
+        # chain of vouched rows vouches (a fixpoint from the given values): Alba's customer
+        # id on her app session, reached through the device a guest's address was seen on,
+        # vouches for nothing, nor for her CRM row that carries it too. A request given
+        # only weak identifiers has no such start: any two of its rows carrying a value do.
         strong = f"NOT list_contains({weak}, h.via) AND NOT list_contains($lists, h.link)"
+        lists = {"lists": [i for i, link in enumerate(self.space.links) if link.list_column]}
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _vouched AS
             WITH carried AS (
@@ -593,11 +599,27 @@ class IdentityJudge:
             )
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
             LEFT JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key
-            WHERE {strong} AND (coalesce(c.n, 0) >= 2 OR EXISTS (SELECT 1 FROM _given g
+            WHERE {strong} AND (EXISTS (SELECT 1 FROM _given g
                   WHERE g.req = h.req AND g.kind = h.via AND g.key = h.key
-                  AND g.cc IS NOT DISTINCT FROM h.cc))""",
-            {"lists": [i for i, link in enumerate(self.space.links) if link.list_column]},
+                  AND g.cc IS NOT DISTINCT FROM h.cc)
+                  OR (coalesce(c.n, 0) >= 2 AND {self.unanchored_sql("h.req")}))""",
+            lists,
         )
+        con.execute("CREATE OR REPLACE TEMP TABLE _vnew AS SELECT * FROM _vouched")
+        while con.execute("SELECT count(*) FROM _vnew").fetchone()[0]:  # type: ignore[index]
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _vnew AS
+                WITH carried AS (
+                    SELECT DISTINCT v.req, i.kind, i.key FROM _vnew v
+                    JOIN _idx i ON i.tbl = v.tbl AND i.rid = v.rid
+                )
+                SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+                JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key
+                WHERE {strong} AND NOT EXISTS (SELECT 1 FROM _vouched v WHERE v.req = h.req
+                                               AND v.tbl = h.tbl AND v.rid = h.rid)""",
+                lists,
+            )
+            con.execute("INSERT INTO _vouched SELECT * FROM _vnew")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _weak AS SELECT DISTINCT req, tbl, rid FROM _hits "
             "EXCEPT SELECT req, tbl, rid FROM _vouched"
