@@ -226,3 +226,22 @@ def test_validate_warns_about_todos_left_in_a_draft(runner: CliRunner, tmp_path:
     assert json.loads(as_json.stdout)["warnings"]
     clean = runner.invoke(make_app(), ["policy", "validate", SMALL])
     assert "TODO" not in clean.stderr
+
+
+def test_draft_declares_a_name_over_two_columns_as_one() -> None:
+    """A CRM's first and last names are one name (`columns:`); a buyer's and a recipient's
+    full names are two."""
+    scan = tuple(
+        ScanColumn(table, column, "PERSON", "user.name")
+        for table, column in (("crm", "LastName"), ("crm", "FirstName"),
+                              ("orders", "buyer_name"), ("orders", "recipient_name"))
+    )  # fmt: skip
+    text = draft_policy(
+        {"crm": ["Id", "LastName", "FirstName"], "orders": ["buyer_name", "recipient_name"]},
+        {},
+        scan,
+        region="ES",
+    )
+    names = {(x.table, x.all_columns) for x in load_policy_text(text).identity_links()}
+    assert names == {("crm", ("FirstName", "LastName")), ("orders", ("buyer_name",)),
+                     ("orders", ("recipient_name",))}  # fmt: skip

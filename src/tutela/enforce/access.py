@@ -81,9 +81,10 @@ def role_select(
         max_shift_days=0,
     )
     norms = {
-        link.column: link.method.value
+        column: link.method.value
         for link in policy.identity_links_for(table)
         if link.method.value in _KEY_NORMS
+        for column in link.all_columns
     }
     parts: list[str] = []
     for col in columns:

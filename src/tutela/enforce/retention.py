@@ -329,8 +329,9 @@ def apply(
                 rule = policy.retention[item.rule_index]
                 types = {c.name: c.type for c in ws.columns(item.table)}
                 norms = {
-                    link.column: link.method.value if link.method.value in _KEY_NORMS else "trim"
+                    column: link.method.value if link.method.value in _KEY_NORMS else "trim"
                     for link in policy.identity_links_for(item.table)
+                    for column in link.all_columns
                 }
                 if ws.live_table(item.table) is not None:
                     item.applied = _apply_lake(ws, writes, item, rule, types, key, norms)

@@ -11,11 +11,13 @@ from tutela.policy.findings import CheckReport, Finding, Severity
 from tutela.policy.loader import LoadedPolicy, Mark
 from tutela.policy.models import (
     ColumnSpec,
+    IdentifierKind,
     Policy,
     Role,
     Safeguard,
     Visibility,
 )
+from tutela.policy.nameparts import name_parts
 from tutela.policy.vocab import (
     ADEQUATE_COUNTRIES,
     EEA_COUNTRIES,
@@ -51,6 +53,7 @@ def evaluate(policy: Policy, facts: WorkspaceFacts, locate: Locator | None = Non
     found: list[Finding] = []
     for rule in (
         _catalogue,
+        _split_names,
         _classification,
         _purposes_coverage,
         _retention,
@@ -107,6 +110,32 @@ def _catalogue(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
             "no stored scan results: columns were not checked for undeclared personal data",
             "run `tutela scan` first",
         )  # fmt: skip
+
+
+def _split_names(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
+    """Name links of one table that are the parts of one name (first_name, last_name)
+    declared as separate names: read apart, "Garcia" would be the same name on Maria's row
+    and on Pedro's. The search joins them (`policyview._joined_names`); the policy should
+    say so."""
+    by_table: dict[str, list[str]] = {}
+    where: dict[str, tuple[str | int, ...]] = {}
+    for sname, subject in policy.subjects.items():
+        for i, link in enumerate(subject.identifiers):
+            if link.kind is IdentifierKind.name and not link.parts:
+                by_table.setdefault(link.table, []).append(link.column)
+                where.setdefault(link.table, ("subjects", sname, "identifiers", i))
+    for table, columns in by_table.items():
+        parts = name_parts(columns)
+        if parts:
+            yield Finding(
+                "name-split-over-links", Severity.low,
+                f"{table}: {', '.join(parts)} are declared as separate names; subject "
+                "searches read them as the parts of one name (apart, two people sharing a "
+                "surname would read as one)",
+                f"declare one identifier: {{table: {table}, columns: [{', '.join(parts)}], "
+                "kind: name}",
+                table=table, column=parts[0], policy_path=where[table],
+            )  # fmt: skip
 
 
 def _classification(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:

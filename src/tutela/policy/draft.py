@@ -9,6 +9,7 @@ import yaml
 
 from tutela.policy.facts import ScanColumn, SourceInfo, load_scan, load_sources
 from tutela.policy.loader import _Loader
+from tutela.policy.nameparts import name_parts
 from tutela.policy.vocab import FIDESLANG_CATEGORIES, Entity
 from tutela.workspace import Workspace
 
@@ -75,6 +76,7 @@ def draft_policy(
             body.append(f"    source_system: {_q(src.source_system)}")
         body.append("    subject: customer")
         body.append("    columns:" if columns else "    columns: {}")
+        names: list[str] = []
         for column in columns:
             hit = hits.get((table, column))
             entity = Entity.__members__.get(hit.entity) if hit and hit.entity else None
@@ -85,7 +87,9 @@ def draft_policy(
             elif entity is not None:
                 body.append(key + entity.value)
                 kind = _KIND_BY_ENTITY.get(entity)
-                if kind:
+                if kind == "name":
+                    names.append(column)
+                elif kind:
                     links.append(_link(table, column, kind, region))
             elif _CUSTOMER_ID.search(column):
                 body.append(key + "user.unique_id")
@@ -103,6 +107,14 @@ def draft_policy(
                 body.append(key + "not_personal")
             else:
                 body.append(key + "{}  # TODO: classify (entity, category or not_personal)")
+        # a name written over several columns (first_name, last_name) is one name
+        parts = name_parts(names) or []
+        if parts:
+            links.append(
+                f"      - {{table: {_q(table)}, columns: [{', '.join(_q(c) for c in parts)}], "
+                "kind: name}"
+            )
+        links += [_link(table, c, "name", region) for c in names if c not in parts]
     if links:
         out += ["subjects:", "  customer:", "    identifiers:", *links, ""]
     else:

@@ -241,7 +241,14 @@ class IdentityLink(PolicyModel):
     """A column that identifies a data subject in one table, and how to normalise it."""
 
     table: Ident
-    column: Ident
+    column: Ident = Field(
+        "", description="The column (for a name split over several, use `columns`)."
+    )
+    columns: list[Ident] = Field(
+        default_factory=list,
+        description="A name split over several columns, in reading order: "
+        "[first_name, last_name]. Read as one name, the parts joined by a space.",
+    )
     kind: IdentifierKind
     normalize: Normalization | None = Field(
         None, description="Defaults by kind: email->email, phone->e164, national_id->compact..."
@@ -285,6 +292,29 @@ class IdentityLink(PolicyModel):
         "held it at that time.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_column(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "columns" in data:
+            if "column" in data:
+                raise ValueError(
+                    "give either column: or columns: (the parts of one name), not both"
+                )
+            parts = data["columns"]
+            if isinstance(parts, list) and parts:
+                data = {**data, "column": parts[0]}
+        return data
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The columns after the first of a name split over several (`columns`)."""
+        return tuple(self.columns[1:])
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        """Every column the link reads: its column, or the parts of a split name."""
+        return (self.column, *self.parts)
+
     @property
     def method(self) -> Normalization:
         """The effective normalisation (explicit, or the default for the kind)."""
@@ -299,6 +329,16 @@ class IdentityLink(PolicyModel):
 
     @model_validator(mode="after")
     def _region_rules(self) -> IdentityLink:
+        if not self.column:
+            raise ValueError(
+                "an identifier needs its column: {table: t, column: email, kind: email}"
+            )
+        if self.columns and (self.kind is not IdentifierKind.name or len(self.columns) < 2):
+            raise ValueError(
+                "columns: joins the parts of one name written in several columns; write:\n"
+                "  {table: t, columns: [first_name, last_name], kind: name}\n"
+                "(any other identifier is one column: column: email)"
+            )
         if (self.region or self.region_column) and self.method is not Normalization.e164:
             raise ValueError(
                 "region / region_column only apply to phone numbers normalised to E.164; "
@@ -842,7 +882,11 @@ def _references(p: Policy) -> list[RefIssue]:
         for i, link in enumerate(subject.identifiers):
             base: tuple[str | int, ...] = ("subjects", sname, "identifiers", i)
             if table_ok(link.table, (*base, "table")):
-                column_ok(link.table, link.column, (*base, "column"))
+                if link.columns:
+                    for j, part in enumerate(link.columns):
+                        column_ok(link.table, part, (*base, "columns", j))
+                else:
+                    column_ok(link.table, link.column, (*base, "column"))
                 for field in ("region_column", "valid_from", "valid_until", "observed_at"):
                     value = getattr(link, field)
                     if value:

@@ -11,6 +11,7 @@ from typing import Any
 from tutela.base.errors import WorkspaceError
 from tutela.policy import CheckReport, Issue, LoadedPolicy, PolicyInvalidError, check_policy
 from tutela.policy import load_policy as _load
+from tutela.policy.nameparts import split_name_warnings
 from tutela.policy.ropa import Ropa
 from tutela.services.session import Session
 
@@ -45,7 +46,13 @@ def validate(paths: Sequence[Path]) -> Validation:
             loaded.append(_load(target))
         except PolicyInvalidError as exc:
             issues += exc.issues
-    return Validation(loaded, issues, [todo for item in loaded for todo in item.unfinished()])
+    warnings = [todo for item in loaded for todo in item.unfinished()]
+    for item in loaded:
+        links = [
+            (x.table, x.column, str(x.kind)) for x in item.policy.identity_links() if not x.parts
+        ]
+        warnings += split_name_warnings(links)
+    return Validation(loaded, issues, warnings)
 
 
 def check(session: Session, policy: Path, as_of: date | None = None) -> CheckReport:

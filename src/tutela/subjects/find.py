@@ -429,7 +429,7 @@ def held_short_numbers(
         someone = []
         for ln in space.links:
             if ln.table == table and ln.kind in identity:
-                key = key_sql(quote_ident(ln.column), ln.normalize)
+                key = key_sql(ln.value_sql(), ln.normalize)
                 nobody = placeholder_sql(sql_literal(ln.kind), key, space.placeholders)
                 someone.append(f"({usable(key, ln.kind)} AND NOT coalesce({nobody}, false))")
         rows = ws.con.execute(
@@ -1505,7 +1505,7 @@ def _describe(
             fingerprint_sql(columns),
             f"CAST({quote_ident(ref)} AS VARCHAR)" if ref else "NULL",
         ]
-        select += [f"CAST({quote_ident(link.column)} AS VARCHAR)" for link in shown]
+        select += [link.value_sql() for link in shown]
         rows = ws.con.execute(
             f"SELECT rowid, {', '.join(select)} FROM {ws.relation(table)} "
             "WHERE rowid IN (SELECT UNNEST(CAST(?::JSON AS BIGINT[])))",
@@ -1519,7 +1519,7 @@ def _describe(
             p.fingerprint = got[0]
             p.row_ref = f"{ref}={got[1]}" if ref and got[1] is not None else f"row {p.rowid + 1}"
             p.masked = {
-                link.column: mask_value(link.kind, value)
+                "+".join(link.columns): mask_value(link.kind, value)
                 for link, value in zip(shown, got[2:], strict=True)
                 if value is not None and str(value).strip() and link.column != ref
             }

@@ -85,6 +85,10 @@ class LinkSpec:
     is read in for its key, the one all the policy's regional links of its kind name (as a
     request's number is read). Its calling code stays unknown."""
 
+    parts: tuple[str, ...] = ()
+    """More columns of one name split over several (last_name after first_name): the value
+    is the parts joined by a space."""
+
     list_column: bool = False
     """The column holds a LIST (e.g. several e-mails from a JSON array): each item counts."""
 
@@ -129,8 +133,20 @@ class LinkSpec:
         )
 
     def value_sql(self, alias: str = "") -> str:
-        """The column as text, with the declared literal prefix (e.g. CUST-) removed."""
+        """The column as text, with the declared literal prefix (e.g. CUST-) removed; a name
+        split over several columns, its parts joined by a space (NULL when all are empty)."""
+        if self.parts:
+            parts = ", ".join(
+                f"nullif(trim(CAST({alias}{quote_ident(c)} AS VARCHAR)), '')"
+                for c in (self.column, *self.parts)
+            )
+            return f"nullif(concat_ws(' ', {parts}), '')"
         return self._text(f"{alias}{quote_ident(self.column)}")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the link reads (one, or the parts of a split name)."""
+        return (self.column, *self.parts)
 
     def source_sql(self, where: str = "", *, opaque: bool = False) -> str:
         """A relation (rid, v, rg): each row's value as text (one row per item for lists)
@@ -212,13 +228,21 @@ def search_space(
             continue
         missing = [
             c
-            for c in (link.column, link.valid_from, link.valid_until, link.observed_at)
+            for c in (*link.columns, link.valid_from, link.valid_until, link.observed_at)
             if c and c not in columns[link.table]
         ]
         if missing and link.attribute_only:
             continue  # not a declared link: nothing to say about it
         if missing:
             skipped.append(f"{link.table}.{missing[0]} does not exist")
+        elif link.parts and any(
+            types[link.table][c].endswith("[]")
+            or types[link.table][c].startswith(("STRUCT", "MAP", "BLOB"))
+            for c in link.columns
+        ):
+            skipped.append(
+                f"{link.table}.{'+'.join(link.columns)}: a name's parts must be text columns"
+            )
         elif types[link.table][link.column].endswith("[]"):
             kept.append(dataclasses.replace(link, list_column=True, reader=ws))
         elif types[link.table][link.column].startswith(("STRUCT", "MAP", "BLOB")):
@@ -250,11 +274,17 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
     (reversible encryption, shaped tokens, a different normalisation, a key that cannot be
     read) is not searched, and the search says it did not look there."""
     protected = {(e["table_name"], e["column_name"]): e for e in registry_entries(ws.con)}
-    if not any((link.table, link.column) in protected for link in links):
+    if not any((link.table, c) in protected for link in links for c in link.columns):
         return links, []
     out, notes = [], []
     keyset: Any = None
     for link in links:
+        if link.parts and any((link.table, c) in protected for c in link.columns):
+            notes.append(
+                f"{link.table}.{'+'.join(link.columns)}: a part of the name is pseudonymized "
+                "in place; the name is not compared"
+            )
+            continue
         entry = protected.get((link.table, link.column))
         if entry is None:
             out.append(link)

@@ -279,14 +279,15 @@ def _score_names(
     """Gather the names of the rows `picked` (a SELECT of c.req, s.rid, with `params`) to be
     scored against the person's names (`_npairs`); rows already the person's are left out.
     The rows are picked first (MATERIALIZED), then only their names are normalised."""
-    nkey = key_sql(f"t.{quote_ident(name.column)}", name.normalize)
+    nkey = key_sql(name.value_sql("t."), name.normalize)
     con.execute(
         f"""INSERT INTO _npairs
         WITH s AS MATERIALIZED (
           {picked} WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = c.req
                 AND h.tbl = ? AND h.rid = s.rid)
         ), t AS MATERIALIZED (
-          SELECT rowid AS _nrid, {quote_ident(name.column)} FROM {space.relation(name.table)}
+          SELECT rowid AS _nrid, {", ".join(quote_ident(c) for c in name.columns)}
+          FROM {space.relation(name.table)}
           WHERE rowid IN (SELECT rid FROM s)
         )
         SELECT DISTINCT s.req, ?, s.rid, ?, {nkey} AS n FROM s JOIN t ON t._nrid = s.rid

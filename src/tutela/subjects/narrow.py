@@ -112,7 +112,12 @@ class Narrowing:
                 found = anchors(link.normalize, value)
                 if found is None:
                     return None
-                out.setdefault(link.column, set()).update(found)
+                if link.parts:  # a name split over columns: each word may be in any part
+                    words = {(w,) for anchor in found for w in anchor}
+                    for column in link.columns:
+                        out.setdefault(column, set()).update(words)
+                else:
+                    out.setdefault(link.column, set()).update(found)
         for text_table, column in space.free_text:
             if text_table != table:
                 continue

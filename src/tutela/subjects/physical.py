@@ -112,7 +112,7 @@ def erased_values(
     one query per column for the whole batch."""
     sensitive: dict[str, set[str]] = {}
     for link in space.links:
-        sensitive.setdefault(link.table, set()).add(link.column)
+        sensitive.setdefault(link.table, set()).update(link.columns)
     for table, column in space.free_text:
         sensitive.setdefault(table, set()).add(column)
     out = {plan.request_id: ErasedValues() for plan in plans}

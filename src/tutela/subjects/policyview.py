@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
+from tutela.policy.nameparts import name_parts
 from tutela.policy.vocab import Entity
 from tutela.subjects.links import LinkSpec, policy_region
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
@@ -12,12 +14,13 @@ from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
 
 def link_specs(policy: Policy) -> list[LinkSpec]:
     links = policy.identity_links()
-    return [
+    specs = [
         LinkSpec(
             link.table,
             link.column,
             str(link.kind),
             str(link.method),
+            parts=link.parts,
             region=link.region,
             region_column=link.region_column,
             key_region=link.region
@@ -33,7 +36,39 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
             observed_at=link.observed_at,
         )
         for link in links
-    ] + _undeclared_names(policy)
+    ]
+    return _joined_names(specs) + _undeclared_names(policy)
+
+
+def _joined_names(specs: list[LinkSpec]) -> list[LinkSpec]:
+    """Name links of one table that are the parts of one name (first_name and last_name
+    declared as two names: `nameparts.name_parts`) read as that one name, as if declared
+    with `columns:`. Read apart, "Garcia" on Maria's row and on Pedro's is one name, and
+    the family e-mail they share one person's (`policy validate` says to declare it)."""
+    by_table: dict[str, list[LinkSpec]] = {}
+    for spec in specs:
+        if spec.kind == "name" and not spec.parts:
+            by_table.setdefault(spec.table, []).append(spec)
+    merged: dict[tuple[str, str], LinkSpec | None] = {}
+    for table, names in by_table.items():
+        parts = name_parts([s.column for s in names]) or []
+        if not parts:
+            continue
+        first = next(s for s in names if s.column == parts[0])
+        placeholders = sorted({v for s in names if s.column in parts for v in s.placeholders})
+        for column in parts:
+            merged[(table, column)] = None
+        merged[(table, first.column)] = dataclasses.replace(
+            first, parts=tuple(parts[1:]), placeholders=tuple(placeholders)
+        )
+    out = []
+    for spec in specs:
+        key = (spec.table, spec.column)
+        if spec.kind != "name" or spec.parts or key not in merged:
+            out.append(spec)
+        elif (joined := merged.pop(key)) is not None:
+            out.append(joined)
+    return out
 
 
 def _undeclared_names(policy: Policy) -> list[LinkSpec]:
@@ -41,7 +76,7 @@ def _undeclared_names(policy: Policy) -> list[LinkSpec]:
     hold identity links but no name link: they say who a row is about, so the search reads
     them as identity attributes (a family e-mail on two newsletter rows, `Sara` and `Marc`,
     is two people's). They find nothing and are not searched for namesakes."""
-    declared = {(link.table, link.column) for link in policy.identity_links()}
+    declared = {(link.table, c) for link in policy.identity_links() for c in link.all_columns}
     linked_tables = {table for table, _ in declared}
     named = {link.table for link in policy.identity_links() if link.kind == "name"}
     method = str(DEFAULT_NORMALIZATION[IdentifierKind.name])

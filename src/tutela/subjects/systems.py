@@ -162,7 +162,7 @@ def erasure_systems(
     hash_key = master.derive("subject-identifiers")
     links: dict[str, list[tuple[str, str]]] = {}
     for link in space.links:
-        links.setdefault(link.table, []).append((link.column, link.kind))
+        links.setdefault(link.table, []).extend((c, link.kind) for c in link.columns)
     tables = sorted(
         {t.table for p in plans for t in p.tables} | {r.table for p in plans for r in p.redactions}
     )
