@@ -15,7 +15,7 @@ import pytest
 from typer.testing import Result
 
 FAMILY = "family.garcia@example.com"
-CRM = f"""customer_id,first_name,last_name,email
+CRM = """customer_id,first_name,last_name,email
 C1,Maria,Garcia,maria@example.com
 C2,Pedro,Garcia,pedro@example.com
 """
@@ -45,7 +45,8 @@ subjects:
 tables:
   crm: {{columns: {{customer_id: {{}}, first_name: {{}}, last_name: {{}}, email: {{}}}}}}
   newsletter: {{columns: {{subscriber_id: {{}}, email: {{}}, first_name: {{}}, last_name: {{}}}}}}
-  orders: {{columns: {{order_id: {{}}, customer_id: {{}}, email: {{}}, ship_first: {{}}, ship_last: {{}}}}}}
+  orders:
+    columns: {{order_id: {{}}, customer_id: {{}}, email: {{}}, ship_first: {{}}, ship_last: {{}}}}
 erasure:
   default: delete
 """
@@ -72,6 +73,11 @@ def drop(cli: Callable[..., Result], tmp_path: Path) -> Path:
     assert result.exit_code == 0, result.output
     (tmp_path / "split.yaml").write_text(SPLIT, encoding="utf-8")
     (tmp_path / "separate.yaml").write_text(SEPARATE, encoding="utf-8")
+    # names the tables declare PERSON but no link reads: they still tell people apart
+    undeclared = _policy("").replace(
+        "first_name: {}, last_name: {}", "first_name: PERSON, last_name: PERSON"
+    )
+    (tmp_path / "undeclared.yaml").write_text(undeclared, encoding="utf-8")
     return tmp_path
 
 
@@ -89,7 +95,7 @@ def test_a_family_address_on_siblings_split_names_is_neither_ones(
     rows and orders are two people's, whether the policy joins the parts or declares them
     apart. Maria's own erasure (her id) deletes her CRM row and her newsletter row by her
     own address, never Pedro's."""
-    for policy in (drop / "split.yaml", drop / "separate.yaml"):
+    for policy in (drop / "split.yaml", drop / "separate.yaml", drop / "undeclared.yaml"):
         assert _plan(cli, policy, "--email", FAMILY) == {}, policy.name
         result = cli("erase", "--email", FAMILY, "--dry-run", "-p", str(policy), "--format", "json")
         plan = json.loads(result.stdout)["plan"]

@@ -37,7 +37,7 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
         )
         for link in links
     ]
-    return _joined_names(specs) + _undeclared_names(policy)
+    return _joined_names(specs + _undeclared_names(policy))
 
 
 def _joined_names(specs: list[LinkSpec]) -> list[LinkSpec]:
