@@ -229,19 +229,29 @@ def test_validate_warns_about_todos_left_in_a_draft(runner: CliRunner, tmp_path:
 
 
 def test_draft_declares_a_name_over_two_columns_as_one() -> None:
-    """A CRM's first and last names are one name (`columns:`); a buyer's and a recipient's
-    full names are two."""
+    """A CRM's first and last names are one name (`columns:`), in the languages' headers;
+    a shop's billing and shipping names are two; a buyer's and a recipient's full names
+    are two, and so is a whole name beside its given name."""
+    tables = {
+        "crm": ["Id", "LastName", "FirstName"],
+        "orders": ["buyer_name", "recipient_name"],
+        "woo": ["Billing First Name", "Billing Last Name", "Shipping First Name",
+                "Shipping Last Name"],
+        "de": ["Vorname", "Name"],
+        "ca": ["nom", "cognoms"],
+        "es": ["nombre", "nombre_y_apellidos"],
+    }  # fmt: skip
     scan = tuple(
         ScanColumn(table, column, "PERSON", "user.name")
-        for table, column in (("crm", "LastName"), ("crm", "FirstName"),
-                              ("orders", "buyer_name"), ("orders", "recipient_name"))
-    )  # fmt: skip
-    text = draft_policy(
-        {"crm": ["Id", "LastName", "FirstName"], "orders": ["buyer_name", "recipient_name"]},
-        {},
-        scan,
-        region="ES",
+        for table, columns in tables.items()
+        for column in columns
+        if column != "Id"
     )
+    text = draft_policy(tables, {}, scan, region="ES")
     names = {(x.table, x.all_columns) for x in load_policy_text(text).identity_links()}
-    assert names == {("crm", ("FirstName", "LastName")), ("orders", ("buyer_name",)),
-                     ("orders", ("recipient_name",))}  # fmt: skip
+    assert names == {
+        ("crm", ("FirstName", "LastName")), ("orders", ("buyer_name",)),
+        ("orders", ("recipient_name",)), ("woo", ("Billing First Name", "Billing Last Name")),
+        ("woo", ("Shipping First Name", "Shipping Last Name")), ("de", ("Vorname", "Name")),
+        ("ca", ("nom", "cognoms")), ("es", ("nombre",)), ("es", ("nombre_y_apellidos",)),
+    }  # fmt: skip

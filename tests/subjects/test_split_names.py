@@ -23,7 +23,8 @@ NEWSLETTER = f"""subscriber_id,email,first_name,last_name
 N1,{FAMILY},Maria,Garcia
 N2,{FAMILY},Pedro,Garcia
 N3,anna@example.com,Anna,Puig
-N4,maria@example.com,,Garcia
+N4,maria@example.com,Maria,Garcia
+N5,maria@example.com,Maria,Unknown
 """
 ORDERS = f"""order_id,customer_id,email,ship_first,ship_last
 O1,,{FAMILY},Maria,Garcia
@@ -78,6 +79,12 @@ def drop(cli: Callable[..., Result], tmp_path: Path) -> Path:
         "first_name: {}, last_name: {}", "first_name: PERSON, last_name: PERSON"
     )
     (tmp_path / "undeclared.yaml").write_text(undeclared, encoding="utf-8")
+    # a link of the surname alone left beside the name it is a part of
+    leftover = SPLIT.replace(
+        "      - {table: orders,",
+        "      - {table: newsletter, column: last_name, kind: name}\n      - {table: orders,",
+    )
+    (tmp_path / "leftover.yaml").write_text(leftover, encoding="utf-8")
     return tmp_path
 
 
@@ -92,23 +99,26 @@ def test_a_family_address_on_siblings_split_names_is_neither_ones(
     cli: Callable[..., Result], drop: Path
 ) -> None:
     """An erasure by the family address deletes nothing: Maria's and Pedro's newsletter
-    rows and orders are two people's, whether the policy joins the parts or declares them
-    apart. Maria's own erasure (her id) deletes her CRM row and her newsletter row by her
-    own address, never Pedro's."""
-    for policy in (drop / "split.yaml", drop / "separate.yaml", drop / "undeclared.yaml"):
+    rows and orders are two people's, whether the policy joins the parts, declares them
+    apart, or leaves a link of the surname alone beside them. Maria's own erasure (her id)
+    deletes her CRM row and her newsletter rows by her own address (one with "Unknown" for
+    her surname), never Pedro's."""
+    for name in ("split", "separate", "undeclared", "leftover"):
+        policy = drop / f"{name}.yaml"
         assert _plan(cli, policy, "--email", FAMILY) == {}, policy.name
         result = cli("erase", "--email", FAMILY, "--dry-run", "-p", str(policy), "--format", "json")
         plan = json.loads(result.stdout)["plan"]
         possible = {p["row"] for p in plan["possible_matches_for_review"]}
         assert {"subscriber_id=N1", "subscriber_id=N2", "order_id=O1", "order_id=O2"} <= possible
-        assert _plan(cli, policy, "--id", "customer_id=C1") == {"crm": 1, "newsletter": 1}
+        assert _plan(cli, policy, "--id", "customer_id=C1") == {"crm": 1, "newsletter": 2}
 
 
 def test_a_name_declared_as_two_separate_parts_is_flagged(
     cli: Callable[..., Result], drop: Path
 ) -> None:
     """`policy validate` warns and `policy check` reports a low finding, each with the
-    identifier to write; the split declaration passes both."""
+    identifier to write, for parts declared as separate names and for a part declared
+    again alone; the split declaration passes both."""
     separate, split = drop / "separate.yaml", drop / "split.yaml"
     result = cli("policy", "validate", str(separate))
     assert result.exit_code == 0
@@ -122,6 +132,8 @@ def test_a_name_declared_as_two_separate_parts_is_flagged(
     ]
     assert {(f["table"], f["severity"]) for f in found} == {("crm", "low"), ("newsletter", "low")}
     assert found[0]["location"]["line"] > 0
+    leftover = cli("policy", "validate", str(drop / "leftover.yaml")).stderr
+    assert "newsletter: last_name is declared as a name of its own and as a part" in leftover
     assert "separate names" not in cli("policy", "validate", str(split)).stderr
     check = cli("policy", "check", "-p", str(split), "--format", "json")
     assert not [
@@ -136,8 +148,25 @@ def test_a_split_name_policy_error_names_the_field(cli: Callable[..., Result], d
         ("{table: crm, column: first_name, columns: [first_name, last_name], kind: name}",
          "either column: or columns:"),
         ("{table: crm, columns: [first_name, surname], kind: name}", "unknown column 'surname'"),
+        ("{table: crm, columns: [first_name, first_name], kind: name}", "a column twice"),
+        ("{table: crm, columns: [], kind: name}", "joins the parts of one name"),
     ):  # fmt: skip
         bad.write_text(_policy(f"      - {wrong}"), encoding="utf-8")
         result = cli("policy", "validate", str(bad))
         assert result.exit_code == 3, result.output
         assert "error[policy]" in result.stderr and says in result.stderr, result.stderr
+
+
+def test_a_pseudonymized_part_still_tells_the_siblings_apart(
+    cli: Callable[..., Result], drop: Path
+) -> None:
+    """The newsletter's first names are pseudonymized in place (keyed tokens): the name is
+    still read, tokens and all, and the family address stays two people's."""
+    assert cli("keys", "init").exit_code == 0
+    result = cli(
+        "pseudonymize", "newsletter", "-c", "first_name", "-m", "hmac", "--normalize", "name",
+        "--apply",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for name in ("split", "separate"):
+        assert _plan(cli, drop / f"{name}.yaml", "--email", FAMILY) == {}, name

@@ -65,7 +65,7 @@ NO_DATA_WORDS: frozenset[str] = frozenset(
         "no email", "no phone", "no name", "sin datos", "sin dato", "no consta",
         "no disponible", "sin email", "sin correo", "sin telefono", "sin teléfono",
         "sense dades", "brak danych", "nie dotyczy", "non renseigné", "keine angabe", "k. a.",
-        "sem dados", "não tem", "nao tem", "geen gegevens",
+        "sem dados", "não tem", "nao tem", "geen gegevens", "[not provided]", "not provided",
     )
 )  # fmt: skip
 PLACEHOLDERS = [

@@ -17,7 +17,7 @@ from tutela.policy.models import (
     Safeguard,
     Visibility,
 )
-from tutela.policy.nameparts import name_parts
+from tutela.policy.nameparts import NameAdvice, name_advice
 from tutela.policy.vocab import (
     ADEQUATE_COUNTRIES,
     EEA_COUNTRIES,
@@ -112,30 +112,31 @@ def _catalogue(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
         )  # fmt: skip
 
 
+def policy_name_advice(policy: Policy) -> list[NameAdvice]:
+    """The policy's name links that should be written as one name over several columns
+    (`nameparts.name_advice`)."""
+    links = [(x.table, x.column, str(x.kind)) for x in policy.identity_links() if not x.parts]
+    joined = [(x.table, x.all_columns) for x in policy.identity_links() if x.parts]
+    return name_advice(links, joined)
+
+
 def _split_names(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:
     """Name links of one table that are the parts of one name (first_name, last_name)
-    declared as separate names: read apart, "Garcia" would be the same name on Maria's row
-    and on Pedro's. The search joins them (`policyview._joined_names`); the policy should
-    say so."""
-    by_table: dict[str, list[str]] = {}
-    where: dict[str, tuple[str | int, ...]] = {}
-    for sname, subject in policy.subjects.items():
-        for i, link in enumerate(subject.identifiers):
-            if link.kind is IdentifierKind.name and not link.parts:
-                by_table.setdefault(link.table, []).append(link.column)
-                where.setdefault(link.table, ("subjects", sname, "identifiers", i))
-    for table, columns in by_table.items():
-        parts = name_parts(columns)
-        if parts:
-            yield Finding(
-                "name-split-over-links", Severity.low,
-                f"{table}: {', '.join(parts)} are declared as separate names; subject "
-                "searches read them as the parts of one name (apart, two people sharing a "
-                "surname would read as one)",
-                f"declare one identifier: {{table: {table}, columns: [{', '.join(parts)}], "
-                "kind: name}",
-                table=table, column=parts[0], policy_path=where[table],
-            )  # fmt: skip
+    declared as separate names, or a part declared again alone: read apart, "Garcia"
+    would be the same name on Maria's row and on Pedro's. The search reads them as one
+    name (`policyview._joined_names`); the policy should say so."""
+    where = {
+        (link.table, link.column): ("subjects", sname, "identifiers", i)
+        for sname, subject in policy.subjects.items()
+        for i, link in enumerate(subject.identifiers)
+        if link.kind is IdentifierKind.name and not link.parts
+    }
+    for advice in policy_name_advice(policy):
+        yield Finding(
+            "name-split-over-links", Severity.low, advice.message, advice.fix,
+            table=advice.table, column=advice.column,
+            policy_path=where.get((advice.table, advice.column)),
+        )  # fmt: skip
 
 
 def _classification(policy: Policy, facts: WorkspaceFacts) -> Iterator[Finding]:

@@ -9,7 +9,7 @@ import yaml
 
 from tutela.policy.facts import ScanColumn, SourceInfo, load_scan, load_sources
 from tutela.policy.loader import _Loader
-from tutela.policy.nameparts import name_parts
+from tutela.policy.nameparts import name_groups
 from tutela.policy.vocab import FIDESLANG_CATEGORIES, Entity
 from tutela.workspace import Workspace
 
@@ -108,13 +108,14 @@ def draft_policy(
             else:
                 body.append(key + "{}  # TODO: classify (entity, category or not_personal)")
         # a name written over several columns (first_name, last_name) is one name
-        parts = name_parts(names) or []
-        if parts:
+        groups = name_groups(names)
+        for parts in groups:
             links.append(
                 f"      - {{table: {_q(table)}, columns: [{', '.join(_q(c) for c in parts)}], "
                 "kind: name}"
             )
-        links += [_link(table, c, "name", region) for c in names if c not in parts]
+        parted = {c for parts in groups for c in parts}
+        links += [_link(table, c, "name", region) for c in names if c not in parted]
     if links:
         out += ["subjects:", "  customer:", "    identifiers:", *links, ""]
     else:

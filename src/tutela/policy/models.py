@@ -301,7 +301,7 @@ class IdentityLink(PolicyModel):
                     "give either column: or columns: (the parts of one name), not both"
                 )
             parts = data["columns"]
-            if isinstance(parts, list) and parts:
+            if isinstance(parts, list) and parts and isinstance(parts[0], str):
                 data = {**data, "column": parts[0]}
         return data
 
@@ -329,11 +329,15 @@ class IdentityLink(PolicyModel):
 
     @model_validator(mode="after")
     def _region_rules(self) -> IdentityLink:
-        if not self.column:
+        if not self.column and "columns" not in self.model_fields_set:
             raise ValueError(
                 "an identifier needs its column: {table: t, column: email, kind: email}"
             )
-        if self.columns and (self.kind is not IdentifierKind.name or len(self.columns) < 2):
+        if len(set(self.columns)) < len(self.columns):
+            raise ValueError("columns: names a column twice; list each part of the name once")
+        if "columns" in self.model_fields_set and (
+            self.kind is not IdentifierKind.name or len(self.columns) < 2
+        ):
             raise ValueError(
                 "columns: joins the parts of one name written in several columns; write:\n"
                 "  {table: t, columns: [first_name, last_name], kind: name}\n"

@@ -11,7 +11,7 @@ from typing import Any
 from tutela.base.errors import WorkspaceError
 from tutela.policy import CheckReport, Issue, LoadedPolicy, PolicyInvalidError, check_policy
 from tutela.policy import load_policy as _load
-from tutela.policy.nameparts import split_name_warnings
+from tutela.policy.checks import policy_name_advice
 from tutela.policy.ropa import Ropa
 from tutela.services.session import Session
 
@@ -48,10 +48,7 @@ def validate(paths: Sequence[Path]) -> Validation:
             issues += exc.issues
     warnings = [todo for item in loaded for todo in item.unfinished()]
     for item in loaded:
-        links = [
-            (x.table, x.column, str(x.kind)) for x in item.policy.identity_links() if not x.parts
-        ]
-        warnings += split_name_warnings(links)
+        warnings += [f"{a.message}; {a.fix}" for a in policy_name_advice(item.policy)]
     return Validation(loaded, issues, warnings)
 
 

@@ -16,6 +16,7 @@ from tutela.base.normalize import (
     country_sql,
     key_sql,
     phone_key_sql,
+    placeholder_sql,
 )
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection
@@ -134,14 +135,21 @@ class LinkSpec:
 
     def value_sql(self, alias: str = "") -> str:
         """The column as text, with the declared literal prefix (e.g. CUST-) removed; a name
-        split over several columns, its parts joined by a space (NULL when all are empty)."""
-        if self.parts:
-            parts = ", ".join(
-                f"nullif(trim(CAST({alias}{quote_ident(c)} AS VARCHAR)), '')"
-                for c in (self.column, *self.parts)
+        split over several columns, its parts joined by a space, a part that stands for
+        nobody left out ("Maria" of "Maria" "Unknown"; NULL when none is left)."""
+        if not self.parts:
+            return self._text(f"{alias}{quote_ident(self.column)}")
+        parts = []
+        for column in self.columns:
+            text = f"nullif(trim(CAST({alias}{quote_ident(column)} AS VARCHAR)), '')"
+            key = key_sql(text, "name")
+            # "Nil", "Na", "Nan" are names too
+            nobody = (
+                f"({placeholder_sql(sql_literal('name'), key, self.placeholders)} "
+                f"AND NOT regexp_full_match({key}, '[[:alpha:]]{{1,3}}'))"
             )
-            return f"nullif(concat_ws(' ', {parts}), '')"
-        return self._text(f"{alias}{quote_ident(self.column)}")
+            parts.append(f"CASE WHEN {nobody} THEN NULL ELSE {text} END")
+        return f"nullif(concat_ws(' ', {', '.join(parts)}), '')"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -235,14 +243,23 @@ def search_space(
             continue  # not a declared link: nothing to say about it
         if missing:
             skipped.append(f"{link.table}.{missing[0]} does not exist")
-        elif link.parts and any(
-            types[link.table][c].endswith("[]")
-            or types[link.table][c].startswith(("STRUCT", "MAP", "BLOB"))
-            for c in link.columns
-        ):
-            skipped.append(
-                f"{link.table}.{'+'.join(link.columns)}: a name's parts must be text columns"
-            )
+        elif link.parts:
+            # a list of given names reads as its items; a part that holds no text is left
+            # out, and the name read from the others
+            text = [
+                c
+                for c in link.columns
+                if not types[link.table][c].startswith(("STRUCT", "MAP", "BLOB", "UNION"))
+            ]
+            skipped += [
+                f"{link.table}.{c} is not a text or list column: the name is read without it"
+                for c in link.columns
+                if c not in text
+            ]
+            if text:
+                kept.append(
+                    dataclasses.replace(link, column=text[0], parts=tuple(text[1:]), reader=ws)
+                )
         elif types[link.table][link.column].endswith("[]"):
             kept.append(dataclasses.replace(link, list_column=True, reader=ws))
         elif types[link.table][link.column].startswith(("STRUCT", "MAP", "BLOB")):
@@ -279,11 +296,10 @@ def _tokenised(ws: Workspace, links: list[LinkSpec]) -> tuple[list[LinkSpec], li
     out, notes = [], []
     keyset: Any = None
     for link in links:
-        if link.parts and any((link.table, c) in protected for c in link.columns):
-            notes.append(
-                f"{link.table}.{'+'.join(link.columns)}: a part of the name is pseudonymized "
-                "in place; the name is not compared"
-            )
+        if link.parts:
+            # a name over several columns, a part of it pseudonymized: its tokens are
+            # compared as they are (one value, one token), as a name column's are
+            out.append(link)
             continue
         entry = protected.get((link.table, link.column))
         if entry is None:

@@ -112,10 +112,13 @@ class Narrowing:
                 found = anchors(link.normalize, value)
                 if found is None:
                     return None
-                if link.parts:  # a name split over columns: each word may be in any part
-                    words = {(w,) for anchor in found for w in anchor}
+                if link.parts:  # a name over several columns: each word may be in any part
+                    words = {w for anchor in found for w in anchor}
+                    # words of 3 letters or more, as for a name column (not "i" of
+                    # "Puig i Ferrer"); all of them for a name of short words ("Li Wu")
+                    long = {(w,) for w in words if len(w) >= 3} or {(w,) for w in words}
                     for column in link.columns:
-                        out.setdefault(column, set()).update(words)
+                        out.setdefault(column, set()).update(long)
                 else:
                     out.setdefault(link.column, set()).update(found)
         for text_table, column in space.free_text:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
-from tutela.policy.nameparts import name_parts
+from tutela.policy.nameparts import name_groups
 from tutela.policy.vocab import Entity
 from tutela.subjects.links import LinkSpec, policy_region
 from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
@@ -42,30 +42,37 @@ def link_specs(policy: Policy) -> list[LinkSpec]:
 
 def _joined_names(specs: list[LinkSpec]) -> list[LinkSpec]:
     """Name links of one table that are the parts of one name (first_name and last_name
-    declared as two names: `nameparts.name_parts`) read as that one name, as if declared
-    with `columns:`. Read apart, "Garcia" on Maria's row and on Pedro's is one name, and
-    the family e-mail they share one person's (`policy validate` says to declare it)."""
+    declared as two names: `nameparts.name_groups`) read as that one name, as if declared
+    with `columns:`; a name link reading a part of a name declared with `columns:` is
+    left out. Read apart, "Garcia" on Maria's row and on Pedro's is one name, and the
+    family e-mail they share one person's (`policy validate` says what to declare)."""
     by_table: dict[str, list[LinkSpec]] = {}
     for spec in specs:
         if spec.kind == "name" and not spec.parts:
             by_table.setdefault(spec.table, []).append(spec)
-    merged: dict[tuple[str, str], LinkSpec | None] = {}
+    # (table, column) -> the joined link that takes the place of its first part; None: a
+    # part (or a leftover link of a part) that is left out
+    merged: dict[tuple[str, str], LinkSpec | None] = {
+        (s.table, c): None for s in specs if s.kind == "name" for c in s.parts
+    }
+    merged.update({(s.table, s.column): None for s in specs if s.parts})
     for table, names in by_table.items():
-        parts = name_parts([s.column for s in names]) or []
-        if not parts:
-            continue
-        first = next(s for s in names if s.column == parts[0])
-        placeholders = sorted({v for s in names if s.column in parts for v in s.placeholders})
-        for column in parts:
-            merged[(table, column)] = None
-        merged[(table, first.column)] = dataclasses.replace(
-            first, parts=tuple(parts[1:]), placeholders=tuple(placeholders)
-        )
+        free = [s for s in names if (table, s.column) not in merged]
+        for parts in name_groups([s.column for s in free]):
+            first = next(s for s in free if s.column == parts[0])
+            held = sorted({v for s in free if s.column in parts for v in s.placeholders})
+            for column in parts:
+                merged[(table, column)] = None
+            merged[(table, first.column)] = dataclasses.replace(
+                first, parts=tuple(parts[1:]), placeholders=tuple(held)
+            )
     out = []
     for spec in specs:
         key = (spec.table, spec.column)
-        if spec.kind != "name" or spec.parts or key not in merged:
+        if spec.kind != "name" or key not in merged:
             out.append(spec)
+        elif spec.parts:
+            out.append(spec)  # declared over several columns: stays as declared
         elif (joined := merged.pop(key)) is not None:
             out.append(joined)
     return out
