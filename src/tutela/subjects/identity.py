@@ -583,26 +583,32 @@ class IdentityJudge:
         # person's addresses only while the data says so: reached through one item, the row
         # may hold another person's address in the next. Carriers counted per value, not
         # compared per pair of rows (one customer's 60,000 orders carry one e-mail).
-        # When the requester gave an id, an e-mail or an account that reaches a row, only a
-        # chain of vouched rows vouches (a fixpoint from the given values): Alba's customer
-        # id on her app session, reached through the device a guest's address was seen on,
-        # vouches for nothing, nor for her CRM row that carries it too. A request given
-        # only weak identifiers has no such start: any two of its rows carrying a value do.
+        # When an id, an e-mail or an account the requester gave reaches a row (through
+        # a link that is not a list), only a chain of vouched rows vouches (a fixpoint
+        # from those rows): Alba's customer id on her app session, reached through the
+        # device a guest's address was seen on, vouches for nothing, nor for her CRM row
+        # that carries it too. A request with no such row has no such start: any two of
+        # its rows carrying a value do.
         strong = f"NOT list_contains({weak}, h.via) AND NOT list_contains($lists, h.link)"
         lists = {"lists": [i for i, link in enumerate(self.space.links) if link.list_column]}
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _vouched AS
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            WHERE {strong} AND EXISTS (SELECT 1 FROM _given g
+                  WHERE g.req = h.req AND g.kind = h.via AND g.key = h.key
+                  AND g.cc IS NOT DISTINCT FROM h.cc)""",
+            lists,
+        )
+        con.execute(
+            f"""INSERT INTO _vouched
             WITH carried AS (
                 SELECT o.req, i.kind, i.key, count(DISTINCT (o.tbl, o.rid)) AS n
                 FROM (SELECT DISTINCT req, tbl, rid FROM _hits) o
                 JOIN _idx i ON i.tbl = o.tbl AND i.rid = o.rid GROUP BY ALL
             )
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
-            LEFT JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key
-            WHERE {strong} AND (EXISTS (SELECT 1 FROM _given g
-                  WHERE g.req = h.req AND g.kind = h.via AND g.key = h.key
-                  AND g.cc IS NOT DISTINCT FROM h.cc)
-                  OR (coalesce(c.n, 0) >= 2 AND {self.unanchored_sql("h.req")}))""",
+            JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key AND c.n >= 2
+            WHERE {strong} AND h.req NOT IN (SELECT req FROM _vouched)""",
             lists,
         )
         con.execute("CREATE OR REPLACE TEMP TABLE _vnew AS SELECT * FROM _vouched")
