@@ -964,3 +964,22 @@ def test_a_guest_address_seen_on_her_phone_does_not_lead_to_her(
         assert {("app", "O1"), ("crm", "A100")} <= _possible(workspace, found["g"])
     alba = _found(workspace, batch["a"])
     assert alba["crm"] == {"A100"} and alba["app"] == {"O1"} and alba["signups"] == {"S0"}
+
+
+def test_a_customer_the_guest_is_not_known_to_be_is_not_certain_for_him(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The guest's address is on one login (L3) on a phone where customer A300's app runs
+    (O1), and A300 paid once (P1). Nothing the guest gave or his rows carry says he is
+    A300: O1 is a possible match for him, and A300's payment is not his for certain."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        "('L3', NULL, NULL, 'dev-alba-0001', 'guest@example.com')",
+        app="('O1', 'A300', 'dev-alba-0001')",
+        payments="('P1', 'A300', NULL, NULL)",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"g": {"email": ["guest@example.com"]}})
+    assert _found(workspace, found["g"]) == {"web": {"L3"}}
+    assert ("app", "O1") in _possible(workspace, found["g"])

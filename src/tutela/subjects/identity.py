@@ -599,6 +599,7 @@ class IdentityJudge:
                   AND g.cc IS NOT DISTINCT FROM h.cc)""",
             lists,
         )
+        con.execute("CREATE OR REPLACE TEMP TABLE _vseed AS SELECT DISTINCT req FROM _vouched")
         con.execute(
             f"""INSERT INTO _vouched
             WITH carried AS (
@@ -721,15 +722,23 @@ class IdentityJudge:
         # the row itself is one carrier of its signature's line: left out of the counts
         itself = " AND ".join(f"j.a{i} IS NOT DISTINCT FROM s.a{i}" for i in range(n))
         others = f"j.n - CASE WHEN NOT j.vouched AND NOT j.banned AND {itself} THEN 1 ELSE 0 END"
+        # a customer, account, national or tax id that none of the person's vouched rows
+        # carries, on a row reached through a device or a phone, when the requester gave
+        # an id, an e-mail or an account that reached her: the row is about someone the
+        # search does not know to be her (a guest's address seen on Alba's phone, whose
+        # app session carries Alba's customer id)
+        anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         rows = con.execute(
             f"""INSERT INTO _ban
             SELECT x.req, x.tbl, x.rid,
                    arg_min(x.kind, (x.agrees, list_contains({weak}, x.kind),
                                     {_inside("x.kind", outer=False)}, x.kind))
-                     FILTER (WHERE x.conflicts),
-                   CASE WHEN bool_or(x.direct) THEN 1 ELSE 2 END
+                     FILTER (WHERE x.conflicts OR x.unknown),
+                   CASE WHEN bool_or(x.direct OR x.unknown) THEN 1 ELSE 2 END
             FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
+                       list_contains({anchors}, x.kind) AND NOT bool_or(j.vouched)
+                         AND x.req IN (SELECT req FROM _vseed) AS unknown,
                        coalesce(sum({others}) FILTER (WHERE j.conflicts), 0) > 0 AS conflicts,
                        coalesce(sum({others}) FILTER (WHERE j.agrees), 0) > 0 AS agrees,
                        coalesce(sum({others}) FILTER (WHERE j.someone), 0) > 0 AS someone,
@@ -743,7 +752,7 @@ class IdentityJudge:
             WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = x.req AND b.tbl = x.tbl
                               AND b.rid = x.rid)
             GROUP BY x.req, x.tbl, x.rid
-            HAVING bool_or(x.conflicts AND NOT x.agrees)
+            HAVING bool_or(x.conflicts AND NOT x.agrees) OR bool_or(x.unknown)
                 OR (bool_or(x.agrees AND x.someone) AND NOT bool_or(x.agrees AND NOT x.someone))
             RETURNING req"""
         ).fetchall()
