@@ -566,8 +566,13 @@ class IdentityJudge:
         (`_attrib`, a recycled number) is judged by that period.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
-        an account the requester gave or another of her rows carries), so the linking row
-        does not vouch for itself. Carriers are compared by distinct signature (one
+        an account the requester gave, or through one a vouched row carries; when nothing
+        given reaches a row that way, one that two of her rows carry), so the linking row
+        does not vouch for itself. When the requester gave an id, an e-mail or an account
+        that reached her, a weak row carrying a customer, account, national or tax id that
+        none of her vouched rows carries is about someone she is not known to be: a bridge
+        too (a guest's login on a phone where customer A300's app runs). Carriers are
+        compared by distinct signature (one
         customer's 60,000 orders are one), so the cost grows with the rows and values
         reached, not their pairs. Returns the requests with new bans:
         what was followed from those rows must be searched again without them."""
