@@ -50,7 +50,7 @@ erasure:
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
         "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id",
-        "orders": "order_id"}  # fmt: skip
+        "orders": "order_id", "profiles": "profile_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -983,3 +983,44 @@ def test_a_customer_the_guest_is_not_known_to_be_is_not_certain_for_him(
     found = find_subjects(workspace, ctx.space, {"g": {"email": ["guest@example.com"]}})
     assert _found(workspace, found["g"]) == {"web": {"L3"}}
     assert ("app", "O1") in _possible(workspace, found["g"])
+
+
+PROFILE_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: profiles, column: emails, kind: email}
+      - {table: profiles, column: device_id, kind: device_id}
+      - {table: app, column: customer_id, kind: customer_id}
+      - {table: app, column: device_id, kind: device_id}
+tables:
+  crm: {columns: {customer_id: {}, email: {}}}
+  profiles: {columns: {profile_id: {}, emails: {}, device_id: {}}}
+  app: {columns: {session_id: {}, customer_id: {}, device_id: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_a_guest_address_in_a_list_on_her_phone_does_not_lead_to_her(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The guest's address is the only item of a profile's list of e-mails (F3), made on
+    Alba's phone, where her app (O1) runs. His request has F3 certain, and none of
+    Alba's rows: the list vouches for him, and her customer id is not his."""
+    policy = _load(tmp_path, PROFILE_POLICY)
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, 'alba@example.com' AS email")
+    con.execute("CREATE TABLE profiles (profile_id VARCHAR, emails VARCHAR[], device_id VARCHAR)")
+    con.execute("INSERT INTO profiles VALUES ('F3', ['guest@example.com'], 'dev-alba-0001')")
+    con.execute("CREATE TABLE app AS SELECT 'O1' AS session_id, 'A100' AS customer_id, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    guest = service.find(ctx, {"email": ["guest@example.com"]})
+    assert _found(workspace, guest) == {"profiles": {"F3"}}
+    assert ("app", "O1") in _possible(workspace, guest)
+    alba = service.find(ctx, {"customer_id": ["A100"]})
+    assert _found(workspace, alba) == {"crm": {"A100"}, "app": {"O1"}}

@@ -596,10 +596,17 @@ class IdentityJudge:
         # its rows carrying a value do.
         strong = f"NOT list_contains({weak}, h.via) AND NOT list_contains($lists, h.link)"
         lists = {"lists": [i for i, link in enumerate(self.space.links) if link.list_column]}
+        # a list holding the given value and nothing else of its kind starts it too
+        alone = (
+            "(SELECT count(DISTINCT i.key) FROM _idx i WHERE i.tbl = h.tbl AND i.rid = h.rid "
+            "AND i.link = h.link AND i.kind = h.via) = 1"
+        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _vouched AS
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
-            WHERE {strong} AND EXISTS (SELECT 1 FROM _given g
+            WHERE NOT list_contains({weak}, h.via)
+              AND (NOT list_contains($lists, h.link) OR {alone})
+              AND EXISTS (SELECT 1 FROM _given g
                   WHERE g.req = h.req AND g.kind = h.via AND g.key = h.key
                   AND g.cc IS NOT DISTINCT FROM h.cc)""",
             lists,
