@@ -600,6 +600,8 @@ class IdentityJudge:
         alone = (
             "(SELECT count(DISTINCT i.key) FROM _idx i WHERE i.tbl = h.tbl AND i.rid = h.rid "
             "AND i.link = h.link AND i.kind = h.via) = 1"
+            if lists["lists"]
+            else "false"
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _vouched AS
