@@ -194,6 +194,18 @@ def walk_in_sql(kind: str, key: str) -> str:
     )
 
 
+def nobody_sql(kind: str, key: str, extra: tuple[str, ...] | list[str] = ()) -> str:
+    """SQL: the key of a row's identity value of kind `kind` (a Python string) says nothing
+    of who the row is about: a placeholder (`placeholder_sql`) or a walk-in id
+    (`walk_in_sql`). A name of one to three letters ("Nil", "Na", "Nan") is a name all the
+    same."""
+    literal = "'" + kind.replace("'", "''") + "'"
+    nobody = f"({placeholder_sql(literal, key, extra)} OR {walk_in_sql(literal, key)})"
+    if kind == "name":
+        nobody = f"({nobody} AND NOT regexp_full_match({key}, '[[:alpha:]]{{1,3}}'))"
+    return nobody
+
+
 @cache
 def _country_codes() -> str:
     from phonenumbers import COUNTRY_CODE_TO_REGION_CODE  # ~11 ms: only where phones are keyed

@@ -31,6 +31,7 @@ from tutela.base.normalize import (
     CORROBORATING,
     EXPANDING,
     key_sql,
+    nobody_sql,
     placeholder_sql,
     walk_in_sql,
 )
@@ -280,13 +281,7 @@ class IdentityJudge:
                 )
                 # a placeholder (`N/A` as a customer id, `unknown` as a name) says nothing
                 # about who the row is: not an attribute of it
-                kind = sql_literal(link.kind)
-                nobody = (
-                    f"({placeholder_sql(kind, 'k', self.space.placeholders)} "
-                    f"OR {walk_in_sql(kind, 'k')})"
-                )
-                if link.kind == "name":  # "Nil", "Na", "Nan" are names too
-                    nobody = f"({nobody} AND NOT regexp_full_match(k, '[[:alpha:]]{{1,3}}'))"
+                nobody = nobody_sql(link.kind, "k", self.space.placeholders)
                 parts.append(
                     f"SELECT rid, {a} AS a, CASE WHEN {nobody} THEN NULL ELSE k END AS val "
                     f"FROM (SELECT rid, {key} AS k FROM {rows})"

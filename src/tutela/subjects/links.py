@@ -15,8 +15,8 @@ from tutela.base.normalize import (
     KEY_RULES,
     country_sql,
     key_sql,
+    nobody_sql,
     phone_key_sql,
-    placeholder_sql,
 )
 from tutela.base.sql import sql_literal
 from tutela.engine import Connection
@@ -142,12 +142,7 @@ class LinkSpec:
         parts = []
         for column in self.columns:
             text = f"nullif(trim(CAST({alias}{quote_ident(column)} AS VARCHAR)), '')"
-            key = key_sql(text, "name")
-            # "Nil", "Na", "Nan" are names too
-            nobody = (
-                f"({placeholder_sql(sql_literal('name'), key, self.placeholders)} "
-                f"AND NOT regexp_full_match({key}, '[[:alpha:]]{{1,3}}'))"
-            )
+            nobody = nobody_sql("name", key_sql(text, "name"), self.placeholders)
             parts.append(f"CASE WHEN {nobody} THEN NULL ELSE {text} END")
         return f"nullif(concat_ws(' ', {', '.join(parts)}), '')"
 
