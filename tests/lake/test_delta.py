@@ -296,3 +296,61 @@ def test_a_second_erasure_on_the_same_table_is_purged_too(
     removed = len(customers["files_removed"])  # the files on disk, not old tombstones
     assert f"deleted {removed} file(s)" in customers["method"]
     assert [r[0] for r in read_table(lake / "customers")] == ["C50323"]
+
+
+FAMILY_POLICY = """\
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: fam.main.people, column: customer_id, kind: customer_id}
+      - {table: fam.main.people, column: email, kind: email}
+      - {table: fam.main.people, columns: [first_name, last_name], kind: name}
+      - {table: fam.main.newsletter, column: email, kind: email}
+      - {table: fam.main.newsletter, columns: [first_name, last_name], kind: name}
+tables:
+  fam.main.people:
+    columns: {customer_id: {}, first_name: PERSON, last_name: PERSON, email: EMAIL_ADDRESS}
+  fam.main.newsletter:
+    columns: {subscriber_id: {}, email: EMAIL_ADDRESS, first_name: PERSON, last_name: PERSON}
+erasure:
+  default: delete
+"""
+
+
+def test_a_name_over_two_columns_keeps_siblings_apart_in_the_lake(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Maria and her brother Pedro share a family address on a Delta newsletter table whose
+    names are in first_name and last_name. An erasure by the family address changes no
+    table; Maria's erasure by her id removes her record and her own subscription from the
+    files, and leaves the family rows."""
+    con = duckdb.connect()
+    root = tmp_path / "fam"
+    write_deltalake(str(root / "people"), con.sql(
+        "SELECT * FROM (VALUES ('C1', 'Maria', 'Garcia', 'maria@example.com'), "
+        "('C2', 'Pedro', 'Garcia', 'pedro@example.com')) t(customer_id, first_name, "
+        "last_name, email)"))  # fmt: skip
+    write_deltalake(str(root / "newsletter"), con.sql(
+        "SELECT * FROM (VALUES ('N1', 'family.garcia@example.com', 'Maria', 'Garcia'), "
+        "('N2', 'family.garcia@example.com', 'Pedro', 'Garcia'), "
+        "('N4', 'maria@example.com', 'Maria', 'Garcia')) t(subscriber_id, email, "
+        "first_name, last_name)"))  # fmt: skip
+    con.close()
+    policy = tmp_path / "family.yaml"
+    policy.write_text(FAMILY_POLICY)
+    assert cli("attach", "fam", f"delta:{root}").exit_code == 0
+    dry = cli("erase", "--email", "family.garcia@example.com", "-p", str(policy), "-f", "json")
+    assert dry.exit_code == 0, dry.output
+    plan = json.loads(dry.stdout)["plan"]
+    assert plan["tables"] == []
+    assert {p["row"] for p in plan["possible_matches_for_review"]} >= {
+        "subscriber_id=N1", "subscriber_id=N2"
+    }  # fmt: skip
+    applied = cli("erase", "--id", "customer_id=C1", "-p", str(policy), "--apply",
+                  "-o", str(tmp_path / "certs"), "--request-id", "M1")  # fmt: skip
+    assert applied.exit_code == 0, applied.output
+    assert [r[0] for r in read_table(root / "people")] == ["C2"]
+    assert [r[0] for r in read_table(root / "newsletter")] == ["N1", "N2"]
+    assert _cert(tmp_path, "M1")["verification"]["ok"] is True
+    assert not parquet_holding(root, ["maria@example.com"])
