@@ -50,7 +50,7 @@ erasure:
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
         "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id",
-        "orders": "order_id", "profiles": "profile_id"}  # fmt: skip
+        "orders": "order_id", "profiles": "profile_id", "logins": "login_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -1024,3 +1024,76 @@ def test_a_guest_address_in_a_list_on_her_phone_does_not_lead_to_her(
     assert ("app", "O1") in _possible(workspace, guest)
     alba = service.find(ctx, {"customer_id": ["A100"]})
     assert _found(workspace, alba) == {"crm": {"A100"}, "app": {"O1"}}
+
+
+def test_a_guest_login_on_her_phone_is_not_hers_when_her_record_has_no_address(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Carla's record (C300) carries no e-mail; her app (O1) runs on her phone. A guest
+    logged in on it once (L3, an address found nowhere else). Nothing her request reaches
+    through her id says the address is hers: L3 is a possible match for a human, not
+    erased with her (had she logged in with an address of her own found nowhere else, it
+    would be the same question). The guest's request keeps L3 and has none of Carla's rows
+    certain, alone or in one batch."""
+    policy = _household(
+        workspace,
+        tmp_path,
+        "('L3', NULL, NULL, 'dev-carla-001', 'guest@example.com')",
+        app="('O1', 'C300', 'dev-carla-001')",
+        payments="('P3', 'C300', NULL, NULL)",
+    )
+    workspace.con.execute("INSERT INTO crm VALUES ('C300', NULL)")
+    ctx = service.context(workspace, policy)
+    carla = {"c": {"customer_id": ["C300"]}}
+    guest = {"g": {"email": ["guest@example.com"]}}
+    alone = {**find_subjects(workspace, ctx.space, carla),
+             **find_subjects(workspace, ctx.space, guest)}  # fmt: skip
+    batch = find_subjects(workspace, ctx.space, {**carla, **guest})
+    for found in (alone, batch):
+        assert _found(workspace, found["c"]) == {
+            "crm": {"C300"}, "app": {"O1"}, "payments": {"P3"}
+        }  # fmt: skip
+        assert ("web", "L3") in _possible(workspace, found["c"])
+        assert _found(workspace, found["g"]) == {"web": {"L3"}}
+        assert ("app", "O1") in _possible(workspace, found["g"])
+
+
+def test_her_second_address_her_own_profile_lists_keeps_her_login(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Carla's record carries no e-mail; her first login (L0) carries her customer id and
+    her address, and her profile F1 lists that address and a second one. Her login on her
+    phone (L4, where her app runs) with the second address is hers: an address a profile
+    reached through her own address carries, not a guest's."""
+    policy = _load(
+        tmp_path,
+        PROFILE_POLICY.replace(
+            "      - {table: app, column: customer_id",
+            "      - {table: logins, column: customer_id, kind: customer_id}\n"
+            "      - {table: logins, column: email, kind: email}\n"
+            "      - {table: logins, column: device_id, kind: device_id}\n"
+            "      - {table: app, column: customer_id",
+        ).replace(
+            "  app: {",
+            "  logins: {columns: {login_id: {}, customer_id: {}, email: {}, device_id: {}}}\n"
+            "  app: {",
+        ),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'C300' AS customer_id, NULL::VARCHAR AS email")
+    con.execute("CREATE TABLE profiles AS SELECT 'F1' AS profile_id, "
+                "['carla@example.com', 'carla.two@example.com'] AS emails, "
+                "NULL::VARCHAR AS device_id")  # fmt: skip
+    con.execute(
+        "CREATE TABLE logins AS SELECT * FROM (VALUES "
+        "('L0', 'C300', 'carla@example.com', NULL), "
+        "('L4', NULL, 'carla.two@example.com', 'dev-carla-001')) "
+        "t(login_id, customer_id, email, device_id)"
+    )
+    con.execute("CREATE TABLE app AS SELECT 'O1' AS session_id, 'C300' AS customer_id, "
+                "'dev-carla-001' AS device_id")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    carla = service.find(ctx, {"customer_id": ["C300"]})
+    assert _found(workspace, carla) == {
+        "crm": {"C300"}, "app": {"O1"}, "profiles": {"F1"}, "logins": {"L0", "L4"}
+    }  # fmt: skip

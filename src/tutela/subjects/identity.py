@@ -735,8 +735,27 @@ class IdentityJudge:
         # carries, on a row reached through a device or a phone, when the requester gave
         # an id, an e-mail or an account that reached her: the row is about someone the
         # search does not know to be her (a guest's address seen on Alba's phone, whose
-        # app session carries Alba's customer id)
+        # app session carries Alba's customer id). So is an e-mail address (a guest's login
+        # on the phone of a customer whose record has no address), unless the row is a list
+        # of addresses reached through one of its items (it holds others by nature), or
+        # another row the search reached through something else of hers than a device or a
+        # phone carries it too (her profile, listing her address and this one).
         anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wbacked AS
+            SELECT DISTINCT k.req, k.tbl, k.rid, k.key FROM _wkeys k
+            WHERE k.kind = 'email' AND (
+                EXISTS (SELECT 1 FROM _hits h WHERE h.req = k.req AND h.tbl = k.tbl
+                        AND h.rid = k.rid AND list_contains($lists, h.link)
+                        AND NOT list_contains({weak}, h.via))
+                OR EXISTS (SELECT 1 FROM _idx i JOIN _hits h ON h.req = k.req
+                           AND h.tbl = i.tbl AND h.rid = i.rid
+                           WHERE i.kind = 'email' AND i.key = k.key
+                             AND NOT (i.tbl = k.tbl AND i.rid = k.rid)
+                             AND NOT list_contains({weak}, h.via)
+                             AND NOT (h.via = 'email' AND h.key = k.key)))""",
+            lists,
+        )
         rows = con.execute(
             f"""INSERT INTO _ban
             SELECT x.req, x.tbl, x.rid,
@@ -746,7 +765,9 @@ class IdentityJudge:
                    CASE WHEN bool_or(x.direct OR x.unknown) THEN 1 ELSE 2 END
             FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
-                       list_contains({anchors}, x.kind) AND NOT bool_or(j.vouched)
+                       (list_contains({anchors}, x.kind) OR (x.kind = 'email' AND NOT EXISTS (
+                           SELECT 1 FROM _wbacked o WHERE o.req = x.req AND o.tbl = x.tbl
+                           AND o.rid = x.rid AND o.key = x.key))) AND NOT bool_or(j.vouched)
                          AND x.req IN (SELECT req FROM _vseed) AS unknown,
                        coalesce(sum({others}) FILTER (WHERE j.conflicts), 0) > 0 AS conflicts,
                        coalesce(sum({others}) FILTER (WHERE j.agrees), 0) > 0 AS agrees,
