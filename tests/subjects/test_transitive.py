@@ -1058,32 +1058,40 @@ def test_a_guest_login_on_her_phone_is_not_hers_when_her_record_has_no_address(
         assert ("app", "O1") in _possible(workspace, found["g"])
 
 
-def test_her_second_address_her_own_profile_lists_keeps_her_login(
-    workspace: Workspace, tmp_path: Path
+@pytest.mark.parametrize("profile_name", ["Carla Vidal", None])
+def test_her_second_address_on_her_named_profile_keeps_her_login(
+    workspace: Workspace, tmp_path: Path, profile_name: str | None
 ) -> None:
-    """Carla's record carries no e-mail; her first login (L0) carries her customer id and
-    her address, and her profile F1 lists that address and a second one. Her login on her
-    phone (L4, where her app runs) with the second address is hers: an address a profile
-    reached through her own address carries, not a guest's."""
+    """Carla's record carries her name and no e-mail; her first login (L0) carries her
+    customer id and her address, and a profile F1 lists that address and a second one. Her
+    login on her phone (L4, where her app runs) with the second address is hers when the
+    profile carries her name. Without a name, the list may be a family's: F1 and L4 are
+    possible matches for a human, not lost."""
     policy = _load(
         tmp_path,
         PROFILE_POLICY.replace(
             "      - {table: app, column: customer_id",
+            "      - {table: crm, column: name, kind: name}\n"
+            "      - {table: profiles, column: name, kind: name}\n"
             "      - {table: logins, column: customer_id, kind: customer_id}\n"
             "      - {table: logins, column: email, kind: email}\n"
             "      - {table: logins, column: device_id, kind: device_id}\n"
             "      - {table: app, column: customer_id",
-        ).replace(
+        )
+        .replace(
             "  app: {",
             "  logins: {columns: {login_id: {}, customer_id: {}, email: {}, device_id: {}}}\n"
             "  app: {",
-        ),
+        )
+        .replace("customer_id: {}, email: {}}}", "customer_id: {}, email: {}, name: {}}}")
+        .replace("emails: {}, device_id: {}", "emails: {}, device_id: {}, name: {}"),
     )
     con = workspace.con
-    con.execute("CREATE TABLE crm AS SELECT 'C300' AS customer_id, NULL::VARCHAR AS email")
+    con.execute("CREATE TABLE crm AS SELECT 'C300' AS customer_id, NULL::VARCHAR AS email, "
+                "'Carla Vidal' AS name")  # fmt: skip
     con.execute("CREATE TABLE profiles AS SELECT 'F1' AS profile_id, "
                 "['carla@example.com', 'carla.two@example.com'] AS emails, "
-                "NULL::VARCHAR AS device_id")  # fmt: skip
+                "NULL::VARCHAR AS device_id, ?::VARCHAR AS name", [profile_name])  # fmt: skip
     con.execute(
         "CREATE TABLE logins AS SELECT * FROM (VALUES "
         "('L0', 'C300', 'carla@example.com', NULL), "
@@ -1094,6 +1102,37 @@ def test_her_second_address_her_own_profile_lists_keeps_her_login(
                 "'dev-carla-001' AS device_id")  # fmt: skip
     ctx = service.context(workspace, policy)
     carla = service.find(ctx, {"customer_id": ["C300"]})
-    assert _found(workspace, carla) == {
-        "crm": {"C300"}, "app": {"O1"}, "profiles": {"F1"}, "logins": {"L0", "L4"}
-    }  # fmt: skip
+    mine = {"crm": {"C300"}, "app": {"O1"}, "logins": {"L0"}}
+    if profile_name:
+        assert _found(workspace, carla) == {**mine, "profiles": {"F1"}, "logins": {"L0", "L4"}}
+    else:
+        assert _found(workspace, carla) == mine
+        assert {("profiles", "F1"), ("logins", "L4")} <= _possible(workspace, carla)
+
+
+def test_a_guest_profile_of_two_addresses_on_her_phone_does_not_lead_to_her(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A guest made a profile on Alba's phone listing his two addresses (F4); Alba's record
+    has no e-mail, and her app (O1) runs on the phone. His request by one of his addresses
+    has F4 certain and none of Alba's rows: what he gave reached a list only, and the rows
+    it leads to through the phone are judged against what he gave. Alba's request by her
+    customer id does not have his profile certain either."""
+    policy = _load(tmp_path, PROFILE_POLICY)
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, NULL::VARCHAR AS email")
+    con.execute("CREATE TABLE profiles AS SELECT 'F4' AS profile_id, "
+                "['guest@example.com', 'guest.work@example.com'] AS emails, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    con.execute("CREATE TABLE app AS SELECT 'O1' AS session_id, 'A100' AS customer_id, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    guest = {"g": {"email": ["guest@example.com"]}}
+    alba = {"a": {"customer_id": ["A100"]}}
+    alone = {**find_subjects(workspace, ctx.space, guest),
+             **find_subjects(workspace, ctx.space, alba)}  # fmt: skip
+    for found in (alone, find_subjects(workspace, ctx.space, {**guest, **alba})):
+        assert _found(workspace, found["g"]) == {"profiles": {"F4"}}
+        assert {("app", "O1"), ("crm", "A100")} <= _possible(workspace, found["g"])
+        assert _found(workspace, found["a"]) == {"crm": {"A100"}, "app": {"O1"}}
+        assert ("profiles", "F4") in _possible(workspace, found["a"])

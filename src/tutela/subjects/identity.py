@@ -561,16 +561,20 @@ class IdentityJudge:
         (`_attrib`, a recycled number) is judged by that period.
 
         The person is read from her vouched rows only (reached through an id, an e-mail or
-        an account the requester gave, or through one a vouched row carries; when nothing
-        given reaches a row that way, one that two of her rows carry), so the linking row
-        does not vouch for itself. When the requester gave an id, an e-mail or an account
-        that reached her, a weak row carrying a customer, account, national or tax id that
-        none of her vouched rows carries is about someone she is not known to be: a bridge
-        too (a guest's login on a phone where customer A300's app runs). Carriers are
-        compared by distinct signature (one
-        customer's 60,000 orders are one), so the cost grows with the rows and values
-        reached, not their pairs. Returns the requests with new bans:
-        what was followed from those rows must be searched again without them."""
+        an account the requester gave, or through one a vouched row carries; when what was
+        given reaches only a list holding it among others, the list, which vouches for the
+        given value alone; when nothing given reaches a row, one that two of her rows
+        carry), so the linking row does not vouch for itself. When the requester gave an
+        id, an e-mail or an account that reached her, a weak row carrying a customer,
+        account, national or tax id, or an e-mail address, that none of her vouched rows
+        carries is about someone she is not known to be: a bridge too (a guest's login on a
+        phone where customer A300's app runs, or on the phone of a customer whose record
+        has no address). An address is hers all the same when a weak row carrying her full
+        name carries it; a list reached through her address is not judged by its other
+        items. Carriers are compared by distinct signature (one customer's 60,000 orders
+        are one), so the cost grows with the rows and values reached, not their pairs.
+        Returns the requests with new bans: what was followed from those rows must be
+        searched again without them."""
         kinds = self.attr_kinds
         n = len(kinds)
         if not n:
@@ -608,6 +612,21 @@ class IdentityJudge:
                   AND g.cc IS NOT DISTINCT FROM h.cc)""",
             lists,
         )
+        # a list holding the given value among other items, when nothing else given reaches
+        # a row: the requester's own, but its other items vouch for nothing (one may be
+        # someone else's); the rows it leads to are judged against it (a guest's profile of
+        # two addresses, made on Alba's phone, does not make Alba's customer id his)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _vlist AS
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            WHERE list_contains($lists, h.link) AND NOT list_contains({weak}, h.via)
+              AND h.req NOT IN (SELECT req FROM _vouched)
+              AND EXISTS (SELECT 1 FROM _given g
+                  WHERE g.req = h.req AND g.kind = h.via AND g.key = h.key
+                  AND g.cc IS NOT DISTINCT FROM h.cc)""",
+            lists,
+        )
+        con.execute("INSERT INTO _vouched SELECT * FROM _vlist")
         con.execute("CREATE OR REPLACE TEMP TABLE _vseed AS SELECT DISTINCT req FROM _vouched")
         con.execute(
             f"""INSERT INTO _vouched
@@ -621,7 +640,10 @@ class IdentityJudge:
             WHERE {strong} AND h.req NOT IN (SELECT req FROM _vouched)""",
             lists,
         )
-        con.execute("CREATE OR REPLACE TEMP TABLE _vnew AS SELECT * FROM _vouched")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _vnew AS SELECT * FROM _vouched "
+            "EXCEPT SELECT * FROM _vlist"
+        )
         while con.execute("SELECT count(*) FROM _vnew").fetchone()[0]:  # type: ignore[index]
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE _vnew AS
@@ -648,7 +670,17 @@ class IdentityJudge:
         )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _vmine AS SELECT v.req, {mine} FROM _vouched v "
-            "JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid GROUP BY v.req"
+            "JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid "
+            "WHERE v.req NOT IN (SELECT req FROM _vlist) GROUP BY v.req"
+        )
+        # a request started from a list only: the person is what the requester gave
+        given = ", ".join(
+            f"list_distinct(list(g.key) FILTER (WHERE g.kind = {sql_literal(k)})) AS m{i}"
+            for i, k in enumerate(kinds)
+        )
+        con.execute(
+            f"INSERT INTO _vmine SELECT g.req, {given} FROM _given g "
+            "WHERE g.req IN (SELECT req FROM _vlist) GROUP BY g.req"
         )
         # the values the weak rows carry: followed kinds, from links not declared shared,
         # not placeholders (those say nothing of anyone)
@@ -702,7 +734,13 @@ class IdentityJudge:
             JOIN _idx i ON i.kind = k.kind AND i.key = k.key
              AND (i.cc IS NULL OR k.cc IS NULL OR i.cc = k.cc)
             JOIN _sig s ON s.tbl = i.tbl AND s.rid = i.rid
-            LEFT JOIN _vouched v ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
+            LEFT JOIN (SELECT v.req, v.tbl, v.rid, l.rid IS NOT NULL AS list FROM _vouched v
+                       LEFT JOIN _vlist l ON l.req = v.req AND l.tbl = v.tbl
+                        AND l.rid = v.rid) v
+              ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
+             -- a list the request started from vouches for the given value only
+             AND (NOT v.list OR EXISTS (SELECT 1 FROM _given g WHERE g.req = k.req
+                                        AND g.kind = k.kind AND g.key = k.key))
             LEFT JOIN (SELECT req, tbl, rid, min(depth) AS depth FROM (
                            SELECT req, tbl, rid, {_inside("kind", outer=False)} AS depth
                            FROM _ban WHERE hop = 1
@@ -736,25 +774,32 @@ class IdentityJudge:
         # an id, an e-mail or an account that reached her: the row is about someone the
         # search does not know to be her (a guest's address seen on Alba's phone, whose
         # app session carries Alba's customer id). So is an e-mail address (a guest's login
-        # on the phone of a customer whose record has no address), unless the row is a list
-        # of addresses reached through one of its items (it holds others by nature), or
-        # another row the search reached through something else of hers than a device or a
-        # phone carries it too (her profile, listing her address and this one).
+        # on the phone of a customer whose record has no address), unless a row reached the
+        # weak way that carries her full name carries it too (her sign-up on her phone with
+        # a private address, her profile listing it). A list of addresses reached through
+        # one a vouched row carries is not judged by its other items (her profile), nor does
+        # it vouch for them: a recipient list holding a guest's address and another's.
         anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _wbacked AS
-            SELECT DISTINCT k.req, k.tbl, k.rid, k.key FROM _wkeys k
-            WHERE k.kind = 'email' AND (
-                EXISTS (SELECT 1 FROM _hits h WHERE h.req = k.req AND h.tbl = k.tbl
-                        AND h.rid = k.rid AND list_contains($lists, h.link)
-                        AND NOT list_contains({weak}, h.via))
-                OR EXISTS (SELECT 1 FROM _idx i JOIN _hits h ON h.req = k.req
-                           AND h.tbl = i.tbl AND h.rid = i.rid
-                           WHERE i.kind = 'email' AND i.key = k.key
-                             AND NOT (i.tbl = k.tbl AND i.rid = k.rid)
-                             AND NOT list_contains({weak}, h.via)
-                             AND NOT (h.via = 'email' AND h.key = k.key)))""",
+            f"""CREATE OR REPLACE TEMP TABLE _whers AS
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            WHERE list_contains($lists, h.link) AND NOT list_contains({weak}, h.via)
+              AND EXISTS (SELECT 1 FROM _vouched v JOIN _idx i ON i.tbl = v.tbl
+                          AND i.rid = v.rid WHERE v.req = h.req AND i.kind = h.via
+                          AND i.key = h.key)""",
             lists,
+        )
+        nm = kinds.index("name") if "name" in kinds else -1
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wbacked AS
+            SELECT DISTINCT w.req, i.key FROM _weak w
+            JOIN _sig s ON s.tbl = w.tbl AND s.rid = w.rid JOIN _vmine m ON m.req = w.req
+            JOIN _idx i ON i.tbl = w.tbl AND i.rid = w.rid AND i.kind = 'email'
+            WHERE len(coalesce(m.m{nm}, [])) > 0 AND _names_agree(
+                list_filter(coalesce(s.a{nm}, []), lambda n: len(_nwords(n)) >= 2), m.m{nm})"""
+            if nm >= 0
+            else "CREATE OR REPLACE TEMP TABLE _wbacked AS SELECT req, NULL::VARCHAR AS key "
+            "FROM _vlist LIMIT 0"
         )
         rows = con.execute(
             f"""INSERT INTO _ban
@@ -766,8 +811,10 @@ class IdentityJudge:
             FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
                        (list_contains({anchors}, x.kind) OR (x.kind = 'email' AND NOT EXISTS (
-                           SELECT 1 FROM _wbacked o WHERE o.req = x.req AND o.tbl = x.tbl
-                           AND o.rid = x.rid AND o.key = x.key))) AND NOT bool_or(j.vouched)
+                           SELECT 1 FROM _wbacked o WHERE o.req = x.req AND o.key = x.key)
+                           AND NOT EXISTS (SELECT 1 FROM _whers o WHERE o.req = x.req
+                                           AND o.tbl = x.tbl AND o.rid = x.rid)))
+                         AND NOT bool_or(j.vouched)
                          AND x.req IN (SELECT req FROM _vseed) AS unknown,
                        coalesce(sum({others}) FILTER (WHERE j.conflicts), 0) > 0 AS conflicts,
                        coalesce(sum({others}) FILTER (WHERE j.agrees), 0) > 0 AS agrees,
