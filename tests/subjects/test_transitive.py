@@ -1058,15 +1058,16 @@ def test_a_guest_login_on_her_phone_is_not_hers_when_her_record_has_no_address(
         assert ("app", "O1") in _possible(workspace, found["g"])
 
 
-@pytest.mark.parametrize("profile_name", ["Carla Vidal", None])
+@pytest.mark.parametrize("profile_name", ["Carla Vidal", "Vidal, Carla", None, "C. Vidal"])
 def test_her_second_address_on_her_named_profile_keeps_her_login(
     workspace: Workspace, tmp_path: Path, profile_name: str | None
 ) -> None:
     """Carla's record carries her name and no e-mail; her first login (L0) carries her
     customer id and her address, and a profile F1 lists that address and a second one. Her
     login on her phone (L4, where her app runs) with the second address is hers when the
-    profile carries her name. Without a name, the list may be a family's: F1 and L4 are
-    possible matches for a human, not lost."""
+    profile carries her name, in any order. Without a name, or with an initial ("C. Vidal"
+    is her husband's too), the list may be a family's: F1 and L4 are possible matches for
+    a human, not lost."""
     policy = _load(
         tmp_path,
         PROFILE_POLICY.replace(
@@ -1103,7 +1104,7 @@ def test_her_second_address_on_her_named_profile_keeps_her_login(
     ctx = service.context(workspace, policy)
     carla = service.find(ctx, {"customer_id": ["C300"]})
     mine = {"crm": {"C300"}, "app": {"O1"}, "logins": {"L0"}}
-    if profile_name:
+    if profile_name and "." not in profile_name:
         assert _found(workspace, carla) == {**mine, "profiles": {"F1"}, "logins": {"L0", "L4"}}
     else:
         assert _found(workspace, carla) == mine
@@ -1136,3 +1137,36 @@ def test_a_guest_profile_of_two_addresses_on_her_phone_does_not_lead_to_her(
         assert {("app", "O1"), ("crm", "A100")} <= _possible(workspace, found["g"])
         assert _found(workspace, found["a"]) == {"crm": {"A100"}, "app": {"O1"}}
         assert ("profiles", "F4") in _possible(workspace, found["a"])
+
+
+def test_her_account_listing_a_guest_address_is_not_the_guests(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's account record (X1) carries her customer id and lists her address and a
+    guest's; nothing else carries the guest's address. His request by it reaches only X1:
+    her record is a question for a human, and none of her rows is certain for him. Her own
+    request keeps X1."""
+    policy = _load(
+        tmp_path,
+        PROFILE_POLICY.replace(
+            "      - {table: profiles, column: emails",
+            "      - {table: profiles, column: customer_id, kind: customer_id}\n"
+            "      - {table: profiles, column: emails",
+        ).replace("profile_id: {}, emails", "profile_id: {}, customer_id: {}, emails"),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, NULL::VARCHAR AS email")
+    con.execute("CREATE TABLE profiles AS SELECT 'X1' AS profile_id, 'A100' AS customer_id, "
+                "['alba@example.com', 'guest@example.com'] AS emails, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    con.execute("CREATE TABLE app AS SELECT 'O1' AS session_id, 'A100' AS customer_id, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    found = find_subjects(
+        workspace,
+        ctx.space,
+        {"g": {"email": ["guest@example.com"]}, "a": {"customer_id": ["A100"]}},
+    )
+    assert _found(workspace, found["g"]) == {}
+    assert {("profiles", "X1"), ("crm", "A100")} <= _possible(workspace, found["g"])
+    assert _found(workspace, found["a"]) == {"crm": {"A100"}, "profiles": {"X1"}, "app": {"O1"}}

@@ -775,10 +775,11 @@ class IdentityJudge:
         # search does not know to be her (a guest's address seen on Alba's phone, whose
         # app session carries Alba's customer id). So is an e-mail address (a guest's login
         # on the phone of a customer whose record has no address), unless a row reached the
-        # weak way that carries her full name carries it too (her sign-up on her phone with
-        # a private address, her profile listing it). A list of addresses reached through
-        # one a vouched row carries is not judged by its other items (her profile), nor does
-        # it vouch for them: a recipient list holding a guest's address and another's.
+        # weak way that carries her full name, word for word, carries it too (her sign-up on
+        # her phone with a private address, her profile listing it). A list of addresses
+        # reached through one a vouched row carries is not judged by its other items (her
+        # profile), nor does it vouch for them: a recipient list holding a guest's address
+        # and another's.
         anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _whers AS
@@ -790,13 +791,20 @@ class IdentityJudge:
             lists,
         )
         nm = kinds.index("name") if "name" in kinds else -1
+        # her full name: the same words, in any order, two or more of them not initials (not
+        # "A. Ruiz", nor "Juan García" within his son's "Juan García López")
+        con.execute(
+            "CREATE OR REPLACE TEMP MACRO _fullname(n) AS list_sort(list_distinct(_nwords(n)))"
+        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wbacked AS
             SELECT DISTINCT w.req, i.key FROM _weak w
             JOIN _sig s ON s.tbl = w.tbl AND s.rid = w.rid JOIN _vmine m ON m.req = w.req
             JOIN _idx i ON i.tbl = w.tbl AND i.rid = w.rid AND i.kind = 'email'
-            WHERE len(coalesce(m.m{nm}, [])) > 0 AND _names_agree(
-                list_filter(coalesce(s.a{nm}, []), lambda n: len(_nwords(n)) >= 2), m.m{nm})"""
+            WHERE list_has_any(
+                list_transform(list_filter(coalesce(s.a{nm}, []), lambda n: len(list_filter(
+                    _nwords(n), lambda w: length(w) >= 2)) >= 2), lambda n: _fullname(n)),
+                list_transform(coalesce(m.m{nm}, []), lambda n: _fullname(n)))"""
             if nm >= 0
             else "CREATE OR REPLACE TEMP TABLE _wbacked AS SELECT req, NULL::VARCHAR AS key "
             "FROM _vlist LIMIT 0"
@@ -832,6 +840,19 @@ class IdentityJudge:
             HAVING bool_or(x.conflicts AND NOT x.agrees) OR bool_or(x.unknown)
                 OR (bool_or(x.agrees AND x.someone) AND NOT bool_or(x.agrees AND NOT x.someone))
             RETURNING req"""
+        ).fetchall()
+        # a list the request started from that also carries a customer, account, national or
+        # tax id is that customer's record holding the given address among hers (Alba's
+        # account listing a guest's address): a question, not followed
+        rows += con.execute(
+            f"""INSERT INTO _ban
+            SELECT l.req, l.tbl, l.rid, min(i.kind), 1 FROM _vlist l
+            JOIN _idx i ON i.tbl = l.tbl AND i.rid = l.rid AND list_contains({anchors}, i.kind)
+            JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
+             AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
+            WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = l.req AND b.tbl = l.tbl
+                              AND b.rid = l.rid)
+            GROUP BY ALL RETURNING req"""
         ).fetchall()
         return sorted({r[0] for r in rows})
 
