@@ -137,6 +137,8 @@ _NAME_MACROS = [
     "OR (len(_words(p)) >= 3 AND len(_words(p)) = len(_words(q)) "
     "AND _words(p)[1] = _words(q)[1] AND _words(p)[-1] = _words(q)[-1] "
     "AND damerau_levenshtein(p, q) <= 1)",
+    # a full name as the set of its words: "Ruiz, Alba" is "Alba Ruiz"
+    "CREATE OR REPLACE TEMP MACRO _fullname(n) AS list_sort(list_distinct(_nwords(n)))",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
     # close enough to be the same person misspelt: not proof, but no reason to discard. One
@@ -793,9 +795,6 @@ class IdentityJudge:
         nm = kinds.index("name") if "name" in kinds else -1
         # her full name: the same words, in any order, two or more of them not initials (not
         # "A. Ruiz", nor "Juan García" within his son's "Juan García López")
-        con.execute(
-            "CREATE OR REPLACE TEMP MACRO _fullname(n) AS list_sort(list_distinct(_nwords(n)))"
-        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wbacked AS
             SELECT DISTINCT w.req, i.key FROM _weak w
