@@ -128,3 +128,45 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         import shutil
 
         shutil.rmtree(base, ignore_errors=True)
+
+
+def family_policy(schema: str) -> str:
+    """The policy of the split-name family case: Maria (C1) and her brother Pedro (C2), names
+    in first_name and last_name, on `{schema}.people` and a `{schema}.newsletter` where they
+    share family.garcia@example.com (N1, N2) and Maria has her own subscription (N4)."""
+    people, newsletter = f"{schema}.people", f"{schema}.newsletter"
+    return f"""\
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {{table: {people}, column: customer_id, kind: customer_id}}
+      - {{table: {people}, column: email, kind: email}}
+      - {{table: {people}, columns: [first_name, last_name], kind: name}}
+      - {{table: {newsletter}, column: email, kind: email}}
+      - {{table: {newsletter}, columns: [first_name, last_name], kind: name}}
+tables:
+  {people}:
+    columns: {{customer_id: {{}}, first_name: PERSON, last_name: PERSON, email: EMAIL_ADDRESS}}
+  {newsletter}:
+    columns: {{subscriber_id: {{}}, email: EMAIL_ADDRESS, first_name: PERSON, last_name: PERSON}}
+erasure:
+  default: delete
+"""
+
+
+def erase_the_garcias(cli: Callable[..., Result], policy: Path, certs: Path) -> dict[str, Any]:
+    """The family case through the CLI: the dry run by the family address plans nothing and
+    lists both family rows for review; then Maria's erasure by her id is applied. Returns
+    her certificate."""
+    dry = cli("erase", "--email", "family.garcia@example.com", "-p", str(policy), "-f", "json")
+    assert dry.exit_code == 0, dry.output
+    plan = json.loads(dry.stdout)["plan"]
+    assert plan["tables"] == []
+    assert {p["row"] for p in plan["possible_matches_for_review"]} >= {
+        "subscriber_id=N1", "subscriber_id=N2"
+    }  # fmt: skip
+    applied = cli("erase", "--id", "customer_id=C1", "-p", str(policy), "--apply",
+                  "-o", str(certs), "--request-id", "M1")  # fmt: skip
+    assert applied.exit_code == 0, applied.output
+    return json.loads((certs / "erasure-M1.json").read_text())  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from typer.testing import Result
 
-from tests.conftest import json_out
+from tests.conftest import erase_the_garcias, family_policy, json_out
 from tests.lake.conftest import ANNA, files_holding, parquet_holding, read_table
 
 
@@ -298,26 +298,6 @@ def test_a_second_erasure_on_the_same_table_is_purged_too(
     assert [r[0] for r in read_table(lake / "customers")] == ["C50323"]
 
 
-FAMILY_POLICY = """\
-version: 1
-subjects:
-  customer:
-    identifiers:
-      - {table: fam.main.people, column: customer_id, kind: customer_id}
-      - {table: fam.main.people, column: email, kind: email}
-      - {table: fam.main.people, columns: [first_name, last_name], kind: name}
-      - {table: fam.main.newsletter, column: email, kind: email}
-      - {table: fam.main.newsletter, columns: [first_name, last_name], kind: name}
-tables:
-  fam.main.people:
-    columns: {customer_id: {}, first_name: PERSON, last_name: PERSON, email: EMAIL_ADDRESS}
-  fam.main.newsletter:
-    columns: {subscriber_id: {}, email: EMAIL_ADDRESS, first_name: PERSON, last_name: PERSON}
-erasure:
-  default: delete
-"""
-
-
 def test_a_name_over_two_columns_keeps_siblings_apart_in_the_lake(
     cli: Callable[..., Result], tmp_path: Path
 ) -> None:
@@ -338,19 +318,10 @@ def test_a_name_over_two_columns_keeps_siblings_apart_in_the_lake(
         "first_name, last_name)"))  # fmt: skip
     con.close()
     policy = tmp_path / "family.yaml"
-    policy.write_text(FAMILY_POLICY)
+    policy.write_text(family_policy("fam.main"))
     assert cli("attach", "fam", f"delta:{root}").exit_code == 0
-    dry = cli("erase", "--email", "family.garcia@example.com", "-p", str(policy), "-f", "json")
-    assert dry.exit_code == 0, dry.output
-    plan = json.loads(dry.stdout)["plan"]
-    assert plan["tables"] == []
-    assert {p["row"] for p in plan["possible_matches_for_review"]} >= {
-        "subscriber_id=N1", "subscriber_id=N2"
-    }  # fmt: skip
-    applied = cli("erase", "--id", "customer_id=C1", "-p", str(policy), "--apply",
-                  "-o", str(tmp_path / "certs"), "--request-id", "M1")  # fmt: skip
-    assert applied.exit_code == 0, applied.output
+    cert = erase_the_garcias(cli, policy, tmp_path / "certs")
     assert [r[0] for r in read_table(root / "people")] == ["C2"]
     assert [r[0] for r in read_table(root / "newsletter")] == ["N1", "N2"]
-    assert _cert(tmp_path, "M1")["verification"]["ok"] is True
+    assert cert["verification"]["ok"] is True
     assert not parquet_holding(root, ["maria@example.com"])

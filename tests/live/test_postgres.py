@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tests.conftest import json_out
+from tests.conftest import erase_the_garcias, family_policy, json_out
 from tests.live.conftest import PASSWORD, USER, PgServer
 
 POLICY = """\
@@ -390,24 +390,6 @@ INSERT INTO newsletter VALUES ('N1', 'family.garcia@example.com', 'Maria', 'Garc
   ('N2', 'family.garcia@example.com', 'Pedro', 'Garcia'),
   ('N4', 'maria@example.com', 'Maria', 'Garcia');
 """
-FAMILY_POLICY = """\
-version: 1
-subjects:
-  customer:
-    identifiers:
-      - {table: fam.public.people, column: customer_id, kind: customer_id}
-      - {table: fam.public.people, column: email, kind: email}
-      - {table: fam.public.people, columns: [first_name, last_name], kind: name}
-      - {table: fam.public.newsletter, column: email, kind: email}
-      - {table: fam.public.newsletter, columns: [first_name, last_name], kind: name}
-tables:
-  fam.public.people:
-    columns: {customer_id: {}, first_name: PERSON, last_name: PERSON, email: EMAIL_ADDRESS}
-  fam.public.newsletter:
-    columns: {subscriber_id: {}, email: EMAIL_ADDRESS, first_name: PERSON, last_name: PERSON}
-erasure:
-  default: delete
-"""
 
 
 def test_a_name_over_two_live_columns_keeps_siblings_apart(
@@ -421,19 +403,9 @@ def test_a_name_over_two_live_columns_keeps_siblings_apart(
     pg_server.psql(pg_db, FAMILY_SETUP)
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
     policy = tmp_path / "family.yaml"
-    policy.write_text(FAMILY_POLICY)
+    policy.write_text(family_policy("fam.public"))
     assert cli("attach", "fam", pg_server.url(pg_db)).exit_code == 0
-    dry = cli("erase", "--email", "family.garcia@example.com", "-p", str(policy), "-f", "json")
-    assert dry.exit_code == 0, dry.output
-    plan = json.loads(dry.stdout)["plan"]
-    assert plan["tables"] == []
-    assert {p["row"] for p in plan["possible_matches_for_review"]} >= {
-        "subscriber_id=N1", "subscriber_id=N2"
-    }  # fmt: skip
-    applied = cli("erase", "--id", "customer_id=C1", "-p", str(policy), "--apply",
-                  "-o", str(tmp_path / "certs"), "--request-id", "M1")  # fmt: skip
-    assert applied.exit_code == 0, applied.output
+    cert = erase_the_garcias(cli, policy, tmp_path / "certs")
     assert pg_server.psql(pg_db, "SELECT customer_id FROM people ORDER BY 1") == "C2"
     assert pg_server.psql(pg_db, "SELECT subscriber_id FROM newsletter ORDER BY 1") == "N1\nN2"
-    cert = json.loads((tmp_path / "certs" / "erasure-M1.json").read_text())
     assert cert["verification"]["ok"] is True
