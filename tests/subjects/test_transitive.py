@@ -50,7 +50,8 @@ erasure:
 KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
         "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id",
-        "orders": "order_id", "profiles": "profile_id", "logins": "login_id"}  # fmt: skip
+        "orders": "order_id", "profiles": "profile_id", "logins": "login_id",
+        "households": "household_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -1170,3 +1171,137 @@ def test_her_account_listing_a_guest_address_is_not_the_guests(
     assert _found(workspace, found["g"]) == {}
     assert {("profiles", "X1"), ("crm", "A100")} <= _possible(workspace, found["g"])
     assert _found(workspace, found["a"]) == {"crm": {"A100"}, "profiles": {"X1"}, "app": {"O1"}}
+
+
+@pytest.mark.parametrize("customer_id", ["A100", None])
+def test_a_class_list_holding_her_address_is_not_a_namesakes(
+    workspace: Workspace, tmp_path: Path, customer_id: str | None
+) -> None:
+    """A namesake's address is found only in a contact list (F4) that also holds Alba's,
+    which her record carries (with or without a customer id). The namesake's request
+    reaches the list alone: it holds an address another row carries beside hers, so whose
+    list it is the data does not say; it is a question, and so is everything of Alba's
+    behind it. Alba's request keeps the list (reached through her address)."""
+    policy = _load(tmp_path, PROFILE_POLICY)
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT ?::VARCHAR AS customer_id, "
+                "'alba@example.com' AS email", [customer_id])  # fmt: skip
+    con.execute("CREATE TABLE profiles AS SELECT 'F4' AS profile_id, "
+                "['ruiz.alba@example.com', 'alba@example.com'] AS emails, "
+                "NULL::VARCHAR AS device_id")  # fmt: skip
+    con.execute("CREATE TABLE app AS SELECT 'O1' AS session_id, 'A100' AS customer_id, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    namesake = {"n": {"email": ["ruiz.alba@example.com"]}}
+    alba = {"a": {"email": ["alba@example.com"]}}
+    alone = {**find_subjects(workspace, ctx.space, namesake),
+             **find_subjects(workspace, ctx.space, alba)}  # fmt: skip
+    crm = {str(customer_id)}
+    mine = {"crm": crm, "profiles": {"F4"}} | ({"app": {"O1"}} if customer_id else {})
+    for found in (alone, find_subjects(workspace, ctx.space, {**namesake, **alba})):
+        assert _found(workspace, found["n"]) == {}
+        assert {("profiles", "F4"), ("crm", str(customer_id))} <= _possible(workspace, found["n"])
+        assert _found(workspace, found["a"]) == mine
+
+
+def test_a_guest_address_on_her_account_list_does_not_make_his_sign_up_hers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's account record (X1) carries her customer id and lists her address and a
+    guest's; the guest signed up for the newsletter (S8) with his. Her request by id keeps
+    X1 and has S8 as a question: an item of a list on her record is not shown to be hers.
+    His request keeps S8, and X1 is a question for him."""
+    policy = _load(
+        tmp_path,
+        PROFILE_POLICY.replace(
+            "      - {table: profiles, column: emails",
+            "      - {table: profiles, column: customer_id, kind: customer_id}\n"
+            "      - {table: signups, column: email, kind: email}\n"
+            "      - {table: profiles, column: emails",
+        )
+        .replace("profile_id: {}, emails", "profile_id: {}, customer_id: {}, emails")
+        .replace("  app: {", "  signups: {columns: {signup_id: {}, email: {}}}\n  app: {"),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, 'alba@example.com' AS email")
+    con.execute("CREATE TABLE profiles AS SELECT 'X1' AS profile_id, 'A100' AS customer_id, "
+                "['alba@example.com', 'guest@example.com'] AS emails, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    con.execute("CREATE TABLE signups AS SELECT 'S8' AS signup_id, 'guest@example.com' AS email")
+    con.execute("CREATE TABLE app AS SELECT 'O1' AS session_id, 'A100' AS customer_id, "
+                "'dev-alba-0001' AS device_id")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    guest = {"g": {"email": ["guest@example.com"]}}
+    alba = {"a": {"customer_id": ["A100"]}}
+    alone = {**find_subjects(workspace, ctx.space, guest),
+             **find_subjects(workspace, ctx.space, alba)}  # fmt: skip
+    for found in (alone, find_subjects(workspace, ctx.space, {**guest, **alba})):
+        assert _found(workspace, found["a"]) == {
+            "crm": {"A100"},
+            "app": {"O1"},
+            "profiles": {"X1"},
+        }
+        assert ("signups", "S8") in _possible(workspace, found["a"])
+        assert _found(workspace, found["g"]) == {"signups": {"S8"}}
+        assert ("profiles", "X1") in _possible(workspace, found["g"])
+
+
+HOUSEHOLD_LIST_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: phone, kind: phone, region: ES}
+      - {table: crm, column: name, kind: name}
+      - {table: calls, column: phone, kind: phone, region: ES}
+      - {table: calls, column: caller, kind: name}
+      - {table: households, column: customer_id, kind: customer_id}
+      - {table: households, column: phones, kind: phone, region: ES}
+      - {table: signups, column: email, kind: email}
+      - {table: signups, column: mobile, kind: phone, region: ES}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, phone: {}, name: {}}}
+  calls: {columns: {call_id: {}, phone: {}, caller: {}}}
+  households: {columns: {household_id: {}, customer_id: {}, phones: {}}}
+  signups: {columns: {signup_id: {}, email: {}, mobile: {}}}
+erasure:
+  default: delete
+"""
+
+
+@pytest.mark.parametrize("phones", [["622111222", "644555666"], ["644555666"]])
+def test_her_household_record_listing_her_sons_mobile_is_not_his(
+    workspace: Workspace, tmp_path: Path, phones: list[str]
+) -> None:
+    """Alba's household record (H1) carries her customer id and lists her son Leo's mobile
+    (with hers, or alone); Leo signed up with his address and that mobile (S9) and called
+    from it (C3). His request by the mobile alone reaches her household record, his call
+    and his sign-up: the customer the
+    record names is Alba (her CRM row has another address and is held back), so which of
+    them asked is for a human, and nothing is certain. Her request by id keeps H1, and
+    his by his address keeps S9 only."""
+    policy = _load(tmp_path, HOUSEHOLD_LIST_POLICY)
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
+                "'alba@example.com' AS email, '622111222' AS phone, "
+                "'Alba Ruiz' AS name")  # fmt: skip
+    con.execute("CREATE TABLE calls AS SELECT 'C3' AS call_id, '644555666' AS phone, "
+                "'Leo Ruiz' AS caller")  # fmt: skip
+    con.execute("CREATE TABLE households AS SELECT 'H1' AS household_id, "
+                "'A100' AS customer_id, ?::VARCHAR[] AS phones", [phones])  # fmt: skip
+    con.execute("CREATE TABLE signups AS SELECT 'S9' AS signup_id, "
+                "'leo@example.com' AS email, '644 555 666' AS mobile")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    leo = {"k": {"phone": ["+34 644 555 666"]}, "ke": {"email": ["leo@example.com"]}}
+    alba = {"a": {"customer_id": ["A100"]}}
+    alone = {**find_subjects(workspace, ctx.space, leo),
+             **find_subjects(workspace, ctx.space, alba)}  # fmt: skip
+    for found in (alone, find_subjects(workspace, ctx.space, {**leo, **alba})):
+        assert _found(workspace, found["k"]) == {}
+        assert {("households", "H1"), ("signups", "S9"), ("calls", "C3")} <= _possible(
+            workspace, found["k"]
+        )
+        assert _found(workspace, found["ke"]) == {"signups": {"S9"}, "calls": {"C3"}}
+        assert _found(workspace, found["a"]) == {"crm": {"A100"}, "households": {"H1"}}

@@ -573,8 +573,13 @@ class IdentityJudge:
         phone where customer A300's app runs, or on the phone of a customer whose record
         has no address). An address is hers all the same when a weak row carrying her full
         name carries it; a list reached through her address is not judged by its other
-        items. Carriers are compared by distinct signature (one customer's 60,000 orders
-        are one), so the cost grows with the rows and values reached, not their pairs.
+        items. Nor do those items vouch: a list of several on a row of hers (her account's
+        addresses) may hold a guest's, so what they lead to is judged, as a request by one
+        of them does not make her account certain. A list the request started from that
+        holds, beside the given value, one another row carries is a question (a namesake's
+        address in a contact list with Alba's). Carriers are compared by
+        distinct signature (one customer's 60,000 orders are one), so the cost grows with
+        the rows and values reached, not their pairs.
         Returns the requests with new bans: what was followed from those rows must be
         searched again without them."""
         kinds = self.attr_kinds
@@ -629,13 +634,32 @@ class IdentityJudge:
             lists,
         )
         con.execute("INSERT INTO _vouched SELECT * FROM _vlist")
+        # the items of a list holding several that the requester did not give: a list on a
+        # row of hers (her account's addresses) may hold someone else's (a guest's, a
+        # partner's), so they vouch for nothing; the rows they reach are judged
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _lother AS
+            SELECT DISTINCT r.req, i.tbl, i.rid, i.kind, i.key FROM _idx i
+            JOIN (SELECT tbl, rid, link FROM _idx WHERE list_contains($lists, link)
+                  GROUP BY ALL HAVING count(DISTINCT key) > 1) m
+              ON m.tbl = i.tbl AND m.rid = i.rid AND m.link = i.link
+            JOIN (SELECT DISTINCT req, tbl, rid FROM _hits) r ON r.tbl = i.tbl AND r.rid = i.rid
+            WHERE NOT EXISTS (SELECT 1 FROM _given g WHERE g.req = r.req AND g.kind = i.kind
+                              AND g.key = i.key)""",
+            lists,
+        )
+        notlist = (
+            "NOT EXISTS (SELECT 1 FROM _lother u WHERE u.req = {r} AND u.tbl = i.tbl "
+            "AND u.rid = i.rid AND u.kind = i.kind AND u.key = i.key)"
+        )
         con.execute("CREATE OR REPLACE TEMP TABLE _vseed AS SELECT DISTINCT req FROM _vouched")
         con.execute(
             f"""INSERT INTO _vouched
             WITH carried AS (
                 SELECT o.req, i.kind, i.key, count(DISTINCT (o.tbl, o.rid)) AS n
                 FROM (SELECT DISTINCT req, tbl, rid FROM _hits) o
-                JOIN _idx i ON i.tbl = o.tbl AND i.rid = o.rid GROUP BY ALL
+                JOIN _idx i ON i.tbl = o.tbl AND i.rid = o.rid
+                WHERE {notlist.format(r="o.req")} GROUP BY ALL
             )
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
             JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key AND c.n >= 2
@@ -652,6 +676,7 @@ class IdentityJudge:
                 WITH carried AS (
                     SELECT DISTINCT v.req, i.kind, i.key FROM _vnew v
                     JOIN _idx i ON i.tbl = v.tbl AND i.rid = v.rid
+                    WHERE {notlist.format(r="v.req")}
                 )
                 SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
                 JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key
@@ -740,9 +765,11 @@ class IdentityJudge:
                        LEFT JOIN _vlist l ON l.req = v.req AND l.tbl = v.tbl
                         AND l.rid = v.rid) v
               ON v.req = k.req AND v.tbl = i.tbl AND v.rid = i.rid
-             -- a list the request started from vouches for the given value only
+             -- a list the request started from vouches for the given value only, and a
+             -- list of several on a row of hers for none it holds
              AND (NOT v.list OR EXISTS (SELECT 1 FROM _given g WHERE g.req = k.req
                                         AND g.kind = k.kind AND g.key = k.key))
+             AND {notlist.format(r="k.req")}
             LEFT JOIN (SELECT req, tbl, rid, min(depth) AS depth FROM (
                            SELECT req, tbl, rid, {_inside("kind", outer=False)} AS depth
                            FROM _ban WHERE hop = 1
@@ -842,16 +869,28 @@ class IdentityJudge:
         ).fetchall()
         # a list the request started from that also carries a customer, account, national or
         # tax id is that customer's record holding the given address among hers (Alba's
-        # account listing a guest's address): a question, not followed
+        # account listing a guest's address); so is one holding, beside the given value,
+        # one that another row carries (a class list holding a namesake's address and Alba's,
+        # which her order carries): whose list it is, the data does not say. A question,
+        # not followed
         rows += con.execute(
             f"""INSERT INTO _ban
             SELECT l.req, l.tbl, l.rid, min(i.kind), 1 FROM _vlist l
-            JOIN _idx i ON i.tbl = l.tbl AND i.rid = l.rid AND list_contains({anchors}, i.kind)
+            JOIN _idx i ON i.tbl = l.tbl AND i.rid = l.rid
             JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
              AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
-            WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = l.req AND b.tbl = l.tbl
+            WHERE (list_contains({anchors}, i.kind)
+                   OR (list_contains($lists, i.link)
+                       AND NOT EXISTS (SELECT 1 FROM _given g WHERE g.req = l.req
+                                       AND g.kind = i.kind AND g.key = i.key)
+                       AND EXISTS (SELECT 1 FROM _idx o WHERE o.kind = i.kind
+                                   AND o.key = i.key AND NOT EXISTS (
+                                       SELECT 1 FROM _vlist m WHERE m.req = l.req
+                                       AND m.tbl = o.tbl AND m.rid = o.rid))))
+              AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = l.req AND b.tbl = l.tbl
                               AND b.rid = l.rid)
-            GROUP BY ALL RETURNING req"""
+            GROUP BY ALL RETURNING req""",
+            lists,
         ).fetchall()
         return sorted({r[0] for r in rows})
 
@@ -890,9 +929,13 @@ class IdentityJudge:
         does a certain row of such a request that carries a value someone else's rows
         carry and none of the request's agree with (`_kconf.nobody_agrees`; not a machine
         or a joint account, which several use): his mobile on a sign-up with his mother's
-        address, which her record carries."""
+        address, which her record carries. And so does a certain row carrying a customer,
+        account, national or tax id that another row, held back for the request, carries
+        too: the customer the id names is in doubt, so the row may be hers (her household
+        record listing her son's mobile, the son asking by it)."""
         given = _inside("g.kind", outer=True)
         several = f"[{', '.join(sql_literal(k) for k in USED_BY_SEVERAL)}]"
+        anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         rows = self.con.execute(
             f"""SELECT DISTINCT h.req FROM _hits h
             JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid
@@ -911,6 +954,16 @@ class IdentityJudge:
               AND NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl
                               AND h.rid = m.rid)
               AND {self.unanchored_sql("m.req")}
+            UNION
+            SELECT DISTINCT h.req FROM _hits h
+            JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid AND list_contains({anchors}, i.kind)
+            JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
+             AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
+            JOIN _idx o ON o.kind = i.kind AND o.key = i.key
+            JOIN _maybe m ON m.req = h.req AND m.tbl = o.tbl AND m.rid = o.rid
+            WHERE NOT EXISTS (SELECT 1 FROM _hits x WHERE x.req = h.req AND x.tbl = o.tbl
+                              AND x.rid = o.rid)
+              AND {self.unanchored_sql("h.req")}
             ORDER BY 1"""
         ).fetchall()
         return [r[0] for r in rows]
