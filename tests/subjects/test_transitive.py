@@ -1305,3 +1305,34 @@ def test_her_household_record_listing_her_sons_mobile_is_not_his(
         )
         assert _found(workspace, found["ke"]) == {"signups": {"S9"}, "calls": {"C3"}}
         assert _found(workspace, found["a"]) == {"crm": {"A100"}, "households": {"H1"}}
+
+
+def test_a_list_naming_someone_else_is_not_the_requesters(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Gina Sol asks by an address found only in Dan Roca's profile (F10), which lists his
+    address and hers. The profile's name contradicts the name she gave: it is a question.
+    Asked by the address alone, nothing says the profile is not hers: it stays certain."""
+    policy = _load(
+        tmp_path,
+        PROFILE_POLICY.replace(
+            "      - {table: profiles, column: device_id",
+            "      - {table: profiles, column: name, kind: name}\n"
+            "      - {table: profiles, column: device_id",
+        ).replace("emails: {}, device_id: {}", "emails: {}, device_id: {}, name: {}"),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, 'alba@example.com' AS email")
+    con.execute("CREATE TABLE profiles AS SELECT 'F10' AS profile_id, "
+                "['dan@example.com', 'gina@example.com'] AS emails, "
+                "NULL::VARCHAR AS device_id, 'Dan Roca' AS name")  # fmt: skip
+    con.execute("CREATE TABLE app (session_id VARCHAR, customer_id VARCHAR, device_id VARCHAR)")
+    ctx = service.context(workspace, policy)
+    named = {"gn": {"email": ["gina@example.com"], "name": ["Gina Sol"]}}
+    bare = {"g": {"email": ["gina@example.com"]}}
+    alone = {**find_subjects(workspace, ctx.space, named),
+             **find_subjects(workspace, ctx.space, bare)}  # fmt: skip
+    for found in (alone, find_subjects(workspace, ctx.space, {**named, **bare})):
+        assert _found(workspace, found["gn"]) == {}
+        assert ("profiles", "F10") in _possible(workspace, found["gn"])
+        assert _found(workspace, found["g"]) == {"profiles": {"F10"}}

@@ -690,7 +690,7 @@ class IdentityJudge:
             "EXCEPT SELECT req, tbl, rid FROM _vouched"
         )
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
-            return []
+            return self._ban_list_starts(lists)
         mine = ", ".join(
             f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
             for i in range(n)
@@ -867,27 +867,53 @@ class IdentityJudge:
                 OR (bool_or(x.agrees AND x.someone) AND NOT bool_or(x.agrees AND NOT x.someone))
             RETURNING req"""
         ).fetchall()
-        # a list the request started from that also carries a customer, account, national or
-        # tax id is that customer's record holding the given address among hers (Alba's
-        # account listing a guest's address); so is one holding, beside the given value,
-        # one that another row carries (a class list holding a namesake's address and Alba's,
-        # which her order carries): whose list it is, the data does not say. A question,
-        # not followed
-        rows += con.execute(
+        rows += [(req,) for req in self._ban_list_starts(lists)]
+        return sorted({r[0] for r in rows})
+
+    def _ban_list_starts(self, lists: dict[str, list[int]]) -> list[str]:
+        """Ban (hop 1) the lists a request started from (`_vlist`) that are not shown to be
+        the requester's; returns the requests with new bans. A list that also carries a
+        customer, account, national or tax id is that customer's record holding the given
+        address among hers (Alba's account listing a guest's address); so is one holding,
+        beside the given value, one that another row carries (a class list holding a
+        namesake's address and Alba's, which her order carries): whose list it is, the data
+        does not say. And one whose name or other attribute contradicts what the requester
+        gave (Dan Roca's profile listing the address Gina Sol asks by)."""
+        con = self.con
+        kinds = self.attr_kinds
+        anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
+        given = ", ".join(
+            f"list_distinct(list(g.key) FILTER (WHERE g.kind = {sql_literal(k)})) AS m{i}"
+            for i, k in enumerate(kinds)
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _gsig AS SELECT g.req, {given} FROM _given g "
+            "WHERE g.req IN (SELECT req FROM _vlist) GROUP BY g.req"
+        )
+        names = f"[{', '.join(sql_literal(k) for k in kinds)}]"
+        conflict = self.conflict_sql("s.a", "m.m")
+        rows = con.execute(
             f"""INSERT INTO _ban
-            SELECT l.req, l.tbl, l.rid, min(i.kind), 1 FROM _vlist l
-            JOIN _idx i ON i.tbl = l.tbl AND i.rid = l.rid
-            JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
-             AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
-            WHERE (list_contains({anchors}, i.kind)
+            SELECT req, tbl, rid, min(kind), 1 FROM (
+                SELECT l.req, l.tbl, l.rid, i.kind FROM _vlist l
+                JOIN _idx i ON i.tbl = l.tbl AND i.rid = l.rid
+                JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
+                 AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
+                WHERE list_contains({anchors}, i.kind)
                    OR (list_contains($lists, i.link)
                        AND NOT EXISTS (SELECT 1 FROM _given g WHERE g.req = l.req
                                        AND g.kind = i.kind AND g.key = i.key)
                        AND EXISTS (SELECT 1 FROM _idx o WHERE o.kind = i.kind
                                    AND o.key = i.key AND NOT EXISTS (
                                        SELECT 1 FROM _vlist m WHERE m.req = l.req
-                                       AND m.tbl = o.tbl AND m.rid = o.rid))))
-              AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = l.req AND b.tbl = l.tbl
+                                       AND m.tbl = o.tbl AND m.rid = o.rid)))
+                UNION ALL
+                SELECT l.req, l.tbl, l.rid, {names}[({conflict}) + 1] FROM _vlist l
+                JOIN _sig s ON s.tbl = l.tbl AND s.rid = l.rid
+                JOIN _gsig m ON m.req = l.req
+                WHERE ({conflict}) IS NOT NULL
+            ) l
+            WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = l.req AND b.tbl = l.tbl
                               AND b.rid = l.rid)
             GROUP BY ALL RETURNING req""",
             lists,
@@ -955,15 +981,19 @@ class IdentityJudge:
                               AND h.rid = m.rid)
               AND {self.unanchored_sql("m.req")}
             UNION
-            SELECT DISTINCT h.req FROM _hits h
-            JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid AND list_contains({anchors}, i.kind)
-            JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
-             AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
-            JOIN _idx o ON o.kind = i.kind AND o.key = i.key
-            JOIN _maybe m ON m.req = h.req AND m.tbl = o.tbl AND m.rid = o.rid
-            WHERE NOT EXISTS (SELECT 1 FROM _hits x WHERE x.req = h.req AND x.tbl = o.tbl
-                              AND x.rid = o.rid)
-              AND {self.unanchored_sql("h.req")}
+            SELECT DISTINCT c.req FROM (
+                SELECT DISTINCT h.req, i.kind, i.key, i.cc FROM _hits h
+                JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid
+                WHERE list_contains({anchors}, i.kind)) c
+            JOIN (SELECT DISTINCT m.req, o.kind, o.key FROM _maybe m
+                  JOIN _idx o ON o.tbl = m.tbl AND o.rid = m.rid
+                  WHERE list_contains({anchors}, o.kind)
+                    AND NOT EXISTS (SELECT 1 FROM _hits x WHERE x.req = m.req
+                                    AND x.tbl = m.tbl AND x.rid = m.rid)) m
+              ON m.req = c.req AND m.kind = c.kind AND m.key = c.key
+            JOIN _vstat v ON v.kind = c.kind AND v.key = c.key
+             AND v.cc IS NOT DISTINCT FROM c.cc AND v.status <> '{PLACEHOLDER}'
+            WHERE {self.unanchored_sql("c.req")}
             ORDER BY 1"""
         ).fetchall()
         return [r[0] for r in rows]
