@@ -880,6 +880,9 @@ class IdentityJudge:
         does not say. And one whose name or other attribute contradicts what the requester
         gave (Dan Roca's profile listing the address Gina Sol asks by)."""
         con = self.con
+        starts = con.execute("SELECT count(*) FROM _vlist").fetchone()
+        if not starts or not starts[0]:  # most requests start from no list
+            return []
         kinds = self.attr_kinds
         anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         given = ", ".join(
