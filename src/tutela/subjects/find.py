@@ -564,7 +564,9 @@ def _unlink(con: Connection, space: SearchSpace, judge: IdentityJudge) -> None:
     end with one person's rows: certain rows of two people send it to a human whole, and so
     does a weak identifier it gave that reaches a row held back as another person's (the
     home IP on an event with his mobile), or a certain row carrying someone else's value
-    (his sign-up with his mother's address: `IdentityJudge.given_reaches_others`)."""
+    (his sign-up with his mother's address), or a certain row carrying a customer id that a
+    row held back carries too (her household record listing her son's mobile:
+    `IdentityJudge.given_reaches_others`)."""
     _search_without_bridges(con, space, judge)
     con.execute(
         "INSERT INTO _lost SELECT DISTINCT req, tbl, rid FROM _was "
