@@ -577,11 +577,11 @@ class IdentityJudge:
         addresses) may hold a guest's, so what they lead to is judged, as a request by one
         of them does not make her account certain. A list the request started from that
         holds, beside the given value, one another row carries is a question (a namesake's
-        address in a contact list with Alba's). Carriers are compared by
-        distinct signature (one customer's 60,000 orders are one), so the cost grows with
-        the rows and values reached, not their pairs.
-        Returns the requests with new bans: what was followed from those rows must be
-        searched again without them."""
+        address in a contact list with Alba's), and so is one naming someone other than the
+        name given (`_ban_list_starts`). Carriers are compared by distinct signature (one
+        customer's 60,000 orders are one), so the cost grows with the rows and values
+        reached, not their pairs. Returns the requests with new bans: what was followed
+        from those rows must be searched again without them."""
         kinds = self.attr_kinds
         n = len(kinds)
         if not n:
