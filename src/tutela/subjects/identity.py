@@ -61,6 +61,9 @@ USED_BY_SEVERAL = (*MACHINE_KINDS, "iban")
 """Things several people use unseen (a machine, a joint bank account): a row carrying another
 person's shows that the thing is shared, not that he used her device or her phone."""
 
+_ANCHORS = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
+"""SQL list of the kinds that name one customer (customer, account, national, tax id)."""
+
 
 def _inside(kind: str, *, outer: bool) -> str:
     """SQL: how deep a kind of value is used (a connection 3, a device 2, a browser's cookie
@@ -634,20 +637,36 @@ class IdentityJudge:
             lists,
         )
         con.execute("INSERT INTO _vouched SELECT * FROM _vlist")
+        # a request started from a list only: the person is what the requester gave
+        given = ", ".join(
+            f"list_distinct(list(g.key) FILTER (WHERE g.kind = {sql_literal(k)})) AS m{i}"
+            for i, k in enumerate(kinds)
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _gsig AS SELECT g.req, {given} FROM _given g "
+            "WHERE g.req IN (SELECT req FROM _vlist) GROUP BY g.req"
+        )
         # the items of a list holding several that the requester did not give: a list on a
         # row of hers (her account's addresses) may hold someone else's (a guest's, a
         # partner's), so they vouch for nothing; the rows they reach are judged
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _lother AS
-            SELECT DISTINCT r.req, i.tbl, i.rid, i.kind, i.key FROM _idx i
-            JOIN (SELECT tbl, rid, link FROM _idx WHERE list_contains($lists, link)
-                  GROUP BY ALL HAVING count(DISTINCT key) > 1) m
-              ON m.tbl = i.tbl AND m.rid = i.rid AND m.link = i.link
-            JOIN (SELECT DISTINCT req, tbl, rid FROM _hits) r ON r.tbl = i.tbl AND r.rid = i.rid
-            WHERE NOT EXISTS (SELECT 1 FROM _given g WHERE g.req = r.req AND g.kind = i.kind
-                              AND g.key = i.key)""",
-            lists,
-        )
+        if lists["lists"]:
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _lother AS
+                SELECT DISTINCT r.req, i.tbl, i.rid, i.kind, i.key FROM _idx i
+                JOIN (SELECT tbl, rid, link FROM _idx WHERE list_contains($lists, link)
+                      GROUP BY ALL HAVING count(DISTINCT key) > 1) m
+                  ON m.tbl = i.tbl AND m.rid = i.rid AND m.link = i.link
+                JOIN (SELECT DISTINCT req, tbl, rid FROM _hits) r
+                  ON r.tbl = i.tbl AND r.rid = i.rid
+                WHERE NOT EXISTS (SELECT 1 FROM _given g WHERE g.req = r.req
+                                  AND g.kind = i.kind AND g.key = i.key)""",
+                lists,
+            )
+        else:  # no list column: nothing to read in `_idx`
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _lother "
+                "(req VARCHAR, tbl VARCHAR, rid BIGINT, kind VARCHAR, key VARCHAR)"
+            )
         notlist = (
             "NOT EXISTS (SELECT 1 FROM _lother u WHERE u.req = {r} AND u.tbl = i.tbl "
             "AND u.rid = i.rid AND u.kind = i.kind AND u.key = i.key)"
@@ -700,15 +719,7 @@ class IdentityJudge:
             "JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid "
             "WHERE v.req NOT IN (SELECT req FROM _vlist) GROUP BY v.req"
         )
-        # a request started from a list only: the person is what the requester gave
-        given = ", ".join(
-            f"list_distinct(list(g.key) FILTER (WHERE g.kind = {sql_literal(k)})) AS m{i}"
-            for i, k in enumerate(kinds)
-        )
-        con.execute(
-            f"INSERT INTO _vmine SELECT g.req, {given} FROM _given g "
-            "WHERE g.req IN (SELECT req FROM _vlist) GROUP BY g.req"
-        )
+        con.execute("INSERT INTO _vmine SELECT * FROM _gsig")
         # the values the weak rows carry: followed kinds, from links not declared shared,
         # not placeholders (those say nothing of anyone)
         followed = f"[{', '.join(sql_literal(k) for k in sorted(EXPANDING))}]"
@@ -809,7 +820,6 @@ class IdentityJudge:
         # reached through one a vouched row carries is not judged by its other items (her
         # profile), nor does it vouch for them: a recipient list holding a guest's address
         # and another's.
-        anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _whers AS
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
@@ -832,8 +842,7 @@ class IdentityJudge:
                     _nwords(n), lambda w: length(w) >= 2)) >= 2), lambda n: _fullname(n)),
                 list_transform(coalesce(m.m{nm}, []), lambda n: _fullname(n)))"""
             if nm >= 0
-            else "CREATE OR REPLACE TEMP TABLE _wbacked AS SELECT req, NULL::VARCHAR AS key "
-            "FROM _vlist LIMIT 0"
+            else "CREATE OR REPLACE TEMP TABLE _wbacked (req VARCHAR, key VARCHAR)"
         )
         rows = con.execute(
             f"""INSERT INTO _ban
@@ -844,7 +853,7 @@ class IdentityJudge:
                    CASE WHEN bool_or(x.direct OR x.unknown) THEN 1 ELSE 2 END
             FROM (
                 SELECT x.req, x.tbl, x.rid, x.kind,
-                       (list_contains({anchors}, x.kind) OR (x.kind = 'email' AND NOT EXISTS (
+                       (list_contains({_ANCHORS}, x.kind) OR (x.kind = 'email' AND NOT EXISTS (
                            SELECT 1 FROM _wbacked o WHERE o.req = x.req AND o.key = x.key)
                            AND NOT EXISTS (SELECT 1 FROM _whers o WHERE o.req = x.req
                                            AND o.tbl = x.tbl AND o.rid = x.rid)))
@@ -878,21 +887,13 @@ class IdentityJudge:
         beside the given value, one that another row carries (a class list holding a
         namesake's address and Alba's, which her order carries): whose list it is, the data
         does not say. And one whose name or other attribute contradicts what the requester
-        gave (Dan Roca's profile listing the address Gina Sol asks by)."""
+        gave (`_gsig`, made by `ban_bridges`: Dan Roca's profile listing the address Gina
+        Sol asks by)."""
         con = self.con
         starts = con.execute("SELECT count(*) FROM _vlist").fetchone()
         if not starts or not starts[0]:  # most requests start from no list
             return []
         kinds = self.attr_kinds
-        anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
-        given = ", ".join(
-            f"list_distinct(list(g.key) FILTER (WHERE g.kind = {sql_literal(k)})) AS m{i}"
-            for i, k in enumerate(kinds)
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _gsig AS SELECT g.req, {given} FROM _given g "
-            "WHERE g.req IN (SELECT req FROM _vlist) GROUP BY g.req"
-        )
         names = f"[{', '.join(sql_literal(k) for k in kinds)}]"
         conflict = self.conflict_sql("s.a", "m.m")
         rows = con.execute(
@@ -902,7 +903,7 @@ class IdentityJudge:
                 JOIN _idx i ON i.tbl = l.tbl AND i.rid = l.rid
                 JOIN _vstat v ON v.kind = i.kind AND v.key = i.key
                  AND v.cc IS NOT DISTINCT FROM i.cc AND v.status <> '{PLACEHOLDER}'
-                WHERE list_contains({anchors}, i.kind)
+                WHERE list_contains({_ANCHORS}, i.kind)
                    OR (list_contains($lists, i.link)
                        AND NOT EXISTS (SELECT 1 FROM _given g WHERE g.req = l.req
                                        AND g.kind = i.kind AND g.key = i.key)
@@ -964,7 +965,6 @@ class IdentityJudge:
         record listing her son's mobile, the son asking by it)."""
         given = _inside("g.kind", outer=True)
         several = f"[{', '.join(sql_literal(k) for k in USED_BY_SEVERAL)}]"
-        anchors = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
         rows = self.con.execute(
             f"""SELECT DISTINCT h.req FROM _hits h
             JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid
@@ -987,10 +987,10 @@ class IdentityJudge:
             SELECT DISTINCT c.req FROM (
                 SELECT DISTINCT h.req, i.kind, i.key, i.cc FROM _hits h
                 JOIN _idx i ON i.tbl = h.tbl AND i.rid = h.rid
-                WHERE list_contains({anchors}, i.kind)) c
+                WHERE list_contains({_ANCHORS}, i.kind)) c
             JOIN (SELECT DISTINCT m.req, o.kind, o.key FROM _maybe m
                   JOIN _idx o ON o.tbl = m.tbl AND o.rid = m.rid
-                  WHERE list_contains({anchors}, o.kind)
+                  WHERE list_contains({_ANCHORS}, o.kind)
                     AND NOT EXISTS (SELECT 1 FROM _hits x WHERE x.req = m.req
                                     AND x.tbl = m.tbl AND x.rid = m.rid)) m
               ON m.req = c.req AND m.kind = c.kind AND m.key = c.key
