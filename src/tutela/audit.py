@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tutela.base.errors import NoSpaceError, classify
+from tutela.base.sql import quote_ident
 from tutela.engine import Connection, SqlError
 from tutela.sources import Attachment, Commit
 from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # only a type here: cryptography is not imported by commands 
     from tutela.base.keys import MasterKey
 
 GENESIS = "0" * 64
-TABLE = f"{INTERNAL_SCHEMA}.audit_log"
+TABLE = f"{quote_ident(INTERNAL_SCHEMA)}.{quote_ident('audit_log')}"
 
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     seq BIGINT PRIMARY KEY,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tutela import audit
 from tutela.base.errors import UsageError
+from tutela.base.sql import quote_ident
 from tutela.sources import LiveSourceError
 from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, Workspace, local_ident
 
@@ -39,7 +40,9 @@ class TableSummary:
 def list_tables(ws: Workspace) -> list[TableSummary]:
     provenance = {
         r[0]: (r[1], r[2])
-        for r in ws.query(f"SELECT table_name, source_system, path FROM {INTERNAL_SCHEMA}.sources")
+        for r in ws.query(
+            f'SELECT table_name, source_system, path FROM {quote_ident(INTERNAL_SCHEMA)}."sources"'
+        )
     }
     names = ws.user_tables()
     loaded = [t for t in names if ws.live_table(t) is None]
