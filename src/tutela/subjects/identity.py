@@ -581,10 +581,11 @@ class IdentityJudge:
         of them does not make her account certain. A list the request started from that
         holds, beside the given value, one another row carries is a question (a namesake's
         address in a contact list with Alba's), and so is one naming someone other than the
-        name given (`_ban_list_starts`). Carriers are compared by distinct signature (one
-        customer's 60,000 orders are one), so the cost grows with the rows and values
-        reached, not their pairs. Returns the requests with new bans: what was followed
-        from those rows must be searched again without them."""
+        name given (`_ban_list_starts`). A list of several phones or devices (a household
+        record's) is judged the same way (`_ban_weak_lists`). Carriers are compared by
+        distinct signature (one customer's 60,000 orders are one), so the cost grows with
+        the rows and values reached, not their pairs. Returns the requests with new bans:
+        what was followed from those rows must be searched again without them."""
         kinds = self.attr_kinds
         n = len(kinds)
         if not n:
@@ -709,7 +710,7 @@ class IdentityJudge:
             "EXCEPT SELECT req, tbl, rid FROM _vouched"
         )
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
-            return self._ban_list_starts(lists)
+            return sorted({*self._ban_list_starts(lists), *self._ban_weak_lists(lists)})
         mine = ", ".join(
             f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
             for i in range(n)
@@ -877,6 +878,122 @@ class IdentityJudge:
             RETURNING req"""
         ).fetchall()
         rows += [(req,) for req in self._ban_list_starts(lists)]
+        rows += [(req,) for req in self._ban_weak_lists(lists)]
+        return sorted({r[0] for r in rows})
+
+    def _ban_weak_lists(self, lists: dict[str, list[int]]) -> list[str]:
+        """Ban (hop 1) what a list of several phones, devices or other weak values leads to
+        that nothing else shows to be the person's; returns the requests with new bans.
+
+        - A row reached through a weak value the requester gave that is one item of such a
+          list (Alba's household record: her customer id, her mobile and her son Leo's), when
+          it carries an id, an e-mail or a name that no row reached straight through a value
+          given (not through a list) carries, nor the requester gave: whose record it is, the
+          data does not say (Leo asking by his mobile). Her request by her mobile keeps it
+          when her CRM row, which carries the number, carries her customer id too.
+        - A row reached only through an item of such a list that the requester did not give
+          (`_lother`), and that no row reached otherwise carries outside a list: Leo's calls
+          from his mobile, reached from her household record for her request. Unless it
+          carries something of the request's other rows or of what was given (her name on
+          a call from her second number); a row carrying nothing to compare is a question.
+        """
+        con = self.con
+        kinds = self.attr_kinds
+        if not lists["lists"] or not kinds:
+            return []
+        weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
+        nm = kinds.index("name") if "name" in kinds else -1
+
+        def overlap(x: str, y: str) -> str:
+            # x and y share an attribute value (names as the set of their words)
+            return " OR ".join(
+                f"list_has_any(list_transform(coalesce({x}{i}, []), lambda n: _fullname(n)), "
+                f"list_transform(coalesce({y}{i}, []), lambda n: _fullname(n)))"
+                if i == nm
+                else f"list_has_any(coalesce({x}{i}, []), coalesce({y}{i}, []))"
+                for i in range(len(kinds))
+            )
+
+        given = " OR ".join(
+            f"(g.kind = {sql_literal(k)} AND list_contains("
+            + (
+                f"list_transform(coalesce(s.a{i}, []), lambda n: _fullname(n)), _fullname(g.key)"
+                if i == nm
+                else f"coalesce(s.a{i}, []), g.key"
+            )
+            + "))"
+            for i, k in enumerate(kinds)
+        )
+        same = "(g.cc IS NULL OR {h}.cc IS NULL OR g.cc = {h}.cc)"
+        # what the requester gave, and the rows it reaches straight (not through a list)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wdirect AS
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
+             AND {same.format(h="h")}
+            WHERE NOT list_contains($lists, h.link)""",
+            lists,
+        )
+        backs = (
+            f"(EXISTS (SELECT 1 FROM {{rows}} d JOIN _sig t ON t.tbl = d.tbl AND t.rid = d.rid "
+            f"WHERE d.req = {{r}} AND ({overlap('s.a', 't.a')})) "
+            f"OR EXISTS (SELECT 1 FROM _given g WHERE g.req = {{r}} AND ({given})))"
+        )
+        carries = " OR ".join(f"len(coalesce(s.a{i}, [])) > 0" for i in range(len(kinds)))
+        first = " ".join(
+            f"WHEN len(coalesce(s.a{i}, [])) > 0 THEN {sql_literal(k)}" for i, k in enumerate(kinds)
+        )
+        rows = con.execute(
+            f"""INSERT INTO _ban
+            SELECT DISTINCT h.req, h.tbl, h.rid, CASE {first} END, 1 FROM _hits h
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
+             AND {same.format(h="h")}
+            JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
+            WHERE list_contains($lists, h.link) AND list_contains({weak}, h.via)
+              AND (SELECT count(DISTINCT i.key) FROM _idx i WHERE i.tbl = h.tbl
+                   AND i.rid = h.rid AND i.link = h.link) > 1
+              AND ({carries}) AND NOT {backs.format(rows="_wdirect", r="h.req")}
+              AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
+                              AND b.rid = h.rid)
+            RETURNING req""",
+            lists,
+        ).fetchall()
+        if not con.execute("SELECT count(*) FROM _lother").fetchone()[0]:  # type: ignore[index]
+            return sorted({r[0] for r in rows})
+        # the request's rows reached other than through such an item, and the items they
+        # carry outside a list (her CRM row's phone, also in her household record's list)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _lreach AS
+            SELECT h.req, h.tbl, h.rid, bool_and(u.req IS NOT NULL) AS listed FROM _hits h
+            LEFT JOIN (SELECT DISTINCT req, kind, key FROM _lother) u
+              ON u.req = h.req AND u.kind = h.via AND u.key = h.key
+            GROUP BY ALL"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _lbase AS
+            SELECT req, tbl, rid FROM _lreach WHERE NOT listed"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _lbacked AS
+            SELECT DISTINCT u.req, u.kind, u.key FROM _lother u
+            JOIN _lbase b ON b.req = u.req
+            JOIN _idx i ON i.tbl = b.tbl AND i.rid = b.rid AND i.kind = u.kind
+             AND i.key = u.key AND NOT list_contains($lists, i.link)""",
+            lists,
+        )
+        rows += con.execute(
+            f"""INSERT INTO _ban
+            SELECT h.req, h.tbl, h.rid, min(h.via), 1 FROM _hits h
+            JOIN _lreach x ON x.req = h.req AND x.tbl = h.tbl AND x.rid = h.rid AND x.listed
+            JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
+            LEFT JOIN _lbacked k ON k.req = h.req AND k.kind = h.via AND k.key = h.key
+            WHERE list_contains({weak}, h.via) AND NOT {backs.format(rows="_lbase", r="h.req")}
+              AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
+                              AND b.rid = h.rid)
+            GROUP BY h.req, h.tbl, h.rid
+            HAVING count(k.req) = 0
+            RETURNING req"""
+        ).fetchall()
         return sorted({r[0] for r in rows})
 
     def _ban_list_starts(self, lists: dict[str, list[int]]) -> list[str]:
