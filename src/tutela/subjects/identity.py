@@ -904,41 +904,55 @@ class IdentityJudge:
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
         nm = kinds.index("name") if "name" in kinds else -1
 
-        def overlap(x: str, y: str) -> str:
-            # x and y share an attribute value (names as the set of their words)
-            return " OR ".join(
-                f"list_has_any(list_transform(coalesce({x}{i}, []), lambda n: _fullname(n)), "
-                f"list_transform(coalesce({y}{i}, []), lambda n: _fullname(n)))"
-                if i == nm
-                else f"list_has_any(coalesce({x}{i}, []), coalesce({y}{i}, []))"
-                for i in range(len(kinds))
-            )
-
-        given = " OR ".join(
-            f"(g.kind = {sql_literal(k)} AND list_contains("
-            + (
-                f"list_transform(coalesce(s.a{i}, []), lambda n: _fullname(n)), _fullname(g.key)"
-                if i == nm
-                else f"coalesce(s.a{i}, []), g.key"
-            )
-            + "))"
+        # names compared as the set of their words ("Ruiz, Alba" is "Alba Ruiz")
+        word = [
+            "list_transform({x}, lambda n: _fullname(n))" if i == nm else "{x}"
+            for i in range(len(kinds))
+        ]
+        given = ", ".join(
+            f"list(g.key) FILTER (WHERE g.kind = {sql_literal(k)}) AS g{i}"
             for i, k in enumerate(kinds)
         )
-        same = "(g.cc IS NULL OR {h}.cc IS NULL OR g.cc = {h}.cc)"
-        # what the requester gave, and the rows it reaches straight (not through a list)
+        theirs = ", ".join(
+            f"flatten(list(t.a{i}) FILTER (WHERE t.a{i} IS NOT NULL)) AS t{i}"
+            for i in range(len(kinds))
+        )
+        both = ", ".join(
+            word[i].format(x=f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, []))")
+            + f" AS m{i}"
+            for i in range(len(kinds))
+        )
+
+        def mine(table: str, rows: str) -> None:
+            # per request: what the given values and `rows` carry, each kind a set
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT r.req, {both} FROM (SELECT DISTINCT req FROM _hits) r
+                LEFT JOIN (SELECT d.req, {theirs} FROM {rows} d
+                           JOIN _sig t ON t.tbl = d.tbl AND t.rid = d.rid GROUP BY d.req) t
+                  ON t.req = r.req
+                LEFT JOIN (SELECT g.req, {given} FROM _given g GROUP BY g.req) g
+                  ON g.req = r.req"""
+            )
+
+        backs = (
+            "("
+            + " OR ".join(
+                f"list_has_any({word[i].format(x=f'coalesce(s.a{i}, [])')}, m.m{i})"
+                for i in range(len(kinds))
+            )
+            + ")"
+        )
+        same = "(g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)"
+        # the rows what was given reaches straight (not through a list)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _wdirect AS
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
-            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
-             AND {same.format(h="h")}
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {same}
             WHERE NOT list_contains($lists, h.link)""",
             lists,
         )
-        backs = (
-            f"(EXISTS (SELECT 1 FROM {{rows}} d JOIN _sig t ON t.tbl = d.tbl AND t.rid = d.rid "
-            f"WHERE d.req = {{r}} AND ({overlap('s.a', 't.a')})) "
-            f"OR EXISTS (SELECT 1 FROM _given g WHERE g.req = {{r}} AND ({given})))"
-        )
+        mine("_wmine", "_wdirect")
         carries = " OR ".join(f"len(coalesce(s.a{i}, [])) > 0" for i in range(len(kinds)))
         first = " ".join(
             f"WHEN len(coalesce(s.a{i}, [])) > 0 THEN {sql_literal(k)}" for i, k in enumerate(kinds)
@@ -946,13 +960,13 @@ class IdentityJudge:
         rows = con.execute(
             f"""INSERT INTO _ban
             SELECT DISTINCT h.req, h.tbl, h.rid, CASE {first} END, 1 FROM _hits h
-            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
-             AND {same.format(h="h")}
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {same}
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
+            JOIN _wmine m ON m.req = h.req
             WHERE list_contains($lists, h.link) AND list_contains({weak}, h.via)
               AND (SELECT count(DISTINCT i.key) FROM _idx i WHERE i.tbl = h.tbl
                    AND i.rid = h.rid AND i.link = h.link) > 1
-              AND ({carries}) AND NOT {backs.format(rows="_wdirect", r="h.req")}
+              AND ({carries}) AND NOT {backs}
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
             RETURNING req""",
@@ -981,13 +995,15 @@ class IdentityJudge:
              AND i.key = u.key AND NOT list_contains($lists, i.link)""",
             lists,
         )
+        mine("_lmine", "_lbase")
         rows += con.execute(
             f"""INSERT INTO _ban
             SELECT h.req, h.tbl, h.rid, min(h.via), 1 FROM _hits h
             JOIN _lreach x ON x.req = h.req AND x.tbl = h.tbl AND x.rid = h.rid AND x.listed
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
+            JOIN _lmine m ON m.req = h.req
             LEFT JOIN _lbacked k ON k.req = h.req AND k.kind = h.via AND k.key = h.key
-            WHERE list_contains({weak}, h.via) AND NOT {backs.format(rows="_lbase", r="h.req")}
+            WHERE list_contains({weak}, h.via) AND NOT {backs}
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
             GROUP BY h.req, h.tbl, h.rid
