@@ -1307,22 +1307,33 @@ def test_her_household_record_listing_her_sons_mobile_is_not_his(
         assert _found(workspace, found["a"]) == {"crm": {"A100"}, "households": {"H1"}}
 
 
+@pytest.mark.parametrize("device", [None, "dev-leo-0001"])
 def test_a_household_list_of_phones_keeps_each_members_rows_apart(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, device: str | None
 ) -> None:
     """Alba's household record (H1) carries her customer id and lists her mobile and her
-    son Leo's. Leo's call (C3) and sign-up (S9) carry only his mobile: nothing on them says
-    whose they are. Leo asking by his mobile reaches her household record, and through its
-    customer id her CRM row: whose record it is, the data does not say, so nothing is
-    certain. Alba asking by her mobile or her customer id keeps her rows; his call and
-    sign-up, reached only through his number on her record, are questions."""
-    policy = _load(tmp_path, HOUSEHOLD_LIST_POLICY)
+    son Leo's. Leo's calls (C3, C4) and sign-up (S9) carry only his mobile (one call also
+    his phone's device id): nothing on them says whose they are. Leo asking by his mobile
+    reaches her household record, and through its customer id her CRM row: whose record it
+    is, the data does not say, so nothing is certain. Alba asking by her mobile or her
+    customer id keeps her rows; his calls and sign-up, reached only through his number on
+    her record, are questions (the device on his call, which finds the call again, does
+    not make it hers)."""
+    policy = _load(
+        tmp_path,
+        HOUSEHOLD_LIST_POLICY.replace(
+            "      - {table: calls, column: caller, kind: name}\n",
+            "      - {table: calls, column: caller, kind: name}\n"
+            "      - {table: calls, column: device_id, kind: device_id}\n",
+        ).replace("caller: {}}", "caller: {}, device_id: {}}"),
+    )
     con = workspace.con
     con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
                 "'alba@example.com' AS email, '622111222' AS phone, "
                 "'Alba Ruiz' AS name")  # fmt: skip
-    con.execute("CREATE TABLE calls AS SELECT 'C3' AS call_id, '644555666' AS phone, "
-                "NULL::VARCHAR AS caller")  # fmt: skip
+    con.execute("CREATE TABLE calls AS SELECT * FROM (VALUES "
+                "('C3', '644555666', NULL, ?), ('C4', '644555666', NULL, NULL)) "
+                "t(call_id, phone, caller, device_id)", [device])  # fmt: skip
     con.execute("CREATE TABLE households AS SELECT 'H1' AS household_id, "
                 "'A100' AS customer_id, ['622111222', '644555666'] AS phones")  # fmt: skip
     con.execute("CREATE TABLE signups AS SELECT 'S9' AS signup_id, "
@@ -1338,12 +1349,11 @@ def test_a_household_list_of_phones_keeps_each_members_rows_apart(
         alone.update(find_subjects(workspace, ctx.space, {req: given}))
     for found in (alone, find_subjects(workspace, ctx.space, requests)):
         assert _found(workspace, found["k"]) == {}
-        assert {("households", "H1"), ("calls", "C3"), ("signups", "S9")} <= _possible(
-            workspace, found["k"]
-        )
+        leo = {("calls", "C3"), ("calls", "C4"), ("signups", "S9")}
+        assert {("households", "H1"), *leo} <= _possible(workspace, found["k"])
         for req in ("am", "a"):
             assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
-            assert {("calls", "C3"), ("signups", "S9")} <= _possible(workspace, found[req])
+            assert leo <= _possible(workspace, found[req])
 
 
 def test_a_list_naming_someone_else_is_not_the_requesters(

@@ -964,8 +964,10 @@ class IdentityJudge:
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
             JOIN _wmine m ON m.req = h.req
             WHERE list_contains($lists, h.link) AND list_contains({weak}, h.via)
-              AND (SELECT count(DISTINCT i.key) FROM _idx i WHERE i.tbl = h.tbl
-                   AND i.rid = h.rid AND i.link = h.link) > 1
+              AND EXISTS (SELECT 1 FROM _idx i WHERE i.tbl = h.tbl AND i.rid = h.rid
+                          AND i.link = h.link AND NOT EXISTS (
+                              SELECT 1 FROM _given o WHERE o.req = h.req
+                              AND o.kind = i.kind AND o.key = i.key))
               AND ({carries}) AND NOT {backs}
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
@@ -974,19 +976,31 @@ class IdentityJudge:
         ).fetchall()
         if not con.execute("SELECT count(*) FROM _lother").fetchone()[0]:  # type: ignore[index]
             return sorted({r[0] for r in rows})
-        # the request's rows reached other than through such an item, and the items they
-        # carry outside a list (her CRM row's phone, also in her household record's list)
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _lreach AS
-            SELECT h.req, h.tbl, h.rid, bool_and(u.req IS NOT NULL) AS listed FROM _hits h
-            LEFT JOIN (SELECT DISTINCT req, kind, key FROM _lother) u
-              ON u.req = h.req AND u.kind = h.via AND u.key = h.key
-            GROUP BY ALL"""
-        )
+        # the request's rows reached other than through such an item: from what was given,
+        # through the values those rows carry outside such a list (not a row's own values
+        # finding it again: Leo's call, reached through his mobile on her household
+        # record, carries his device, which reaches the call itself)
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _lbase AS
-            SELECT req, tbl, rid FROM _lreach WHERE NOT listed"""
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key"""
         )
+        con.execute("CREATE OR REPLACE TEMP TABLE _lnew AS SELECT * FROM _lbase")
+        while con.execute("SELECT count(*) FROM _lnew").fetchone()[0]:  # type: ignore[index]
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _lnew AS
+                WITH carried AS (
+                    SELECT DISTINCT b.req, i.kind, i.key FROM _lnew b
+                    JOIN _idx i ON i.tbl = b.tbl AND i.rid = b.rid
+                    WHERE NOT EXISTS (SELECT 1 FROM _lother u WHERE u.req = b.req
+                                      AND u.tbl = i.tbl AND u.rid = i.rid
+                                      AND u.kind = i.kind AND u.key = i.key))
+                SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+                JOIN carried c ON c.req = h.req AND c.kind = h.via AND c.key = h.key
+                WHERE NOT EXISTS (SELECT 1 FROM _lbase b WHERE b.req = h.req
+                                  AND b.tbl = h.tbl AND b.rid = h.rid)"""
+            )
+            con.execute("INSERT INTO _lbase SELECT * FROM _lnew")
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _lbacked AS
             SELECT DISTINCT u.req, u.kind, u.key FROM _lother u
@@ -999,11 +1013,12 @@ class IdentityJudge:
         rows += con.execute(
             f"""INSERT INTO _ban
             SELECT h.req, h.tbl, h.rid, min(h.via), 1 FROM _hits h
-            JOIN _lreach x ON x.req = h.req AND x.tbl = h.tbl AND x.rid = h.rid AND x.listed
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
             JOIN _lmine m ON m.req = h.req
             LEFT JOIN _lbacked k ON k.req = h.req AND k.kind = h.via AND k.key = h.key
             WHERE list_contains({weak}, h.via) AND NOT {backs}
+              AND NOT EXISTS (SELECT 1 FROM _lbase b WHERE b.req = h.req AND b.tbl = h.tbl
+                              AND b.rid = h.rid)
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
             GROUP BY h.req, h.tbl, h.rid
