@@ -51,7 +51,7 @@ KEYS = {"crm": "customer_id", "newsletter": "subscriber_id", "calls": "call_id",
         "web": "event_id", "app": "session_id", "contacts": "contact_id",
         "payments": "payment_id", "signups": "signup_id", "tickets": "ticket_id",
         "orders": "order_id", "profiles": "profile_id", "logins": "login_id",
-        "households": "household_id"}  # fmt: skip
+        "households": "household_id", "accounts": "acct_id", "shop": "order_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -1354,6 +1354,65 @@ def test_a_household_list_of_phones_keeps_each_members_rows_apart(
         for req in ("am", "a"):
             assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
             assert leo <= _possible(workspace, found[req])
+            reasons = {p.table: p.reason for p in found[req].possible}
+            assert "an item of a list of several" in reasons["calls"]
+
+
+ACCOUNT_LIST_POLICY = """
+version: 1
+subjects:
+  customer:
+    identifiers:
+      - {table: crm, column: customer_id, kind: customer_id}
+      - {table: crm, column: email, kind: email}
+      - {table: crm, column: name, kind: name}
+      - {table: accounts, column: customer_id, kind: customer_id}
+      - {table: accounts, column: emails, kind: email}
+      - {table: shop, column: email, kind: email}
+      - {table: shop, column: name, kind: name}
+      - {table: shop, column: cookie_id, kind: cookie_id}
+      - {table: web, column: cookie_id, kind: cookie_id}
+tables:
+  crm: {columns: {customer_id: {}, email: {}, name: {}}}
+  accounts: {columns: {acct_id: {}, customer_id: {}, emails: {}}}
+  shop: {columns: {order_id: {}, email: {}, name: {}, cookie_id: {}}}
+  web: {columns: {event_id: {}, cookie_id: {}}}
+erasure:
+  default: delete
+"""
+
+
+def test_her_order_by_her_work_address_and_its_browser_stay_hers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's account (X1) lists her two addresses. Her shop order by the second one
+    carries her full name and her browser's cookie, which her web events carry alone.
+    The rule for lists of phones does not judge a list of addresses: asked by her
+    customer id or her first address, the order and the events are hers."""
+    policy = _load(tmp_path, ACCOUNT_LIST_POLICY)
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
+                "'alba@example.com' AS email, 'Alba Ruiz' AS name")  # fmt: skip
+    con.execute("CREATE TABLE accounts AS SELECT 'X1' AS acct_id, 'A100' AS customer_id, "
+                "['alba@example.com', 'albawork@example.com'] AS emails")  # fmt: skip
+    con.execute("CREATE TABLE shop AS SELECT 'D1' AS order_id, "
+                "'albawork@example.com' AS email, 'Alba Ruiz' AS name, "
+                "'ck-alba-0001' AS cookie_id")  # fmt: skip
+    con.execute("CREATE TABLE web AS SELECT * FROM (VALUES ('W1', 'ck-alba-0001'), "
+                "('W2', 'ck-alba-0001')) t(event_id, cookie_id)")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    requests = {"a": {"customer_id": ["A100"]}, "m": {"email": ["alba@example.com"]}}
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, ctx.space, {req: given}))
+    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+        for req in requests:
+            assert _found(workspace, found[req]) == {
+                "crm": {"A100"},
+                "accounts": {"X1"},
+                "shop": {"D1"},
+                "web": {"W1", "W2"},
+            }
 
 
 def test_a_list_naming_someone_else_is_not_the_requesters(

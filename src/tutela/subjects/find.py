@@ -41,7 +41,13 @@ from tutela.base.sql import sql_literal
 from tutela.detect.mask import mask
 from tutela.engine import Connection
 from tutela.subjects import narrow
-from tutela.subjects.identity import AMBIGUOUS, SOFT_KINDS, IdentityJudge, ValueStatus
+from tutela.subjects.identity import (
+    AMBIGUOUS,
+    LIST_ITEM,
+    SOFT_KINDS,
+    IdentityJudge,
+    ValueStatus,
+)
 from tutela.subjects.index import (
     SEVERAL,
     create_several,
@@ -1004,6 +1010,12 @@ def _shared_value_matches(
             reason = (
                 "reached only through a row that links the person to someone else: whose "
                 "it is is for a human to decide"
+            )
+        elif other == LIST_ITEM:
+            reason = (
+                "reached only through an item of a list of several (a household's phones) "
+                "that the requester did not give, and nothing on the row says whose it is: "
+                "for a human to decide"
             )
         elif other is not None:
             reason = (

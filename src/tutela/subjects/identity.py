@@ -61,6 +61,10 @@ USED_BY_SEVERAL = (*MACHINE_KINDS, "iban")
 """Things several people use unseen (a machine, a joint bank account): a row carrying another
 person's shows that the thing is shared, not that he used her device or her phone."""
 
+LIST_ITEM = "list_item"
+"""`_ban` kind of a row reached only through an item of a list of several phones or devices
+that the requester did not give (`IdentityJudge._ban_weak_lists`)."""
+
 _ANCHORS = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
 """SQL list of the kinds that name one customer (customer, account, national, tax id)."""
 
@@ -882,20 +886,24 @@ class IdentityJudge:
         return sorted({r[0] for r in rows})
 
     def _ban_weak_lists(self, lists: dict[str, list[int]]) -> list[str]:
-        """Ban (hop 1) what a list of several phones, devices or other weak values leads to
-        that nothing else shows to be the person's; returns the requests with new bans.
+        """Ban what a list of several phones, devices or other weak values leads to that
+        nothing else shows to be the person's; returns the requests with new bans.
 
         - A row reached through a weak value the requester gave that is one item of such a
-          list (Alba's household record: her customer id, her mobile and her son Leo's), when
-          it carries an id, an e-mail or a name that no row reached straight through a value
-          given (not through a list) carries, nor the requester gave: whose record it is, the
-          data does not say (Leo asking by his mobile). Her request by her mobile keeps it
-          when her CRM row, which carries the number, carries her customer id too.
-        - A row reached only through an item of such a list that the requester did not give
-          (`_lother`), and that no row reached otherwise carries outside a list: Leo's calls
-          from his mobile, reached from her household record for her request. Unless it
-          carries something of the request's other rows or of what was given (her name on
-          a call from her second number); a row carrying nothing to compare is a question.
+          list, beside one not given (Alba's household record: her customer id, her mobile
+          and her son Leo's), when it carries an id, an e-mail or a name and none of them is
+          carried by a row reached straight through a value given (not through a list), nor
+          was given: whose record it is, the data does not say (Leo asking by his mobile).
+          Her request by her mobile keeps it when her CRM row, which carries the number,
+          carries her customer id too.
+        - A row reached, through a weak value, only from an item of such a list that the
+          requester did not give (`_lother`): not from a row reached from what was given
+          through values other than those items (`_lbase`). Leo's calls from his mobile,
+          reached from her household record for her request, and a session on the device
+          one of those calls carries. Unless it carries one of the ids or e-mails of the
+          request's other rows or of what was given, or a name agreeing with one of theirs
+          (her name on a call from her second number, "Alba Ruiz Garcia" for "Alba Ruiz");
+          a row carrying nothing to compare is a question (`LIST_ITEM`).
         """
         con = self.con
         kinds = self.attr_kinds
@@ -904,11 +912,6 @@ class IdentityJudge:
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
         nm = kinds.index("name") if "name" in kinds else -1
 
-        # names compared as the set of their words ("Ruiz, Alba" is "Alba Ruiz")
-        word = [
-            "list_transform({x}, lambda n: _fullname(n))" if i == nm else "{x}"
-            for i in range(len(kinds))
-        ]
         given = ", ".join(
             f"list(g.key) FILTER (WHERE g.kind = {sql_literal(k)}) AS g{i}"
             for i, k in enumerate(kinds)
@@ -918,8 +921,7 @@ class IdentityJudge:
             for i in range(len(kinds))
         )
         both = ", ".join(
-            word[i].format(x=f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, []))")
-            + f" AS m{i}"
+            f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, [])) AS m{i}"
             for i in range(len(kinds))
         )
 
@@ -935,10 +937,14 @@ class IdentityJudge:
                   ON g.req = r.req"""
             )
 
+        # one of its ids or e-mails, or a name agreeing with one of the names (the same
+        # name written differently: "Ruiz, Alba", "Alba Ruiz Garcia", "A. Ruiz")
         backs = (
             "("
             + " OR ".join(
-                f"list_has_any({word[i].format(x=f'coalesce(s.a{i}, [])')}, m.m{i})"
+                f"_names_agree(coalesce(s.a{i}, []), m.m{i})"
+                if i == nm
+                else f"list_has_any(coalesce(s.a{i}, []), m.m{i})"
                 for i in range(len(kinds))
             )
             + ")"
@@ -974,16 +980,23 @@ class IdentityJudge:
             RETURNING req""",
             lists,
         ).fetchall()
-        if not con.execute("SELECT count(*) FROM _lother").fetchone()[0]:  # type: ignore[index]
+        # the weak items of such lists that the requester did not give (a list of e-mails
+        # is judged by `ban_bridges`' own rules)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _lweak AS SELECT * FROM _lother "
+            f"WHERE list_contains({weak}, kind)"
+        )
+        if not con.execute("SELECT count(*) FROM _lweak").fetchone()[0]:  # type: ignore[index]
             return sorted({r[0] for r in rows})
         # the request's rows reached other than through such an item: from what was given,
-        # through the values those rows carry outside such a list (not a row's own values
+        # through the values those rows carry but as such an item (not a row's own values
         # finding it again: Leo's call, reached through his mobile on her household
         # record, carries his device, which reaches the call itself)
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE _lbase AS
+            f"""CREATE OR REPLACE TEMP TABLE _lbase AS
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
-            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key"""
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {same}
+            WHERE h.req IN (SELECT req FROM _lweak)"""
         )
         con.execute("CREATE OR REPLACE TEMP TABLE _lnew AS SELECT * FROM _lbase")
         while con.execute("SELECT count(*) FROM _lnew").fetchone()[0]:  # type: ignore[index]
@@ -992,7 +1005,7 @@ class IdentityJudge:
                 WITH carried AS (
                     SELECT DISTINCT b.req, i.kind, i.key FROM _lnew b
                     JOIN _idx i ON i.tbl = b.tbl AND i.rid = b.rid
-                    WHERE NOT EXISTS (SELECT 1 FROM _lother u WHERE u.req = b.req
+                    WHERE NOT EXISTS (SELECT 1 FROM _lweak u WHERE u.req = b.req
                                       AND u.tbl = i.tbl AND u.rid = i.rid
                                       AND u.kind = i.kind AND u.key = i.key))
                 SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
@@ -1001,28 +1014,21 @@ class IdentityJudge:
                                   AND b.tbl = h.tbl AND b.rid = h.rid)"""
             )
             con.execute("INSERT INTO _lbase SELECT * FROM _lnew")
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _lbacked AS
-            SELECT DISTINCT u.req, u.kind, u.key FROM _lother u
-            JOIN _lbase b ON b.req = u.req
-            JOIN _idx i ON i.tbl = b.tbl AND i.rid = b.rid AND i.kind = u.kind
-             AND i.key = u.key AND NOT list_contains($lists, i.link)""",
-            lists,
-        )
         mine("_lmine", "_lbase")
+        # the rows of those requests reached otherwise only through such an item, and
+        # through a weak value (a row reached through an e-mail or an id found on such a
+        # row is lost when the search runs again without it)
         rows += con.execute(
             f"""INSERT INTO _ban
-            SELECT h.req, h.tbl, h.rid, min(h.via), 1 FROM _hits h
+            SELECT DISTINCT h.req, h.tbl, h.rid, '{LIST_ITEM}', 1 FROM _hits h
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
             JOIN _lmine m ON m.req = h.req
-            LEFT JOIN _lbacked k ON k.req = h.req AND k.kind = h.via AND k.key = h.key
-            WHERE list_contains({weak}, h.via) AND NOT {backs}
+            WHERE h.req IN (SELECT req FROM _lweak) AND list_contains({weak}, h.via)
+              AND NOT {backs}
               AND NOT EXISTS (SELECT 1 FROM _lbase b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
-            GROUP BY h.req, h.tbl, h.rid
-            HAVING count(k.req) = 0
             RETURNING req"""
         ).fetchall()
         return sorted({r[0] for r in rows})
