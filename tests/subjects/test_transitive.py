@@ -1420,7 +1420,8 @@ def test_a_list_naming_someone_else_is_not_the_requesters(
 ) -> None:
     """Gina Sol asks by an address found only in Dan Roca's profile (F10), which lists his
     address and hers. The profile's name contradicts the name she gave: it is a question.
-    Asked by the address alone, nothing says the profile is not hers: it stays certain."""
+    Asked by the address alone, nothing says the profile is hers either: a question too.
+    Asked by it with the profile's name, it is the requester's."""
     policy = _load(
         tmp_path,
         PROFILE_POLICY.replace(
@@ -1436,11 +1437,16 @@ def test_a_list_naming_someone_else_is_not_the_requesters(
                 "NULL::VARCHAR AS device_id, 'Dan Roca' AS name")  # fmt: skip
     con.execute("CREATE TABLE app (session_id VARCHAR, customer_id VARCHAR, device_id VARCHAR)")
     ctx = service.context(workspace, policy)
-    named = {"gn": {"email": ["gina@example.com"], "name": ["Gina Sol"]}}
-    bare = {"g": {"email": ["gina@example.com"]}}
-    alone = {**find_subjects(workspace, ctx.space, named),
-             **find_subjects(workspace, ctx.space, bare)}  # fmt: skip
-    for found in (alone, find_subjects(workspace, ctx.space, {**named, **bare})):
-        assert _found(workspace, found["gn"]) == {}
-        assert ("profiles", "F10") in _possible(workspace, found["gn"])
-        assert _found(workspace, found["g"]) == {"profiles": {"F10"}}
+    requests = {
+        "gn": {"email": ["gina@example.com"], "name": ["Gina Sol"]},
+        "g": {"email": ["gina@example.com"]},
+        "dn": {"email": ["gina@example.com"], "name": ["Dan Roca"]},
+    }
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, ctx.space, {req: given}))
+    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+        for req in ("gn", "g"):
+            assert _found(workspace, found[req]) == {}
+            assert ("profiles", "F10") in _possible(workspace, found[req])
+        assert _found(workspace, found["dn"]) == {"profiles": {"F10"}}

@@ -1042,7 +1042,9 @@ class IdentityJudge:
         namesake's address and Alba's, which her order carries): whose list it is, the data
         does not say. And one whose name or other attribute contradicts what the requester
         gave (`_gsig`, made by `ban_bridges`: Dan Roca's profile listing the address Gina
-        Sol asks by)."""
+        Sol asks by), or that carries a name no name given agrees with, nor one on a row
+        reached straight through what was given (the same profile, asked by the address
+        alone: it may be Dan's list holding her address)."""
         con = self.con
         starts = con.execute("SELECT count(*) FROM _vlist").fetchone()
         if not starts or not starts[0]:  # most requests start from no list
@@ -1050,6 +1052,26 @@ class IdentityJudge:
         kinds = self.attr_kinds
         names = f"[{', '.join(sql_literal(k) for k in kinds)}]"
         conflict = self.conflict_sql("s.a", "m.m")
+        nm = kinds.index("name") if "name" in kinds else -1
+        # a list naming someone when no name given, nor on a row what was given reaches
+        # straight, agrees: Dan Roca's profile listing the address a guest asks by
+        unnamed = (
+            f"""UNION ALL
+                SELECT l.req, l.tbl, l.rid, 'name' FROM _vlist l
+                JOIN _sig s ON s.tbl = l.tbl AND s.rid = l.rid
+                JOIN _gsig m ON m.req = l.req
+                WHERE len(coalesce(s.a{nm}, [])) > 0
+                  AND NOT _names_agree(s.a{nm}, coalesce(m.m{nm}, []))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM _hits h JOIN _given g ON g.req = h.req
+                       AND g.kind = h.via AND g.key = h.key
+                       AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
+                      JOIN _sig t ON t.tbl = h.tbl AND t.rid = h.rid
+                      WHERE h.req = l.req AND NOT list_contains($lists, h.link)
+                        AND _names_agree(s.a{nm}, coalesce(t.a{nm}, [])))"""
+            if nm >= 0
+            else ""
+        )
         rows = con.execute(
             f"""INSERT INTO _ban
             SELECT req, tbl, rid, min(kind), 1 FROM (
@@ -1070,6 +1092,7 @@ class IdentityJudge:
                 JOIN _sig s ON s.tbl = l.tbl AND s.rid = l.rid
                 JOIN _gsig m ON m.req = l.req
                 WHERE ({conflict}) IS NOT NULL
+                {unnamed}
             ) l
             WHERE NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = l.req AND b.tbl = l.tbl
                               AND b.rid = l.rid)
