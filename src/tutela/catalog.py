@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from tutela import audit
 from tutela.base.errors import UsageError
-from tutela.base.sql import quote_ident
 from tutela.sources import LiveSourceError
-from tutela.workspace import INTERNAL_SCHEMA, USER_SCHEMA, Workspace, local_ident
+from tutela.workspace import INTERNAL, USER_SCHEMA, Workspace, local_ident
 
 if TYPE_CHECKING:
     from tutela.base.keys import MasterKey
+
+SOURCES = f'{INTERNAL}."sources"'
+"""Where `load` records each table's provenance."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,7 @@ class TableSummary:
 def list_tables(ws: Workspace) -> list[TableSummary]:
     provenance = {
         r[0]: (r[1], r[2])
-        for r in ws.query(
-            f'SELECT table_name, source_system, path FROM {quote_ident(INTERNAL_SCHEMA)}."sources"'
-        )
+        for r in ws.query(f"SELECT table_name, source_system, path FROM {SOURCES}")
     }
     names = ws.user_tables()
     loaded = [t for t in names if ws.live_table(t) is None]
@@ -85,7 +85,7 @@ def _loaded_counts(ws: Workspace, tables: list[str]) -> tuple[dict[str, int], di
 def list_sources(ws: Workspace) -> list[dict[str, Any]]:
     rows = ws.con.execute(
         "SELECT table_name, source_system, path, sheet, format, encoding, delimiter, sha256, "
-        f"size_bytes, row_count, columns, loaded_at, tool_version FROM {INTERNAL_SCHEMA}.sources "
+        f"size_bytes, row_count, columns, loaded_at, tool_version FROM {SOURCES} "
         "ORDER BY table_name"
     )
     names = [d[0] for d in rows.description]

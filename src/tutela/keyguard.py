@@ -20,20 +20,15 @@ from tutela.base.keys import (
     keyset_path,
     load_master_key,
 )
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
+from tutela.workspace import INTERNAL, Workspace, internal_table_exists
 
-_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.settings "
-    "(name VARCHAR PRIMARY KEY, value VARCHAR)"
-)
+_DDL = f"CREATE TABLE IF NOT EXISTS {INTERNAL}.settings (name VARCHAR PRIMARY KEY, value VARCHAR)"
 
 
 def _setting(ws: Workspace, name: str) -> str | None:
     if not internal_table_exists(ws.con, "settings"):
         return None
-    row = ws.con.execute(
-        f"SELECT value FROM {INTERNAL_SCHEMA}.settings WHERE name = ?", [name]
-    ).fetchone()
+    row = ws.con.execute(f"SELECT value FROM {INTERNAL}.settings WHERE name = ?", [name]).fetchone()
     return str(row[0]) if row else None
 
 
@@ -70,7 +65,7 @@ def workspace_key(ws: Workspace) -> MasterKey:
     if recorded is None:
         ws.con.execute(_DDL)
         ws.con.execute(
-            f"INSERT OR REPLACE INTO {INTERNAL_SCHEMA}.settings VALUES ('master_key_id', ?)",
+            f"INSERT OR REPLACE INTO {INTERNAL}.settings VALUES ('master_key_id', ?)",
             [key.key_id],
         )
     elif recorded != key.key_id:
@@ -134,9 +129,7 @@ def reset_master_key(ws: Workspace, *, apply: bool) -> KeyReset:
             ("audit_earlier_key_through", str(last)),
             (f"master_key_lost_{recorded}", str(last)),
         ):
-            con.execute(
-                f"INSERT OR REPLACE INTO {INTERNAL_SCHEMA}.settings VALUES (?, ?)", [name, value]
-            )
+            con.execute(f"INSERT OR REPLACE INTO {INTERNAL}.settings VALUES (?, ?)", [name, value])
         audit.append(
             con,
             key,

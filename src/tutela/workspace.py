@@ -48,12 +48,14 @@ if importlib.util.find_spec("pandas") is None:
 
 DB_FILE = "tutela.duckdb"
 INTERNAL_SCHEMA = "_tutela"
+INTERNAL = quote_ident(INTERNAL_SCHEMA)
+"""The internal schema's name, quoted for SQL (`"_tutela"`)."""
 USER_SCHEMA = "main"
 DEFAULT_WORKSPACE = ".tutela"
 ENV_WORKSPACE = "TUTELA_WORKSPACE"
 ENV_MEMORY_LIMIT = "TUTELA_MEMORY_LIMIT"  # e.g. "2GB"; DuckDB spills to the workspace beyond it
 ENV_LOCK_WAIT = "TUTELA_LOCK_WAIT"  # seconds to wait for another command's lock (default 5)
-PURGE_TABLE = f"{INTERNAL_SCHEMA}.purge_pending"
+PURGE_TABLE = f"{INTERNAL}.purge_pending"
 
 # Never let DuckDB fetch anything: the tool runs offline. json, parquet and icu are
 # statically linked into the Python wheel; anything else must be installed by the package.
@@ -64,8 +66,8 @@ _DUCKDB_CONFIG = {
 }
 
 _SCHEMA_DDL = [
-    f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.sources (
+    f"CREATE SCHEMA IF NOT EXISTS {INTERNAL}",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.sources (
         table_name VARCHAR PRIMARY KEY,
         source_system VARCHAR,
         path VARCHAR NOT NULL,

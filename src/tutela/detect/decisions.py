@@ -26,7 +26,7 @@ from tutela.detect.store import load_stored_scan
 from tutela.engine import Connection, SqlError
 from tutela.keyguard import workspace_key
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
+    INTERNAL,
     LocalTables,
     TableReader,
     Workspace,
@@ -34,7 +34,7 @@ from tutela.workspace import (
     quote_ident,
 )
 
-TABLE = f"{INTERNAL_SCHEMA}.column_decisions"
+TABLE = f"{INTERNAL}.column_decisions"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     table_name VARCHAR NOT NULL,
     column_name VARCHAR NOT NULL,

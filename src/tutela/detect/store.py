@@ -11,7 +11,7 @@ from tutela.base.errors import EngineError, TableNotFoundError
 from tutela.detect.model import ColumnFinding, TableScan
 from tutela.engine import Connection, SqlError
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
+    INTERNAL,
     LocalTables,
     TableReader,
     internal_table_exists,
@@ -24,15 +24,15 @@ from tutela.workspace import (
 RULE_VERSION = "2026.4"
 
 _DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {INTERNAL_SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.scans (
+    f"CREATE SCHEMA IF NOT EXISTS {INTERNAL}",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.scans (
         table_name VARCHAR PRIMARY KEY,
         rows BIGINT NOT NULL,
         fingerprint VARCHAR NOT NULL,
         rule_version VARCHAR NOT NULL,
         scanned_at TIMESTAMPTZ NOT NULL
     )""",
-    f"""CREATE TABLE IF NOT EXISTS {INTERNAL_SCHEMA}.scan_results (
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.scan_results (
         table_name VARCHAR NOT NULL,
         ordinal INTEGER NOT NULL,
         column_name VARCHAR NOT NULL,
@@ -91,11 +91,11 @@ def store_scan(
     _ensure(con)
     # No BEGIN here: inside a caller's transaction it would abort it. Instead the header
     # row goes last, so a scan interrupted half-way has no header and counts as absent.
-    con.execute(f"DELETE FROM {INTERNAL_SCHEMA}.scans WHERE table_name = ?", [scan.table])
-    con.execute(f"DELETE FROM {INTERNAL_SCHEMA}.scan_results WHERE table_name = ?", [scan.table])
+    con.execute(f"DELETE FROM {INTERNAL}.scans WHERE table_name = ?", [scan.table])
+    con.execute(f"DELETE FROM {INTERNAL}.scan_results WHERE table_name = ?", [scan.table])
     if scan.columns:
         con.executemany(
-            f"INSERT INTO {INTERNAL_SCHEMA}.scan_results VALUES "
+            f"INSERT INTO {INTERNAL}.scan_results VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
@@ -118,7 +118,7 @@ def store_scan(
             ],
         )
     con.execute(
-        f"INSERT INTO {INTERNAL_SCHEMA}.scans VALUES (?, ?, ?, ?, ?)",
+        f"INSERT INTO {INTERNAL}.scans VALUES (?, ?, ?, ?, ?)",
         [scan.table, scan.rows, fingerprint, rule_version, datetime.now(UTC)],
     )
 
@@ -128,7 +128,7 @@ def load_stored_scan(con: Connection, table: str) -> tuple[TableScan, str, str, 
     if not (internal_table_exists(con, "scans") and internal_table_exists(con, "scan_results")):
         return None
     head = con.execute(
-        f"SELECT rows, fingerprint, rule_version, scanned_at FROM {INTERNAL_SCHEMA}.scans "
+        f"SELECT rows, fingerprint, rule_version, scanned_at FROM {INTERNAL}.scans "
         "WHERE table_name = ?",
         [table],
     ).fetchone()
@@ -137,7 +137,7 @@ def load_stored_scan(con: Connection, table: str) -> tuple[TableScan, str, str, 
     rows = con.execute(
         "SELECT column_name, data_type, entity, subtype, category, confidence, free_text, "
         "quasi_identifier, matched, non_empty, evidence, skipped "
-        f"FROM {INTERNAL_SCHEMA}.scan_results WHERE table_name = ? ORDER BY ordinal",
+        f"FROM {INTERNAL}.scan_results WHERE table_name = ? ORDER BY ordinal",
         [table],
     ).fetchall()
     columns = [

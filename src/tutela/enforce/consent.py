@@ -25,9 +25,9 @@ from tutela.ingest.load import StagedFile, stage_file
 from tutela.keyguard import workspace_key
 from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
 from tutela.policy.sql import date_expr
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident
+from tutela.workspace import INTERNAL, Workspace, quote_ident
 
-LEDGER = f"{INTERNAL_SCHEMA}.consent_ledger"
+LEDGER = f"{INTERNAL}.consent_ledger"
 GRANTED = "granted"
 WITHDRAWN = "withdrawn"
 

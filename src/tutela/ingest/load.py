@@ -36,7 +36,7 @@ from tutela.engine import Connection, Relation, SqlError
 from tutela.formats import FileFormat, format_for
 from tutela.ingest.readers import Staged, StageRequest
 from tutela.ingest.sniff import FileFacts, detect_encoding, hash_file, transcode_to_utf8
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, quote_ident
+from tutela.workspace import INTERNAL, Workspace, quote_ident
 
 STAGING = "__tutela_staging"
 
@@ -238,7 +238,7 @@ def _plan(path: Path, table: str | None, sheet: str | None) -> list[_Job]:
 
 def _previous(ws: Workspace, table: str) -> dict[str, Any] | None:
     rows = ws.con.execute(
-        f"SELECT sha256, path, loaded_at, columns, sheet FROM {INTERNAL_SCHEMA}.sources "
+        f"SELECT sha256, path, loaded_at, columns, sheet FROM {INTERNAL}.sources "
         "WHERE table_name = ?",
         [table],
     ).fetchall()
@@ -542,9 +542,9 @@ def _record(
     rows: int,
     columns: list[dict[str, str]],
 ) -> None:
-    con.execute(f"DELETE FROM {INTERNAL_SCHEMA}.sources WHERE table_name = ?", [job.table])
+    con.execute(f"DELETE FROM {INTERNAL}.sources WHERE table_name = ?", [job.table])
     con.execute(
-        f"INSERT INTO {INTERNAL_SCHEMA}.sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {INTERNAL}.sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             job.table,
             source,

@@ -16,7 +16,7 @@ from tutela.detect import TableScan, stored_scan_with_decisions
 from tutela.policy.models import IdentityLink, Policy, RetentionRule
 from tutela.policy.sql import any_of, date_expr
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
+    INTERNAL,
     Workspace,
     internal_table_exists,
     quote_ident,
@@ -147,7 +147,7 @@ def load_sources(ws: Workspace) -> dict[str, SourceInfo]:
     if not _internal_table_exists(ws, "sources"):
         return {}
     rows = ws.query(
-        f"SELECT table_name, source_system, path, row_count FROM {INTERNAL_SCHEMA}.sources "
+        f"SELECT table_name, source_system, path, row_count FROM {INTERNAL}.sources "
         "ORDER BY table_name"
     )
     return {r[0]: SourceInfo(r[0], r[1], r[2], r[3]) for r in rows}

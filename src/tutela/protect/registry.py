@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from tutela.engine import Connection
-from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists
+from tutela.workspace import INTERNAL, internal_table_exists
 
-REGISTRY = f"{INTERNAL_SCHEMA}.protected_columns"
+REGISTRY = f"{INTERNAL}.protected_columns"
 _REGISTRY_DDL = f"""CREATE TABLE IF NOT EXISTS {REGISTRY} (
     table_name VARCHAR NOT NULL,
     column_name VARCHAR NOT NULL,

@@ -59,7 +59,7 @@ from tutela.protect.registry import registry_entries
 from tutela.protect.reversible import DecryptError
 from tutela.subjects.links import LinkSpec
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
+    INTERNAL,
     Workspace,
     internal_table_exists,
     json_list,
@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from tutela.policy.models import Policy
 
 METHOD = "shred"
-SUBJECT_KEYS = f"{INTERNAL_SCHEMA}.subject_keys"
+SUBJECT_KEYS = f"{INTERNAL}.subject_keys"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {SUBJECT_KEYS} (
     subject_hash VARCHAR PRIMARY KEY,
     key_version INTEGER,

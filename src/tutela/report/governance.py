@@ -30,7 +30,7 @@ from tutela.policy.models import Policy
 from tutela.policy.vocab import ADEQUATE_COUNTRIES, EEA_COUNTRIES, category_within
 from tutela.subjects import requests as subject_requests
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
+    INTERNAL,
     USER_SCHEMA,
     Workspace,
     internal_table_exists,
@@ -437,7 +437,7 @@ def _stored_scans(ws: Workspace, tables: Iterable[str]) -> dict[str, StoredScan]
         str(r[0]): r[1:]
         for r in ws.query(
             f"SELECT table_name, rows, fingerprint, rule_version, scanned_at "
-            f"FROM {INTERNAL_SCHEMA}.scans WHERE list_contains(?, table_name)",
+            f"FROM {INTERNAL}.scans WHERE list_contains(?, table_name)",
             [wanted],
         )
     }
@@ -445,7 +445,7 @@ def _stored_scans(ws: Workspace, tables: Iterable[str]) -> dict[str, StoredScan]
     for r in ws.query(
         "SELECT table_name, column_name, data_type, entity, subtype, category, confidence, "
         "free_text, quasi_identifier, matched, non_empty, evidence, skipped "
-        f"FROM {INTERNAL_SCHEMA}.scan_results WHERE list_contains(?, table_name) "
+        f"FROM {INTERNAL}.scan_results WHERE list_contains(?, table_name) "
         "ORDER BY table_name, ordinal",
         [list(heads)],
     ):
@@ -768,7 +768,7 @@ def _requests(ws: Workspace, day: date) -> RequestsSection:
     if tasks_tracked:
         for req, system, mode, state, updated in ws.query(
             f"SELECT request_id, system, mode, state, updated_at "
-            f"FROM {INTERNAL_SCHEMA}.request_tasks ORDER BY request_id, system"
+            f"FROM {INTERNAL}.request_tasks ORDER BY request_id, system"
         ):
             tasks[str(req)].append(RequestTask(str(system), str(mode), str(state), updated))
     review: dict[str, list[ReviewItem]] = defaultdict(list)
@@ -777,7 +777,7 @@ def _requests(ws: Workspace, day: date) -> RequestsSection:
     if review_tracked:
         for req, table, count, score in ws.query(
             f"SELECT request_id, table_name, count(*), max(score) "
-            f"FROM {INTERNAL_SCHEMA}.review_queue WHERE decision IS NULL "
+            f"FROM {INTERNAL}.review_queue WHERE decision IS NULL "
             "GROUP BY ALL ORDER BY request_id, table_name"
         ):
             review[str(req)].append(ReviewItem(str(table), int(count), score))

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 
 from tutela.base.keys import MasterKey, keyed_hash
 from tutela.engine import Connection
-from tutela.workspace import INTERNAL_SCHEMA, internal_table_exists, json_list
+from tutela.workspace import INTERNAL, internal_table_exists, json_list
 
-TABLE = f"{INTERNAL_SCHEMA}.shared_values"
+TABLE = f"{INTERNAL}.shared_values"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     digest VARCHAR PRIMARY KEY,
     any_country VARCHAR,

@@ -9,7 +9,7 @@ from tutela.policy.models import DEFAULT_NORMALIZATION, IdentifierKind, Policy
 from tutela.policy.nameparts import name_groups
 from tutela.policy.vocab import Entity
 from tutela.subjects.links import LinkSpec, policy_region
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
+from tutela.workspace import INTERNAL, Workspace, internal_table_exists
 
 
 def link_specs(policy: Policy) -> list[LinkSpec]:
@@ -115,7 +115,7 @@ def free_text_columns(ws: Workspace, policy: Policy) -> list[tuple[str, str]]:
     }
     if internal_table_exists(ws.con, "scan_results"):
         rows = ws.con.execute(
-            f"SELECT table_name, column_name FROM {INTERNAL_SCHEMA}.scan_results "
+            f"SELECT table_name, column_name FROM {INTERNAL}.scan_results "
             "WHERE free_text AND entity IS NOT NULL"
         ).fetchall()
         cols.update((r[0], r[1]) for r in rows)

@@ -25,9 +25,9 @@ from tutela.subjects.find import (
     fingerprints_present,
     row_fingerprints,
 )
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists, json_list
+from tutela.workspace import INTERNAL, Workspace, internal_table_exists, json_list
 
-TABLE = f"{INTERNAL_SCHEMA}.review_queue"
+TABLE = f"{INTERNAL}.review_queue"
 CONFIRMED, REJECTED = "confirmed", "rejected"
 
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -48,7 +48,7 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
 )"""
 
 
-SUBJECTS = f"{INTERNAL_SCHEMA}.review_subjects"
+SUBJECTS = f"{INTERNAL}.review_subjects"
 """Whose identifiers each reviewed request id was searched with (a keyed hash): a reviewer's
 decisions hold for that person only."""
 

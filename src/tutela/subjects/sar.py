@@ -13,7 +13,7 @@ from tutela.policy.models import Policy
 from tutela.subjects.find import SearchSpace, SubjectMatch, rows_by_table
 from tutela.subjects.policyview import table_info
 from tutela.subjects.systems import access_systems, copies_written
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, json_list, quote_ident
+from tutela.workspace import INTERNAL, Workspace, json_list, quote_ident
 
 ADM_DEFAULT = (
     "The controller's policy declares no automated decision-making, including profiling, "
@@ -28,8 +28,7 @@ RIGHTS = (
 
 def _provenance(ws: Workspace) -> dict[str, dict[str, Any]]:
     rows = ws.con.execute(
-        f"SELECT table_name, source_system, path, sheet, sha256, loaded_at "
-        f"FROM {INTERNAL_SCHEMA}.sources"
+        f"SELECT table_name, source_system, path, sheet, sha256, loaded_at FROM {INTERNAL}.sources"
     ).fetchall()
     return {
         r[0]: {

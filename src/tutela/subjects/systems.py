@@ -28,7 +28,7 @@ from tutela.subjects.find import SearchSpace, SubjectMatch
 from tutela.subjects.physical import Distinct, Rows, distinct_values
 from tutela.subjects.plan import ErasurePlan
 from tutela.workspace import (
-    INTERNAL_SCHEMA,
+    INTERNAL,
     Workspace,
     internal_table_exists,
     quote_ident,
@@ -59,7 +59,7 @@ def shows_in_clear(kind: str) -> bool:
 def _provenance(ws: Workspace) -> dict[str, dict[str, Any]]:
     rows = ws.con.execute(
         f"SELECT table_name, source_system, path, sheet, sha256, loaded_at, row_count "
-        f"FROM {INTERNAL_SCHEMA}.sources"
+        f"FROM {INTERNAL}.sources"
     ).fetchall()
     return {
         r[0]: {

@@ -19,10 +19,10 @@ from typing import Any
 from tutela import audit
 from tutela.base.errors import UsageError
 from tutela.base.keys import MasterKey
-from tutela.workspace import INTERNAL_SCHEMA, Workspace, internal_table_exists
+from tutela.workspace import INTERNAL, Workspace, internal_table_exists
 
-TABLE = f"{INTERNAL_SCHEMA}.request_tasks"
-REQUESTS = f"{INTERNAL_SCHEMA}.requests"
+TABLE = f"{INTERNAL}.request_tasks"
+REQUESTS = f"{INTERNAL}.requests"
 """The requests table (made and filled by requests.py; a confirmation can finish one)."""
 AWAITING = "awaiting_systems"
 
