@@ -65,6 +65,10 @@ LIST_ITEM = "list_item"
 """`_ban` kind of a row reached only through an item of a list of several phones or devices
 that the requester did not give (`IdentityJudge._ban_weak_lists`)."""
 
+_GIVEN_CC = "(g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)"
+"""SQL: a given value `g` and a hit `h` of one phone number are of one country, when both
+say which."""
+
 _ANCHORS = f"[{', '.join(sql_literal(k) for k in ANCHOR_KINDS)}]"
 """SQL list of the kinds that name one customer (customer, account, national, tax id)."""
 
@@ -714,7 +718,7 @@ class IdentityJudge:
             "EXCEPT SELECT req, tbl, rid FROM _vouched"
         )
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
-            return sorted({*self._ban_list_starts(lists), *self._ban_weak_lists(lists)})
+            return self._ban_lists(lists)
         mine = ", ".join(
             f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
             for i in range(n)
@@ -881,9 +885,51 @@ class IdentityJudge:
                 OR (bool_or(x.agrees AND x.someone) AND NOT bool_or(x.agrees AND NOT x.someone))
             RETURNING req"""
         ).fetchall()
-        rows += [(req,) for req in self._ban_list_starts(lists)]
-        rows += [(req,) for req in self._ban_weak_lists(lists)]
+        rows += [(req,) for req in self._ban_lists(lists)]
         return sorted({r[0] for r in rows})
+
+    def _ban_lists(self, lists: dict[str, list[int]]) -> list[str]:
+        """The bans of lists (`_ban_list_starts`, `_ban_weak_lists`); first, per request,
+        the rows what was given reaches straight, not through a list (`_wdirect`), and
+        what they and the given values carry (`_wmine`), which both judge lists by."""
+        if not lists["lists"]:
+            return []
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _wdirect AS
+            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
+             AND {_GIVEN_CC}
+            WHERE NOT list_contains($lists, h.link)""",
+            lists,
+        )
+        self._sets("_wmine", "_wdirect")
+        return sorted({*self._ban_list_starts(lists), *self._ban_weak_lists(lists)})
+
+    def _sets(self, table: str, rows: str) -> None:
+        """`table` (req, m0, m1, ...): per request, the values of each attribute kind that
+        the given values and the signatures of `rows` (req, tbl, rid) carry, as sets."""
+        kinds = self.attr_kinds
+        given = ", ".join(
+            f"list(g.key) FILTER (WHERE g.kind = {sql_literal(k)}) AS g{i}"
+            for i, k in enumerate(kinds)
+        )
+        theirs = ", ".join(
+            f"flatten(list(t.a{i}) FILTER (WHERE t.a{i} IS NOT NULL)) AS t{i}"
+            for i in range(len(kinds))
+        )
+        both = ", ".join(
+            f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, [])) AS m{i}"
+            for i in range(len(kinds))
+        )
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT r.req, {both} FROM (SELECT DISTINCT req FROM _hits) r
+            LEFT JOIN (SELECT d.req, {theirs} FROM {rows} d
+                       JOIN _sig t ON t.tbl = d.tbl AND t.rid = d.rid GROUP BY d.req) t
+              ON t.req = r.req
+            LEFT JOIN (SELECT g.req, {given} FROM _given g GROUP BY g.req) g
+              ON g.req = r.req"""
+        )
 
     def _ban_weak_lists(self, lists: dict[str, list[int]]) -> list[str]:
         """Ban what a list of several phones, devices or other weak values leads to that
@@ -907,36 +953,8 @@ class IdentityJudge:
         """
         con = self.con
         kinds = self.attr_kinds
-        if not lists["lists"] or not kinds:
-            return []
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
         nm = kinds.index("name") if "name" in kinds else -1
-
-        given = ", ".join(
-            f"list(g.key) FILTER (WHERE g.kind = {sql_literal(k)}) AS g{i}"
-            for i, k in enumerate(kinds)
-        )
-        theirs = ", ".join(
-            f"flatten(list(t.a{i}) FILTER (WHERE t.a{i} IS NOT NULL)) AS t{i}"
-            for i in range(len(kinds))
-        )
-        both = ", ".join(
-            f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, [])) AS m{i}"
-            for i in range(len(kinds))
-        )
-
-        def mine(table: str, rows: str) -> None:
-            # per request: what the given values and `rows` carry, each kind a set
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                SELECT r.req, {both} FROM (SELECT DISTINCT req FROM _hits) r
-                LEFT JOIN (SELECT d.req, {theirs} FROM {rows} d
-                           JOIN _sig t ON t.tbl = d.tbl AND t.rid = d.rid GROUP BY d.req) t
-                  ON t.req = r.req
-                LEFT JOIN (SELECT g.req, {given} FROM _given g GROUP BY g.req) g
-                  ON g.req = r.req"""
-            )
-
         # one of its ids or e-mails, or a name agreeing with one of the names (the same
         # name written differently: "Ruiz, Alba", "Alba Ruiz Garcia", "A. Ruiz")
         backs = (
@@ -949,16 +967,6 @@ class IdentityJudge:
             )
             + ")"
         )
-        same = "(g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)"
-        # the rows what was given reaches straight (not through a list)
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _wdirect AS
-            SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
-            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {same}
-            WHERE NOT list_contains($lists, h.link)""",
-            lists,
-        )
-        mine("_wmine", "_wdirect")
         carries = " OR ".join(f"len(coalesce(s.a{i}, [])) > 0" for i in range(len(kinds)))
         first = " ".join(
             f"WHEN len(coalesce(s.a{i}, [])) > 0 THEN {sql_literal(k)}" for i, k in enumerate(kinds)
@@ -966,7 +974,7 @@ class IdentityJudge:
         rows = con.execute(
             f"""INSERT INTO _ban
             SELECT DISTINCT h.req, h.tbl, h.rid, CASE {first} END, 1 FROM _hits h
-            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {same}
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {_GIVEN_CC}
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
             JOIN _wmine m ON m.req = h.req
             WHERE list_contains($lists, h.link) AND list_contains({weak}, h.via)
@@ -995,7 +1003,7 @@ class IdentityJudge:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _lbase AS
             SELECT DISTINCT h.req, h.tbl, h.rid FROM _hits h
-            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {same}
+            JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {_GIVEN_CC}
             WHERE h.req IN (SELECT req FROM _lweak)"""
         )
         con.execute("CREATE OR REPLACE TEMP TABLE _lnew AS SELECT * FROM _lbase")
@@ -1014,7 +1022,7 @@ class IdentityJudge:
                                   AND b.tbl = h.tbl AND b.rid = h.rid)"""
             )
             con.execute("INSERT INTO _lbase SELECT * FROM _lnew")
-        mine("_lmine", "_lbase")
+        self._sets("_lmine", "_lbase")
         # the rows of those requests reached otherwise only through such an item, and
         # through a weak value (a row reached through an e-mail or an id found on such a
         # row is lost when the search runs again without it)
@@ -1059,16 +1067,9 @@ class IdentityJudge:
             f"""UNION ALL
                 SELECT l.req, l.tbl, l.rid, 'name' FROM _vlist l
                 JOIN _sig s ON s.tbl = l.tbl AND s.rid = l.rid
-                JOIN _gsig m ON m.req = l.req
+                JOIN _wmine w ON w.req = l.req
                 WHERE len(coalesce(s.a{nm}, [])) > 0
-                  AND NOT _names_agree(s.a{nm}, coalesce(m.m{nm}, []))
-                  AND NOT EXISTS (
-                      SELECT 1 FROM _hits h JOIN _given g ON g.req = h.req
-                       AND g.kind = h.via AND g.key = h.key
-                       AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
-                      JOIN _sig t ON t.tbl = h.tbl AND t.rid = h.rid
-                      WHERE h.req = l.req AND NOT list_contains($lists, h.link)
-                        AND _names_agree(s.a{nm}, coalesce(t.a{nm}, [])))"""
+                  AND NOT _names_agree(s.a{nm}, w.m{nm})"""
             if nm >= 0
             else ""
         )
@@ -1119,7 +1120,7 @@ class IdentityJudge:
             f"""SELECT DISTINCT b.req FROM _ban b
             JOIN _hits h ON h.req = b.req AND h.tbl = b.tbl AND h.rid = b.rid
             JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
-             AND (g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)
+             AND {_GIVEN_CC}
             WHERE list_contains($reqs, b.req) AND NOT list_contains({several}, b.kind)
               AND {self.unanchored_sql("b.req")}
             ORDER BY 1""",
