@@ -1358,6 +1358,48 @@ def test_a_household_list_of_phones_keeps_each_members_rows_apart(
             assert "an item of a list of several" in reasons["calls"]
 
 
+def test_a_household_list_of_names_does_not_make_her_sons_name_hers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's household record (H1) carries her customer id and lists her mobile and her
+    son Leo's UK number, and both their names. Leo's calls from his number (C3 without a
+    name, C4 with his) are reached only through her record. The names listed are the
+    household's, not hers: his named call is not vouched for by her record, and is a
+    question for her request by customer id, and for her request by her mobile and name,
+    which keeps her own rows."""
+    policy = _load(
+        tmp_path,
+        HOUSEHOLD_LIST_POLICY.replace(
+            "      - {table: households, column: phones, kind: phone, region: ES}\n",
+            "      - {table: households, column: phones, kind: phone, region: ES}\n"
+            "      - {table: households, column: names, kind: name}\n",
+        ).replace("phones: {}}", "phones: {}, names: {}}"),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
+                "'alba@example.com' AS email, '622111222' AS phone, "
+                "'Alba Ruiz' AS name")  # fmt: skip
+    con.execute("CREATE TABLE calls AS SELECT * FROM (VALUES "
+                "('C3', '+44 7700 900123', NULL), ('C4', '+44 7700 900123', 'Leo Ruiz')) "
+                "t(call_id, phone, caller)")  # fmt: skip
+    con.execute("CREATE TABLE households AS SELECT 'H1' AS household_id, "
+                "'A100' AS customer_id, ['622111222', '+44 7700 900123'] AS phones, "
+                "['Alba Ruiz', 'Leo Ruiz'] AS names")  # fmt: skip
+    con.execute("CREATE TABLE signups (signup_id VARCHAR, email VARCHAR, mobile VARCHAR)")
+    ctx = service.context(workspace, policy)
+    requests = {
+        "a": {"customer_id": ["A100"]},
+        "an": {"phone": ["+34 622 111 222"], "name": ["Alba Ruiz"]},
+    }
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, ctx.space, {req: given}))
+    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+        for req in requests:
+            assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
+            assert {("calls", "C3"), ("calls", "C4")} <= _possible(workspace, found[req])
+
+
 ACCOUNT_LIST_POLICY = """
 version: 1
 subjects:

@@ -245,7 +245,7 @@ class IdentityJudge:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _sig (tbl VARCHAR, rid BIGINT"
             + (f", {cols}" if cols else "")
-            + ")"
+            + ", own VARCHAR[])"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _kconf (req VARCHAR, kind VARCHAR, key VARCHAR, "
@@ -295,17 +295,30 @@ class IdentityJudge:
                 # a placeholder (`N/A` as a customer id, `unknown` as a name) says nothing
                 # about who the row is: not an attribute of it
                 nobody = nobody_sql(link.kind, "k", self.space.placeholders)
+                # a list of several names (a household's members) names several people
+                many = (
+                    f"count(DISTINCT k) FILTER (WHERE NOT ({nobody})) OVER (PARTITION BY rid) > 1"
+                    if link.list_column and link.kind == "name"
+                    else "false"
+                )
                 parts.append(
-                    f"SELECT rid, {a} AS a, CASE WHEN {nobody} THEN NULL ELSE k END AS val "
-                    f"FROM (SELECT rid, {key} AS k FROM {rows})"
+                    f"SELECT rid, {a} AS a, CASE WHEN {nobody} THEN NULL ELSE k END AS val, "
+                    f"{many} AS many FROM (SELECT rid, {key} AS k FROM {rows})"
                 )
             lists = ", ".join(
                 f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
                 for i in range(n)
             )
+            nm = self.attr_kinds.index("name") if "name" in self.attr_kinds else -1
+            own = (
+                "list_sort(list_distinct(list(val) FILTER "
+                f"(WHERE a = {nm} AND val IS NOT NULL AND NOT many)))"
+                if nm >= 0
+                else "NULL"
+            )
             if parts and n:
                 self.con.execute(
-                    f"INSERT INTO _sig SELECT $t, rid, {lists} FROM ("
+                    f"INSERT INTO _sig SELECT $t, rid, {lists}, {own} FROM ("
                     + " UNION ALL ".join(parts)
                     + ") GROUP BY rid",
                     {"t": table},
@@ -352,6 +365,18 @@ class IdentityJudge:
         )  # read again below, with the tokens known now
 
     # -- judging values ---------------------------------------------------------------
+    def own_sql(self, s: str, i: int) -> str:
+        """SQL: the values of attribute `i` that the signature `s` carries as the person's
+        own, for the sets of what a request's person carries: not the names of a list of
+        several (a household record listing Alba and her son Leo does not make Leo's name
+        hers; judged, the row agrees with either)."""
+        return f"{s}.own" if self.attr_kinds[i] == "name" else f"{s}.a{i}"
+
+    def mine_sql(self, s: str, i: int) -> str:
+        """SQL aggregate: the person's values of attribute `i` over signatures `s`."""
+        own = self.own_sql(s, i)
+        return f"list_distinct(flatten(list({own}) FILTER (WHERE {own} IS NOT NULL)))"
+
     def conflict_sql(self, x: str, y: str, judged: str | None = None) -> str:
         """SQL: the index of the strongest attribute kind on which two signatures (lists
         `{x}0..`, `{y}0..`) both have values and disagree; NULL when they agree.
@@ -436,10 +461,7 @@ class IdentityJudge:
     def subject_signatures(self) -> None:
         """`_mine`: per request, every identity attribute of its certain rows so far."""
         n = len(self.attr_kinds)
-        mine = ", ".join(
-            f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
-            for i in range(n)
-        )
+        mine = ", ".join(f"{self.mine_sql('s', i)} AS m{i}" for i in range(n))
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _mine AS SELECT h.req"
             + (f", {mine}" if mine else "")
@@ -719,10 +741,7 @@ class IdentityJudge:
         )
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
             return self._ban_lists(lists)
-        mine = ", ".join(
-            f"list_distinct(flatten(list(s.a{i}) FILTER (WHERE s.a{i} IS NOT NULL))) AS m{i}"
-            for i in range(n)
-        )
+        mine = ", ".join(f"{self.mine_sql('s', i)} AS m{i}" for i in range(n))
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _vmine AS SELECT v.req, {mine} FROM _vouched v "
             "JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid "
@@ -913,10 +932,7 @@ class IdentityJudge:
             f"list(g.key) FILTER (WHERE g.kind = {sql_literal(k)}) AS g{i}"
             for i, k in enumerate(kinds)
         )
-        theirs = ", ".join(
-            f"flatten(list(t.a{i}) FILTER (WHERE t.a{i} IS NOT NULL)) AS t{i}"
-            for i in range(len(kinds))
-        )
+        theirs = ", ".join(f"{self.mine_sql('t', i)} AS t{i}" for i in range(len(kinds)))
         both = ", ".join(
             f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, [])) AS m{i}"
             for i in range(len(kinds))
