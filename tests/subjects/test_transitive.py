@@ -1400,6 +1400,84 @@ def test_a_household_list_of_names_does_not_make_her_sons_name_hers(
             assert {("calls", "C3"), ("calls", "C4")} <= _possible(workspace, found[req])
 
 
+@pytest.mark.parametrize("names", [["Alba Ruiz", "Leo Ruiz"], ["Alba Ruiz"]])
+def test_a_household_list_of_names_does_not_make_her_sons_address_hers(
+    workspace: Workspace, tmp_path: Path, names: list[str]
+) -> None:
+    """Alba's CRM row (no e-mail) carries her mobile. A household record (H9, no customer
+    id) lists that mobile, and names her and her son Leo, with his address; Leo signed up
+    with it (S9). Her request by customer id reaches H9 through her mobile: a record
+    naming the household does not carry her full name as hers, so Leo's address on it is
+    not hers, and H9 and his sign-up are questions. A record naming her alone does, and
+    both are hers."""
+    policy = _load(
+        tmp_path,
+        HOUSEHOLD_LIST_POLICY.replace(
+            "      - {table: households, column: phones, kind: phone, region: ES}\n",
+            "      - {table: households, column: phones, kind: phone, region: ES}\n"
+            "      - {table: households, column: names, kind: name}\n"
+            "      - {table: households, column: email, kind: email}\n",
+        ).replace("phones: {}}", "phones: {}, names: {}, email: {}}"),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, NULL::VARCHAR AS email, "
+                "'622111222' AS phone, 'Alba Ruiz' AS name")  # fmt: skip
+    con.execute("CREATE TABLE calls (call_id VARCHAR, phone VARCHAR, caller VARCHAR)")
+    con.execute("CREATE TABLE households AS SELECT 'H9' AS household_id, "
+                "NULL::VARCHAR AS customer_id, ['622111222'] AS phones, "
+                "?::VARCHAR[] AS names, 'leo@example.com' AS email", [names])  # fmt: skip
+    con.execute("CREATE TABLE signups AS SELECT 'S9' AS signup_id, "
+                "'leo@example.com' AS email, NULL::VARCHAR AS mobile")  # fmt: skip
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})["a"]
+    if len(names) > 1:
+        assert _found(workspace, found) == {"crm": {"A100"}}
+        assert {("households", "H9"), ("signups", "S9")} <= _possible(workspace, found)
+    else:
+        assert _found(workspace, found) == {
+            "crm": {"A100"},
+            "households": {"H9"},
+            "signups": {"S9"},
+        }
+
+
+def test_a_card_naming_her_and_her_son_reached_through_his_mobile_is_a_question(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's household record (H1) carries her customer id and lists her mobile and her
+    son Leo's. A second record (F7) lists only Leo's mobile and names them both; his call
+    (C3) carries his mobile. Reached only through his number on her record, F7 names her
+    among others: not hers for certain, a question like his call."""
+    policy = _load(
+        tmp_path,
+        HOUSEHOLD_LIST_POLICY.replace(
+            "      - {table: households, column: phones, kind: phone, region: ES}\n",
+            "      - {table: households, column: phones, kind: phone, region: ES}\n"
+            "      - {table: households, column: names, kind: name}\n",
+        ).replace("phones: {}}", "phones: {}, names: {}}"),
+    )
+    con = workspace.con
+    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
+                "'alba@example.com' AS email, '622111222' AS phone, "
+                "'Alba Ruiz' AS name")  # fmt: skip
+    con.execute("CREATE TABLE calls AS SELECT 'C3' AS call_id, '644555666' AS phone, "
+                "NULL::VARCHAR AS caller")  # fmt: skip
+    con.execute("CREATE TABLE households AS SELECT * FROM (VALUES "
+                "('H1', 'A100', ['622111222', '644555666'], NULL::VARCHAR[]), "
+                "('F7', NULL, ['644555666'], ['Alba Ruiz', 'Leo Ruiz'])) "
+                "t(household_id, customer_id, phones, names)")  # fmt: skip
+    con.execute("CREATE TABLE signups (signup_id VARCHAR, email VARCHAR, mobile VARCHAR)")
+    ctx = service.context(workspace, policy)
+    requests = {"a": {"customer_id": ["A100"]}, "am": {"phone": ["+34 622 111 222"]}}
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, ctx.space, {req: given}))
+    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+        for req in requests:
+            assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
+            assert {("households", "F7"), ("calls", "C3")} <= _possible(workspace, found[req])
+
+
 ACCOUNT_LIST_POLICY = """
 version: 1
 subjects:

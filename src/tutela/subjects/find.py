@@ -1014,7 +1014,7 @@ def _shared_value_matches(
         elif other == LIST_ITEM:
             reason = (
                 "reached only through an item of a list of several (a household's phones) "
-                "that the requester did not give, and nothing on the row says whose it is: "
+                "that the requester did not give, and nothing on the row shows it to be theirs: "
                 "for a human to decide"
             )
         elif other is not None:

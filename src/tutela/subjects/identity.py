@@ -844,7 +844,8 @@ class IdentityJudge:
         # app session carries Alba's customer id). So is an e-mail address (a guest's login
         # on the phone of a customer whose record has no address), unless a row reached the
         # weak way that carries her full name, word for word, carries it too (her sign-up on
-        # her phone with a private address, her profile listing it). A list of addresses
+        # her phone with a private address, her profile listing it; not a list of several
+        # names: a household record naming her and her son). A list of addresses
         # reached through one a vouched row carries is not judged by its other items (her
         # profile), nor does it vouch for them: a recipient list holding a guest's address
         # and another's.
@@ -866,7 +867,7 @@ class IdentityJudge:
             JOIN _sig s ON s.tbl = w.tbl AND s.rid = w.rid JOIN _vmine m ON m.req = w.req
             JOIN _idx i ON i.tbl = w.tbl AND i.rid = w.rid AND i.kind = 'email'
             WHERE list_has_any(
-                list_transform(list_filter(coalesce(s.a{nm}, []), lambda n: len(list_filter(
+                list_transform(list_filter(coalesce(s.own, []), lambda n: len(list_filter(
                     _nwords(n), lambda w: length(w) >= 2)) >= 2), lambda n: _fullname(n)),
                 list_transform(coalesce(m.m{nm}, []), lambda n: _fullname(n)))"""
             if nm >= 0
@@ -972,11 +973,12 @@ class IdentityJudge:
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
         nm = kinds.index("name") if "name" in kinds else -1
         # one of its ids or e-mails, or a name agreeing with one of the names (the same
-        # name written differently: "Ruiz, Alba", "Alba Ruiz Garcia", "A. Ruiz")
+        # name written differently: "Ruiz, Alba", "Alba Ruiz Garcia", "A. Ruiz"; not a list
+        # of several names, which names her among others)
         backs = (
             "("
             + " OR ".join(
-                f"_names_agree(coalesce(s.a{i}, []), m.m{i})"
+                f"_names_agree(coalesce(s.own, []), m.m{i})"
                 if i == nm
                 else f"list_has_any(coalesce(s.a{i}, []), m.m{i})"
                 for i in range(len(kinds))
