@@ -1478,6 +1478,110 @@ def test_a_card_naming_her_and_her_son_reached_through_his_mobile_is_a_question(
             assert {("households", "F7"), ("calls", "C3")} <= _possible(workspace, found[req])
 
 
+NAMES_LIST_POLICY = HOUSEHOLD_LIST_POLICY.replace(
+    "      - {table: households, column: phones, kind: phone, region: ES}\n",
+    "      - {table: households, column: phones, kind: phone, region: ES}\n"
+    "      - {table: households, column: names, kind: name}\n",
+).replace("phones: {}}", "phones: {}, names: {}}")
+
+
+def _names_lists(workspace: Workspace, crm: str, households: str, calls: str) -> None:
+    con = workspace.con
+    con.execute(f"CREATE TABLE crm AS SELECT * FROM (VALUES {crm}) "
+                "t(customer_id, email, phone, name)")  # fmt: skip
+    con.execute(f"CREATE TABLE households AS SELECT * FROM (VALUES {households}) "
+                "t(household_id, customer_id, phones, names)")  # fmt: skip
+    con.execute(f"CREATE TABLE calls AS SELECT * FROM (VALUES {calls}) "
+                "t(call_id, phone, caller)")  # fmt: skip
+    con.execute("CREATE TABLE signups (signup_id VARCHAR, email VARCHAR, mobile VARCHAR)")
+
+
+def test_when_only_a_household_list_names_her_a_strangers_call_is_a_question(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Alba's CRM row has no name; her household record lists her and her son. A call from
+    her mobile by "Marc Soler" is not hers for certain: which of the listed she is, the
+    data does not say, and he is neither."""
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', '622111222', NULL)",
+        "('H1', 'A100', ['699000111'], ['Alba Ruiz', 'Leo Ruiz'])",
+        "('C2', '622111222', 'Marc Soler')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})["a"]
+    assert _found(workspace, found) == {"crm": {"A100"}, "households": {"H1"}}
+    assert ("calls", "C2") in _possible(workspace, found)
+
+
+def test_her_son_naming_himself_does_not_get_her_household_record(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Her household record (H1, her customer id) lists her mobile and her son's, and
+    both their names; her CRM row has no name. Leo asking by his mobile and his name: the
+    list names him, but the customer id on it is not shown to be his: nothing certain."""
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', NULL, NULL)",
+        "('H1', 'A100', ['622111222', '644555666'], ['Alba Ruiz', 'Leo Ruiz'])",
+        "('C1', '622111222', 'Alba Ruiz')",
+    )
+    ctx = service.context(workspace, policy)
+    given = {"ln": {"phone": ["+34 644 555 666"], "name": ["Leo Ruiz"]}}
+    found = find_subjects(workspace, ctx.space, given)["ln"]
+    assert _found(workspace, found) == {}
+    assert {("crm", "A100"), ("households", "H1")} <= _possible(workspace, found)
+
+
+def test_a_card_listing_a_couple_keeps_each_ones_request(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A shop's card (K1, no customer id) lists Alba's and Bruno's mobiles and names. Each
+    asking by mobile and name keeps their own record and call; the other's never."""
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', '622111222', 'Alba Ruiz'), "
+        "('B200', 'bruno@example.com', '633444555', 'Bruno Sala')",
+        "('K1', NULL, ['622111222', '633444555'], ['Alba Ruiz', 'Bruno Sala'])",
+        "('C1', '622111222', 'Alba Ruiz'), ('C6', '633444555', 'Bruno Sala')",
+    )
+    ctx = service.context(workspace, policy)
+    requests = {
+        "an": {"phone": ["+34 622 111 222"], "name": ["Alba Ruiz"]},
+        "bn": {"phone": ["+34 633 444 555"], "name": ["Bruno Sala"]},
+    }
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, ctx.space, {req: given}))
+    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+        a, b = _found(workspace, found["an"]), _found(workspace, found["bn"])
+        assert a["crm"] == {"A100"} and a["calls"] == {"C1"}
+        assert b["crm"] == {"B200"} and b["calls"] == {"C6"}
+
+
+def test_a_list_of_one_persons_names_written_differently_is_hers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Her household record lists her mobiles and her son's, and her name as she writes
+    it in two ways ("Alba Ruiz", "Ruiz Garcia, Alba"); her CRM row has no name. Her call
+    from her second mobile as "Alba Ruiz Garcia" is hers; her son's named call is not."""
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', NULL, NULL)",
+        "('H1', 'A100', ['622111222', '611222333', '644555666'], "
+        "['Alba Ruiz', 'Ruiz Garcia, Alba'])",
+        "('C1', '611222333', 'Alba Ruiz Garcia'), ('C4', '644555666', 'Leo Ruiz')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})["a"]
+    assert _found(workspace, found) == {"crm": {"A100"}, "households": {"H1"}, "calls": {"C1"}}
+    assert ("calls", "C4") in _possible(workspace, found)
+
+
 ACCOUNT_LIST_POLICY = """
 version: 1
 subjects:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import phonenumbers
 
@@ -188,6 +189,10 @@ _NAME_MACROS = [
 ]
 
 
+NameUse = Literal["back", "judge", "drop"]
+"""What a request's names are taken for (`IdentityJudge.mine_sql`)."""
+
+
 @lru_cache(maxsize=65536)
 def is_landline(national: str, country_code: str) -> bool:
     """Whether a number (national significant number, country calling code) is a fixed
@@ -295,15 +300,20 @@ class IdentityJudge:
                 # a placeholder (`N/A` as a customer id, `unknown` as a name) says nothing
                 # about who the row is: not an attribute of it
                 nobody = nobody_sql(link.kind, "k", self.space.placeholders)
-                # a list of several names (a household's members) names several people
+                # a list of names two of which are not one name written differently (a
+                # household's members, not "Alba Ruiz", "Ruiz, Alba", "A. Ruiz") names
+                # several people
                 many = (
-                    f"count(DISTINCT k) FILTER (WHERE NOT ({nobody})) OVER (PARTITION BY rid) > 1"
+                    "len(list_filter(ks, lambda p: len(list_filter(ks, lambda q: "
+                    "NOT _names_alike(p, q))) > 0)) > 0"
                     if link.list_column and link.kind == "name"
                     else "false"
                 )
                 parts.append(
-                    f"SELECT rid, {a} AS a, CASE WHEN {nobody} THEN NULL ELSE k END AS val, "
-                    f"{many} AS many FROM (SELECT rid, {key} AS k FROM {rows})"
+                    f"SELECT rid, a, val, {many} AS many FROM (SELECT rid, {a} AS a, "
+                    f"CASE WHEN {nobody} THEN NULL ELSE k END AS val, "
+                    f"list(k) FILTER (WHERE NOT ({nobody})) OVER (PARTITION BY rid) AS ks "
+                    f"FROM (SELECT rid, {key} AS k FROM {rows}))"
                 )
             lists = ", ".join(
                 f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
@@ -365,17 +375,28 @@ class IdentityJudge:
         )  # read again below, with the tokens known now
 
     # -- judging values ---------------------------------------------------------------
-    def own_sql(self, s: str, i: int) -> str:
-        """SQL: the values of attribute `i` that the signature `s` carries as the person's
-        own, for the sets of what a request's person carries: not the names of a list of
-        several (a household record listing Alba and her son Leo does not make Leo's name
-        hers; judged, the row agrees with either)."""
-        return f"{s}.own" if self.attr_kinds[i] == "name" else f"{s}.a{i}"
-
-    def mine_sql(self, s: str, i: int) -> str:
-        """SQL aggregate: the person's values of attribute `i` over signatures `s`."""
-        own = self.own_sql(s, i)
-        return f"list_distinct(flatten(list({own}) FILTER (WHERE {own} IS NOT NULL)))"
+    def mine_sql(self, s: str, i: int, use: NameUse = "judge") -> str:
+        """SQL aggregate: the person's values of attribute `i` over signatures `s` (a
+        request's rows). A list of several names (a household record listing Alba and her
+        son Leo) does not make the names it lists hers (`_sig.own`). `use`:
+        - "back", what backs a row as hers: her own names only;
+        - "judge", what a row is judged against (does it contradict her?): her own names;
+          when only such a list names her, a name no row carries (which of them she is,
+          the data does not say: any name on a row is unlike hers);
+        - "drop", what a row must be unlike to be left out as someone else's: her own
+          names, or, when only such a list names her, its names.
+        Judged itself, a row with such a list agrees with any of them."""
+        every = f"list_distinct(flatten(list({s}.a{i}) FILTER (WHERE {s}.a{i} IS NOT NULL)))"
+        if self.attr_kinds[i] != "name":
+            return every
+        own = f"list_distinct(flatten(list({s}.own) FILTER (WHERE {s}.own IS NOT NULL)))"
+        if use == "back":
+            return own
+        listed = "[chr(1)]" if use == "judge" else every
+        return (
+            f"CASE WHEN len(coalesce({own}, [])) > 0 THEN {own} "
+            f"WHEN len(coalesce({every}, [])) > 0 THEN {listed} END"
+        )
 
     def conflict_sql(self, x: str, y: str, judged: str | None = None) -> str:
         """SQL: the index of the strongest attribute kind on which two signatures (lists
@@ -458,10 +479,11 @@ class IdentityJudge:
             for i, kind in enumerate(self.attr_kinds)
         )
 
-    def subject_signatures(self) -> None:
-        """`_mine`: per request, every identity attribute of its certain rows so far."""
+    def subject_signatures(self, use: NameUse = "judge") -> None:
+        """`_mine`: per request, every identity attribute of its certain rows so far (names
+        as `mine_sql` takes them for `use`)."""
         n = len(self.attr_kinds)
-        mine = ", ".join(f"{self.mine_sql('s', i)} AS m{i}" for i in range(n))
+        mine = ", ".join(f"{self.mine_sql('s', i, use)} AS m{i}" for i in range(n))
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE _mine AS SELECT h.req"
             + (f", {mine}" if mine else "")
@@ -742,12 +764,15 @@ class IdentityJudge:
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
             return self._ban_lists(lists)
         mine = ", ".join(f"{self.mine_sql('s', i)} AS m{i}" for i in range(n))
+        nm = kinds.index("name") if "name" in kinds else -1
+        # `own`: her names that back a row as hers (`_wbacked`)
+        own = self.mine_sql("s", nm, "back") if nm >= 0 else "NULL::VARCHAR[]"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _vmine AS SELECT v.req, {mine} FROM _vouched v "
-            "JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid "
+            f"CREATE OR REPLACE TEMP TABLE _vmine AS SELECT v.req, {mine}, {own} AS own "
+            "FROM _vouched v JOIN _sig s ON s.tbl = v.tbl AND s.rid = v.rid "
             "WHERE v.req NOT IN (SELECT req FROM _vlist) GROUP BY v.req"
         )
-        con.execute("INSERT INTO _vmine SELECT * FROM _gsig")
+        con.execute(f"INSERT INTO _vmine SELECT *, {f'm{nm}' if nm >= 0 else 'NULL'} FROM _gsig")
         # the values the weak rows carry: followed kinds, from links not declared shared,
         # not placeholders (those say nothing of anyone)
         followed = f"[{', '.join(sql_literal(k) for k in sorted(EXPANDING))}]"
@@ -858,18 +883,17 @@ class IdentityJudge:
                           AND i.key = h.key)""",
             lists,
         )
-        nm = kinds.index("name") if "name" in kinds else -1
         # her full name: the same words, in any order, two or more of them not initials (not
         # "A. Ruiz", nor "Juan García" within his son's "Juan García López")
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _wbacked AS
+            """CREATE OR REPLACE TEMP TABLE _wbacked AS
             SELECT DISTINCT w.req, i.key FROM _weak w
             JOIN _sig s ON s.tbl = w.tbl AND s.rid = w.rid JOIN _vmine m ON m.req = w.req
             JOIN _idx i ON i.tbl = w.tbl AND i.rid = w.rid AND i.kind = 'email'
             WHERE list_has_any(
                 list_transform(list_filter(coalesce(s.own, []), lambda n: len(list_filter(
                     _nwords(n), lambda w: length(w) >= 2)) >= 2), lambda n: _fullname(n)),
-                list_transform(coalesce(m.m{nm}, []), lambda n: _fullname(n)))"""
+                list_transform(coalesce(m.own, []), lambda n: _fullname(n)))"""
             if nm >= 0
             else "CREATE OR REPLACE TEMP TABLE _wbacked (req VARCHAR, key VARCHAR)"
         )
@@ -933,7 +957,7 @@ class IdentityJudge:
             f"list(g.key) FILTER (WHERE g.kind = {sql_literal(k)}) AS g{i}"
             for i, k in enumerate(kinds)
         )
-        theirs = ", ".join(f"{self.mine_sql('t', i)} AS t{i}" for i in range(len(kinds)))
+        theirs = ", ".join(f"{self.mine_sql('t', i, 'back')} AS t{i}" for i in range(len(kinds)))
         both = ", ".join(
             f"list_distinct(coalesce(t.t{i}, []) || coalesce(g.g{i}, [])) AS m{i}"
             for i in range(len(kinds))
@@ -975,15 +999,24 @@ class IdentityJudge:
         # one of its ids or e-mails, or a name agreeing with one of the names (the same
         # name written differently: "Ruiz, Alba", "Alba Ruiz Garcia", "A. Ruiz"; not a list
         # of several names, which names her among others)
+        ids = [i for i in range(len(kinds)) if i != nm]
+        has_id = " OR ".join(f"len(coalesce(s.a{i}, [])) > 0" for i in ids) or "false"
         backs = (
             "("
             + " OR ".join(
-                f"_names_agree(coalesce(s.own, []), m.m{i})"
-                if i == nm
-                else f"list_has_any(coalesce(s.a{i}, []), m.m{i})"
-                for i in range(len(kinds))
+                [f"list_has_any(coalesce(s.a{i}, []), m.m{i})" for i in ids]
+                + ([f"_names_agree(coalesce(s.own, []), m.m{nm})"] if nm >= 0 else [])
             )
             + ")"
+        )
+        # a list start: a list of several names that names her backs a row carrying no id
+        # or e-mail (a card listing her and her partner, with both their phones), not one
+        # that carries an id nothing of hers carries (her household record, asked for by
+        # her son with his name)
+        backs_start = (
+            f"({backs} OR (_names_agree(coalesce(s.a{nm}, []), m.m{nm}) AND NOT ({has_id})))"
+            if nm >= 0
+            else backs
         )
         carries = " OR ".join(f"len(coalesce(s.a{i}, [])) > 0" for i in range(len(kinds)))
         first = " ".join(
@@ -1000,7 +1033,7 @@ class IdentityJudge:
                           AND i.link = h.link AND NOT EXISTS (
                               SELECT 1 FROM _given o WHERE o.req = h.req
                               AND o.kind = i.kind AND o.key = i.key))
-              AND ({carries}) AND NOT {backs}
+              AND ({carries}) AND NOT {backs_start}
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
             RETURNING req""",
@@ -1357,7 +1390,7 @@ class IdentityJudge:
             return {}
         strong = [i for i, k in enumerate(kinds) if k not in SOFT_KINDS]
         soft = [i for i, k in enumerate(kinds) if k in ("email", "name")]
-        self.subject_signatures()
+        self.subject_signatures("drop")
 
         def both(i: int) -> str:
             return f"(len(coalesce(s.a{i}, [])) > 0 AND len(coalesce(m.m{i}, [])) > 0)"
