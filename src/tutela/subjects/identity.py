@@ -303,18 +303,20 @@ class IdentityJudge:
                 # a list of names two of which are not one name written differently (a
                 # household's members, not "Alba Ruiz", "Ruiz, Alba", "A. Ruiz") names
                 # several people
-                many = (
-                    "len(list_filter(ks, lambda p: len(list_filter(ks, lambda q: "
-                    "NOT _names_alike(p, q))) > 0)) > 0"
-                    if link.list_column and link.kind == "name"
-                    else "false"
-                )
-                parts.append(
-                    f"SELECT rid, a, val, {many} AS many FROM (SELECT rid, {a} AS a, "
-                    f"CASE WHEN {nobody} THEN NULL ELSE k END AS val, "
-                    f"list(k) FILTER (WHERE NOT ({nobody})) OVER (PARTITION BY rid) AS ks "
-                    f"FROM (SELECT rid, {key} AS k FROM {rows}))"
-                )
+                val = f"CASE WHEN {nobody} THEN NULL ELSE k END"
+                if link.list_column and link.kind == "name":
+                    parts.append(
+                        "SELECT rid, a, val, len(list_filter(ks, lambda p: len(list_filter("
+                        "ks, lambda q: NOT _names_alike(p, q))) > 0)) > 0 AS many FROM ("
+                        f"SELECT rid, {a} AS a, {val} AS val, list(k) FILTER "
+                        f"(WHERE NOT ({nobody})) OVER (PARTITION BY rid) AS ks "
+                        f"FROM (SELECT rid, {key} AS k FROM {rows}))"
+                    )
+                else:
+                    parts.append(
+                        f"SELECT rid, {a} AS a, {val} AS val, false AS many "
+                        f"FROM (SELECT rid, {key} AS k FROM {rows})"
+                    )
             lists = ", ".join(
                 f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
                 for i in range(n)
