@@ -1539,7 +1539,8 @@ def test_a_card_listing_a_couple_keeps_each_ones_request(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     """A shop's card (K1, no customer id) lists Alba's and Bruno's mobiles and names. Each
-    asking by mobile and name keeps their own record and call; the other's never."""
+    asking by mobile (and name) keeps their own record and call, never the other's; the
+    card, which holds both their data, is a question for each."""
     policy = _load(tmp_path, NAMES_LIST_POLICY)
     _names_lists(
         workspace,
@@ -1552,29 +1553,57 @@ def test_a_card_listing_a_couple_keeps_each_ones_request(
     requests = {
         "an": {"phone": ["+34 622 111 222"], "name": ["Alba Ruiz"]},
         "bn": {"phone": ["+34 633 444 555"], "name": ["Bruno Sala"]},
+        "b": {"phone": ["+34 633 444 555"]},
     }
     alone: dict[str, service.SubjectMatch] = {}
     for req, given in requests.items():
         alone.update(find_subjects(workspace, ctx.space, {req: given}))
     for found in (alone, find_subjects(workspace, ctx.space, requests)):
-        a, b = _found(workspace, found["an"]), _found(workspace, found["bn"])
-        assert a["crm"] == {"A100"} and a["calls"] == {"C1"}
-        assert b["crm"] == {"B200"} and b["calls"] == {"C6"}
+        assert _found(workspace, found["an"]) == {"crm": {"A100"}, "calls": {"C1"}}
+        for req in ("bn", "b"):
+            assert _found(workspace, found[req]) == {"crm": {"B200"}, "calls": {"C6"}}
+        for req in requests:
+            assert ("households", "K1") in _possible(workspace, found[req])
+            reasons = {p.table: p.reason for p in found[req].possible}
+            assert "listing several people" in reasons["households"]
+
+
+@pytest.mark.parametrize("names", [None, ["Juan García", "Juan García López"]])
+def test_his_sons_call_from_the_household_list_is_not_the_fathers(
+    workspace: Workspace, tmp_path: Path, names: list[str] | None
+) -> None:
+    """Juan García's household record lists his mobile and his son's. The son's call from
+    his own mobile, as "Juan García López", reached only through that list, is a question
+    for the father: "Juan García" is all in his son's name (and the record may list both
+    names)."""
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('J700', 'juan.garcia@example.com', '611000001', 'Juan García')",
+        f"('H5', 'J700', ['611000001', '611000002'], {names or 'NULL::VARCHAR[]'})",
+        "('K21', '611000002', 'Juan García López'), ('K20', '611000001', 'Juan García')",
+    )
+    ctx = service.context(workspace, policy)
+    found = find_subjects(workspace, ctx.space, {"j": {"customer_id": ["J700"]}})["j"]
+    assert _found(workspace, found) == {"crm": {"J700"}, "households": {"H5"}, "calls": {"K20"}}
+    assert ("calls", "K21") in _possible(workspace, found)
 
 
 def test_a_list_of_one_persons_names_written_differently_is_hers(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     """Her household record lists her mobiles and her son's, and her name as she writes
-    it in two ways ("Alba Ruiz", "Ruiz Garcia, Alba"); her CRM row has no name. Her call
-    from her second mobile as "Alba Ruiz Garcia" is hers; her son's named call is not."""
+    it in two ways ("Alba Ruiz Garcia", "Ruiz Garcia, Alba"); her CRM row has no name. Her
+    call from her second mobile as "A. Ruiz Garcia" is hers; her son's named call is not.
+    ("Alba Ruiz" beside "Alba Ruiz Garcia" would be two people: a father's "Juan García"
+    beside his son's "Juan García López".)"""
     policy = _load(tmp_path, NAMES_LIST_POLICY)
     _names_lists(
         workspace,
         "('A100', 'alba@example.com', NULL, NULL)",
         "('H1', 'A100', ['622111222', '611222333', '644555666'], "
-        "['Alba Ruiz', 'Ruiz Garcia, Alba'])",
-        "('C1', '611222333', 'Alba Ruiz Garcia'), ('C4', '644555666', 'Leo Ruiz')",
+        "['Alba Ruiz Garcia', 'Ruiz Garcia, Alba'])",
+        "('C1', '611222333', 'A. Ruiz Garcia'), ('C4', '644555666', 'Leo Ruiz')",
     )
     ctx = service.context(workspace, policy)
     found = find_subjects(workspace, ctx.space, {"a": {"customer_id": ["A100"]}})["a"]

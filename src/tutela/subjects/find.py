@@ -44,6 +44,7 @@ from tutela.subjects import narrow
 from tutela.subjects.identity import (
     AMBIGUOUS,
     LIST_ITEM,
+    SHARED_LIST,
     SOFT_KINDS,
     IdentityJudge,
     ValueStatus,
@@ -1016,6 +1017,12 @@ def _shared_value_matches(
                 "reached only through an item of a list of several (a household's phones) "
                 "that the requester did not give, and nothing on the row shows it to be theirs: "
                 "for a human to decide"
+            )
+        elif other == SHARED_LIST:
+            reason = (
+                "a record listing several people (their names and phones), the requester "
+                "among them: whose it is, and what of it to report or erase, is for a human "
+                "to decide"
             )
         elif other is not None:
             reason = (

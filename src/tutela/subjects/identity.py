@@ -66,6 +66,11 @@ LIST_ITEM = "list_item"
 """`_ban` kind of a row reached only through an item of a list of several phones or devices
 that the requester did not give (`IdentityJudge._ban_weak_lists`)."""
 
+SHARED_LIST = "shared_list"
+"""`_ban` kind of a row reached through the given phone or device as one item of a list,
+that lists several people by name and carries no id or e-mail (a shop's card of a couple):
+a question for each of them, which does not make the given value someone else's."""
+
 _GIVEN_CC = "(g.cc IS NULL OR h.cc IS NULL OR g.cc = h.cc)"
 """SQL: a given value `g` and a hit `h` of one phone number are of one country, when both
 say which."""
@@ -153,6 +158,11 @@ _NAME_MACROS = [
     "CREATE OR REPLACE TEMP MACRO _fullname(n) AS list_sort(list_distinct(_nwords(n)))",
     "CREATE OR REPLACE TEMP MACRO _names_agree(a, b) AS "
     "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q))) > 0)) > 0",
+    # the same name as many words long ("A. Ruiz", "Ruiz, Alba" for "Alba Ruiz"): not a
+    # father's "Juan Garcia" in his son's "Juan Garcia Lopez"
+    "CREATE OR REPLACE TEMP MACRO _names_match(a, b) AS "
+    "len(list_filter(a, lambda p: len(list_filter(b, lambda q: _names_alike(p, q) "
+    "AND len(_nwords(p)) = len(_nwords(q)))) > 0)) > 0",
     # close enough to be the same person misspelt: not proof, but no reason to discard. One
     # slip anywhere ("nna Costa" for "Anna Costa"), or word for word the same words with at
     # most one slip in each word of 4+ letters ("Jon Smith" for "John Smith"). Not close: a
@@ -302,12 +312,13 @@ class IdentityJudge:
                 nobody = nobody_sql(link.kind, "k", self.space.placeholders)
                 # a list of names two of which are not one name written differently (a
                 # household's members, not "Alba Ruiz", "Ruiz, Alba", "A. Ruiz") names
-                # several people
+                # several people; "Juan García" and "Juan García López" are a father and
+                # his son as often as one man (`_names_match`)
                 val = f"CASE WHEN {nobody} THEN NULL ELSE k END"
                 if link.list_column and link.kind == "name":
                     parts.append(
                         "SELECT rid, a, val, len(list_filter(ks, lambda p: len(list_filter("
-                        "ks, lambda q: NOT _names_alike(p, q))) > 0)) > 0 AS many FROM ("
+                        "ks, lambda q: NOT _names_match([p], [q]))) > 0)) > 0 AS many FROM ("
                         f"SELECT rid, {a} AS a, {val} AS val, list(k) FILTER "
                         f"(WHERE NOT ({nobody})) OVER (PARTITION BY rid) AS ks "
                         f"FROM (SELECT rid, {key} AS k FROM {rows}))"
@@ -1007,18 +1018,20 @@ class IdentityJudge:
             "("
             + " OR ".join(
                 [f"list_has_any(coalesce(s.a{i}, []), m.m{i})" for i in ids]
-                + ([f"_names_agree(coalesce(s.own, []), m.m{nm})"] if nm >= 0 else [])
+                + ([f"_names_match(coalesce(s.own, []), m.m{nm})"] if nm >= 0 else [])
             )
             + ")"
         )
-        # a list start: a list of several names that names her backs a row carrying no id
-        # or e-mail (a card listing her and her partner, with both their phones), not one
-        # that carries an id nothing of hers carries (her household record, asked for by
-        # her son with his name)
-        backs_start = (
-            f"({backs} OR (_names_agree(coalesce(s.a{nm}, []), m.m{nm}) AND NOT ({has_id})))"
+        # a list start that lists several people by name, her among them, and carries no id
+        # or e-mail (a shop's card of a couple, with both their phones): a question for
+        # each, not a sign that the given phone is someone else's (`SHARED_LIST`); her
+        # household record, asked for by her son with his name, carries an id nothing of
+        # his carries: that is someone's record
+        shared = (
+            f"CASE WHEN _names_agree(coalesce(s.a{nm}, []), m.m{nm}) AND NOT ({has_id}) "
+            f"THEN '{SHARED_LIST}' END"
             if nm >= 0
-            else backs
+            else "NULL"
         )
         carries = " OR ".join(f"len(coalesce(s.a{i}, [])) > 0" for i in range(len(kinds)))
         first = " ".join(
@@ -1026,7 +1039,8 @@ class IdentityJudge:
         )
         rows = con.execute(
             f"""INSERT INTO _ban
-            SELECT DISTINCT h.req, h.tbl, h.rid, CASE {first} END, 1 FROM _hits h
+            SELECT DISTINCT h.req, h.tbl, h.rid, coalesce({shared}, CASE {first} END), 1
+            FROM _hits h
             JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key AND {_GIVEN_CC}
             JOIN _sig s ON s.tbl = h.tbl AND s.rid = h.rid
             JOIN _wmine m ON m.req = h.req
@@ -1035,7 +1049,7 @@ class IdentityJudge:
                           AND i.link = h.link AND NOT EXISTS (
                               SELECT 1 FROM _given o WHERE o.req = h.req
                               AND o.kind = i.kind AND o.key = i.key))
-              AND ({carries}) AND NOT {backs_start}
+              AND ({carries}) AND NOT {backs}
               AND NOT EXISTS (SELECT 1 FROM _ban b WHERE b.req = h.req AND b.tbl = h.tbl
                               AND b.rid = h.rid)
             RETURNING req""",
@@ -1175,7 +1189,7 @@ class IdentityJudge:
             JOIN _given g ON g.req = h.req AND g.kind = h.via AND g.key = h.key
              AND {_GIVEN_CC}
             WHERE list_contains($reqs, b.req) AND NOT list_contains({several}, b.kind)
-              AND {self.unanchored_sql("b.req")}
+              AND b.kind <> '{SHARED_LIST}' AND {self.unanchored_sql("b.req")}
             ORDER BY 1""",
             {"reqs": list(reqs)},
         ).fetchall()
