@@ -131,6 +131,26 @@ HOSTILE = (
 )
 
 
+def test_a_request_naming_the_person_only_fails(
+    shop: Workspace, policy: Policy, tmp_path: Path
+) -> None:
+    """A name says nothing of who asks: the row fails with the reason, never "we hold no
+    data about you"; with an e-mail beside it, it is answered."""
+    path = tmp_path / "named.csv"
+    path.write_text(
+        "request_id,type,name,email,received_at\n"
+        "N1,access,Anna Puig,,2026-10-01\n"
+        "N2,access,Anna Puig,nobody@example.com,2026-10-01\n",
+        encoding="utf-8",
+    )
+    ctx = service.context(shop, policy)
+    result = requests.run_batch(ctx, path, apply=True, out_dir=tmp_path / "out")
+    states = {r["request_id"]: (r["state"], r["reason"]) for r in result.rows}
+    assert states["N1"][0] == "failed"
+    assert "a name alone does not identify" in states["N1"][1]
+    assert states["N2"][0] != "failed"
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [

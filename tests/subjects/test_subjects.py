@@ -179,6 +179,8 @@ def test_cli_errors(shop: Workspace, cli: Cli, policy_file: Path) -> None:
     assert bad.exit_code == 2 and "malformed e-mail" in bad.stderr
     letters = cli("subject", "find", "--phone", "abc", "-p", str(policy_file))
     assert letters.exit_code == 2 and "malformed phone number" in letters.stderr
+    named = cli("sar", "--id", "name=Anna Puig", "-p", str(policy_file))
+    assert named.exit_code == 2 and "a name alone does not identify" in named.stderr
     unknown = cli("subject", "find", "--id", "passport=X1", "-p", str(policy_file))
     assert unknown.exit_code == 2 and "no table declares a 'passport'" in unknown.stderr
     missing = cli("sar", "--email", "a@b.co", "-p", str(policy_file.parent / "nope.yaml"))

@@ -40,8 +40,10 @@ def new_request_id(prefix: str) -> str:
 
 
 def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[str, list[str]]:
-    """Drop empty values; refuse a request without identifiers, with a malformed e-mail
-    or with a phone number without its digits."""
+    """Drop empty values; refuse a request without identifiers, with names only (a name
+    does not say who asks: "we hold nothing under that name" would be false for every
+    namesake's rows, and their data is not the requester's), with a malformed e-mail or
+    with a phone number without its digits."""
     clean = {
         k: [str(v).strip() for v in vals if v is not None and str(v).strip()]
         for k, vals in identifiers.items()
@@ -52,6 +54,12 @@ def validate_identifiers(identifiers: Identifiers, *, where: str = "") -> dict[s
         raise UsageError(
             f"{prefix}no identifier given",
             hint="give --email, --phone, --customer-id, --national-id or --id KIND=VALUE",
+        )
+    if set(clean) == {"name"}:
+        raise UsageError(
+            f"{prefix}a name alone does not identify anyone",
+            hint="ask the requester for an e-mail address, a phone number or a customer id "
+            "as well (GDPR Art. 12(6))",
         )
     for email in clean.get("email", []):
         if not _EMAIL.match(email):
