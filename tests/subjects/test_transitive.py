@@ -1358,6 +1358,24 @@ def test_a_household_list_of_phones_keeps_each_members_rows_apart(
             assert "an item of a list of several" in reasons["calls"]
 
 
+NAMES_LIST_POLICY = HOUSEHOLD_LIST_POLICY.replace(
+    "      - {table: households, column: phones, kind: phone, region: ES}\n",
+    "      - {table: households, column: phones, kind: phone, region: ES}\n"
+    "      - {table: households, column: names, kind: name}\n",
+).replace("phones: {}}", "phones: {}, names: {}}")
+
+
+def _names_lists(workspace: Workspace, crm: str, households: str, calls: str) -> None:
+    con = workspace.con
+    con.execute(f"CREATE TABLE crm AS SELECT * FROM (VALUES {crm}) "
+                "t(customer_id, email, phone, name)")  # fmt: skip
+    con.execute(f"CREATE TABLE households AS SELECT * FROM (VALUES {households}) "
+                "t(household_id, customer_id, phones, names)")  # fmt: skip
+    con.execute(f"CREATE TABLE calls AS SELECT * FROM (VALUES {calls}) "
+                "t(call_id, phone, caller)")  # fmt: skip
+    con.execute("CREATE TABLE signups (signup_id VARCHAR, email VARCHAR, mobile VARCHAR)")
+
+
 def test_a_household_list_of_names_does_not_make_her_sons_name_hers(
     workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -1367,14 +1385,7 @@ def test_a_household_list_of_names_does_not_make_her_sons_name_hers(
     household's, not hers: his named call is not vouched for by her record, and is a
     question for her request by customer id, and for her request by her mobile and name,
     which keeps her own rows."""
-    policy = _load(
-        tmp_path,
-        HOUSEHOLD_LIST_POLICY.replace(
-            "      - {table: households, column: phones, kind: phone, region: ES}\n",
-            "      - {table: households, column: phones, kind: phone, region: ES}\n"
-            "      - {table: households, column: names, kind: name}\n",
-        ).replace("phones: {}}", "phones: {}, names: {}}"),
-    )
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
     con = workspace.con
     con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
                 "'alba@example.com' AS email, '622111222' AS phone, "
@@ -1412,12 +1423,11 @@ def test_a_household_list_of_names_does_not_make_her_sons_address_hers(
     both are hers."""
     policy = _load(
         tmp_path,
-        HOUSEHOLD_LIST_POLICY.replace(
-            "      - {table: households, column: phones, kind: phone, region: ES}\n",
-            "      - {table: households, column: phones, kind: phone, region: ES}\n"
+        NAMES_LIST_POLICY.replace(
+            "      - {table: households, column: names, kind: name}\n",
             "      - {table: households, column: names, kind: name}\n"
             "      - {table: households, column: email, kind: email}\n",
-        ).replace("phones: {}}", "phones: {}, names: {}, email: {}}"),
+        ).replace("names: {}}", "names: {}, email: {}}"),
     )
     con = workspace.con
     con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, NULL::VARCHAR AS email, "
@@ -1448,25 +1458,14 @@ def test_a_card_naming_her_and_her_son_reached_through_his_mobile_is_a_question(
     son Leo's. A second record (F7) lists only Leo's mobile and names them both; his call
     (C3) carries his mobile. Reached only through his number on her record, F7 names her
     among others: not hers for certain, a question like his call."""
-    policy = _load(
-        tmp_path,
-        HOUSEHOLD_LIST_POLICY.replace(
-            "      - {table: households, column: phones, kind: phone, region: ES}\n",
-            "      - {table: households, column: phones, kind: phone, region: ES}\n"
-            "      - {table: households, column: names, kind: name}\n",
-        ).replace("phones: {}}", "phones: {}, names: {}}"),
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', '622111222', 'Alba Ruiz')",
+        "('H1', 'A100', ['622111222', '644555666'], NULL::VARCHAR[]), "
+        "('F7', NULL, ['644555666'], ['Alba Ruiz', 'Leo Ruiz'])",
+        "('C3', '644555666', NULL::VARCHAR)",
     )
-    con = workspace.con
-    con.execute("CREATE TABLE crm AS SELECT 'A100' AS customer_id, "
-                "'alba@example.com' AS email, '622111222' AS phone, "
-                "'Alba Ruiz' AS name")  # fmt: skip
-    con.execute("CREATE TABLE calls AS SELECT 'C3' AS call_id, '644555666' AS phone, "
-                "NULL::VARCHAR AS caller")  # fmt: skip
-    con.execute("CREATE TABLE households AS SELECT * FROM (VALUES "
-                "('H1', 'A100', ['622111222', '644555666'], NULL::VARCHAR[]), "
-                "('F7', NULL, ['644555666'], ['Alba Ruiz', 'Leo Ruiz'])) "
-                "t(household_id, customer_id, phones, names)")  # fmt: skip
-    con.execute("CREATE TABLE signups (signup_id VARCHAR, email VARCHAR, mobile VARCHAR)")
     ctx = service.context(workspace, policy)
     requests = {"a": {"customer_id": ["A100"]}, "am": {"phone": ["+34 622 111 222"]}}
     alone: dict[str, service.SubjectMatch] = {}
@@ -1476,24 +1475,6 @@ def test_a_card_naming_her_and_her_son_reached_through_his_mobile_is_a_question(
         for req in requests:
             assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
             assert {("households", "F7"), ("calls", "C3")} <= _possible(workspace, found[req])
-
-
-NAMES_LIST_POLICY = HOUSEHOLD_LIST_POLICY.replace(
-    "      - {table: households, column: phones, kind: phone, region: ES}\n",
-    "      - {table: households, column: phones, kind: phone, region: ES}\n"
-    "      - {table: households, column: names, kind: name}\n",
-).replace("phones: {}}", "phones: {}, names: {}}")
-
-
-def _names_lists(workspace: Workspace, crm: str, households: str, calls: str) -> None:
-    con = workspace.con
-    con.execute(f"CREATE TABLE crm AS SELECT * FROM (VALUES {crm}) "
-                "t(customer_id, email, phone, name)")  # fmt: skip
-    con.execute(f"CREATE TABLE households AS SELECT * FROM (VALUES {households}) "
-                "t(household_id, customer_id, phones, names)")  # fmt: skip
-    con.execute(f"CREATE TABLE calls AS SELECT * FROM (VALUES {calls}) "
-                "t(call_id, phone, caller)")  # fmt: skip
-    con.execute("CREATE TABLE signups (signup_id VARCHAR, email VARCHAR, mobile VARCHAR)")
 
 
 def test_when_only_a_household_list_names_her_a_strangers_call_is_a_question(
