@@ -247,6 +247,8 @@ class IdentityJudge:
         self.space = space
         self.ledger = ledger
         self.attr_kinds = attribute_kinds(space.links)
+        # the attribute index of names, -1 when no link is of kind name
+        self.nm = self.attr_kinds.index("name") if "name" in self.attr_kinds else -1
         self.attr_links = [
             (i, link)
             for i, link in enumerate(space.links)
@@ -332,7 +334,7 @@ class IdentityJudge:
                 f"list_sort(list_distinct(list(val) FILTER (WHERE a = {i} AND val IS NOT NULL)))"
                 for i in range(n)
             )
-            nm = self.attr_kinds.index("name") if "name" in self.attr_kinds else -1
+            nm = self.nm
             own = (
                 "list_sort(list_distinct(list(val) FILTER "
                 f"(WHERE a = {nm} AND val IS NOT NULL AND NOT many)))"
@@ -777,7 +779,7 @@ class IdentityJudge:
         if not con.execute("SELECT count(*) FROM _weak").fetchone()[0]:  # type: ignore[index]
             return self._ban_lists(lists)
         mine = ", ".join(f"{self.mine_sql('s', i)} AS m{i}" for i in range(n))
-        nm = kinds.index("name") if "name" in kinds else -1
+        nm = self.nm
         # `own`: her names that back a row as hers (`_wbacked`)
         own = self.mine_sql("s", nm, "back") if nm >= 0 else "NULL::VARCHAR[]"
         con.execute(
@@ -1008,7 +1010,7 @@ class IdentityJudge:
         con = self.con
         kinds = self.attr_kinds
         weak = f"[{', '.join(sql_literal(k) for k in WEAK_REACH)}]"
-        nm = kinds.index("name") if "name" in kinds else -1
+        nm = self.nm
         # one of its ids or e-mails, or a name agreeing with one of the names (the same
         # name written differently: "Ruiz, Alba", "Alba Ruiz Garcia", "A. Ruiz"; not a list
         # of several names, which names her among others)
@@ -1127,7 +1129,7 @@ class IdentityJudge:
         kinds = self.attr_kinds
         names = f"[{', '.join(sql_literal(k) for k in kinds)}]"
         conflict = self.conflict_sql("s.a", "m.m")
-        nm = kinds.index("name") if "name" in kinds else -1
+        nm = self.nm
         # a list naming someone when no name given, nor on a row what was given reaches
         # straight, agrees: Dan Roca's profile listing the address a guest asks by
         unnamed = (
