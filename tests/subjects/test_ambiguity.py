@@ -681,7 +681,7 @@ def test_landline_rows_that_name_nobody_are_possible_matches(
     father = service.find(ctx, {"customer_id": ["C1"]})
     assert _found(workspace, father) == {"crm": {"C1"}}
     refs = {p.row_ref: p for p in father.possible}
-    assert "carried by 2 different names" in refs["ticket_id=T1"].reason
+    assert "carried on rows with 2 different names" in refs["ticket_id=T1"].reason
     assert any("matches the person's" in e for e in refs["ticket_id=T2"].evidence)
     before = _snapshot(workspace, "orders", "order_id", {"O1", "O2"})
     tickets = _snapshot(workspace, "tickets", "ticket_id", {"T1", "T2"})

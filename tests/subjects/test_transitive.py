@@ -157,10 +157,12 @@ def test_a_shared_phone_given_alone_is_for_a_human(drop: Workspace, policy: Poli
     assert _found(drop, mobile) == {}
     possible = _possible(drop, mobile)
     assert {("newsletter", "N1"), ("calls", "K1"), ("crm", "A100"), ("crm", "B200")} <= possible
-    assert all("different people" in p.reason for p in mobile.possible), mobile.possible
+    # one identifier was given: the reason says which, not "the identifiers given"
+    assert all("the phone given leads to different people" in p.reason for p in mobile.possible)
     # an e-mail given too that no row carries says nothing of who asked
     unknown = service.find(ctx, {"phone": ["612 000 111"], "email": ["alba.new@example.org"]})
     assert _found(drop, unknown) == {}
+    assert all("the identifiers given lead to" in p.reason for p in unknown.possible)
 
 
 def test_erasing_one_leaves_the_linking_rows(drop: Workspace, policy: Policy) -> None:
@@ -1514,6 +1516,13 @@ def test_her_son_naming_himself_does_not_get_her_household_record(
     found = find_subjects(workspace, ctx.space, given)["ln"]
     assert _found(workspace, found) == {}
     assert {("crm", "A100"), ("households", "H1")} <= _possible(workspace, found)
+    # the reviewer reads what the record has of his: his whole number, not "its last digits"
+    evidence = {p.table: p.evidence for p in found.possible}
+    assert "same phone number" in evidence["households"]
+    assert "same last 4 phone digits" not in evidence["households"]
+    # one identifier given (his name beside it only corroborates)
+    reasons = {p.table: p.reason for p in found.possible}
+    assert "the phone given leads to different people" in reasons["households"], reasons
 
 
 def test_a_card_listing_a_couple_keeps_each_ones_request(

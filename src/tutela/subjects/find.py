@@ -281,7 +281,7 @@ def _find_subjects(
     linked = {(r, t, rid) for r, m in results.items() for t, rids in m.rows.items() for rid in rids}
     short: dict[str, list[FreeTextHit]] = {}
     possible: dict[tuple[str, str, int], PossibleMatch] = {}
-    split = {r[0] for r in con.execute("SELECT req FROM _split").fetchall()}
+    split = _apart(con)
     for hit_req, hit in _free_text(con, space, with_names=names and len(requests) <= 200):
         if hit_req in split and (hit_req, hit.table, hit.rowid) not in linked:
             # the identifiers given lead to different people: whose text this is, a human
@@ -291,8 +291,8 @@ def _find_subjects(
                 hit.rowid,
                 hit.column,
                 0.5,
-                "the text mentions an identifier given, but the identifiers given lead to "
-                "different people: whose it is, is for a human to decide",
+                f"the text mentions an identifier given, but {split[hit_req]} to different "
+                "people: whose it is, is for a human to decide",
             )
             continue
         if hit.kinds == {"name"} and (hit_req, hit.table, hit.rowid) not in linked:
@@ -974,6 +974,28 @@ def _held_back(con: Connection, judge: IdentityJudge, results: dict[str, Subject
         )
 
 
+def _apart(con: Connection) -> dict[str, str]:
+    """Requests left to a human because what they gave leads to different people (`_split`),
+    each with the subject of that sentence: "the phone given leads" when one identifier was
+    given (a name or a birth date beside it only corroborates), else "the identifiers given
+    lead"."""
+    rows = con.execute(
+        "SELECT s.req, list(DISTINCT g.kind) FILTER (WHERE NOT list_contains(?, g.kind)), "
+        "count(DISTINCT (g.kind, g.key)) FILTER (WHERE NOT list_contains(?, g.kind)) "
+        "FROM (SELECT DISTINCT req FROM _split) s LEFT JOIN _given g ON g.req = s.req "
+        "GROUP BY s.req",
+        [[*CORROBORATING, "name"], [*CORROBORATING, "name"]],
+    ).fetchall()
+    return {
+        req: (
+            f"the {kinds[0].replace('_', ' ')} given leads"
+            if n == 1 and kinds
+            else "the identifiers given lead"
+        )
+        for req, kinds, n in rows
+    }
+
+
 def _shared_value_matches(
     con: Connection,
     space: SearchSpace,
@@ -993,7 +1015,7 @@ def _shared_value_matches(
         "WHERE NOT EXISTS (SELECT 1 FROM _hits h WHERE h.req = m.req AND h.tbl = m.tbl "
         "AND h.rid = m.rid) GROUP BY m.req, m.tbl, m.rid ORDER BY ALL"
     ).fetchall()
-    split = {r[0] for r in con.execute("SELECT req FROM _split").fetchall()}
+    split = _apart(con)
     bridges = {
         (r[0], r[1], int(r[2])): str(r[3])
         for r in con.execute("SELECT req, tbl, rid, kind FROM _ban").fetchall()
@@ -1004,8 +1026,8 @@ def _shared_value_matches(
         other = bridges.get((req, tbl, int(rid)))
         if req in split:
             reason = (
-                "the identifiers given lead to different people: which are the requester's "
-                "is for a human to decide"
+                f"{split[req]} to different people: which rows are the requester's is for "
+                "a human to decide"
             )
         elif other is None and (req, tbl, int(rid)) in lost:
             reason = (

@@ -1373,8 +1373,8 @@ class IdentityJudge:
                   THEN 'carried by ' || coalesce(r.nrows, 0) || ' rows of '
                        || greatest(coalesce({most}, 0), coalesce(c.nsig, 0))
                        || ' or more different people'
-                WHEN f.lvl IS NOT NULL THEN 'carried by ' || ({count_at}) || ' different '
-                       || ({words})
+                WHEN f.lvl IS NOT NULL THEN 'carried on rows with ' || ({count_at})
+                       || ' different ' || ({words})
                 WHEN {countries} >= 2 THEN 'a number without its country, carried in '
                        || {countries} || ' countries'
                 WHEN {walk_in} THEN 'shaped like an id walk-in sales are filed under'

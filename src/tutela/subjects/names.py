@@ -372,16 +372,19 @@ def _add_evidence(
                 key = link.key_sql("v")
                 rows = con.execute(
                     f"WITH m AS MATERIALIZED (SELECT * FROM {their_rows}) "
-                    f"SELECT DISTINCT s.rid, k.req FROM (SELECT rid, {key} AS k FROM m) s "
+                    f"SELECT s.rid, k.req, bool_or(k.key = s.k) FROM "
+                    f"(SELECT rid, {key} AS k FROM m) s "
                     "JOIN _ncands x ON x.tbl = $tbl AND x.rid = s.rid "
                     "JOIN _tkeys k ON k.req = x.req AND k.kind = 'phone' "
-                    "AND length(k.key) >= 7 AND right(k.key, 4) = right(s.k, 4)",
+                    "AND length(k.key) >= 7 AND right(k.key, 4) = right(s.k, 4) GROUP BY ALL",
                     {"tbl": table},
                 ).fetchall()
-                for rid, req in rows:
+                for rid, req, whole in rows:
                     c = by_row.get((req, table, int(rid)))
-                    if c is not None and "same last 4 phone digits" not in c.evidence:
-                        c.evidence.append("same last 4 phone digits")
+                    # the whole number (a shared one, not followed) or its last digits only
+                    note = "same phone number" if whole else "same last 4 phone digits"
+                    if c is not None and note not in c.evidence:
+                        c.evidence.append(note)
             elif link.kind in unique_kinds:
                 rows = con.execute(
                     f"SELECT DISTINCT rid FROM {their_rows} WHERE v IS NOT NULL AND trim(v) <> ''",
