@@ -273,7 +273,7 @@ def render_review(items: Sequence[Any]) -> None:
                 i.row_ref,
                 ", ".join(f"{k}: {v}" for k, v in i.masked.items()),
                 "; ".join([i.reason or "", *i.evidence]),
-                i.decision or "open",
+                (i.decision or "open") + (" (row no longer held)" if i.held is False else ""),
             )
             for i in items
         ],

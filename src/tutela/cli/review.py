@@ -40,6 +40,13 @@ def _decide(ctx: typer.Context, request_id: str, items: list[int], decision: str
         f"{len(done)} item(s) of request {request_id} {decision}; the next sar, erase or "
         "requests run of this request uses the decision"
     )
+    for i in done:
+        if i.held is False:
+            output.warn(
+                f"item {i.item} ({i.table} {i.row_ref or ''}): the row is no longer held "
+                "(erased or changed since it was found): nothing of it is left to report "
+                "or erase"
+            )
 
 
 @review_app.command("confirm")

@@ -196,7 +196,7 @@ def review_items(
     session: Session, request_id: str | None = None, *, open_only: bool = True
 ) -> list[review.ReviewItem]:
     with session.open(read_only=True) as ws:
-        return review.items(ws.con, request_id, open_only=open_only)
+        return review.with_presence(ws, review.items(ws.con, request_id, open_only=open_only))
 
 
 @dataclass(frozen=True)

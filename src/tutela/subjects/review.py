@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,6 +99,11 @@ class ReviewItem:
     decision: str | None
     note: str | None
     decided_at: str | None
+    fingerprint: str = ""
+    held: bool | None = None
+    """Whether the workspace still holds the row (None: not looked up). A row erased or
+    changed since it was found is no longer held: a decision on it reports or erases
+    nothing."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,7 +118,19 @@ class ReviewItem:
             "decision": self.decision,
             "note": self.note,
             "decided_at": self.decided_at,
+            **({} if self.held is None else {"row_held": self.held}),
         }
+
+
+def with_presence(ws: Workspace, found: Sequence[ReviewItem]) -> list[ReviewItem]:
+    """The items, each saying whether its row is still held (one pass per table)."""
+    by_table: dict[str, set[str]] = {}
+    for i in found:
+        by_table.setdefault(i.table, set()).add(i.fingerprint)
+    present = {
+        (t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, sorted(fps))
+    }
+    return [replace(i, held=(i.table, i.fingerprint) in present) for i in found]
 
 
 def decisions(con: Connection, request_ids: Iterable[str]) -> Decisions:
@@ -286,7 +303,8 @@ def items(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = con.execute(
         f"SELECT request_id, item, table_name, row_ref, reason, score, evidence, masked, "
-        f"decision, note, decided_at FROM {TABLE} {clause} ORDER BY request_id, item",
+        f"decision, note, decided_at, fingerprint FROM {TABLE} {clause} "
+        "ORDER BY request_id, item",
         params,
     ).fetchall()
     return [
@@ -302,6 +320,7 @@ def items(
             r[8],
             r[9],
             r[10].isoformat(sep=" ", timespec="seconds") if r[10] else None,
+            r[11],
         )
         for r in rows
     ]
@@ -315,7 +334,10 @@ def decide(
     decision: str,
     note: str | None = None,
 ) -> list[ReviewItem]:
-    """Record a reviewer's decision on items of one request, with an audit entry."""
+    """Record a reviewer's decision on items of one request, with an audit entry. The
+    items are returned saying whether their rows are still held: a row another request
+    erased since it was found can still be decided, but nothing of it is left to report or
+    erase, and the caller must say so."""
     if decision not in (CONFIRMED, REJECTED):
         raise UsageError(f"a decision is {CONFIRMED} or {REJECTED}, not {decision!r}")
     known = {i.item: i for i in items(ws.con, request_id, open_only=False)}
@@ -330,6 +352,8 @@ def decide(
             f"request {request_id!r} has no item {', '.join(map(str, missing))} "
             f"(items: {', '.join(map(str, sorted(known)))})"
         )
+    chosen = sorted(set(item_numbers))
+    gone = [i.item for i in with_presence(ws, [known[n] for n in chosen]) if not i.held]
     now = datetime.now(UTC).replace(tzinfo=None)
     with ws.transaction() as con:
         con.execute(
@@ -343,7 +367,9 @@ def decide(
             command=f"review {'confirm' if decision == CONFIRMED else 'reject'}",
             arguments={"request_id": request_id, "items": sorted(set(item_numbers))},
             tables=sorted({known[i].table for i in item_numbers}),
-            counts={decision: len(set(item_numbers))},
+            counts={decision: len(chosen), **({"rows_no_longer_held": len(gone)} if gone else {})},
             result=decision,
         )
-    return [i for i in items(ws.con, request_id, open_only=False) if i.item in item_numbers]
+    return with_presence(
+        ws, [i for i in items(ws.con, request_id, open_only=False) if i.item in item_numbers]
+    )
