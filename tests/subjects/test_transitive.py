@@ -5,15 +5,20 @@ from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
+from tests.conftest import json_out
 from tutela.policy.loader import load_policy
 from tutela.policy.models import Policy
 from tutela.subjects import service
 from tutela.subjects.find import find_subjects
 from tutela.workspace import Workspace
+
+Cli = Callable[..., Result]
 
 POLICY = """
 version: 1
@@ -1693,3 +1698,48 @@ def test_a_list_naming_someone_else_is_not_the_requesters(
             assert _found(workspace, found[req]) == {}
             assert ("profiles", "F10") in _possible(workspace, found[req])
         assert _found(workspace, found["dn"]) == {"profiles": {"F10"}}
+
+
+def test_a_record_listing_her_son_is_flagged_before_it_is_sent_or_erased(
+    workspace: Workspace, cli: Cli, tmp_path: Path
+) -> None:
+    """Alba's household record (H1, her customer id) lists her son's UK mobile and name
+    beside hers. Her access report and her erasure include it (it is her record), but
+    the operator is told that it lists items not shown to be hers: the copy may need
+    them withheld (Art. 15(4)), and deleting the row removes them too. Bruno's record,
+    which lists only his number and his name written two ways, is not flagged."""
+    _load(tmp_path, NAMES_LIST_POLICY)
+    policy = str(tmp_path / "policy.yaml")
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', '622111222', 'Alba Ruiz Garcia'), "
+        "('B200', 'bruno@example.com', '633444555', 'Bruno Sala')",
+        "('H1', 'A100', ['622111222', '+44 7700 900123'], ['Alba Ruiz', 'Leo Ruiz']), "
+        "('H3', 'B200', ['633444555'], ['Bruno Sala', 'B. Sala'])",
+        "('C4', '+44 7700 900123', 'Leo Ruiz')",
+    )
+    workspace.close()
+    out = str(tmp_path / "reports")
+    sar = cli("sar", "--customer-id", "A100", "-p", policy, "-o", out)
+    assert sar.exit_code == 0, sar.output
+    assert "households: 1 row(s) of the report list items in names, phones not shown" in (
+        sar.stderr
+    )
+    assert "not shown" not in cli("sar", "--customer-id", "B200", "-p", policy, "-o", out).stderr
+    plans = {}
+    for who in ("A100", "B200"):
+        plan = cli("erase", "--customer-id", who, "-p", policy, "--dry-run", "-f", "json")
+        assert plan.exit_code == 0, plan.output
+        plans[who] = {
+            t["table"]: t["rows_listing_others"] for t in json_out(plan)["plan"]["tables"]
+        }
+    assert plans == {
+        "A100": {"crm": {}, "households": {"names": 1, "phones": 1}},
+        "B200": {"crm": {}, "households": {}},
+    }
+    assert cli("keys", "init").exit_code == 0
+    done = cli("erase", "--customer-id", "A100", "-p", policy, "--apply", "-o", out)
+    assert done.exit_code == 0, done.output
+    md = next(Path(out).glob("erasure-*.md")).read_text(encoding="utf-8")
+    assert "households: 1 of the 1 row(s) list items in names, phones not shown to be the " in md
+    assert "delete removes them with the row" in md

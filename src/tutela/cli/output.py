@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tutela.base.progress import ProgressCallback
+from tutela.report.certificate import lists_others_note
 from tutela.report.jsonout import to_json
 
 # emoji=False: `:100:` in a file name, a value or a policy stays `:100:`, never 💯.
@@ -211,6 +212,10 @@ def render_erasure_plan(plan: dict[str, Any]) -> None:
                 for t in plan["tables"]
             ],
         )
+    for t in plan.get("tables", []):
+        note = lists_others_note(t)
+        if note:
+            warn(note)
     for r in plan["free_text_redactions"]:
         out.print(f"redact mentions in {escape(r['column'])}: {r['rows']} row(s)")
     for r in plan.get("not_erasable", []):
@@ -406,4 +411,11 @@ def render_access_report(result: Any) -> None:
         out.print("no data held for these identifiers (a valid Art. 15 answer)")
     for f in result.files:
         out.print(f"  wrote {escape(f)}")
+    for table, columns in sorted(result.lists_others.items()):
+        warn(
+            f"{table}: {max(columns.values())} row(s) of the report list items in "
+            f"{', '.join(sorted(columns))} not shown to be the person's (another member of a "
+            "household or a card, maybe): check them before sending the copy (GDPR Art. "
+            "15(4): it must not adversely affect others)"
+        )
     render_read_on_spark(result.read_on_spark)

@@ -9,6 +9,19 @@ from pathlib import Path
 from typing import Any
 
 
+def lists_others_note(table: Mapping[str, Any]) -> str | None:
+    """A table of a plan or certificate (`TablePlan.to_dict`): what its action removes that
+    may be other people's, in a sentence (None: nothing)."""
+    others: dict[str, int] = table.get("rows_listing_others") or {}
+    if not others:
+        return None
+    return (
+        f"{table['table']}: {max(others.values())} of the {table['rows']} row(s) list items "
+        f"in {', '.join(sorted(others))} not shown to be the person's (another member of a "
+        f"household or a card, maybe): {table['action']} removes them with the row"
+    )
+
+
 def certificate_markdown(cert: Mapping[str, Any]) -> str:
     v = cert["verification"]
     lines = [
@@ -56,8 +69,10 @@ def certificate_markdown(cert: Mapping[str, Any]) -> str:
                 f"| {t['table']} | {t['action']} | {t['rows']} | {', '.join(t['columns'])} | "
                 f"{t['legal_basis'] or ''} | {(t['reason'] or '').replace('|', '/')} |"
             )
+        lines.append("")
+        notes = [f"- {note}" for t in cert["tables"] if (note := lists_others_note(t))]
+        lines += [*notes, ""] if notes else []
         lines += [
-            "",
             f"Free-text mentions redacted: {cert['free_text_redactions']}.",
             f"Possible matches left for human review: {cert['possible_matches_for_review']}.",
             "",

@@ -69,6 +69,9 @@ class SubjectAccessReport:
     """JSON, HTML and Markdown, mode 0600."""
     read_on_spark: dict[str, Any] = field(default_factory=dict)
     """Lake tables behind Spark: rows Spark picked for the search, and its passes."""
+    lists_others: dict[str, dict[str, int]] = field(default_factory=dict)
+    """table -> list column -> rows of the report listing items there not shown to be the
+    person's: the operator checks them before sending the copy (GDPR Art. 15(4))."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -76,6 +79,7 @@ class SubjectAccessReport:
             "data_held": self.data_held,
             "summary": self.summary.to_dict(),
             "files": self.files,
+            "rows_listing_others": self.lists_others,
         }
         if self.read_on_spark:
             out["read_on_spark"] = self.read_on_spark
@@ -96,6 +100,7 @@ def access_report(session: Session, request: AccessRequest) -> SubjectAccessRepo
         SarSummary(**report["summary"]),
         files,
         result[request_id]["read_on_spark"],
+        result[request_id]["lists_others"],
     )
 
 

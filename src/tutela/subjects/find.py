@@ -33,6 +33,7 @@ from tutela.base.normalize import (
     country_sql,
     holds_digits,
     key_sql,
+    nobody_sql,
     phone_key_sql,
     placeholder_sql,
     strip_separators,
@@ -178,6 +179,10 @@ class SubjectMatch:
     held_back: list[HeldBack] = field(default_factory=list)
     confirmed: dict[str, list[int]] = field(default_factory=dict)
     """Rows a reviewer confirmed (also in `rows`)."""
+    lists_others: dict[str, dict[str, int]] = field(default_factory=dict)
+    """table -> list column -> how many of the person's rows list items there not shown to
+    be hers (`_lists_of_others`): her household record listing her son's mobile and name.
+    Erasing the row removes them with it; the plan and the certificate say so."""
     rejected: int = 0
     """Possible matches a reviewer rejected (not listed again)."""
     picked_on_spark: dict[str, int] = field(default_factory=dict)
@@ -336,7 +341,80 @@ def _find_subjects(
         results[req].possible.append(p)
     if decisions:
         _apply_decisions(ws, space, results, decisions)
+    _lists_of_others(con, space, results)
     return results
+
+
+def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, SubjectMatch]) -> None:
+    """`SubjectMatch.lists_others`: the person's rows whose list columns (a household's
+    phones and names, a card's e-mails) hold items not shown to be hers: a value that is
+    not one of her identifiers (those she alone carries and the shared ones held back), a
+    name not hers written any way (`_names_alike` with a name of a column that is not a
+    list: with none, names are not judged). One statement per list column."""
+    lists = [
+        link
+        for link in space.links
+        if link.list_column
+        and link.tokens is None
+        and any(link.table in m.rows for m in results.values())
+    ]
+    if not lists:
+        return
+    mine = [
+        (req, t, rid) for req, m in results.items() for t, rids in m.rows.items() for rid in rids
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _mrows AS SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS tbl, UNNEST(CAST(?::JSON AS BIGINT[])) AS rid",
+        [json_list(r[i] for r in mine) for i in range(3)],
+    )
+    keys = [
+        (req, kind, key)
+        for req, m in results.items()
+        for kind, ks in m.keys.items()
+        if kind != "name"
+        for key in ks
+    ] + [(req, h.kind, h.key) for req, m in results.items() for h in m.held_back]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _mkeys AS SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
+        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS key",
+        [json_list(k[i] for k in keys) for i in range(3)],
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _mnames (req VARCHAR, key VARCHAR)")
+    for link in space.links:
+        if link.kind == "name" and not link.list_column and link.tokens is None:
+            rows = link.source_sql(
+                f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {sql_literal(link.table)})"
+            )
+            con.execute(
+                f"INSERT INTO _mnames SELECT DISTINCT m.req, s.k FROM (SELECT rid, "
+                f"{link.key_sql('v')} AS k FROM {rows}) s JOIN _mrows m "
+                f"ON m.tbl = {sql_literal(link.table)} AND m.rid = s.rid "
+                f"WHERE {usable('s.k', 'name')} "
+                f"AND NOT {nobody_sql('name', 's.k', space.placeholders)}"
+            )
+    for link in lists:
+        table = sql_literal(link.table)
+        rows = link.source_sql(f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {table})")
+        if link.kind == "name":
+            hers = (
+                "(NOT EXISTS (SELECT 1 FROM _mnames p WHERE p.req = m.req) OR EXISTS (SELECT 1 "
+                "FROM _mnames p WHERE p.req = m.req AND _names_alike(p.key, s.k)))"
+            )
+        else:
+            hers = (
+                "EXISTS (SELECT 1 FROM _mkeys p WHERE p.req = m.req "
+                f"AND p.kind = {sql_literal(link.kind)} AND p.key = s.k)"
+            )
+        found = con.execute(
+            f"SELECT m.req, count(DISTINCT m.rid) FROM (SELECT rid, {link.key_sql('v')} AS k "
+            f"FROM {rows}) s JOIN _mrows m ON m.tbl = {table} AND m.rid = s.rid "
+            f"WHERE {usable('s.k', link.kind)} "
+            f"AND NOT {nobody_sql(link.kind, 's.k', space.placeholders)} AND NOT {hers} "
+            "GROUP BY m.req"
+        ).fetchall()
+        for req, n in found:
+            results[req].lists_others.setdefault(link.table, {})[link.column] = int(n)
 
 
 def search_residue(

@@ -23,6 +23,9 @@ class TablePlan:
     columns: list[str] = field(default_factory=list)
     legal_basis: str | None = None
     reason: str | None = None
+    lists_others: dict[str, int] = field(default_factory=dict)
+    """List columns the action removes -> how many of the rows list items there not shown
+    to be the person's (`SubjectMatch.lists_others`): they go with her row."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -32,6 +35,7 @@ class TablePlan:
             "columns": self.columns,
             "legal_basis": self.legal_basis,
             "reason": self.reason,
+            "rows_listing_others": self.lists_others,
         }
 
 
@@ -106,6 +110,11 @@ def plan_erasure(
     plan = ErasurePlan(request_id, match)
     for table in sorted(match.rows):
         rule = policy.erasure_rule(table)
+        others = {
+            column: n
+            for column, n in match.lists_others.get(table, {}).items()
+            if rule.action.removes(column, rule.columns)
+        }
         plan.tables.append(
             TablePlan(
                 table,
@@ -114,6 +123,7 @@ def plan_erasure(
                 list(rule.columns),
                 rule.legal_basis and str(rule.legal_basis),
                 rule.reason,
+                others,
             )
         )
     planned = {t.table: (t, set(t.rowids)) for t in plan.tables}

@@ -397,6 +397,12 @@ def run_batch(
                 if pending
                 else ("done", None)
             )
+            if rep["lists_others"]:
+                # a row of the copy lists items of someone else, maybe
+                check = "check before sending (GDPR Art. 15(4)): " + _lists_others(
+                    rep["lists_others"]
+                )
+                reason = f"{reason}; {check}" if reason else check
             ledger.record(req, state, reason, rep["files"])
             results.append(
                 {
@@ -409,6 +415,7 @@ def run_batch(
                     "rows": rep["report"]["summary"]["rows"],
                 }
                 | ({"read_on_spark": rep["read_on_spark"]} if rep["read_on_spark"] else {})
+                | ({"rows_listing_others": rep["lists_others"]} if rep["lists_others"] else {})
             )
     if erasures:
         clean, plans = service.plan_erasures(ctx, {k: r.identifiers for k, r in erasures.items()})
@@ -422,7 +429,13 @@ def run_batch(
                         "line": req.line,
                         "type": "erasure",
                         "state": "received",
-                        "reason": "dry run: pass --apply to erase",
+                        "reason": "dry run: pass --apply to erase"
+                        + (
+                            "; removed with the rows: "
+                            + _lists_others({t.table: t.lists_others for t in plan.tables})
+                            if any(t.lists_others for t in plan.tables)
+                            else ""
+                        ),
                         "plan": plan.to_dict(),
                     }
                 )
@@ -455,6 +468,15 @@ def run_batch(
     ledger.flush()
     results.sort(key=lambda r: r["line"])
     return BatchResult(results)
+
+
+def _lists_others(lists: dict[str, dict[str, int]]) -> str:
+    """`SubjectMatch.lists_others` in a phrase."""
+    return "; ".join(
+        f"{t} lists items in {', '.join(sorted(c))} not shown to be the person's"
+        for t, c in sorted(lists.items())
+        if c
+    )
 
 
 def erasure_states(con: Any, certs: Sequence[dict[str, Any]]) -> list[tuple[str, str | None]]:

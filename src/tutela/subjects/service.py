@@ -233,6 +233,9 @@ class AccessReport(TypedDict):
     report: dict[str, Any]
     files: list[str]
     read_on_spark: dict[str, Any]
+    lists_others: dict[str, dict[str, int]]
+    """`SubjectMatch.lists_others`: rows of the report listing items not shown to be the
+    person's (for the operator, before the copy is sent: GDPR Art. 15(4))."""
 
 
 class AppliedErasure(NamedTuple):
@@ -273,7 +276,10 @@ def access_reports(
             write_private(out_dir, f"{stem}.md", sar_render.to_markdown(report)),
         ]
         out[req] = AccessReport(
-            report=report, files=[str(f) for f in files], read_on_spark=read_on_spark(matches[req])
+            report=report,
+            files=[str(f) for f in files],
+            read_on_spark=read_on_spark(matches[req]),
+            lists_others=matches[req].lists_others,
         )
     return out
 
