@@ -450,26 +450,26 @@ def test_confirming_an_item_whose_row_is_gone_says_so(
     drop: Workspace, cli: Cli, policy_file: Path, tmp_path: Path
 ) -> None:
     """An open item whose row was erased since it was found (by another request of the
-    same batch, say) is shown as no longer held, and confirming it says nothing of it is
-    left to report or erase."""
+    same batch, say) is shown as such, and confirming it says the decision applies to
+    nothing."""
     drop.close()
     args = ["-p", str(policy_file), "--request-id", "REQ-N1", "--out", str(tmp_path / "c")]
     first = cli("erase", "--email", "nuria.casals@example.cat", *args)
     assert first.exit_code == 0, first.stderr
     items = {i["row"]: i for i in json_out(cli("review", "list", "REQ-N1", "-f", "json"))["items"]}
-    assert {i["row_held"] for i in items.values()} == {True}
+    assert {i["row_unchanged"] for i in items.values()} == {True}
     ws = Workspace.open(drop.root)
     try:
         ws.con.execute("DELETE FROM tickets WHERE ticket_id = 'T4'")
     finally:
         ws.close()
     listed = json_out(cli("review", "list", "REQ-N1", "-f", "json"))["items"]
-    held = {i["row"]: i["row_held"] for i in listed}
+    held = {i["row"]: i["row_unchanged"] for i in listed}
     assert held == {"ticket_id=T4": False, "order_id=O7": True}
     t4, o7 = items["ticket_id=T4"]["item"], items["order_id=O7"]["item"]
     done = cli("review", "confirm", "REQ-N1", str(t4), str(o7))
     assert done.exit_code == 0, done.stderr
-    assert f"item {t4} (tickets ticket_id=T4): the row is no longer held" in done.stderr
+    assert f"item {t4} (tickets ticket_id=T4): the row was erased or changed" in done.stderr
     assert f"item {o7} " not in done.stderr
 
 

@@ -106,6 +106,7 @@ def test_registered_action_is_planned_applied_verified_and_certified(
         "columns": ["caller", "caller_name", "notes"],
         "legal_basis": None,
         "reason": None,
+        "rows_listing_others": {},
     }
     # her own ticket's notes are overwritten anyway: only T3's mention is redacted
     assert plan.to_dict()["free_text_redactions"] == [{"column": "tickets.notes", "rows": 1}]

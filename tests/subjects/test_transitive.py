@@ -1706,28 +1706,33 @@ def test_a_record_listing_her_son_is_flagged_before_it_is_sent_or_erased(
     """Alba's household record (H1, her customer id) lists her son's UK mobile and name
     beside hers. Her access report and her erasure include it (it is her record), but
     the operator is told that it lists items not shown to be hers: the copy may need
-    them withheld (Art. 15(4)), and deleting the row removes them too. Bruno's record,
-    which lists only his number and his name written two ways, is not flagged."""
+    them withheld (Art. 15(4)), and deleting the row removes them too. Carla's record,
+    which lists only her number and her name written other ways, is not flagged; Bruno's
+    lists his wife's mobile, which no other row carries (followed from his record, not
+    shown to be his)."""
     _load(tmp_path, NAMES_LIST_POLICY)
     policy = str(tmp_path / "policy.yaml")
     _names_lists(
         workspace,
         "('A100', 'alba@example.com', '622111222', 'Alba Ruiz Garcia'), "
-        "('B200', 'bruno@example.com', '633444555', 'Bruno Sala')",
+        "('B200', 'bruno@example.com', '633444555', 'Bruno Sala'), "
+        "('C300', 'carla@example.com', '+34 644 555 666', 'Carla Vidal')",
         "('H1', 'A100', ['622111222', '+44 7700 900123'], ['Alba Ruiz', 'Leo Ruiz']), "
-        "('H3', 'B200', ['633444555'], ['Bruno Sala', 'B. Sala'])",
+        "('H3', 'B200', ['633444555', '699000111'], ['Bruno Sala']), "
+        "('H5', 'C300', ['644555666'], ['Vidal, Carla', 'C. Vidal'])",
         "('C4', '+44 7700 900123', 'Leo Ruiz')",
     )
     workspace.close()
     out = str(tmp_path / "reports")
     sar = cli("sar", "--customer-id", "A100", "-p", policy, "-o", out)
     assert sar.exit_code == 0, sar.output
-    assert "households: 1 row(s) of the report list items in names, phones not shown" in (
+    assert "households: 1 row(s) of the report list items not shown to be the person's" in (
         sar.stderr
     )
-    assert "not shown" not in cli("sar", "--customer-id", "B200", "-p", policy, "-o", out).stderr
+    assert "in column(s) names, phones: check them before sending" in sar.stderr
+    assert "not shown" not in cli("sar", "--customer-id", "C300", "-p", policy, "-o", out).stderr
     plans = {}
-    for who in ("A100", "B200"):
+    for who in ("A100", "B200", "C300"):
         plan = cli("erase", "--customer-id", who, "-p", policy, "--dry-run", "-f", "json")
         assert plan.exit_code == 0, plan.output
         plans[who] = {
@@ -1735,11 +1740,12 @@ def test_a_record_listing_her_son_is_flagged_before_it_is_sent_or_erased(
         }
     assert plans == {
         "A100": {"crm": {}, "households": {"names": 1, "phones": 1}},
-        "B200": {"crm": {}, "households": {}},
+        "B200": {"crm": {}, "households": {"phones": 1}},
+        "C300": {"crm": {}, "households": {}},
     }
     assert cli("keys", "init").exit_code == 0
     done = cli("erase", "--customer-id", "A100", "-p", policy, "--apply", "-o", out)
     assert done.exit_code == 0, done.output
     md = next(Path(out).glob("erasure-*.md")).read_text(encoding="utf-8")
-    assert "households: 1 of the 1 row(s) list items in names, phones not shown to be the " in md
-    assert "delete removes them with the row" in md
+    assert "households: 1 of the 1 row(s) list items not shown to be the person's" in md
+    assert "in column(s) names, phones: delete removes them too" in md

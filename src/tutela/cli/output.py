@@ -278,7 +278,8 @@ def render_review(items: Sequence[Any]) -> None:
                 i.row_ref,
                 ", ".join(f"{k}: {v}" for k, v in i.masked.items()),
                 "; ".join([i.reason or "", *i.evidence]),
-                (i.decision or "open") + (" (row no longer held)" if i.held is False else ""),
+                (i.decision or "open")
+                + (" (row erased or changed since)" if i.unchanged is False else ""),
             )
             for i in items
         ],
@@ -413,9 +414,9 @@ def render_access_report(result: Any) -> None:
         out.print(f"  wrote {escape(f)}")
     for table, columns in sorted(result.lists_others.items()):
         warn(
-            f"{table}: {max(columns.values())} row(s) of the report list items in "
-            f"{', '.join(sorted(columns))} not shown to be the person's (another member of a "
-            "household or a card, maybe): check them before sending the copy (GDPR Art. "
+            f"{table}: {max(columns.values())} row(s) of the report list items not shown to "
+            "be the person's (another member of a household or a card, maybe) in column(s) "
+            f"{', '.join(sorted(columns))}: check them before sending the copy (GDPR Art. "
             "15(4): it must not adversely affect others)"
         )
     render_read_on_spark(result.read_on_spark)

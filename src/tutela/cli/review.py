@@ -41,11 +41,11 @@ def _decide(ctx: typer.Context, request_id: str, items: list[int], decision: str
         "requests run of this request uses the decision"
     )
     for i in done:
-        if i.held is False:
+        if i.unchanged is False:
             output.warn(
-                f"item {i.item} ({i.table} {i.row_ref or ''}): the row is no longer held "
-                "(erased or changed since it was found): nothing of it is left to report "
-                "or erase"
+                f"item {i.item} ({i.table} {i.row_ref or ''}): the row was erased or changed "
+                "since it was found: the decision applies to nothing (a changed row is "
+                "judged afresh by the next run of the request)"
             )
 
 

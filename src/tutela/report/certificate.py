@@ -17,8 +17,8 @@ def lists_others_note(table: Mapping[str, Any]) -> str | None:
         return None
     return (
         f"{table['table']}: {max(others.values())} of the {table['rows']} row(s) list items "
-        f"in {', '.join(sorted(others))} not shown to be the person's (another member of a "
-        f"household or a card, maybe): {table['action']} removes them with the row"
+        "not shown to be the person's (another member of a household or a card, maybe) in "
+        f"column(s) {', '.join(sorted(others))}: {table['action']} removes them too"
     )
 
 

@@ -347,10 +347,11 @@ def _find_subjects(
 
 def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, SubjectMatch]) -> None:
     """`SubjectMatch.lists_others`: the person's rows whose list columns (a household's
-    phones and names, a card's e-mails) hold items not shown to be hers: a value that is
-    not one of her identifiers (those she alone carries and the shared ones held back), a
-    name not hers written any way (`_names_alike` with a name of a column that is not a
-    list: with none, names are not judged). One statement per list column."""
+    phones and names, a card's e-mails) hold items not shown to be hers. An item is hers
+    when she gave it or one of her rows carries it outside a list (a list's items are
+    followed as hers, and a shared one held back may be the other member's: neither shows
+    it to be hers); a name, when it is one of those names written any way (`_names_alike`;
+    with none, names are not judged). One statement per link column of her tables."""
     lists = [
         link
         for link in space.links
@@ -368,38 +369,30 @@ def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, Sub
         "UNNEST(CAST(?::JSON AS VARCHAR[])) AS tbl, UNNEST(CAST(?::JSON AS BIGINT[])) AS rid",
         [json_list(r[i] for r in mine) for i in range(3)],
     )
-    keys = [
-        (req, kind, key)
-        for req, m in results.items()
-        for kind, ks in m.keys.items()
-        if kind != "name"
-        for key in ks
-    ] + [(req, h.kind, h.key) for req, m in results.items() for h in m.held_back]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _mkeys AS SELECT UNNEST(CAST(?::JSON AS VARCHAR[])) AS req, "
-        "UNNEST(CAST(?::JSON AS VARCHAR[])) AS kind, UNNEST(CAST(?::JSON AS VARCHAR[])) AS key",
-        [json_list(k[i] for k in keys) for i in range(3)],
+        "CREATE OR REPLACE TEMP TABLE _mkeys AS SELECT DISTINCT req, kind, key FROM _given "
+        "WHERE req IN (SELECT req FROM _mrows)"
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _mnames (req VARCHAR, key VARCHAR)")
+    tables = {t for m in results.values() for t in m.rows}
     for link in space.links:
-        if link.kind == "name" and not link.list_column and link.tokens is None:
-            rows = link.source_sql(
-                f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {sql_literal(link.table)})"
-            )
-            con.execute(
-                f"INSERT INTO _mnames SELECT DISTINCT m.req, s.k FROM (SELECT rid, "
-                f"{link.key_sql('v')} AS k FROM {rows}) s JOIN _mrows m "
-                f"ON m.tbl = {sql_literal(link.table)} AND m.rid = s.rid "
-                f"WHERE {usable('s.k', 'name')} "
-                f"AND NOT {nobody_sql('name', 's.k', space.placeholders)}"
-            )
+        if link.list_column or link.tokens is not None or link.table not in tables:
+            continue
+        table = sql_literal(link.table)
+        rows = link.source_sql(f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {table})")
+        con.execute(
+            f"INSERT INTO _mkeys SELECT DISTINCT m.req, {sql_literal(link.kind)}, s.k FROM "
+            f"(SELECT rid, {link.key_sql('v')} AS k FROM {rows}) s JOIN _mrows m "
+            f"ON m.tbl = {table} AND m.rid = s.rid WHERE {usable('s.k', link.kind)} "
+            f"AND NOT {nobody_sql(link.kind, 's.k', space.placeholders)}"
+        )
     for link in lists:
         table = sql_literal(link.table)
         rows = link.source_sql(f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {table})")
         if link.kind == "name":
             hers = (
-                "(NOT EXISTS (SELECT 1 FROM _mnames p WHERE p.req = m.req) OR EXISTS (SELECT 1 "
-                "FROM _mnames p WHERE p.req = m.req AND _names_alike(p.key, s.k)))"
+                "(NOT EXISTS (SELECT 1 FROM _mkeys p WHERE p.req = m.req AND p.kind = 'name') "
+                "OR EXISTS (SELECT 1 FROM _mkeys p WHERE p.req = m.req AND p.kind = 'name' "
+                "AND _names_alike(p.key, s.k)))"
             )
         else:
             hers = (

@@ -100,10 +100,10 @@ class ReviewItem:
     note: str | None
     decided_at: str | None
     fingerprint: str = ""
-    held: bool | None = None
-    """Whether the workspace still holds the row (None: not looked up). A row erased or
-    changed since it was found is no longer held: a decision on it reports or erases
-    nothing."""
+    unchanged: bool | None = None
+    """Whether the workspace still holds the row as it was found (None: not looked up, an
+    attached table). A decision holds for the row as found: on a row erased or changed
+    since, it applies to nothing (a changed row is judged afresh by the next run)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,19 +118,24 @@ class ReviewItem:
             "decision": self.decision,
             "note": self.note,
             "decided_at": self.decided_at,
-            **({} if self.held is None else {"row_held": self.held}),
+            **({} if self.unchanged is None else {"row_unchanged": self.unchanged}),
         }
 
 
 def with_presence(ws: Workspace, found: Sequence[ReviewItem]) -> list[ReviewItem]:
-    """The items, each saying whether its row is still held (one pass per table)."""
+    """The items, each saying whether its row is still held as it was found (one pass per
+    loaded table; an attached table, which may be large or out of reach, is not read)."""
     by_table: dict[str, set[str]] = {}
     for i in found:
-        by_table.setdefault(i.table, set()).add(i.fingerprint)
+        if i.table.count(".") != 2:  # not `attachment.schema.table`
+            by_table.setdefault(i.table, set()).add(i.fingerprint)
     present = {
         (t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, sorted(fps))
     }
-    return [replace(i, held=(i.table, i.fingerprint) in present) for i in found]
+    return [
+        replace(i, unchanged=(i.table, i.fingerprint) in present) if i.table in by_table else i
+        for i in found
+    ]
 
 
 def decisions(con: Connection, request_ids: Iterable[str]) -> Decisions:
@@ -335,9 +340,9 @@ def decide(
     note: str | None = None,
 ) -> list[ReviewItem]:
     """Record a reviewer's decision on items of one request, with an audit entry. The
-    items are returned saying whether their rows are still held: a row another request
-    erased since it was found can still be decided, but nothing of it is left to report or
-    erase, and the caller must say so."""
+    items are returned saying whether their rows are still held as found: a row another
+    request erased or changed since can still be decided, but the decision applies to
+    nothing, and the caller must say so."""
     if decision not in (CONFIRMED, REJECTED):
         raise UsageError(f"a decision is {CONFIRMED} or {REJECTED}, not {decision!r}")
     known = {i.item: i for i in items(ws.con, request_id, open_only=False)}
@@ -353,7 +358,7 @@ def decide(
             f"(items: {', '.join(map(str, sorted(known)))})"
         )
     chosen = sorted(set(item_numbers))
-    gone = [i.item for i in with_presence(ws, [known[n] for n in chosen]) if not i.held]
+    gone = [i.item for i in with_presence(ws, [known[n] for n in chosen]) if i.unchanged is False]
     now = datetime.now(UTC).replace(tzinfo=None)
     with ws.transaction() as con:
         con.execute(
@@ -367,7 +372,10 @@ def decide(
             command=f"review {'confirm' if decision == CONFIRMED else 'reject'}",
             arguments={"request_id": request_id, "items": sorted(set(item_numbers))},
             tables=sorted({known[i].table for i in item_numbers}),
-            counts={decision: len(chosen), **({"rows_no_longer_held": len(gone)} if gone else {})},
+            counts={
+                decision: len(chosen),
+                **({"rows_erased_or_changed": len(gone)} if gone else {}),
+            },
             result=decision,
         )
     return with_presence(
