@@ -1744,6 +1744,12 @@ def test_a_record_listing_her_son_is_flagged_before_it_is_sent_or_erased(
         "C300": {"crm": {}, "households": {}},
     }
     assert cli("keys", "init").exit_code == 0
+    # her CRM phone and e-mail pseudonymized: the tokens read as her values all the same
+    assert cli("pseudonymize", "crm", "-c", "phone,email", "--apply").exit_code == 0
+    for who, flagged in (("C300", {}), ("B200", {"phones": 1})):
+        plan = cli("erase", "--customer-id", who, "-p", policy, "--dry-run", "-f", "json")
+        tables = {t["table"]: t["rows_listing_others"] for t in json_out(plan)["plan"]["tables"]}
+        assert tables["households"] == flagged, who
     done = cli("erase", "--customer-id", "A100", "-p", policy, "--apply", "-o", out)
     assert done.exit_code == 0, done.output
     md = next(Path(out).glob("erasure-*.md")).read_text(encoding="utf-8")

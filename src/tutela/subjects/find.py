@@ -348,10 +348,11 @@ def _find_subjects(
 def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, SubjectMatch]) -> None:
     """`SubjectMatch.lists_others`: the person's rows whose list columns (a household's
     phones and names, a card's e-mails) hold items not shown to be hers. An item is hers
-    when she gave it or one of her rows carries it outside a list (a list's items are
-    followed as hers, and a shared one held back may be the other member's: neither shows
-    it to be hers); a name, when it is one of those names written any way (`_names_alike`;
-    with none, names are not judged). One statement per link column of her tables."""
+    when she gave it or one of her rows carries it outside a list, maybe as a token (a
+    list's items are followed as hers, and a shared one held back may be the other
+    member's: neither shows it to be hers); a name, when it is one of those names written
+    any way (`_names_alike`; with none, names are not judged). One statement per link
+    column of her tables."""
     lists = [
         link
         for link in space.links
@@ -374,8 +375,8 @@ def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, Sub
         "WHERE req IN (SELECT req FROM _mrows)"
     )
     tables = {t for m in results.values() for t in m.rows}
-    for link in space.links:
-        if link.list_column or link.tokens is not None or link.table not in tables:
+    for link in space.links:  # a column of tokens reads as the keys the search reached
+        if link.list_column or link.table not in tables:
             continue
         table = sql_literal(link.table)
         rows = link.source_sql(f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {table})")

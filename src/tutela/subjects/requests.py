@@ -431,7 +431,7 @@ def run_batch(
                         "state": "received",
                         "reason": "dry run: pass --apply to erase"
                         + (
-                            "; erasing removes too what "
+                            "; the erasure also removes "
                             + _lists_others({t.table: t.lists_others for t in plan.tables})
                             if any(t.lists_others for t in plan.tables)
                             else ""
@@ -473,7 +473,7 @@ def run_batch(
 def _lists_others(lists: dict[str, dict[str, int]]) -> str:
     """`SubjectMatch.lists_others` in a phrase."""
     return "; ".join(
-        f"{t} lists in {', '.join(sorted(c))} items not shown to be the person's"
+        f"{t}: items not shown to be the person's in column(s) {', '.join(sorted(c))}"
         for t, c in sorted(lists.items())
         if c
     )

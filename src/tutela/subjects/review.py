@@ -19,6 +19,7 @@ from tutela import audit
 from tutela.base.errors import UsageError
 from tutela.base.keys import MasterKey
 from tutela.engine import Connection
+from tutela.sources import stored
 from tutela.subjects.find import (
     Decisions,
     SubjectMatch,
@@ -125,9 +126,11 @@ class ReviewItem:
 def with_presence(ws: Workspace, found: Sequence[ReviewItem]) -> list[ReviewItem]:
     """The items, each saying whether its row is still held as it was found (one pass per
     loaded table; an attached table, which may be large or out of reach, is not read)."""
+    attached = {a.name for a in stored(ws.con)}
     by_table: dict[str, set[str]] = {}
     for i in found:
-        if i.table.count(".") != 2:  # not `attachment.schema.table`
+        parts = i.table.split(".")
+        if not (len(parts) == 3 and parts[0] in attached):  # not `attachment.schema.table`
             by_table.setdefault(i.table, set()).add(i.fingerprint)
     present = {
         (t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, sorted(fps))
