@@ -1525,6 +1525,8 @@ def test_her_son_naming_himself_does_not_get_her_household_record(
     evidence = {p.table: p.evidence for p in found.possible}
     assert "same phone number" in evidence["households"]
     assert "same last 4 phone digits" not in evidence["households"]
+    # reached through his phone: not "no identifier links this row to the person"
+    assert not any("no identifier" in e for e in evidence["households"]), evidence
     # one identifier given (his name beside it only corroborates)
     reasons = {p.table: p.reason for p in found.possible}
     assert "the phone given leads to different people" in reasons["households"], reasons

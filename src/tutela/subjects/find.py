@@ -335,7 +335,17 @@ def _find_subjects(
                     c.table, c.rowid, c.column, c.similarity, reason, list(c.evidence)
                 )
             else:
-                found.evidence += [e for e in [reason, *c.evidence] if e not in found.evidence]
+                # reached through an identifier already: what the name adds is that it agrees
+                said = (
+                    []
+                    if any("name matches" in e for e in found.evidence)
+                    else [
+                        "same name"
+                        if c.similarity >= 0.999
+                        else f"similar name ({c.similarity:.2f})"
+                    ]
+                )
+                found.evidence += [e for e in [*said, *c.evidence] if e not in found.evidence]
     _describe(ws, space, possible)
     for (req, _, _), p in sorted(possible.items(), key=lambda kv: kv[0]):
         results[req].possible.append(p)
