@@ -1728,10 +1728,8 @@ def test_a_record_listing_her_son_is_flagged_before_it_is_sent_or_erased(
     out = str(tmp_path / "reports")
     sar = cli("sar", "--customer-id", "A100", "-p", policy, "-o", out)
     assert sar.exit_code == 0, sar.output
-    assert "households: 1 row(s) of the report list items not shown to be the person's" in (
-        sar.stderr
-    )
-    assert "in column(s) names, phones: check them before sending" in sar.stderr
+    assert "households: rows of the report list items not shown to be the person's" in (sar.stderr)
+    assert "in names (1 row(s)), phones (1 row(s)): check them before sending" in sar.stderr
     assert "not shown" not in cli("sar", "--customer-id", "C300", "-p", policy, "-o", out).stderr
     plans = {}
     for who in ("A100", "B200", "C300"):
@@ -1755,5 +1753,14 @@ def test_a_record_listing_her_son_is_flagged_before_it_is_sent_or_erased(
     done = cli("erase", "--customer-id", "A100", "-p", policy, "--apply", "-o", out)
     assert done.exit_code == 0, done.output
     md = next(Path(out).glob("erasure-*.md")).read_text(encoding="utf-8")
-    assert "households: 1 of the 1 row(s) list items not shown to be the person's" in md
-    assert "in column(s) names, phones: delete removes them too" in md
+    assert "households: of its 1 row(s), some list items not shown to be the person's" in md
+    assert "in names (1 row(s)), phones (1 row(s)): delete removed them too" in md
+    # a batch says it in its reasons
+    batch = tmp_path / "requests.csv"
+    batch.write_text("request_id,type,customer_id,received_at\n"
+                     "R-B,access,B200,2026-12-01T10:00:00\n"
+                     "R-BE,erasure,B200,2026-12-01T10:00:00\n", encoding="utf-8")  # fmt: skip
+    run = cli("requests", "run", str(batch), "-p", policy, "-o", out, "--apply", "-f", "json")
+    reasons = {r["request_id"]: r["reason"] for r in json_out(run)["requests"]}
+    assert "check before sending (GDPR Art. 15(4)): households: items not shown" in reasons["R-B"]
+    assert "the erasure also removed households: items not shown" in reasons["R-BE"]

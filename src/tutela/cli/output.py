@@ -414,9 +414,10 @@ def render_access_report(result: Any) -> None:
         out.print(f"  wrote {escape(f)}")
     for table, columns in sorted(result.lists_others.items()):
         warn(
-            f"{table}: {max(columns.values())} row(s) of the report list items not shown to "
-            "be the person's (another member of a household or a card, maybe) in column(s) "
-            f"{', '.join(sorted(columns))}: check them before sending the copy (GDPR Art. "
-            "15(4): it must not adversely affect others)"
+            f"{table}: rows of the report list items not shown to be the person's (another "
+            "member of a household or a card, maybe), in "
+            + ", ".join(f"{c} ({n} row(s))" for c, n in sorted(columns.items()))
+            + ": check them before sending the copy (GDPR Art. 15(4): it must not adversely "
+            "affect others)"
         )
     render_read_on_spark(result.read_on_spark)

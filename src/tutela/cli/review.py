@@ -43,7 +43,8 @@ def _decide(ctx: typer.Context, request_id: str, items: list[int], decision: str
     for i in done:
         if i.unchanged is False:
             output.warn(
-                f"item {i.item} ({i.table} {i.row_ref or ''}): the row was erased or changed "
+                f"item {i.item} ({' '.join(filter(None, [i.table, i.row_ref]))}): the row "
+                "was erased or changed "
                 "since it was found: the decision applies to nothing (a changed row is "
                 "judged afresh by the next run of the request)"
             )

@@ -9,16 +9,17 @@ from pathlib import Path
 from typing import Any
 
 
-def lists_others_note(table: Mapping[str, Any]) -> str | None:
+def lists_others_note(table: Mapping[str, Any], *, done: bool = False) -> str | None:
     """A table of a plan or certificate (`TablePlan.to_dict`): what its action removes that
-    may be other people's, in a sentence (None: nothing)."""
+    may be other people's, in a sentence (None: nothing). `done`: it was applied."""
     others: dict[str, int] = table.get("rows_listing_others") or {}
     if not others:
         return None
     return (
-        f"{table['table']}: {max(others.values())} of the {table['rows']} row(s) list items "
-        "not shown to be the person's (another member of a household or a card, maybe) in "
-        f"column(s) {', '.join(sorted(others))}: {table['action']} removes them too"
+        f"{table['table']}: of its {table['rows']} row(s), some list items not shown to be "
+        "the person's (another member of a household or a card, maybe), in "
+        + ", ".join(f"{c} ({n} row(s))" for c, n in sorted(others.items()))
+        + f": {table['action']} {'removed' if done else 'removes'} them too"
     )
 
 
@@ -70,7 +71,7 @@ def certificate_markdown(cert: Mapping[str, Any]) -> str:
                 f"{t['legal_basis'] or ''} | {(t['reason'] or '').replace('|', '/')} |"
             )
         lines.append("")
-        notes = [f"- {note}" for t in cert["tables"] if (note := lists_others_note(t))]
+        notes = [f"- {note}" for t in cert["tables"] if (note := lists_others_note(t, done=True))]
         lines += [*notes, ""] if notes else []
         lines += [
             f"Free-text mentions redacted: {cert['free_text_redactions']}.",

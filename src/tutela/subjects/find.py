@@ -366,9 +366,7 @@ def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, Sub
     lists = [
         link
         for link in space.links
-        if link.list_column
-        and link.tokens is None
-        and any(link.table in m.rows for m in results.values())
+        if link.list_column and any(link.table in m.rows for m in results.values())
     ]
     if not lists:
         return
@@ -385,8 +383,9 @@ def _lists_of_others(con: Connection, space: SearchSpace, results: dict[str, Sub
         "WHERE req IN (SELECT req FROM _mrows)"
     )
     tables = {t for m in results.values() for t in m.rows}
+    kinds = {link.kind for link in lists}
     for link in space.links:  # a column of tokens reads as the keys the search reached
-        if link.list_column or link.table not in tables:
+        if link.list_column or link.table not in tables or link.kind not in kinds:
             continue
         table = sql_literal(link.table)
         rows = link.source_sql(f"rowid IN (SELECT rid FROM _mrows WHERE tbl = {table})")
@@ -1061,10 +1060,10 @@ def _apart(con: Connection) -> dict[str, str]:
     each with the subject of that sentence: "the phone given leads" when one identifier was
     given (a name or a birth date beside it only corroborates), else "the identifiers given
     lead"."""
-    rows = con.execute(
+    rows = con.execute(  # as given (`_in`): a number without its country keys several ways
         "SELECT s.req, list(DISTINCT g.kind) FILTER (WHERE NOT list_contains(?, g.kind)), "
-        "count(DISTINCT (g.kind, g.key)) FILTER (WHERE NOT list_contains(?, g.kind)) "
-        "FROM (SELECT DISTINCT req FROM _split) s LEFT JOIN _given g ON g.req = s.req "
+        "count(DISTINCT (g.kind, g.v)) FILTER (WHERE NOT list_contains(?, g.kind)) "
+        "FROM (SELECT DISTINCT req FROM _split) s LEFT JOIN _in g ON g.req = s.req "
         "GROUP BY s.req",
         [[*CORROBORATING, "name"], [*CORROBORATING, "name"]],
     ).fetchall()

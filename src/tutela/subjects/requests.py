@@ -16,7 +16,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -454,6 +454,10 @@ def run_batch(
             states = erasure_states(ctx.ws.con, [cert for cert, _ in applied])
             for (cert, files), (state, reason) in zip(applied, states, strict=True):
                 req = erasures[cert["request_id"]]
+                removed = {t["table"]: t.get("rows_listing_others") for t in cert["tables"]}
+                if any(removed.values()):
+                    also = "the erasure also removed " + _lists_others(removed)
+                    reason = f"{reason}; {also}" if reason else also
                 ledger.record(req, state, reason, files)
                 results.append(
                     {
@@ -470,7 +474,7 @@ def run_batch(
     return BatchResult(results)
 
 
-def _lists_others(lists: dict[str, dict[str, int]]) -> str:
+def _lists_others(lists: Mapping[str, Mapping[str, int] | None]) -> str:
     """`SubjectMatch.lists_others` in a phrase."""
     return "; ".join(
         f"{t}: items not shown to be the person's in column(s) {', '.join(sorted(c))}"

@@ -19,7 +19,6 @@ from tutela import audit
 from tutela.base.errors import UsageError
 from tutela.base.keys import MasterKey
 from tutela.engine import Connection
-from tutela.sources import stored
 from tutela.subjects.find import (
     Decisions,
     SubjectMatch,
@@ -125,12 +124,12 @@ class ReviewItem:
 
 def with_presence(ws: Workspace, found: Sequence[ReviewItem]) -> list[ReviewItem]:
     """The items, each saying whether its row is still held as it was found (one pass per
-    loaded table; an attached table, which may be large or out of reach, is not read)."""
-    attached = {a.name for a in stored(ws.con)}
+    loaded table; an attached table, which may be large or out of reach, is not read, nor
+    is one no longer loaded: its items say nothing)."""
+    loaded = {t.casefold() for t in ws.user_tables(include_live=False)}
     by_table: dict[str, set[str]] = {}
     for i in found:
-        parts = i.table.split(".")
-        if not (len(parts) == 3 and parts[0] in attached):  # not `attachment.schema.table`
+        if i.table.casefold() in loaded:  # not an attached table, nor one no longer loaded
             by_table.setdefault(i.table, set()).add(i.fingerprint)
     present = {
         (t, fp) for t, fps in by_table.items() for fp in fingerprints_present(ws, t, sorted(fps))
@@ -361,7 +360,8 @@ def decide(
             f"(items: {', '.join(map(str, sorted(known)))})"
         )
     chosen = sorted(set(item_numbers))
-    gone = [i.item for i in with_presence(ws, [known[n] for n in chosen]) if i.unchanged is False]
+    looked = {i.item: i.unchanged for i in with_presence(ws, [known[n] for n in chosen])}
+    gone = [n for n, unchanged in looked.items() if unchanged is False]
     now = datetime.now(UTC).replace(tzinfo=None)
     with ws.transaction() as con:
         con.execute(
@@ -381,6 +381,8 @@ def decide(
             },
             result=decision,
         )
-    return with_presence(
-        ws, [i for i in items(ws.con, request_id, open_only=False) if i.item in item_numbers]
-    )
+    return [  # a decision changes no row: presence as looked up before it
+        replace(i, unchanged=looked[i.item])
+        for i in items(ws.con, request_id, open_only=False)
+        if i.item in looked
+    ]
