@@ -1532,6 +1532,36 @@ def test_her_son_naming_himself_does_not_get_her_household_record(
     assert "the phone given leads to different people" in reasons["households"], reasons
 
 
+@pytest.mark.parametrize("listed", [["Leo Ruiz"], ["Leo Ruiz", "unknown"]])
+def test_her_record_listing_only_her_sons_name_does_not_make_it_hers(
+    workspace: Workspace, tmp_path: Path, listed: list[str]
+) -> None:
+    """Alba's household record (H1, her customer id) lists her mobile and her son's, and
+    only his name (beside a placeholder, or alone). Her CRM row names her. A list of one
+    person's names is that person's, but not hers when a name of hers outside lists is not
+    one of them: his named call from his number is a question for her, and his request by
+    his number and name gets nothing of hers for certain."""
+    policy = _load(tmp_path, NAMES_LIST_POLICY)
+    _names_lists(
+        workspace,
+        "('A100', 'alba@example.com', '622111222', 'Alba Ruiz')",
+        f"('H1', 'A100', ['622111222', '+44 7700 900123'], {listed!r})",
+        "('C3', '+44 7700 900123', NULL), ('C4', '+44 7700 900123', 'Leo Ruiz')",
+    )
+    ctx = service.context(workspace, policy)
+    requests = {
+        "a": {"customer_id": ["A100"]},
+        "l": {"phone": ["+44 7700 900123"], "name": ["Leo Ruiz"]},
+    }
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, ctx.space, {req: given}))
+    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+        assert _found(workspace, found["a"]) == {"crm": {"A100"}, "households": {"H1"}}
+        assert ("calls", "C4") in _possible(workspace, found["a"])
+        assert "crm" not in _found(workspace, found["l"])
+
+
 def test_a_card_listing_a_couple_keeps_each_ones_request(
     workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -262,7 +262,7 @@ class IdentityJudge:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _sig (tbl VARCHAR, rid BIGINT"
             + (f", {cols}" if cols else "")
-            + ", own VARCHAR[])"
+            + ", own VARCHAR[], scal VARCHAR[])"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _kconf (req VARCHAR, kind VARCHAR, key VARCHAR, "
@@ -320,14 +320,16 @@ class IdentityJudge:
                 if link.list_column and link.kind == "name":
                     parts.append(
                         "SELECT rid, a, val, len(list_filter(ks, lambda p: len(list_filter("
-                        "ks, lambda q: NOT _names_match([p], [q]))) > 0)) > 0 AS many FROM ("
+                        "ks, lambda q: NOT _names_match([p], [q]))) > 0)) > 0 AS many, "
+                        "true AS listed FROM ("
                         f"SELECT rid, {a} AS a, {val} AS val, list(k) FILTER "
                         f"(WHERE NOT ({nobody})) OVER (PARTITION BY rid) AS ks "
                         f"FROM (SELECT rid, {key} AS k FROM {rows}))"
                     )
                 else:
                     parts.append(
-                        f"SELECT rid, {a} AS a, {val} AS val, false AS many "
+                        f"SELECT rid, {a} AS a, {val} AS val, false AS many, "
+                        f"{'true' if link.list_column else 'false'} AS listed "
                         f"FROM (SELECT rid, {key} AS k FROM {rows})"
                     )
             lists = ", ".join(
@@ -341,9 +343,15 @@ class IdentityJudge:
                 if nm >= 0
                 else "NULL"
             )
+            scal = (
+                "list_sort(list_distinct(list(val) FILTER "
+                f"(WHERE a = {nm} AND val IS NOT NULL AND NOT listed)))"
+                if nm >= 0
+                else "NULL"
+            )
             if parts and n:
                 self.con.execute(
-                    f"INSERT INTO _sig SELECT $t, rid, {lists}, {own} FROM ("
+                    f"INSERT INTO _sig SELECT $t, rid, {lists}, {own}, {scal} FROM ("
                     + " UNION ALL ".join(parts)
                     + ") GROUP BY rid",
                     {"t": table},
@@ -405,6 +413,14 @@ class IdentityJudge:
         if self.attr_kinds[i] != "name":
             return every
         own = f"list_distinct(flatten(list({s}.own) FILTER (WHERE {s}.own IS NOT NULL)))"
+        if use != "drop":
+            # a list's names are hers when a name of hers outside lists is one of them
+            # written another way, or none is (her mother's record listing only her son)
+            scal = f"list_distinct(flatten(list({s}.scal) FILTER (WHERE {s}.scal IS NOT NULL)))"
+            own = (
+                f"CASE WHEN len(coalesce({scal}, [])) > 0 THEN list_filter({own}, lambda p: "
+                f"len(list_filter({scal}, lambda q: _names_alike(p, q))) > 0) ELSE {own} END"
+            )
         if use == "back":
             return own
         listed = "[chr(1)]" if use == "judge" else every
