@@ -329,7 +329,9 @@ class IdentityJudge:
                 else:
                     parts.append(
                         f"SELECT rid, {a} AS a, {val} AS val, false AS many, "
-                        f"{'true' if link.list_column else 'false'} AS listed "
+                        # a token of a name not reached says nothing of which names are
+                        # hers: left out of her names outside lists (`scal`)
+                        f"{'true' if link.list_column or opaque else 'false'} AS listed "
                         f"FROM (SELECT rid, {key} AS k FROM {rows})"
                     )
             lists = ", ".join(
