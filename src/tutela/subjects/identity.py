@@ -415,7 +415,8 @@ class IdentityJudge:
         if self.attr_kinds[i] != "name":
             return every
         own = f"list_distinct(flatten(list({s}.own) FILTER (WHERE {s}.own IS NOT NULL)))"
-        if use != "drop":
+        lists = any(link.list_column for _, link in self.attr_links if link.kind == "name")
+        if use != "drop" and lists:
             # a list's names are hers when a name of hers outside lists is one of them
             # written another way, or none is (her mother's record listing only her son)
             scal = f"list_distinct(flatten(list({s}.scal) FILTER (WHERE {s}.scal IS NOT NULL)))"
