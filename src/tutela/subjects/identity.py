@@ -403,7 +403,9 @@ class IdentityJudge:
     def mine_sql(self, s: str, i: int, use: NameUse = "judge") -> str:
         """SQL aggregate: the person's values of attribute `i` over signatures `s` (a
         request's rows). A list of several names (a household record listing Alba and her
-        son Leo) does not make the names it lists hers (`_sig.own`). `use`:
+        son Leo) does not make the names it lists hers (`_sig.own`); nor does a list of one
+        person's names when a name of hers outside lists (`_sig.scal`) is not one of them
+        (with a list column of names in the policy). `use`:
         - "back", what backs a row as hers: her own names only;
         - "judge", what a row is judged against (does it contradict her?): her own names;
           when only such a list names her, a name no row carries (which of them she is,
