@@ -16,6 +16,7 @@ from tutela.policy.loader import load_policy
 from tutela.policy.models import Policy
 from tutela.subjects import service
 from tutela.subjects.find import find_subjects
+from tutela.subjects.links import SearchSpace
 from tutela.workspace import Workspace
 
 Cli = Callable[..., Result]
@@ -1351,10 +1352,7 @@ def test_a_household_list_of_phones_keeps_each_members_rows_apart(
         "am": {"phone": ["+34 622 111 222"]},
         "a": {"customer_id": ["A100"]},
     }
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         assert _found(workspace, found["k"]) == {}
         leo = {("calls", "C3"), ("calls", "C4"), ("signups", "S9")}
         assert {("households", "H1"), *leo} <= _possible(workspace, found["k"])
@@ -1370,6 +1368,16 @@ NAMES_LIST_POLICY = HOUSEHOLD_LIST_POLICY.replace(
     "      - {table: households, column: phones, kind: phone, region: ES}\n"
     "      - {table: households, column: names, kind: name}\n",
 ).replace("phones: {}}", "phones: {}, names: {}}")
+
+
+def _alone_and_batch(
+    workspace: Workspace, space: SearchSpace, requests: dict[str, dict[str, list[str]]]
+) -> tuple[dict[str, service.SubjectMatch], dict[str, service.SubjectMatch]]:
+    """What each request finds alone, then in one batch with the others (they must agree)."""
+    alone: dict[str, service.SubjectMatch] = {}
+    for req, given in requests.items():
+        alone.update(find_subjects(workspace, space, {req: given}))
+    return alone, find_subjects(workspace, space, requests)
 
 
 def _names_lists(workspace: Workspace, crm: str, households: str, calls: str) -> None:
@@ -1409,10 +1417,7 @@ def test_a_household_list_of_names_does_not_make_her_sons_name_hers(
         "a": {"customer_id": ["A100"]},
         "an": {"phone": ["+34 622 111 222"], "name": ["Alba Ruiz"]},
     }
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         for req in requests:
             assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
             assert {("calls", "C3"), ("calls", "C4")} <= _possible(workspace, found[req])
@@ -1475,10 +1480,7 @@ def test_a_card_naming_her_and_her_son_reached_through_his_mobile_is_a_question(
     )
     ctx = service.context(workspace, policy)
     requests = {"a": {"customer_id": ["A100"]}, "am": {"phone": ["+34 622 111 222"]}}
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         for req in requests:
             assert _found(workspace, found[req]) == {"crm": {"A100"}, "households": {"H1"}}
             assert {("households", "F7"), ("calls", "C3")} <= _possible(workspace, found[req])
@@ -1553,10 +1555,7 @@ def test_her_record_listing_only_her_sons_name_does_not_make_it_hers(
         "a": {"customer_id": ["A100"]},
         "l": {"phone": ["+44 7700 900123"], "name": ["Leo Ruiz"]},
     }
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         assert _found(workspace, found["a"]) == {"crm": {"A100"}, "households": {"H1"}}
         assert ("calls", "C4") in _possible(workspace, found["a"])
         assert "crm" not in _found(workspace, found["l"])
@@ -1582,10 +1581,7 @@ def test_a_card_listing_a_couple_keeps_each_ones_request(
         "bn": {"phone": ["+34 633 444 555"], "name": ["Bruno Sala"]},
         "b": {"phone": ["+34 633 444 555"]},
     }
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         assert _found(workspace, found["an"]) == {"crm": {"A100"}, "calls": {"C1"}}
         for req in ("bn", "b"):
             assert _found(workspace, found[req]) == {"crm": {"B200"}, "calls": {"C6"}}
@@ -1682,10 +1678,7 @@ def test_her_order_by_her_work_address_and_its_browser_stay_hers(
                 "('W2', 'ck-alba-0001')) t(event_id, cookie_id)")  # fmt: skip
     ctx = service.context(workspace, policy)
     requests = {"a": {"customer_id": ["A100"]}, "m": {"email": ["alba@example.com"]}}
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         for req in requests:
             assert _found(workspace, found[req]) == {
                 "crm": {"A100"},
@@ -1722,10 +1715,7 @@ def test_a_list_naming_someone_else_is_not_the_requesters(
         "g": {"email": ["gina@example.com"]},
         "dn": {"email": ["gina@example.com"], "name": ["Dan Roca"]},
     }
-    alone: dict[str, service.SubjectMatch] = {}
-    for req, given in requests.items():
-        alone.update(find_subjects(workspace, ctx.space, {req: given}))
-    for found in (alone, find_subjects(workspace, ctx.space, requests)):
+    for found in _alone_and_batch(workspace, ctx.space, requests):
         for req in ("gn", "g"):
             assert _found(workspace, found[req]) == {}
             assert ("profiles", "F10") in _possible(workspace, found[req])
